@@ -59,12 +59,7 @@ public struct OpenOrder: WireMessage {
         try c.string(&order.orderType, "orderType")
         try c.double(&order.lmtPrice, "lmtPrice", unset: .sentinel)
         try c.double(&order.auxPrice, "auxPrice", unset: .sentinel)
-        try c.string(&order.tif, "tif")
-        try c.string(&order.ocaGroup, "ocaGroup")
-        try c.string(&order.account, "account")
-        try c.string(&order.openClose, "openClose")
-        try c.int(&order.origin, "origin")
-        try c.string(&order.orderRef, "orderRef")
+        try order.codeTimeInForceThroughOrderRef(&c)
         try c.int(&order.clientId, "clientId")
         try c.int64(&order.permId, "permId")
         try c.bool(&order.outsideRth, "outsideRth")
@@ -153,15 +148,11 @@ public struct OpenOrder: WireMessage {
         try c.string(&order.softDollarTier.value, "softDollarTier.value")
         try c.string(&order.softDollarTier.displayName, "softDollarTier.displayName")
         try c.double(&order.cashQty, "cashQty", unset: .sentinel)
-        try c.bool(&order.dontUseAutoPriceForHedge, "dontUseAutoPriceForHedge")
-        try c.bool(&order.isOmsContainer, "isOmsContainer")
-        try c.bool(&order.discretionaryUpToLimitPrice, "discretionaryUpToLimitPrice")
+        try order.codeHedgeAndContainerFlags(&c)
         var usePriceMgmtAlgo = order.usePriceMgmtAlgo ?? false
         try c.bool(&usePriceMgmtAlgo, "usePriceMgmtAlgo")
         if c.isDecoding { order.usePriceMgmtAlgo = usePriceMgmtAlgo }
-        if c.atLeast(ServerVersion.duration) { try c.int(&order.duration, "duration", unset: .sentinel) }
-        if c.atLeast(ServerVersion.postToATS) { try c.int(&order.postToAts, "postToAts", unset: .sentinel) }
-        if c.atLeast(ServerVersion.autoCancelParent) { try c.bool(&order.autoCancelParent, "autoCancelParent") }
+        try order.codeDurationThroughAutoCancelParent(&c)
         if c.atLeast(ServerVersion.pegBestPegMidOffsets) {
             try c.int(&order.minTradeQty, "minTradeQty", unset: .sentinel)
             try c.int(&order.minCompeteSize, "minCompeteSize", unset: .sentinel)

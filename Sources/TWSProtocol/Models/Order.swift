@@ -173,6 +173,27 @@ public struct Order: Sendable, Hashable {
 
     // Blocks whose layout is the same in placeOrder and openOrder.
 
+    mutating func codeTimeInForceThroughOrderRef<C: FieldCoder>(_ c: inout C) throws {
+        try c.string(&tif, "tif")
+        try c.string(&ocaGroup, "ocaGroup")
+        try c.string(&account, "account")
+        try c.string(&openClose, "openClose")
+        try c.int(&origin, "origin")
+        try c.string(&orderRef, "orderRef")
+    }
+
+    mutating func codeHedgeAndContainerFlags<C: FieldCoder>(_ c: inout C) throws {
+        try c.bool(&dontUseAutoPriceForHedge, "dontUseAutoPriceForHedge")
+        try c.bool(&isOmsContainer, "isOmsContainer")
+        try c.bool(&discretionaryUpToLimitPrice, "discretionaryUpToLimitPrice")
+    }
+
+    mutating func codeDurationThroughAutoCancelParent<C: FieldCoder>(_ c: inout C) throws {
+        if c.atLeast(ServerVersion.duration) { try c.int(&duration, "duration", unset: .sentinel) }
+        if c.atLeast(ServerVersion.postToATS) { try c.int(&postToAts, "postToAts", unset: .sentinel) }
+        if c.atLeast(ServerVersion.autoCancelParent) { try c.bool(&autoCancelParent, "autoCancelParent") }
+    }
+
     mutating func codeDeltaNeutralOrderExtension<C: FieldCoder>(_ c: inout C) throws {
         guard !deltaNeutralOrderType.isEmpty else { return }
         try c.int(&deltaNeutralConId, "deltaNeutralConId")

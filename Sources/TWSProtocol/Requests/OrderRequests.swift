@@ -28,12 +28,7 @@ public struct PlaceOrder: WireMessage {
         try c.string(&order.orderType, "orderType")
         try c.double(&order.lmtPrice, "lmtPrice", unset: .empty)
         try c.double(&order.auxPrice, "auxPrice", unset: .empty)
-        try c.string(&order.tif, "tif")
-        try c.string(&order.ocaGroup, "ocaGroup")
-        try c.string(&order.account, "account")
-        try c.string(&order.openClose, "openClose")
-        try c.int(&order.origin, "origin")
-        try c.string(&order.orderRef, "orderRef")
+        try order.codeTimeInForceThroughOrderRef(&c)
         try c.bool(&order.transmit, "transmit")
         try c.int(&order.parentId, "parentId")
         try c.bool(&order.blockOrder, "blockOrder")
@@ -123,13 +118,9 @@ public struct PlaceOrder: WireMessage {
         try c.string(&order.mifid2DecisionAlgo, "mifid2DecisionAlgo")
         try c.string(&order.mifid2ExecutionTrader, "mifid2ExecutionTrader")
         try c.string(&order.mifid2ExecutionAlgo, "mifid2ExecutionAlgo")
-        try c.bool(&order.dontUseAutoPriceForHedge, "dontUseAutoPriceForHedge")
-        try c.bool(&order.isOmsContainer, "isOmsContainer")
-        try c.bool(&order.discretionaryUpToLimitPrice, "discretionaryUpToLimitPrice")
+        try order.codeHedgeAndContainerFlags(&c)
         try c.bool(&order.usePriceMgmtAlgo, "usePriceMgmtAlgo")
-        if c.atLeast(ServerVersion.duration) { try c.int(&order.duration, "duration", unset: .sentinel) }
-        if c.atLeast(ServerVersion.postToATS) { try c.int(&order.postToAts, "postToAts", unset: .sentinel) }
-        if c.atLeast(ServerVersion.autoCancelParent) { try c.bool(&order.autoCancelParent, "autoCancelParent") }
+        try order.codeDurationThroughAutoCancelParent(&c)
         if c.atLeast(ServerVersion.advancedOrderReject) {
             try c.string(&order.advancedErrorOverride, "advancedErrorOverride")
         }
