@@ -25,6 +25,8 @@ let package = Package(
         ),
         // Emits frames made by our encoder for the Python conformance suite.
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
+        // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
+        .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
         .testTarget(
             name: "TWSProtocolTests",
             dependencies: [
