@@ -7,9 +7,15 @@ let package = Package(
     products: [
         .library(name: "TWSProtocol", targets: ["TWSProtocol"]),
         .library(name: "TWSWire", targets: ["TWSWire"]),
+        .library(name: "PaperGateway", targets: ["PaperGateway"]),
+        .executable(name: "moonwire", targets: ["moonwire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The TWS wire codec: frames, fields, every request and message. Pure: no I/O,
@@ -23,10 +29,44 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // A TWS-protocol server with a simulated market and paper account.
+        .target(
+            name: "PaperGateway",
+            dependencies: [
+                "TWSProtocol",
+                "TWSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The command line: `moonwire gateway`, later `moonwire run`.
+        .executableTarget(
+            name: "moonwire",
+            dependencies: [
+                "PaperGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Emits frames made by our encoder for the Python conformance suite.
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        .testTarget(
+            name: "PaperGatewayTests",
+            dependencies: [
+                "PaperGateway",
+                "TWSProtocol",
+                "TWSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "TWSProtocolTests",
             dependencies: [

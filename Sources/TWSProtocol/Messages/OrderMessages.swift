@@ -222,6 +222,131 @@ extension OrderState {
     }
 }
 
+/// completedOrder (id 101): a filled or cancelled order, answering reqCompletedOrders. Its
+/// layout is openOrder's cousin, not its copy: ibapi's decoder (processCompletedOrderMsg) is
+/// the reference.
+public struct CompletedOrder: WireMessage {
+    public static let id = 101
+    public static let name: StaticString = "completedOrder"
+    public var contract = Contract()
+    public var order = Order()
+    public var orderState = OrderState()
+    public var comboLegsDescription = ""
+
+    public init() {}
+    public init(contract: Contract, order: Order, orderState: OrderState) {
+        self.contract = contract
+        self.order = order
+        self.orderState = orderState
+    }
+
+    public mutating func code<C: FieldCoder>(_ c: inout C) throws {
+        try contract.codeReportFields(&c)
+        try c.string(&order.action, "action")
+        try c.decimal(&order.totalQuantity, "totalQuantity")
+        try c.string(&order.orderType, "orderType")
+        try c.double(&order.lmtPrice, "lmtPrice", unset: .sentinel)
+        try c.double(&order.auxPrice, "auxPrice", unset: .sentinel)
+        try order.codeTimeInForceThroughOrderRef(&c)
+        try c.int64(&order.permId, "permId")
+        try c.bool(&order.outsideRth, "outsideRth")
+        try c.bool(&order.hidden, "hidden")
+        try c.double(&order.discretionaryAmt, "discretionaryAmt")
+        try c.string(&order.goodAfterTime, "goodAfterTime")
+        try c.string(&order.faGroup, "faGroup")
+        try c.string(&order.faMethod, "faMethod")
+        try c.string(&order.faPercentage, "faPercentage")
+        if !c.atLeast(ServerVersion.faProfileDesupport) { try c.fixed("", "faProfile") }
+        try c.string(&order.modelCode, "modelCode")
+        try c.string(&order.goodTillDate, "goodTillDate")
+        try c.string(&order.rule80A, "rule80A")
+        try c.double(&order.percentOffset, "percentOffset", unset: .sentinel)
+        try c.string(&order.settlingFirm, "settlingFirm")
+        try c.int(&order.shortSaleSlot, "shortSaleSlot")
+        try c.string(&order.designatedLocation, "designatedLocation")
+        try c.int(&order.exemptCode, "exemptCode")
+        try c.double(&order.startingPrice, "startingPrice", unset: .sentinel)
+        try c.double(&order.stockRefPrice, "stockRefPrice", unset: .sentinel)
+        try c.double(&order.delta, "delta", unset: .sentinel)
+        try c.double(&order.stockRangeLower, "stockRangeLower", unset: .sentinel)
+        try c.double(&order.stockRangeUpper, "stockRangeUpper", unset: .sentinel)
+        try c.int(&order.displaySize, "displaySize", unset: .sentinel)
+        try c.bool(&order.sweepToFill, "sweepToFill")
+        try c.bool(&order.allOrNone, "allOrNone")
+        try c.int(&order.minQty, "minQty", unset: .sentinel)
+        try c.int(&order.ocaType, "ocaType")
+        try c.int(&order.triggerMethod, "triggerMethod")
+        try c.double(&order.volatility, "volatility", unset: .sentinel)
+        var volatilityType = order.volatilityType ?? 0
+        try c.int(&volatilityType, "volatilityType")
+        if c.isDecoding { order.volatilityType = volatilityType }
+        try c.string(&order.deltaNeutralOrderType, "deltaNeutralOrderType")
+        try c.double(&order.deltaNeutralAuxPrice, "deltaNeutralAuxPrice", unset: .sentinel)
+        if !order.deltaNeutralOrderType.isEmpty {
+            // Without the settling firm, clearing and open/close fields openOrder has.
+            try c.int(&order.deltaNeutralConId, "deltaNeutralConId")
+            try c.bool(&order.deltaNeutralShortSale, "deltaNeutralShortSale")
+            try c.int(&order.deltaNeutralShortSaleSlot, "deltaNeutralShortSaleSlot")
+            try c.string(&order.deltaNeutralDesignatedLocation, "deltaNeutralDesignatedLocation")
+        }
+        try c.bool(&order.continuousUpdate, "continuousUpdate")
+        var referencePriceType = order.referencePriceType ?? 0
+        try c.int(&referencePriceType, "referencePriceType")
+        if c.isDecoding { order.referencePriceType = referencePriceType }
+        try c.double(&order.trailStopPrice, "trailStopPrice", unset: .sentinel)
+        try c.double(&order.trailingPercent, "trailingPercent", unset: .sentinel)
+        try c.string(&comboLegsDescription, "comboLegsDescrip")
+        try c.list(&contract.comboLegs, "comboLegsCount")
+        var prices = order.orderComboLegPrices.map(OrderComboLegPrice.init)
+        try c.list(&prices, "orderComboLegsCount")
+        order.orderComboLegPrices = prices.map(\.price)
+        try c.list(&order.smartComboRoutingParams, "smartComboRoutingParamsCount")
+        try c.int(&order.scaleInitLevelSize, "scaleInitLevelSize", unset: .sentinel)
+        try c.int(&order.scaleSubsLevelSize, "scaleSubsLevelSize", unset: .sentinel)
+        try c.double(&order.scalePriceIncrement, "scalePriceIncrement", unset: .sentinel)
+        try order.codeScaleExtension(&c)
+        try order.codeHedge(&c)
+        try c.string(&order.clearingAccount, "clearingAccount")
+        try c.string(&order.clearingIntent, "clearingIntent")
+        try c.bool(&order.notHeld, "notHeld")
+        try codeDeltaNeutralContract(&c, &contract)
+        try order.codeAlgo(&c)
+        try c.bool(&order.solicited, "solicited")
+        try c.string(&orderState.status, "status")
+        try c.bool(&order.randomizeSize, "randomizeSize")
+        try c.bool(&order.randomizePrice, "randomizePrice")
+        try order.codePegBench(&c)
+        try order.codeConditions(&c)
+        try c.double(&order.trailStopPrice, "trailStopPrice", unset: .sentinel)
+        try c.double(&order.lmtPriceOffset, "lmtPriceOffset", unset: .sentinel)
+        try c.double(&order.cashQty, "cashQty", unset: .sentinel)
+        try c.bool(&order.dontUseAutoPriceForHedge, "dontUseAutoPriceForHedge")
+        try c.bool(&order.isOmsContainer, "isOmsContainer")
+        try c.string(&order.autoCancelDate, "autoCancelDate")
+        try c.decimal(&order.filledQuantity, "filledQuantity")
+        try c.int(&order.refFuturesConId, "refFuturesConId")
+        try c.bool(&order.autoCancelParent, "autoCancelParent")
+        try c.string(&order.shareholder, "shareholder")
+        try c.bool(&order.imbalanceOnly, "imbalanceOnly")
+        try c.bool(&order.routeMarketableToBbo, "routeMarketableToBbo")
+        try c.int64(&order.parentPermId, "parentPermId")
+        try c.string(&orderState.completedTime, "completedTime")
+        try c.string(&orderState.completedStatus, "completedStatus")
+        if c.atLeast(ServerVersion.pegBestPegMidOffsets) {
+            try c.int(&order.minTradeQty, "minTradeQty", unset: .sentinel)
+            try c.int(&order.minCompeteSize, "minCompeteSize", unset: .sentinel)
+            try c.double(&order.competeAgainstBestOffset, "competeAgainstBestOffset", unset: .sentinel)
+            try c.double(&order.midOffsetAtWhole, "midOffsetAtWhole", unset: .sentinel)
+            try c.double(&order.midOffsetAtHalf, "midOffsetAtHalf", unset: .sentinel)
+        }
+        if c.atLeast(ServerVersion.customerAccount) { try c.string(&order.customerAccount, "customerAccount") }
+        if c.atLeast(ServerVersion.professionalCustomer) {
+            try c.bool(&order.professionalCustomer, "professionalCustomer")
+        }
+        if c.atLeast(ServerVersion.submitter) { try c.string(&order.submitter, "submitter") }
+    }
+}
+
 public struct OpenOrderEnd: WireMessage {
     public static let id = 53
     public static let name: StaticString = "openOrderEnd"

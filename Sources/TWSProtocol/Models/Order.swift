@@ -153,6 +153,13 @@ public struct Order: Sendable, Hashable {
     public var manualOrderIndicator: Int? = nil
     public var submitter = ""
     public var imbalanceOnly = false
+    // Reported in completedOrder only
+    public var autoCancelDate = ""
+    public var filledQuantity: TWSDecimal? = nil
+    public var refFuturesConId = 0
+    public var shareholder = ""
+    public var routeMarketableToBbo = false
+    public var parentPermId: Int64 = 0
 
     public init() {}
 

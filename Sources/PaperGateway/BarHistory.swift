@@ -1,0 +1,122 @@
+import Foundation
+import TWSProtocol
+
+/// Parses IB's bar sizes and durations, and generates history consistent with the live
+/// price: the last bar closes at the current price and earlier bars walk back from it,
+/// deterministically for a seed, symbol, bar size and end time.
+public enum BarHistory {
+    public struct RequestError: Error, Equatable {
+        public let code: Int
+        public let message: String
+    }
+
+    /// Seconds in a bar for IB's `barSizeSetting` strings ("5 secs", "1 min", "1 day"...).
+    public static func barSeconds(_ text: String) -> Int? {
+        let parts = text.lowercased().split(separator: " ")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        let unit: Int
+        switch parts[1] {
+        case "sec", "secs": unit = 1
+        case "min", "mins": unit = 60
+        case "hour", "hours": unit = 3600
+        case "day", "days": unit = 86400
+        case "week", "weeks": unit = 7 * 86400
+        case "month", "months": unit = 30 * 86400
+        default: return nil
+        }
+        let allowed: Set<String> = ["1 secs", "5 secs", "10 secs", "15 secs", "30 secs", "1 min", "2 mins", "3 mins", "5 mins",
+                                    "10 mins", "15 mins", "20 mins", "30 mins", "1 hour", "2 hours", "3 hours", "4 hours",
+                                    "8 hours", "1 day", "1 week", "1 month"]
+        guard allowed.contains(text.lowercased()) else { return nil }
+        return count * unit
+    }
+
+    /// Seconds covered by IB's `durationStr` ("3600 S", "1 D", "2 W", "1 M", "1 Y").
+    public static func durationSeconds(_ text: String) -> Int? {
+        let parts = text.uppercased().split(separator: " ")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        switch parts[1] {
+        case "S": return count
+        case "D": return count * 86400
+        case "W": return count * 7 * 86400
+        case "M": return count * 30 * 86400
+        case "Y": return count * 365 * 86400
+        default: return nil
+        }
+    }
+
+    /// Parses `YYYYMMDD HH:MM:SS [zone]`, `YYYYMMDD-HH:MM:SS` (UTC) or `YYYYMMDD`; nil if bad.
+    public static func parseEndDate(_ text: String, defaultZone: TimeZone) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var calendar = Calendar(identifier: .gregorian)
+        var dateText = trimmed
+        var timeText = "23:59:59"
+        var zone = defaultZone
+        if trimmed.count >= 17, trimmed.dropFirst(8).first == "-" {
+            dateText = String(trimmed.prefix(8))
+            timeText = String(trimmed.dropFirst(9).prefix(8))
+            zone = TimeZone(identifier: "UTC")!
+        } else {
+            let parts = trimmed.split(separator: " ", omittingEmptySubsequences: true)
+            guard !parts.isEmpty else { return nil }
+            dateText = String(parts[0])
+            if parts.count >= 2 { timeText = String(parts[1]) }
+            if parts.count >= 3 {
+                guard let named = TimeZone(identifier: parts[2...].joined(separator: " ")) else { return nil }
+                zone = named
+            }
+        }
+        guard dateText.count == 8, let year = Int(dateText.prefix(4)), let month = Int(dateText.dropFirst(4).prefix(2)),
+              let day = Int(dateText.suffix(2))
+        else { return nil }
+        let clock = timeText.split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3 else { return nil }
+        calendar.timeZone = zone
+        let components = DateComponents(year: year, month: month, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return date
+    }
+
+    /// `YYYYMMDD HH:MM:SS <zone>` as TWS writes bar dates (formatDate 1).
+    public static func format(_ epoch: Int, zone: TimeZone, dateOnly: Bool = false) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+        let date = String(format: "%04d%02d%02d", c.year!, c.month!, c.day!)
+        if dateOnly { return date }
+        return date + String(format: " %02d:%02d:%02d ", c.hour!, c.minute!, c.second!) + zone.identifier
+    }
+
+    /// The bars of a request ending at `end` (epoch seconds) with the last close at `price`.
+    public static func bars(instrument: Instrument, seed: UInt64, barSeconds: Int, durationSeconds: Int, end: Int,
+                            price: Double, whatToShow: String, formatDate: Int, zone: TimeZone) throws -> [Bar]
+    {
+        let count = max(1, durationSeconds / barSeconds)
+        guard count <= 100_000 else {
+            throw RequestError(code: 162, message: "Historical Market Data Service error message:Time length exceed max.")
+        }
+        let daily = barSeconds >= 86400
+        let lastStart = (end - 1) / barSeconds * barSeconds
+        var generator = SeededRandom(seed: seed, stream: "history:\(instrument.symbol):\(barSeconds):\(lastStart)")
+        let sigma = instrument.volatility * (Double(barSeconds) / MarketSimulator.tradingYear).squareRoot()
+        var close = price
+        var bars: [Bar] = []
+        bars.reserveCapacity(count)
+        let trades = whatToShow == "TRADES"
+        for offset in 0..<count {
+            let start = lastStart - offset * barSeconds
+            let open = close * exp(-sigma * generator.gaussian())
+            let high = max(open, close) * (1 + abs(generator.gaussian()) * sigma * 0.3)
+            let low = min(open, close) * (1 - abs(generator.gaussian()) * sigma * 0.3)
+            let date = formatDate == 2 && !daily ? String(start) : format(start, zone: zone, dateOnly: daily)
+            let volume = instrument.lot * generator.integer(in: 5...400)
+            let o = instrument.round(open), h = instrument.round(high), l = instrument.round(low), c = instrument.round(close)
+            bars.append(Bar(date: date, open: o, high: max(h, o, c), low: min(l, o, c), close: c,
+                            volume: trades ? TWSDecimal(volume) : TWSDecimal(-1),
+                            wap: trades ? TWSDecimal(approximating: instrument.round((o + h + l + c) / 4)) : TWSDecimal(-1),
+                            barCount: trades ? generator.integer(in: 1...200) : -1))
+            close = open
+        }
+        return bars.reversed()
+    }
+}

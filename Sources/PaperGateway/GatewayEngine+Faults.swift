@@ -1,0 +1,150 @@
+import Foundation
+import NIOCore
+import TWSProtocol
+
+/// The faults a test can switch on while clients are connected (control port, README).
+extension GatewayEngine {
+    /// Closes every client connection (a network drop).
+    func dropAll() {
+        for session in sessions.values { session.channel.close(promise: nil) }
+    }
+
+    /// TWS loses its link to IB (1100); after `seconds` it comes back with `restoreCode`:
+    /// 1101 (data lost: market data subscriptions are dropped and must be made again) or
+    /// 1102 (data maintained). Streaming stops while the link is down.
+    func outage(restoreCode: Int, after seconds: Double) {
+        for session in clients {
+            session.stalled = true
+            session.sendError(-1, 1100, "Connectivity between IBKR and Trader Workstation has been lost.")
+        }
+        flushAll()
+        loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
+            for session in clients {
+                session.stalled = false
+                if restoreCode == 1101 {
+                    session.marketData.removeAll()
+                    session.realTimeBars.removeAll()
+                    session.liveHistory.removeAll()
+                    session.sendError(-1, 1101, "Connectivity between IBKR and Trader Workstation has been restored - data lost.")
+                } else {
+                    session.sendError(-1, 1102, "Connectivity between IBKR and Trader Workstation has been restored - data maintained.")
+                }
+            }
+            flushAll()
+        }
+    }
+
+    /// Streams go silent for `seconds` (orders and replies still flow): a stalled feed.
+    func stall(seconds: Double) {
+        for session in clients { session.stalled = true }
+        loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
+            for session in clients { session.stalled = false }
+        }
+    }
+
+    /// A gateway restart: every connection drops and new ones are refused for `seconds`.
+    func restart(seconds: Double) {
+        faults.refuseConnectionsUntil = Date().timeIntervalSince1970 + seconds
+        if config.market.clock == "manual" { faults.refuseConnectionsUntil = now + seconds }
+        dropAll()
+    }
+
+    /// Sends every execution again to its client, unsolicited, as TWS may after a reconnect.
+    func replayExecutions() -> Int {
+        var count = 0
+        for record in executions {
+            guard let owner = clients.first(where: { $0.clientId == record.execution.clientId }) else { continue }
+            var details = ExecDetails(reqId: -1, contract: record.contract, execution: record.execution)
+            details.contract.exchange = record.execution.exchange
+            owner.send(.execDetails(details))
+            owner.send(.commissionReport(record.commission))
+            count += 1
+        }
+        flushAll()
+        return count
+    }
+
+    /// Runs one control command; returns the reply line.
+    func control(_ line: String) -> String {
+        let words = line.split(separator: " ").map(String.init)
+        guard let command = words.first?.lowercased() else { return "error empty command" }
+        func number(_ index: Int, default value: Double) -> Double? {
+            words.count > index ? Double(words[index]) : value
+        }
+        switch command {
+        case "drop":
+            let count = clients.count
+            dropAll()
+            return "ok dropped \(count)"
+        case "outage":
+            guard words.count >= 2, let code = Int(words[1]), code == 1101 || code == 1102, let seconds = number(2, default: 1) else {
+                return "error usage: outage 1101|1102 [SECONDS]"
+            }
+            outage(restoreCode: code, after: seconds)
+            return "ok outage \(code) after \(seconds)"
+        case "stall":
+            guard let seconds = number(1, default: 5) else { return "error usage: stall [SECONDS]" }
+            stall(seconds: seconds)
+            return "ok stall \(seconds)"
+        case "restart":
+            guard let seconds = number(1, default: 3) else { return "error usage: restart [SECONDS]" }
+            restart(seconds: seconds)
+            return "ok restart \(seconds)"
+        case "reject-next":
+            let reason = words.count > 1 ? words.dropFirst().joined(separator: " ") : "Simulated rejection (control port)"
+            faults.rejectNextOrder = reason
+            return "ok reject-next"
+        case "replay-executions":
+            return "ok replayed \(replayExecutions())"
+        case "step":
+            guard let count = number(1, default: 1), count >= 1 else { return "error usage: step [COUNT]" }
+            for _ in 0..<Int(count) { step() }
+            return "ok steps \(market.steps)"
+        case "price":
+            guard words.count == 3, market.instrument(symbol: words[1].uppercased()) != nil, let price = Double(words[2]), price > 0 else {
+                return "error usage: price SYMBOL PRICE (a known symbol and a positive price)"
+            }
+            setPrice(symbol: words[1].uppercased(), price: price)
+            return "ok price \(words[1].uppercased()) \(price)"
+        case "status":
+            let working = orders.values.filter(\.isWorking).count
+            return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"
+        default:
+            return "error unknown command '\(command)' (drop, outage, stall, restart, reject-next, replay-executions, step, price, status)"
+        }
+    }
+}
+
+/// Splits the control connection into lines.
+struct LineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = String
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.readableBytes > 4096 { throw TWSProtocolError.badHandshake("control line too long") }
+            return .needMoreData
+        }
+        let length = newline - buffer.readerIndex
+        let line = buffer.readString(length: length) ?? ""
+        buffer.moveReaderIndex(forwardBy: 1)
+        context.fireChannelRead(Self.wrapInboundOut(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return .continue
+    }
+}
+
+/// The control port: one command a line, one reply a line.
+final class ControlHandler: ChannelInboundHandler {
+    typealias InboundIn = String
+    typealias OutboundOut = ByteBuffer
+    private let engine: GatewayEngine
+
+    init(engine: GatewayEngine) { self.engine = engine }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        guard !line.isEmpty else { return }
+        engine.logger.info("control: \(line)")
+        let reply = engine.control(line) + "\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
+    }
+}

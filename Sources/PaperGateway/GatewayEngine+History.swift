@@ -1,0 +1,103 @@
+import Foundation
+import TWSProtocol
+
+extension GatewayEngine {
+    static let historyTypes: Set<String> = ["TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK", "ADJUSTED_LAST"]
+
+    func requestHistory(_ session: GatewaySession, _ request: ReqHistoricalData) {
+        guard let instrument = resolve(request.contract) else {
+            session.sendError(request.reqId, 200, Self.noSecurityDefinition)
+            return
+        }
+        guard let barSeconds = BarHistory.barSeconds(request.barSizeSetting) else {
+            session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - Historical data bar size setting '\(request.barSizeSetting)' is invalid.")
+            return
+        }
+        guard let durationSeconds = BarHistory.durationSeconds(request.durationStr) else {
+            session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - Historical data duration '\(request.durationStr)' is invalid (e.g. '3600 S', '1 D', '2 W').")
+            return
+        }
+        guard Self.historyTypes.contains(request.whatToShow) else {
+            session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - Invalid whatToShow '\(request.whatToShow)'.")
+            return
+        }
+        if request.keepUpToDate && !request.endDateTime.isEmpty {
+            session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - End date not supported with live updates (keepUpToDate needs an empty endDateTime).")
+            return
+        }
+        var end = Int(now)
+        if !request.endDateTime.isEmpty {
+            guard let date = BarHistory.parseEndDate(request.endDateTime, defaultZone: zone) else {
+                session.sendError(request.reqId, 10314, "End Date/Time: The date, time, or time-zone entered is invalid. The correct format is yyyymmdd hh:mm:ss xx/xxxx where yyyymmdd and xx/xxxx are optional. E.g.: 20031126 15:59:00 US/Eastern")
+                return
+            }
+            end = min(Int(date.timeIntervalSince1970), Int(now))
+        }
+        if config.pacing.historical {
+            let contractKey = "\(instrument.symbol):\(request.contract.exchange):\(request.whatToShow)"
+            let identity = "\(contractKey):\(request.endDateTime):\(request.durationStr):\(request.barSizeSetting):\(request.useRTH):\(request.keepUpToDate)"
+            if let violation = historicalPacing.admit(identity: identity, contractKey: contractKey, now: Date().timeIntervalSince1970) {
+                session.sendError(request.reqId, 162, violation)
+                return
+            }
+        }
+        let price = market.quote(symbol: instrument.symbol)?.last ?? instrument.startPrice
+        let bars: [Bar]
+        do {
+            bars = try BarHistory.bars(instrument: instrument, seed: config.seed, barSeconds: barSeconds, durationSeconds: durationSeconds,
+                                       end: end, price: price, whatToShow: request.whatToShow, formatDate: request.formatDate, zone: zone)
+        } catch let error as BarHistory.RequestError {
+            session.sendError(request.reqId, error.code, error.message)
+            return
+        } catch {
+            session.sendError(request.reqId, 162, "Historical Market Data Service error message:\(error)")
+            return
+        }
+        let startText = BarHistory.format(end - durationSeconds, zone: zone)
+        let endText = BarHistory.format(end, zone: zone)
+        session.send(.historicalData(HistoricalData(reqId: request.reqId, startDate: startText, endDate: endText, bars: bars)))
+        if session.serverVersion >= ServerVersion.historicalDataEnd {
+            session.send(.historicalDataEnd(HistoricalDataEnd(reqId: request.reqId, startDate: startText, endDate: endText)))
+        }
+        if request.keepUpToDate, let last = bars.last {
+            let start = (end - 1) / barSeconds * barSeconds
+            session.liveHistory[request.reqId] = GatewaySession.LiveHistory(
+                symbol: instrument.symbol, barSeconds: barSeconds, whatToShow: request.whatToShow, formatDate: request.formatDate,
+                bar: last, barStart: start)
+            historicalPacing.opened("\(session.id):\(request.reqId)")
+        }
+    }
+
+    func cancelHistory(_ session: GatewaySession, _ reqId: Int) {
+        session.liveHistory[reqId] = nil
+        historicalPacing.closed("\(session.id):\(reqId)")
+    }
+
+    /// keepUpToDate: the forming bar follows the price; a new bar starts on its boundary.
+    func publishLiveHistory() {
+        for session in clients where !session.stalled {
+            for reqId in session.liveHistory.keys.sorted() {
+                guard var live = session.liveHistory[reqId], let quote = market.quote(symbol: live.symbol) else { continue }
+                let price = live.whatToShow == "TRADES" ? quote.last : quote.mid
+                let start = Int(now) / live.barSeconds * live.barSeconds
+                if start > live.barStart {
+                    live.barStart = start
+                    let daily = live.barSeconds >= 86400
+                    let date = live.formatDate == 2 && !daily ? String(start) : BarHistory.format(start, zone: zone, dateOnly: daily)
+                    live.bar = Bar(date: date, open: price, high: price, low: price, close: price, volume: TWSDecimal(0),
+                                   wap: TWSDecimal(approximating: price), barCount: 0)
+                } else {
+                    live.bar.high = max(live.bar.high, price)
+                    live.bar.low = min(live.bar.low, price)
+                    live.bar.close = price
+                }
+                if live.whatToShow == "TRADES" {
+                    live.bar.volume = (live.bar.volume ?? TWSDecimal(0)) + TWSDecimal(quote.lastSize)
+                    live.bar.barCount += 1
+                }
+                session.liveHistory[reqId] = live
+                session.send(.historicalDataUpdate(HistoricalDataUpdate(reqId: reqId, bar: live.bar)))
+            }
+        }
+    }
+}

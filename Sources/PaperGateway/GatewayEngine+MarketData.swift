@@ -1,0 +1,247 @@
+import Foundation
+import TWSProtocol
+
+extension GatewayEngine {
+    /// Finds the instrument a request names: by conId, else by symbol (STK, USD, any SMART
+    /// or primary exchange), as IB resolves an unambiguous stock contract.
+    func resolve(_ contract: Contract) -> Instrument? {
+        if contract.conId > 0 {
+            guard let index = market.index(conId: contract.conId) else { return nil }
+            return market.instruments[index]
+        }
+        guard let instrument = market.instrument(symbol: contract.symbol.uppercased()) else { return nil }
+        if !contract.secType.isEmpty && contract.secType != instrument.secType { return nil }
+        if !contract.currency.isEmpty && contract.currency != instrument.currency { return nil }
+        let exchange = contract.exchange.uppercased()
+        if !exchange.isEmpty && exchange != "SMART" && exchange != instrument.primaryExchange { return nil }
+        return instrument
+    }
+
+    static let noSecurityDefinition = "No security definition has been found for the request"
+
+    func requestMarketData(_ session: GatewaySession, _ request: ReqMktData) {
+        guard let instrument = resolve(request.contract) else {
+            session.sendError(request.reqId, 200, Self.noSecurityDefinition)
+            return
+        }
+        if session.marketData[request.reqId] != nil {
+            session.sendError(request.reqId, 102, "Duplicate ticker ID")
+            return
+        }
+        if !request.snapshot && session.marketData.count + session.realTimeBars.count >= config.pacing.maxMarketDataLines {
+            session.sendError(request.reqId, 101, "Max number of tickers has been reached")
+            return
+        }
+        let ticks = Set(request.genericTickList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        var line = GatewaySession.MarketDataLine(symbol: instrument.symbol, type: session.marketDataType, genericTicks: ticks, last: nil)
+        session.send(.tickReqParams(TickReqParams(reqId: request.reqId, minTick: instrument.tickSize, bboExchange: "9c0001",
+                                                  snapshotPermissions: 3)))
+        session.send(.marketDataType(MarketDataType(reqId: request.reqId, marketDataType: line.type)))
+        if let quote = market.quote(symbol: instrument.symbol) { sendTicks(session, request.reqId, &line, quote) }
+        if request.snapshot {
+            session.send(.tickSnapshotEnd(TickSnapshotEnd(reqId: request.reqId)))
+        } else {
+            session.marketData[request.reqId] = line
+        }
+    }
+
+    func cancelMarketData(_ session: GatewaySession, _ reqId: Int) {
+        if session.marketData.removeValue(forKey: reqId) == nil {
+            session.sendError(reqId, 300, "Can't find EId with tickerId:\(reqId)")
+        }
+    }
+
+    func setMarketDataType(_ session: GatewaySession, _ type: Int) {
+        guard (1...4).contains(type) else {
+            session.sendError(-1, 321, "Error validating request.-'cb' : cause - Invalid market data type \(type) (1 live, 2 frozen, 3 delayed, 4 delayed frozen)")
+            return
+        }
+        session.marketDataType = type
+    }
+
+    /// Tick ids for live data and their delayed equivalents (types 3 and 4).
+    private struct TickIDs {
+        let bid, ask, last, bidSize, askSize, lastSize, volume, high, low, close, open, lastTimestamp: Int
+        static let live = TickIDs(bid: 1, ask: 2, last: 4, bidSize: 0, askSize: 3, lastSize: 5, volume: 8, high: 6, low: 7,
+                                  close: 9, open: 14, lastTimestamp: 45)
+        static let delayed = TickIDs(bid: 66, ask: 67, last: 68, bidSize: 69, askSize: 70, lastSize: 71, volume: 74, high: 72,
+                                     low: 73, close: 75, open: 76, lastTimestamp: 88)
+    }
+
+    /// Sends what changed since the line's last quote (everything the first time). Prices
+    /// that carry a size are followed by the same size as a tickSize, as TWS does.
+    func sendTicks(_ session: GatewaySession, _ reqId: Int, _ line: inout GatewaySession.MarketDataLine, _ quote: Quote) {
+        let ids = line.type >= 3 ? TickIDs.delayed : TickIDs.live
+        let previous = line.last
+        func price(_ id: Int, _ value: Double, size: Int?, changed: Bool) {
+            guard changed else { return }
+            session.send(.tickPrice(TickPrice(reqId: reqId, tickType: id, price: value, size: size.map { TWSDecimal($0) },
+                                              attrMask: size == nil ? 0 : 1)))
+        }
+        func size(_ id: Int, _ value: Int, changed: Bool) {
+            guard changed else { return }
+            session.send(.tickSize(TickSize(reqId: reqId, tickType: id, size: TWSDecimal(value))))
+        }
+        let bidChanged = previous == nil || previous!.bid != quote.bid || previous!.bidSize != quote.bidSize
+        let askChanged = previous == nil || previous!.ask != quote.ask || previous!.askSize != quote.askSize
+        let traded = previous == nil || previous!.lastTradeTime != quote.lastTradeTime || previous!.volume != quote.volume
+        price(ids.bid, quote.bid, size: quote.bidSize, changed: bidChanged)
+        size(ids.bidSize, quote.bidSize, changed: bidChanged)
+        price(ids.ask, quote.ask, size: quote.askSize, changed: askChanged)
+        size(ids.askSize, quote.askSize, changed: askChanged)
+        if traded {
+            price(ids.last, quote.last, size: quote.lastSize, changed: true)
+            size(ids.lastSize, quote.lastSize, changed: true)
+            size(ids.volume, quote.volume, changed: true)
+            session.send(.tickString(TickString(reqId: reqId, tickType: ids.lastTimestamp, value: String(quote.lastTradeTime))))
+            if line.genericTicks.contains(233) {
+                let value = "\(quote.last);\(quote.lastSize);\(quote.lastTradeTime * 1000);\(quote.volume);\(quote.last);true"
+                session.send(.tickString(TickString(reqId: reqId, tickType: 48, value: value)))
+            }
+        }
+        price(ids.high, quote.high, size: nil, changed: previous == nil || previous!.high != quote.high)
+        price(ids.low, quote.low, size: nil, changed: previous == nil || previous!.low != quote.low)
+        if previous == nil {
+            price(ids.close, quote.close, size: nil, changed: true)
+            price(ids.open, quote.open, size: nil, changed: true)
+            if line.genericTicks.contains(236) {
+                session.send(.tickGeneric(TickGeneric(reqId: reqId, tickType: 46, value: 3)))
+            }
+        }
+        line.last = quote
+    }
+
+    func publishQuotes() {
+        for session in clients where !session.stalled {
+            for reqId in session.marketData.keys.sorted() {
+                guard var line = session.marketData[reqId], let quote = market.quote(symbol: line.symbol) else { continue }
+                if line.last == quote { continue }
+                sendTicks(session, reqId, &line, quote)
+                session.marketData[reqId] = line
+            }
+        }
+    }
+
+    // MARK: Contract details
+
+    func requestContractDetails(_ session: GatewaySession, _ request: ReqContractDetails) {
+        let matches: [Instrument]
+        if request.contract.conId > 0 || !request.contract.symbol.isEmpty {
+            matches = resolve(request.contract).map { [$0] } ?? []
+        } else {
+            matches = []
+        }
+        guard !matches.isEmpty else {
+            session.sendError(request.reqId, 200, Self.noSecurityDefinition)
+            return
+        }
+        for instrument in matches {
+            session.send(.contractData(ContractData(reqId: request.reqId, details: details(of: instrument))))
+        }
+        session.send(.contractDataEnd(ContractDataEnd(reqId: request.reqId)))
+    }
+
+    func details(of instrument: Instrument) -> ContractDetails {
+        var details = ContractDetails()
+        details.contract = instrument.contract
+        details.marketName = instrument.contract.tradingClass
+        details.minTick = instrument.tickSize
+        details.orderTypes = "ACTIVETIM,AD,ADJUST,ALERT,ALLOC,DAY,GTC,IOC,LMT,MKT,STP,STPLMT,WHATIF"
+        details.validExchanges = "SMART,\(instrument.primaryExchange)"
+        details.priceMagnifier = 1
+        details.longName = instrument.longName
+        details.industry = instrument.industry
+        details.category = instrument.category
+        details.subcategory = instrument.category
+        details.timeZoneId = config.timeZone
+        let today = BarHistory.format(Int(now), zone: zone, dateOnly: true)
+        if config.market.regularHoursOnly {
+            details.tradingHours = "\(today):0930-\(today):1600"
+        } else {
+            details.tradingHours = "\(today):0000-\(today):2359"
+        }
+        details.liquidHours = details.tradingHours
+        details.aggGroup = 1
+        details.marketRuleIds = "26,26"
+        details.stockType = instrument.stockType
+        details.minSize = TWSDecimal(1)
+        details.sizeIncrement = TWSDecimal(1)
+        details.suggestedSizeIncrement = TWSDecimal(instrument.lot)
+        return details
+    }
+
+    // MARK: 5-second bars
+
+    func requestRealTimeBars(_ session: GatewaySession, _ request: ReqRealTimeBars) {
+        guard let instrument = resolve(request.contract) else {
+            session.sendError(request.reqId, 200, Self.noSecurityDefinition)
+            return
+        }
+        guard request.barSize == 5 else {
+            session.sendError(request.reqId, 420, "Invalid Real-time Query: only 5 second bars are supported")
+            return
+        }
+        guard ["TRADES", "MIDPOINT", "BID", "ASK"].contains(request.whatToShow) else {
+            session.sendError(request.reqId, 420, "Invalid Real-time Query: whatToShow \(request.whatToShow) (TRADES, MIDPOINT, BID, ASK)")
+            return
+        }
+        if session.marketData.count + session.realTimeBars.count >= config.pacing.maxMarketDataLines {
+            session.sendError(request.reqId, 101, "Max number of tickers has been reached")
+            return
+        }
+        session.realTimeBars[request.reqId] = instrument.symbol
+    }
+
+    func aggregateRealTimeBars(_ trades: [Trade]) {
+        let bucket = Int64(now) / 5 * 5
+        for trade in trades { realTimeBuckets[trade.symbol, default: RealTimeBucket(start: bucket)].add(trade) }
+        for (symbol, current) in realTimeBuckets where current.start < bucket {
+            let quote = market.quote(symbol: symbol)
+            for session in clients where !session.stalled {
+                for (reqId, subscribed) in session.realTimeBars.sorted(by: { $0.key < $1.key }) where subscribed == symbol {
+                    session.send(.realtimeBar(current.bar(reqId: reqId, fallback: quote?.last ?? 0)))
+                }
+            }
+            realTimeBuckets[symbol] = RealTimeBucket(start: bucket)
+        }
+        for instrument in market.instruments where realTimeBuckets[instrument.symbol] == nil {
+            realTimeBuckets[instrument.symbol] = RealTimeBucket(start: bucket)
+        }
+    }
+}
+
+/// Trades of one symbol in one 5-second window.
+struct RealTimeBucket {
+    var start: Int64
+    var open = 0.0, high = 0.0, low = 0.0, close = 0.0
+    var volume = 0
+    var notional = 0.0
+    var count = 0
+
+    init(start: Int64) { self.start = start }
+
+    mutating func add(_ trade: Trade) {
+        if count == 0 { open = trade.price; high = trade.price; low = trade.price }
+        high = max(high, trade.price)
+        low = min(low, trade.price)
+        close = trade.price
+        volume += trade.size
+        notional += trade.price * Double(trade.size)
+        count += 1
+    }
+
+    func bar(reqId: Int, fallback: Double) -> RealTimeBar {
+        var bar = RealTimeBar()
+        bar.reqId = reqId
+        bar.time = start
+        let price = count == 0 ? fallback : open
+        bar.open = price
+        bar.high = count == 0 ? fallback : high
+        bar.low = count == 0 ? fallback : low
+        bar.close = count == 0 ? fallback : close
+        bar.volume = TWSDecimal(volume)
+        bar.wap = TWSDecimal(approximating: volume > 0 ? (notional / Double(volume) * 10000).rounded() / 10000 : price)
+        bar.count = count
+        return bar
+    }
+}

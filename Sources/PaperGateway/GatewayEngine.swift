@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import NIOCore
+import TWSProtocol
+
+/// The simulated TWS: sessions, market, orders and account, all on one event loop.
+///
+/// Every method runs on `loop` (the server binds all connections to it), so the state needs
+/// no locks and the order of events is the order they happened. The engine is reached from
+/// other threads only through `GatewayEngine.Handle`, which hops onto the loop.
+public final class GatewayEngine {
+    let config: PaperGatewayConfig
+    let loop: EventLoop
+    var logger: Logger
+    let zone: TimeZone
+    var market: MarketSimulator
+    var sessions: [Int: GatewaySession] = [:]
+    private var nextSessionId = 1
+    var accounts: [String: PaperAccount] = [:]
+    /// Keyed by client id and order id, as TWS scopes order ids.
+    var orders: [OrderKey: PaperOrder] = [:]
+    var orderSequence: [OrderKey] = []
+    var executions: [ExecutionRecord] = []
+    /// The next order id each client id may use (persisted with a state file).
+    var nextValidIds: [Int: Int] = [:]
+    var nextPermId: Int64 = 1_800_000_000
+    var historicalPacing = HistoricalPacing()
+    var realTimeBuckets: [String: RealTimeBucket] = [:]
+    /// When each session was last sent its PnL (IB updates about once a second).
+    var lastPnLPublished: Double = 0
+    var faults = Faults()
+    /// Market time: the wall clock, or a clock advanced by `step` in manual mode.
+    private(set) var manualTime: Double
+    let store: GatewayStateStore?
+    /// How many times quotes have moved.
+    public var steps: Int { market.steps }
+
+    struct OrderKey: Hashable, Sendable {
+        var clientId: Int
+        var orderId: Int
+    }
+
+    struct ExecutionRecord {
+        var contract: Contract
+        var execution: Execution
+        var commission: CommissionReport
+        var time: Double
+    }
+
+    /// Faults switched on by the control port or the config.
+    struct Faults {
+        var rejectNextOrder: String?
+        var refuseConnectionsUntil: Double = 0
+        var stallUntil: Double = 0
+    }
+
+    init(config: PaperGatewayConfig, loop: EventLoop, logger: Logger, store: GatewayStateStore?) throws {
+        self.config = config
+        self.loop = loop
+        self.logger = logger
+        self.zone = TimeZone(identifier: config.timeZone) ?? TimeZone(identifier: "UTC")!
+        let start = Date().timeIntervalSince1970
+        self.manualTime = start
+        self.market = MarketSimulator(instruments: config.instruments, seed: config.seed, now: start)
+        self.store = store
+        for id in config.accounts { accounts[id] = PaperAccount(id: id, cash: config.startingCash) }
+        if let store { try restore(from: store) }
+    }
+
+    var defaultAccount: String { config.accounts[0] }
+
+    /// Market time in epoch seconds.
+    var now: Double { config.market.clock == "manual" ? manualTime : Date().timeIntervalSince1970 }
+
+    // MARK: Sessions
+
+    func openSession(channel: Channel) -> GatewaySession? {
+        loop.preconditionInEventLoop()
+        if now < faults.refuseConnectionsUntil {
+            logger.info("refusing a connection: restart fault active")
+            return nil
+        }
+        guard sessions.count < config.maxClients else {
+            logger.warning("refusing a connection: \(config.maxClients) clients already connected")
+            return nil
+        }
+        let session = GatewaySession(channel: channel, id: nextSessionId)
+        nextSessionId += 1
+        sessions[session.id] = session
+        return session
+    }
+
+    func closeSession(_ session: GatewaySession) {
+        sessions[session.id] = nil
+        if let clientId = session.clientId { logger.info("client \(clientId) disconnected") }
+    }
+
+    /// The answer to a client's hello: the version we speak with it, or nil to hang up.
+    func negotiate(_ session: GatewaySession, hello: Handshake.ClientHello) -> Handshake.ServerHello? {
+        let version = Handshake.negotiate(client: hello.versions)
+        guard version >= ServerVersion.supported.lowerBound else {
+            logger.warning("client offered versions \(hello.versions); the paper gateway needs \(ServerVersion.supported.lowerBound) or later")
+            return nil
+        }
+        session.serverVersion = version
+        return Handshake.ServerHello(serverVersion: version, connectionTime: connectionTime())
+    }
+
+    func connectionTime() -> String {
+        BarHistory.format(Int(now), zone: zone)
+    }
+
+    /// Handles one decoded request. Returns false when the session must be closed.
+    func handle(_ session: GatewaySession, _ request: ClientRequest) -> Bool {
+        loop.preconditionInEventLoop()
+        defer { flushAll() }
+        if case let .startAPI(start) = request { return startAPI(session, start) }
+        guard session.clientId != nil else {
+            session.sendError(-1, 321, "Error validating request.-'\(request.name)' : cause - the API session has not started (send startApi first)")
+            return true
+        }
+        if config.pacing.messageRate && exceedsMessageRate(session) {
+            session.sendError(-1, 100, "Max rate of messages per second has been exceeded:max=50 rec=\(session.recentRequests.count) (1)")
+        }
+        switch request {
+        case .startAPI: return true
+        case let .reqIds(r): requestIds(session, r)
+        case .reqCurrentTime: session.send(.currentTime(CurrentTime(time: Int64(now))))
+        case .reqCurrentTimeInMillis: session.send(.currentTimeInMillis(CurrentTimeInMillis(timeInMillis: Int64(now * 1000))))
+        case .reqManagedAccts: session.send(.managedAccounts(ManagedAccounts(accountsList: config.accounts.joined(separator: ","))))
+        case let .reqMktData(r): requestMarketData(session, r)
+        case let .cancelMktData(r): cancelMarketData(session, r.reqId)
+        case let .reqMarketDataType(r): setMarketDataType(session, r.marketDataType)
+        case let .reqHistoricalData(r): requestHistory(session, r)
+        case let .cancelHistoricalData(r): cancelHistory(session, r.reqId)
+        case let .reqRealTimeBars(r): requestRealTimeBars(session, r)
+        case let .cancelRealTimeBars(r): session.realTimeBars[r.reqId] = nil
+        case let .reqContractDetails(r): requestContractDetails(session, r)
+        case let .reqTickByTickData(r):
+            session.sendError(r.reqId, 10089, "Requested market data requires additional subscription for API. Tick-by-tick data is not simulated by the paper gateway.")
+        case .cancelTickByTickData: break
+        case let .placeOrder(r): placeOrder(session, r)
+        case let .cancelOrder(r): cancelOrder(session, r.orderId)
+        case .reqGlobalCancel: globalCancel()
+        case .reqOpenOrders: reportOpenOrders(session, allClients: false)
+        case .reqAllOpenOrders: reportOpenOrders(session, allClients: true)
+        case .reqAutoOpenOrders: break
+        case let .reqCompletedOrders(r): reportCompletedOrders(session, apiOnly: r.apiOnly)
+        case let .reqExecutions(r): reportExecutions(session, r)
+        case .reqPositions: reportPositions(session)
+        case .cancelPositions: session.positionUpdates = false
+        case let .reqAccountUpdates(r): requestAccountUpdates(session, r)
+        case let .reqAccountSummary(r): requestAccountSummary(session, r)
+        case let .cancelAccountSummary(r): session.accountSummaries[r.reqId] = nil
+        case let .reqPnL(r): requestPnL(session, r)
+        case let .cancelPnL(r): session.pnl[r.reqId] = nil
+        case let .reqPnLSingle(r): requestPnLSingle(session, r)
+        case let .cancelPnLSingle(r): session.pnlSingle[r.reqId] = nil
+        case let .reqAccountUpdatesMulti(r): requestAccountUpdatesMulti(session, r)
+        case let .cancelAccountUpdatesMulti(r): session.accountUpdatesMulti[r.reqId] = nil
+        case let .reqPositionsMulti(r): requestPositionsMulti(session, r)
+        case let .cancelPositionsMulti(r): session.positionsMulti[r.reqId] = nil
+        }
+        return true
+    }
+
+    private func startAPI(_ session: GatewaySession, _ start: StartAPI) -> Bool {
+        guard session.clientId == nil else { return true }
+        if sessions.values.contains(where: { $0 !== session && $0.clientId == start.clientId }) {
+            session.sendError(-1, 326, "Unable to connect as the client id is already in use. Retry with a unique client id.")
+            logger.warning("client id \(start.clientId) is already in use: closing the new connection")
+            return false
+        }
+        session.clientId = start.clientId
+        logger.info("client \(start.clientId) connected at server version \(session.serverVersion)")
+        session.send(.managedAccounts(ManagedAccounts(accountsList: config.accounts.joined(separator: ","))))
+        session.send(.nextValidId(NextValidId(orderId: nextValidId(for: start.clientId))))
+        session.sendError(-1, 2104, "Market data farm connection is OK:usfarm")
+        session.sendError(-1, 2106, "HMDS data farm connection is OK:ushmds")
+        session.sendError(-1, 2158, "Sec-def data farm connection is OK:secdefnj")
+        return true
+    }
+
+    func nextValidId(for clientId: Int) -> Int {
+        let next = max(nextValidIds[clientId] ?? 1, orders.keys.filter { $0.clientId == clientId }.map { $0.orderId + 1 }.max() ?? 1)
+        nextValidIds[clientId] = next
+        return next
+    }
+
+    private func requestIds(_ session: GatewaySession, _ request: ReqIds) {
+        guard let clientId = session.clientId else { return }
+        session.send(.nextValidId(NextValidId(orderId: nextValidId(for: clientId))))
+    }
+
+    private func exceedsMessageRate(_ session: GatewaySession) -> Bool {
+        let t = Date().timeIntervalSince1970
+        session.recentRequests.append(t)
+        session.recentRequests.removeAll { t - $0 > 1 }
+        return session.recentRequests.count > 50
+    }
+
+    func flushAll() {
+        for session in sessions.values { session.flush() }
+    }
+
+    /// The sessions of live clients.
+    var clients: [GatewaySession] { sessions.values.filter { $0.clientId != nil && $0.isOpen }.sorted { $0.id < $1.id } }
+
+    // MARK: The market clock
+
+    /// Moves quotes one step and does everything that follows from it: fills, ticks, bars.
+    public func step() {
+        loop.preconditionInEventLoop()
+        let seconds = Double(max(config.market.tickIntervalMs, 1)) / 1000
+        if config.market.clock == "manual" { manualTime += seconds }
+        let trades = market.step(seconds: seconds, now: now)
+        matchOrders()
+        publishQuotes()
+        publishLiveHistory()
+        aggregateRealTimeBars(trades)
+        publishPnL()
+        flushAll()
+    }
+
+    /// Sets a symbol's price (control port `price`), then lets orders react.
+    func setPrice(symbol: String, price: Double) {
+        market.setPrice(symbol: symbol, price: price)
+        matchOrders()
+        publishQuotes()
+        flushAll()
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// What the market shows for one instrument at one moment.
+public struct Quote: Sendable, Equatable {
+    public var bid: Double
+    public var ask: Double
+    public var bidSize: Int
+    public var askSize: Int
+    public var last: Double
+    public var lastSize: Int
+    /// Shares traded today.
+    public var volume: Int
+    public var high: Double
+    public var low: Double
+    public var open: Double
+    /// Yesterday's close.
+    public var close: Double
+    /// Epoch seconds of the last trade.
+    public var lastTradeTime: Int64
+
+    public var mid: Double { (bid + ask) / 2 }
+}
+
+/// A trade printed by the simulated market (feeds last/volume and the 5-second bars).
+public struct Trade: Sendable, Equatable {
+    public var symbol: String
+    public var price: Double
+    public var size: Int
+    public var time: Double
+}
+
+/// The seeded price process of every instrument.
+///
+/// Each step moves each mid price by a geometric random walk with the instrument's
+/// volatility, requotes bid and ask around it (one or two ticks wide) with random displayed
+/// sizes, and prints a trade more often than not. Every symbol has its own generator derived
+/// from the seed, so a symbol's path does not depend on which others exist or are watched.
+public struct MarketSimulator: Sendable {
+    public private(set) var instruments: [Instrument]
+    private var bySymbol: [String: Int] = [:]
+    private var byConId: [Int: Int] = [:]
+    private var generators: [SeededRandom]
+    private var mids: [Double]
+    public private(set) var quotes: [Quote]
+    public private(set) var steps = 0
+
+    /// Seconds of a US trading year, which volatility is quoted against.
+    static let tradingYear = 252.0 * 6.5 * 3600
+
+    public init(instruments: [Instrument], seed: UInt64, now: Double) {
+        self.instruments = instruments
+        generators = instruments.map { SeededRandom(seed: seed, stream: "quotes:" + $0.symbol) }
+        mids = instruments.map(\.startPrice)
+        quotes = []
+        for (index, instrument) in instruments.enumerated() {
+            bySymbol[instrument.symbol] = index
+            byConId[instrument.conId] = index
+            var generator = generators[index]
+            let previousClose = instrument.round(instrument.startPrice * (1 + 0.01 * generator.gaussian()))
+            generators[index] = generator
+            let price = instrument.startPrice
+            quotes.append(Quote(bid: instrument.round(price - instrument.tickSize), ask: instrument.round(price + instrument.tickSize),
+                                bidSize: 3 * instrument.lot, askSize: 4 * instrument.lot, last: instrument.round(price),
+                                lastSize: instrument.lot, volume: 0, high: instrument.round(price), low: instrument.round(price),
+                                open: instrument.round(price), close: previousClose, lastTradeTime: Int64(now)))
+        }
+    }
+
+    public func index(symbol: String) -> Int? { bySymbol[symbol] }
+    public func index(conId: Int) -> Int? { byConId[conId] }
+    public func instrument(symbol: String) -> Instrument? { bySymbol[symbol].map { instruments[$0] } }
+    public func quote(symbol: String) -> Quote? { bySymbol[symbol].map { quotes[$0] } }
+
+    /// Advances every instrument by `seconds` of market time; returns the trades printed.
+    public mutating func step(seconds: Double, now: Double) -> [Trade] {
+        steps += 1
+        var trades: [Trade] = []
+        for index in instruments.indices {
+            let instrument = instruments[index]
+            var generator = generators[index]
+            let sigma = instrument.volatility * (max(seconds, 0.001) / Self.tradingYear).squareRoot()
+            mids[index] *= exp(sigma * generator.gaussian() - sigma * sigma / 2)
+            let tick = instrument.tickSize
+            var quote = quotes[index]
+            let halfSpread = tick * (generator.unit() < 0.7 ? 0.5 : 1.0)
+            quote.bid = instrument.round(((mids[index] - halfSpread) / tick).rounded(.down) * tick)
+            quote.ask = instrument.round(max(quote.bid + tick, ((mids[index] + halfSpread) / tick).rounded(.up) * tick))
+            quote.bidSize = instrument.lot * generator.integer(in: 1...12)
+            quote.askSize = instrument.lot * generator.integer(in: 1...12)
+            if generator.unit() < 0.6 {
+                let buyerInitiated = generator.unit() < 0.5
+                let size = generator.unit() < 0.2 ? generator.integer(in: 1...99) : instrument.lot * generator.integer(in: 1...5)
+                quote.last = buyerInitiated ? quote.ask : quote.bid
+                quote.lastSize = size
+                quote.volume += size
+                quote.high = max(quote.high, quote.last)
+                quote.low = min(quote.low, quote.last)
+                quote.lastTradeTime = Int64(now)
+                trades.append(Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now))
+            }
+            quotes[index] = quote
+            generators[index] = generator
+        }
+        return trades
+    }
+
+    /// Moves one instrument's quote to `price` (for tests and the control port's `price` command).
+    public mutating func setPrice(symbol: String, price: Double) {
+        guard let index = bySymbol[symbol] else { return }
+        let instrument = instruments[index]
+        mids[index] = price
+        quotes[index].bid = instrument.round(price - instrument.tickSize / 2 - 1e-9)
+        quotes[index].ask = instrument.round(quotes[index].bid + instrument.tickSize)
+        quotes[index].last = instrument.round(price)
+    }
+}

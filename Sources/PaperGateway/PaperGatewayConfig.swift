@@ -1,0 +1,186 @@
+import Foundation
+import Yams
+
+/// The paper gateway's settings: the `paper_gateway:` section of the config file
+/// (Config/moonwire.yaml). Every key is optional; the defaults are what a demo needs.
+public struct PaperGatewayConfig: Sendable, Codable, Equatable {
+    public var host = "127.0.0.1"
+    /// 7497, as TWS paper; tests pass 0 for an ephemeral port.
+    public var port = 7497
+    /// Seeds the price process: the same seed gives the same market.
+    public var seed: UInt64 = 42
+    /// The first one is the default account; all must be non-empty. Paper accounts start with D.
+    public var accounts = ["DU1234567"]
+    public var startingCash = 1_000_000.0
+    /// The zone TWS writes times in (execution times, bar dates, the handshake).
+    public var timeZone = "US/Eastern"
+    /// SQLite file that keeps orders, executions, positions, cash and next ids across restarts.
+    public var stateFile: String? = nil
+    public var maxClients = 32
+    public var market = Market()
+    public var fills = Fills()
+    public var pacing = Pacing()
+    public var instruments: [Instrument] = Instrument.defaultUniverse
+
+    public struct Market: Sendable, Codable, Equatable {
+        /// How often quotes move; IB sends stock quotes about every 250 ms. 0: as fast as the
+        /// socket takes (benchmarks).
+        public var tickIntervalMs = 250
+        /// false: open around the clock, so a demo works at any hour. true: 09:30–16:00 in
+        /// `time_zone`, Monday to Friday; orders without outsideRth wait for the open.
+        public var regularHoursOnly = false
+        /// `realtime`, or `manual`: quotes move only when told to (control command `step`),
+        /// which makes a scenario's fills exactly repeatable.
+        public var clock = "realtime"
+
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case tickIntervalMs = "tick_interval_ms", regularHoursOnly = "regular_hours_only", clock
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tickIntervalMs = try c.decodeIfPresent(Int.self, forKey: .tickIntervalMs) ?? tickIntervalMs
+            regularHoursOnly = try c.decodeIfPresent(Bool.self, forKey: .regularHoursOnly) ?? regularHoursOnly
+            clock = try c.decodeIfPresent(String.self, forKey: .clock) ?? clock
+        }
+    }
+
+    public struct Fills: Sendable, Codable, Equatable {
+        /// An order larger than the displayed size fills in parts, one per quote update.
+        public var partialFills = true
+        public init() {}
+        enum CodingKeys: String, CodingKey { case partialFills = "partial_fills" }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            partialFills = try c.decodeIfPresent(Bool.self, forKey: .partialFills) ?? partialFills
+        }
+    }
+
+    public struct Pacing: Sendable, Codable, Equatable {
+        /// IB's historical-data rules: identical within 15 s, 6 per contract in 2 s, 60 per
+        /// 10 minutes, 50 open (error 162).
+        public var historical = true
+        /// More than 50 messages a second from one client: error 100.
+        public var messageRate = true
+        public var maxMarketDataLines = 100
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case historical, messageRate = "message_rate", maxMarketDataLines = "max_market_data_lines"
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            historical = try c.decodeIfPresent(Bool.self, forKey: .historical) ?? historical
+            messageRate = try c.decodeIfPresent(Bool.self, forKey: .messageRate) ?? messageRate
+            maxMarketDataLines = try c.decodeIfPresent(Int.self, forKey: .maxMarketDataLines) ?? maxMarketDataLines
+        }
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, seed, accounts, startingCash = "starting_cash", timeZone = "time_zone", stateFile = "state_file"
+        case maxClients = "max_clients", market, fills, pacing, instruments
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        accounts = try c.decodeIfPresent([String].self, forKey: .accounts) ?? accounts
+        startingCash = try c.decodeIfPresent(Double.self, forKey: .startingCash) ?? startingCash
+        timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? timeZone
+        stateFile = try c.decodeIfPresent(String.self, forKey: .stateFile) ?? stateFile
+        maxClients = try c.decodeIfPresent(Int.self, forKey: .maxClients) ?? maxClients
+        market = try c.decodeIfPresent(Market.self, forKey: .market) ?? market
+        fills = try c.decodeIfPresent(Fills.self, forKey: .fills) ?? fills
+        pacing = try c.decodeIfPresent(Pacing.self, forKey: .pacing) ?? pacing
+        instruments = try c.decodeIfPresent([Instrument].self, forKey: .instruments) ?? instruments
+    }
+
+    /// Checks what decoding cannot: values out of range. Throws naming the key.
+    public func validate() throws {
+        func bad(_ key: String, _ why: String) -> ConfigError { ConfigError(message: "paper_gateway.\(key): \(why)") }
+        guard (0...65535).contains(port) else { throw bad("port", "\(port) is not a TCP port (0-65535)") }
+        guard !accounts.isEmpty, accounts.allSatisfy({ !$0.isEmpty }) else {
+            throw bad("accounts", "needs at least one non-empty account id")
+        }
+        guard startingCash >= 0 else { throw bad("starting_cash", "must not be negative") }
+        guard TimeZone(identifier: timeZone) != nil else { throw bad("time_zone", "'\(timeZone)' is not a known time zone") }
+        guard (1...32).contains(maxClients) else { throw bad("max_clients", "must be 1-32 (TWS allows 32)") }
+        guard market.tickIntervalMs >= 0 else { throw bad("market.tick_interval_ms", "must not be negative") }
+        guard ["realtime", "manual"].contains(market.clock) else {
+            throw bad("market.clock", "'\(market.clock)' is not 'realtime' or 'manual'")
+        }
+        guard !instruments.isEmpty else { throw bad("instruments", "the universe is empty") }
+        var symbols = Set<String>()
+        var ids = Set<Int>()
+        for (index, instrument) in instruments.enumerated() {
+            let key = "instruments[\(index)] (\(instrument.symbol))"
+            guard symbols.insert(instrument.symbol).inserted else { throw bad(key, "symbol appears twice") }
+            guard ids.insert(instrument.conId).inserted else { throw bad(key, "con_id \(instrument.conId) appears twice") }
+            guard instrument.startPrice > 0 else { throw bad(key + ".start_price", "must be positive") }
+            guard instrument.tickSize > 0 else { throw bad(key + ".tick_size", "must be positive") }
+            guard instrument.volatility >= 0 && instrument.volatility < 5 else { throw bad(key + ".volatility", "must be 0-5") }
+            guard instrument.lot > 0 else { throw bad(key + ".lot", "must be positive") }
+        }
+    }
+
+    /// Reads the `paper_gateway:` section of a YAML config file (other sections are for other
+    /// parts of Moonwire). A missing section gives the defaults.
+    public static func load(yaml text: String, source: String) throws -> PaperGatewayConfig {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigError(message: "\(source): not valid YAML: \(error)")
+        }
+        guard let document = root as? [String: Any] ?? (root == nil ? [:] : nil) else {
+            throw ConfigError(message: "\(source): the top level must be a mapping of sections")
+        }
+        guard let section = document["paper_gateway"] else { return PaperGatewayConfig() }
+        if let mapping = section as? [String: Any] {
+            let known = Set(CodingKeys.allNames)
+            for key in mapping.keys where !known.contains(key) {
+                throw ConfigError(message: "\(source): paper_gateway.\(key) is not a setting (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        do {
+            let sectionText = try Yams.dump(object: section)
+            let config = try YAMLDecoder().decode(PaperGatewayConfig.self, from: sectionText)
+            try config.validate()
+            return config
+        } catch let error as ConfigError {
+            throw ConfigError(message: "\(source): \(error.message)")
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            throw ConfigError(message: "\(source): paper_gateway.\(context.codingPath.dottedPath) should be a \(type)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ConfigError(message: "\(source): paper_gateway.\((context.codingPath + [key]).dottedPath) is required")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ConfigError(message: "\(source): paper_gateway.\(context.codingPath.dottedPath): \(context.debugDescription)")
+        }
+    }
+
+    public static func load(path: String) throws -> PaperGatewayConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(message: "\(path): cannot read the config file")
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self), source: path)
+    }
+}
+
+extension PaperGatewayConfig.CodingKeys: CaseIterable {
+    static var allNames: [String] { allCases.map(\.stringValue) }
+}
+
+/// A config problem, with the file and key it is about.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}
+
+extension [CodingKey] {
+    var dottedPath: String {
+        map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+}

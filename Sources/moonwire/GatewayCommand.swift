@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PaperGateway
+
+/// `moonwire gateway`: the paper gateway as a server any TWS API client can use.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run the built-in paper gateway: a TWS API server with a simulated market and paper account.",
+        discussion: """
+            Point any TWS API client (IB's ibapi, ib_async, ...) at HOST:PORT as you would at TWS. \
+            The control port takes one command a line: drop, outage 1101|1102 [SECONDS], stall [SECONDS], \
+            restart [SECONDS], reject-next [REASON], replay-executions, step [N], price SYMBOL PRICE, status.
+            """
+    )
+
+    @Option(help: "YAML config file; its paper_gateway section is used (default: Config/moonwire.yaml when present).")
+    var config: String?
+
+    @Option(help: "Address to listen on.")
+    var host: String?
+
+    @Option(help: "Port to listen on (7497, like TWS paper; 0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .customLong("control-port"), help: "Also listen for control commands on this port (0 picks a free one).")
+    var controlPort: Int?
+
+    @Option(help: "Seed of the simulated market.")
+    var seed: UInt64?
+
+    @Option(name: .customLong("state-file"), help: "SQLite file that keeps orders, fills, positions and cash across restarts.")
+    var stateFile: String?
+
+    @Option(help: "Market clock: realtime, or manual (moves only on the control command 'step').")
+    var clock: String?
+
+    @Option(name: .customLong("tick-interval-ms"), help: "Milliseconds between quote updates (default 250, like IB).")
+    var tickIntervalMs: Int?
+
+    @Flag(help: "Log every connection, order and fill.")
+    var verbose = false
+
+    func run() async throws {
+        var settings: PaperGatewayConfig
+        do {
+            if let config {
+                settings = try PaperGatewayConfig.load(path: config)
+            } else if FileManager.default.fileExists(atPath: "Config/moonwire.yaml") {
+                settings = try PaperGatewayConfig.load(path: "Config/moonwire.yaml")
+            } else {
+                settings = PaperGatewayConfig()
+            }
+        } catch let error as ConfigError {
+            throw ValidationError(error.message)
+        }
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let seed { settings.seed = seed }
+        if let stateFile { settings.stateFile = stateFile }
+        if let clock { settings.market.clock = clock }
+        if let tickIntervalMs { settings.market.tickIntervalMs = tickIntervalMs }
+        do {
+            try settings.validate()
+        } catch let error as ConfigError {
+            throw ValidationError(error.message)
+        }
+        var logger = Logger(label: "paper-gateway")
+        logger.logLevel = verbose ? .info : .warning
+        let server: PaperGatewayServer
+        do {
+            server = try await PaperGatewayServer.start(config: settings, controlPort: controlPort, logger: logger)
+        } catch {
+            throw ValidationError("could not start the paper gateway on \(settings.host):\(settings.port): \(error)")
+        }
+        say("paper gateway listening on \(server.host):\(server.port) (accounts \(settings.accounts.joined(separator: ",")), seed \(settings.seed))")
+        if let control = server.controlPort { say("control port \(server.host):\(control)") }
+        let signals = SignalWaiter()
+        await signals.wait()
+        say("paper gateway stopping")
+        try await server.shutdown()
+    }
+}
+
+/// Writes a line to standard output at once (a test or a script may be waiting for it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Waits for SIGINT or SIGTERM.
+final class SignalWaiter: Sendable {
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "signals")
+            let once = OnceFlag()
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+                source.setEventHandler {
+                    if once.fire() { continuation.resume() }
+                }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    private static let lock = NSLock()
+    static func keep(_ source: DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    func fire() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if fired { return false }
+        fired = true
+        return true
+    }
+}
