@@ -72,6 +72,12 @@ public final class PaperGatewayServer: Sendable {
             }
             let ticker = try await loop.submit { () -> NIOLoopBoundBox<RepeatedTask?> in
                 let box = NIOLoopBoundBox<RepeatedTask?>(nil, eventLoop: loop)
+                for command in config.faults {
+                    let reply = engine.value.control(command)
+                    guard reply.hasPrefix("ok") else {
+                        throw ConfigError(message: "paper_gateway.faults: '\(command)': \(reply)")
+                    }
+                }
                 if config.market.clock == "realtime" {
                     let interval = TimeAmount.milliseconds(Int64(max(config.market.tickIntervalMs, 1)))
                     box.value = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in

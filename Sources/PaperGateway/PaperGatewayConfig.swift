@@ -21,6 +21,8 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
     public var fills = Fills()
     public var pacing = Pacing()
     public var instruments: [Instrument] = Instrument.defaultUniverse
+    /// Control-port commands run when the gateway starts (e.g. `reject-next`).
+    public var faults: [String] = []
 
     public struct Market: Sendable, Codable, Equatable {
         /// How often quotes move; IB sends stock quotes about every 250 ms. 0: as fast as the
@@ -79,7 +81,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case host, port, seed, accounts, startingCash = "starting_cash", timeZone = "time_zone", stateFile = "state_file"
-        case maxClients = "max_clients", market, fills, pacing, instruments
+        case maxClients = "max_clients", market, fills, pacing, instruments, faults
     }
 
     public init(from decoder: Decoder) throws {
@@ -96,6 +98,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         fills = try c.decodeIfPresent(Fills.self, forKey: .fills) ?? fills
         pacing = try c.decodeIfPresent(Pacing.self, forKey: .pacing) ?? pacing
         instruments = try c.decodeIfPresent([Instrument].self, forKey: .instruments) ?? instruments
+        faults = try c.decodeIfPresent([String].self, forKey: .faults) ?? faults
     }
 
     /// Checks what decoding cannot: values out of range. Throws naming the key.
@@ -140,9 +143,16 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         }
         guard let section = document["paper_gateway"] else { return PaperGatewayConfig() }
         if let mapping = section as? [String: Any] {
-            let known = Set(CodingKeys.allNames)
-            for key in mapping.keys where !known.contains(key) {
-                throw ConfigError(message: "\(source): paper_gateway.\(key) is not a setting (known: \(known.sorted().joined(separator: ", ")))")
+            try checkKeys(mapping, known: CodingKeys.allNames, path: "paper_gateway", source: source)
+            let nested: [String: [String]] = [
+                "market": ["tick_interval_ms", "regular_hours_only", "clock"],
+                "fills": ["partial_fills"],
+                "pacing": ["historical", "message_rate", "max_market_data_lines"],
+            ]
+            for (section, keys) in nested {
+                if let inner = mapping[section] as? [String: Any] {
+                    try checkKeys(inner, known: keys, path: "paper_gateway.\(section)", source: source)
+                }
             }
         }
         do {
@@ -153,11 +163,18 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         } catch let error as ConfigError {
             throw ConfigError(message: "\(source): \(error.message)")
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
-            throw ConfigError(message: "\(source): paper_gateway.\(context.codingPath.dottedPath) should be a \(type)")
+            throw ConfigError(message: "\(source): paper_gateway.\(context.codingPath.dottedPath) should be of type \(type)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw ConfigError(message: "\(source): paper_gateway.\((context.codingPath + [key]).dottedPath) is required")
         } catch let DecodingError.dataCorrupted(context) {
             throw ConfigError(message: "\(source): paper_gateway.\(context.codingPath.dottedPath): \(context.debugDescription)")
+        }
+    }
+
+    /// A misspelt key is an error, not a silently ignored setting.
+    private static func checkKeys(_ mapping: [String: Any], known: [String], path: String, source: String) throws {
+        for key in mapping.keys.sorted() where !known.contains(key) {
+            throw ConfigError(message: "\(source): \(path).\(key) is not a setting (known: \(known.sorted().joined(separator: ", ")))")
         }
     }
 
