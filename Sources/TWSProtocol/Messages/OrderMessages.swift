@@ -80,11 +80,7 @@ public struct OpenOrder: WireMessage {
         try c.string(&order.designatedLocation, "designatedLocation")
         try c.int(&order.exemptCode, "exemptCode")
         try c.int(&order.auctionStrategy, "auctionStrategy")
-        try c.double(&order.startingPrice, "startingPrice", unset: .sentinel)
-        try c.double(&order.stockRefPrice, "stockRefPrice", unset: .sentinel)
-        try c.double(&order.delta, "delta", unset: .sentinel)
-        try c.double(&order.stockRangeLower, "stockRangeLower", unset: .sentinel)
-        try c.double(&order.stockRangeUpper, "stockRangeUpper", unset: .sentinel)
+        try order.codeBoxAndPegToStock(&c, unset: .sentinel)
         try c.int(&order.displaySize, "displaySize", unset: .sentinel)
         try c.bool(&order.blockOrder, "blockOrder")
         try c.bool(&order.sweepToFill, "sweepToFill")
@@ -96,31 +92,16 @@ public struct OpenOrder: WireMessage {
         try c.fixed("1.7976931348623157E308", "nbboPriceCap")
         try c.int(&order.parentId, "parentId")
         try c.int(&order.triggerMethod, "triggerMethod")
-        try c.double(&order.volatility, "volatility", unset: .sentinel)
-        var volatilityType = order.volatilityType ?? 0
-        try c.int(&volatilityType, "volatilityType")
-        if c.isDecoding { order.volatilityType = volatilityType }
-        try c.string(&order.deltaNeutralOrderType, "deltaNeutralOrderType")
-        try c.double(&order.deltaNeutralAuxPrice, "deltaNeutralAuxPrice", unset: .sentinel)
+        try order.codeReportedVolatility(&c)
         try order.codeDeltaNeutralOrderExtension(&c)
         try c.bool(&order.continuousUpdate, "continuousUpdate")
-        var referencePriceType = order.referencePriceType ?? 0
-        try c.int(&referencePriceType, "referencePriceType")
-        if c.isDecoding { order.referencePriceType = referencePriceType }
+        try order.codeReportedReferencePriceType(&c)
         try c.double(&order.trailStopPrice, "trailStopPrice", unset: .sentinel)
         try c.double(&order.trailingPercent, "trailingPercent", unset: .sentinel)
         try c.double(&order.basisPoints, "basisPoints", unset: .sentinel)
         try c.int(&order.basisPointsType, "basisPointsType", unset: .sentinel)
-        try c.string(&comboLegsDescription, "comboLegsDescrip")
-        try c.list(&contract.comboLegs, "comboLegsCount")
-        var prices = order.orderComboLegPrices.map(OrderComboLegPrice.init)
-        try c.list(&prices, "orderComboLegsCount")
-        order.orderComboLegPrices = prices.map(\.price)
-        try c.list(&order.smartComboRoutingParams, "smartComboRoutingParamsCount")
-        try c.int(&order.scaleInitLevelSize, "scaleInitLevelSize", unset: .sentinel)
-        try c.int(&order.scaleSubsLevelSize, "scaleSubsLevelSize", unset: .sentinel)
-        try c.double(&order.scalePriceIncrement, "scalePriceIncrement", unset: .sentinel)
-        try order.codeScaleExtension(&c)
+        try codeReportedComboLegs(&c, &contract, &order, &comboLegsDescription)
+        try order.codeScale(&c, unset: .sentinel)
         try order.codeHedge(&c)
         try c.bool(&order.optOutSmartRouting, "optOutSmartRouting")
         try c.string(&order.clearingAccount, "clearingAccount")
@@ -153,17 +134,7 @@ public struct OpenOrder: WireMessage {
         try c.bool(&usePriceMgmtAlgo, "usePriceMgmtAlgo")
         if c.isDecoding { order.usePriceMgmtAlgo = usePriceMgmtAlgo }
         try order.codeDurationThroughAutoCancelParent(&c)
-        if c.atLeast(ServerVersion.pegBestPegMidOffsets) {
-            try c.int(&order.minTradeQty, "minTradeQty", unset: .sentinel)
-            try c.int(&order.minCompeteSize, "minCompeteSize", unset: .sentinel)
-            try c.double(&order.competeAgainstBestOffset, "competeAgainstBestOffset", unset: .sentinel)
-            try c.double(&order.midOffsetAtWhole, "midOffsetAtWhole", unset: .sentinel)
-            try c.double(&order.midOffsetAtHalf, "midOffsetAtHalf", unset: .sentinel)
-        }
-        if c.atLeast(ServerVersion.customerAccount) { try c.string(&order.customerAccount, "customerAccount") }
-        if c.atLeast(ServerVersion.professionalCustomer) {
-            try c.bool(&order.professionalCustomer, "professionalCustomer")
-        }
+        try order.codeReportedPegOffsetsAndCustomer(&c)
         if c.atLeast(ServerVersion.bondAccruedInterest) {
             try c.string(&order.bondAccruedInterest, "bondAccruedInterest")
         }
@@ -174,6 +145,47 @@ public struct OpenOrder: WireMessage {
         }
         if c.atLeast(ServerVersion.submitter) { try c.string(&order.submitter, "submitter") }
         if c.atLeast(ServerVersion.imbalanceOnly) { try c.bool(&order.imbalanceOnly, "imbalanceOnly") }
+    }
+}
+
+/// The combo block of openOrder and completedOrder: description, legs, leg prices, routing params.
+func codeReportedComboLegs<C: FieldCoder>(_ c: inout C, _ contract: inout Contract, _ order: inout Order, _ description: inout String) throws {
+    try c.string(&description, "comboLegsDescrip")
+    try c.list(&contract.comboLegs, "comboLegsCount")
+    var prices = order.orderComboLegPrices.map(OrderComboLegPrice.init)
+    try c.list(&prices, "orderComboLegsCount")
+    order.orderComboLegPrices = prices.map(\.price)
+    try c.list(&order.smartComboRoutingParams, "smartComboRoutingParamsCount")
+}
+
+extension Order {
+    /// volatility · volatilityType (a plain int in reports) · deltaNeutralOrderType · deltaNeutralAuxPrice.
+    mutating func codeReportedVolatility<C: FieldCoder>(_ c: inout C) throws {
+        try c.double(&volatility, "volatility", unset: .sentinel)
+        var type = volatilityType ?? 0
+        try c.int(&type, "volatilityType")
+        if c.isDecoding { volatilityType = type }
+        try c.string(&deltaNeutralOrderType, "deltaNeutralOrderType")
+        try c.double(&deltaNeutralAuxPrice, "deltaNeutralAuxPrice", unset: .sentinel)
+    }
+
+    mutating func codeReportedReferencePriceType<C: FieldCoder>(_ c: inout C) throws {
+        var type = referencePriceType ?? 0
+        try c.int(&type, "referencePriceType")
+        if c.isDecoding { referencePriceType = type }
+    }
+
+    /// The PEG BEST/MID block (≥ 170, always present in reports) and the customer fields.
+    mutating func codeReportedPegOffsetsAndCustomer<C: FieldCoder>(_ c: inout C) throws {
+        if c.atLeast(ServerVersion.pegBestPegMidOffsets) {
+            try c.int(&minTradeQty, "minTradeQty", unset: .sentinel)
+            try c.int(&minCompeteSize, "minCompeteSize", unset: .sentinel)
+            try c.double(&competeAgainstBestOffset, "competeAgainstBestOffset", unset: .sentinel)
+            try c.double(&midOffsetAtWhole, "midOffsetAtWhole", unset: .sentinel)
+            try c.double(&midOffsetAtHalf, "midOffsetAtHalf", unset: .sentinel)
+        }
+        if c.atLeast(ServerVersion.customerAccount) { try c.string(&customerAccount, "customerAccount") }
+        if c.atLeast(ServerVersion.professionalCustomer) { try c.bool(&professionalCustomer, "professionalCustomer") }
     }
 }
 
@@ -265,23 +277,14 @@ public struct CompletedOrder: WireMessage {
         try c.int(&order.shortSaleSlot, "shortSaleSlot")
         try c.string(&order.designatedLocation, "designatedLocation")
         try c.int(&order.exemptCode, "exemptCode")
-        try c.double(&order.startingPrice, "startingPrice", unset: .sentinel)
-        try c.double(&order.stockRefPrice, "stockRefPrice", unset: .sentinel)
-        try c.double(&order.delta, "delta", unset: .sentinel)
-        try c.double(&order.stockRangeLower, "stockRangeLower", unset: .sentinel)
-        try c.double(&order.stockRangeUpper, "stockRangeUpper", unset: .sentinel)
+        try order.codeBoxAndPegToStock(&c, unset: .sentinel)
         try c.int(&order.displaySize, "displaySize", unset: .sentinel)
         try c.bool(&order.sweepToFill, "sweepToFill")
         try c.bool(&order.allOrNone, "allOrNone")
         try c.int(&order.minQty, "minQty", unset: .sentinel)
         try c.int(&order.ocaType, "ocaType")
         try c.int(&order.triggerMethod, "triggerMethod")
-        try c.double(&order.volatility, "volatility", unset: .sentinel)
-        var volatilityType = order.volatilityType ?? 0
-        try c.int(&volatilityType, "volatilityType")
-        if c.isDecoding { order.volatilityType = volatilityType }
-        try c.string(&order.deltaNeutralOrderType, "deltaNeutralOrderType")
-        try c.double(&order.deltaNeutralAuxPrice, "deltaNeutralAuxPrice", unset: .sentinel)
+        try order.codeReportedVolatility(&c)
         if !order.deltaNeutralOrderType.isEmpty {
             // Without the settling firm, clearing and open/close fields openOrder has.
             try c.int(&order.deltaNeutralConId, "deltaNeutralConId")
@@ -290,21 +293,11 @@ public struct CompletedOrder: WireMessage {
             try c.string(&order.deltaNeutralDesignatedLocation, "deltaNeutralDesignatedLocation")
         }
         try c.bool(&order.continuousUpdate, "continuousUpdate")
-        var referencePriceType = order.referencePriceType ?? 0
-        try c.int(&referencePriceType, "referencePriceType")
-        if c.isDecoding { order.referencePriceType = referencePriceType }
+        try order.codeReportedReferencePriceType(&c)
         try c.double(&order.trailStopPrice, "trailStopPrice", unset: .sentinel)
         try c.double(&order.trailingPercent, "trailingPercent", unset: .sentinel)
-        try c.string(&comboLegsDescription, "comboLegsDescrip")
-        try c.list(&contract.comboLegs, "comboLegsCount")
-        var prices = order.orderComboLegPrices.map(OrderComboLegPrice.init)
-        try c.list(&prices, "orderComboLegsCount")
-        order.orderComboLegPrices = prices.map(\.price)
-        try c.list(&order.smartComboRoutingParams, "smartComboRoutingParamsCount")
-        try c.int(&order.scaleInitLevelSize, "scaleInitLevelSize", unset: .sentinel)
-        try c.int(&order.scaleSubsLevelSize, "scaleSubsLevelSize", unset: .sentinel)
-        try c.double(&order.scalePriceIncrement, "scalePriceIncrement", unset: .sentinel)
-        try order.codeScaleExtension(&c)
+        try codeReportedComboLegs(&c, &contract, &order, &comboLegsDescription)
+        try order.codeScale(&c, unset: .sentinel)
         try order.codeHedge(&c)
         try c.string(&order.clearingAccount, "clearingAccount")
         try c.string(&order.clearingIntent, "clearingIntent")
@@ -332,17 +325,7 @@ public struct CompletedOrder: WireMessage {
         try c.int64(&order.parentPermId, "parentPermId")
         try c.string(&orderState.completedTime, "completedTime")
         try c.string(&orderState.completedStatus, "completedStatus")
-        if c.atLeast(ServerVersion.pegBestPegMidOffsets) {
-            try c.int(&order.minTradeQty, "minTradeQty", unset: .sentinel)
-            try c.int(&order.minCompeteSize, "minCompeteSize", unset: .sentinel)
-            try c.double(&order.competeAgainstBestOffset, "competeAgainstBestOffset", unset: .sentinel)
-            try c.double(&order.midOffsetAtWhole, "midOffsetAtWhole", unset: .sentinel)
-            try c.double(&order.midOffsetAtHalf, "midOffsetAtHalf", unset: .sentinel)
-        }
-        if c.atLeast(ServerVersion.customerAccount) { try c.string(&order.customerAccount, "customerAccount") }
-        if c.atLeast(ServerVersion.professionalCustomer) {
-            try c.bool(&order.professionalCustomer, "professionalCustomer")
-        }
+        try order.codeReportedPegOffsetsAndCustomer(&c)
         if c.atLeast(ServerVersion.submitter) { try c.string(&order.submitter, "submitter") }
     }
 }

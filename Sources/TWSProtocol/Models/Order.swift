@@ -213,6 +213,21 @@ public struct Order: Sendable, Hashable {
         try c.string(&deltaNeutralDesignatedLocation, "deltaNeutralDesignatedLocation")
     }
 
+    mutating func codeBoxAndPegToStock<C: FieldCoder>(_ c: inout C, unset: Unset) throws {
+        try c.double(&startingPrice, "startingPrice", unset: unset)
+        try c.double(&stockRefPrice, "stockRefPrice", unset: unset)
+        try c.double(&delta, "delta", unset: unset)
+        try c.double(&stockRangeLower, "stockRangeLower", unset: unset)
+        try c.double(&stockRangeUpper, "stockRangeUpper", unset: unset)
+    }
+
+    mutating func codeScale<C: FieldCoder>(_ c: inout C, unset: Unset) throws {
+        try c.int(&scaleInitLevelSize, "scaleInitLevelSize", unset: unset)
+        try c.int(&scaleSubsLevelSize, "scaleSubsLevelSize", unset: unset)
+        try c.double(&scalePriceIncrement, "scalePriceIncrement", unset: unset)
+        try codeScaleExtension(&c)
+    }
+
     mutating func codeScaleExtension<C: FieldCoder>(_ c: inout C) throws {
         guard hasScaleExtension else { return }
         try c.double(&scalePriceAdjustValue, "scalePriceAdjustValue", unset: .empty)
