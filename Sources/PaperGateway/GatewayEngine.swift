@@ -203,6 +203,9 @@ public final class GatewayEngine {
         for session in sessions.values { session.flush() }
     }
 
+    /// True when no client's socket is backed up (the fast market waits for slow readers).
+    var allClientsWritable: Bool { clients.allSatisfy { $0.channel.isWritable } }
+
     /// The sessions of live clients.
     var clients: [GatewaySession] { sessions.values.filter { $0.clientId != nil && $0.isOpen }.sorted { $0.id < $1.id } }
 

@@ -78,10 +78,21 @@ public final class PaperGatewayServer: Sendable {
                         throw ConfigError(message: "paper_gateway.faults: '\(command)': \(reply)")
                     }
                 }
-                if config.market.clock == "realtime" {
-                    let interval = TimeAmount.milliseconds(Int64(max(config.market.tickIntervalMs, 1)))
+                if config.market.clock == "realtime" && config.market.tickIntervalMs > 0 {
+                    let interval = TimeAmount.milliseconds(Int64(config.market.tickIntervalMs))
                     box.value = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                         engine.value.step()
+                    }
+                } else if config.market.clock == "realtime" {
+                    // As fast as the sockets take: step again as soon as every client can
+                    // take more, back off a millisecond when one cannot.
+                    box.value = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
+                        let engine = engine.value
+                        var rounds = 0
+                        while rounds < 1000 && engine.allClientsWritable {
+                            engine.step()
+                            rounds += 1
+                        }
                     }
                 }
                 return box

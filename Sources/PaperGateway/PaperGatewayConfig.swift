@@ -26,7 +26,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
 
     public struct Market: Sendable, Codable, Equatable {
         /// How often quotes move; IB sends stock quotes about every 250 ms. 0: as fast as the
-        /// socket takes (benchmarks).
+        /// sockets take (benchmarks): up to 1,000 steps a millisecond while every client keeps up.
         public var tickIntervalMs = 250
         /// false: open around the clock, so a demo works at any hour. true: 09:30–16:00 in
         /// `time_zone`, Monday to Friday; orders without outsideRth wait for the open.
