@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TWSProtocol", targets: ["TWSProtocol"]),
         .library(name: "TWSWire", targets: ["TWSWire"]),
         .library(name: "PaperGateway", targets: ["PaperGateway"]),
+        .library(name: "TWSClient", targets: ["TWSClient"]),
         .executable(name: "moonwire", targets: ["moonwire"]),
     ],
     dependencies: [
@@ -27,6 +28,17 @@ let package = Package(
             dependencies: [
                 "TWSProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The one connection to TWS / IB Gateway: reconnects, pacing, requests as async calls.
+        .target(
+            name: "TWSClient",
+            dependencies: [
+                "TWSProtocol",
+                "TWSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A TWS-protocol server with a simulated market and paper account.
@@ -57,6 +69,16 @@ let package = Package(
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        .testTarget(
+            name: "TWSClientTests",
+            dependencies: [
+                "TWSClient",
+                "PaperGateway",
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "PaperGatewayTests",
             dependencies: [

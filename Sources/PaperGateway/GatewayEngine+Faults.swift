@@ -90,6 +90,10 @@ extension GatewayEngine {
             guard let seconds = number(1, default: 3) else { return "error usage: restart [SECONDS]" }
             restart(seconds: seconds)
             return "ok restart \(seconds)"
+        case "hang":
+            guard let seconds = number(1, default: 5) else { return "error usage: hang [SECONDS]" }
+            faults.hangUntil = Date().timeIntervalSince1970 + seconds
+            return "ok hang \(seconds)"
         case "reject-next":
             let reason = words.count > 1 ? words.dropFirst().joined(separator: " ") : "Simulated rejection (control port)"
             faults.rejectNextOrder = reason
@@ -110,7 +114,7 @@ extension GatewayEngine {
             let working = orders.values.filter(\.isWorking).count
             return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"
         default:
-            return "error unknown command '\(command)' (drop, outage, stall, restart, reject-next, replay-executions, step, price, status)"
+            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, replay-executions, step, price, status)"
         }
     }
 }

@@ -24,7 +24,11 @@ public final class GatewayEngine {
     /// The next order id each client id may use (persisted with a state file).
     var nextValidIds: [Int: Int] = [:]
     var nextPermId: Int64 = 1_800_000_000
-    var historicalPacing = HistoricalPacing()
+    lazy var historicalPacing: HistoricalPacing = {
+        var pacing = HistoricalPacing()
+        pacing.window = config.pacing.historicalWindowSeconds
+        return pacing
+    }()
     var realTimeBuckets: [String: RealTimeBucket] = [:]
     /// When each session was last sent its PnL (IB updates about once a second).
     var lastPnLPublished: Double = 0
@@ -51,7 +55,8 @@ public final class GatewayEngine {
     struct Faults {
         var rejectNextOrder: String?
         var refuseConnectionsUntil: Double = 0
-        var stallUntil: Double = 0
+        /// Until then requests are read and never answered (a hung TWS).
+        var hangUntil: Double = 0
     }
 
     init(config: PaperGatewayConfig, loop: EventLoop, logger: Logger, store: GatewayStateStore?) throws {
@@ -115,6 +120,10 @@ public final class GatewayEngine {
         loop.preconditionInEventLoop()
         defer { flushAll() }
         if case let .startAPI(start) = request { return startAPI(session, start) }
+        if Date().timeIntervalSince1970 < faults.hangUntil {
+            logger.info("hang fault: ignoring \(request.name)")
+            return true
+        }
         guard session.clientId != nil else {
             session.sendError(-1, 321, "Error validating request.-'\(request.name)' : cause - the API session has not started (send startApi first)")
             return true

@@ -65,15 +65,19 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         /// More than 50 messages a second from one client: error 100.
         public var messageRate = true
         public var maxMarketDataLines = 100
+        /// IB's 10-minute window of the 60-request rule; tests shorten it.
+        public var historicalWindowSeconds = 600.0
         public init() {}
         enum CodingKeys: String, CodingKey {
             case historical, messageRate = "message_rate", maxMarketDataLines = "max_market_data_lines"
+            case historicalWindowSeconds = "historical_window_seconds"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             historical = try c.decodeIfPresent(Bool.self, forKey: .historical) ?? historical
             messageRate = try c.decodeIfPresent(Bool.self, forKey: .messageRate) ?? messageRate
             maxMarketDataLines = try c.decodeIfPresent(Int.self, forKey: .maxMarketDataLines) ?? maxMarketDataLines
+            historicalWindowSeconds = try c.decodeIfPresent(Double.self, forKey: .historicalWindowSeconds) ?? historicalWindowSeconds
         }
     }
 
@@ -147,7 +151,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
             let nested: [String: [String]] = [
                 "market": ["tick_interval_ms", "regular_hours_only", "clock"],
                 "fills": ["partial_fills"],
-                "pacing": ["historical", "message_rate", "max_market_data_lines"],
+                "pacing": ["historical", "message_rate", "max_market_data_lines", "historical_window_seconds"],
             ]
             for (section, keys) in nested {
                 if let inner = mapping[section] as? [String: Any] {

@@ -10,7 +10,7 @@ struct GatewayCommand: AsyncParsableCommand {
         abstract: "Run the built-in paper gateway: a TWS API server with a simulated market and paper account.",
         discussion: """
             Point any TWS API client (IB's ibapi, ib_async, ...) at HOST:PORT as you would at TWS. \
-            The control port takes one command a line: drop, outage 1101|1102 [SECONDS], stall [SECONDS], \
+            The control port takes one command a line: drop, outage 1101|1102 [SECONDS], stall [SECONDS], hang [SECONDS], \
             restart [SECONDS], reject-next [REASON], replay-executions, step [N], price SYMBOL PRICE, status.
             """
     )

@@ -1,0 +1,189 @@
+import Foundation
+import NIOCore
+import TWSProtocol
+
+/// Queues historical-data requests so that none breaks IB's pacing rules: a request waits
+/// until `HistoricalPacing` admits it, instead of failing with 162. If TWS still answers
+/// 162 (another client shares the budget), the request waits and goes again.
+struct HistoryScheduler {
+    struct Job {
+        var identity: String
+        var contractKey: String
+        var start: () -> Void
+    }
+
+    var pacing: HistoricalPacing
+    var queue: [Job] = []
+    var timer: Scheduled<Void>?
+
+    init(window: Double) {
+        pacing = HistoricalPacing()
+        pacing.window = window
+        pacing.margin = 0.5
+    }
+
+    mutating func enqueue(_ job: Job) { queue.append(job) }
+
+    /// Starts every job that may go now; schedules a wake-up for the next one.
+    mutating func resume(client: TWSClient) {
+        timer?.cancel()
+        timer = nil
+        let now = Date().timeIntervalSince1970
+        var earliest = Double.infinity
+        var index = 0
+        while index < queue.count {
+            let job = queue[index]
+            let at = pacing.earliestAdmission(identity: job.identity, contractKey: job.contractKey, now: now)
+            if at <= now, pacing.admit(identity: job.identity, contractKey: job.contractKey, now: now) == nil {
+                queue.remove(at: index)
+                job.start()
+            } else {
+                earliest = min(earliest, max(at, now + 0.01))
+                index += 1
+            }
+        }
+        if earliest < .infinity {
+            timer = client.loop.scheduleTask(in: .milliseconds(Int64((earliest - now) * 1000) + 1)) {
+                client.historyScheduler.resume(client: client)
+            }
+        }
+    }
+}
+
+extension TWSClient {
+    /// Bars for `contract`, ending at `end` (empty: now) and covering `duration` (IB's
+    /// spelling: "2 D", "3600 S", "1 Y"). Long spans are split into requests IB accepts
+    /// and joined; every request waits for pacing rather than failing with 162.
+    public func historicalBars(_ contract: Contract, end: String = "", duration: String, barSize: String,
+                               whatToShow: String = "TRADES", useRTH: Bool = false) async throws -> [Bar]
+    {
+        guard let barSeconds = Self.barSeconds(barSize) else {
+            throw TWSError.invalidRequest("bar size '\(barSize)' is not one of IB's (e.g. '1 min', '5 mins', '1 hour', '1 day')")
+        }
+        guard let total = Self.durationSeconds(duration) else {
+            throw TWSError.invalidRequest("duration '\(duration)' is not IB's form (e.g. '3600 S', '2 D', '1 W', '1 Y')")
+        }
+        // At most ~2,000 bars a request, and no more than IB serves at once for small bars.
+        let chunk = barSeconds >= 86400 ? total : min(total, max(barSeconds * 2000, 3600))
+        if chunk >= total {
+            return try await historyRequest(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH)
+        }
+        var bars: [Bar] = []
+        var chunkEnd = end.isEmpty ? Date() : (Self.parseDate(end) ?? Date())
+        var covered = 0
+        while covered < total {
+            let seconds = min(chunk, total - covered)
+            let endText = Self.utcText(chunkEnd)
+            let part = try await historyRequest(contract, end: endText, duration: Self.durationText(seconds), barSize: barSize,
+                                                whatToShow: whatToShow, useRTH: useRTH)
+            bars.insert(contentsOf: part.filter { bar in !bars.contains { $0.date == bar.date } }, at: 0)
+            covered += seconds
+            chunkEnd = chunkEnd.addingTimeInterval(-Double(seconds))
+        }
+        return bars
+    }
+
+    private func historyRequest(_ contract: Contract, end: String, duration: String, barSize: String, whatToShow: String,
+                                useRTH: Bool) async throws -> [Bar]
+    {
+        let contractKey = "\(contract.conId):\(contract.symbol):\(contract.exchange):\(whatToShow)"
+        let identity = "\(contractKey):\(end):\(duration):\(barSize):\(useRTH)"
+        let promise = loop.makePromise(of: [Bar].self)
+        loop.execute {
+            self.historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: contractKey) {
+                self.startHistory(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH,
+                                  identity: identity, contractKey: contractKey, promise: promise)
+            })
+            self.historyScheduler.resume(client: self)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    private func startHistory(_ contract: Contract, end: String, duration: String, barSize: String, whatToShow: String, useRTH: Bool,
+                              identity: String, contractKey: String, promise: EventLoopPromise<[Bar]>)
+    {
+        let request = ReqHistoricalData(reqId: 0, contract: contract, endDateTime: end, durationStr: duration, barSizeSetting: barSize,
+                                        whatToShow: whatToShow, useRTH: useRTH, formatDate: 1)
+        Task {
+            do {
+                let bars = try await self.perform("reqHistoricalData", timeout: self.configuration.historicalTimeout, initial: [Bar](),
+                                                  make: { id in
+                                                      var wire = request
+                                                      wire.reqId = id
+                                                      return .reqHistoricalData(wire)
+                                                  }) { bars, message in
+                    switch message {
+                    case let .historicalData(m):
+                        bars = m.bars
+                        return self.serverVersion < ServerVersion.historicalDataEnd
+                    case .historicalDataEnd: return true
+                    default: return false
+                    }
+                } onError: { code, text, json in
+                    .ib(code: code, message: text, advancedOrderRejectJson: json)
+                }
+                promise.succeed(bars)
+            } catch let error as TWSError where error.code == 162 && IBErrorCategory.of(code: 162, message: "\(error)") == .pacing {
+                // TWS counted requests we did not see (another client): wait, then go again.
+                self.logger.warning("pacing violation from TWS on \(identity); retrying in \(self.configuration.pacingRetryDelay) s")
+                self.loop.scheduleTask(in: .milliseconds(Int64(self.configuration.pacingRetryDelay * 1000))) {
+                    self.historyScheduler.enqueue(HistoryScheduler.Job(identity: identity + ":retry\(Date().timeIntervalSince1970)",
+                                                                       contractKey: contractKey) {
+                        self.startHistory(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH,
+                                          identity: identity, contractKey: contractKey, promise: promise)
+                    })
+                    self.historyScheduler.resume(client: self)
+                }
+            } catch {
+                promise.fail(error)
+            }
+        }
+    }
+
+    static func barSeconds(_ text: String) -> Int? {
+        let parts = text.lowercased().split(separator: " ")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        switch parts[1] {
+        case "sec", "secs": return count
+        case "min", "mins": return count * 60
+        case "hour", "hours": return count * 3600
+        case "day", "days": return count * 86400
+        case "week", "weeks": return count * 7 * 86400
+        case "month", "months": return count * 30 * 86400
+        default: return nil
+        }
+    }
+
+    static func durationSeconds(_ text: String) -> Int? {
+        let parts = text.uppercased().split(separator: " ")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        switch parts[1] {
+        case "S": return count
+        case "D": return count * 86400
+        case "W": return count * 7 * 86400
+        case "M": return count * 30 * 86400
+        case "Y": return count * 365 * 86400
+        default: return nil
+        }
+    }
+
+    static func durationText(_ seconds: Int) -> String {
+        seconds % 86400 == 0 ? "\(seconds / 86400) D" : (seconds <= 86400 ? "\(seconds) S" : "\((seconds + 86399) / 86400) D")
+    }
+
+    /// `YYYYMMDD-HH:MM:SS`, UTC: the end-date form that needs no time zone.
+    static func utcText(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d%02d%02d-%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HH:mm:ss"
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import NIOCore
+import TWSProtocol
+
+extension TWSClient {
+    /// Hands one message to whoever waits for it: the connection machinery, a pending
+    /// request, a stream, and (for trading state) every observer.
+    func route(_ message: ServerMessage) {
+        switch message {
+        case let .nextValidId(m):
+            receivedNextValidId = m.orderId
+            nextId = max(nextId, m.orderId)
+            checkSynchronized()
+        case let .managedAccounts(m):
+            accounts = m.accounts
+            checkSynchronized()
+        case let .error(e):
+            handleError(e)
+            return
+        case .currentTime:
+            heartbeatDeadline?.cancel()
+            heartbeatDeadline = nil
+        case .tickPrice, .tickSize, .tickString, .marketDataType:
+            if let reqId = message.requestId, quoteByReqId[reqId] != nil {
+                updateQuote(reqId: reqId, message)
+                return
+            }
+        case let .realtimeBar(bar):
+            if let id = barByReqId[bar.reqId] {
+                barSubscriptions[id]?.handler(.bar(bar))
+                return
+            }
+        default:
+            break
+        }
+        if let reqId = message.requestId, let request = pending[reqId] {
+            request.deliver(message)
+        }
+        if let kind = message.requestKind, let request = pendingByKind[kind] {
+            request.deliver(message)
+        }
+        if case .commissionReport = message {
+            // Commission reports carry no request id: the executions requests in flight pair them.
+            for request in pending.values where request.name == "reqExecutions" { request.deliver(message) }
+        }
+        if message.isTradingState { emit(.message(message)) }
+    }
+
+    private func checkSynchronized() {
+        guard case .synchronizing = machine.state, receivedNextValidId != nil, !accounts.isEmpty else { return }
+        apply(machine.handle(.synchronized))
+    }
+
+    private func handleError(_ error: ErrorMessage) {
+        let code = error.errorCode
+        let category = IBErrorCategory.of(code: code, message: error.errorString)
+        switch code {
+        case 326:
+            logger.warning("client id \(configuration.clientId) is in use at TWS; retrying the same id")
+            emit(.error(id: error.reqId, code: code, message: error.errorString, category: category))
+            apply(machine.handle(.duplicateClientId))
+            return
+        case 1100:
+            emit(.connectivity(code: code, message: error.errorString))
+            apply(machine.handle(.connectivityLost))
+            return
+        case 1101, 1102:
+            emit(.connectivity(code: code, message: error.errorString))
+            apply(machine.handle(.connectivityRestored(code: code)))
+            return
+        default:
+            break
+        }
+        if error.reqId > 0 {
+            if let subscription = quoteByReqId[error.reqId], category != .notice {
+                quoteSubscriptions[subscription]?.handler(.failed(.ib(code: code, message: error.errorString,
+                                                                      advancedOrderRejectJson: error.advancedOrderRejectJson)))
+                quoteSubscriptions[subscription] = nil
+                quoteByReqId[error.reqId] = nil
+                return
+            }
+            if let subscription = barByReqId[error.reqId], category != .notice {
+                barSubscriptions[subscription]?.handler(.failed(.ib(code: code, message: error.errorString,
+                                                                    advancedOrderRejectJson: error.advancedOrderRejectJson)))
+                barSubscriptions[subscription] = nil
+                barByReqId[error.reqId] = nil
+                return
+            }
+            if let request = pending[error.reqId], category != .notice, category != .orderWarning {
+                request.error(code: code, message: error.errorString, json: error.advancedOrderRejectJson)
+            }
+        }
+        emit(.error(id: error.reqId, code: code, message: error.errorString, category: category))
+    }
+
+    // MARK: Pending requests
+
+    /// Sends a request and collects its answer. `byKind`: the answer carries no request id
+    /// (one such request of a kind at a time; a second waits for the first).
+    func perform<T: Sendable>(_ name: String, timeout: Double? = nil, byKind kind: String? = nil, key: Int? = nil,
+                              initial: T, make: @escaping @Sendable (Int) -> ClientRequest?,
+                              handle: @escaping @Sendable (inout T, ServerMessage) -> Bool,
+                              onError: (@Sendable (Int, String, String) -> TWSError?)? = nil) async throws -> T
+    {
+        let promise = loop.makePromise(of: T.self)
+        loop.execute {
+            guard self.machine.isReady else {
+                promise.fail(TWSError.notConnected)
+                return
+            }
+            if let kind, self.pendingByKind[kind] != nil {
+                promise.fail(TWSError.invalidRequest("\(name): another \(kind) request is in flight"))
+                return
+            }
+            let id = key ?? (kind == nil ? self.takeId() : 0)
+            let request = Pending(name: name, initial: initial, promise: promise, handle: handle)
+            request.onError = onError
+            if let kind {
+                self.pendingByKind[kind] = request
+                request.onDone = { [unowned self] in self.pendingByKind[kind] = nil }
+            } else {
+                self.pending[id] = request
+                request.onDone = { [unowned self] in self.pending[id] = nil }
+            }
+            let seconds = timeout ?? self.configuration.requestTimeout
+            request.timer = self.loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+                request.fail(.timeout(request: name, seconds: seconds))
+            }
+            if let wire = make(id) {
+                do {
+                    try self.send(wire)
+                } catch let error as TWSError {
+                    request.fail(error)
+                } catch {
+                    request.fail(.invalidRequest("\(name): \(error)"))
+                }
+            }
+        }
+        return try await promise.futureResult.get()
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+import TWSProtocol
+
+/// What a quote stream delivers.
+public enum QuoteEvent: Sendable {
+    /// The quote after one batch of ticks (ticks read together are coalesced).
+    case quote(MarketQuote)
+    /// The subscription ended with an error (unknown contract, no permission...).
+    case failed(TWSError)
+}
+
+public enum BarEvent: Sendable {
+    case bar(RealTimeBar)
+    case failed(TWSError)
+}
+
+struct QuoteSubscription {
+    var contract: Contract
+    var genericTicks: String
+    var quote: MarketQuote
+    var reqId: Int
+    var handler: @Sendable (QuoteEvent) -> Void
+}
+
+struct BarSubscription {
+    var contract: Contract
+    var whatToShow: String
+    var useRTH: Bool
+    var reqId: Int
+    var handler: @Sendable (BarEvent) -> Void
+}
+
+extension TWSClient {
+    /// Streams quotes for `contract` until `cancelQuotes`. Survives reconnects, 1101 and
+    /// 1102: the client subscribes again by itself (the quote is marked stale meanwhile).
+    /// `handler` runs on the client's loop: hand work elsewhere, do not block.
+    public func subscribeQuotes(_ contract: Contract, genericTicks: String = "",
+                                handler: @escaping @Sendable (QuoteEvent) -> Void) async throws -> Int
+    {
+        try await loop.submit {
+            guard self.machine.isReady else { throw TWSError.notConnected }
+            let id = self.nextSubscriptionId
+            self.nextSubscriptionId += 1
+            let reqId = self.takeId()
+            self.quoteSubscriptions[id] = QuoteSubscription(contract: contract, genericTicks: genericTicks,
+                                                            quote: MarketQuote(symbol: contract.symbol), reqId: reqId, handler: handler)
+            self.quoteByReqId[reqId] = id
+            try self.send(.reqMktData(ReqMktData(reqId: reqId, contract: contract, genericTickList: genericTicks)))
+            return id
+        }.get()
+    }
+
+    /// The same as an AsyncStream.
+    public func quotes(_ contract: Contract, genericTicks: String = "") async throws -> (id: Int, stream: AsyncStream<QuoteEvent>) {
+        let (stream, continuation) = AsyncStream<QuoteEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let id = try await subscribeQuotes(contract, genericTicks: genericTicks) { continuation.yield($0) }
+        return (id, stream)
+    }
+
+    public func cancelQuotes(_ id: Int) async {
+        try? await loop.submit {
+            guard let subscription = self.quoteSubscriptions.removeValue(forKey: id) else { return }
+            self.quoteByReqId[subscription.reqId] = nil
+            try? self.send(.cancelMktData(CancelMktData(reqId: subscription.reqId)))
+        }.get()
+    }
+
+    /// 5-second bars until `cancelBars`; re-requested after reconnects like quotes.
+    public func subscribeBars(_ contract: Contract, whatToShow: String = "TRADES", useRTH: Bool = false,
+                              handler: @escaping @Sendable (BarEvent) -> Void) async throws -> Int
+    {
+        try await loop.submit {
+            guard self.machine.isReady else { throw TWSError.notConnected }
+            let id = self.nextSubscriptionId
+            self.nextSubscriptionId += 1
+            let reqId = self.takeId()
+            self.barSubscriptions[id] = BarSubscription(contract: contract, whatToShow: whatToShow, useRTH: useRTH, reqId: reqId,
+                                                        handler: handler)
+            self.barByReqId[reqId] = id
+            try self.send(.reqRealTimeBars(ReqRealTimeBars(reqId: reqId, contract: contract, whatToShow: whatToShow, useRTH: useRTH)))
+            return id
+        }.get()
+    }
+
+    public func cancelBars(_ id: Int) async {
+        try? await loop.submit {
+            guard let subscription = self.barSubscriptions.removeValue(forKey: id) else { return }
+            self.barByReqId[subscription.reqId] = nil
+            try? self.send(.cancelRealTimeBars(CancelRealTimeBars(reqId: subscription.reqId)))
+        }.get()
+    }
+
+    func updateQuote(reqId: Int, _ message: ServerMessage) {
+        guard let id = quoteByReqId[reqId], var subscription = quoteSubscriptions[id] else { return }
+        var changed = false
+        switch message {
+        case let .tickPrice(t): changed = subscription.quote.apply(priceTick: t.tickType, price: t.price, size: t.size)
+        case let .tickSize(t): changed = subscription.quote.apply(sizeTick: t.tickType, size: t.size)
+        case let .tickString(t): changed = subscription.quote.apply(stringTick: t.tickType, value: t.value)
+        case let .marketDataType(t):
+            changed = subscription.quote.marketDataType != t.marketDataType
+            subscription.quote.marketDataType = t.marketDataType
+        default: break
+        }
+        if subscription.quote.stale && changed {
+            subscription.quote.stale = false
+        }
+        quoteSubscriptions[id] = subscription
+        if changed { dirtyQuotes.insert(id) }
+    }
+
+    /// One update per subscription per socket read: the duplicate sizes and the bid/ask
+    /// pairs of one read become a single quote.
+    func flushQuotes() {
+        guard !dirtyQuotes.isEmpty else { return }
+        for id in dirtyQuotes.sorted() {
+            guard let subscription = quoteSubscriptions[id] else { continue }
+            subscription.handler(.quote(subscription.quote))
+        }
+        dirtyQuotes.removeAll(keepingCapacity: true)
+    }
+
+    /// After a reconnect or 1101/1102: every stream asks again, with fresh request ids.
+    func resubscribeAll() {
+        guard machine.isReady else { return }
+        for id in quoteSubscriptions.keys.sorted() {
+            guard var subscription = quoteSubscriptions[id] else { continue }
+            quoteByReqId[subscription.reqId] = nil
+            if channel != nil { try? send(.cancelMktData(CancelMktData(reqId: subscription.reqId))) }
+            subscription.reqId = takeId()
+            quoteByReqId[subscription.reqId] = id
+            quoteSubscriptions[id] = subscription
+            try? send(.reqMktData(ReqMktData(reqId: subscription.reqId, contract: subscription.contract,
+                                             genericTickList: subscription.genericTicks)))
+        }
+        for id in barSubscriptions.keys.sorted() {
+            guard var subscription = barSubscriptions[id] else { continue }
+            barByReqId[subscription.reqId] = nil
+            subscription.reqId = takeId()
+            barByReqId[subscription.reqId] = id
+            barSubscriptions[id] = subscription
+            try? send(.reqRealTimeBars(ReqRealTimeBars(reqId: subscription.reqId, contract: subscription.contract,
+                                                       whatToShow: subscription.whatToShow, useRTH: subscription.useRTH)))
+        }
+        logger.info("resubscribed \(quoteSubscriptions.count) quote and \(barSubscriptions.count) bar streams")
+    }
+}

@@ -1,0 +1,397 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TWSProtocol
+import TWSWire
+
+/// Events for whoever keeps the trading state (TradingState) and for the strategy host.
+public enum TWSClientEvent: Sendable {
+    /// Connected and synchronized. `restored` is true after a reconnect.
+    case ready(serverVersion: Int, accounts: [String], nextValidId: Int, restored: Bool)
+    /// The socket dropped; the client is reconnecting.
+    case connectionLost
+    /// 1100 (lost), 1101 (restored, data lost), 1102 (restored, data kept).
+    case connectivity(code: Int, message: String)
+    /// Every message about orders, executions, positions and the account, solicited or not.
+    case message(ServerMessage)
+    /// An error that no pending request owns (order errors, notices), with its category.
+    case error(id: Int, code: Int, message: String, category: IBErrorCategory)
+    /// A problem with the connection itself (handshake timeout, unsupported version).
+    case failure(TWSError)
+}
+
+/// The one connection to TWS / IB Gateway.
+///
+/// Runs on its own event loop: every piece of state below is touched on `loop` only, so
+/// the order of events is the order TWS sent them. Public methods may be called from
+/// anywhere; they hop onto the loop.
+public final class TWSClient: @unchecked Sendable {
+    public let configuration: TWSClientConfiguration
+    let loop: EventLoop
+    private let ownsGroup: MultiThreadedEventLoopGroup?
+    var logger: Logger
+    var machine: ConnectionStateMachine
+    var channel: Channel?
+    /// Increases with every connection, so late callbacks of an old channel are ignored.
+    var generation = 0
+    /// Negotiated version (loop only).
+    var serverVersion = 0
+    var accounts: [String] = []
+    var receivedNextValidId: Int?
+    /// The next id for a request or an order: never below TWS's nextValidId nor below any
+    /// id this client ever used (persisted through `idStore`), so an id rollback after a
+    /// gateway restart cannot reuse one.
+    var nextId = 1
+    let idStore: IdStore?
+    var pending: [Int: PendingRequest] = [:]
+    /// Requests answered by messages without a request id (positions, open orders...).
+    var pendingByKind: [String: PendingRequest] = [:]
+    var observers: [(TWSClientEvent) -> Void] = []
+    var readyWaiters: [EventLoopPromise<Void>] = []
+    var quoteSubscriptions: [Int: QuoteSubscription] = [:]
+    var quoteByReqId: [Int: Int] = [:]
+    var barSubscriptions: [Int: BarSubscription] = [:]
+    var barByReqId: [Int: Int] = [:]
+    var nextSubscriptionId = 1
+    var dirtyQuotes: Set<Int> = []
+    var limiter: RateLimiter
+    var outgoing: [ClientRequest] = []
+    var outgoingTimer: Scheduled<Void>?
+    var handshakeTimer: Scheduled<Void>?
+    var reconnectTimer: Scheduled<Void>?
+    var heartbeatTask: RepeatedTask?
+    var heartbeatDeadline: Scheduled<Void>?
+    var historyScheduler: HistoryScheduler
+
+    /// - Parameters:
+    ///   - eventLoop: the loop to run on; by default the client makes its own thread.
+    ///   - idStore: where the highest id ever used is kept across restarts.
+    public init(configuration: TWSClientConfiguration, eventLoop: EventLoop? = nil, idStore: IdStore? = nil,
+                logger: Logger = Logger(label: "tws-client"))
+    {
+        self.configuration = configuration
+        if let eventLoop {
+            loop = eventLoop
+            ownsGroup = nil
+        } else {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            ownsGroup = group
+            loop = group.next()
+        }
+        self.logger = logger
+        self.idStore = idStore
+        machine = ConnectionStateMachine(policy: configuration.reconnect, seed: UInt64(truncatingIfNeeded: configuration.clientId) &+ 0x5EED)
+        limiter = RateLimiter(perSecond: configuration.messagesPerSecond)
+        historyScheduler = HistoryScheduler(window: configuration.historicalPacingWindow)
+    }
+
+    /// Registers an observer, called on the client's loop for every event, in order.
+    public func observe(_ observer: @escaping @Sendable (TWSClientEvent) -> Void) {
+        loop.execute { self.observers.append(observer) }
+    }
+
+    /// Starts connecting (and reconnecting whenever the connection drops) until `stop()`.
+    public func start() {
+        loop.execute { self.apply(self.machine.handle(.start)) }
+    }
+
+    /// Waits until the client is connected and synchronized.
+    public func waitUntilReady(timeout: Double) async throws {
+        let promise = loop.makePromise(of: Void.self)
+        loop.execute {
+            if self.machine.isReady { promise.succeed(()) } else { self.readyWaiters.append(promise) }
+        }
+        let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            promise.fail(TWSError.timeout(request: "connect to \(self.configuration.host):\(self.configuration.port)", seconds: timeout))
+        }
+        defer { timer.cancel() }
+        try await promise.futureResult.get()
+    }
+
+    public func stop() async {
+        try? await loop.submit { self.apply(self.machine.handle(.stop)) }.get()
+        try? await ownsGroup?.shutdownGracefully()
+    }
+
+    public var isReady: Bool {
+        get async { (try? await loop.submit { self.machine.isReady }.get()) ?? false }
+    }
+
+    // MARK: Events and actions
+
+    func emit(_ event: TWSClientEvent) {
+        for observer in observers { observer(event) }
+    }
+
+    func apply(_ actions: [ConnectionStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .connect: connect()
+            case .sendHello: sendHello()
+            case .startHandshakeTimer:
+                handshakeTimer?.cancel()
+                let generation = self.generation
+                handshakeTimer = loop.scheduleTask(in: .milliseconds(Int64(configuration.handshakeTimeout * 1000))) {
+                    guard generation == self.generation else { return }
+                    self.emit(.failure(.handshakeTimeout(host: self.configuration.host, port: self.configuration.port,
+                                                         seconds: self.configuration.handshakeTimeout)))
+                    self.failReadyWaiters(.handshakeTimeout(host: self.configuration.host, port: self.configuration.port,
+                                                            seconds: self.configuration.handshakeTimeout))
+                    self.apply(self.machine.handle(.handshakeTimedOut))
+                }
+            case .sendStartAPI:
+                sendNow(.startAPI(StartAPI(clientId: configuration.clientId)))
+            case .closeConnection:
+                let old = channel
+                channel = nil
+                generation += 1
+                old?.close(promise: nil)
+            case let .scheduleReconnect(delay):
+                logger.info("reconnecting to \(configuration.host):\(configuration.port) in \(String(format: "%.1f", delay)) s")
+                reconnectTimer?.cancel()
+                reconnectTimer = loop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
+                    self.apply(self.machine.handle(.reconnectTimerFired))
+                }
+            case let .becameReady(restored):
+                becameReady(restored: restored)
+            case .connectionLost:
+                connectionLost()
+            case .markStale:
+                for id in quoteSubscriptions.keys { quoteSubscriptions[id]?.quote.stale = true; dirtyQuotes.insert(id) }
+                flushQuotes()
+            case .resubscribeAll:
+                resubscribeAll()
+            case .sendHeartbeat:
+                sendHeartbeat()
+            case let .report(error):
+                emit(.failure(error))
+                failReadyWaiters(error)
+            case .cancelTimers:
+                handshakeTimer?.cancel()
+                reconnectTimer?.cancel()
+                heartbeatTask?.cancel()
+                heartbeatTask = nil
+                heartbeatDeadline?.cancel()
+            }
+        }
+    }
+
+    func failReadyWaiters(_ error: TWSError) {
+        let waiters = readyWaiters
+        readyWaiters = []
+        for waiter in waiters { waiter.fail(error) }
+    }
+
+    private func connect() {
+        generation += 1
+        let generation = self.generation
+        serverVersion = 0
+        receivedNextValidId = nil
+        accounts = []
+        let handler = ClientChannelHandler(client: self, generation: generation)
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(TWSFrameDecoder()), handler])
+                }
+            }
+            .connect(host: configuration.host, port: configuration.port)
+            .whenComplete { result in
+                guard generation == self.generation else {
+                    if case let .success(channel) = result { channel.close(promise: nil) }
+                    return
+                }
+                switch result {
+                case let .success(channel):
+                    self.channel = channel
+                    self.apply(self.machine.handle(.channelActive))
+                case let .failure(error):
+                    self.logger.info("cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)")
+                    self.apply(self.machine.handle(.connectFailed))
+                }
+            }
+    }
+
+    private func sendHello() {
+        guard let channel else { return }
+        channel.writeAndFlush(channel.allocator.buffer(bytes: Handshake.ClientHello().encode()), promise: nil)
+    }
+
+    /// A frame from the current connection.
+    func received(_ payload: ByteBuffer, generation: Int) {
+        guard generation == self.generation else { return }
+        if serverVersion == 0 {
+            do {
+                guard let hello = try Handshake.ServerHello.decode(payload: Array(payload.readableBytesView)) else { return }
+                serverVersion = hello.serverVersion
+                apply(machine.handle(.serverHello(version: hello.serverVersion)))
+            } catch {
+                logger.error("bad handshake from \(configuration.host):\(configuration.port): \(error)")
+                apply(machine.handle(.connectionClosed))
+            }
+            return
+        }
+        let message: ServerMessage
+        do {
+            message = try ServerMessage.decode(payload: payload, serverVersion: serverVersion)
+        } catch {
+            // A message we cannot read is logged and skipped; the stream stays in step
+            // because framing is by length.
+            logger.error("skipping a message TWS sent that does not decode: \(error)")
+            return
+        }
+        route(message)
+    }
+
+    func channelClosed(generation: Int) {
+        guard generation == self.generation else { return }
+        channel = nil
+        self.generation += 1
+        apply(machine.handle(.connectionClosed))
+    }
+
+    func readComplete(generation: Int) {
+        guard generation == self.generation else { return }
+        flushQuotes()
+    }
+
+    private func becameReady(restored: Bool) {
+        let tws = receivedNextValidId ?? 1
+        let stored = idStore?.highestUsedId() ?? 0
+        nextId = max(nextId, tws, stored + 1)
+        logger.info("ready: server version \(serverVersion), accounts \(accounts), next id \(nextId)\(restored ? " (reconnected)" : "")")
+        sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: configuration.marketDataType)))
+        if restored { resubscribeAll() }
+        startHeartbeat()
+        flushOutgoing()
+        let waiters = readyWaiters
+        readyWaiters = []
+        for waiter in waiters { waiter.succeed(()) }
+        emit(.ready(serverVersion: serverVersion, accounts: accounts, nextValidId: nextId, restored: restored))
+        historyScheduler.resume(client: self)
+    }
+
+    private func connectionLost() {
+        let inFlight = Array(pending.values) + Array(pendingByKind.values)
+        pending.removeAll()
+        pendingByKind.removeAll()
+        for request in inFlight { request.fail(.connectionLost(request: request.name)) }
+        for id in quoteSubscriptions.keys { quoteSubscriptions[id]?.quote.stale = true; dirtyQuotes.insert(id) }
+        flushQuotes()
+        quoteByReqId.removeAll()
+        barByReqId.removeAll()
+        outgoing.removeAll()
+        emit(.connectionLost)
+    }
+
+    // MARK: Ids
+
+    /// The next id for a request or an order.
+    func takeId() -> Int {
+        let id = nextId
+        nextId += 1
+        idStore?.recordUsedId(id)
+        return id
+    }
+
+    // MARK: Sending
+
+    /// Sends now, bypassing the limiter (handshake messages).
+    func sendNow(_ request: ClientRequest) {
+        guard let channel else { return }
+        do {
+            let frame = try request.frame(serverVersion: serverVersion)
+            channel.writeAndFlush(channel.allocator.buffer(bytes: frame), promise: nil)
+            limiter.record(now: Date().timeIntervalSince1970)
+        } catch {
+            logger.error("cannot encode \(request.name): \(error)")
+        }
+    }
+
+    /// Sends in order, at most `messagesPerSecond`; queued while not connected are dropped
+    /// by `connectionLost` (their requests fail and are retried by their owners).
+    func send(_ request: ClientRequest) throws {
+        guard machine.isReady, channel != nil else { throw TWSError.notConnected }
+        _ = try request.payload(serverVersion: serverVersion)  // refuse what this version cannot carry, now
+        outgoing.append(request)
+        flushOutgoing()
+    }
+
+    func flushOutgoing() {
+        while !outgoing.isEmpty {
+            let now = Date().timeIntervalSince1970
+            let wait = limiter.delay(now: now)
+            guard wait <= 0 else {
+                if outgoingTimer == nil {
+                    outgoingTimer = loop.scheduleTask(in: .microseconds(Int64(wait * 1_000_000) + 100)) {
+                        self.outgoingTimer = nil
+                        self.flushOutgoing()
+                    }
+                }
+                return
+            }
+            sendNow(outgoing.removeFirst())
+        }
+    }
+
+    // MARK: Heartbeat
+
+    private func startHeartbeat() {
+        heartbeatTask?.cancel()
+        let interval = TimeAmount.milliseconds(Int64(configuration.heartbeatInterval * 1000))
+        heartbeatTask = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.apply(self.machine.handle(.heartbeatDue))
+        }
+    }
+
+    private func sendHeartbeat() {
+        guard heartbeatDeadline == nil else { return }
+        let generation = self.generation
+        heartbeatDeadline = loop.scheduleTask(in: .milliseconds(Int64(configuration.heartbeatTimeout * 1000))) {
+            self.heartbeatDeadline = nil
+            guard generation == self.generation else { return }
+            self.logger.warning("no heartbeat answer in \(self.configuration.heartbeatTimeout) s: the connection is dead")
+            self.apply(self.machine.handle(.heartbeatMissed))
+            self.channelClosed(generation: generation)
+        }
+        try? send(.reqCurrentTime(ReqCurrentTime()))
+    }
+}
+
+/// Where the highest id ever used is kept (the journal), so ids are never reused.
+public protocol IdStore: AnyObject, Sendable {
+    func highestUsedId() -> Int
+    func recordUsedId(_ id: Int)
+}
+
+/// Bridges the NIO pipeline to the client.
+final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let client: TWSClient
+    private let generation: Int
+
+    init(client: TWSClient, generation: Int) {
+        self.client = client
+        self.generation = generation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client.received(unwrapInboundIn(data), generation: generation)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        client.readComplete(generation: generation)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.channelClosed(generation: generation)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        client.logger.warning("connection error: \(error)")
+        context.close(promise: nil)
+    }
+}
