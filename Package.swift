@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TWSWire", targets: ["TWSWire"]),
         .library(name: "PaperGateway", targets: ["PaperGateway"]),
         .library(name: "TWSClient", targets: ["TWSClient"]),
+        .library(name: "TradingState", targets: ["TradingState"]),
         .executable(name: "moonwire", targets: ["moonwire"]),
     ],
     dependencies: [
@@ -41,6 +42,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Orders, executions, positions, account: kept from TWS's reports, journaled, reconciled.
+        .target(
+            name: "TradingState",
+            dependencies: [
+                "TWSProtocol",
+                "TWSClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // A TWS-protocol server with a simulated market and paper account.
         .target(
             name: "PaperGateway",
@@ -59,6 +71,8 @@ let package = Package(
             name: "moonwire",
             dependencies: [
                 "PaperGateway",
+                "TWSClient",
+                "TradingState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,6 +83,16 @@ let package = Package(
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        .testTarget(
+            name: "TradingStateTests",
+            dependencies: [
+                "TradingState",
+                "TWSClient",
+                "PaperGateway",
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "TWSClientTests",
             dependencies: [

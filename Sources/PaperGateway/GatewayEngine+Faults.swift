@@ -44,8 +44,8 @@ extension GatewayEngine {
 
     /// A gateway restart: every connection drops and new ones are refused for `seconds`.
     func restart(seconds: Double) {
+        // Wall-clock time even with a manual market clock: a restart is about connections.
         faults.refuseConnectionsUntil = Date().timeIntervalSince1970 + seconds
-        if config.market.clock == "manual" { faults.refuseConnectionsUntil = now + seconds }
         dropAll()
     }
 
@@ -110,11 +110,21 @@ extension GatewayEngine {
             }
             setPrice(symbol: words[1].uppercased(), price: price)
             return "ok price \(words[1].uppercased()) \(price)"
+        case "position":
+            guard words.count == 4, let instrument = market.instrument(symbol: words[1].uppercased()), let quantity = Double(words[2]),
+                  let cost = Double(words[3])
+            else {
+                return "error usage: position SYMBOL QUANTITY AVERAGE_COST"
+            }
+            accounts[defaultAccount]?.holdings[instrument.symbol] = PaperAccount.Holding(symbol: instrument.symbol, conId: instrument.conId,
+                                                                                        quantity: quantity, averageCost: cost)
+            saveAccounts()
+            return "ok position \(instrument.symbol) \(quantity)"
         case "status":
             let working = orders.values.filter(\.isWorking).count
             return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"
         default:
-            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, replay-executions, step, price, status)"
+            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, replay-executions, step, price, position, status)"
         }
     }
 }

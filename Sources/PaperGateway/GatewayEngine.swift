@@ -81,7 +81,7 @@ public final class GatewayEngine {
 
     func openSession(channel: Channel) -> GatewaySession? {
         loop.preconditionInEventLoop()
-        if now < faults.refuseConnectionsUntil {
+        if Date().timeIntervalSince1970 < faults.refuseConnectionsUntil {
             logger.info("refusing a connection: restart fault active")
             return nil
         }

@@ -32,6 +32,16 @@ extension TWSClient {
         return id
     }
 
+    /// An id for an order that is yet to be sent: journal it first, then `transmitOrder`.
+    public func reserveId() async throws -> Int {
+        try await loop.submit { self.takeId() }.get()
+    }
+
+    /// Sends an order under an id from `reserveId` and waits for TWS to acknowledge it.
+    public func transmitOrder(id: Int, contract: Contract, order: Order) async throws {
+        try await submit(orderId: id, contract: contract, order: order, name: "placeOrder")
+    }
+
     /// Modifies a working order: the same id with the new terms.
     public func modifyOrder(id: Int, contract: Contract, order: Order) async throws {
         try await submit(orderId: id, contract: contract, order: order, name: "modifyOrder")

@@ -29,6 +29,8 @@ public enum TWSClientEvent: Sendable {
 public final class TWSClient: @unchecked Sendable {
     public let configuration: TWSClientConfiguration
     let loop: EventLoop
+    /// The loop every event is delivered on; the trading state lives on it too.
+    public var eventLoop: EventLoop { loop }
     private let ownsGroup: MultiThreadedEventLoopGroup?
     var logger: Logger
     var machine: ConnectionStateMachine

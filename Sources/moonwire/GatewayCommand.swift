@@ -11,7 +11,7 @@ struct GatewayCommand: AsyncParsableCommand {
         discussion: """
             Point any TWS API client (IB's ibapi, ib_async, ...) at HOST:PORT as you would at TWS. \
             The control port takes one command a line: drop, outage 1101|1102 [SECONDS], stall [SECONDS], hang [SECONDS], \
-            restart [SECONDS], reject-next [REASON], replay-executions, step [N], price SYMBOL PRICE, status.
+            restart [SECONDS], reject-next [REASON], replay-executions, step [N], price SYMBOL PRICE, position SYMBOL QTY COST, status.
             """
     )
 

@@ -1,0 +1,255 @@
+import Foundation
+import GRDB
+import TWSClient
+import TWSProtocol
+
+/// The SQLite journal (GRDB, WAL): what happened, written before anyone is told.
+///
+/// Orders are journaled with their client key *before* they are sent, so after a crash the
+/// key (carried to TWS in `orderRef`) finds them again: never sent twice, never orphaned.
+/// Executions are keyed by execId, so a fill reported twice is stored once.
+public final class Journal: IdStore, @unchecked Sendable {
+    let queue: DatabaseQueue
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            queue = try DatabaseQueue(path: path)
+            _ = try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw JournalError(message: "journal '\(path)': cannot open: \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "orders") { t in
+                t.primaryKey("client_key", .text)
+                t.column("order_id", .integer).notNull().indexed()
+                t.column("strategy", .text).notNull()
+                t.column("request", .blob).notNull()
+                t.column("status", .text).notNull()
+                t.column("filled", .double).notNull()
+                t.column("average_price", .double).notNull()
+                t.column("perm_id", .integer).notNull()
+                t.column("reason", .text).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
+            }
+            try db.create(table: "order_events") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("time", .double).notNull()
+                t.column("client_key", .text).notNull().indexed()
+                t.column("order_id", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("filled", .double).notNull()
+                t.column("detail", .text).notNull()
+            }
+            try db.create(table: "executions") { t in
+                t.primaryKey("exec_id", .text)
+                t.column("sequence", .integer).notNull()
+                t.column("order_id", .integer).notNull()
+                t.column("client_key", .text).notNull()
+                t.column("symbol", .text).notNull()
+                t.column("side", .text).notNull()
+                t.column("shares", .double).notNull()
+                t.column("price", .double).notNull()
+                t.column("time", .text).notNull()
+                t.column("received_at", .double).notNull()
+                t.column("message", .blob).notNull()
+            }
+            try db.create(table: "commissions") { t in
+                t.primaryKey("exec_id", .text)
+                t.column("commission", .double).notNull()
+                t.column("currency", .text).notNull()
+                t.column("realized_pnl", .double)
+            }
+            try db.create(table: "account_snapshots") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("time", .double).notNull()
+                t.column("account", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.column("currency", .text).notNull()
+            }
+            try db.create(table: "connection_events") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("time", .double).notNull()
+                t.column("kind", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+            try db.create(table: "store") { t in
+                t.column("strategy", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .blob).notNull()
+                t.primaryKey(["strategy", "key"])
+            }
+            try db.create(table: "strategy_events") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("time", .double).notNull()
+                t.column("strategy", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    static let wireVersion = 200
+
+    // MARK: Ids
+
+    public func highestUsedId() -> Int {
+        (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'highest_id'") }) ?? 0
+    }
+
+    public func recordUsedId(_ id: Int) {
+        try? queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO meta (key, value) VALUES ('highest_id', ?)
+                ON CONFLICT(key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)
+                """, arguments: [String(id)])
+        }
+    }
+
+    // MARK: Orders
+
+    func insert(order record: OrderRecord) throws {
+        let request = try PlaceOrder(orderId: record.orderId, contract: record.contract, order: record.order)
+            .payload(serverVersion: Self.wireVersion, style: .python)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO orders (client_key, order_id, strategy, request, status, filled, average_price, perm_id, reason, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.clientKey, record.orderId, record.strategy, Data(request), record.status.rawValue, record.filled,
+                                 record.averageFillPrice, record.permId, record.reason, record.createdAt, record.updatedAt])
+            try db.execute(sql: "INSERT INTO order_events (time, client_key, order_id, kind, status, filled, detail) VALUES (?, ?, ?, 'created', ?, 0, '')",
+                           arguments: [record.createdAt, record.clientKey, record.orderId, record.status.rawValue])
+        }
+    }
+
+    func update(order record: OrderRecord, event: String, detail: String) throws {
+        let request = try PlaceOrder(orderId: record.orderId, contract: record.contract, order: record.order)
+            .payload(serverVersion: Self.wireVersion, style: .python)
+        try queue.write { db in
+            try db.execute(sql: """
+                UPDATE orders SET order_id = ?, request = ?, status = ?, filled = ?, average_price = ?, perm_id = ?, reason = ?, updated_at = ?
+                WHERE client_key = ?
+                """, arguments: [record.orderId, Data(request), record.status.rawValue, record.filled, record.averageFillPrice, record.permId,
+                                 record.reason, record.updatedAt, record.clientKey])
+            try db.execute(sql: "INSERT INTO order_events (time, client_key, order_id, kind, status, filled, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [record.updatedAt, record.clientKey, record.orderId, event, record.status.rawValue, record.filled, detail])
+        }
+    }
+
+    func loadOrders() throws -> [OrderRecord] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY created_at, order_id").compactMap { row in
+                guard case let .placeOrder(request) = try ClientRequest.decode(payload: [UInt8](row["request"] as Data), serverVersion: Self.wireVersion) else {
+                    return nil
+                }
+                var record = OrderRecord(clientKey: row["client_key"], orderId: row["order_id"], strategy: row["strategy"],
+                                         contract: request.contract, order: request.order, createdAt: row["created_at"])
+                record.status = OrderRecord.Status(rawValue: row["status"]) ?? .unknown
+                record.filled = row["filled"]
+                record.averageFillPrice = row["average_price"]
+                record.permId = row["perm_id"]
+                record.reason = row["reason"]
+                record.updatedAt = row["updated_at"]
+                return record
+            }
+        }
+    }
+
+    // MARK: Executions
+
+    /// Stores an execution; false when its execId was already there (a duplicate report).
+    func insert(execution record: ExecutionRecord) throws -> Bool {
+        let message = try ServerMessage.execDetails(record.details).payload(serverVersion: Self.wireVersion)
+        return try queue.write { db in
+            let sequence = (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM executions")) ?? 1
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO executions (exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.execId, sequence, record.orderId, record.clientKey ?? "", record.symbol, record.side, record.shares,
+                                 record.price, record.details.execution.time, record.receivedAt, Data(message)])
+            return db.changesCount > 0
+        }
+    }
+
+    func insert(commission report: CommissionReport) throws -> Bool {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO commissions (exec_id, commission, currency, realized_pnl) VALUES (?, ?, ?, ?)",
+                           arguments: [report.execId, report.commission, report.currency, report.realizedPNL])
+            return db.changesCount > 0
+        }
+    }
+
+    func loadExecutions() throws -> [ExecutionRecord] {
+        try queue.read { db in
+            let commissions = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM commissions").map { row in
+                (row["exec_id"] as String, CommissionReport(execId: row["exec_id"], commission: row["commission"], currency: row["currency"],
+                                                            realizedPNL: row["realized_pnl"]))
+            })
+            return try Row.fetchAll(db, sql: "SELECT * FROM executions ORDER BY sequence").compactMap { row in
+                guard case let .execDetails(details) = try ServerMessage.decode(payload: [UInt8](row["message"] as Data), serverVersion: Self.wireVersion) else {
+                    return nil
+                }
+                var record = ExecutionRecord(details: details, clientKey: (row["client_key"] as String).isEmpty ? nil : row["client_key"],
+                                             receivedAt: row["received_at"])
+                record.commission = commissions[record.execId]
+                return record
+            }
+        }
+    }
+
+    func loadOrphanCommissions() throws -> [CommissionReport] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM commissions WHERE exec_id NOT IN (SELECT exec_id FROM executions)").map { row in
+                CommissionReport(execId: row["exec_id"], commission: row["commission"], currency: row["currency"], realizedPNL: row["realized_pnl"])
+            }
+        }
+    }
+
+    // MARK: Account, connection and strategy events
+
+    func insert(accountValues values: [UpdateAccountValue], time: Double) throws {
+        try queue.write { db in
+            for value in values {
+                try db.execute(sql: "INSERT INTO account_snapshots (time, account, key, value, currency) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [time, value.accountName, value.key, value.value, value.currency])
+            }
+        }
+    }
+
+    public func connectionEvent(_ kind: String, _ detail: String) {
+        try? queue.write { db in
+            try db.execute(sql: "INSERT INTO connection_events (time, kind, detail) VALUES (?, ?, ?)",
+                           arguments: [Date().timeIntervalSince1970, kind, detail])
+        }
+    }
+
+    public func strategyEvent(strategy: String, kind: String, detail: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO strategy_events (time, strategy, kind, detail) VALUES (?, ?, ?, ?)",
+                           arguments: [Date().timeIntervalSince1970, strategy, kind, detail])
+        }
+    }
+
+    public func count(_ table: String) throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+}
+
+public struct JournalError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import TWSProtocol
+
+/// One order as Moonwire knows it: what was asked, and what TWS has reported since.
+public struct OrderRecord: Sendable, Equatable {
+    /// Where the order stands, driven only by what TWS reports.
+    public enum Status: String, Sendable, Equatable {
+        /// Journaled and sent; TWS has not acknowledged it yet.
+        case pending
+        /// Working at TWS (PreSubmitted, Submitted, PendingSubmit, ApiPending, PendingCancel).
+        case submitted
+        case filled
+        case cancelled
+        /// Refused before it ever worked (201, 110, 434...).
+        case rejected
+        /// TWS reports it Inactive.
+        case inactive
+        /// Not found at TWS after a restart: it never got there, or was lost. Never resent.
+        case unknown
+
+        public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected || self == .inactive }
+
+        /// The status TWS names, in our terms.
+        public static func from(tws: String) -> Status? {
+            switch tws {
+            case "PendingSubmit", "ApiPending", "PreSubmitted", "Submitted", "PendingCancel": return .submitted
+            case "Filled": return .filled
+            case "Cancelled", "ApiCancelled": return .cancelled
+            case "Inactive": return .inactive
+            default: return nil
+            }
+        }
+    }
+
+    /// Moonwire's own key, journaled before the order is sent and carried to TWS in orderRef.
+    public var clientKey: String
+    public var orderId: Int
+    public var strategy: String
+    public var contract: Contract
+    public var order: Order
+    public var status: Status = .pending
+    /// Shares filled, from executions (a fill counts even if no orderStatus ever says so).
+    public var filled = 0.0
+    public var averageFillPrice = 0.0
+    public var permId: Int64 = 0
+    /// Why it was rejected or cancelled, or the last warning TWS gave.
+    public var reason = ""
+    public var createdAt: Double
+    public var updatedAt: Double
+
+    public init(clientKey: String, orderId: Int, strategy: String, contract: Contract, order: Order, createdAt: Double) {
+        self.clientKey = clientKey
+        self.orderId = orderId
+        self.strategy = strategy
+        self.contract = contract
+        self.order = order
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+    }
+
+    public var quantity: Double { order.totalQuantity?.doubleValue ?? 0 }
+    public var remaining: Double { max(0, quantity - filled) }
+    public var isBuy: Bool { order.action == "BUY" }
+
+    /// The orderRef prefix that marks Moonwire's orders.
+    public static let refPrefix = "mw:"
+
+    public static func clientKey(fromOrderRef ref: String) -> String? {
+        ref.hasPrefix(refPrefix) ? String(ref.dropFirst(refPrefix.count)) : nil
+    }
+}
+
+/// One execution, unique by execId, with its commission once that has arrived.
+public struct ExecutionRecord: Sendable, Equatable {
+    public var details: ExecDetails
+    public var clientKey: String?
+    public var commission: CommissionReport?
+    public var receivedAt: Double
+
+    public init(details: ExecDetails, clientKey: String?, receivedAt: Double) {
+        self.details = details
+        self.clientKey = clientKey
+        self.receivedAt = receivedAt
+    }
+
+    public var execId: String { details.execution.execId }
+    public var orderId: Int { details.execution.orderId }
+    public var symbol: String { details.contract.symbol }
+    public var side: String { details.execution.side }
+    public var shares: Double { details.execution.shares?.doubleValue ?? 0 }
+    public var price: Double { details.execution.price }
+    /// +shares for a buy, −shares for a sale.
+    public var signedShares: Double { side == "BOT" ? shares : -shares }
+}
+
+/// A holding as TWS reports it.
+public struct PositionRecord: Sendable, Equatable {
+    public var account: String
+    public var symbol: String
+    public var conId: Int
+    public var quantity: Double
+    public var averageCost: Double
+}
+
+/// What the trading state tells its consumers, after the journal has it.
+public enum TradingEvent: Sendable {
+    case order(OrderRecord)
+    case fill(ExecutionRecord)
+    case commission(ExecutionRecord)
+    case position(PositionRecord)
+    case account(account: String, key: String, value: String, currency: String)
+    case pnl(daily: Double?, unrealized: Double?, realized: Double?)
+    case error(id: Int?, code: Int, message: String)
+    case connection(String)
+    case reconciled(ReconciliationReport)
+}
+
+/// What a reconciliation found.
+public struct ReconciliationReport: Sendable, Equatable {
+    /// Steps that timed out or failed: their facts are unknown, not empty.
+    public var unknown: [String] = []
+    public var ordersUpdated = 0
+    public var executionsRecovered = 0
+    /// Journaled orders TWS has no trace of (marked `.unknown`, never resent).
+    public var lostOrders: [String] = []
+    /// Positions the journal and the executions cannot explain: symbol → (TWS, journal).
+    public var unexplainedPositions: [String: PositionMismatch] = [:]
+
+    public struct PositionMismatch: Sendable, Equatable {
+        public var reported: Double
+        public var explained: Double
+    }
+
+    public var isClean: Bool { unknown.isEmpty && unexplainedPositions.isEmpty }
+}

@@ -1,0 +1,140 @@
+import GRDB
+import Foundation
+import TWSClient
+import TWSProtocol
+
+extension TradingState {
+    /// Brings the state in line with TWS: open and completed orders, executions (fills made
+    /// while we were away are recorded once), positions, the account. A step that fails is
+    /// "unknown", never "empty"; an unexplained position closes trading (fail-closed).
+    @discardableResult
+    public func reconcile() async -> ReconciliationReport {
+        var report = ReconciliationReport()
+        let executionsBefore = (try? await loop.submit { self.executions.count }.get()) ?? 0
+        var seenKeys = Set<String>()
+        var seenIds = Set<Int>()
+        var ordersKnown = true
+        do {
+            for item in try await client.openOrders() {
+                seenIds.insert(item.openOrder.order.orderId)
+                if let key = OrderRecord.clientKey(fromOrderRef: item.openOrder.order.orderRef) { seenKeys.insert(key) }
+            }
+        } catch {
+            report.unknown.append("open orders: \(error)")
+            ordersKnown = false
+        }
+        do {
+            for order in try await client.completedOrders() {
+                if let key = OrderRecord.clientKey(fromOrderRef: order.order.orderRef) { seenKeys.insert(key) }
+            }
+        } catch {
+            report.unknown.append("completed orders: \(error)")
+            ordersKnown = false
+        }
+        do {
+            for execution in try await client.executions() {
+                if let key = OrderRecord.clientKey(fromOrderRef: execution.details.execution.orderRef) { seenKeys.insert(key) }
+            }
+        } catch {
+            report.unknown.append("executions: \(error)")
+            ordersKnown = false
+        }
+        var reported: [Position]?
+        do {
+            reported = try await client.positions()
+        } catch {
+            report.unknown.append("positions: \(error)")
+        }
+        do {
+            let accounts = try await client.accountSummary(tags: ["AccountType"]).map(\.account)
+            if let first = accounts.first { _ = try await client.accountUpdates(account: first) }
+        } catch {
+            report.unknown.append("account: \(error)")
+        }
+        let final = report
+        let snapshotPositions = reported
+        let keysSeen = seenKeys
+        let idsSeen = seenIds
+        let knownOrders = ordersKnown
+        report = (try? await loop.submit { () -> ReconciliationReport in
+            var report = final
+            report.executionsRecovered = self.executions.count - executionsBefore
+            if knownOrders {
+                for (key, record) in self.orders where !record.status.isTerminal && record.status != .unknown && !key.hasPrefix("tws:")
+                    && !keysSeen.contains(key) && !idsSeen.contains(record.orderId)
+                {
+                    var lost = record
+                    lost.status = .unknown
+                    lost.reason = "not found at TWS after reconnecting: it never arrived or was lost; not resent"
+                    lost.updatedAt = Date().timeIntervalSince1970
+                    self.store(lost, event: "lost", detail: lost.reason)
+                    report.lostOrders.append(key)
+                }
+            }
+            if let positions = snapshotPositions {
+                let explained = self.explainedPositions()
+                let baseline = self.journal.positionBaseline()
+                var symbols = Set(positions.map(\.contract.symbol)).union(explained.keys)
+                symbols.formUnion(baseline.keys)
+                for symbol in symbols.sorted() {
+                    let tws = positions.filter { $0.contract.symbol == symbol }.reduce(0) { $0 + ($1.position?.doubleValue ?? 0) }
+                    let ours = (explained[symbol] ?? 0) + (baseline[symbol] ?? 0)
+                    if abs(tws - ours) > 1e-6 {
+                        report.unexplainedPositions[symbol] = .init(reported: tws, explained: ours)
+                    }
+                }
+            }
+            self.tradingAllowed = report.unknown.isEmpty && (report.unexplainedPositions.isEmpty || !self.options.failClosed)
+            if !report.unexplainedPositions.isEmpty {
+                let text = report.unexplainedPositions.sorted { $0.key < $1.key }
+                    .map { "\($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined(separator: "; ")
+                self.logger.warning("positions the journal cannot explain: \(text)\(self.options.failClosed ? " (trading is closed until acknowledged)" : "")")
+                self.journal.connectionEvent("unexplained positions", text)
+            }
+            self.lastReport = report
+            self.emit(.reconciled(report))
+            return report
+        }.get()) ?? report
+        return report
+    }
+
+    /// Accepts TWS's positions as they are now (e.g. holdings from before this journal) and
+    /// reopens trading: the difference becomes the journal's baseline.
+    public func acknowledgePositions() async throws {
+        let positions = try await client.positions()
+        try await loop.submit {
+            let explained = self.explainedPositions()
+            var baseline: [String: Double] = [:]
+            for position in positions {
+                baseline[position.contract.symbol, default: 0] += position.position?.doubleValue ?? 0
+            }
+            for (symbol, quantity) in explained { baseline[symbol, default: 0] -= quantity }
+            try self.journal.setPositionBaseline(baseline.filter { abs($0.value) > 1e-9 })
+            self.lastReport.unexplainedPositions = [:]
+            self.tradingAllowed = self.lastReport.unknown.isEmpty
+        }.get()
+    }
+}
+
+extension Journal {
+    func positionBaseline() -> [String: Double] {
+        let rows = (try? queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'baseline:%'")
+        }) ?? []
+        var result: [String: Double] = [:]
+        for row in rows {
+            let key: String = row["key"]
+            result[String(key.dropFirst("baseline:".count))] = Double(row["value"] as String) ?? 0
+        }
+        return result
+    }
+
+    func setPositionBaseline(_ baseline: [String: Double]) throws {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM meta WHERE key LIKE 'baseline:%'")
+            for (symbol, quantity) in baseline {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: ["baseline:\(symbol)", String(quantity)])
+            }
+        }
+    }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import Logging
+import NIOCore
+import TWSClient
+import TWSProtocol
+
+/// Orders, executions, positions and account values, kept from what TWS reports, journaled
+/// before anyone is told, and reconciled with TWS at startup and after every reconnect.
+///
+/// Lives on the client's event loop (every TWS event arrives there, in order); public
+/// methods hop onto it.
+public final class TradingState: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Keep strategies from trading while a position cannot be explained.
+        public var failClosed = true
+        /// Timeout of each reconciliation step.
+        public var reconcileTimeout = 10.0
+        public init() {}
+    }
+
+    let client: TWSClient
+    public let journal: Journal
+    let options: Options
+    let loop: EventLoop
+    var logger: Logger
+    public private(set) var orders: [String: OrderRecord] = [:]
+    var keyByOrderId: [Int: String] = [:]
+    var executions: [String: ExecutionRecord] = [:]
+    var executionOrder: [String] = []
+    /// Commission reports that came before their execution.
+    var waitingCommissions: [String: CommissionReport] = [:]
+    var positions: [String: PositionRecord] = [:]
+    var accountValues: [String: [String: (String, String)]] = [:]
+    var observers: [(TradingEvent) -> Void] = []
+    var keySequence = 0
+    /// False while a reconciliation left something unexplained (fail-closed) or unknown.
+    public internal(set) var tradingAllowed = false
+    public internal(set) var lastReport = ReconciliationReport()
+
+    public init(client: TWSClient, journal: Journal, options: Options = Options(), logger: Logger = Logger(label: "trading-state")) throws {
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.loop = client.eventLoop
+        self.logger = logger
+        for record in try journal.loadOrders() {
+            orders[record.clientKey] = record
+            keyByOrderId[record.orderId] = record.clientKey
+        }
+        for record in try journal.loadExecutions() {
+            executions[record.execId] = record
+            executionOrder.append(record.execId)
+        }
+        for report in try journal.loadOrphanCommissions() { waitingCommissions[report.execId] = report }
+        client.observe { [weak self] event in self?.handle(event) }
+    }
+
+    /// Registers a consumer; called on the client's loop, after the journal has the event.
+    public func observe(_ observer: @escaping @Sendable (TradingEvent) -> Void) {
+        loop.execute { self.observers.append(observer) }
+    }
+
+    func emit(_ event: TradingEvent) {
+        for observer in observers { observer(event) }
+    }
+
+    // MARK: Reading the state (on the loop, or through these snapshots)
+
+    public func snapshot() async -> Snapshot {
+        (try? await loop.submit { self.makeSnapshot() }.get()) ?? Snapshot()
+    }
+
+    public struct Snapshot: Sendable {
+        public var orders: [OrderRecord] = []
+        public var executions: [ExecutionRecord] = []
+        public var positions: [PositionRecord] = []
+        public var accountValues: [String: [String: String]] = [:]
+        public var tradingAllowed = false
+    }
+
+    func makeSnapshot() -> Snapshot {
+        var snapshot = Snapshot()
+        snapshot.orders = orders.values.sorted { ($0.createdAt, $0.orderId) < ($1.createdAt, $1.orderId) }
+        snapshot.executions = executionOrder.compactMap { executions[$0] }
+        snapshot.positions = positions.values.sorted { $0.symbol < $1.symbol }
+        snapshot.accountValues = accountValues.mapValues { $0.mapValues(\.0) }
+        snapshot.tradingAllowed = tradingAllowed
+        return snapshot
+    }
+
+    /// Net shares per symbol that the journaled executions explain.
+    public func explainedPositions() -> [String: Double] {
+        var result: [String: Double] = [:]
+        for id in executionOrder {
+            guard let record = executions[id] else { continue }
+            result[record.symbol, default: 0] += record.signedShares
+        }
+        return result
+    }
+
+    // MARK: Orders
+
+    /// Journals the order under a fresh client key, then sends it. Returns the record as
+    /// acknowledged by TWS; a rejection throws `TWSError.ib` (and the record says why).
+    public func submit(contract: Contract, order: Order, strategy: String) async throws -> OrderRecord {
+        let id = try await client.reserveId()
+        let record = try await loop.submit { () -> OrderRecord in
+            self.keySequence += 1
+            let key = "\(strategy.prefix(16)):\(Int(Date().timeIntervalSince1970 * 1000) % 100_000_000):\(self.keySequence):\(id)"
+            var order = order
+            order.orderRef = OrderRecord.refPrefix + key
+            let now = Date().timeIntervalSince1970
+            let record = OrderRecord(clientKey: key, orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now)
+            try self.journal.insert(order: record)
+            self.orders[key] = record
+            self.keyByOrderId[id] = key
+            return record
+        }.get()
+        do {
+            try await client.transmitOrder(id: id, contract: contract, order: record.order)
+        } catch let error as TWSError {
+            if case let .ib(code, message, _) = error {
+                try await loop.submit { self.reject(key: record.clientKey, code: code, message: message) }.get()
+            }
+            throw error
+        }
+        return try await loop.submit { self.orders[record.clientKey]! }.get()
+    }
+
+    public func modify(orderId: Int, change: @escaping @Sendable (inout Order) -> Void) async throws {
+        let record = try await loop.submit { () -> OrderRecord in
+            guard let key = self.keyByOrderId[orderId], let record = self.orders[key] else {
+                throw TWSError.invalidRequest("order \(orderId) is not known")
+            }
+            guard !record.status.isTerminal else { throw TWSError.invalidRequest("order \(orderId) is \(record.status.rawValue)") }
+            return record
+        }.get()
+        var changed = record.order
+        change(&changed)
+        let order = changed
+        try await client.modifyOrder(id: orderId, contract: record.contract, order: order)
+        try await loop.submit {
+            guard var current = self.orders[record.clientKey] else { return }
+            current.order = order
+            current.updatedAt = Date().timeIntervalSince1970
+            try self.journal.update(order: current, event: "modified", detail: "")
+            self.orders[record.clientKey] = current
+            self.emit(.order(current))
+        }.get()
+    }
+
+    public func cancel(orderId: Int) async throws {
+        try await client.cancelOrder(id: orderId)
+    }
+
+    private func reject(key: String, code: Int, message: String) {
+        guard var record = orders[key], !record.status.isTerminal else { return }
+        record.status = .rejected
+        record.reason = "\(code): \(message)"
+        record.updatedAt = Date().timeIntervalSince1970
+        store(record, event: "rejected", detail: record.reason)
+    }
+
+    /// Journal first, then memory, then consumers.
+    func store(_ record: OrderRecord, event: String, detail: String) {
+        do {
+            try journal.update(order: record, event: event, detail: detail)
+        } catch {
+            logger.error("journal: cannot record order \(record.clientKey): \(error)")
+        }
+        orders[record.clientKey] = record
+        keyByOrderId[record.orderId] = record.clientKey
+        emit(.order(record))
+    }
+
+    // MARK: Events from TWS
+
+    func handle(_ event: TWSClientEvent) {
+        switch event {
+        case let .ready(version, accounts, nextId, restored):
+            journal.connectionEvent(restored ? "restored" : "connected", "server version \(version), accounts \(accounts.joined(separator: ",")), next id \(nextId)")
+            emit(.connection(restored ? "restored" : "connected"))
+            Task { _ = await self.reconcile() }
+        case .connectionLost:
+            journal.connectionEvent("lost", "")
+            tradingAllowed = false
+            emit(.connection("lost"))
+        case let .connectivity(code, message):
+            journal.connectionEvent("connectivity \(code)", message)
+            emit(.connection(code == 1100 ? "lost" : "restored"))
+        case let .failure(error):
+            journal.connectionEvent("failure", "\(error)")
+        case let .error(id, code, message, category):
+            handleError(id: id, code: code, message: message, category: category)
+        case let .message(message):
+            handle(message)
+        }
+    }
+
+    private func handleError(id: Int, code: Int, message: String, category: IBErrorCategory) {
+        if let key = keyByOrderId[id], var record = orders[key] {
+            switch category {
+            case .orderRejection where !record.status.isTerminal && record.filled == 0:
+                record.status = .rejected
+                record.reason = "\(code): \(message)"
+                record.updatedAt = Date().timeIntervalSince1970
+                store(record, event: "rejected", detail: record.reason)
+            case .orderCancelled where !record.status.isTerminal:
+                record.status = .cancelled
+                record.reason = message
+                record.updatedAt = Date().timeIntervalSince1970
+                store(record, event: "cancelled", detail: message)
+            default:
+                // A warning on a live order (399, 10349...) never makes it terminal.
+                record.reason = "\(code): \(message)"
+                record.updatedAt = Date().timeIntervalSince1970
+                store(record, event: "warning", detail: record.reason)
+            }
+        }
+        emit(.error(id: id > 0 ? id : nil, code: code, message: message))
+    }
+
+    func handle(_ message: ServerMessage) {
+        switch message {
+        case let .openOrder(m):
+            applyReport(orderId: m.order.orderId, contract: m.contract, order: m.order, permId: m.order.permId, status: m.orderState.status,
+                        filled: nil, average: nil)
+        case let .completedOrder(m):
+            // completedOrder carries no order id (it reads as 0): match by orderRef only.
+            applyReport(orderId: nil, contract: m.contract, order: m.order, permId: m.order.permId,
+                        status: m.orderState.status, filled: m.order.filledQuantity?.doubleValue, average: nil)
+        case let .orderStatus(m):
+            guard let key = keyByOrderId[m.orderId], var record = orders[key] else { return }
+            let status = OrderRecord.Status.from(tws: m.status)
+            var changed = false
+            if let status, !record.status.isTerminal || status == record.status {
+                changed = changed || record.status != status
+                record.status = status
+            }
+            if let filled = m.filled?.doubleValue, filled > record.filled {
+                record.filled = filled
+                record.averageFillPrice = m.avgFillPrice
+                changed = true
+            }
+            if m.permId != 0 && record.permId != m.permId { record.permId = m.permId; changed = true }
+            if changed {
+                record.updatedAt = Date().timeIntervalSince1970
+                store(record, event: "status", detail: m.status)
+            }
+        case let .execDetails(m):
+            record(execution: m)
+        case let .commissionReport(m):
+            record(commission: m)
+        case let .position(m):
+            let record = PositionRecord(account: m.account, symbol: m.contract.symbol, conId: m.contract.conId,
+                                        quantity: m.position?.doubleValue ?? 0, averageCost: m.avgCost)
+            positions[m.contract.symbol] = record
+            emit(.position(record))
+        case let .updatePortfolio(m):
+            let record = PositionRecord(account: m.accountName, symbol: m.contract.symbol, conId: m.contract.conId,
+                                        quantity: m.position?.doubleValue ?? 0, averageCost: m.averageCost)
+            positions[m.contract.symbol] = record
+            emit(.position(record))
+        case let .updateAccountValue(m):
+            try? journal.insert(accountValues: [m], time: Date().timeIntervalSince1970)
+            accountValues[m.accountName, default: [:]][m.key] = (m.value, m.currency)
+            emit(.account(account: m.accountName, key: m.key, value: m.value, currency: m.currency))
+        case let .accountSummary(m):
+            accountValues[m.account, default: [:]][m.tag] = (m.value, m.currency)
+            emit(.account(account: m.account, key: m.tag, value: m.value, currency: m.currency))
+        case let .pnl(m):
+            emit(.pnl(daily: m.dailyPnL, unrealized: m.unrealizedPnL, realized: m.realizedPnL))
+        default:
+            break
+        }
+    }
+
+    /// openOrder / completedOrder: binds TWS's order to ours by orderRef, adopts orders
+    /// placed elsewhere, and moves the status forward (never back from terminal).
+    private func applyReport(orderId: Int?, contract: Contract, order: Order, permId: Int64, status: String, filled: Double?, average: Double?) {
+        var key = orderId.flatMap { keyByOrderId[$0] }
+        if let ref = OrderRecord.clientKey(fromOrderRef: order.orderRef), orders[ref] != nil { key = ref }
+        if key == nil, let permKey = orders.first(where: { permId != 0 && $0.value.permId == permId })?.key { key = permKey }
+        if key == nil {
+            // An order Moonwire did not place (TWS, another client): tracked, never touched.
+            let adopted = "tws:\(permId != 0 ? String(permId) : String(orderId ?? 0))"
+            if orders[adopted] != nil { return }
+            var record = OrderRecord(clientKey: adopted, orderId: orderId ?? 0, strategy: "", contract: contract, order: order,
+                                     createdAt: Date().timeIntervalSince1970)
+            record.status = OrderRecord.Status.from(tws: status) ?? .submitted
+            record.permId = permId
+            do { try journal.insert(order: record) } catch { logger.error("journal: cannot adopt order \(adopted): \(error)") }
+            orders[adopted] = record
+            if let orderId, orderId != 0 { keyByOrderId[orderId] = adopted }
+            emit(.order(record))
+            return
+        }
+        guard let key, var record = orders[key] else { return }
+        var changed = false
+        if let orderId, orderId != 0, record.orderId != orderId {
+            keyByOrderId[record.orderId] = nil
+            record.orderId = orderId
+            changed = true
+        }
+        if let newStatus = OrderRecord.Status.from(tws: status), !record.status.isTerminal || newStatus == record.status,
+           newStatus != record.status
+        {
+            record.status = newStatus
+            changed = true
+        }
+        if permId != 0 && record.permId != permId { record.permId = permId; changed = true }
+        if let filled, filled > record.filled { record.filled = filled; changed = true }
+        if changed {
+            record.updatedAt = Date().timeIntervalSince1970
+            store(record, event: "report", detail: status)
+        }
+    }
+
+    /// A fill counts once, whether it came unsolicited, from reqExecutions, or both.
+    private func record(execution details: ExecDetails) {
+        let key = OrderRecord.clientKey(fromOrderRef: details.execution.orderRef) ?? keyByOrderId[details.execution.orderId]
+        var record = ExecutionRecord(details: details, clientKey: key, receivedAt: Date().timeIntervalSince1970)
+        guard executions[record.execId] == nil else { return }
+        do {
+            guard try journal.insert(execution: record) else { return }
+        } catch {
+            logger.error("journal: cannot record execution \(record.execId): \(error)")
+            return
+        }
+        if let waiting = waitingCommissions.removeValue(forKey: record.execId) { record.commission = waiting }
+        executions[record.execId] = record
+        executionOrder.append(record.execId)
+        if let key, var order = orders[key] {
+            let filled = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }.reduce(0) { $0 + $1.shares }
+            if filled > order.filled {
+                let value = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }.reduce(0) { $0 + $1.shares * $1.price }
+                order.filled = filled
+                order.averageFillPrice = value / filled
+                if order.filled >= order.quantity - 1e-9 { order.status = .filled }
+                order.updatedAt = Date().timeIntervalSince1970
+                store(order, event: "fill", detail: record.execId)
+            }
+        }
+        emit(.fill(record))
+    }
+
+    private func record(commission report: CommissionReport) {
+        do {
+            guard try journal.insert(commission: report) else { return }
+        } catch {
+            logger.error("journal: cannot record commission \(report.execId): \(error)")
+            return
+        }
+        if var record = executions[report.execId] {
+            record.commission = report
+            executions[report.execId] = record
+            emit(.commission(record))
+        } else {
+            waitingCommissions[report.execId] = report
+        }
+    }
+}

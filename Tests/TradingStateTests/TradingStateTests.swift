@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+import TWSProtocol
+@testable import PaperGateway
+@testable import TWSClient
+@testable import TradingState
+
+final class Box<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [T] = []
+    func add(_ item: T) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [T] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+func eventually(_ what: String, timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try await !condition() {
+        guard Date() < deadline else { throw TimeoutFailure(what: what) }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+}
+
+struct TimeoutFailure: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-\(name)-\(UUID().uuidString).sqlite").path
+}
+
+@Suite("TradingState: journal, order states, reconciliation", .serialized)
+struct TradingStateTests {
+    static func gateway(_ change: (inout PaperGatewayConfig) -> Void = { _ in }) -> PaperGatewayConfig {
+        var config = PaperGatewayConfig()
+        config.port = 0
+        config.market.tickIntervalMs = 20
+        change(&config)
+        return config
+    }
+
+    struct Rig {
+        let server: PaperGatewayServer
+        let client: TWSClient
+        let state: TradingState
+        let journal: Journal
+    }
+
+    func withRig(_ config: PaperGatewayConfig = gateway(), journalPath: String = temporaryPath("journal"), clientId: Int = 1,
+                 failClosed: Bool = true, _ body: (Rig) async throws -> Void) async throws
+    {
+        let server = try await PaperGatewayServer.start(config: config)
+        defer { try? FileManager.default.removeItem(atPath: journalPath) }
+        let journal = try Journal(path: journalPath)
+        var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: clientId)
+        clientConfig.reconnect.backoffBase = 0.1
+        clientConfig.reconnect.backoffCap = 0.3
+        let client = TWSClient(configuration: clientConfig, idStore: journal)
+        var options = TradingState.Options()
+        options.failClosed = failClosed
+        let state = try TradingState(client: client, journal: journal, options: options)
+        client.start()
+        do {
+            try await client.waitUntilReady(timeout: 10)
+            try await body(Rig(server: server, client: client, state: state, journal: journal))
+        } catch {
+            await client.stop()
+            try? await server.shutdown()
+            throw error
+        }
+        await client.stop()
+        try await server.shutdown()
+    }
+
+    @Test("an order is journaled before it is sent, fills once, and its commission pairs")
+    func orderLifecycle() async throws {
+        try await withRig { rig in
+            let events = Box<String>()
+            rig.state.observe { event in
+                switch event {
+                case let .order(o): events.add("order \(o.status.rawValue)")
+                case .fill: events.add("fill")
+                case .commission: events.add("commission")
+                default: break
+                }
+            }
+            let record = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                    order: Order(action: "BUY", quantity: 100, type: "MKT"), strategy: "test")
+            #expect(record.order.orderRef == "mw:" + record.clientKey)
+            try await eventually("filled") { await rig.state.snapshot().orders.first?.status == .filled }
+            try await eventually("commission") { await rig.state.snapshot().executions.allSatisfy { $0.commission != nil } }
+            let executions = try rig.journal.count("executions")
+            #expect(executions >= 1)
+            #expect(try rig.journal.count("orders") == 1)
+            #expect(try rig.journal.count("order_events") >= 2)
+            // TWS replays the executions (as after a reconnect) and reqExecutions reports them again: no double count.
+            #expect(try await rig.server.withEngine { $0.control("replay-executions") }.hasPrefix("ok replayed"))
+            _ = try await rig.client.executions()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try rig.journal.count("executions") == executions)
+            let snapshot = await rig.state.snapshot()
+            #expect(snapshot.orders[0].filled == 100)
+            #expect(rig.state.explainedPositions()["AAPL"] == 100)
+            #expect(events.all.contains("fill") && events.all.contains("commission"))
+        }
+    }
+
+    @Test("a fill in execDetails counts without orderStatus; a commission may come first")
+    func messageOrder() async throws {
+        try await withRig { rig in
+            let record = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                    order: Order(action: "BUY", quantity: 10, type: "LMT", limit: 1.0), strategy: "t")
+            var built = Execution()
+            built.orderId = record.orderId
+            built.execId = "synthetic.01"
+            built.side = "BOT"
+            built.shares = 10
+            built.price = 1.0
+            built.orderRef = record.order.orderRef
+            let execution = built
+            let commission = CommissionReport(execId: "synthetic.01", commission: 1.0, currency: "USD", realizedPNL: nil)
+            try await rig.client.eventLoop.submit {
+                rig.state.handle(.commissionReport(commission))
+                rig.state.handle(.execDetails(ExecDetails(reqId: -1, contract: Contract(symbol: "AAPL"), execution: execution)))
+                rig.state.handle(.execDetails(ExecDetails(reqId: -1, contract: Contract(symbol: "AAPL"), execution: execution)))
+            }.get()
+            let snapshot = await rig.state.snapshot()
+            let order = try #require(snapshot.orders.first { $0.orderId == record.orderId })
+            #expect(order.status == .filled && order.filled == 10)
+            #expect(snapshot.executions.filter { $0.execId == "synthetic.01" }.count == 1)
+            #expect(snapshot.executions.first { $0.execId == "synthetic.01" }?.commission == commission)
+        }
+    }
+
+    @Test("rejections are terminal with the reason; a warning on a live order is not")
+    func rejectionsAndWarnings() async throws {
+        try await withRig { rig in
+            await #expect(throws: TWSError.self) {
+                _ = try await rig.state.submit(contract: Contract(symbol: "AAPL"), order: Order(action: "BUY", quantity: 10, type: "LMT", limit: 1.005),
+                                               strategy: "t")
+            }
+            var snapshot = await rig.state.snapshot()
+            #expect(snapshot.orders.first?.status == .rejected)
+            #expect(snapshot.orders.first?.reason.hasPrefix("110:") == true)
+            let live = try await rig.state.submit(contract: Contract(symbol: "AAPL"), order: Order(action: "BUY", quantity: 10, type: "LMT", limit: 1.0),
+                                                  strategy: "t")
+            try await rig.client.eventLoop.submit {
+                rig.state.handle(.error(id: live.orderId, code: 399, message: "Order held until market open", category: .orderWarning))
+            }.get()
+            snapshot = await rig.state.snapshot()
+            let order = try #require(snapshot.orders.first { $0.orderId == live.orderId })
+            #expect(order.status == .submitted && order.reason.hasPrefix("399"))
+            try await rig.state.cancel(orderId: live.orderId)
+            try await eventually("cancelled") { await rig.state.snapshot().orders.first { $0.orderId == live.orderId }?.status == .cancelled }
+        }
+    }
+
+    @Test("fills made while disconnected are recovered once on reconnect")
+    func fillsWhileDisconnected() async throws {
+        try await withRig(Self.gateway { $0.market.clock = "manual" }) { rig in
+            _ = try await rig.server.withEngine { $0.control("price AAPL 100") }
+            let record = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                    order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00), strategy: "t")
+            // The gateway goes away for a while; the market crosses the limit meanwhile.
+            _ = try await rig.server.withEngine { $0.control("restart 1") }
+            try await eventually("disconnected") { await !rig.client.isReady }
+            _ = try await rig.server.withEngine { $0.control("price AAPL 98.50") }
+            try await rig.client.waitUntilReady(timeout: 10)
+            try await eventually("reconciled with the fill") {
+                let snapshot = await rig.state.snapshot()
+                return snapshot.orders.first { $0.orderId == record.orderId }?.status == .filled
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            _ = await rig.state.reconcile()
+            let fills = await rig.state.snapshot().executions.filter { $0.orderId == record.orderId }
+            #expect(fills.reduce(0) { $0 + $1.shares } == 100, "recovered exactly once")
+            #expect(try rig.journal.count("connection_events") >= 3)
+        }
+    }
+
+    @Test("an order journaled but never sent is marked lost, not resent")
+    func lostOrder() async throws {
+        let path = temporaryPath("lost")
+        do {
+            let journal = try Journal(path: path)
+            var order = Order(action: "BUY", quantity: 5, type: "MKT")
+            order.orderRef = "mw:crashed:1"
+            try journal.insert(order: OrderRecord(clientKey: "crashed:1", orderId: 41, strategy: "t", contract: Contract(symbol: "AAPL"),
+                                                  order: order, createdAt: 1))
+        }
+        try await withRig(journalPath: path) { rig in
+            // The reconciliation that follows the connection finds no trace of it at TWS.
+            try await eventually("the first reconciliation") { rig.state.lastReport.lostOrders == ["crashed:1"] }
+            let order = try #require(await rig.state.snapshot().orders.first { $0.clientKey == "crashed:1" })
+            #expect(order.status == .unknown && order.reason.contains("not resent"))
+            #expect(try await rig.server.withEngine { engine in engine.orders.count } == 0)
+        }
+    }
+
+    @Test("a position the journal cannot explain closes trading until acknowledged")
+    func unexplainedPosition() async throws {
+        let config = Self.gateway()
+        let server = try await PaperGatewayServer.start(config: config)
+        // A holding from before this journal existed: no execution explains it.
+        #expect(try await server.withEngine { $0.control("position MSFT 30 400") } == "ok position MSFT 30.0")
+        let path = temporaryPath("unexplained")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try Journal(path: path)
+        let client = TWSClient(configuration: TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 51), idStore: journal)
+        let state = try TradingState(client: client, journal: journal)
+        client.start()
+        try await client.waitUntilReady(timeout: 10)
+        try await eventually("first reconciliation") {
+            return state.lastReport.unexplainedPositions["MSFT"] != nil
+        }
+        #expect(state.lastReport.unexplainedPositions["MSFT"] == .init(reported: 30, explained: 0))
+        #expect(!state.tradingAllowed)
+        try await state.acknowledgePositions()
+        #expect(state.tradingAllowed)
+        let again = await state.reconcile()
+        #expect(again.unexplainedPositions.isEmpty && state.tradingAllowed)
+        await client.stop()
+        try await server.shutdown()
+    }
+}
