@@ -151,7 +151,8 @@ public struct ConnectionStateMachine: Sendable {
         case (.heartbeatDue, .ready):
             return [.sendHeartbeat]
         case (.heartbeatMissed, .ready):
-            return [.closeConnection]
+            // The socket may look open, but nothing comes back: drop it and start over.
+            return [.closeConnection, .cancelTimers, .connectionLost] + retry(after: 0)
         default:
             return []
         }

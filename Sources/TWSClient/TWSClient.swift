@@ -357,7 +357,6 @@ public final class TWSClient: @unchecked Sendable {
             guard generation == self.generation else { return }
             self.logger.warning("no heartbeat answer in \(self.configuration.heartbeatTimeout) s: the connection is dead")
             self.apply(self.machine.handle(.heartbeatMissed))
-            self.channelClosed(generation: generation)
         }
         try? send(.reqCurrentTime(ReqCurrentTime()))
     }

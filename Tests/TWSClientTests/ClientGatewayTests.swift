@@ -157,6 +157,37 @@ struct ClientGatewayTests {
         }
     }
 
+    @Test("a connection whose socket stays up but that no longer answers is detected by the heartbeat and replaced")
+    func heartbeat() async throws {
+        try await withGateway { server in
+            var config = Self.clientConfig(port: server.port)
+            config.heartbeatInterval = 0.2
+            config.heartbeatTimeout = 0.3
+            let client = TWSClient(configuration: config)
+            let events = Collector<String>()
+            client.observe { event in
+                switch event {
+                case .ready(_, _, _, let restored): events.add(restored ? "restored" : "ready")
+                case .connectionLost: events.add("lost")
+                default: break
+                }
+            }
+            client.start()
+            try await client.waitUntilReady(timeout: 10)
+            _ = try await control(server, "hang 1")
+            try await events.wait("the dead connection noticed") { $0.contains("lost") }
+            try await events.wait("a working connection again") { $0.contains("restored") }
+            // Once TWS answers again, the connection stays.
+            try await Task.sleep(for: .milliseconds(1500))
+            try await client.waitUntilReady(timeout: 10)
+            let lost = events.all.filter { $0 == "lost" }.count
+            #expect(try await client.currentTime() > 0)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(events.all.filter { $0 == "lost" }.count == lost)
+            await client.stop()
+        }
+    }
+
     @Test("326: the client waits and gets its client id once it is free")
     func duplicateClientId() async throws {
         try await withGateway { server in

@@ -110,11 +110,18 @@ struct ConnectionStateMachineTests {
         #expect(refused.contains { if case .report(.unsupportedServerVersion(150, _)) = $0 { true } else { false } })
     }
 
-    @Test("heartbeat: due sends one; missed closes the connection")
+    @Test("heartbeat: due sends one; missed drops the connection and reconnects")
     func heartbeat() {
-        var machine = readyMachine()
+        var policy = Machine.Policy()
+        policy.jitter = 0
+        var machine = Machine(policy: policy)
+        _ = machine.handle(.start)
+        _ = machine.handle(.channelActive)
+        _ = machine.handle(.serverHello(version: 200))
+        _ = machine.handle(.synchronized)
         #expect(machine.handle(.heartbeatDue) == [.sendHeartbeat])
-        #expect(machine.handle(.heartbeatMissed) == [.closeConnection])
+        #expect(machine.handle(.heartbeatMissed) == [.closeConnection, .cancelTimers, .connectionLost, .scheduleReconnect(delay: 1)])
+        #expect(machine.state == .waiting(attempt: 1))
     }
 
     @Test("stop ends everything and ignores what comes after")
