@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PaperGateway", targets: ["PaperGateway"]),
         .library(name: "TWSClient", targets: ["TWSClient"]),
         .library(name: "TradingState", targets: ["TradingState"]),
+        .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .executable(name: "moonwire", targets: ["moonwire"]),
     ],
     dependencies: [
@@ -42,6 +43,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Debian's Lua 5.4, and the C frames that may raise or yield on Swift's behalf.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"]), .brew(["lua"])]),
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // Lua states, values, sandbox, budgets, coroutines, tracebacks.
+        .target(name: "LuaRuntime", dependencies: ["CLua", "CLuaShim"]),
         // Orders, executions, positions, account: kept from TWS's reports, journaled, reconciled.
         .target(
             name: "TradingState",
@@ -83,6 +89,7 @@ let package = Package(
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(
             name: "TradingStateTests",
             dependencies: [

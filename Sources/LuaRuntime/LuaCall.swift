@@ -1,0 +1,104 @@
+import CLua
+import CLuaShim
+
+/// A wrong argument: raised in Lua as `file:line: call: argument N (name) ...`.
+public struct LuaArgumentError: Error {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// One call from Lua into a Swift host function: its arguments, and how to answer.
+public struct LuaCall {
+    let state: LuaState
+    let L: OpaquePointer
+    /// `table.name`, for error messages.
+    public let name: String
+
+    public enum Result {
+        case values([LuaValue])
+        /// The body pushed this many values itself.
+        case pushed(Int)
+        /// Raise a Lua error with this message (the position of the caller is prepended).
+        case error(String)
+        /// Suspend the calling coroutine; the host resumes it with the reply.
+        case yield
+    }
+
+    public var count: Int { Int(lua_gettop(L)) }
+
+    /// The coroutine this call runs in (to resume it after a `.yield`).
+    public var thread: LuaThread? {
+        state.threads[L].map { LuaThread(ref: $0, L: L) }
+    }
+
+    public func value(_ index: Int) -> LuaValue {
+        index <= count ? state.value(in: L, at: Int32(index)) : .nil
+    }
+
+    public func push(_ value: LuaValue) { state.push(value, into: L) }
+
+    func typeName(_ index: Int) -> String {
+        String(cString: lua_typename(L, lua_type(L, Int32(index))))
+    }
+
+    private func fail(_ index: Int, _ parameter: String, _ expected: String) -> LuaArgumentError {
+        LuaArgumentError("\(name): argument \(index) (\(parameter)) must be \(expected), got \(index <= count ? typeName(index) : "no value")")
+    }
+
+    public func string(_ index: Int, _ parameter: String) throws -> String {
+        guard index <= count, lua_type(L, Int32(index)) == LUA_TSTRING, let text = state.stringIn(L, at: Int32(index)) else {
+            throw fail(index, parameter, "a string")
+        }
+        return text
+    }
+
+    public func number(_ index: Int, _ parameter: String) throws -> Double {
+        guard index <= count, lua_type(L, Int32(index)) == LUA_TNUMBER else { throw fail(index, parameter, "a number") }
+        return lua_tonumberx(L, Int32(index), nil)
+    }
+
+    public func optionalNumber(_ index: Int, _ parameter: String) throws -> Double? {
+        guard index <= count, lua_type(L, Int32(index)) != LUA_TNIL else { return nil }
+        return try number(index, parameter)
+    }
+
+    public func integer(_ index: Int, _ parameter: String) throws -> Int {
+        let value = try number(index, parameter)
+        guard value.rounded() == value, abs(value) < 1e15 else { throw fail(index, parameter, "a whole number") }
+        return Int(value)
+    }
+
+    /// A table argument (or nil when `optional` and absent).
+    public func table(_ index: Int, _ parameter: String, optional: Bool = false) throws -> LuaValue? {
+        guard index <= count, lua_type(L, Int32(index)) != LUA_TNIL else {
+            if optional { return nil }
+            throw fail(index, parameter, "a table")
+        }
+        guard lua_type(L, Int32(index)) == LUA_TTABLE else { throw fail(index, parameter, "a table") }
+        return value(index)
+    }
+
+    /// A function argument, kept alive until released (timer callbacks).
+    public func function(_ index: Int, _ parameter: String) throws -> LuaRef {
+        guard index <= count, lua_type(L, Int32(index)) == LUA_TFUNCTION else { throw fail(index, parameter, "a function") }
+        return state.reference(functionAt: Int32(index), in: L)
+    }
+
+    /// A field of a table argument, checked for type.
+    public static func field(_ table: LuaValue, _ key: String, number call: LuaCall, _ parameter: String) throws -> Double? {
+        switch table[key] {
+        case .nil: return nil
+        case let .number(value): return value
+        case let .integer(value): return Double(value)
+        default: throw LuaArgumentError("\(call.name): \(parameter).\(key) must be a number")
+        }
+    }
+
+    public static func field(_ table: LuaValue, _ key: String, string call: LuaCall, _ parameter: String) throws -> String? {
+        switch table[key] {
+        case .nil: return nil
+        case let .string(value): return value
+        default: throw LuaArgumentError("\(call.name): \(parameter).\(key) must be a string")
+        }
+    }
+}
