@@ -225,6 +225,29 @@ public final class LuaState {
         shim_pop(L, 1)
     }
 
+    /// Keeps `value` in the registry (a table shared by several environments, like `store`).
+    public func makeReference(_ value: LuaValue) -> LuaRef {
+        push(value)
+        return LuaRef(luaL_ref(L, shim_registryindex()))
+    }
+
+    /// The current value held by a reference.
+    public func value(of ref: LuaRef) -> LuaValue {
+        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        let result = value(at: -1)
+        shim_pop(L, 1)
+        return result
+    }
+
+    /// Sets `env[name]` to the value held by `ref` (the same table, not a copy).
+    public func setField(_ env: LuaRef, _ name: String, reference ref: LuaRef) {
+        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        push(string: name)
+        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        lua_rawset(L, -3)
+        shim_pop(L, 1)
+    }
+
     /// True when `env[name]` is a function.
     public func hasFunction(_ env: LuaRef, _ name: String) -> Bool {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
@@ -388,6 +411,8 @@ public final class LuaState {
 public struct LuaRef: Hashable, Sendable {
     public let value: Int32
     init(_ value: Int32) { self.value = value }
+    /// No value (LUA_NOREF-like); never dereferenced.
+    public static let none = LuaRef(0)
 }
 
 /// A suspended coroutine.

@@ -9,7 +9,7 @@ extension TWSClient {
         switch message {
         case let .nextValidId(m):
             receivedNextValidId = m.orderId
-            nextId = max(nextId, m.orderId)
+            ids.withLockedValue { $0 = max($0, m.orderId) }
             checkSynchronized()
         case let .managedAccounts(m):
             accounts = m.accounts

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TWSProtocol
@@ -44,7 +45,13 @@ public final class TWSClient: @unchecked Sendable {
     /// The next id for a request or an order: never below TWS's nextValidId nor below any
     /// id this client ever used (persisted through `idStore`), so an id rollback after a
     /// gateway restart cannot reuse one.
-    var nextId = 1
+    /// Guarded by a lock so an id can be taken from any thread (a strategy returns an order
+    /// id to Lua at once, before the order is sent).
+    let ids = NIOLockedValueBox(1)
+    var nextId: Int {
+        get { ids.withLockedValue { $0 } }
+        set { ids.withLockedValue { $0 = newValue } }
+    }
     let idStore: IdStore?
     var pending: [Int: PendingRequest] = [:]
     /// Requests answered by messages without a request id (positions, open orders...).
@@ -263,7 +270,7 @@ public final class TWSClient: @unchecked Sendable {
     private func becameReady(restored: Bool) {
         let tws = receivedNextValidId ?? 1
         let stored = idStore?.highestUsedId() ?? 0
-        nextId = max(nextId, tws, stored + 1)
+        ids.withLockedValue { $0 = max($0, tws, stored + 1) }
         logger.info("ready: server version \(serverVersion), accounts \(accounts), next id \(nextId)\(restored ? " (reconnected)" : "")")
         sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: configuration.marketDataType)))
         if restored { resubscribeAll() }
@@ -293,11 +300,17 @@ public final class TWSClient: @unchecked Sendable {
 
     /// The next id for a request or an order.
     func takeId() -> Int {
-        let id = nextId
-        nextId += 1
+        let id = ids.withLockedValue { value -> Int in
+            let id = value
+            value += 1
+            return id
+        }
         idStore?.recordUsedId(id)
         return id
     }
+
+    /// An id for an order yet to be sent, taken at once from any thread.
+    public func reserveIdNow() -> Int { takeId() }
 
     // MARK: Sending
 

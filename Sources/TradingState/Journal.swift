@@ -9,7 +9,7 @@ import TWSProtocol
 /// key (carried to TWS in `orderRef`) finds them again: never sent twice, never orphaned.
 /// Executions are keyed by execId, so a fill reported twice is stored once.
 public final class Journal: IdStore, @unchecked Sendable {
-    let queue: DatabaseQueue
+    public let queue: DatabaseQueue
     public let path: String
 
     public init(path: String) throws {

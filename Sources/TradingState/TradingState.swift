@@ -102,8 +102,9 @@ public final class TradingState: @unchecked Sendable {
 
     /// Journals the order under a fresh client key, then sends it. Returns the record as
     /// acknowledged by TWS; a rejection throws `TWSError.ib` (and the record says why).
-    public func submit(contract: Contract, order: Order, strategy: String) async throws -> OrderRecord {
-        let id = try await client.reserveId()
+    public func submit(contract: Contract, order: Order, strategy: String, id reserved: Int? = nil) async throws -> OrderRecord {
+        let id: Int
+        if let reserved { id = reserved } else { id = try await client.reserveId() }
         let record = try await loop.submit { () -> OrderRecord in
             self.keySequence += 1
             let key = "\(strategy.prefix(16)):\(Int(Date().timeIntervalSince1970 * 1000) % 100_000_000):\(self.keySequence):\(id)"

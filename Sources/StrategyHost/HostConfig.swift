@@ -1,0 +1,128 @@
+import Foundation
+import Yams
+
+/// The sections of Config/moonwire.yaml that `moonwire run` reads (the paper gateway reads
+/// its own). Every key is optional; a misspelt key or a bad value is an error naming it.
+public struct HostConfig: Sendable, Equatable {
+    public var trading = Trading()
+    public var risk = RiskLimits()
+    public var strategy = StrategyLimits()
+    /// Default strategy parameters (`params` in Lua); `--param key=value` overrides them.
+    public var params: [String: String] = [:]
+
+    public struct Trading: Sendable, Equatable {
+        /// Live trading needs this AND `--live`.
+        public var allowLive = false
+        public var clientId = 1
+        /// The SQLite journal (orders, fills, store...).
+        public var journal = "moonwire-journal.sqlite"
+        /// Keep strategies from starting while a position cannot be explained.
+        public var failClosed = true
+        public init() {}
+    }
+
+    public struct StrategyLimits: Sendable, Equatable {
+        /// Milliseconds a handler may run before it is stopped.
+        public var budgetMs = 50.0
+        /// Memory a strategy's Lua state may use.
+        public var memoryMB = 64
+        /// Consecutive failing handlers after which the strategy is paused.
+        public var maxConsecutiveErrors = 5
+        public init() {}
+    }
+
+    public init() {}
+
+    static let known: [String: [String]] = [
+        "trading": ["allow_live", "client_id", "journal", "fail_closed"],
+        "risk": ["max_order_quantity", "max_order_notional", "max_position", "max_open_orders", "max_orders_per_minute",
+                 "allowed_symbols", "max_daily_loss", "read_only"],
+        "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors"],
+    ]
+
+    public static func load(path: String) throws -> HostConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HostConfigError(message: "\(path): cannot read the config file")
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    public static func load(yaml text: String, source: String) throws -> HostConfig {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw HostConfigError(message: "\(source): not valid YAML: \(error)")
+        }
+        guard let document = root as? [String: Any] ?? (root == nil ? [:] : nil) else {
+            throw HostConfigError(message: "\(source): the top level must be a mapping of sections")
+        }
+        var config = HostConfig()
+        func section(_ name: String) throws -> [String: Any] {
+            guard let value = document[name] else { return [:] }
+            guard let mapping = value as? [String: Any] else { throw HostConfigError(message: "\(source): \(name) must be a mapping") }
+            for key in mapping.keys.sorted() where !(known[name] ?? []).contains(key) {
+                throw HostConfigError(message: "\(source): \(name).\(key) is not a setting (known: \((known[name] ?? []).joined(separator: ", ")))")
+            }
+            return mapping
+        }
+        func number(_ mapping: [String: Any], _ section: String, _ key: String) throws -> Double? {
+            guard let value = mapping[key] else { return nil }
+            if let number = value as? Int { return Double(number) }
+            if let number = value as? Double { return number }
+            throw HostConfigError(message: "\(source): \(section).\(key) should be a number, got '\(value)'")
+        }
+        func flag(_ mapping: [String: Any], _ section: String, _ key: String) throws -> Bool? {
+            guard let value = mapping[key] else { return nil }
+            guard let flag = value as? Bool else { throw HostConfigError(message: "\(source): \(section).\(key) should be true or false, got '\(value)'") }
+            return flag
+        }
+        let trading = try section("trading")
+        config.trading.allowLive = try flag(trading, "trading", "allow_live") ?? false
+        config.trading.failClosed = try flag(trading, "trading", "fail_closed") ?? true
+        if let id = try number(trading, "trading", "client_id") { config.trading.clientId = Int(id) }
+        if let journal = trading["journal"] {
+            guard let path = journal as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): trading.journal should be a file path") }
+            config.trading.journal = path
+        }
+        let risk = try section("risk")
+        config.risk.maxOrderQuantity = try number(risk, "risk", "max_order_quantity") ?? config.risk.maxOrderQuantity
+        config.risk.maxOrderNotional = try number(risk, "risk", "max_order_notional") ?? config.risk.maxOrderNotional
+        config.risk.maxPosition = try number(risk, "risk", "max_position") ?? config.risk.maxPosition
+        if let value = try number(risk, "risk", "max_open_orders") { config.risk.maxOpenOrders = Int(value) }
+        if let value = try number(risk, "risk", "max_orders_per_minute") { config.risk.maxOrdersPerMinute = Int(value) }
+        config.risk.maxDailyLoss = try number(risk, "risk", "max_daily_loss") ?? config.risk.maxDailyLoss
+        config.risk.readOnly = try flag(risk, "risk", "read_only") ?? false
+        if let symbols = risk["allowed_symbols"] {
+            guard let list = symbols as? [String] else { throw HostConfigError(message: "\(source): risk.allowed_symbols should be a list of symbols") }
+            config.risk.allowedSymbols = Set(list.map { $0.uppercased() })
+        }
+        let strategy = try section("strategy")
+        config.strategy.budgetMs = try number(strategy, "strategy", "budget_ms") ?? config.strategy.budgetMs
+        if let value = try number(strategy, "strategy", "memory_mb") { config.strategy.memoryMB = Int(value) }
+        if let value = try number(strategy, "strategy", "max_consecutive_errors") { config.strategy.maxConsecutiveErrors = Int(value) }
+        if let params = document["params"] {
+            guard let mapping = params as? [String: Any] else { throw HostConfigError(message: "\(source): params must be a mapping") }
+            for (key, value) in mapping { config.params[key] = "\(value)" }
+        }
+        try config.validate(source: source)
+        return config
+    }
+
+    func validate(source: String) throws {
+        func bad(_ key: String, _ why: String) -> HostConfigError { HostConfigError(message: "\(source): \(key): \(why)") }
+        guard risk.maxOrderQuantity > 0 else { throw bad("risk.max_order_quantity", "must be positive") }
+        guard risk.maxOrderNotional > 0 else { throw bad("risk.max_order_notional", "must be positive") }
+        guard risk.maxPosition > 0 else { throw bad("risk.max_position", "must be positive") }
+        guard risk.maxOpenOrders > 0 else { throw bad("risk.max_open_orders", "must be positive") }
+        guard risk.maxOrdersPerMinute > 0 else { throw bad("risk.max_orders_per_minute", "must be positive") }
+        guard risk.maxDailyLoss > 0 else { throw bad("risk.max_daily_loss", "must be positive") }
+        guard strategy.budgetMs > 0 else { throw bad("strategy.budget_ms", "must be positive") }
+        guard strategy.memoryMB >= 1 else { throw bad("strategy.memory_mb", "must be at least 1") }
+        guard strategy.maxConsecutiveErrors >= 1 else { throw bad("strategy.max_consecutive_errors", "must be at least 1") }
+        guard trading.clientId >= 0 else { throw bad("trading.client_id", "must not be negative") }
+    }
+}
+
+public struct HostConfigError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}

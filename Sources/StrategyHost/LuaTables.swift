@@ -1,0 +1,123 @@
+import Foundation
+import LuaRuntime
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// The tables handlers receive, with exactly the field names of design.md's Lua API.
+enum LuaTables {
+    static func number(_ value: Double?) -> LuaValue { value.map { .number($0) } ?? .nil }
+
+    static func quote(_ q: MarketQuote) -> LuaValue {
+        .record(["symbol": .string(q.symbol), "bid": number(q.bid), "ask": number(q.ask), "last": number(q.last),
+                 "bid_size": number(q.bidSize), "ask_size": number(q.askSize), "last_size": number(q.lastSize),
+                 "volume": number(q.volume), "time": q.lastTime.map { .number(Double($0)) } ?? .number(Date().timeIntervalSince1970),
+                 "stale": q.stale ? .bool(true) : nil])
+    }
+
+    static func bar(symbol: String, size: String, bar: RealTimeBar) -> LuaValue {
+        .record(["symbol": .string(symbol), "size": .string(size), "time": .number(Double(bar.time)), "open": .number(bar.open),
+                 "high": .number(bar.high), "low": .number(bar.low), "close": .number(bar.close),
+                 "volume": number(bar.volume?.doubleValue), "wap": number(bar.wap?.doubleValue), "count": .integer(Int64(bar.count))])
+    }
+
+    static func historyBar(symbol: String, size: String, bar: Bar) -> LuaValue {
+        .record(["symbol": .string(symbol), "size": .string(size), "time": .string(bar.date), "open": .number(bar.open),
+                 "high": .number(bar.high), "low": .number(bar.low), "close": .number(bar.close),
+                 "volume": number(bar.volume?.doubleValue), "wap": number(bar.wap?.doubleValue), "count": .integer(Int64(bar.barCount))])
+    }
+
+    static func status(_ status: OrderRecord.Status) -> String {
+        switch status {
+        case .pending: return "pending"
+        case .submitted: return "submitted"
+        case .filled: return "filled"
+        case .cancelled: return "cancelled"
+        case .rejected: return "rejected"
+        case .inactive, .unknown: return "inactive"
+        }
+    }
+
+    static func order(_ r: OrderRecord) -> LuaValue {
+        .record(["id": .integer(Int64(r.orderId)), "symbol": .string(r.contract.symbol), "side": .string(r.order.action),
+                 "qty": .number(r.quantity), "type": .string(r.order.orderType), "limit": number(r.order.lmtPrice),
+                 "stop": number(r.order.auxPrice), "tif": .string(r.order.tif.isEmpty ? "DAY" : r.order.tif),
+                 "status": .string(status(r.status)), "filled": .number(r.filled), "remaining": .number(r.remaining),
+                 "avg_price": r.filled > 0 ? .number(r.averageFillPrice) : .nil, "reason": r.reason.isEmpty ? .nil : .string(r.reason)])
+    }
+
+    static func fill(_ e: ExecutionRecord) -> LuaValue {
+        .record(["order_id": .integer(Int64(e.orderId)), "exec_id": .string(e.execId), "symbol": .string(e.symbol),
+                 "side": .string(e.side == "BOT" ? "BUY" : "SELL"), "qty": .number(e.shares), "price": .number(e.price),
+                 "time": .string(e.details.execution.time), "commission": number(e.commission?.commission)])
+    }
+
+    static func position(symbol: String, quantity: Double, averageCost: Double) -> LuaValue {
+        .record(["symbol": .string(symbol), "qty": .number(quantity), "avg_cost": .number(averageCost)])
+    }
+
+    static func account(_ values: [String: String]) -> LuaValue {
+        func value(_ key: String) -> LuaValue { values[key].flatMap(Double.init).map { .number($0) } ?? .nil }
+        return .record(["net_liquidation": value("NetLiquidation"), "cash": value("TotalCashValue"), "buying_power": value("BuyingPower"),
+                        "unrealized_pnl": value("UnrealizedPnL"), "realized_pnl": value("RealizedPnL")])
+    }
+
+    static func error(code: String, message: String, orderId: Int?) -> LuaValue {
+        .record(["code": .string(code), "message": .string(message), "order_id": orderId.map { .integer(Int64($0)) }])
+    }
+
+    /// `nil, { code =, message = }`, the way failed operations answer.
+    static func failure(_ code: String, _ message: String) -> [LuaValue] {
+        [.nil, .record(["code": .string(code), "message": .string(message)])]
+    }
+}
+
+/// Builds bars of `size` (a multiple of 5 seconds) from 5-second bars.
+struct BarBuilder {
+    let symbol: String
+    let size: String
+    let seconds: Int
+    var current: RealTimeBar?
+
+    /// Feeds a 5-second bar; returns a finished bar of `size` when one completes.
+    mutating func add(_ bar: RealTimeBar) -> RealTimeBar? {
+        guard seconds > 5 else { return bar }
+        let start = bar.time / Int64(seconds) * Int64(seconds)
+        var finished: RealTimeBar?
+        if var building = current, building.time != start {
+            building.reqId = 0
+            finished = building
+            current = nil
+        }
+        if var building = current {
+            building.high = max(building.high, bar.high)
+            building.low = min(building.low, bar.low)
+            building.close = bar.close
+            let volume = (building.volume?.doubleValue ?? 0) + (bar.volume?.doubleValue ?? 0)
+            let notional = (building.wap?.doubleValue ?? 0) * (building.volume?.doubleValue ?? 0) + (bar.wap?.doubleValue ?? 0) * (bar.volume?.doubleValue ?? 0)
+            building.volume = TWSDecimal(approximating: volume)
+            building.wap = TWSDecimal(approximating: volume > 0 ? notional / volume : bar.close)
+            building.count += bar.count
+            current = building
+        } else {
+            var building = bar
+            building.time = start
+            current = building
+        }
+        return finished
+    }
+
+    static func seconds(_ size: String) -> Int? {
+        let parts = size.lowercased().split(separator: " ")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        let unit: Int
+        switch parts[1] {
+        case "sec", "secs": unit = 1
+        case "min", "mins": unit = 60
+        case "hour", "hours": unit = 3600
+        default: return nil
+        }
+        let total = count * unit
+        return total % 5 == 0 ? total : nil
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import LuaRuntime
+import NIOCore
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// The Lua API of design.md: market.*, orders.*, account.*, timer.*, log.*, now(), and the
+/// sandboxed print, collectgarbage and require. Wrong argument types raise a Lua error
+/// naming the call and the argument; failed operations return `nil, { code =, message = }`.
+extension Strategy {
+    func registerAPI() {
+        registerMarket()
+        registerOrders()
+        registerAccount()
+        registerTimers()
+        registerLogAndBasics()
+    }
+
+    private func symbol(_ call: LuaCall, _ index: Int = 1) throws -> String {
+        let text = try call.string(index, "symbol").trimmingCharacters(in: .whitespaces).uppercased()
+        guard !text.isEmpty, text.count <= 12, text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == " " }) else {
+            throw LuaArgumentError("\(call.name): argument \(index) (symbol) '\(text)' is not a ticker symbol")
+        }
+        return text
+    }
+
+    // MARK: market
+
+    private func registerMarket() {
+        lua.register(table: "market", name: "subscribe") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            let options = try call.table(2, "options", optional: true) ?? .table([:])
+            var quotes = true
+            if case let .bool(flag) = options["quotes"] { quotes = flag }
+            let bars = try LuaCall.field(options, "bars", string: call, "options")
+            if let bars, BarBuilder.seconds(bars) == nil {
+                throw LuaArgumentError("market.subscribe: options.bars '\(bars)' must be a multiple of 5 seconds, e.g. \"5 secs\", \"1 min\", \"5 mins\"")
+            }
+            if let bars, let seconds = BarBuilder.seconds(bars) {
+                self.barBuilders["\(symbol)|\(bars)"] = BarBuilder(symbol: symbol, size: bars, seconds: seconds)
+            }
+            self.services?.subscribe(symbol: symbol, quotes: quotes, barSize: bars, strategy: self)
+            return .values([.bool(true)])
+        }
+        lua.register(table: "market", name: "unsubscribe") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            self.barBuilders = self.barBuilders.filter { !$0.key.hasPrefix(symbol + "|") }
+            self.services?.unsubscribe(symbol: symbol, strategy: self)
+            return .values([.bool(true)])
+        }
+        lua.register(table: "market", name: "quote") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            return .values([self.quotes[symbol].map(LuaTables.quote) ?? .nil])
+        }
+        lua.register(table: "market", name: "history") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            let options = try call.table(2, "options", optional: true) ?? .table([:])
+            let duration = try LuaCall.field(options, "duration", string: call, "options") ?? "1 D"
+            let bar = try LuaCall.field(options, "bar", string: call, "options") ?? "1 min"
+            let what = try LuaCall.field(options, "what", string: call, "options") ?? "TRADES"
+            return try self.wait(call) { services in
+                let bars = try await services.history(symbol: symbol, duration: duration, barSize: bar, whatToShow: what)
+                return [.array(bars.map { LuaTables.historyBar(symbol: symbol, size: bar, bar: $0) })]
+            }
+        }
+        lua.register(table: "market", name: "contract") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            return try self.wait(call) { services in
+                let details = try await services.contract(symbol: symbol)
+                return [.record(["symbol": .string(details.contract.symbol), "con_id": .integer(Int64(details.contract.conId)),
+                                 "sec_type": .string(details.contract.secType), "exchange": .string(details.contract.exchange),
+                                 "primary_exchange": .string(details.contract.primaryExchange), "currency": .string(details.contract.currency),
+                                 "long_name": .string(details.longName), "min_tick": .number(details.minTick),
+                                 "time_zone": .string(details.timeZoneId), "trading_hours": .string(details.tradingHours)])]
+            }
+        }
+    }
+
+    /// Suspends the calling handler until `work` answers; other events keep being delivered.
+    private func wait(_ call: LuaCall, _ work: @escaping @Sendable (StrategyServices) async throws -> [LuaValue]) throws -> LuaCall.Result {
+        guard let thread = call.thread else {
+            throw LuaArgumentError("\(call.name) waits for TWS and can only be called from a handler, not while the file loads")
+        }
+        guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
+        let id = nextWaitId
+        nextWaitId += 1
+        waits[id] = thread
+        Task {
+            let values: [LuaValue]
+            do {
+                values = try await work(services)
+            } catch let error as TWSError {
+                values = LuaTables.failure(error.code.map(String.init) ?? "tws", "\(error)")
+            } catch {
+                values = LuaTables.failure("error", "\(error)")
+            }
+            self.post(.reply(wait: id, values: values))
+        }
+        return .yield
+    }
+
+    // MARK: orders
+
+    private func registerOrders() {
+        lua.register(table: "orders", name: "buy") { [unowned self] call in
+            try self.place(call, side: "BUY", symbol: try self.symbol(call), quantity: try call.number(2, "qty"),
+                           options: try call.table(3, "options", optional: true) ?? .table([:]))
+        }
+        lua.register(table: "orders", name: "sell") { [unowned self] call in
+            try self.place(call, side: "SELL", symbol: try self.symbol(call), quantity: try call.number(2, "qty"),
+                           options: try call.table(3, "options", optional: true) ?? .table([:]))
+        }
+        lua.register(table: "orders", name: "place") { [unowned self] call in
+            guard let spec = try call.table(1, "order") else { return .values([]) }
+            guard let symbolText = try LuaCall.field(spec, "symbol", string: call, "order") else {
+                throw LuaArgumentError("orders.place: order.symbol is required")
+            }
+            guard let side = try LuaCall.field(spec, "side", string: call, "order")?.uppercased(), side == "BUY" || side == "SELL" else {
+                throw LuaArgumentError("orders.place: order.side must be \"BUY\" or \"SELL\"")
+            }
+            guard let quantity = try LuaCall.field(spec, "qty", number: call, "order") else {
+                throw LuaArgumentError("orders.place: order.qty is required")
+            }
+            return try self.place(call, side: side, symbol: symbolText.uppercased(), quantity: quantity, options: spec)
+        }
+        lua.register(table: "orders", name: "modify") { [unowned self] call in
+            let id = try call.integer(1, "id")
+            let change = try call.table(2, "changes") ?? .table([:])
+            let quantity = try LuaCall.field(change, "qty", number: call, "changes")
+            let limit = try LuaCall.field(change, "limit", number: call, "changes")
+            let stop = try LuaCall.field(change, "stop", number: call, "changes")
+            guard let record = self.orders[id], record.strategy == self.name else {
+                return .values(LuaTables.failure("unknown_order", "orders.modify: order \(id) is not one of this strategy's orders"))
+            }
+            guard !record.status.isTerminal else {
+                return .values(LuaTables.failure("not_open", "orders.modify: order \(id) is \(LuaTables.status(record.status))"))
+            }
+            if let quantity, quantity > record.quantity {
+                let position = self.positions[record.contract.symbol]?.quantity ?? 0
+                let intent = OrderIntent(symbol: record.contract.symbol, buy: record.isBuy, quantity: quantity - record.quantity,
+                                         referencePrice: limit ?? record.order.lmtPrice ?? self.quotes[record.contract.symbol]?.last)
+                if let refusal = self.gate.check(intent, position: position, openOrders: 0, now: Date().timeIntervalSince1970) {
+                    return .values(self.refuse(refusal))
+                }
+            }
+            self.services?.modify(id: id, quantity: quantity, limit: limit, stop: stop)
+            return .values([.bool(true)])
+        }
+        lua.register(table: "orders", name: "cancel") { [unowned self] call in
+            let id = try call.integer(1, "id")
+            guard let record = self.orders[id], record.strategy == self.name else {
+                return .values(LuaTables.failure("unknown_order", "orders.cancel: order \(id) is not one of this strategy's orders"))
+            }
+            guard !record.status.isTerminal else {
+                return .values(LuaTables.failure("not_open", "orders.cancel: order \(id) is \(LuaTables.status(record.status))"))
+            }
+            self.services?.cancel(id: id)
+            return .values([.bool(true)])
+        }
+        lua.register(table: "orders", name: "cancel_all") { [unowned self] _ in
+            let open = self.orders.values.filter { $0.strategy == self.name && !$0.status.isTerminal && $0.status != .unknown }
+            for record in open { self.services?.cancel(id: record.orderId) }
+            return .values([.integer(Int64(open.count))])
+        }
+        lua.register(table: "orders", name: "get") { [unowned self] call in
+            let id = try call.integer(1, "id")
+            return .values([self.orders[id].map(LuaTables.order) ?? .nil])
+        }
+        lua.register(table: "orders", name: "open") { [unowned self] _ in
+            let open = self.orders.values.filter { $0.strategy == self.name && !$0.status.isTerminal && $0.status != .unknown }
+                .sorted { $0.orderId < $1.orderId }
+            return .values([.array(open.map(LuaTables.order))])
+        }
+    }
+
+    /// Checks the order with the risk gate and hands it to be sent; returns its id.
+    private func place(_ call: LuaCall, side: String, symbol: String, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
+        guard quantity > 0, quantity.isFinite else {
+            throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
+        }
+        let limit = try LuaCall.field(options, "limit", number: call, "options")
+        let stop = try LuaCall.field(options, "stop", number: call, "options")
+        for (name, price) in [("limit", limit), ("stop", stop)] {
+            if let price, !(price > 0 && price.isFinite) { throw LuaArgumentError("\(call.name): \(name) must be a positive price") }
+        }
+        let tif = (try LuaCall.field(options, "tif", string: call, "options") ?? "DAY").uppercased()
+        guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \"\(tif)\"") }
+        var type = limit != nil && stop != nil ? "STP LMT" : limit != nil ? "LMT" : stop != nil ? "STP" : "MKT"
+        if let requested = try LuaCall.field(options, "type", string: call, "options")?.uppercased() {
+            guard ["MKT", "LMT", "STP", "STP LMT"].contains(requested) else {
+                throw LuaArgumentError("\(call.name): type must be \"MKT\", \"LMT\", \"STP\" or \"STP LMT\", got \"\(requested)\"")
+            }
+            let needsLimit = requested == "LMT" || requested == "STP LMT"
+            let needsStop = requested == "STP" || requested == "STP LMT"
+            if needsLimit && limit == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs limit") }
+            if needsStop && stop == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs stop") }
+            type = requested
+        }
+        let quote = quotes[symbol]
+        let reference = limit ?? stop ?? quote?.last ?? (side == "BUY" ? quote?.ask : quote?.bid)
+        let openOrders = orders.values.filter { $0.strategy == name && !$0.status.isTerminal && $0.status != .unknown }.count
+        let intent = OrderIntent(symbol: symbol, buy: side == "BUY", quantity: quantity, referencePrice: reference)
+        if let refusal = gate.check(intent, position: positions[symbol]?.quantity ?? 0, openOrders: openOrders, now: Date().timeIntervalSince1970) {
+            return .values(refuse(refusal))
+        }
+        guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
+        var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: stop, tif: tif)
+        order.outsideRth = true
+        let id = services.reserveOrderId()
+        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: Contract(symbol: symbol), order: order,
+                                 createdAt: Date().timeIntervalSince1970)
+        record.status = .pending
+        orders[id] = record
+        statistics.ordersPlaced += 1
+        services.submit(id: id, contract: Contract(symbol: symbol), order: order, strategy: name)
+        return .values([.integer(Int64(id))])
+    }
+
+    /// A refusal: journaled, told to on_error, returned as `nil, err`.
+    func refuse(_ refusal: RiskRefusal) -> [LuaValue] {
+        statistics.ordersRefused += 1
+        services?.journal(strategy: name, kind: "risk_refusal", detail: refusal.message)
+        logger.warning("\(refusal.message)")
+        enqueue(.error(code: "risk:" + refusal.code, message: refusal.message, orderId: nil))
+        return LuaTables.failure("risk:" + refusal.code, refusal.message)
+    }
+
+    // MARK: account
+
+    private func registerAccount() {
+        lua.register(table: "account", name: "position") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            guard let position = self.positions[symbol], position.quantity != 0 else { return .values([.nil]) }
+            return .values([LuaTables.position(symbol: symbol, quantity: position.quantity, averageCost: position.averageCost)])
+        }
+        lua.register(table: "account", name: "positions") { [unowned self] _ in
+            let list = self.positions.filter { $0.value.quantity != 0 }.sorted { $0.key < $1.key }
+                .map { LuaTables.position(symbol: $0.key, quantity: $0.value.quantity, averageCost: $0.value.averageCost) }
+            return .values([.array(list)])
+        }
+        lua.register(table: "account", name: "values") { [unowned self] _ in
+            var table: [LuaKey: LuaValue] = [:]
+            for (key, value) in self.accountValues { table[.string(key)] = Double(value).map { .number($0) } ?? .string(value) }
+            return .values([.table(table)])
+        }
+        lua.register(table: "account", name: "pnl") { [unowned self] _ in
+            .values([.record(["daily": LuaTables.number(self.pnl.daily), "unrealized": LuaTables.number(self.pnl.unrealized),
+                              "realized": LuaTables.number(self.pnl.realized)])])
+        }
+    }
+
+    // MARK: timer
+
+    private func registerTimers() {
+        func schedule(_ call: LuaCall, repeating: Bool) throws -> LuaCall.Result {
+            let seconds = try call.number(1, "seconds")
+            guard seconds >= 0.001, seconds.isFinite else { throw LuaArgumentError("\(call.name): seconds must be at least 0.001") }
+            let function = try call.function(2, "fn")
+            let id = nextTimerId
+            nextTimerId += 1
+            let delay = TimeAmount.nanoseconds(Int64(seconds * 1e9))
+            if repeating {
+                let task = loop.scheduleRepeatedTask(initialDelay: delay, delay: delay) { [weak self] _ in self?.enqueue(.timer(id)) }
+                timers[id] = (function, true, nil)
+                repeatingTasks[id] = task
+            } else {
+                let task: Scheduled<Void> = loop.scheduleTask(in: delay) { [weak self] () -> Void in self?.enqueue(.timer(id)) }
+                timers[id] = (function, false, task)
+            }
+            return .values([.integer(Int64(id))])
+        }
+        lua.register(table: "timer", name: "after") { call in try schedule(call, repeating: false) }
+        lua.register(table: "timer", name: "every") { call in try schedule(call, repeating: true) }
+        lua.register(table: "timer", name: "cancel") { [unowned self] call in
+            let id = try call.integer(1, "id")
+            guard let timer = self.timers.removeValue(forKey: id) else { return .values([.bool(false)]) }
+            timer.task?.cancel()
+            self.repeatingTasks.removeValue(forKey: id)?.cancel()
+            self.lua.release(timer.function)
+            return .values([.bool(true)])
+        }
+    }
+
+    /// Cancels every timer (stop, and the old code's timers at a reload).
+    func cancelAllTimers() {
+        for (id, timer) in timers {
+            timer.task?.cancel()
+            repeatingTasks.removeValue(forKey: id)?.cancel()
+            lua.release(timer.function)
+        }
+        timers.removeAll()
+    }
+
+    // MARK: log, print, now, collectgarbage, require
+
+    private func registerLogAndBasics() {
+        func text(_ call: LuaCall) -> String {
+            (0..<call.count).map { index -> String in
+                switch call.value(index + 1) {
+                case .nil: return "nil"
+                case let .bool(b): return b ? "true" : "false"
+                case let .integer(i): return String(i)
+                case let .number(d): return d.rounded() == d && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)
+                case let .string(s): return s
+                case .table: return "table"
+                }
+            }.joined(separator: " ")
+        }
+        lua.register(table: "log", name: "info") { [unowned self] call in
+            self.logger.info("\(text(call))")
+            self.logLines.append(text(call))
+            return .values([])
+        }
+        lua.register(table: "log", name: "warn") { [unowned self] call in
+            self.logger.warning("\(text(call))")
+            return .values([])
+        }
+        lua.register(table: "log", name: "error") { [unowned self] call in
+            self.logger.error("\(text(call))")
+            return .values([])
+        }
+        lua.register(table: nil, name: "print") { [unowned self] call in
+            self.logger.info("\(text(call))")
+            self.logLines.append(text(call))
+            return .values([])
+        }
+        lua.register(table: nil, name: "now") { _ in .values([.number(Date().timeIntervalSince1970)]) }
+        lua.register(table: nil, name: "collectgarbage") { [unowned self] call in
+            let option = call.count >= 1 ? try call.string(1, "opt") : "count"
+            guard option == "count" else {
+                throw LuaArgumentError("collectgarbage: only \"count\" is available to strategies, got \"\(option)\"")
+            }
+            return .values([.number(Double(self.lua.collectorKilobytes))])
+        }
+        lua.register(table: nil, name: "require") { [unowned self] call in
+            let module = try call.string(1, "name")
+            guard !module.isEmpty, module.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !module.contains("..") else {
+                throw LuaArgumentError("require: '\(module)' is not a module name (letters, digits, _ and . only)")
+            }
+            if let loaded = self.loadedModules[module] { return .values([loaded]) }
+            let folder = URL(fileURLWithPath: self.path).deletingLastPathComponent()
+            let file = folder.appendingPathComponent(module.replacingOccurrences(of: ".", with: "/") + ".lua").path
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw LuaArgumentError("require: no module '\(module)' in the strategy's folder (\(file))")
+            }
+            let source = try Self.read(file)
+            let moduleEnv = self.lua.newEnvironment()
+            try self.lua.load(source: "__module = (function(...)\n\(source)\nend)(...)", chunkName: URL(fileURLWithPath: file).lastPathComponent,
+                              env: moduleEnv)
+            // Modules share the strategy's base; what they return is what require gives.
+            self.modulePaths.append(file)
+            let value = self.lua.field(moduleEnv, "__module")
+            self.loadedModules[module] = value
+            return .values([value])
+        }
+    }
+}

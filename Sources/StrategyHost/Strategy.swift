@@ -1,0 +1,326 @@
+import DequeModule
+import Foundation
+import Logging
+import LuaRuntime
+import NIOCore
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// One running strategy: a Lua state on its own single-thread event loop.
+///
+/// Only this loop touches the Lua state (invariant 1). Events are posted to it without an
+/// `await` each and handled in arrival order; order updates, fills, errors and timers are
+/// never dropped, merged or reordered, quotes are coalesced to the latest per symbol when
+/// the strategy falls behind (invariant 3). The strategy's view of positions and orders
+/// changes only as the events that report the changes are delivered (invariant 4).
+public final class Strategy: @unchecked Sendable {
+    public let name: String
+    public let path: String
+    public let loop: EventLoop
+    let lua: LuaState
+    var env: LuaRef
+    let storeRef: LuaRef
+    var gate: RiskGate
+    let limits: HostConfig.StrategyLimits
+    weak var services: StrategyServices?
+    var logger: Logger
+    let params: [String: String]
+
+    // The queue.
+    enum Item {
+        case event(StrategyEvent)
+        case quote(String)
+    }
+    var queue = Deque<Item>()
+    var pendingQuotes: [String: MarketQuote] = [:]
+    var draining = false
+
+    // What the strategy has been told so far.
+    var quotes: [String: MarketQuote] = [:]
+    var positions: [String: (quantity: Double, averageCost: Double)] = [:]
+    var orders: [Int: OrderRecord] = [:]
+    var accountValues: [String: String] = [:]
+    var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
+
+    // Timers, waits, bars.
+    var timers: [Int: (function: LuaRef, repeating: Bool, task: Scheduled<Void>?)] = [:]
+    var nextTimerId = 1
+    var waits: [Int: LuaThread] = [:]
+    var nextWaitId = 1
+    var barBuilders: [String: BarBuilder] = [:]
+    var repeatingTasks: [Int: RepeatedTask] = [:]
+    var loadedModules: [String: LuaValue] = [:]
+    /// Recent log lines (tests and the summary read them).
+    public internal(set) var logLines: [String] = []
+
+    public internal(set) var statistics = StrategyStatistics()
+    var consecutiveFailures = 0
+    var lastStoreData: Data?
+    var stopped = false
+    /// Loaded module files (for the file watcher).
+    public internal(set) var modulePaths: [String] = []
+
+    static let handlerNames = ["on_start", "on_quote", "on_bar", "on_order", "on_fill", "on_position", "on_account", "on_error",
+                               "on_connection", "on_reload", "on_stop"]
+
+    /// Loads and runs the strategy file's top level in a fresh sandboxed environment.
+    public init(path: String, name: String? = nil, loop: EventLoop, services: StrategyServices, config: HostConfig,
+                params: [String: String] = [:], logger: Logger = Logger(label: "strategy")) throws
+    {
+        self.path = path
+        self.name = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        self.loop = loop
+        self.services = services
+        self.limits = config.strategy
+        self.gate = RiskGate(limits: config.risk)
+        var merged = config.params
+        for (key, value) in params { merged[key] = value }
+        self.params = merged
+        var logger = logger
+        logger[metadataKey: "strategy"] = .string(self.name)
+        self.logger = logger
+        lua = try LuaState(memoryLimit: config.strategy.memoryMB << 20)
+        lua.timeBudget = config.strategy.budgetMs / 1000
+        env = .none
+        var storeValue: LuaValue = .table([:])
+        if let data = services.loadStore(strategy: self.name), let saved = try? JSONDecoder().decode(LuaValue.self, from: data) {
+            storeValue = saved
+            lastStoreData = data
+        }
+        storeRef = lua.makeReference(storeValue)
+        registerAPI()
+        lua.sandbox()
+        env = try loadEnvironment(source: try Self.read(path))
+    }
+
+    static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LuaError(message: "\(path): cannot read the strategy file", kind: .syntax)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LuaError(message: "\(path): the strategy file is not UTF-8 text", kind: .syntax)
+        }
+        return text
+    }
+
+    /// A fresh environment with `params`, `store` and the strategy's code loaded in it.
+    func loadEnvironment(source: String) throws -> LuaRef {
+        let env = lua.newEnvironment()
+        lua.setField(env, "params", .table(Dictionary(uniqueKeysWithValues: params.map { (LuaKey.string($0.key), Self.paramValue($0.value)) })))
+        lua.setField(env, "store", reference: storeRef)
+        do {
+            try lua.load(source: source, chunkName: URL(fileURLWithPath: path).lastPathComponent, env: env,
+                         budget: max(lua.timeBudget, 1.0))
+        } catch {
+            lua.release(env)
+            throw error
+        }
+        return env
+    }
+
+    /// `--param n=20` gives a number, `--param on=true` a boolean, anything else a string.
+    static func paramValue(_ text: String) -> LuaValue {
+        if let integer = Int64(text) { return .integer(integer) }
+        if let number = Double(text) { return .number(number) }
+        if text == "true" { return .bool(true) }
+        if text == "false" { return .bool(false) }
+        return .string(text)
+    }
+
+    /// Handler names the file defines.
+    public var definedHandlers: [String] {
+        lua.functionNames(env).filter { $0.hasPrefix("on_") }
+    }
+
+    // MARK: Posting events (any thread)
+
+    /// Posts an event; it is handled on the strategy's loop after every event posted before it.
+    public func post(_ event: StrategyEvent) {
+        loop.execute { self.enqueue(event) }
+    }
+
+    /// Posts a quote; if one for the symbol is still waiting, it is replaced (counted).
+    public func post(quote: MarketQuote) {
+        loop.execute { self.enqueue(quote: quote) }
+    }
+
+    func enqueue(_ event: StrategyEvent) {
+        guard !stopped else { return }
+        queue.append(.event(event))
+        scheduleDrain()
+    }
+
+    func enqueue(quote: MarketQuote) {
+        guard !stopped else { return }
+        if pendingQuotes[quote.symbol] != nil {
+            statistics.quotesCoalesced += 1
+        } else {
+            queue.append(.quote(quote.symbol))
+        }
+        pendingQuotes[quote.symbol] = quote
+        scheduleDrain()
+    }
+
+    private func scheduleDrain() {
+        guard !draining else { return }
+        draining = true
+        loop.execute { self.drain() }
+    }
+
+    /// Handles everything queued, in order.
+    func drain() {
+        draining = false
+        var handled = 0
+        while let item = queue.popFirst() {
+            switch item {
+            case let .quote(symbol):
+                guard let quote = pendingQuotes.removeValue(forKey: symbol) else { continue }
+                deliver(.quote(quote))
+            case let .event(event):
+                deliver(event)
+            }
+            handled += 1
+            // Yield the loop now and then so timers and I/O on it stay timely.
+            if handled >= 512 && !queue.isEmpty {
+                scheduleDrain()
+                return
+            }
+        }
+    }
+
+    // MARK: Delivering
+
+    func deliver(_ event: StrategyEvent) {
+        guard !stopped else { return }
+        statistics.eventsDelivered += 1
+        switch event {
+        case .start:
+            call("on_start", [])
+        case let .quote(quote):
+            quotes[quote.symbol] = quote
+            statistics.quotesDelivered += 1
+            call("on_quote", [LuaTables.quote(quote)])
+        case let .bar(symbol, size, bar):
+            call("on_bar", [LuaTables.bar(symbol: symbol, size: size, bar: bar)])
+        case let .order(record):
+            orders[record.orderId] = record
+            call("on_order", [LuaTables.order(record)])
+        case let .fill(execution):
+            statistics.fills += 1
+            applyFillToView(execution)
+            call("on_fill", [LuaTables.fill(execution)])
+            if let position = positions[execution.symbol] {
+                call("on_position", [LuaTables.position(symbol: execution.symbol, quantity: position.quantity, averageCost: position.averageCost)])
+            }
+            persistStore()
+        case let .account(key, value):
+            accountValues[key] = value
+            if ["NetLiquidation", "TotalCashValue", "BuyingPower", "UnrealizedPnL", "RealizedPnL"].contains(key) {
+                call("on_account", [LuaTables.account(accountValues)])
+            }
+        case let .pnl(daily, unrealized, realized):
+            pnl = (daily, unrealized, realized)
+            if let daily, gate.checkLoss(daily) { halt(reason: gate.halted ?? "daily loss") }
+        case let .error(code, message, orderId):
+            statistics.errors += 1
+            call("on_error", [LuaTables.error(code: code, message: message, orderId: orderId)], isErrorHandler: true)
+        case let .connection(state):
+            call("on_connection", [.string(state)])
+        case let .timer(id):
+            guard let timer = timers[id] else { return }
+            if !timer.repeating { timers[id] = nil }
+            run(lua.call(function: timer.function, []), handler: "timer \(id)")
+            if !timer.repeating { lua.release(timer.function) }
+            persistStore()
+        case let .reply(wait, values):
+            guard let thread = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
+            run(lua.resume(thread, with: values), handler: "a resumed wait")
+        case .stop:
+            call("on_stop", [])
+            persistStore()
+        }
+    }
+
+    /// A fill changes the position the strategy sees at the moment it is told of the fill.
+    func applyFillToView(_ execution: ExecutionRecord) {
+        let current = positions[execution.symbol] ?? (0, 0)
+        let signed = execution.signedShares
+        var next = current
+        next.quantity = current.quantity + signed
+        if abs(next.quantity) < 1e-9 {
+            next = (0, 0)
+        } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
+            next.averageCost = (current.averageCost * abs(current.quantity) + execution.price * abs(signed)) / abs(next.quantity)
+        } else if (next.quantity > 0) != (current.quantity > 0) {
+            next.averageCost = execution.price
+        }
+        positions[execution.symbol] = next
+    }
+
+    func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
+        guard !statistics.paused || handler == "on_stop" else { return }
+        run(lua.call(env, handler, arguments), handler: handler, isErrorHandler: isErrorHandler)
+    }
+
+    /// What a handler run came to: done, waiting (fine: other events go on), or failed
+    /// (logged, journaled, told to on_error; N failures in a row pause the strategy).
+    func run(_ outcome: LuaState.Outcome, handler: String, isErrorHandler: Bool = false) {
+        switch outcome {
+        case .finished:
+            consecutiveFailures = 0
+        case .suspended:
+            consecutiveFailures = 0
+        case let .failed(error):
+            statistics.handlerFailures += 1
+            consecutiveFailures += 1
+            logger.error("\(handler) failed: \(error.message)\n\(error.traceback)")
+            services?.journal(strategy: name, kind: "error", detail: "\(handler): \(error.message)\n\(error.traceback)")
+            if !isErrorHandler {
+                let code = error.kind == .budget ? "budget" : (error.kind == .memory ? "memory" : "lua")
+                statistics.errors += 1
+                run(lua.call(env, "on_error", [LuaTables.error(code: code, message: error.message, orderId: nil)]),
+                    handler: "on_error", isErrorHandler: true)
+            }
+            if consecutiveFailures >= limits.maxConsecutiveErrors && !statistics.paused {
+                statistics.paused = true
+                logger.error("paused after \(consecutiveFailures) failing handlers in a row; the process keeps running")
+                services?.journal(strategy: name, kind: "paused", detail: "\(consecutiveFailures) consecutive handler failures")
+            }
+        }
+    }
+
+    /// The risk gate halted trading: cancel this strategy's open orders, refuse new ones.
+    func halt(reason: String) {
+        logger.error("halted: \(reason); cancelling open orders")
+        services?.journal(strategy: name, kind: "halt", detail: reason)
+        for record in orders.values where !record.status.isTerminal && record.status != .unknown {
+            services?.cancel(id: record.orderId)
+        }
+        enqueue(.error(code: "risk:halted", message: "risk: trading halted: \(reason)", orderId: nil))
+    }
+
+    /// Writes the store to the journal when it changed.
+    func persistStore() {
+        let value = lua.value(of: storeRef)
+        guard let data = try? JSONEncoder().encode(value), data != lastStoreData else { return }
+        lastStoreData = data
+        services?.saveStore(strategy: name, data: data)
+    }
+
+    /// Delivers `on_stop`, stops timers, persists the store. Returns the statistics.
+    public func stop() async -> StrategyStatistics {
+        (try? await loop.submit { () -> StrategyStatistics in
+            self.drain()
+            self.deliver(.stop)
+            self.stopped = true
+            self.cancelAllTimers()
+            return self.statistics
+        }.get()) ?? statistics
+    }
+
+    public func currentStatistics() async -> StrategyStatistics {
+        (try? await loop.submit { self.statistics }.get()) ?? statistics
+    }
+}
+

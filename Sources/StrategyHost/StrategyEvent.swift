@@ -1,0 +1,36 @@
+import LuaRuntime
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// What a strategy's loop delivers to its handlers, in order.
+public enum StrategyEvent: Sendable {
+    case start
+    /// Coalesced: only the latest quote per symbol waits in the queue.
+    case quote(MarketQuote)
+    case bar(symbol: String, size: String, bar: RealTimeBar)
+    case order(OrderRecord)
+    case fill(ExecutionRecord)
+    case account(key: String, value: String)
+    case pnl(daily: Double?, unrealized: Double?, realized: Double?)
+    case error(code: String, message: String, orderId: Int?)
+    case connection(String)
+    case timer(Int)
+    /// The reply to a wait (`market.history`, `market.contract`).
+    case reply(wait: Int, values: [LuaValue])
+    case stop
+}
+
+/// Counts for the summary `moonwire run` prints.
+public struct StrategyStatistics: Sendable, Equatable {
+    public var eventsDelivered = 0
+    public var quotesDelivered = 0
+    public var quotesCoalesced = 0
+    public var ordersPlaced = 0
+    public var ordersRefused = 0
+    public var fills = 0
+    public var errors = 0
+    public var handlerFailures = 0
+    public var paused = false
+    public var reloads = 0
+}

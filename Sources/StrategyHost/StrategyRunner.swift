@@ -1,0 +1,280 @@
+import Foundation
+import GRDB
+import Logging
+import LuaRuntime
+import NIOConcurrencyHelpers
+import NIOCore
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// Connects strategies to TWS: subscriptions, the ordered order pipeline, the journal, and
+/// the events of the trading state, routed to the strategy they belong to.
+public final class StrategyRunner: StrategyServices, @unchecked Sendable {
+    public let client: TWSClient
+    public let state: TradingState
+    let journal: Journal
+    var logger: Logger
+    private let lock = NIOLock()
+    private var strategies: [String: Strategy] = [:]
+    private var ownerOfOrder: [Int: String] = [:]
+    private var quoteStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
+    private var barStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
+    private let commands: AsyncStream<Command>.Continuation
+    private let worker: Task<Void, Never>
+
+    enum Command: Sendable {
+        case submit(id: Int, contract: Contract, order: Order, strategy: String)
+        case modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
+        case cancel(id: Int)
+    }
+
+    public init(client: TWSClient, state: TradingState, journal: Journal, logger: Logger = Logger(label: "runner")) {
+        self.client = client
+        self.state = state
+        self.journal = journal
+        self.logger = logger
+        let (stream, continuation) = AsyncStream<Command>.makeStream()
+        commands = continuation
+        // One worker: orders leave in the order the strategies placed them.
+        worker = Task { [state, logger] in
+            for await command in stream {
+                do {
+                    switch command {
+                    case let .submit(id, contract, order, strategy):
+                        _ = try await state.submit(contract: contract, order: order, strategy: strategy, id: id)
+                    case let .modify(id, quantity, limit, stop):
+                        try await state.modify(orderId: id) { order in
+                            if let quantity { order.totalQuantity = TWSDecimal(approximating: quantity) }
+                            if let limit { order.lmtPrice = limit }
+                            if let stop { order.auxPrice = stop }
+                        }
+                    case let .cancel(id):
+                        try await state.cancel(orderId: id)
+                    }
+                } catch {
+                    // Rejections reach the strategy through the trading state's events; the
+                    // rest (a cancel TWS refused, a timeout) is logged here.
+                    logger.warning("order command \(command) failed: \(error)")
+                }
+            }
+        }
+        state.observe { [weak self] event in self?.route(event) }
+    }
+
+    deinit {
+        commands.finish()
+        worker.cancel()
+    }
+
+    public func add(_ strategy: Strategy) {
+        lock.withLock { strategies[strategy.name] = strategy }
+    }
+
+    public func remove(_ strategy: Strategy) {
+        lock.withLock { _ = strategies.removeValue(forKey: strategy.name) }
+    }
+
+    private func strategy(named name: String) -> Strategy? { lock.withLock { strategies[name] } }
+    private var all: [Strategy] { lock.withLock { Array(strategies.values) } }
+
+    /// Orders known to the trading state (from the journal) keep reporting to their strategy.
+    public func adoptJournaledOrders() async {
+        let snapshot = await state.snapshot()
+        lock.withLock {
+            for order in snapshot.orders where !order.strategy.isEmpty { ownerOfOrder[order.orderId] = order.strategy }
+        }
+    }
+
+    // MARK: Events from the trading state (on the client's loop)
+
+    private func route(_ event: TradingEvent) {
+        switch event {
+        case let .order(record):
+            guard !record.strategy.isEmpty else { return }
+            lock.withLock { ownerOfOrder[record.orderId] = record.strategy }
+            strategy(named: record.strategy)?.post(.order(record))
+        case let .fill(execution):
+            let owner = lock.withLock { ownerOfOrder[execution.orderId] }
+            if let owner { strategy(named: owner)?.post(.fill(execution)) }
+        case .commission:
+            break
+        case .position:
+            break
+        case let .account(_, key, value, _):
+            for strategy in all { strategy.post(.account(key: key, value: value)) }
+        case let .pnl(daily, unrealized, realized):
+            for strategy in all { strategy.post(.pnl(daily: daily, unrealized: unrealized, realized: realized)) }
+        case let .error(id, code, message):
+            if let id, let owner = lock.withLock({ ownerOfOrder[id] }) {
+                strategy(named: owner)?.post(.error(code: String(code), message: message, orderId: id))
+            } else if id == nil && IBErrorCategory.of(code: code, message: message) == .connectivity {
+                for strategy in all { strategy.post(.error(code: String(code), message: message, orderId: nil)) }
+            }
+        case let .connection(state):
+            for strategy in all { strategy.post(.connection(state)) }
+        case .reconciled:
+            break
+        }
+    }
+
+    // MARK: StrategyServices
+
+    public func reserveOrderId() -> Int { client.reserveIdNow() }
+
+    public func submit(id: Int, contract: Contract, order: Order, strategy: String) {
+        lock.withLock { ownerOfOrder[id] = strategy }
+        commands.yield(.submit(id: id, contract: contract, order: order, strategy: strategy))
+    }
+
+    public func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {
+        commands.yield(.modify(id: id, quantity: quantity, limit: limit, stop: stop))
+    }
+
+    public func cancel(id: Int) { commands.yield(.cancel(id: id)) }
+
+    public func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {
+        let name = strategy.name
+        if quotes {
+            let first = lock.withLock { () -> Bool in
+                var entry = quoteStreams[symbol] ?? (nil, [])
+                let first = entry.subscribers.isEmpty && entry.id == nil
+                entry.subscribers.insert(name)
+                quoteStreams[symbol] = entry
+                return first
+            }
+            if first {
+                Task {
+                    do {
+                        let id = try await client.subscribeQuotes(Contract(symbol: symbol)) { [weak self] event in self?.deliver(symbol, event) }
+                        lock.withLock { quoteStreams[symbol]?.id = id }
+                    } catch {
+                        strategy.post(.error(code: "subscribe", message: "market.subscribe(\(symbol)): \(error)", orderId: nil))
+                    }
+                }
+            }
+        }
+        if barSize != nil {
+            let first = lock.withLock { () -> Bool in
+                var entry = barStreams[symbol] ?? (nil, [])
+                let first = entry.subscribers.isEmpty && entry.id == nil
+                entry.subscribers.insert(name)
+                barStreams[symbol] = entry
+                return first
+            }
+            if first {
+                Task {
+                    do {
+                        let id = try await client.subscribeBars(Contract(symbol: symbol)) { [weak self] event in self?.deliverBar(symbol, event) }
+                        lock.withLock { barStreams[symbol]?.id = id }
+                    } catch {
+                        strategy.post(.error(code: "subscribe", message: "market.subscribe(\(symbol)) bars: \(error)", orderId: nil))
+                    }
+                }
+            }
+        }
+    }
+
+    public func unsubscribe(symbol: String, strategy: Strategy) {
+        let (quoteId, barId) = lock.withLock { () -> (Int?, Int?) in
+            var quoteId: Int?
+            var barId: Int?
+            if var entry = quoteStreams[symbol] {
+                entry.subscribers.remove(strategy.name)
+                if entry.subscribers.isEmpty { quoteId = entry.id; quoteStreams[symbol] = nil } else { quoteStreams[symbol] = entry }
+            }
+            if var entry = barStreams[symbol] {
+                entry.subscribers.remove(strategy.name)
+                if entry.subscribers.isEmpty { barId = entry.id; barStreams[symbol] = nil } else { barStreams[symbol] = entry }
+            }
+            return (quoteId, barId)
+        }
+        Task {
+            if let quoteId { await client.cancelQuotes(quoteId) }
+            if let barId { await client.cancelBars(barId) }
+        }
+    }
+
+    private func deliver(_ symbol: String, _ event: QuoteEvent) {
+        let subscribers = lock.withLock { quoteStreams[symbol]?.subscribers ?? [] }
+        for name in subscribers {
+            guard let strategy = strategy(named: name) else { continue }
+            switch event {
+            case let .quote(quote): strategy.post(quote: quote)
+            case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "market_data", message: "\(symbol): \(error)", orderId: nil))
+            }
+        }
+    }
+
+    private func deliverBar(_ symbol: String, _ event: BarEvent) {
+        let subscribers = lock.withLock { barStreams[symbol]?.subscribers ?? [] }
+        for name in subscribers {
+            guard let strategy = strategy(named: name) else { continue }
+            switch event {
+            case let .bar(bar): strategy.post(bar: bar, symbol: symbol)
+            case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "bars", message: "\(symbol): \(error)", orderId: nil))
+            }
+        }
+    }
+
+    public func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {
+        try await client.historicalBars(Contract(symbol: symbol), duration: duration, barSize: barSize, whatToShow: whatToShow)
+    }
+
+    public func contract(symbol: String) async throws -> ContractDetails {
+        let details = try await client.contractDetails(Contract(symbol: symbol))
+        guard let first = details.first else { throw TWSError.ib(code: 200, message: "No security definition has been found for the request", advancedOrderRejectJson: "") }
+        return first
+    }
+
+    public func loadStore(strategy: String) -> Data? { journal.loadStore(strategy: strategy) }
+    public func saveStore(strategy: String, data: Data) { journal.saveStore(strategy: strategy, data: data) }
+
+    public func journal(strategy: String, kind: String, detail: String) {
+        do {
+            try journal.strategyEvent(strategy: strategy, kind: kind, detail: detail)
+        } catch {
+            logger.error("journal: cannot record \(kind) of \(strategy): \(error)")
+        }
+    }
+
+    public func initialPositions() async -> [String: (quantity: Double, averageCost: Double)] {
+        let positions = (try? await client.positions()) ?? []
+        var result: [String: (quantity: Double, averageCost: Double)] = [:]
+        for position in positions { result[position.contract.symbol] = (position.position?.doubleValue ?? 0, position.avgCost) }
+        return result
+    }
+}
+
+extension Strategy {
+    /// A 5-second bar for every `bars` size this strategy asked for on `symbol`.
+    public func post(bar: RealTimeBar, symbol: String) {
+        loop.execute {
+            for key in self.barBuilders.keys.sorted() where key.hasPrefix(symbol + "|") {
+                guard var builder = self.barBuilders[key] else { continue }
+                if let finished = builder.add(bar) { self.enqueue(.bar(symbol: symbol, size: builder.size, bar: finished)) }
+                self.barBuilders[key] = builder
+            }
+        }
+    }
+
+    /// Sets the positions the strategy starts with, then delivers on_start.
+    public func start(positions: [String: (quantity: Double, averageCost: Double)]) {
+        loop.execute {
+            self.positions = positions
+            self.enqueue(.start)
+        }
+    }
+}
+
+extension Journal {
+    public func loadStore(strategy: String) -> Data? {
+        try? queue.read { db in try Data.fetchOne(db, sql: "SELECT value FROM store WHERE strategy = ? AND key = 'store'", arguments: [strategy]) }
+    }
+
+    public func saveStore(strategy: String, data: Data) {
+        try? queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store (strategy, key, value) VALUES (?, 'store', ?)", arguments: [strategy, data])
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import TWSClient
+import TWSProtocol
+
+/// What a strategy needs from the rest of Moonwire; `StrategyRunner` provides it over
+/// TWSClient and TradingState, tests may provide it otherwise.
+public protocol StrategyServices: AnyObject, Sendable {
+    /// An order id, at once (orders.buy returns it before the order is sent).
+    func reserveOrderId() -> Int
+    /// Sends an order already checked by the risk gate; submissions leave in call order.
+    func submit(id: Int, contract: Contract, order: Order, strategy: String)
+    func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
+    func cancel(id: Int)
+    func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy)
+    func unsubscribe(symbol: String, strategy: Strategy)
+    func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar]
+    func contract(symbol: String) async throws -> ContractDetails
+    /// The journaled `store` of a strategy (nil when there is none yet).
+    func loadStore(strategy: String) -> Data?
+    func saveStore(strategy: String, data: Data)
+    /// Journals a strategy event (errors, risk refusals, reloads) before the strategy hears of it.
+    func journal(strategy: String, kind: String, detail: String)
+    /// The positions and open orders at start, and the account values.
+    func initialPositions() async -> [String: (quantity: Double, averageCost: Double)]
+}
