@@ -99,6 +99,7 @@ let package = Package(
                 "TWSClient",
                 "TradingState",
                 "StrategyHost",
+                "LuaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -61,7 +61,7 @@ public final class Strategy: @unchecked Sendable {
     /// Loaded module files (for the file watcher).
     public internal(set) var modulePaths: [String] = []
 
-    static let handlerNames = ["on_start", "on_quote", "on_bar", "on_order", "on_fill", "on_position", "on_account", "on_error",
+    public static let handlerNames = ["on_start", "on_quote", "on_bar", "on_order", "on_fill", "on_position", "on_account", "on_error",
                                "on_connection", "on_reload", "on_stop"]
 
     /// Loads and runs the strategy file's top level in a fresh sandboxed environment.
@@ -94,7 +94,7 @@ public final class Strategy: @unchecked Sendable {
         env = try loadEnvironment(source: try Self.read(path))
     }
 
-    static func read(_ path: String) throws -> String {
+    public static func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LuaError(message: "\(path): cannot read the strategy file", kind: .syntax)
         }

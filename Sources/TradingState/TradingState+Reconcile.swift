@@ -7,8 +7,22 @@ extension TradingState {
     /// Brings the state in line with TWS: open and completed orders, executions (fills made
     /// while we were away are recorded once), positions, the account. A step that fails is
     /// "unknown", never "empty"; an unexplained position closes trading (fail-closed).
+    /// One reconciliation at a time: a caller who arrives while one runs gets its report.
     @discardableResult
     public func reconcile() async -> ReconciliationReport {
+        let task = try? await loop.submit { () -> Task<ReconciliationReport, Never> in
+            if let running = self.reconcileTask { return running }
+            let task = Task { await self.performReconciliation() }
+            self.reconcileTask = task
+            return task
+        }.get()
+        guard let task else { return ReconciliationReport(unknown: ["the client's loop is gone"]) }
+        let report = await task.value
+        try? await loop.submit { self.reconcileTask = nil }.get()
+        return report
+    }
+
+    private func performReconciliation() async -> ReconciliationReport {
         var report = ReconciliationReport()
         let executionsBefore = (try? await loop.submit { self.executions.count }.get()) ?? 0
         var seenKeys = Set<String>()

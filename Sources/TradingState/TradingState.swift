@@ -33,6 +33,7 @@ public final class TradingState: @unchecked Sendable {
     var accountValues: [String: [String: (String, String)]] = [:]
     var observers: [(TradingEvent) -> Void] = []
     var keySequence = 0
+    var reconcileTask: Task<ReconciliationReport, Never>?
     /// False while a reconciliation left something unexplained (fail-closed) or unknown.
     public internal(set) var tradingAllowed = false
     public internal(set) var lastReport = ReconciliationReport()

@@ -1,0 +1,99 @@
+import Foundation
+import LuaRuntime
+import NIOPosix
+import TWSClient
+import TWSProtocol
+
+/// What `moonwire check` finds in a strategy file without connecting anywhere.
+public enum StrategyCheck {
+    public struct Result: Sendable {
+        public var errors: [String] = []
+        public var warnings: [String] = []
+        public var handlers: [String] = []
+    }
+
+    /// The API a strategy may call, by table.
+    public static let api: [String: Set<String>] = [
+        "market": ["subscribe", "unsubscribe", "quote", "history", "contract"],
+        "orders": ["buy", "sell", "place", "modify", "cancel", "cancel_all", "get", "open"],
+        "account": ["position", "positions", "values", "pnl"],
+        "timer": ["after", "every", "cancel"],
+        "log": ["info", "warn", "error"],
+    ]
+
+    public static func check(path: String) async throws -> Result {
+        var result = Result()
+        let source: String
+        do { source = try Strategy.read(path) } catch { return Result(errors: ["\(error)"]) }
+        result.warnings += unknownCalls(in: source, file: URL(fileURLWithPath: path).lastPathComponent)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let services = NullServices()
+        do {
+            let strategy = try await group.next().submit {
+                try Strategy(path: path, loop: group.next(), services: services, config: HostConfig())
+            }.get()
+            result.handlers = try await group.next().submit { strategy.definedHandlers }.get()
+            for name in result.handlers where !Strategy.handlerNames.contains(name) {
+                let guess = Strategy.handlerNames.min { distance($0, name) < distance($1, name) }!
+                result.warnings.append("\(name) is not a handler Moonwire calls\(distance(guess, name) <= 3 ? "; did you mean \(guess)?" : "") (handlers: \(Strategy.handlerNames.joined(separator: ", ")))")
+            }
+        } catch let error as LuaError {
+            result.errors.append(error.message)
+        }
+        try? await group.shutdownGracefully()
+        result.errors += result.warnings.filter { $0.contains("does not exist") }
+        result.warnings.removeAll { $0.contains("does not exist") }
+        return result
+    }
+
+    /// `market.subscribe(` etc. whose name is not in the API.
+    static func unknownCalls(in source: String, file: String) -> [String] {
+        var problems: [String] = []
+        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let code = line.components(separatedBy: "--").first ?? ""
+            for (table, names) in api {
+                var rest = Substring(code)
+                while let range = rest.range(of: table + ".") {
+                    let before = rest[..<range.lowerBound].last
+                    let name = rest[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                    if before.map({ !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }) ?? true, !name.isEmpty, !names.contains(String(name)) {
+                        let guess = names.min { distance($0, String(name)) < distance($1, String(name)) }!
+                        problems.append("\(file):\(number + 1): \(table).\(name) does not exist; did you mean \(table).\(guess)? (\(table): \(names.sorted().joined(separator: ", ")))")
+                    }
+                    rest = rest[range.upperBound...]
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
+
+/// Services that go nowhere: for checking a file without a connection.
+final class NullServices: StrategyServices, @unchecked Sendable {
+    func reserveOrderId() -> Int { 0 }
+    func submit(id: Int, contract: Contract, order: Order, strategy: String) {}
+    func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {}
+    func cancel(id: Int) {}
+    func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {}
+    func unsubscribe(symbol: String, strategy: Strategy) {}
+    func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] { [] }
+    func contract(symbol: String) async throws -> ContractDetails { ContractDetails() }
+    func loadStore(strategy: String) -> Data? { nil }
+    func saveStore(strategy: String, data: Data) {}
+    func journal(strategy: String, kind: String, detail: String) {}
+    func initialPositions() async -> [String: (quantity: Double, averageCost: Double)] { [:] }
+}

@@ -1,0 +1,2 @@
+import LuaRuntime
+typealias LuaRuntimeError = LuaError

@@ -1,0 +1,73 @@
+-- sma_cross.lua: a moving-average crossover, position aware.
+--
+--   moonwire run Strategies/sma_cross.lua --duration 60 --param fast=5 --param slow=20
+--
+-- It warms up from history (market.history waits for TWS without blocking other events),
+-- then builds 5-second bars, and trades the crossing of a fast and a slow average with
+-- market orders. It never holds more than `qty` shares.
+
+local symbol = params.symbol or "AAPL"
+local fast_n = params.fast or 5
+local slow_n = params.slow or 20
+local qty = params.qty or 100
+
+local closes = {}
+
+local function average(n)
+  if #closes < n then return nil end
+  local sum = 0
+  for i = #closes - n + 1, #closes do sum = sum + closes[i] end
+  return sum / n
+end
+
+local function push_close(price)
+  closes[#closes + 1] = price
+  if #closes > 500 then table.remove(closes, 1) end
+end
+
+function on_start()
+  -- History: one hour of 5-second bars. The call suspends this handler until the bars
+  -- arrive; returns nil, err when TWS refuses.
+  local bars, err = market.history(symbol, { duration = "3600 S", bar = "5 secs", what = "TRADES" })
+  if bars then
+    for _, bar in ipairs(bars) do push_close(bar.close) end
+    log.info(string.format("sma_cross: warmed up with %d bars", #bars))
+  else
+    log.warn("sma_cross: no history (" .. err.message .. "); warming up live")
+  end
+  market.subscribe(symbol, { quotes = true, bars = "5 secs" })
+end
+
+-- The signal: +1 when fast is above slow, -1 below.
+local last_signal = 0
+
+function on_bar(b)
+  push_close(b.close)
+  local fast, slow = average(fast_n), average(slow_n)
+  if not fast or not slow then return end
+  local signal = fast > slow and 1 or -1
+  if signal == last_signal then return end
+  last_signal = signal
+
+  local position = account.position(symbol)   -- nil when flat
+  local held = position and position.qty or 0
+  local target = signal > 0 and qty or 0
+  local delta = target - held
+  if delta > 0 then
+    local id, err = orders.buy(symbol, delta)          -- no limit/stop: a market order
+    if not id then log.warn("buy refused: " .. err.message) end
+  elseif delta < 0 then
+    local id, err = orders.sell(symbol, -delta)
+    if not id then log.warn("sell refused: " .. err.message) end
+  end
+  log.info(string.format("sma_cross: fast %.3f slow %.3f -> hold %d", fast, slow, target))
+end
+
+function on_fill(f)
+  log.info(string.format("sma_cross: %s %d %s @ %.2f (commission %s)", f.side, f.qty, f.symbol, f.price, tostring(f.commission)))
+  store.fills = (store.fills or 0) + 1
+end
+
+function on_error(e)
+  log.warn("sma_cross: " .. e.code .. ": " .. e.message)
+end
