@@ -112,6 +112,19 @@ let package = Package(
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(
+            name: "StrategyHostTests",
+            dependencies: [
+                "StrategyHost",
+                "LuaRuntime",
+                "TradingState",
+                "TWSClient",
+                "PaperGateway",
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "TradingStateTests",
             dependencies: [
                 "TradingState",

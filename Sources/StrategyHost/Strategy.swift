@@ -65,6 +65,7 @@ public final class Strategy: @unchecked Sendable {
                                "on_connection", "on_reload", "on_stop"]
 
     /// Loads and runs the strategy file's top level in a fresh sandboxed environment.
+    /// Call it on `loop` (`Strategy.make` does): the state belongs to that thread from birth.
     public init(path: String, name: String? = nil, loop: EventLoop, services: StrategyServices, config: HostConfig,
                 params: [String: String] = [:], logger: Logger = Logger(label: "strategy")) throws
     {
@@ -89,9 +90,18 @@ public final class Strategy: @unchecked Sendable {
             lastStoreData = data
         }
         storeRef = lua.makeReference(storeValue)
-        registerAPI()
         lua.sandbox()
+        registerAPI()
         env = try loadEnvironment(source: try Self.read(path))
+    }
+
+    /// Creates the strategy on its own loop.
+    public static func make(path: String, name: String? = nil, loop: EventLoop, services: StrategyServices, config: HostConfig,
+                            params: [String: String] = [:], logger: Logger = Logger(label: "strategy")) async throws -> Strategy
+    {
+        try await loop.submit {
+            try Strategy(path: path, name: name, loop: loop, services: services, config: config, params: params, logger: logger)
+        }.get()
     }
 
     public static func read(_ path: String) throws -> String {
@@ -192,6 +202,8 @@ public final class Strategy: @unchecked Sendable {
     // MARK: Delivering
 
     func deliver(_ event: StrategyEvent) {
+        // Invariant 1: the Lua state is touched by this loop's thread only.
+        loop.preconditionInEventLoop()
         guard !stopped else { return }
         statistics.eventsDelivered += 1
         switch event {
@@ -267,10 +279,9 @@ public final class Strategy: @unchecked Sendable {
     /// (logged, journaled, told to on_error; N failures in a row pause the strategy).
     func run(_ outcome: LuaState.Outcome, handler: String, isErrorHandler: Bool = false) {
         switch outcome {
-        case .finished:
-            consecutiveFailures = 0
-        case .suspended:
-            consecutiveFailures = 0
+        case .finished, .suspended:
+            // on_error succeeding does not make the failing handler a success.
+            if !isErrorHandler { consecutiveFailures = 0 }
         case let .failed(error):
             statistics.handlerFailures += 1
             consecutiveFailures += 1

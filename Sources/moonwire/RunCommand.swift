@@ -109,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
             // What the strategy logs is the user's own output: always shown.
             var strategyLogger = Logger(label: "strategy")
             strategyLogger.logLevel = .info
-            strategyInstance = try Strategy(path: strategy, loop: group.next(), services: runner, config: settings, params: parameters,
+            strategyInstance = try await Strategy.make(path: strategy, loop: group.next(), services: runner, config: settings, params: parameters,
                                             logger: strategyLogger)
         } catch let error as LuaErrorDescription {
             throw ValidationError("\(error)")

@@ -1,0 +1,297 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+import TWSProtocol
+@testable import PaperGateway
+@testable import StrategyHost
+@testable import TWSClient
+@testable import TradingState
+
+func eventually(_ what: String, timeout: Double = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try await !condition() {
+        guard Date() < deadline else { throw Timeout(what: what) }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// A gateway, a client, the trading state, a runner and one strategy from `source`.
+struct Rig {
+    let server: PaperGatewayServer
+    let client: TWSClient
+    let state: TradingState
+    let journal: Journal
+    let runner: StrategyRunner
+    let strategy: Strategy
+    let group: MultiThreadedEventLoopGroup
+    let folder: URL
+
+    static func start(_ source: String, gateway change: (inout PaperGatewayConfig) -> Void = { _ in },
+                      host: (inout HostConfig) -> Void = { _ in }, params: [String: String] = [:]) async throws -> Rig
+    {
+        var config = PaperGatewayConfig()
+        config.port = 0
+        config.market.tickIntervalMs = 20
+        change(&config)
+        let server = try await PaperGatewayServer.start(config: config)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-strategy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("test_strategy.lua")
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        let journal = try Journal(path: folder.appendingPathComponent("journal.sqlite").path)
+        var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
+        clientConfig.reconnect.backoffBase = 0.1
+        let client = TWSClient(configuration: clientConfig, idStore: journal)
+        let state = try TradingState(client: client, journal: journal)
+        client.start()
+        try await client.waitUntilReady(timeout: 10)
+        _ = await state.reconcile()
+        let runner = StrategyRunner(client: client, state: state, journal: journal)
+        var hostConfig = HostConfig()
+        host(&hostConfig)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let strategy = try await Strategy.make(path: file.path, loop: group.next(), services: runner, config: hostConfig, params: params)
+        runner.add(strategy)
+        strategy.start(positions: await runner.initialPositions())
+        return Rig(server: server, client: client, state: state, journal: journal, runner: runner, strategy: strategy, group: group,
+                   folder: folder)
+    }
+
+    func stop() async {
+        _ = await strategy.stop()
+        runner.remove(strategy)
+        await client.stop()
+        try? await server.shutdown()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The strategy's log lines (log.info / print).
+    func lines() async -> [String] {
+        (try? await strategy.loop.submit { strategy.logLines }.get()) ?? []
+    }
+
+    func statistics() async -> StrategyStatistics { await strategy.currentStatistics() }
+}
+
+@Suite("Strategy host: the Lua API and the invariants", .serialized)
+struct StrategyHostTests {
+    func with(_ source: String, gateway: (inout PaperGatewayConfig) -> Void = { _ in }, host: (inout HostConfig) -> Void = { _ in },
+              params: [String: String] = [:], _ body: (Rig) async throws -> Void) async throws
+    {
+        let rig = try await Rig.start(source, gateway: gateway, host: host, params: params)
+        do { try await body(rig) } catch {
+            await rig.stop()
+            throw error
+        }
+        await rig.stop()
+    }
+
+    @Test("quotes, a market order, its fill, the position and the journal")
+    func trading() async throws {
+        try await with("""
+            local fills = 0
+            function on_start() market.subscribe("AAPL") end
+            function on_quote(q)
+              if not placed and q.ask then
+                placed = orders.buy("AAPL", 100)
+                print("placed", placed)
+              end
+            end
+            function on_fill(f) fills = fills + f.qty; print("fill", f.side, f.qty, f.symbol) end
+            function on_position(p) print("position", p.symbol, p.qty) end
+            function on_order(o) print("order", o.status) end
+            """) { rig in
+            try await eventually("a fill and a position") { await rig.lines().contains("position AAPL 100.0") }
+            let lines = await rig.lines()
+            #expect(lines.contains("fill BUY 100.0 AAPL"))
+            #expect(lines.contains("order filled"))
+            let snapshot = await rig.state.snapshot()
+            #expect(snapshot.orders.first?.strategy == "test_strategy")
+            #expect(try rig.journal.count("executions") >= 1)
+        }
+    }
+
+    @Test("invariant 4: a fill is in account.position no earlier than the on_fill that reports it")
+    func positionInStep() async throws {
+        try await with("""
+            local fills_seen = 0
+            violations = 0
+            function on_start() market.subscribe("MSFT") end
+            local function check(where)
+              local p = account.position("MSFT")
+              local held = p and p.qty or 0
+              if held ~= fills_seen then violations = violations + 1; print("violation", where, held, fills_seen) end
+            end
+            function on_quote(q)
+              check("quote")
+              if (not placed) and q.ask then placed = orders.buy("MSFT", 3000) end
+            end
+            function on_fill(f) fills_seen = fills_seen + f.qty; check("fill") end
+            function on_order(o) check("order"); if o.status == "filled" then print("done") end end
+            """, gateway: { $0.fills.partialFills = true }, host: { $0.risk.maxOrderQuantity = 5000; $0.risk.maxPosition = 5000; $0.risk.maxOrderNotional = 5_000_000 }) { rig in
+            try await eventually("the order filled in parts") { await rig.lines().contains("done") }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await rig.lines().filter { $0.hasPrefix("violation") }.isEmpty)
+        }
+    }
+
+    @Test("invariant 3: a slow on_quote under a fast stream still gets every fill, in order; quotes are coalesced and counted")
+    func coalescing() async throws {
+        try await withFastMarket { rig in
+            try await eventually("all ten orders filled", timeout: 30) { await rig.lines().filter { $0.hasPrefix("filled") }.count == 10 }
+            let filled = await rig.lines().filter { $0.hasPrefix("filled") }
+            #expect(filled == (1...10).map { "filled \($0)" }, "fills arrive in the order the orders were placed")
+            let statistics = await rig.statistics()
+            #expect(statistics.quotesCoalesced > 0, "the slow handler fell behind and quotes were coalesced")
+            #expect(statistics.fills >= 10)
+        }
+    }
+
+    func withFastMarket(_ body: (Rig) async throws -> Void) async throws {
+        try await with("""
+            local n = 0
+            local seq = 0
+            function on_start()
+              for _, s in ipairs({"AAPL", "MSFT", "NVDA", "TSLA"}) do market.subscribe(s) end
+              timer.every(0.05, function()
+                if n < 10 then n = n + 1; local id = orders.buy("AAPL", 1); ids = ids or {}; ids[id] = n end
+              end)
+            end
+            function on_quote(q)
+              local t = now() while now() - t < 0.004 do end   -- a slow handler: 4 ms a quote
+            end
+            function on_order(o)
+              if o.status == "filled" then seq = seq + 1; print("filled " .. ids[o.id]) end
+            end
+            """, gateway: { $0.market.tickIntervalMs = 5 }) { rig in try await body(rig) }
+    }
+
+    @Test("an error in on_quote does not stop on_fill; errors reach on_error with file:line; N in a row pause the strategy")
+    func errors() async throws {
+        try await with("""
+            local quotes = 0
+            function on_start() market.subscribe("AAPL"); orders.buy("AAPL", 10) end
+            function on_quote(q) quotes = quotes + 1; if quotes < 3 then error("boom " .. quotes) end end
+            function on_fill(f) print("fill " .. f.qty) end
+            function on_error(e) print("error " .. e.code .. " " .. e.message) end
+            """) { rig in
+            try await eventually("the fill after failing quotes") { await rig.lines().contains("fill 10.0") }
+            let lines = await rig.lines()
+            #expect(lines.contains { $0.hasPrefix("error lua test_strategy.lua:3: boom 1") })
+            #expect(try rig.journal.count("strategy_events") >= 1)
+        }
+        try await with("""
+            function on_start() market.subscribe("AAPL") end
+            function on_quote(q) error("always") end
+            """, host: { $0.strategy.maxConsecutiveErrors = 3 }) { rig in
+            try await eventually("paused") { await rig.statistics().paused }
+            let failures = await rig.statistics().handlerFailures
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await rig.statistics().handlerFailures == failures, "a paused strategy gets no more events")
+        }
+    }
+
+    @Test("while true do end in a handler is stopped within the budget and events keep coming")
+    func budget() async throws {
+        try await with("""
+            local quotes = 0
+            function on_start() market.subscribe("AAPL") end
+            function on_quote(q)
+              quotes = quotes + 1
+              if quotes == 2 then while true do end end
+              if quotes == 5 then print("alive after the loop") end
+            end
+            function on_error(e) print("error " .. e.code) end
+            """, host: { $0.strategy.budgetMs = 30 }) { rig in
+            try await eventually("events after the stopped loop") { await rig.lines().contains("alive after the loop") }
+            #expect(await rig.lines().contains("error budget"))
+        }
+    }
+
+    @Test("invariant 5: the risk gate refuses with nil, err, tells on_error, and journals the refusal")
+    func risk() async throws {
+        try await with("""
+            function on_start()
+              local id, err = orders.buy("AAPL", 5000)
+              print("big", tostring(id), err.code)
+              local id2, err2 = orders.buy("ZZZ", 1)
+              print("symbol", tostring(id2), err2 and err2.code)
+              local ok = orders.buy("AAPL", 1, { limit = 1.0 })
+              print("small", type(ok))
+            end
+            function on_error(e) print("on_error " .. e.code) end
+            """, host: { $0.risk.maxOrderQuantity = 1000; $0.risk.allowedSymbols = ["AAPL", "MSFT"] }) { rig in
+            try await eventually("the three answers") { await rig.lines().contains("small number") }
+            let lines = await rig.lines()
+            #expect(lines.contains("big nil risk:max_order_quantity"))
+            #expect(lines.contains("symbol nil risk:symbol_not_allowed"))
+            try await eventually("on_error for both refusals") { await rig.lines().filter { $0.hasPrefix("on_error risk:") }.count == 2 }
+            #expect(try rig.journal.count("strategy_events") >= 2)
+            #expect(await rig.statistics().ordersRefused == 2)
+        }
+    }
+
+    @Test("read-only mode and the daily loss halt")
+    func readOnlyAndHalt() async throws {
+        try await with("""
+            function on_start() local id, err = orders.buy("AAPL", 1); print(err.code) end
+            """, host: { $0.risk.readOnly = true }) { rig in
+            try await eventually("refused") { await rig.lines().contains("risk:read_only") }
+        }
+        var gate = RiskGate(limits: RiskLimits())
+        let small = gate.checkLoss(-100)
+        let large = gate.checkLoss(-6000)
+        #expect(!small && large)
+        let refusal = gate.check(OrderIntent(symbol: "AAPL", buy: true, quantity: 1, referencePrice: 1), position: 0, openOrders: 0, now: 0)
+        #expect(refusal?.code == "halted")
+    }
+
+    @Test("market.history waits inside the handler while other events keep coming; wrong types raise")
+    func history() async throws {
+        try await with("""
+            function on_start()
+              market.subscribe("AAPL")
+              local bars, err = market.history("AAPL", { duration = "1800 S", bar = "1 min" })
+              print("bars " .. #bars)
+              local bad, e = market.history("NOPE", {})
+              print("unknown " .. e.code)
+              local ok, msg = pcall(orders.buy, "AAPL", "ten")
+              print(msg)
+            end
+            function on_quote(q) quotes = (quotes or 0) + 1 end
+            """) { rig in
+            try await eventually("history answers") { await rig.lines().contains { $0.hasPrefix("orders.buy") } }
+            let lines = await rig.lines()
+            #expect(lines.contains("bars 30"))
+            #expect(lines.contains("unknown 200"))
+            #expect(lines.contains("orders.buy: argument 2 (qty) must be a number, got string"))
+        }
+    }
+
+    @Test("timers fire in order and can be cancelled; store survives into the journal")
+    func timersAndStore() async throws {
+        try await with("""
+            function on_start()
+              timer.after(0.05, function() print("once") end)
+              local n = 0
+              every = timer.every(0.02, function() n = n + 1; store.ticks = n; if n == 3 then timer.cancel(every); print("cancelled") end end)
+            end
+            """) { rig in
+            try await eventually("timers") {
+                let lines = await rig.lines()
+                return lines.contains("once") && lines.contains("cancelled")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await rig.lines().filter { $0 == "cancelled" }.count == 1)
+            let stored = rig.journal.loadStore(strategy: "test_strategy")
+            #expect(stored.map { String(decoding: $0, as: UTF8.self).contains("ticks") } == true)
+        }
+    }
+}
