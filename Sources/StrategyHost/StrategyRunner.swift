@@ -106,6 +106,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         case let .pnl(daily, unrealized, realized):
             for strategy in all { strategy.post(.pnl(daily: daily, unrealized: unrealized, realized: realized)) }
         case let .error(id, code, message):
+            // 202 is the cancellation the strategy asked for: on_order reports it, it is no error.
+            if IBErrorCategory.of(code: code, message: message) == .orderCancelled { return }
             if let id, let owner = lock.withLock({ ownerOfOrder[id] }) {
                 strategy(named: owner)?.post(.error(code: String(code), message: message, orderId: id))
             } else if id == nil && IBErrorCategory.of(code: code, message: message) == .connectivity {

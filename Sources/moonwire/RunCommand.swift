@@ -25,8 +25,6 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
     @Flag(help: "Log every event.") var verbose = false
 
-    static let livePorts: Set<Int> = [7496, 4001]
-
     func run() async throws {
         let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
         var settings = HostConfig()
@@ -65,8 +63,8 @@ struct RunCommand: AsyncParsableCommand {
             say("paper gateway on 127.0.0.1:\(port) (seed \(paperSettings.seed))")
         } else {
             (host, port) = try parseEndpoint(gateway)
-            if Self.livePorts.contains(port) && !(live && settings.trading.allowLive) {
-                throw ValidationError(Self.liveRefusal("port \(port) is a live TWS / IB Gateway port"))
+            if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: live, allowLive: settings.trading.allowLive) {
+                throw ValidationError(refusal)
             }
         }
         let journalPath = journal ?? settings.trading.journal
@@ -88,10 +86,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Paper accounts start with D; anything else is live money.
         let accounts = try await client.accountSummary(tags: ["AccountType"]).map(\.account)
-        if let real = accounts.first(where: { !$0.hasPrefix("D") }), !(live && settings.trading.allowLive) {
+        if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: live, allowLive: settings.trading.allowLive) {
             await client.stop()
             try? await paper?.shutdown()
-            throw ValidationError(Self.liveRefusal("account \(real) is not a paper account (paper accounts start with D)"))
+            throw ValidationError(refusal)
         }
         let report = await state.reconcile()
         if !state.tradingAllowed {
@@ -133,10 +131,6 @@ struct RunCommand: AsyncParsableCommand {
         try? await paper?.shutdown()
         try? await group.shutdownGracefully()
         say(Self.summary(statistics, snapshot: snapshot, strategy: strategyInstance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))
-    }
-
-    static func liveRefusal(_ reason: String) -> String {
-        "refusing to trade live: \(reason). Live trading needs both --live on the command line and trading.allow_live: true in the config."
     }
 
     static func summary(_ s: StrategyStatistics, snapshot: TradingState.Snapshot, strategy: String, seconds: Double, pnl: PnL?) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import NIOCore
 import NIOPosix
 import Testing
@@ -294,4 +295,76 @@ struct StrategyHostTests {
             #expect(stored.map { String(decoding: $0, as: UTF8.self).contains("ticks") } == true)
         }
     }
+}
+
+@Suite("Invariants 1, 6, 7 and the config")
+struct InvariantTests {
+    @Test("invariant 6: live needs --live AND trading.allow_live; paper accounts start with D")
+    func liveSafety() {
+        #expect(LiveSafety.refusal(port: 7497, accounts: ["DU1234567"], liveFlag: false, allowLive: false) == nil)
+        #expect(LiveSafety.refusal(port: 7496, accounts: [], liveFlag: false, allowLive: false)?.contains("port 7496") == true)
+        #expect(LiveSafety.refusal(port: 4001, accounts: [], liveFlag: true, allowLive: false)?.contains("trading.allow_live: true") == true)
+        #expect(LiveSafety.refusal(port: 4001, accounts: [], liveFlag: false, allowLive: true) != nil)
+        #expect(LiveSafety.refusal(port: 4002, accounts: ["U7654321"], liveFlag: false, allowLive: false)?.contains("U7654321 is not a paper account") == true)
+        #expect(LiveSafety.refusal(port: 7496, accounts: ["U7654321"], liveFlag: true, allowLive: true) == nil)
+        #expect(HostConfig().trading.allowLive == false)
+    }
+
+    @Test("invariant 1: events posted from many threads are all handled, on the strategy's loop only")
+    func oneThread() async throws {
+        let rig = try await Rig.start("""
+            count = 0
+            function on_error(e) count = count + 1 end
+            """)
+        let posted = 400
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for index in 0..<(posted / 8) {
+                        rig.strategy.post(.error(code: "t\(task)", message: "\(index)", orderId: nil))
+                    }
+                }
+            }
+        }
+        try await eventually("every event") { await rig.statistics().errors >= posted }
+        // Deliver traps (preconditionInEventLoop) if any of this ran elsewhere; the count says none was lost.
+        #expect(await rig.statistics().errors == posted)
+        await rig.stop()
+    }
+
+    @Test("invariant 7: the journal has an execution before any consumer hears of it")
+    func journalFirst() async throws {
+        let rig = try await Rig.start("function on_start() orders.buy('AAPL', 10) end")
+        let checked = Box()
+        rig.state.observe { event in
+            if case let .fill(execution) = event {
+                let stored = (try? rig.journal.queue.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM executions WHERE exec_id = ?", arguments: [execution.execId])
+                }) ?? 0
+                checked.add(stored == 1)
+            }
+        }
+        try await eventually("a fill") { !checked.values.isEmpty }
+        #expect(checked.values.allSatisfy { $0 })
+        await rig.stop()
+    }
+
+    @Test("invariant 8: a bad config value names the key; a syntax error names file:line")
+    func badInput() throws {
+        #expect(throws: HostConfigError(message: "c.yaml: risk.max_order_quantity should be a number, got 'lots'")) {
+            try HostConfig.load(yaml: "risk:\n  max_order_quantity: lots\n", source: "c.yaml")
+        }
+        #expect(throws: HostConfigError(message: "c.yaml: risk.max_qty is not a setting (known: max_order_quantity, max_order_notional, max_position, max_open_orders, max_orders_per_minute, allowed_symbols, max_daily_loss, read_only)")) {
+            try HostConfig.load(yaml: "risk:\n  max_qty: 1\n", source: "c.yaml")
+        }
+        let config = try HostConfig.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path)
+        #expect(config == HostConfig())
+    }
+}
+
+final class Box: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Bool] = []
+    func add(_ value: Bool) { lock.lock(); items.append(value); lock.unlock() }
+    var values: [Bool] { lock.lock(); defer { lock.unlock() }; return items }
 }
