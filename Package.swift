@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The TWS wire codec: frames, fields, every request and message. Pure: no I/O,
@@ -108,6 +109,20 @@ let package = Package(
         ),
         // Emits frames made by our encoder for the Python conformance suite.
         .executableTarget(name: "tws-conformance", dependencies: ["TWSProtocol"]),
+        // Strategy throughput and latency against the paper gateway, run by Scripts/bench.
+        .executableTarget(
+            name: "moonwire-bench",
+            dependencies: [
+                "PaperGateway",
+                "TWSClient",
+                "TradingState",
+                "StrategyHost",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),

@@ -55,6 +55,8 @@ public final class Strategy: @unchecked Sendable {
     public internal(set) var logLines: [String] = []
 
     public internal(set) var statistics = StrategyStatistics()
+    /// Called on the strategy's loop with the socket-to-handler latency of each quote (ns), for benchmarks.
+    public var quoteLatencyObserver: ((UInt64) -> Void)?
     var consecutiveFailures = 0
     var lastStoreData: Data?
     var stopped = false
@@ -210,6 +212,9 @@ public final class Strategy: @unchecked Sendable {
         case .start:
             call("on_start", [])
         case let .quote(quote):
+            if let observer = quoteLatencyObserver, quote.receivedAt > 0 {
+                observer(DispatchTime.now().uptimeNanoseconds &- quote.receivedAt)
+            }
             quotes[quote.symbol] = quote
             statistics.quotesDelivered += 1
             call("on_quote", [LuaTables.quote(quote)])

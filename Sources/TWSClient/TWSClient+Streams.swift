@@ -106,6 +106,7 @@ extension TWSClient {
         if subscription.quote.stale && changed {
             subscription.quote.stale = false
         }
+        if changed && subscription.quote.receivedAt == 0 { subscription.quote.receivedAt = readStartedAt }
         quoteSubscriptions[id] = subscription
         if changed { dirtyQuotes.insert(id) }
     }
@@ -115,8 +116,10 @@ extension TWSClient {
     func flushQuotes() {
         guard !dirtyQuotes.isEmpty else { return }
         for id in dirtyQuotes.sorted() {
-            guard let subscription = quoteSubscriptions[id] else { continue }
+            guard var subscription = quoteSubscriptions[id] else { continue }
             subscription.handler(.quote(subscription.quote))
+            subscription.quote.receivedAt = 0
+            quoteSubscriptions[id] = subscription
         }
         dirtyQuotes.removeAll(keepingCapacity: true)
     }

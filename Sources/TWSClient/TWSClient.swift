@@ -64,6 +64,8 @@ public final class TWSClient: @unchecked Sendable {
     var barByReqId: [Int: Int] = [:]
     var nextSubscriptionId = 1
     var dirtyQuotes: Set<Int> = []
+    /// When the current socket read began (monotonic ns), stamped on the quotes it updates.
+    var readStartedAt: UInt64 = 0
     var limiter: RateLimiter
     var outgoing: [ClientRequest] = []
     var outgoingTimer: Scheduled<Void>?
@@ -232,6 +234,7 @@ public final class TWSClient: @unchecked Sendable {
     /// A frame from the current connection.
     func received(_ payload: ByteBuffer, generation: Int) {
         guard generation == self.generation else { return }
+        if dirtyQuotes.isEmpty { readStartedAt = DispatchTime.now().uptimeNanoseconds }
         if serverVersion == 0 {
             do {
                 guard let hello = try Handshake.ServerHello.decode(payload: Array(payload.readableBytesView)) else { return }
