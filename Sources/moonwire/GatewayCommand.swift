@@ -88,17 +88,18 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Waits for SIGINT or SIGTERM.
+/// Waits for SIGINT or SIGTERM (or the other `signals` given); returns the one that came.
 final class SignalWaiter: Sendable {
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    @discardableResult
+    func wait(for signals: [Int32] = [SIGINT, SIGTERM]) async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
             let queue = DispatchQueue(label: "signals")
             let once = OnceFlag()
-            for signalNumber in [SIGINT, SIGTERM] {
+            for signalNumber in signals {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
                 source.setEventHandler {
-                    if once.fire() { continuation.resume() }
+                    if once.fire() { continuation.resume(returning: signalNumber) }
                 }
                 source.resume()
                 SignalSources.keep(source)

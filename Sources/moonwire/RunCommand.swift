@@ -116,11 +116,29 @@ struct RunCommand: AsyncParsableCommand {
         strategyInstance.start(positions: await runner.initialPositions())
         say("running \(strategyInstance.name) (\(strategy)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)")
 
+        // `moonwire halt` finds this process through the pid file next to the journal.
+        let pidFile = journalPath + ".pid"
+        try? String(getpid()).write(toFile: pidFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
         let started = Date()
+        let waiter = Task { await SignalWaiter().wait(for: [SIGINT, SIGTERM, SIGUSR1]) }
+        var halted = false
         if let duration {
-            try await Task.sleep(for: .seconds(duration))
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(duration))
+                kill(getpid(), SIGTERM)
+            }
+            halted = await waiter.value == SIGUSR1
+            timer.cancel()
         } else {
-            await SignalWaiter().wait()
+            halted = await waiter.value == SIGUSR1
+        }
+        if halted {
+            // The kill switch: every open order is cancelled, then the strategy stops.
+            say("halt: cancelling every open order and stopping")
+            try? await client.globalCancel()
+            journal.connectionEvent("halt", "moonwire halt")
+            try? await Task.sleep(for: .milliseconds(500))
         }
         let statistics = await strategyInstance.stop()
         try await Task.sleep(for: .milliseconds(200))
