@@ -133,14 +133,21 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             halted = await waiter.value == SIGUSR1
         }
-        if halted {
-            // The kill switch: every open order is cancelled, then the strategy stops.
-            say("halt: cancelling every open order and stopping")
-            try? await client.globalCancel()
-            journal.connectionEvent("halt", "moonwire halt")
-            try? await Task.sleep(for: .milliseconds(500))
-        }
+        // The kill switch: the strategy stops first (so it places nothing more), then every
+        // open order is cancelled and the cancellations are awaited.
         let statistics = await strategyInstance.stop()
+        if halted {
+            say("halt: cancelling every open order and stopping")
+            journal.connectionEvent("halt", "moonwire halt")
+            try? await Task.sleep(for: .milliseconds(300))  // submissions already queued reach TWS
+            try? await client.globalCancel()
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let open = await state.snapshot().orders.filter { !$0.status.isTerminal && $0.status != .unknown }
+                if open.isEmpty { break }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
         try await Task.sleep(for: .milliseconds(200))
         let snapshot = await state.snapshot()
         let pnl = try? await client.pnl(account: accounts.first ?? "")
