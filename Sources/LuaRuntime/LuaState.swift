@@ -316,6 +316,21 @@ public final class LuaState {
         return run(arguments: Int32(arguments.count), budget: seconds ?? timeBudget) { _ in }
     }
 
+    /// Calls `env[name]` with the values held by `references` (the same tables, not copies).
+    public func call(_ env: LuaRef, _ name: String, references: [LuaRef], budget seconds: Double? = nil) -> Outcome {
+        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        push(string: name)
+        lua_rawget(L, -2)
+        lua_rotate(L, -2, 1)
+        shim_pop(L, 1)
+        guard lua_type(L, -1) == LUA_TFUNCTION else {
+            shim_pop(L, 1)
+            return .finished([])
+        }
+        for ref in references { lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value)) }
+        return run(arguments: Int32(references.count), budget: seconds ?? timeBudget) { _ in }
+    }
+
     /// Calls the function held by `ref` (a timer callback) with `arguments`.
     public func call(function ref: LuaRef, _ arguments: [LuaValue], budget seconds: Double? = nil) -> Outcome {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))

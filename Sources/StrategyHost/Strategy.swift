@@ -60,6 +60,12 @@ public final class Strategy: @unchecked Sendable {
     var consecutiveFailures = 0
     var lastStoreData: Data?
     var stopped = false
+    var pendingReload: Scheduled<Void>?
+    /// Hash of the code that runs now.
+    var loadedHash = ""
+    /// Told of every reload the watcher triggers (on the strategy's loop): `moonwire run`
+    /// prints a line for each.
+    public var onReload: ((ReloadOutcome) -> Void)?
     /// Loaded module files (for the file watcher).
     public internal(set) var modulePaths: [String] = []
 
@@ -94,7 +100,9 @@ public final class Strategy: @unchecked Sendable {
         storeRef = lua.makeReference(storeValue)
         lua.sandbox()
         registerAPI()
-        env = try loadEnvironment(source: try Self.read(path))
+        let source = try Self.read(path)
+        env = try loadEnvironment(source: source)
+        loadedHash = Self.fingerprint(source)
     }
 
     /// Creates the strategy on its own loop.

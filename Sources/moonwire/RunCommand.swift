@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-id"), help: "API client id (default: trading.client_id).") var clientId: Int?
     @Option(help: "The SQLite journal (default: trading.journal).") var journal: String?
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
+    @Flag(inversion: .prefixedNo, help: "Reload the strategy when its file is saved (default: on with paper, off live).") var watch: Bool?
     @Flag(help: "Log every event.") var verbose = false
 
     func run() async throws {
@@ -113,8 +114,36 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         runner.add(strategyInstance)
+        // Hot reload: on save (watcher) and on SIGHUP / `moonwire reload`.
+        let file = URL(fileURLWithPath: strategy).lastPathComponent
+        try await strategyInstance.loop.submit {
+            strategyInstance.onReload = { outcome in
+                if outcome.succeeded {
+                    say("reloaded \(file) (hash \(outcome.hash), swap \(String(format: "%.2f", outcome.milliseconds)) ms)")
+                } else {
+                    say("reload of \(file) failed, the old code keeps running: \(outcome.error ?? "?")")
+                }
+            }
+        }.get()
+        let watching = watch ?? (gateway == "paper")
+        let watcher = watching ? try? FileWatcher { _ in strategyInstance.fileChanged() } : nil
+        try? watcher?.watch(strategy)
+        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
+        signal(SIGHUP, SIG_IGN)
+        hangups.setEventHandler {
+            Task {
+                let outcome = await strategyInstance.reload()
+                try? await strategyInstance.loop.submit { strategyInstance.onReload?(outcome) }.get()
+            }
+        }
+        hangups.resume()
+        defer {
+            hangups.cancel()
+            watcher?.stop()
+        }
         strategyInstance.start(positions: await runner.initialPositions())
-        say("running \(strategyInstance.name) (\(strategy)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)")
+        say("running \(strategyInstance.name) (\(strategy)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)"
+            + (watching ? "; saving the file reloads it" : ""))
 
         // `moonwire halt` finds this process through the pid file next to the journal.
         let pidFile = journalPath + ".pid"
