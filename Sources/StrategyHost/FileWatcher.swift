@@ -42,7 +42,8 @@ public final class FileWatcher: @unchecked Sendable {
         defer { lock.unlock() }
         files.insert(file)
         guard !watches.values.contains(directory) else { return }
-        let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE)
+        // Only complete files: closed after writing, or renamed into place (never a bare create).
+        let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)
         let wd = inotify_add_watch(fd, directory, mask)
         guard wd >= 0 else { throw WatchError(message: "cannot watch \(directory) (errno \(errno))") }
         watches[wd] = directory
@@ -96,12 +97,13 @@ public final class FileWatcher: @unchecked Sendable {
 }
 
 extension Strategy {
-    /// A change seen by the watcher: reload 50 ms after the last one (a burst of writes loads
-    /// once, and only the finished file), unless the content is what already runs.
+    /// A change seen by the watcher: reload 10 ms after the last one (a burst of saves loads
+    /// once; the watcher only reports files closed after writing or renamed into place, so a
+    /// half-written file is never loaded), unless the content is what already runs.
     public func fileChanged() {
         loop.execute {
             self.pendingReload?.cancel()
-            self.pendingReload = self.loop.scheduleTask(in: .milliseconds(50)) {
+            self.pendingReload = self.loop.scheduleTask(in: .milliseconds(10)) {
                 self.pendingReload = nil
                 guard let source = try? Self.read(self.path) else { return }
                 let hash = Self.fingerprint(source)
