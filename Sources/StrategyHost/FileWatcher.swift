@@ -100,14 +100,16 @@ extension Strategy {
     /// A change seen by the watcher: reload 10 ms after the last one (a burst of saves loads
     /// once; the watcher only reports files closed after writing or renamed into place, so a
     /// half-written file is never loaded), unless the content is what already runs.
-    public func fileChanged() {
+    /// A module the strategy required changed: the strategy reloads (and requires it afresh).
+    public func fileChanged(path changed: String? = nil) {
         loop.execute {
+            let module = changed.map { URL(fileURLWithPath: $0).standardizedFileURL.path != URL(fileURLWithPath: self.path).standardizedFileURL.path } ?? false
             self.pendingReload?.cancel()
             self.pendingReload = self.loop.scheduleTask(in: .milliseconds(10)) {
                 self.pendingReload = nil
                 guard let source = try? Self.read(self.path) else { return }
                 let hash = Self.fingerprint(source)
-                guard hash != self.loadedHash else { return }
+                guard hash != self.loadedHash || module else { return }
                 let outcome = self.reloadNow(source: source)
                 if outcome.succeeded { self.loadedHash = hash }
                 self.onReload?(outcome)

@@ -126,8 +126,16 @@ struct RunCommand: AsyncParsableCommand {
             }
         }.get()
         let watching = watch ?? (gateway == "paper")
-        let watcher = watching ? try? FileWatcher { _ in strategyInstance.fileChanged() } : nil
+        let watcher = watching ? try? FileWatcher { path in strategyInstance.fileChanged(path: path) } : nil
         try? watcher?.watch(strategy)
+        // The modules it required from its folder are watched too (after on_start has run).
+        let moduleWatch = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let modules = (try? await strategyInstance.loop.submit { strategyInstance.modulePaths }.get()) ?? []
+                for module in modules { try? watcher?.watch(module) }
+            }
+        }
         let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
         signal(SIGHUP, SIG_IGN)
         hangups.setEventHandler {
@@ -139,6 +147,7 @@ struct RunCommand: AsyncParsableCommand {
         hangups.resume()
         defer {
             hangups.cancel()
+            moduleWatch.cancel()
             watcher?.stop()
         }
         strategyInstance.start(positions: await runner.initialPositions())

@@ -34,7 +34,8 @@ struct Rig {
     let folder: URL
 
     static func start(_ source: String, gateway change: (inout PaperGatewayConfig) -> Void = { _ in },
-                      host: (inout HostConfig) -> Void = { _ in }, params: [String: String] = [:]) async throws -> Rig
+                      host: (inout HostConfig) -> Void = { _ in }, params: [String: String] = [:],
+                      prepare: (URL) throws -> Void = { _ in }) async throws -> Rig
     {
         var config = PaperGatewayConfig()
         config.port = 0
@@ -45,6 +46,7 @@ struct Rig {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("test_strategy.lua")
         try source.write(to: file, atomically: true, encoding: .utf8)
+        try prepare(folder)
         let journal = try Journal(path: folder.appendingPathComponent("journal.sqlite").path)
         var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
         clientConfig.reconnect.backoffBase = 0.1
