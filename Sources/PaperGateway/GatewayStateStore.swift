@@ -18,7 +18,12 @@ final class GatewayStateStore {
         configuration.label = "paper-gateway-state"
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
+            // WAL with synchronous=NORMAL: a commit survives the process being killed (the crash
+            // test SIGKILLs it); only a power loss may take the last commits back.
+            _ = try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode=WAL")
+                try db.execute(sql: "PRAGMA synchronous=NORMAL")
+            }
             try migrator.migrate(queue)
         } catch {
             throw ConfigError(message: "paper_gateway.state_file: cannot open '\(path)' as a SQLite state file: \(error)")

@@ -16,7 +16,12 @@ public final class Journal: IdStore, @unchecked Sendable {
         self.path = path
         do {
             queue = try DatabaseQueue(path: path)
-            _ = try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
+            // WAL with synchronous=NORMAL: a commit survives the process being killed (the crash
+            // test SIGKILLs it); only a power loss may take the last commits back.
+            _ = try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode=WAL")
+                try db.execute(sql: "PRAGMA synchronous=NORMAL")
+            }
             try Self.migrator.migrate(queue)
         } catch {
             throw JournalError(message: "journal '\(path)': cannot open: \(error)")
