@@ -11,39 +11,10 @@ public enum BarHistory {
     }
 
     /// Seconds in a bar for IB's `barSizeSetting` strings ("5 secs", "1 min", "1 day"...).
-    public static func barSeconds(_ text: String) -> Int? {
-        let parts = text.lowercased().split(separator: " ")
-        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        let unit: Int
-        switch parts[1] {
-        case "sec", "secs": unit = 1
-        case "min", "mins": unit = 60
-        case "hour", "hours": unit = 3600
-        case "day", "days": unit = 86400
-        case "week", "weeks": unit = 7 * 86400
-        case "month", "months": unit = 30 * 86400
-        default: return nil
-        }
-        let allowed: Set<String> = ["1 secs", "5 secs", "10 secs", "15 secs", "30 secs", "1 min", "2 mins", "3 mins", "5 mins",
-                                    "10 mins", "15 mins", "20 mins", "30 mins", "1 hour", "2 hours", "3 hours", "4 hours",
-                                    "8 hours", "1 day", "1 week", "1 month"]
-        guard allowed.contains(text.lowercased()) else { return nil }
-        return count * unit
-    }
+    public static func barSeconds(_ text: String) -> Int? { HistoricalSpan.barSeconds(text) }
 
     /// Seconds covered by IB's `durationStr` ("3600 S", "1 D", "2 W", "1 M", "1 Y").
-    public static func durationSeconds(_ text: String) -> Int? {
-        let parts = text.uppercased().split(separator: " ")
-        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        switch parts[1] {
-        case "S": return count
-        case "D": return count * 86400
-        case "W": return count * 7 * 86400
-        case "M": return count * 30 * 86400
-        case "Y": return count * 365 * 86400
-        default: return nil
-        }
-    }
+    public static func durationSeconds(_ text: String) -> Int? { HistoricalSpan.durationSeconds(text) }
 
     /// Parses `YYYYMMDD HH:MM:SS [zone]`, `YYYYMMDD-HH:MM:SS` (UTC) or `YYYYMMDD`; nil if bad.
     public static func parseEndDate(_ text: String, defaultZone: TimeZone) -> Date? {

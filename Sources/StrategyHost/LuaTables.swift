@@ -107,17 +107,9 @@ struct BarBuilder {
         return finished
     }
 
+    /// Seconds of a bar size the host can build from 5-second bars (a multiple of 5 s, up to hours).
     static func seconds(_ size: String) -> Int? {
-        let parts = size.lowercased().split(separator: " ")
-        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        let unit: Int
-        switch parts[1] {
-        case "sec", "secs": unit = 1
-        case "min", "mins": unit = 60
-        case "hour", "hours": unit = 3600
-        default: return nil
-        }
-        let total = count * unit
-        return total % 5 == 0 ? total : nil
+        guard let seconds = HistoricalSpan.barSeconds(size, strict: false), seconds % 5 == 0, seconds < 86400 else { return nil }
+        return seconds
     }
 }

@@ -57,10 +57,10 @@ extension TWSClient {
     public func historicalBars(_ contract: Contract, end: String = "", duration: String, barSize: String,
                                whatToShow: String = "TRADES", useRTH: Bool = false) async throws -> [Bar]
     {
-        guard let barSeconds = Self.barSeconds(barSize) else {
+        guard let barSeconds = HistoricalSpan.barSeconds(barSize, strict: false) else {
             throw TWSError.invalidRequest("bar size '\(barSize)' is not one of IB's (e.g. '1 min', '5 mins', '1 hour', '1 day')")
         }
-        guard let total = Self.durationSeconds(duration) else {
+        guard let total = HistoricalSpan.durationSeconds(duration) else {
             throw TWSError.invalidRequest("duration '\(duration)' is not IB's form (e.g. '3600 S', '2 D', '1 W', '1 Y')")
         }
         // At most ~2,000 bars a request, and no more than IB serves at once for small bars.
@@ -74,7 +74,7 @@ extension TWSClient {
         while covered < total {
             let seconds = min(chunk, total - covered)
             let endText = Self.utcText(chunkEnd)
-            let part = try await historyRequest(contract, end: endText, duration: Self.durationText(seconds), barSize: barSize,
+            let part = try await historyRequest(contract, end: endText, duration: HistoricalSpan.durationText(seconds), barSize: barSize,
                                                 whatToShow: whatToShow, useRTH: useRTH)
             bars.insert(contentsOf: part.filter { bar in !bars.contains { $0.date == bar.date } }, at: 0)
             covered += seconds
@@ -138,37 +138,6 @@ extension TWSClient {
                 promise.fail(error)
             }
         }
-    }
-
-    static func barSeconds(_ text: String) -> Int? {
-        let parts = text.lowercased().split(separator: " ")
-        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        switch parts[1] {
-        case "sec", "secs": return count
-        case "min", "mins": return count * 60
-        case "hour", "hours": return count * 3600
-        case "day", "days": return count * 86400
-        case "week", "weeks": return count * 7 * 86400
-        case "month", "months": return count * 30 * 86400
-        default: return nil
-        }
-    }
-
-    static func durationSeconds(_ text: String) -> Int? {
-        let parts = text.uppercased().split(separator: " ")
-        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        switch parts[1] {
-        case "S": return count
-        case "D": return count * 86400
-        case "W": return count * 7 * 86400
-        case "M": return count * 30 * 86400
-        case "Y": return count * 365 * 86400
-        default: return nil
-        }
-    }
-
-    static func durationText(_ seconds: Int) -> String {
-        seconds % 86400 == 0 ? "\(seconds / 86400) D" : (seconds <= 86400 ? "\(seconds) S" : "\((seconds + 86399) / 86400) D")
     }
 
     /// `YYYYMMDD-HH:MM:SS`, UTC: the end-date form that needs no time zone.
