@@ -345,12 +345,24 @@ public final class LuaState {
     /// The function on top of the stack (with `arguments` values above it) runs in a fresh
     /// coroutine so that host calls inside it may suspend it.
     private func run(arguments: Int32, budget seconds: Double, prepare: (OpaquePointer) -> Void) -> Outcome {
-        guard let thread = lua_newthread(L) else { return .failed(LuaError(message: "out of memory", kind: .memory)) }
-        let ref = luaL_ref(L, shim_registryindex())  // keeps the coroutine alive while it waits
-        threads[thread] = ref
-        lua_xmove(L, thread, arguments + 1)
-        return resume(LuaThread(ref: ref, L: thread), arguments: arguments, budget: seconds)
+        // A coroutine that finished is reused for the next call (creating one per call costs
+        // more than the call); one that waits keeps its own and the next call gets a new one.
+        let thread: LuaThread
+        if let idle = idleThread {
+            idleThread = nil
+            thread = idle
+        } else {
+            guard let state = lua_newthread(L) else { return .failed(LuaError(message: "out of memory", kind: .memory)) }
+            let ref = luaL_ref(L, shim_registryindex())  // keeps the coroutine alive while it waits
+            thread = LuaThread(ref: ref, L: state)
+        }
+        threads[thread.L] = thread.ref
+        lua_xmove(L, thread.L, arguments + 1)
+        return resume(thread, arguments: arguments, budget: seconds)
     }
+
+    /// A finished coroutine kept for the next call.
+    private var idleThread: LuaThread?
 
     /// Resumes a suspended coroutine with `values` as the results of the host call it waits in.
     public func resume(_ thread: LuaThread, with values: [LuaValue], budget seconds: Double? = nil) -> Outcome {
@@ -370,8 +382,12 @@ public final class LuaState {
             var values: [LuaValue] = []
             for index in 0..<results { values.append(value(in: thread.L, at: -results + index)) }
             lua_settop(thread.L, 0)
-            luaL_unref(L, shim_registryindex(), thread.ref)
             threads[thread.L] = nil
+            if idleThread == nil {
+                idleThread = thread
+            } else {
+                luaL_unref(L, shim_registryindex(), thread.ref)
+            }
             return .finished(values)
         case LUA_YIELD:
             lua_settop(thread.L, 0)

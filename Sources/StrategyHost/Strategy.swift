@@ -2,6 +2,7 @@ import DequeModule
 import Foundation
 import Logging
 import LuaRuntime
+import NIOConcurrencyHelpers
 import NIOCore
 import TWSClient
 import TWSProtocol
@@ -34,6 +35,11 @@ public final class Strategy: @unchecked Sendable {
     }
     var queue = Deque<Item>()
     var pendingQuotes: [String: MarketQuote] = [:]
+    struct Inbox {
+        var items: [Posted] = []
+        var scheduled = false
+    }
+    let inbox = NIOLockedValueBox(Inbox())
     var draining = false
 
     // What the strategy has been told so far.
@@ -156,13 +162,41 @@ public final class Strategy: @unchecked Sendable {
     // MARK: Posting events (any thread)
 
     /// Posts an event; it is handled on the strategy's loop after every event posted before it.
-    public func post(_ event: StrategyEvent) {
-        loop.execute { self.enqueue(event) }
-    }
+    public func post(_ event: StrategyEvent) { deposit(.event(event)) }
 
     /// Posts a quote; if one for the symbol is still waiting, it is replaced (counted).
-    public func post(quote: MarketQuote) {
-        loop.execute { self.enqueue(quote: quote) }
+    public func post(quote: MarketQuote) { deposit(.quote(quote)) }
+
+    /// Posts go into a locked inbox; only the first post of a burst wakes the loop, which
+    /// then takes the whole burst at once (one thread hop per burst, not per event).
+    enum Posted {
+        case event(StrategyEvent)
+        case quote(MarketQuote)
+    }
+
+    private func deposit(_ item: Posted) {
+        let wake = inbox.withLockedValue { box -> Bool in
+            box.items.append(item)
+            if box.scheduled { return false }
+            box.scheduled = true
+            return true
+        }
+        if wake { loop.execute { self.takeInbox() } }
+    }
+
+    private func takeInbox() {
+        let items = inbox.withLockedValue { box -> [Posted] in
+            let items = box.items
+            box.items.removeAll(keepingCapacity: true)
+            box.scheduled = false
+            return items
+        }
+        for item in items {
+            switch item {
+            case let .event(event): enqueue(event)
+            case let .quote(quote): enqueue(quote: quote)
+            }
+        }
     }
 
     func enqueue(_ event: StrategyEvent) {

@@ -92,23 +92,23 @@ extension TWSClient {
     }
 
     func updateQuote(reqId: Int, _ message: ServerMessage) {
-        guard let id = quoteByReqId[reqId], var subscription = quoteSubscriptions[id] else { return }
+        guard let id = quoteByReqId[reqId], quoteSubscriptions[id] != nil else { return }
+        // Mutated in place: copying the subscription (its closure, its strings) per tick costs
+        // more than the tick.
         var changed = false
         switch message {
-        case let .tickPrice(t): changed = subscription.quote.apply(priceTick: t.tickType, price: t.price, size: t.size)
-        case let .tickSize(t): changed = subscription.quote.apply(sizeTick: t.tickType, size: t.size)
-        case let .tickString(t): changed = subscription.quote.apply(stringTick: t.tickType, value: t.value)
+        case let .tickPrice(t): changed = quoteSubscriptions[id]!.quote.apply(priceTick: t.tickType, price: t.price, size: t.size)
+        case let .tickSize(t): changed = quoteSubscriptions[id]!.quote.apply(sizeTick: t.tickType, size: t.size)
+        case let .tickString(t): changed = quoteSubscriptions[id]!.quote.apply(stringTick: t.tickType, value: t.value)
         case let .marketDataType(t):
-            changed = subscription.quote.marketDataType != t.marketDataType
-            subscription.quote.marketDataType = t.marketDataType
+            changed = quoteSubscriptions[id]!.quote.marketDataType != t.marketDataType
+            quoteSubscriptions[id]!.quote.marketDataType = t.marketDataType
         default: break
         }
-        if subscription.quote.stale && changed {
-            subscription.quote.stale = false
-        }
-        if changed && subscription.quote.receivedAt == 0 { subscription.quote.receivedAt = readStartedAt }
-        quoteSubscriptions[id] = subscription
-        if changed { dirtyQuotes.insert(id) }
+        guard changed else { return }
+        if quoteSubscriptions[id]!.quote.stale { quoteSubscriptions[id]!.quote.stale = false }
+        if quoteSubscriptions[id]!.quote.receivedAt == 0 { quoteSubscriptions[id]!.quote.receivedAt = readStartedAt }
+        dirtyQuotes.insert(id)
     }
 
     /// One update per subscription per socket read: the duplicate sizes and the bid/ask
@@ -116,10 +116,9 @@ extension TWSClient {
     func flushQuotes() {
         guard !dirtyQuotes.isEmpty else { return }
         for id in dirtyQuotes.sorted() {
-            guard var subscription = quoteSubscriptions[id] else { continue }
-            subscription.handler(.quote(subscription.quote))
-            subscription.quote.receivedAt = 0
-            quoteSubscriptions[id] = subscription
+            guard let quote = quoteSubscriptions[id]?.quote, let handler = quoteSubscriptions[id]?.handler else { continue }
+            handler(.quote(quote))
+            quoteSubscriptions[id]?.quote.receivedAt = 0
         }
         dirtyQuotes.removeAll(keepingCapacity: true)
     }
