@@ -212,19 +212,6 @@ public final class LuaState {
         shim_pop(L, 1)
     }
 
-    /// Sets `env[name]` to the value of `otherEnv[name]` (tables and functions by reference).
-    public func copyField(from source: LuaRef, to target: LuaRef, _ name: String) {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(target.value))
-        push(string: name)
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(source.value))
-        push(string: name)
-        lua_rawget(L, -2)
-        lua_rotate(L, -2, -1)
-        shim_pop(L, 1)
-        lua_rawset(L, -3)
-        shim_pop(L, 1)
-    }
-
     /// Keeps `value` in the registry (a table shared by several environments, like `store`).
     public func makeReference(_ value: LuaValue) -> LuaRef {
         push(value)
@@ -246,16 +233,6 @@ public final class LuaState {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
         lua_rawset(L, -3)
         shim_pop(L, 1)
-    }
-
-    /// True when `env[name]` is a function.
-    public func hasFunction(_ env: LuaRef, _ name: String) -> Bool {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
-        push(string: name)
-        lua_rawget(L, -2)
-        let isFunction = lua_type(L, -1) == LUA_TFUNCTION
-        shim_pop(L, 2)
-        return isFunction
     }
 
     /// The names of the functions a chunk defined in `env`.
@@ -285,7 +262,7 @@ public final class LuaState {
         }
         lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
         _ = lua_setupvalue(L, -2, 1)
-        let outcome = run(arguments: 0, budget: seconds ?? timeBudget) { _ in }
+        let outcome = run(arguments: 0, budget: seconds ?? timeBudget)
         if case let .failed(error) = outcome { throw error }
         if case .suspended(let thread) = outcome {
             cancel(thread)
@@ -301,8 +278,8 @@ public final class LuaState {
         case failed(LuaError)
     }
 
-    /// Calls `env[name](args...)` in a new coroutine, under the time budget.
-    public func call(_ env: LuaRef, _ name: String, _ arguments: [LuaValue], budget seconds: Double? = nil) -> Outcome {
+    /// Pushes `env[name]` when it is a function; pushes nothing and returns false otherwise.
+    private func pushFunction(_ env: LuaRef, _ name: String) -> Bool {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
         push(string: name)
         lua_rawget(L, -2)
@@ -310,25 +287,24 @@ public final class LuaState {
         shim_pop(L, 1)
         guard lua_type(L, -1) == LUA_TFUNCTION else {
             shim_pop(L, 1)
-            return .finished([])
+            return false
         }
+        return true
+    }
+
+    /// Calls `env[name](args...)` in a coroutine, under the time budget (a missing handler is
+    /// a no-op).
+    public func call(_ env: LuaRef, _ name: String, _ arguments: [LuaValue], budget seconds: Double? = nil) -> Outcome {
+        guard pushFunction(env, name) else { return .finished([]) }
         for argument in arguments { push(argument) }
-        return run(arguments: Int32(arguments.count), budget: seconds ?? timeBudget) { _ in }
+        return run(arguments: Int32(arguments.count), budget: seconds ?? timeBudget)
     }
 
     /// Calls `env[name]` with the values held by `references` (the same tables, not copies).
     public func call(_ env: LuaRef, _ name: String, references: [LuaRef], budget seconds: Double? = nil) -> Outcome {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
-        push(string: name)
-        lua_rawget(L, -2)
-        lua_rotate(L, -2, 1)
-        shim_pop(L, 1)
-        guard lua_type(L, -1) == LUA_TFUNCTION else {
-            shim_pop(L, 1)
-            return .finished([])
-        }
+        guard pushFunction(env, name) else { return .finished([]) }
         for ref in references { lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value)) }
-        return run(arguments: Int32(references.count), budget: seconds ?? timeBudget) { _ in }
+        return run(arguments: Int32(references.count), budget: seconds ?? timeBudget)
     }
 
     /// Calls the function held by `ref` (a timer callback) with `arguments`.
@@ -339,12 +315,12 @@ public final class LuaState {
             return .finished([])
         }
         for argument in arguments { push(argument) }
-        return run(arguments: Int32(arguments.count), budget: seconds ?? timeBudget) { _ in }
+        return run(arguments: Int32(arguments.count), budget: seconds ?? timeBudget)
     }
 
     /// The function on top of the stack (with `arguments` values above it) runs in a fresh
     /// coroutine so that host calls inside it may suspend it.
-    private func run(arguments: Int32, budget seconds: Double, prepare: (OpaquePointer) -> Void) -> Outcome {
+    private func run(arguments: Int32, budget seconds: Double) -> Outcome {
         // A coroutine that finished is reused for the next call (creating one per call costs
         // more than the call); one that waits keeps its own and the next call gets a new one.
         let thread: LuaThread
