@@ -67,6 +67,8 @@ public final class Strategy: @unchecked Sendable {
     var lastStoreData: Data?
     var stopped = false
     var pendingReload: Scheduled<Void>?
+    var coalescingReport: RepeatedTask?
+    var coalescedReported = 0
     /// Hash of the code that runs now.
     var loadedHash = ""
     /// Told of every reload the watcher triggers (on the strategy's loop): `moonwire run`
@@ -372,6 +374,7 @@ public final class Strategy: @unchecked Sendable {
             self.drain()
             self.deliver(.stop)
             self.stopped = true
+            self.coalescingReport?.cancel()
             self.cancelAllTimers()
             return self.statistics
         }.get()) ?? statistics

@@ -265,6 +265,15 @@ extension Strategy {
         loop.execute {
             self.positions = positions
             self.enqueue(.start)
+            // Falling behind is worth a log line (the summary has the total).
+            self.coalescingReport = self.loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [weak self] _ in
+                guard let self else { return }
+                let coalesced = self.statistics.quotesCoalesced
+                if coalesced > self.coalescedReported {
+                    self.logger.warning("falling behind the quotes: \(coalesced - self.coalescedReported) coalesced to the latest per symbol in the last 10 s (order and fill events are never coalesced)")
+                }
+                self.coalescedReported = coalesced
+            }
         }
     }
 }
