@@ -38,6 +38,8 @@ public final class Strategy: @unchecked Sendable {
     struct Inbox {
         var items: [Posted] = []
         var scheduled = false
+        /// After stop: posts are dropped (the loop may be shutting down).
+        var closed = false
     }
     let inbox = NIOLockedValueBox(Inbox())
     var draining = false
@@ -178,6 +180,7 @@ public final class Strategy: @unchecked Sendable {
 
     private func deposit(_ item: Posted) {
         let wake = inbox.withLockedValue { box -> Bool in
+            if box.closed { return false }
             box.items.append(item)
             if box.scheduled { return false }
             box.scheduled = true
@@ -374,6 +377,7 @@ public final class Strategy: @unchecked Sendable {
             self.drain()
             self.deliver(.stop)
             self.stopped = true
+            self.inbox.withLockedValue { $0.closed = true }
             self.coalescingReport?.cancel()
             self.cancelAllTimers()
             return self.statistics

@@ -145,7 +145,8 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         hangups.resume()
-        defer {
+        // Stopped explicitly before the strategy's loop shuts down (nothing may post to it after).
+        func stopWatching() {
             hangups.cancel()
             moduleWatch.cancel()
             watcher?.stop()
@@ -173,6 +174,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The kill switch: the strategy stops first (so it places nothing more), then every
         // open order is cancelled and the cancellations are awaited.
+        stopWatching()
         let statistics = await strategyInstance.stop()
         if halted {
             say("halt: cancelling every open order and stopping")
