@@ -194,9 +194,14 @@ public final class LuaState {
         luaL_unref(L, shim_registryindex(), ref.value)
     }
 
+    /// Pushes the value a registry reference holds.
+    private func pushReference(_ ref: LuaRef) {
+        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+    }
+
     /// Reads `env[name]`.
     public func field(_ env: LuaRef, _ name: String) -> LuaValue {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         lua_getfield(L, -1, name)
         let result = value(at: -1)
         shim_pop(L, 2)
@@ -205,7 +210,7 @@ public final class LuaState {
 
     /// Sets `env[name] = value` (raw).
     public func setField(_ env: LuaRef, _ name: String, _ value: LuaValue) {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         push(string: name)
         push(value)
         lua_rawset(L, -3)
@@ -220,7 +225,7 @@ public final class LuaState {
 
     /// The current value held by a reference.
     public func value(of ref: LuaRef) -> LuaValue {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        pushReference(ref)
         let result = value(at: -1)
         shim_pop(L, 1)
         return result
@@ -228,9 +233,9 @@ public final class LuaState {
 
     /// Sets `env[name]` to the value held by `ref` (the same table, not a copy).
     public func setField(_ env: LuaRef, _ name: String, reference ref: LuaRef) {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         push(string: name)
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        pushReference(ref)
         lua_rawset(L, -3)
         shim_pop(L, 1)
     }
@@ -238,7 +243,7 @@ public final class LuaState {
     /// The names of the functions a chunk defined in `env`.
     public func functionNames(_ env: LuaRef) -> [String] {
         var names: [String] = []
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         lua_pushnil(L)
         while lua_next(L, -2) != 0 {
             if lua_type(L, -1) == LUA_TFUNCTION, let name = string(at: -2) { names.append(name) }
@@ -260,7 +265,7 @@ public final class LuaState {
             shim_pop(L, 1)
             throw LuaError(message: message, kind: status == LUA_ERRMEM ? .memory : .syntax)
         }
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         _ = lua_setupvalue(L, -2, 1)
         let outcome = run(arguments: 0, budget: seconds ?? timeBudget)
         if case let .failed(error) = outcome { throw error }
@@ -280,7 +285,7 @@ public final class LuaState {
 
     /// Pushes `env[name]` when it is a function; pushes nothing and returns false otherwise.
     private func pushFunction(_ env: LuaRef, _ name: String) -> Bool {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(env.value))
+        pushReference(env)
         push(string: name)
         lua_rawget(L, -2)
         lua_rotate(L, -2, 1)
@@ -303,13 +308,13 @@ public final class LuaState {
     /// Calls `env[name]` with the values held by `references` (the same tables, not copies).
     public func call(_ env: LuaRef, _ name: String, references: [LuaRef], budget seconds: Double? = nil) -> Outcome {
         guard pushFunction(env, name) else { return .finished([]) }
-        for ref in references { lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value)) }
+        for ref in references { pushReference(ref) }
         return run(arguments: Int32(references.count), budget: seconds ?? timeBudget)
     }
 
     /// Calls the function held by `ref` (a timer callback) with `arguments`.
     public func call(function ref: LuaRef, _ arguments: [LuaValue], budget seconds: Double? = nil) -> Outcome {
-        lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        pushReference(ref)
         guard lua_type(L, -1) == LUA_TFUNCTION else {
             shim_pop(L, 1)
             return .finished([])
