@@ -1,0 +1,55 @@
+"""`moonwire reload` (SIGHUP) makes a running `moonwire run` load its file again, and prints it."""
+import subprocess
+import time
+
+from gateway_process import BINARY, ROOT
+
+
+def test_reload_command(tmp_path):
+    strategy = tmp_path / "r.lua"
+    strategy.write_text("function on_start() log.info('v1') end\n")
+    journal = tmp_path / "r.sqlite"
+    run = subprocess.Popen([str(BINARY), "run", str(strategy), "--no-watch", "--journal", str(journal)],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (tmp_path / "r.sqlite.pid").exists():
+            time.sleep(0.1)
+        time.sleep(0.5)
+        # --no-watch: saving alone does nothing; the command does.
+        strategy.write_text("function on_reload() log.info('v2 by command') end\n")
+        time.sleep(0.5)
+        reload = subprocess.run([str(BINARY), "reload", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert reload.returncode == 0, reload.stderr
+        time.sleep(1.0)
+        halt = subprocess.run([str(BINARY), "halt", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert halt.returncode == 0, halt.stderr
+        out, err = run.communicate(timeout=60)
+        assert out.count("reloaded r.lua") == 1, out
+        assert "v2 by command" in err
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
+def test_reload_without_a_run_is_a_clear_error(tmp_path):
+    result = subprocess.run([str(BINARY), "reload", "--journal", str(tmp_path / "none.sqlite")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no running `moonwire run` with journal" in result.stderr
+
+
+def test_state_command_prints_the_reconciled_state(tmp_path):
+    import json
+    from gateway_process import Gateway
+    with Gateway("--seed", "3") as gateway:
+        assert gateway.control("position MSFT 30 400").startswith("ok")
+        result = subprocess.run([str(BINARY), "state", "--journal", str(tmp_path / "s.sqlite"), "--gateway", f"127.0.0.1:{gateway.port}",
+                                 "--client-id", "5"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout.strip().splitlines()[-1])
+    assert state["positions"] == [{"symbol": "MSFT", "quantity": 30.0}] or state["report"]["unexplained"]["MSFT"]["reported"] == 30
+    assert state["trading_allowed"] is False, "a position the journal cannot explain closes trading"
+    bad = subprocess.run([str(BINARY), "state", "--journal", str(tmp_path / "s.sqlite"), "--gateway", "nowhere"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0 and "is not HOST:PORT" in bad.stderr

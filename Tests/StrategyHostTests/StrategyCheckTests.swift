@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import StrategyHost
+
+@Suite("moonwire check")
+struct StrategyCheckTests {
+    func check(_ source: String) async throws -> StrategyCheck.Result {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString).lua").path
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await StrategyCheck.check(path: path)
+    }
+
+    @Test("a good file loads and lists its handlers")
+    func good() async throws {
+        let result = try await check("function on_start() market.subscribe('AAPL') end\nfunction on_quote(q) end")
+        #expect(result.errors.isEmpty && result.warnings.isEmpty)
+        #expect(result.handlers == ["on_quote", "on_start"])
+    }
+
+    @Test("a syntax error names the line")
+    func syntax() async throws {
+        let result = try await check("function on_start(\n  x = 1\nend")
+        #expect(result.errors.count == 1)
+        #expect(result.errors[0].contains(":2:"))
+    }
+
+    @Test("a handler that looks like a typo gets a suggestion; an unknown API call is an error")
+    func typos() async throws {
+        let result = try await check("function on_qoute(q) end\nfunction on_start() orders.by('AAPL', 1) end -- orders.nothing here")
+        #expect(result.warnings.contains { $0.contains("on_qoute") && $0.contains("did you mean on_quote?") })
+        #expect(result.errors.contains { $0.contains(":2: orders.by does not exist; did you mean orders.buy?") })
+        #expect(!result.errors.contains { $0.contains("orders.nothing") }, "comments are not code")
+    }
+
+    @Test("every example strategy passes")
+    func examples() async throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Strategies").standardized
+        for name in ["hello", "sma_cross", "mean_reversion", "bracket"] {
+            let result = try await StrategyCheck.check(path: folder.appendingPathComponent(name + ".lua").path)
+            #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(name): \(result.errors + result.warnings)")
+        }
+    }
+}
