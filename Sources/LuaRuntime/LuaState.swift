@@ -284,7 +284,7 @@ public final class LuaState {
     }
 
     /// Pushes `env[name]` when it is a function; pushes nothing and returns false otherwise.
-    private func pushFunction(_ env: LuaRef, _ name: String) -> Bool {
+    func pushFunction(_ env: LuaRef, _ name: String) -> Bool {
         pushReference(env)
         push(string: name)
         lua_rawget(L, -2)
@@ -325,7 +325,7 @@ public final class LuaState {
 
     /// The function on top of the stack (with `arguments` values above it) runs in a fresh
     /// coroutine so that host calls inside it may suspend it.
-    private func run(arguments: Int32, budget seconds: Double) -> Outcome {
+    func run(arguments: Int32, budget seconds: Double) -> Outcome {
         // A coroutine that finished is reused for the next call (creating one per call costs
         // more than the call); one that waits keeps its own and the next call gets a new one.
         let thread: LuaThread

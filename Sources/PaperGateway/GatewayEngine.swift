@@ -15,6 +15,9 @@ public final class GatewayEngine {
     let zone: TimeZone
     var market: MarketSimulator
     var sessions: [Int: GatewaySession] = [:]
+    /// Sessions that sent startApi, in connection order (the market publishes to these every
+    /// step, so they are kept rather than filtered and sorted each time).
+    var startedSessions: [GatewaySession] = []
     private var nextSessionId = 1
     var accounts: [String: PaperAccount] = [:]
     /// Keyed by client id and order id, as TWS scopes order ids.
@@ -97,6 +100,7 @@ public final class GatewayEngine {
 
     func closeSession(_ session: GatewaySession) {
         sessions[session.id] = nil
+        startedSessions.removeAll { $0 === session }
         if let clientId = session.clientId { logger.info("client \(clientId) disconnected") }
     }
 
@@ -181,6 +185,7 @@ public final class GatewayEngine {
             return false
         }
         session.clientId = start.clientId
+        startedSessions.append(session)
         logger.info("client \(start.clientId) connected at server version \(session.serverVersion)")
         session.send(.managedAccounts(ManagedAccounts(accountsList: config.accounts.joined(separator: ","))))
         session.send(.nextValidId(NextValidId(orderId: nextValidId(for: start.clientId))))
@@ -216,14 +221,15 @@ public final class GatewayEngine {
     var allClientsWritable: Bool { clients.allSatisfy { $0.channel.isWritable } }
 
     /// The sessions of live clients.
-    var clients: [GatewaySession] { sessions.values.filter { $0.clientId != nil && $0.isOpen }.sorted { $0.id < $1.id } }
+    var clients: [GatewaySession] { startedSessions.filter(\.isOpen) }
 
     // MARK: The market clock
 
     /// Moves quotes one step and does everything that follows from it: fills, ticks, bars.
     public func step() {
         loop.preconditionInEventLoop()
-        let seconds = Double(max(config.market.tickIntervalMs, 1)) / 1000
+        // Full rate (0) still moves the market by a millisecond per step.
+        let seconds = (config.market.tickIntervalMs > 0 ? config.market.tickIntervalMs : 1) / 1000
         if config.market.clock == "manual" { manualTime += seconds }
         let trades = market.step(seconds: seconds, now: now)
         matchOrders()

@@ -79,7 +79,7 @@ public final class PaperGatewayServer: Sendable {
                     }
                 }
                 if config.market.clock == "realtime" && config.market.tickIntervalMs > 0 {
-                    let interval = TimeAmount.milliseconds(Int64(config.market.tickIntervalMs))
+                    let interval = TimeAmount.nanoseconds(Int64(config.market.tickIntervalMs * 1_000_000))
                     box.value = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                         engine.value.step()
                     }

@@ -4,8 +4,9 @@ import TWSProtocol
 
 /// One client connection: its negotiated version, client id and subscriptions.
 ///
-/// Touched only on the gateway's event loop. Messages are written as they are produced and
-/// flushed once per batch (`flush()`), so a burst of ticks costs one syscall.
+/// Touched only on the gateway's event loop. Messages are framed into one buffer as they are
+/// produced and written once per batch (`flush()`), so a burst of ticks costs one buffer and
+/// one syscall, not one of each per message.
 final class GatewaySession {
     let channel: Channel
     let id: Int
@@ -27,7 +28,8 @@ final class GatewaySession {
     /// Times of recent requests, for the 50-per-second rule.
     var recentRequests: [Double] = []
     var stalled = false
-    private var pendingWrites = 0
+    /// Frames produced since the last flush.
+    private var pending: [UInt8] = []
 
     struct MarketDataLine {
         var symbol: String
@@ -55,12 +57,21 @@ final class GatewaySession {
     func send(_ message: ServerMessage) {
         guard isOpen, !stalled || !message.isStreamingData else { return }
         do {
-            let frame = try message.frame(serverVersion: serverVersion)
-            channel.write(channel.allocator.buffer(bytes: frame), promise: nil)
-            pendingWrites += 1
+            pending.append(contentsOf: try message.frame(serverVersion: serverVersion))
         } catch {
             // Our own messages always encode; a failure here is a bug worth seeing.
             assertionFailure("cannot encode \(message.name): \(error)")
+        }
+    }
+
+    /// Market data (held back by a stall), framed straight into the batch: the fast path of
+    /// the full-rate market.
+    func send<Message: WireMessage>(marketData message: Message) {
+        guard isOpen, !stalled else { return }
+        do {
+            try message.appendFrame(to: &pending, serverVersion: serverVersion, style: .java)
+        } catch {
+            assertionFailure("cannot encode \(Message.name): \(error)")
         }
     }
 
@@ -70,9 +81,13 @@ final class GatewaySession {
     }
 
     func flush() {
-        guard pendingWrites > 0 else { return }
-        pendingWrites = 0
-        channel.flush()
+        guard !pending.isEmpty else { return }
+        if isOpen {
+            var buffer = channel.allocator.buffer(capacity: pending.count)
+            buffer.writeBytes(pending)
+            channel.writeAndFlush(buffer, promise: nil)
+        }
+        pending.removeAll(keepingCapacity: true)
     }
 }
 

@@ -27,7 +27,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
     public struct Market: Sendable, Codable, Equatable {
         /// How often quotes move; IB sends stock quotes about every 250 ms. 0: as fast as the
         /// sockets take (benchmarks): up to 1,000 steps a millisecond while every client keeps up.
-        public var tickIntervalMs = 250
+        public var tickIntervalMs: Double = 250
         /// false: open around the clock, so a demo works at any hour. true: 09:30–16:00 in
         /// `time_zone`, Monday to Friday; orders without outsideRth wait for the open.
         public var regularHoursOnly = false
@@ -41,7 +41,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            tickIntervalMs = try c.decodeIfPresent(Int.self, forKey: .tickIntervalMs) ?? tickIntervalMs
+            tickIntervalMs = try c.decodeIfPresent(Double.self, forKey: .tickIntervalMs) ?? tickIntervalMs
             regularHoursOnly = try c.decodeIfPresent(Bool.self, forKey: .regularHoursOnly) ?? regularHoursOnly
             clock = try c.decodeIfPresent(String.self, forKey: .clock) ?? clock
         }

@@ -8,11 +8,26 @@ import TradingState
 enum LuaTables {
     static func number(_ value: Double?) -> LuaValue { value.map { .number($0) } ?? .nil }
 
+    /// The fields of a quote table; written straight onto the Lua stack for on_quote.
+    static let quoteFieldCount: Int32 = 10
+
+    static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, into sink: inout Sink) {
+        sink.set("symbol", q.symbol)
+        sink.set("bid", q.bid)
+        sink.set("ask", q.ask)
+        sink.set("last", q.last)
+        sink.set("bid_size", q.bidSize)
+        sink.set("ask_size", q.askSize)
+        sink.set("last_size", q.lastSize)
+        sink.set("volume", q.volume)
+        sink.set("time", q.lastTime.map(Double.init) ?? Date().timeIntervalSince1970)
+        sink.set("stale", q.stale ? true : nil)
+    }
+
     static func quote(_ q: MarketQuote) -> LuaValue {
-        .record(["symbol": .string(q.symbol), "bid": number(q.bid), "ask": number(q.ask), "last": number(q.last),
-                 "bid_size": number(q.bidSize), "ask_size": number(q.askSize), "last_size": number(q.lastSize),
-                 "volume": number(q.volume), "time": q.lastTime.map { .number(Double($0)) } ?? .number(Date().timeIntervalSince1970),
-                 "stale": q.stale ? .bool(true) : nil])
+        var record = LuaRecord()
+        quote(q, into: &record)
+        return record.value
     }
 
     static func bar(symbol: String, size: String, bar: RealTimeBar) -> LuaValue {

@@ -4,6 +4,7 @@ import Logging
 import LuaRuntime
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import TWSClient
 import TWSProtocol
 import TradingState
@@ -186,7 +187,15 @@ public final class Strategy: @unchecked Sendable {
             box.scheduled = true
             return true
         }
-        if wake { loop.execute { self.takeInbox() } }
+        guard wake else { return }
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, current !== loop {
+            // Posted from another loop's I/O (the client reading the socket): wake this loop
+            // once that loop has finished what it is doing, so the quotes of one read cost one
+            // wake-up, not one each (waking per post makes the two threads ping-pong).
+            current.execute { self.loop.execute { self.takeInbox() } }
+        } else {
+            loop.execute { self.takeInbox() }
+        }
     }
 
     private func takeInbox() {
@@ -212,8 +221,10 @@ public final class Strategy: @unchecked Sendable {
 
     func enqueue(quote: MarketQuote) {
         guard !stopped else { return }
-        if pendingQuotes[quote.symbol] != nil {
+        var quote = quote
+        if let waiting = pendingQuotes[quote.symbol] {
             statistics.quotesCoalesced += 1
+            quote.ticks += waiting.ticks
         } else {
             queue.append(.quote(quote.symbol))
         }
@@ -264,7 +275,9 @@ public final class Strategy: @unchecked Sendable {
             }
             quotes[quote.symbol] = quote
             statistics.quotesDelivered += 1
-            call("on_quote", [LuaTables.quote(quote)])
+            guard !statistics.paused else { return }
+            statistics.ticksDelivered += quote.ticks
+            run(lua.call(env, "on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, into: &$0) }, handler: "on_quote")
         case let .bar(symbol, size, bar):
             call("on_bar", [LuaTables.bar(symbol: symbol, size: size, bar: bar)])
         case let .order(record):
@@ -388,4 +401,5 @@ public final class Strategy: @unchecked Sendable {
         (try? await loop.submit { self.statistics }.get()) ?? statistics
     }
 }
+
 

@@ -26,6 +26,9 @@ public struct StrategyStatistics: Sendable, Equatable {
     public var eventsDelivered = 0
     public var quotesDelivered = 0
     public var quotesCoalesced = 0
+    /// Market data ticks folded into the quotes on_quote received (a quote carries every
+    /// tick read since the previous one for its symbol, coalesced ones included).
+    public var ticksDelivered = 0
     public var ordersPlaced = 0
     public var ordersRefused = 0
     public var fills = 0

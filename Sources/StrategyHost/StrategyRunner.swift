@@ -198,9 +198,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     }
 
     private func deliver(_ symbol: String, _ event: QuoteEvent) {
-        let subscribers = lock.withLock { quoteStreams[symbol]?.subscribers ?? [] }
-        for name in subscribers {
-            guard let strategy = strategy(named: name) else { continue }
+        // One lock for the whole lookup: this runs for every quote.
+        let subscribers = lock.withLock { (quoteStreams[symbol]?.subscribers ?? []).compactMap { strategies[$0] } }
+        for strategy in subscribers {
             switch event {
             case let .quote(quote): strategy.post(quote: quote)
             case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "market_data", message: "\(symbol): \(error)", orderId: nil))

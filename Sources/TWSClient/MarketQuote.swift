@@ -26,6 +26,9 @@ public struct MarketQuote: Sendable, Equatable {
     /// Monotonic nanoseconds when the ticks of this update were read from the socket
     /// (for socket-to-handler latency; not compared for equality).
     public var receivedAt: UInt64 = 0
+    /// How many ticks were folded into this update (counted for the benchmark and the
+    /// statistics; not compared for equality).
+    public var ticks = 0
 
     public static func == (lhs: MarketQuote, rhs: MarketQuote) -> Bool {
         lhs.symbol == rhs.symbol && lhs.bid == rhs.bid && lhs.ask == rhs.ask && lhs.last == rhs.last && lhs.bidSize == rhs.bidSize
@@ -40,37 +43,49 @@ public struct MarketQuote: Sendable, Equatable {
     /// "no quote on that side" (protocol.md §6.11).
     public mutating func apply(priceTick type: Int, price: Double, size: TWSDecimal?) -> Bool {
         let value: Double? = (price == -1 && (type == 1 || type == 2 || type == 66 || type == 67)) ? nil : price
-        let before = self
         switch type {
-        case 1, 66: bid = value; if let size { bidSize = size.doubleValue }
-        case 2, 67: ask = value; if let size { askSize = size.doubleValue }
-        case 4, 68: last = value; if let size { lastSize = size.doubleValue }
-        case 6, 72: high = value
-        case 7, 73: low = value
-        case 9, 75: close = value
-        case 14, 76: open = value
+        case 1, 66: return Self.set(&bid, value, size: &bidSize, size)
+        case 2, 67: return Self.set(&ask, value, size: &askSize, size)
+        case 4, 68: return Self.set(&last, value, size: &lastSize, size)
+        case 6, 72: return Self.set(&high, value)
+        case 7, 73: return Self.set(&low, value)
+        case 9, 75: return Self.set(&close, value)
+        case 14, 76: return Self.set(&open, value)
         default: return false
         }
-        return self != before
     }
 
     public mutating func apply(sizeTick type: Int, size: TWSDecimal?) -> Bool {
         let value = size?.doubleValue
-        let before = self
         switch type {
-        case 0, 69: bidSize = value
-        case 3, 70: askSize = value
-        case 5, 71: lastSize = value
-        case 8, 74: volume = value
+        case 0, 69: return Self.set(&bidSize, value)
+        case 3, 70: return Self.set(&askSize, value)
+        case 5, 71: return Self.set(&lastSize, value)
+        case 8, 74: return Self.set(&volume, value)
         default: return false
         }
-        return self != before
     }
 
     public mutating func apply(stringTick type: Int, value: String) -> Bool {
         guard type == 45 || type == 88, let time = Int64(value) else { return false }
-        let changed = lastTime != time
-        lastTime = time
-        return changed
+        return Self.set(&lastTime, time)
+    }
+
+    /// Sets one field; true when its value changed (only that field is compared: a tick
+    /// touches one or two fields, comparing the whole quote would cost more than the tick).
+    @inline(__always)
+    private static func set<T: Equatable>(_ field: inout T?, _ value: T?) -> Bool {
+        guard field != value else { return false }
+        field = value
+        return true
+    }
+
+    /// A price and, when the tick carries one, its size.
+    @inline(__always)
+    private static func set(_ price: inout Double?, _ value: Double?, size field: inout Double?, _ size: TWSDecimal?) -> Bool {
+        let priceChanged = set(&price, value)
+        guard let size else { return priceChanged }
+        let sizeChanged = set(&field, size.doubleValue)
+        return priceChanged || sizeChanged
     }
 }

@@ -20,11 +20,14 @@ extension TWSClient {
         case .currentTime:
             heartbeatDeadline?.cancel()
             heartbeatDeadline = nil
-        case .tickPrice, .tickSize, .tickString, .marketDataType:
-            if let reqId = message.requestId, quoteByReqId[reqId] != nil {
-                updateQuote(reqId: reqId, message)
-                return
-            }
+        case let .tickPrice(t):
+            if quoteBook.apply(.price(t), readAt: readStartedAt) { return }
+        case let .tickSize(t):
+            if quoteBook.apply(.size(t), readAt: readStartedAt) { return }
+        case let .tickString(t):
+            if quoteBook.apply(.string(t), readAt: readStartedAt) { return }
+        case let .marketDataType(t):
+            if quoteBook.setMarketDataType(reqId: t.reqId, t.marketDataType) { return }
         case let .realtimeBar(bar):
             if let id = barByReqId[bar.reqId] {
                 barSubscriptions[id]?.handler(.bar(bar))
@@ -72,11 +75,10 @@ extension TWSClient {
             break
         }
         if error.reqId > 0 {
-            if let subscription = quoteByReqId[error.reqId], category != .notice {
-                quoteSubscriptions[subscription]?.handler(.failed(.ib(code: code, message: error.errorString,
-                                                                      advancedOrderRejectJson: error.advancedOrderRejectJson)))
+            if let subscription = quoteBook.subscription(reqId: error.reqId), category != .notice {
                 quoteSubscriptions[subscription] = nil
-                quoteByReqId[error.reqId] = nil
+                quoteBook.fail(subscription: subscription, .ib(code: code, message: error.errorString,
+                                                               advancedOrderRejectJson: error.advancedOrderRejectJson))
                 return
             }
             if let subscription = barByReqId[error.reqId], category != .notice {

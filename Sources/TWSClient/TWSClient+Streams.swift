@@ -15,12 +15,11 @@ public enum BarEvent: Sendable {
     case failed(TWSError)
 }
 
+/// What it takes to ask for a quote stream again (its quote and handler live in `QuoteBook`).
 struct QuoteSubscription {
     var contract: Contract
     var genericTicks: String
-    var quote: MarketQuote
     var reqId: Int
-    var handler: @Sendable (QuoteEvent) -> Void
 }
 
 struct BarSubscription {
@@ -43,9 +42,8 @@ extension TWSClient {
             let id = self.nextSubscriptionId
             self.nextSubscriptionId += 1
             let reqId = self.takeId()
-            self.quoteSubscriptions[id] = QuoteSubscription(contract: contract, genericTicks: genericTicks,
-                                                            quote: MarketQuote(symbol: contract.symbol), reqId: reqId, handler: handler)
-            self.quoteByReqId[reqId] = id
+            self.quoteSubscriptions[id] = QuoteSubscription(contract: contract, genericTicks: genericTicks, reqId: reqId)
+            self.quoteBook.add(subscription: id, reqId: reqId, symbol: contract.symbol, handler: handler)
             try self.send(.reqMktData(ReqMktData(reqId: reqId, contract: contract, genericTickList: genericTicks)))
             return id
         }.get()
@@ -61,7 +59,7 @@ extension TWSClient {
     public func cancelQuotes(_ id: Int) async {
         try? await loop.submit {
             guard let subscription = self.quoteSubscriptions.removeValue(forKey: id) else { return }
-            self.quoteByReqId[subscription.reqId] = nil
+            self.quoteBook.remove(subscription: id)
             try? self.send(.cancelMktData(CancelMktData(reqId: subscription.reqId)))
         }.get()
     }
@@ -91,47 +89,14 @@ extension TWSClient {
         }.get()
     }
 
-    func updateQuote(reqId: Int, _ message: ServerMessage) {
-        guard let id = quoteByReqId[reqId], quoteSubscriptions[id] != nil else { return }
-        // Mutated in place: copying the subscription (its closure, its strings) per tick costs
-        // more than the tick.
-        var changed = false
-        switch message {
-        case let .tickPrice(t): changed = quoteSubscriptions[id]!.quote.apply(priceTick: t.tickType, price: t.price, size: t.size)
-        case let .tickSize(t): changed = quoteSubscriptions[id]!.quote.apply(sizeTick: t.tickType, size: t.size)
-        case let .tickString(t): changed = quoteSubscriptions[id]!.quote.apply(stringTick: t.tickType, value: t.value)
-        case let .marketDataType(t):
-            changed = quoteSubscriptions[id]!.quote.marketDataType != t.marketDataType
-            quoteSubscriptions[id]!.quote.marketDataType = t.marketDataType
-        default: break
-        }
-        guard changed else { return }
-        if quoteSubscriptions[id]!.quote.stale { quoteSubscriptions[id]!.quote.stale = false }
-        if quoteSubscriptions[id]!.quote.receivedAt == 0 { quoteSubscriptions[id]!.quote.receivedAt = readStartedAt }
-        dirtyQuotes.insert(id)
-    }
-
-    /// One update per subscription per socket read: the duplicate sizes and the bid/ask
-    /// pairs of one read become a single quote.
-    func flushQuotes() {
-        guard !dirtyQuotes.isEmpty else { return }
-        for id in dirtyQuotes.sorted() {
-            guard let quote = quoteSubscriptions[id]?.quote, let handler = quoteSubscriptions[id]?.handler else { continue }
-            handler(.quote(quote))
-            quoteSubscriptions[id]?.quote.receivedAt = 0
-        }
-        dirtyQuotes.removeAll(keepingCapacity: true)
-    }
-
     /// After a reconnect or 1101/1102: every stream asks again, with fresh request ids.
     func resubscribeAll() {
         guard machine.isReady else { return }
         for id in quoteSubscriptions.keys.sorted() {
             guard var subscription = quoteSubscriptions[id] else { continue }
-            quoteByReqId[subscription.reqId] = nil
             if channel != nil { try? send(.cancelMktData(CancelMktData(reqId: subscription.reqId))) }
             subscription.reqId = takeId()
-            quoteByReqId[subscription.reqId] = id
+            quoteBook.rebind(subscription: id, to: subscription.reqId)
             quoteSubscriptions[id] = subscription
             try? send(.reqMktData(ReqMktData(reqId: subscription.reqId, contract: subscription.contract,
                                              genericTickList: subscription.genericTicks)))

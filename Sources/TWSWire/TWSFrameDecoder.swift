@@ -4,33 +4,33 @@ import TWSProtocol
 /// Cuts length-prefixed TWS frames out of the inbound byte stream.
 ///
 /// Emits each payload as a `ByteBuffer` slice (no copy); decoding into a typed message is
-/// left to the next handler, which knows the negotiated server version.
-public struct TWSFrameDecoder: ByteToMessageDecoder {
+/// left to the next step, which knows the negotiated server version. As a single-step
+/// decoder it also runs inside a handler through `NIOSingleStepByteToMessageProcessor`
+/// (the client does this: no pipeline hop per frame).
+public struct TWSFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer
 
     public init() {}
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+    public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard Int(length) <= Framing.maxPayloadLength else {
             throw TWSProtocolError.frameTooLong(length: Int(length))
         }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        let payload = buffer.readSlice(length: Int(length))!
-        context.fireChannelRead(Self.wrapInboundOut(payload))
-        return .continue
+        return buffer.readSlice(length: Int(length))!
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+        if let frame = try decode(buffer: &buffer) { return frame }
         if buffer.readableBytes > 0 {
             let announced = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self).map(Int.init) ?? 4
             let available = max(0, buffer.readableBytes - 4)
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             throw TWSProtocolError.truncatedFrame(expected: announced, available: available)
         }
-        return .needMoreData
+        return nil
     }
 }
 

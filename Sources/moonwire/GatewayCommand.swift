@@ -36,8 +36,8 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Market clock: realtime, or manual (moves only on the control command 'step').")
     var clock: String?
 
-    @Option(name: .customLong("tick-interval-ms"), help: "Milliseconds between quote updates (default 250, like IB).")
-    var tickIntervalMs: Int?
+    @Option(name: .customLong("tick-interval-ms"), help: "Milliseconds between quote updates (default 250, like IB; fractions allowed; 0: as fast as the client reads).")
+    var tickIntervalMs: Double?
 
     @Flag(help: "Log every connection, order and fill.")
     var verbose = false

@@ -50,6 +50,14 @@ enum NumberFormatting {
             return
         }
         if value < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = abs(value)
+        if magnitude >= 1e-3 && magnitude < 1e7 {
+            // Where Java, Python and Swift all print positionally, Swift's `description` is
+            // already the text (the shortest round-trip digits, at least one fraction digit):
+            // prices and sizes take this path without building digit arrays.
+            out.append(contentsOf: magnitude.description.utf8)
+            return
+        }
         let (digits, exponent) = shortestDigits(value)
         switch style {
         case .python:

@@ -75,20 +75,32 @@ public struct TWSDecimal: Sendable, Hashable, Comparable, CustomStringConvertibl
     }
 
     public func append(to out: inout [UInt8]) {
-        let negative = significand < 0
-        let magnitude = significand.magnitude
-        var digits: [UInt8] = []
-        var rest = magnitude
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        while digits.count <= Int(scale) { digits.append(UInt8(ascii: "0")) }
-        if negative { out.append(UInt8(ascii: "-")) }
-        for index in stride(from: digits.count - 1, through: 0, by: -1) {
-            if index == Int(scale) - 1 { out.append(UInt8(ascii: ".")) }
-            out.append(digits[index])
+        if scale == 0 {
+            // Whole quantities (sizes, volumes): the common case, printed as an integer.
+            NumberFormatting.append(significand, to: &out)
+            return
         }
+        if significand < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = significand.magnitude
+        let integer = magnitude / Self.powerOfTen(scale)
+        var fraction = magnitude % Self.powerOfTen(scale)
+        NumberFormatting.append(Int64(integer), to: &out)
+        out.append(UInt8(ascii: "."))
+        // The fraction with its leading zeros: scale digits, most significant first.
+        let start = out.count
+        for _ in 0..<Int(scale) { out.append(UInt8(ascii: "0")) }
+        var index = out.count - 1
+        while index >= start {
+            out[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+            index -= 1
+        }
+    }
+
+    private static func powerOfTen(_ exponent: UInt8) -> UInt64 {
+        var value: UInt64 = 1
+        for _ in 0..<exponent { value *= 10 }
+        return value
     }
 
     /// Parses `[-]digits[.digits][E[+-]digits]` in `bytes[start..<end]`; nil if it is not one.
