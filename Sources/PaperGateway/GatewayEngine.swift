@@ -18,6 +18,11 @@ public final class GatewayEngine {
     /// Sessions that sent startApi, in connection order (the market publishes to these every
     /// step, so they are kept rather than filtered and sorted each time).
     var startedSessions: [GatewaySession] = []
+    /// The staggered realtime clock: when it started, how many moves it made, which
+    /// instrument moves next.
+    private var clockStart: NIODeadline?
+    private var instrumentsMoved = 0
+    private var nextInstrument = 0
     private var nextSessionId = 1
     var accounts: [String: PaperAccount] = [:]
     /// Keyed by client id and order id, as TWS scopes order ids.
@@ -231,7 +236,32 @@ public final class GatewayEngine {
         // Full rate (0) still moves the market by a millisecond per step.
         let seconds = (config.market.tickIntervalMs > 0 ? config.market.tickIntervalMs : 1) / 1000
         if config.market.clock == "manual" { manualTime += seconds }
-        let trades = market.step(seconds: seconds, now: now)
+        settle(market.step(seconds: seconds, now: now))
+    }
+
+    /// The realtime clock: every instrument moves once per interval, each at its own moment
+    /// (instrument k at k/n of the interval), so ticks reach clients spread out as a real
+    /// feed's do rather than all symbols in lockstep. Called by a timer about every 1/n of the
+    /// interval; moves whatever is due by `time`, so a late timer does not slow the market
+    /// (but it never catches up more than one interval at once).
+    func advanceRealtimeClock(to time: NIODeadline) {
+        loop.preconditionInEventLoop()
+        let count = market.instruments.count
+        let slice = max(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(count), 1)
+        let start = clockStart ?? time
+        clockStart = start
+        let due = Int((time - start).nanoseconds / slice)
+        for _ in 0..<min(due - instrumentsMoved, count) {
+            let index = nextInstrument
+            nextInstrument = (index + 1) % count
+            let trade = market.stepInstrument(at: index, seconds: config.market.tickIntervalMs / 1000, now: now)
+            settle(trade.map { [$0] } ?? [])
+        }
+        instrumentsMoved = due
+    }
+
+    /// Everything that follows from quotes moving: fills, ticks, bars, PnL.
+    private func settle(_ trades: [Trade]) {
         matchOrders()
         publishQuotes()
         publishLiveHistory()

@@ -79,9 +79,11 @@ public final class PaperGatewayServer: Sendable {
                     }
                 }
                 if config.market.clock == "realtime" && config.market.tickIntervalMs > 0 {
-                    let interval = TimeAmount.nanoseconds(Int64(config.market.tickIntervalMs * 1_000_000))
-                    box.value = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-                        engine.value.step()
+                    // Each instrument moves once per interval, at its own moment (staggered).
+                    let instruments = max(config.instruments.count, 1)
+                    let slice = TimeAmount.nanoseconds(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(instruments))
+                    box.value = loop.scheduleRepeatedTask(initialDelay: slice, delay: slice) { _ in
+                        engine.value.advanceRealtimeClock(to: .now())
                     }
                 } else if config.market.clock == "realtime" {
                     // As fast as the sockets take: step again as soon as every client can

@@ -74,34 +74,41 @@ public struct MarketSimulator: Sendable {
     /// Advances every instrument by `seconds` of market time; returns the trades printed.
     public mutating func step(seconds: Double, now: Double) -> [Trade] {
         steps += 1
-        var trades: [Trade] = []
-        for index in instruments.indices {
-            let instrument = instruments[index]
-            var generator = generators[index]
-            let sigma = instrument.volatility * (max(seconds, 0.001) / Self.tradingYear).squareRoot()
-            mids[index] *= exp(sigma * generator.gaussian() - sigma * sigma / 2)
-            let tick = instrument.tickSize
-            var quote = quotes[index]
-            let halfSpread = tick * (generator.unit() < 0.7 ? 0.5 : 1.0)
-            quote.bid = instrument.round(((mids[index] - halfSpread) / tick).rounded(.down) * tick)
-            quote.ask = instrument.round(max(quote.bid + tick, ((mids[index] + halfSpread) / tick).rounded(.up) * tick))
-            quote.bidSize = instrument.lot * generator.integer(in: 1...12)
-            quote.askSize = instrument.lot * generator.integer(in: 1...12)
-            if generator.unit() < 0.6 {
-                let buyerInitiated = generator.unit() < 0.5
-                let size = generator.unit() < 0.2 ? generator.integer(in: 1...99) : instrument.lot * generator.integer(in: 1...5)
-                quote.last = buyerInitiated ? quote.ask : quote.bid
-                quote.lastSize = size
-                quote.volume += size
-                quote.high = max(quote.high, quote.last)
-                quote.low = min(quote.low, quote.last)
-                quote.lastTradeTime = Int64(now)
-                trades.append(Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now))
-            }
-            quotes[index] = quote
-            generators[index] = generator
-        }
-        return trades
+        return instruments.indices.compactMap { move(instrumentAt: $0, seconds: seconds, now: now) }
+    }
+
+    /// Advances one instrument by `seconds` (the realtime clock moves instruments one at a
+    /// time, spread over the interval, as a real feed's symbols do not tick in lockstep).
+    /// A round is counted when the last instrument has moved.
+    public mutating func stepInstrument(at index: Int, seconds: Double, now: Double) -> Trade? {
+        if index == instruments.count - 1 { steps += 1 }
+        return move(instrumentAt: index, seconds: seconds, now: now)
+    }
+
+    private mutating func move(instrumentAt index: Int, seconds: Double, now: Double) -> Trade? {
+        let instrument = instruments[index]
+        var generator = generators[index]
+        defer { generators[index] = generator }
+        let sigma = instrument.volatility * (max(seconds, 0.001) / Self.tradingYear).squareRoot()
+        mids[index] *= exp(sigma * generator.gaussian() - sigma * sigma / 2)
+        let tick = instrument.tickSize
+        var quote = quotes[index]
+        defer { quotes[index] = quote }
+        let halfSpread = tick * (generator.unit() < 0.7 ? 0.5 : 1.0)
+        quote.bid = instrument.round(((mids[index] - halfSpread) / tick).rounded(.down) * tick)
+        quote.ask = instrument.round(max(quote.bid + tick, ((mids[index] + halfSpread) / tick).rounded(.up) * tick))
+        quote.bidSize = instrument.lot * generator.integer(in: 1...12)
+        quote.askSize = instrument.lot * generator.integer(in: 1...12)
+        guard generator.unit() < 0.6 else { return nil }
+        let buyerInitiated = generator.unit() < 0.5
+        let size = generator.unit() < 0.2 ? generator.integer(in: 1...99) : instrument.lot * generator.integer(in: 1...5)
+        quote.last = buyerInitiated ? quote.ask : quote.bid
+        quote.lastSize = size
+        quote.volume += size
+        quote.high = max(quote.high, quote.last)
+        quote.low = min(quote.low, quote.last)
+        quote.lastTradeTime = Int64(now)
+        return Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now)
     }
 
     /// Moves one instrument's quote to `price` (for tests and the control port's `price` command).
