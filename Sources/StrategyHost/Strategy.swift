@@ -172,8 +172,9 @@ public final class Strategy: @unchecked Sendable {
     /// Posts a quote; if one for the symbol is still waiting, it is replaced (counted).
     public func post(quote: MarketQuote) { deposit(.quote(quote)) }
 
-    /// Posts go into a locked inbox; only the first post of a burst wakes the loop, which
-    /// then takes the whole burst at once (one thread hop per burst, not per event).
+    /// Posts go into a locked inbox. A post wakes the loop only when the loop is idle: while
+    /// it is handling events it takes whatever was posted meanwhile before it goes idle
+    /// (`drain`), so a burst costs one thread hop, and producer and consumer never ping-pong.
     enum Posted {
         case event(StrategyEvent)
         case quote(MarketQuote)
@@ -187,39 +188,42 @@ public final class Strategy: @unchecked Sendable {
             box.scheduled = true
             return true
         }
-        guard wake else { return }
-        if let current = MultiThreadedEventLoopGroup.currentEventLoop, current !== loop {
-            // Posted from another loop's I/O (the client reading the socket): wake this loop
-            // once that loop has finished what it is doing, so the quotes of one read cost one
-            // wake-up, not one each (waking per post makes the two threads ping-pong).
-            current.execute { self.loop.execute { self.takeInbox() } }
-        } else {
-            loop.execute { self.takeInbox() }
-        }
+        if wake { loop.execute { self.drain() } }
     }
 
-    private func takeInbox() {
+    /// Moves what was posted into the queue; false (and the loop counts as idle again) when
+    /// nothing was.
+    private func takeInbox() -> Bool {
         let items = inbox.withLockedValue { box -> [Posted] in
+            if box.items.isEmpty {
+                box.scheduled = false
+                return []
+            }
             let items = box.items
             box.items.removeAll(keepingCapacity: true)
-            box.scheduled = false
             return items
         }
         for item in items {
             switch item {
-            case let .event(event): enqueue(event)
-            case let .quote(quote): enqueue(quote: quote)
+            case let .event(event): queue(event)
+            case let .quote(quote): queue(quote: quote)
             }
         }
+        return !items.isEmpty
     }
 
+    /// Queues an event raised on the loop itself (timers, replies) and makes sure it is handled.
     func enqueue(_ event: StrategyEvent) {
-        guard !stopped else { return }
-        queue.append(.event(event))
+        queue(event)
         scheduleDrain()
     }
 
-    func enqueue(quote: MarketQuote) {
+    private func queue(_ event: StrategyEvent) {
+        guard !stopped else { return }
+        queue.append(.event(event))
+    }
+
+    private func queue(quote: MarketQuote) {
         guard !stopped else { return }
         var quote = quote
         if let waiting = pendingQuotes[quote.symbol] {
@@ -229,7 +233,6 @@ public final class Strategy: @unchecked Sendable {
             queue.append(.quote(quote.symbol))
         }
         pendingQuotes[quote.symbol] = quote
-        scheduleDrain()
     }
 
     private func scheduleDrain() {
@@ -238,25 +241,28 @@ public final class Strategy: @unchecked Sendable {
         loop.execute { self.drain() }
     }
 
-    /// Handles everything queued, in order.
+    /// Handles everything queued, in order, then whatever was posted meanwhile, until there is
+    /// nothing left (then posts wake the loop again).
     func drain() {
         draining = false
         var handled = 0
-        while let item = queue.popFirst() {
-            switch item {
-            case let .quote(symbol):
-                guard let quote = pendingQuotes.removeValue(forKey: symbol) else { continue }
-                deliver(.quote(quote))
-            case let .event(event):
-                deliver(event)
+        repeat {
+            while let item = queue.popFirst() {
+                switch item {
+                case let .quote(symbol):
+                    guard let quote = pendingQuotes.removeValue(forKey: symbol) else { continue }
+                    deliver(.quote(quote))
+                case let .event(event):
+                    deliver(event)
+                }
+                handled += 1
+                // Yield the loop now and then so timers and I/O on it stay timely.
+                if handled >= 512 {
+                    scheduleDrain()
+                    return
+                }
             }
-            handled += 1
-            // Yield the loop now and then so timers and I/O on it stay timely.
-            if handled >= 512 && !queue.isEmpty {
-                scheduleDrain()
-                return
-            }
-        }
+        } while takeInbox()
     }
 
     // MARK: Delivering
