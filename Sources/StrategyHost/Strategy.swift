@@ -43,6 +43,8 @@ public final class Strategy: @unchecked Sendable {
         var closed = false
     }
     let inbox = NIOLockedValueBox(Inbox())
+    /// The inbox's other buffer (loop only): the two are swapped when the loop takes a burst.
+    private var takenItems: [Posted] = []
     var draining = false
 
     // What the strategy has been told so far.
@@ -194,14 +196,16 @@ public final class Strategy: @unchecked Sendable {
     /// Moves what was posted into the queue; false (and the loop counts as idle again) when
     /// nothing was.
     private func takeInbox() -> Bool {
-        let items = inbox.withLockedValue { box -> [Posted] in
+        // The inbox's array and the loop's spare are swapped, never copied: no allocation per burst.
+        var items: [Posted] = []
+        swap(&items, &takenItems)
+        let taken = inbox.withLockedValue { box -> Bool in
             if box.items.isEmpty {
                 box.scheduled = false
-                return []
+                return false
             }
-            let items = box.items
-            box.items.removeAll(keepingCapacity: true)
-            return items
+            swap(&items, &box.items)
+            return true
         }
         for item in items {
             switch item {
@@ -209,7 +213,9 @@ public final class Strategy: @unchecked Sendable {
             case let .quote(quote): queue(quote: quote)
             }
         }
-        return !items.isEmpty
+        items.removeAll(keepingCapacity: true)
+        swap(&items, &takenItems)
+        return taken
     }
 
     /// Queues an event raised on the loop itself (timers, replies) and makes sure it is handled.

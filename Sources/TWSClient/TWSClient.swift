@@ -271,7 +271,9 @@ public final class TWSClient: @unchecked Sendable {
         apply(machine.handle(.connectionClosed))
     }
 
-    func readComplete(generation: Int) {
+    /// The end of one socket read: the quotes its ticks changed go out now, once each (not at
+    /// NIO's read-complete, which comes only after a further read finds the socket empty).
+    func readEnded(generation: Int) {
         guard generation == self.generation else { return }
         quoteBook.flush()
         readStartedAt = 0
@@ -409,6 +411,7 @@ final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         do {
             try frames.process(buffer: unwrapInboundIn(data)) { client.received($0, generation: generation) }
+            client.readEnded(generation: generation)
         } catch {
             // A frame longer than TWS ever sends: the stream cannot be trusted past it.
             client.logger.error("closing the connection: \(error)")
@@ -416,9 +419,6 @@ final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        client.readComplete(generation: generation)
-    }
 
     func channelInactive(context: ChannelHandlerContext) {
         client.channelClosed(generation: generation)
