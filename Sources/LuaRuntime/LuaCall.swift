@@ -28,7 +28,7 @@ public struct LuaCall {
 
     /// The coroutine this call runs in (to resume it after a `.yield`).
     public var thread: LuaThread? {
-        state.threads[L].map { LuaThread(ref: $0, L: L) }
+        state.running.flatMap { $0.L == L ? $0 : nil }
     }
 
     public func value(_ index: Int) -> LuaValue {

@@ -10,8 +10,8 @@ public final class LuaState {
     let L: OpaquePointer
     let budget: UnsafeMutablePointer<shim_budget>
     private var functions: [HostFunction] = []
-    /// Registry refs of the coroutines that exist now, by their lua_State.
-    var threads: [OpaquePointer: Int32] = [:]
+    /// The coroutine running now (a host function called from it may suspend it).
+    var running: LuaThread?
     /// Per-run time budget, in seconds (0: none).
     public var timeBudget: Double = 0.05
     /// Registry reference of the base environment (libraries and host API).
@@ -337,7 +337,6 @@ public final class LuaState {
             let ref = luaL_ref(L, shim_registryindex())  // keeps the coroutine alive while it waits
             thread = LuaThread(ref: ref, L: state)
         }
-        threads[thread.L] = thread.ref
         lua_xmove(L, thread.L, arguments + 1)
         return resume(thread, arguments: arguments, budget: seconds)
     }
@@ -355,7 +354,10 @@ public final class LuaState {
     private func resume(_ thread: LuaThread, arguments: Int32, budget seconds: Double) -> Outcome {
         shim_arm_budget(thread.L, budget, Int64(seconds * 1e9))
         var results: Int32 = 0
+        let outer = running
+        running = thread
         let status = shim_resume(thread.L, L, arguments, &results, budget)
+        running = outer
         let expired = budget.pointee.expired != 0
         shim_disarm_budget(thread.L, budget)
         switch status {
@@ -363,7 +365,6 @@ public final class LuaState {
             var values: [LuaValue] = []
             for index in 0..<results { values.append(value(in: thread.L, at: -results + index)) }
             lua_settop(thread.L, 0)
-            threads[thread.L] = nil
             if idleThread == nil {
                 idleThread = thread
             } else {
@@ -380,7 +381,6 @@ public final class LuaState {
             shim_pop(L, 1)
             _ = shim_resetthread(thread.L, L)
             luaL_unref(L, shim_registryindex(), thread.ref)
-            threads[thread.L] = nil
             let kind: LuaError.Kind = status == LUA_ERRMEM ? .memory : (expired ? .budget : .runtime)
             let text = status == LUA_ERRMEM ? "memory limit of \(memoryLimit >> 20) MiB reached: the handler was stopped" : message
             return .failed(LuaError(message: text, traceback: traceback, kind: kind))
@@ -391,7 +391,6 @@ public final class LuaState {
     public func cancel(_ thread: LuaThread) {
         _ = shim_resetthread(thread.L, L)
         luaL_unref(L, shim_registryindex(), thread.ref)
-        threads[thread.L] = nil
     }
 
     /// Keeps the function at `index` of `L`'s stack (a timer callback); release it with `release`.

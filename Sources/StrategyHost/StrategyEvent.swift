@@ -4,13 +4,16 @@ import TWSProtocol
 import TradingState
 
 /// What a strategy's loop delivers to its handlers, in order.
+///
+/// Orders and fills are boxed (`indirect`): an `OrderRecord` is 2 KB, and every event is
+/// copied through the inbox and the queue, so unboxed they made each quote cost a 2 KB copy.
 public enum StrategyEvent: Sendable {
     case start
     /// Coalesced: only the latest quote per symbol waits in the queue.
     case quote(MarketQuote)
-    case bar(symbol: String, size: String, bar: RealTimeBar)
-    case order(OrderRecord)
-    case fill(ExecutionRecord)
+    indirect case bar(symbol: String, size: String, bar: RealTimeBar)
+    indirect case order(OrderRecord)
+    indirect case fill(ExecutionRecord)
     case account(key: String, value: String)
     case pnl(daily: Double?, unrealized: Double?, realized: Double?)
     case error(code: String, message: String, orderId: Int?)

@@ -5,11 +5,13 @@
 import Dispatch
 import Foundation
 import Histogram
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PaperGateway
 import StrategyHost
 import TWSClient
+import TWSProtocol
 import TradingState
 
 import Logging
@@ -37,7 +39,10 @@ final class Latencies: @unchecked Sendable {
     var histogram = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)
 }
 
-func run(tickIntervalMs: Double, label: String) async throws {
+/// Counts quotes into on_quote (and socket-to-handler latency) for `seconds`. With `direct`,
+/// quotes for 100 symbols are posted straight into the strategy from another thread as fast
+/// as it takes them (no socket, no gateway): the host's own capacity.
+func run(tickIntervalMs: Double, label: String, direct: Bool = false) async throws {
     var gateway = PaperGatewayConfig()
     gateway.port = 0
     gateway.market.tickIntervalMs = tickIntervalMs
@@ -47,7 +52,7 @@ func run(tickIntervalMs: Double, label: String) async throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("bench.lua")
-    try source.write(to: file, atomically: true, encoding: .utf8)
+    try (direct ? "count = 0\nfunction on_quote(q) count = count + 1 end" : source).write(to: file, atomically: true, encoding: .utf8)
     let journal = try Journal(path: folder.appendingPathComponent("journal.sqlite").path)
     let client = TWSClient(configuration: TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1), idStore: journal)
     let state = try TradingState(client: client, journal: journal)
@@ -60,9 +65,42 @@ func run(tickIntervalMs: Double, label: String) async throws {
     config.strategy.budgetMs = 1000
     let strategy = try await Strategy.make(path: file.path, loop: group.next(), services: runner, config: config)
     let latencies = Latencies()
-    try await strategy.loop.submit { strategy.quoteLatencyObserver = { _ = latencies.histogram.record($0) } }.get()
+    // Direct feed: the producer keeps at most two rounds of 100 quotes in flight (a round is
+    // signalled back when its last quote reached on_quote).
+    let roundDone = DispatchSemaphore(value: 1)
+    try await strategy.loop.submit {
+        var handled = 0
+        strategy.quoteLatencyObserver = {
+            _ = latencies.histogram.record($0)
+            handled += 1
+            if direct && handled % 100 == 0 { roundDone.signal() }
+        }
+    }.get()
     runner.add(strategy)
     strategy.start(positions: [:])
+    let producing = NIOLockedValueBox(direct)
+    if direct {
+        Thread.detachNewThread {
+            var quotes = (0..<100).map { index -> MarketQuote in
+                var quote = MarketQuote(symbol: "S\(index)")
+                quote.bid = 100
+                quote.ask = 100.01
+                quote.ticks = 1
+                return quote
+            }
+            var round = 0
+            while producing.withLockedValue({ $0 }) {
+                // Paced by on_quote: the figure is its rate, not coalescing's.
+                guard roundDone.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
+                for index in quotes.indices {
+                    quotes[index].bid = 100 + Double(round % 100) / 100
+                    quotes[index].receivedAt = DispatchTime.now().uptimeNanoseconds
+                    strategy.post(quote: quotes[index])
+                }
+                round += 1
+            }
+        }
+    }
     try await Task.sleep(for: .seconds(1))  // warm up
     let before = await strategy.currentStatistics()
     try await strategy.loop.submit { latencies.histogram.reset() }.get()
@@ -79,6 +117,7 @@ func run(tickIntervalMs: Double, label: String) async throws {
     let coalesced = Double(after.quotesCoalesced - before.quotesCoalesced) / elapsed
     print(String(format: "%@: %.0f ticks/s into on_quote (%.0f on_quote calls/s, %.0f quotes/s coalesced); socket-to-handler latency p50 %.1f µs, p99 %.1f µs, max %.1f µs (%llu samples)",
                  label, ticks, delivered, coalesced, Double(p50) / 1000, Double(p99) / 1000, Double(maximum) / 1000, count))
+    producing.withLockedValue { $0 = false }
     _ = await strategy.stop()
     runner.remove(strategy)
     await client.stop()
@@ -136,4 +175,7 @@ let phase = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : "all"
 if phase == "all" || phase == "reload" { try await reloads() }
 if phase == "all" || phase == "full" { try await run(tickIntervalMs: 0, label: "full rate (tick_interval_ms 0)") }
 if phase == "all" || phase == "100k" { try await run(tickIntervalMs: 0.65, label: "100 k ticks/s (10 symbols every 0.65 ms)") }
+if phase == "all" || phase == "host" {
+    try await run(tickIntervalMs: 250, label: "strategy host alone (quotes posted from another thread, no socket)", direct: true)
+}
 if phase == "all" || phase == "ib" { try await run(tickIntervalMs: 250, label: "IB cadence (250 ms)") }
