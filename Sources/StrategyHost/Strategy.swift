@@ -252,6 +252,7 @@ public final class Strategy: @unchecked Sendable {
     func drain() {
         draining = false
         var handled = 0
+        let started = DispatchTime.now().uptimeNanoseconds
         repeat {
             while let item = queue.popFirst() {
                 switch item {
@@ -262,8 +263,9 @@ public final class Strategy: @unchecked Sendable {
                     deliver(event)
                 }
                 handled += 1
-                // Yield the loop now and then so timers and I/O on it stay timely.
-                if handled >= 512 {
+                // Yield the loop now and then (every 512 events or 2 ms, whichever comes
+                // first) so timers and replies on it stay timely under a flood of quotes.
+                if handled >= 512 || DispatchTime.now().uptimeNanoseconds - started > 2_000_000 {
                     scheduleDrain()
                     return
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import TWSProtocol
 @testable import PaperGateway
@@ -17,6 +18,54 @@ struct SimulationTests {
         #expect(path(1) == path(1))
         #expect(path(1) != path(2))
         #expect(path(1).allSatisfy { $0.ask > $0.bid && $0.bidSize > 0 })
+    }
+
+    @Test("moving instruments one at a time gives each symbol the same path as moving all together")
+    func staggeredPathsMatchLockstep() {
+        var together = MarketSimulator(instruments: Instrument.defaultUniverse, seed: 9, now: 0)
+        var oneByOne = together
+        for round in 0..<40 {
+            let trades = together.step(seconds: 0.1, now: Double(round))
+            var staggered: [Trade] = []
+            for index in oneByOne.instruments.indices {
+                if let trade = oneByOne.stepInstrument(at: index, seconds: 0.1, now: Double(round)) { staggered.append(trade) }
+            }
+            #expect(trades == staggered)
+            #expect(together.quotes == oneByOne.quotes)
+            #expect(together.steps == oneByOne.steps)
+        }
+    }
+
+    @Test("the realtime clock moves each instrument once per interval at its own moment, and catches up at most one interval")
+    func staggeredClock() async throws {
+        var config = PaperGatewayConfig()
+        config.port = 0
+        config.market.clock = "manual"  // no timer: the test drives the clock
+        config.market.tickIntervalMs = 100
+        let server = try await PaperGatewayServer.start(config: config)
+        let count = config.instruments.count
+        let start = NIODeadline.now()
+        func advance(ms: Int64) async throws -> (steps: Int, quotes: [Quote]) {
+            try await server.withEngine { engine in
+                engine.advanceRealtimeClock(to: start + .milliseconds(ms))
+                return (engine.market.steps, engine.market.quotes)
+            }
+        }
+        let initial = try await advance(ms: 0)
+        // 100 ms over 10 instruments: one moves every 10 ms, in turn.
+        let early = try await advance(ms: 35)
+        #expect((3..<count).allSatisfy { early.quotes[$0] == initial.quotes[$0] })  // only 0, 1 and 2 are due
+        #expect(early.quotes[0] != initial.quotes[0])
+        #expect(early.steps == 0)
+        let round = try await advance(ms: 100)
+        #expect(round.steps == 1)
+        // A timer ten seconds late moves every instrument once, not a hundred times.
+        let late = try await advance(ms: 10_100)
+        #expect(late.steps == 2)
+        let after = try await advance(ms: 10_110)
+        #expect(after.steps == 2)
+        #expect(Array(after.quotes[1...]) == Array(late.quotes[1...]))  // 10 ms later only instrument 0 is due
+        try await server.shutdown()
     }
 
     @Test("average cost includes commissions; closing realizes PnL")

@@ -37,6 +37,21 @@ enum NumberFormatting {
     }
 
     static func append(_ value: Double, style: NumberStyle, to out: inout [UInt8]) {
+        let magnitude = abs(value)
+        if magnitude >= 1e-3 && magnitude < 1e7 {
+            // Where Java, Python and Swift all print positionally, Swift's `description` is
+            // already the text (the shortest round-trip digits, at least one fraction digit):
+            // prices and sizes take this path without building digit arrays. A test checks it
+            // agrees with `appendByDigits`.
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: magnitude.description.utf8)
+            return
+        }
+        appendByDigits(value, style: style, to: &out)
+    }
+
+    /// Any value, laid out from its shortest digits in the style's notation.
+    static func appendByDigits(_ value: Double, style: NumberStyle, to out: inout [UInt8]) {
         if value.isInfinite {
             out.append(contentsOf: value < 0 ? Array("-Infinity".utf8) : Array("Infinity".utf8))
             return
@@ -50,14 +65,6 @@ enum NumberFormatting {
             return
         }
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        let magnitude = abs(value)
-        if magnitude >= 1e-3 && magnitude < 1e7 {
-            // Where Java, Python and Swift all print positionally, Swift's `description` is
-            // already the text (the shortest round-trip digits, at least one fraction digit):
-            // prices and sizes take this path without building digit arrays.
-            out.append(contentsOf: magnitude.description.utf8)
-            return
-        }
         let (digits, exponent) = shortestDigits(value)
         switch style {
         case .python:
