@@ -171,7 +171,27 @@ func reloads() async throws {
     try await group.shutdownGracefully()
 }
 
+/// The platform's floor under socket-to-handler latency: one bare hop from an event loop to
+/// another (SwiftNIO `execute`, nothing else), at the cadence of the 100 k ticks/s run. Every
+/// quote makes this hop (the client's loop to the strategy's), so no figure above can beat it.
+func hopFloor() async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    let from = group.next(), to = group.next()
+    let samples = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three))
+    let task = from.scheduleRepeatedTask(initialDelay: .microseconds(65), delay: .microseconds(65)) { _ in
+        let sent = DispatchTime.now().uptimeNanoseconds
+        to.execute { samples.withLockedValue { _ = $0.record(DispatchTime.now().uptimeNanoseconds - sent) } }
+    }
+    try await Task.sleep(for: .seconds(seconds))
+    task.cancel()
+    try await group.shutdownGracefully()
+    let histogram = samples.withLockedValue { $0 }
+    print(String(format: "platform floor, one event-loop hop every 65 µs (no work): p50 %.1f µs, p99 %.1f µs (%llu samples)",
+                 Double(histogram.valueAtPercentile(50)) / 1000, Double(histogram.valueAtPercentile(99)) / 1000, histogram.totalCount))
+}
+
 let phase = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : "all"
+if phase == "all" || phase == "floor" { try await hopFloor() }
 if phase == "all" || phase == "reload" { try await reloads() }
 if phase == "all" || phase == "full" { try await run(tickIntervalMs: 0, label: "full rate (tick_interval_ms 0)") }
 if phase == "all" || phase == "100k" { try await run(tickIntervalMs: 0.65, label: "100 k ticks/s (10 symbols every 0.65 ms)") }
