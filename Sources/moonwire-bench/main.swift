@@ -1,7 +1,7 @@
 // moonwire-bench: ticks into on_quote per second, and socket-to-handler latency, against the
 // paper gateway (run by Scripts/bench, release build; never a timed unit test).
 //
-//     moonwire-bench [SECONDS]
+//     moonwire-bench [SECONDS] [all|reload|floor|full|100k|host|ib]
 import Dispatch
 import Foundation
 import Histogram

@@ -204,7 +204,7 @@ struct RunCommand: AsyncParsableCommand {
         func money(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "n/a" }
         return """
             summary of \(strategy) after \(String(format: "%.1f", seconds)) s:
-              events delivered  \(s.eventsDelivered) (quotes \(s.quotesDelivered), quotes coalesced \(s.quotesCoalesced))
+              events delivered  \(s.eventsDelivered) (quotes \(s.quotesDelivered) carrying \(s.ticksDelivered) ticks, quotes coalesced \(s.quotesCoalesced))
               orders            \(s.ordersPlaced) placed, \(s.ordersRefused) refused by the risk gate
               fills             \(fills.count) (\(fills.reduce(0) { $0 + $1.shares }) shares, commissions \(money(commissions)))
               pnl               daily \(money(pnl?.dailyPnL)), unrealized \(money(pnl?.unrealizedPnL)), realized \(money(pnl?.realizedPnL))
