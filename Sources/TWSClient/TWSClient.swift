@@ -421,6 +421,10 @@ final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 
 
     func channelInactive(context: ChannelHandlerContext) {
+        if frames.unprocessedBytes > 0 {
+            // The peer closed in the middle of a message; what it had sent whole was handled.
+            client.logger.info("the connection closed inside a message (\(frames.unprocessedBytes) bytes of it dropped)")
+        }
         client.channelClosed(generation: generation)
     }
 
