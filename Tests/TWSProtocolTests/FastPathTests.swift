@@ -63,7 +63,7 @@ struct FastPathTests {
 
     @Test("doubles printed from description equal doubles laid out from their digits, both styles")
     func doubleFastPath() {
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         var values: [Double] = [0.001, 0.0015, 0.01, 0.1, 1, 1.5, 10, 99.99, 187.25, 1000, 123_456.789, 9_999_999.99,
                                 9_999_999.999_999_998, 1e-3 + 1e-19, 4503.599627370497]
         for _ in 0..<20_000 {
@@ -96,7 +96,7 @@ struct FastPathTests {
         for (value, text) in cases {
             #expect(value.description == text)
         }
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<5_000 {
             let significand = Int64(bitPattern: random.next()) % 1_000_000_000_000
             let value = TWSDecimal(significand: significand, scale: UInt8(random.next() % 11))
@@ -116,17 +116,4 @@ private func pow10(_ exponent: Double) -> Double {
         for _ in 0..<Int(-exponent) { value /= 10 }
     }
     return value
-}
-
-/// A small seeded generator, so a failure reproduces.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
