@@ -174,12 +174,17 @@ public final class Strategy: @unchecked Sendable {
     /// Posts a quote; if one for the symbol is still waiting, it is replaced (counted).
     public func post(quote: MarketQuote) { deposit(.quote(quote)) }
 
+    /// Posts a 5-second bar: it becomes a bar event for every `bars` size this strategy asked
+    /// for on `symbol` that it completes (in order with everything else posted).
+    public func post(bar: RealTimeBar, symbol: String) { deposit(.bar(bar, symbol: symbol)) }
+
     /// Posts go into a locked inbox. A post wakes the loop only when the loop is idle: while
     /// it is handling events it takes whatever was posted meanwhile before it goes idle
     /// (`drain`), so a burst costs one thread hop, and producer and consumer never ping-pong.
     enum Posted {
         case event(StrategyEvent)
         case quote(MarketQuote)
+        case bar(RealTimeBar, symbol: String)
     }
 
     private func deposit(_ item: Posted) {
@@ -211,6 +216,7 @@ public final class Strategy: @unchecked Sendable {
             switch item {
             case let .event(event): queue(event)
             case let .quote(quote): queue(quote: quote)
+            case let .bar(bar, symbol): queue(bar: bar, symbol: symbol)
             }
         }
         items.removeAll(keepingCapacity: true)
@@ -239,6 +245,14 @@ public final class Strategy: @unchecked Sendable {
             queue.append(.quote(quote.symbol))
         }
         pendingQuotes[quote.symbol] = quote
+    }
+
+    private func queue(bar: RealTimeBar, symbol: String) {
+        for key in barBuilders.keys.sorted() where key.hasPrefix(symbol + "|") {
+            guard var builder = barBuilders[key] else { continue }
+            if let finished = builder.add(bar) { queue(.bar(symbol: symbol, size: builder.size, bar: finished)) }
+            barBuilders[key] = builder
+        }
     }
 
     private func scheduleDrain() {

@@ -249,17 +249,6 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 }
 
 extension Strategy {
-    /// A 5-second bar for every `bars` size this strategy asked for on `symbol`.
-    public func post(bar: RealTimeBar, symbol: String) {
-        guard !inbox.withLockedValue({ $0.closed }) else { return }
-        loop.execute {
-            for key in self.barBuilders.keys.sorted() where key.hasPrefix(symbol + "|") {
-                guard var builder = self.barBuilders[key] else { continue }
-                if let finished = builder.add(bar) { self.enqueue(.bar(symbol: symbol, size: builder.size, bar: finished)) }
-                self.barBuilders[key] = builder
-            }
-        }
-    }
 
     /// Sets the positions the strategy starts with, then delivers on_start.
     public func start(positions: [String: (quantity: Double, averageCost: Double)]) {
