@@ -334,6 +334,38 @@ struct InvariantTests {
         await rig.stop()
     }
 
+    @Test("events, bars and quotes posted from one thread are handled in the order they were posted")
+    func postingOrder() async throws {
+        let rig = try await Rig.start("""
+            function on_start() market.subscribe("AAPL", { quotes = false, bars = "5 secs" }); print("started") end
+            function on_error(e) if e.code == "mark" then print("event " .. e.message) end end
+            function on_bar(b) if b.close < 10 then print("bar " .. b.close) end end
+            function on_quote(q) if q.symbol == "MARK" then print("quote " .. q.bid) end end
+            """)
+        try await eventually("on_start") { await rig.lines().contains("started") }
+        func bar(_ close: Double) -> RealTimeBar {
+            var bar = RealTimeBar()
+            bar.time = 1_700_000_000
+            (bar.open, bar.high, bar.low, bar.close) = (close, close, close, close)
+            return bar
+        }
+        func quote(_ bid: Double) -> MarketQuote {
+            var quote = MarketQuote(symbol: "MARK")
+            quote.bid = bid
+            return quote
+        }
+        rig.strategy.post(.error(code: "mark", message: "1", orderId: nil))
+        rig.strategy.post(bar: bar(1), symbol: "AAPL")
+        rig.strategy.post(quote: quote(1))
+        rig.strategy.post(.error(code: "mark", message: "2", orderId: nil))
+        rig.strategy.post(bar: bar(2), symbol: "AAPL")
+        rig.strategy.post(.error(code: "mark", message: "3", orderId: nil))
+        try await eventually("every post") { await rig.lines().contains("event 3") }
+        let seen = await rig.lines().filter { !$0.hasPrefix("started") }
+        #expect(seen == ["event 1", "bar 1.0", "quote 1.0", "event 2", "bar 2.0", "event 3"])
+        await rig.stop()
+    }
+
     @Test("invariant 7: the journal has an execution before any consumer hears of it")
     func journalFirst() async throws {
         let rig = try await Rig.start("function on_start() orders.buy('AAPL', 10) end")
