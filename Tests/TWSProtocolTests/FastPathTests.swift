@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TWSProtocol
 
@@ -82,6 +83,35 @@ struct FastPathTests {
                     #expect(fast == general, "\(signed) \(style): \(String(decoding: fast, as: UTF8.self)) vs \(String(decoding: general, as: UTF8.self))")
                 }
             }
+        }
+    }
+
+    @Test("short decimals read without strtod give exactly strtod's doubles")
+    func shortDecimalParsing() throws {
+        var random = SplitMix64(seed: 11)
+        var texts = ["0", "-0", "0.0", "187.25", "-187.25", "0.001", "1e-3", "123456789012345", "1234567890123456",
+                     "0.1", "0.2", "0.3", "9007199254740993", "0.000000000000000000001", "0.0000000000000000000001",
+                     "99999999999999.9", "1.7976931348623157E308", "5.", ".5", "100.00000000000001"]
+        for _ in 0..<20_000 {
+            let integer = random.next() % 10_000_000
+            let fraction = random.next() % 100_000_000
+            let places = Int(random.next() % 9)
+            var text = "\(integer)"
+            if places > 0 {
+                let digits = String(String(fraction).reversed()).padding(toLength: places, withPad: "0", startingAt: 0)
+                text += "." + digits
+            }
+            texts.append(random.next() % 2 == 0 ? text : "-" + text)
+        }
+        for text in texts {
+            let payload = Array(text.utf8) + [0]
+            var value = 0.0
+            try payload.withUnsafeBytes { raw in
+                var reader = FieldReader(bytes: raw, serverVersion: 200)
+                try reader.double(&value, "price")
+            }
+            let expected = text.withCString { strtod($0, nil) }
+            #expect(value.bitPattern == expected.bitPattern, "\(text): \(value) vs strtod \(expected)")
         }
     }
 

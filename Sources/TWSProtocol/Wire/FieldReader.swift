@@ -117,6 +117,46 @@ public struct FieldReader: FieldCoder {
         return true
     }
 
+    /// `[-]digits[.digits]` with at most 15 significant digits: the integer they spell and the
+    /// power of ten it is divided by are both exact doubles, so one division gives the correctly
+    /// rounded value, the same as `strtod` (Clinger's fast path) at a fraction of its cost.
+    /// Prices and sizes are all of this form; anything else returns nil and goes to `strtod`.
+    private func shortDecimal(_ range: Range<Int>) -> Double? {
+        var index = range.lowerBound
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var significand: UInt64 = 0
+        var significantDigits = 0
+        var fractionDigits = 0
+        var sawDigit = false
+        var sawPoint = false
+        while index < range.upperBound {
+            let byte = bytes[index]
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                if significantDigits > 0 || byte != UInt8(ascii: "0") { significantDigits += 1 }
+                guard significantDigits <= 15 else { return nil }
+                significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
+                sawDigit = true
+                if sawPoint { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: ".") && !sawPoint {
+                sawPoint = true
+            } else {
+                return nil
+            }
+            index += 1
+        }
+        guard sawDigit, fractionDigits < Self.powersOfTen.count else { return nil }
+        let value = Double(significand) / Self.powersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    /// 10^0 … 10^22, every one an exact double.
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
     /// Parses a double in place. The field is NUL-terminated in the frame (or ends the
     /// frame), so `strtod` can read it without a copy; we only check that it consumed
     /// exactly the field and that the field looks like a number (no "nan", hex or spaces).
@@ -138,6 +178,7 @@ public struct FieldReader: FieldCoder {
                 || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
             if !allowed { return nil }
         }
+        if let value = shortDecimal(range) { return value }
         if range.upperBound < bytes.count {
             // bytes[upperBound] is the NUL terminator.
             var end: UnsafeMutablePointer<CChar>?
