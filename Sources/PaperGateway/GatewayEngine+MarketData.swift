@@ -75,12 +75,12 @@ extension GatewayEngine {
         let previous = line.last
         func price(_ id: Int, _ value: Double, size: Int?, changed: Bool) {
             guard changed else { return }
-            session.send(marketData: TickPrice(reqId: reqId, tickType: id, price: value, size: size.map { TWSDecimal($0) },
-                                               attrMask: size == nil ? 0 : 1))
+            session.send(.tickPrice(TickPrice(reqId: reqId, tickType: id, price: value, size: size.map { TWSDecimal($0) },
+                                              attrMask: size == nil ? 0 : 1)))
         }
         func size(_ id: Int, _ value: Int, changed: Bool) {
             guard changed else { return }
-            session.send(marketData: TickSize(reqId: reqId, tickType: id, size: TWSDecimal(value)))
+            session.send(.tickSize(TickSize(reqId: reqId, tickType: id, size: TWSDecimal(value))))
         }
         let bidChanged = previous == nil || previous!.bid != quote.bid || previous!.bidSize != quote.bidSize
         let askChanged = previous == nil || previous!.ask != quote.ask || previous!.askSize != quote.askSize
@@ -93,7 +93,7 @@ extension GatewayEngine {
             price(ids.last, quote.last, size: quote.lastSize, changed: true)
             size(ids.lastSize, quote.lastSize, changed: true)
             size(ids.volume, quote.volume, changed: true)
-            session.send(marketData: TickString(reqId: reqId, tickType: ids.lastTimestamp, value: String(quote.lastTradeTime)))
+            session.send(.tickString(TickString(reqId: reqId, tickType: ids.lastTimestamp, value: String(quote.lastTradeTime))))
             if line.genericTicks.contains(233) {
                 let value = "\(quote.last);\(quote.lastSize);\(quote.lastTradeTime * 1000);\(quote.volume);\(quote.last);true"
                 session.send(.tickString(TickString(reqId: reqId, tickType: 48, value: value)))

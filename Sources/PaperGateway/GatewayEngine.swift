@@ -247,10 +247,9 @@ public final class GatewayEngine {
     func advanceRealtimeClock(to time: NIODeadline) {
         loop.preconditionInEventLoop()
         let count = market.instruments.count
-        let slice = max(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(count), 1)
         let start = clockStart ?? time
         clockStart = start
-        let due = Int((time - start).nanoseconds / slice)
+        let due = Int((time - start).nanoseconds / realtimeClockSlice.nanoseconds)
         for _ in 0..<min(due - instrumentsMoved, count) {
             let index = nextInstrument
             nextInstrument = (index + 1) % count
@@ -258,6 +257,11 @@ public final class GatewayEngine {
             settle(trade.map { [$0] } ?? [])
         }
         instrumentsMoved = due
+    }
+
+    /// How often one instrument moves on the realtime clock: the interval over the instruments.
+    var realtimeClockSlice: TimeAmount {
+        .nanoseconds(max(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(market.instruments.count), 1))
     }
 
     /// Everything that follows from quotes moving: fills, ticks, bars, PnL.

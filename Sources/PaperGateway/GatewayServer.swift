@@ -80,8 +80,7 @@ public final class PaperGatewayServer: Sendable {
                 }
                 if config.market.clock == "realtime" && config.market.tickIntervalMs > 0 {
                     // Each instrument moves once per interval, at its own moment (staggered).
-                    let instruments = max(config.instruments.count, 1)
-                    let slice = TimeAmount.nanoseconds(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(instruments))
+                    let slice = engine.value.realtimeClockSlice
                     box.value = loop.scheduleRepeatedTask(initialDelay: slice, delay: slice) { _ in
                         engine.value.advanceRealtimeClock(to: .now())
                     }

@@ -57,21 +57,10 @@ final class GatewaySession {
     func send(_ message: ServerMessage) {
         guard isOpen, !stalled || !message.isStreamingData else { return }
         do {
-            pending.append(contentsOf: try message.frame(serverVersion: serverVersion))
+            try message.appendFrame(to: &pending, serverVersion: serverVersion)
         } catch {
             // Our own messages always encode; a failure here is a bug worth seeing.
             assertionFailure("cannot encode \(message.name): \(error)")
-        }
-    }
-
-    /// Market data (held back by a stall), framed straight into the batch: the fast path of
-    /// the full-rate market.
-    func send<Message: WireMessage>(marketData message: Message) {
-        guard isOpen, !stalled else { return }
-        do {
-            try message.appendFrame(to: &pending, serverVersion: serverVersion, style: .java)
-        } catch {
-            assertionFailure("cannot encode \(Message.name): \(error)")
         }
     }
 

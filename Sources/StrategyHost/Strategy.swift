@@ -4,7 +4,6 @@ import Logging
 import LuaRuntime
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import TWSClient
 import TWSProtocol
 import TradingState
@@ -303,9 +302,8 @@ public final class Strategy: @unchecked Sendable {
             }
             quotes[quote.symbol] = quote
             statistics.quotesDelivered += 1
-            guard !statistics.paused else { return }
             statistics.ticksDelivered += quote.ticks
-            run(lua.call(env, "on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, into: &$0) }, handler: "on_quote")
+            call("on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, into: &$0) }
         case let .bar(symbol, size, bar):
             call("on_bar", [LuaTables.bar(symbol: symbol, size: size, bar: bar)])
         case let .order(record):
@@ -366,6 +364,13 @@ public final class Strategy: @unchecked Sendable {
     func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
         guard !statistics.paused || handler == "on_stop" else { return }
         run(lua.call(env, handler, arguments), handler: handler, isErrorHandler: isErrorHandler)
+    }
+
+    /// The same with one table argument written straight onto the Lua stack (quotes: no
+    /// `LuaValue` in between).
+    func call(_ handler: String, fields: Int32, _ fill: (inout LuaTableWriter) -> Void) {
+        guard !statistics.paused else { return }
+        run(lua.call(env, handler, fields: fields, fill), handler: handler)
     }
 
     /// What a handler run came to: done, waiting (fine: other events go on), or failed

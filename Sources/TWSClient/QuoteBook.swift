@@ -10,6 +10,8 @@ struct QuoteBook {
     private struct Slot {
         var quote: MarketQuote
         var subscription: Int
+        /// The request id its ticks come under now (nil while disconnected).
+        var reqId: Int?
         var handler: @Sendable (QuoteEvent) -> Void
         var dirty = false
         var inUse = true
@@ -24,7 +26,7 @@ struct QuoteBook {
     var isEmpty: Bool { slotBySubscription.isEmpty }
 
     mutating func add(subscription: Int, reqId: Int, symbol: String, handler: @escaping @Sendable (QuoteEvent) -> Void) {
-        let slot = Slot(quote: MarketQuote(symbol: symbol), subscription: subscription, handler: handler)
+        let slot = Slot(quote: MarketQuote(symbol: symbol), subscription: subscription, reqId: reqId, handler: handler)
         let index: Int
         if let free = freeSlots.popLast() {
             slots[free] = slot
@@ -40,7 +42,7 @@ struct QuoteBook {
     /// Forgets a stream; its pending update, if any, is not delivered.
     mutating func remove(subscription: Int) {
         guard let index = slotBySubscription.removeValue(forKey: subscription) else { return }
-        slotByRequest = slotByRequest.filter { $0.value != index }
+        bind(index, to: nil)
         slots[index].inUse = false
         slots[index].dirty = false
         dirty.removeAll { $0 == index }
@@ -53,12 +55,20 @@ struct QuoteBook {
     /// The stream's requests are made again under a new id.
     mutating func rebind(subscription: Int, to reqId: Int) {
         guard let index = slotBySubscription[subscription] else { return }
-        slotByRequest = slotByRequest.filter { $0.value != index }
-        slotByRequest[reqId] = index
+        bind(index, to: reqId)
     }
 
     /// The connection is gone: no request id means anything until streams subscribe again.
-    mutating func forgetRequestIds() { slotByRequest.removeAll(keepingCapacity: true) }
+    mutating func forgetRequestIds() {
+        for index in slots.indices { slots[index].reqId = nil }
+        slotByRequest.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func bind(_ index: Int, to reqId: Int?) {
+        if let old = slots[index].reqId { slotByRequest[old] = nil }
+        slots[index].reqId = reqId
+        if let reqId { slotByRequest[reqId] = index }
+    }
 
     /// Applies a tick to the quote its request id belongs to; false when none does.
     /// `readAt` stamps the update with the socket read it came from (latency accounting).

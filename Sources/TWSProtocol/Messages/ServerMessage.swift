@@ -187,9 +187,59 @@ public enum ServerMessage: Sendable, Equatable {
         }
     }
 
+    /// Appends the whole frame (length prefix, id, fields) to `buffer`; on error nothing.
+    public func appendFrame(to buffer: inout [UInt8], serverVersion: Int) throws {
+        switch self {
+        case let .tickPrice(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickSize(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickString(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickGeneric(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickReqParams(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .marketDataType(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickSnapshotEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .tickByTick(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .orderStatus(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .openOrder(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .openOrderEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .completedOrder(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .completedOrdersEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .orderBound(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .execDetails(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .execDetailsEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .commissionReport(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .error(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .nextValidId(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .managedAccounts(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .currentTime(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .currentTimeInMillis(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .historicalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .historicalDataEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .historicalDataUpdate(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .realtimeBar(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .contractData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .contractDataEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .position(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .positionEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .positionMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .positionMultiEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .accountSummary(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .accountSummaryEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .updateAccountValue(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .updatePortfolio(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .updateAccountTime(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .accountDownloadEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .accountUpdateMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .accountUpdateMultiEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .pnl(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .pnlSingle(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        }
+    }
+
     /// The payload with its length prefix, ready for the socket.
     public func frame(serverVersion: Int) throws -> [UInt8] {
-        Framing.frame(try payload(serverVersion: serverVersion))
+        var frame: [UInt8] = []
+        try appendFrame(to: &frame, serverVersion: serverVersion)
+        return frame
     }
 
     /// Decodes one frame payload.

@@ -164,9 +164,53 @@ public enum ClientRequest: Sendable, Equatable {
         }
     }
 
+    /// Appends the whole frame (length prefix, id, fields) to `buffer`; on error nothing.
+    public func appendFrame(to buffer: inout [UInt8], serverVersion: Int) throws {
+        switch self {
+        case let .startAPI(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqIds(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqCurrentTime(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqCurrentTimeInMillis(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqManagedAccts(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqMktData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelMktData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqMarketDataType(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqHistoricalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelHistoricalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqRealTimeBars(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelRealTimeBars(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqContractDetails(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqTickByTickData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelTickByTickData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .placeOrder(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelOrder(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqGlobalCancel(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqOpenOrders(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqAllOpenOrders(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqAutoOpenOrders(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqCompletedOrders(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqExecutions(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqPositions(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelPositions(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqAccountUpdates(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqAccountSummary(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelAccountSummary(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqPnL(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelPnL(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqPnLSingle(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelPnLSingle(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqAccountUpdatesMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelAccountUpdatesMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqPositionsMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelPositionsMulti(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        }
+    }
+
     /// The payload with its length prefix, ready for the socket.
     public func frame(serverVersion: Int) throws -> [UInt8] {
-        Framing.frame(try payload(serverVersion: serverVersion))
+        var frame: [UInt8] = []
+        try appendFrame(to: &frame, serverVersion: serverVersion)
+        return frame
     }
 
     /// Decodes one frame payload.
