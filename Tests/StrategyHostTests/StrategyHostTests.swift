@@ -157,6 +157,34 @@ struct StrategyHostTests {
         }
     }
 
+    @Test("a slow on_quote under a fast stream does not hold timers back: the loop yields between events")
+    func timersUnderFlood() async throws {
+        try await with("""
+            local worst, fired = 0, 0
+            local function arm()
+              local due = now() + 0.02
+              timer.after(0.02, function()
+                worst = math.max(worst, now() - due)
+                fired = fired + 1
+                if fired < 20 then arm() else print(string.format("late %.3f", worst)) end
+              end)
+            end
+            function on_start()
+              for _, s in ipairs({"AAPL", "MSFT", "NVDA", "TSLA"}) do market.subscribe(s) end
+              arm()
+            end
+            function on_quote(q)
+              local t = now() while now() - t < 0.004 do end   -- 4 ms a quote, far behind the stream
+            end
+            """, gateway: { $0.market.tickIntervalMs = 5 }) { rig in
+            try await eventually("twenty timers") { await rig.lines().contains { $0.hasPrefix("late") } }
+            let late = Double(await rig.lines().first { $0.hasPrefix("late") }!.dropFirst(5))!
+            // Draining 512 quotes before yielding would hold a timer back about 2 s.
+            #expect(late < 0.5, "a timer fired \(late) s late")
+            #expect(await rig.statistics().quotesCoalesced > 0)
+        }
+    }
+
     func withFastMarket(_ body: (Rig) async throws -> Void) async throws {
         try await with("""
             local n = 0
