@@ -1,14 +1,59 @@
-#include "luashim.h"
+#include "budget_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int64_t now_ns(void) {
+int64_t shim_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// MARK: The budget
+
+shim_budget *shim_budget_new(size_t memory_limit) {
+    shim_budget *budget = calloc(1, sizeof(shim_budget));
+    if (budget == NULL) return NULL;
+    budget->memory_limit = memory_limit;
+    pthread_mutex_init(&budget->where_lock, NULL);
+    atomic_store(&budget->running_since_ns, 0);
+    atomic_store(&budget->line, 0);
+    return budget;
+}
+
+void shim_budget_free(shim_budget *budget) {
+    if (budget == NULL) return;
+    pthread_mutex_destroy(&budget->where_lock);
+    free(budget);
+}
+
+size_t shim_budget_memory_used(const shim_budget *budget) { return budget->memory_used; }
+size_t shim_budget_memory_limit(const shim_budget *budget) { return budget->memory_limit; }
+void shim_budget_set_memory_limit(shim_budget *budget, size_t limit) { budget->memory_limit = limit; }
+int shim_budget_expired(const shim_budget *budget) { return budget->expired; }
+int shim_budget_memory_hit(const shim_budget *budget) { return budget->memory_hit; }
+int shim_budget_depth(const shim_budget *budget) { return budget->depth; }
+int64_t shim_budget_running_since(const shim_budget *budget) {
+    return atomic_load(&((shim_budget *)budget)->running_since_ns);
+}
+
+int shim_budget_where(shim_budget *budget, char *source, size_t capacity) {
+    pthread_mutex_lock(&budget->where_lock);
+    if (capacity > 0) {
+        strncpy(source, budget->source, capacity - 1);
+        source[capacity - 1] = '\0';
+    }
+    int line = atomic_load(&budget->line);
+    pthread_mutex_unlock(&budget->where_lock);
+    return line;
+}
+
+shim_budget *shim_budget_of(lua_State *L) {
+    void *budget = NULL;
+    lua_getallocf(L, &budget);
+    return (shim_budget *)budget;
 }
 
 // The allocator: counts bytes, refuses past the cap while Lua code runs.
@@ -22,6 +67,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     if (budget->enforcing_memory && budget->memory_limit > 0 && nsize > old &&
         budget->memory_used + (nsize - old) > budget->memory_limit) {
+        budget->memory_hit = 1;
         return NULL;  // Lua raises LUA_ERRMEM in the running (protected) code
     }
     void *next = realloc(ptr, nsize);
@@ -53,13 +99,110 @@ void shim_open_safe_libs(lua_State *L) {
     lua_pop(L, 6);
 }
 
-// The only frame that raises or yields on behalf of Swift.
+// MARK: The hook and the deadline
+
+#define BUDGET_MESSAGE "time budget exceeded: the handler ran too long and was stopped"
+#define HOOK_EVERYTHING (LUA_MASKCOUNT | LUA_MASKLINE | LUA_MASKCALL)
+
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+// Once expired, the hook runs on every line and call too, so a `pcall` in the script cannot
+// swallow the stop (Redis's approach).
+static void expire(lua_State *L, shim_budget *budget) {
+    budget->expired = 1;
+    lua_sethook(L, budget_hook, HOOK_EVERYTHING, 1);
+}
+
+static void record_where(shim_budget *budget, lua_State *L, lua_Debug *ar) {
+    if (!lua_getinfo(L, "Sl", ar)) return;
+    if (ar->currentline > 0) {
+        pthread_mutex_lock(&budget->where_lock);
+        strncpy(budget->source, ar->short_src, sizeof(budget->source) - 1);
+        budget->source[sizeof(budget->source) - 1] = '\0';
+        atomic_store(&budget->line, ar->currentline);
+        pthread_mutex_unlock(&budget->where_lock);
+    }
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+    shim_budget *budget = shim_budget_of(L);
+    if (budget == NULL) return;
+    if (ar->event == LUA_HOOKCOUNT && !budget->expired) {
+        budget->instructions += SHIM_HOOK_STEP;
+        record_where(budget, L, ar);
+    }
+    if (!budget->expired && budget->deadline_ns > 0 && shim_now_ns() > budget->deadline_ns) expire(L, budget);
+    if (budget->expired) luaL_error(L, BUDGET_MESSAGE);
+}
+
+void shim_check_budget(lua_State *L) {
+    shim_budget *budget = shim_budget_of(L);
+    if (budget == NULL) return;
+    if (!budget->expired && budget->deadline_ns > 0 && shim_now_ns() > budget->deadline_ns) expire(L, budget);
+    if (budget->expired) luaL_error(L, BUDGET_MESSAGE);
+}
+
+void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, shim_budget_frame *saved) {
+    saved->deadline_ns = budget->deadline_ns;
+    saved->expired = budget->expired;
+    saved->enforcing_memory = budget->enforcing_memory;
+    saved->hook = lua_gethook(L);
+    saved->mask = lua_gethookmask(L);
+    saved->count = lua_gethookcount(L);
+    int64_t now = shim_now_ns();
+    int64_t mine = nanoseconds > 0 ? now + nanoseconds : 0;
+    if (budget->depth == 0) {
+        budget->expired = 0;
+        budget->memory_hit = 0;
+        budget->instructions = 0;
+        budget->deadline_ns = mine;
+        atomic_store(&budget->running_since_ns, now);
+    } else if (mine > 0 && (budget->deadline_ns == 0 || mine < budget->deadline_ns)) {
+        budget->deadline_ns = mine;  // a nested run never extends the enclosing deadline
+    }
+    budget->depth += 1;
+    budget->enforcing_memory = 1;
+    if (budget->expired) {
+        lua_sethook(L, budget_hook, HOOK_EVERYTHING, 1);
+    } else {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
+    }
+}
+
+void shim_budget_leave(lua_State *L, shim_budget *budget, const shim_budget_frame *saved) {
+    budget->depth -= 1;
+    budget->enforcing_memory = saved->enforcing_memory;
+    lua_sethook(L, saved->hook, saved->mask, saved->count);
+    if (budget->depth == 0) {
+        budget->deadline_ns = 0;
+        atomic_store(&budget->running_since_ns, 0);
+        // `expired` and `memory_hit` stay readable until the next outermost run.
+    } else {
+        int outer_passed = saved->deadline_ns > 0 && shim_now_ns() > saved->deadline_ns;
+        budget->deadline_ns = saved->deadline_ns;
+        budget->expired = saved->expired || outer_passed;
+    }
+}
+
+// MARK: Host functions
+
+// The only frame that raises or yields on behalf of Swift. While the Swift body runs the
+// memory cap is off (an allocation refused there would longjmp through Swift); it is
+// checked again when the body has returned, from this C frame.
 static int trampoline(lua_State *L) {
     shim_hostfn fn = (shim_hostfn)lua_touserdata(L, lua_upvalueindex(1));
     void *context = lua_touserdata(L, lua_upvalueindex(2));
+    shim_budget *budget = shim_budget_of(L);
+    int enforcing = budget->enforcing_memory;
+    budget->enforcing_memory = 0;
     int n = fn(L, context);
+    budget->enforcing_memory = enforcing;
     if (n == SHIM_RAISE) return lua_error(L);
     if (n == SHIM_YIELD) return lua_yield(L, 0);
+    if (enforcing && budget->memory_limit > 0 && budget->memory_used > budget->memory_limit) {
+        budget->memory_hit = 1;
+        return luaL_error(L, "memory limit reached");
+    }
     return n;
 }
 
@@ -69,60 +212,24 @@ void shim_push_hostfn(lua_State *L, shim_hostfn fn, void *context) {
     lua_pushcclosure(L, trampoline, 2);
 }
 
-// The budget hook: every SHIM_HOOK_STEP instructions, and once expired on every line and
-// call too, so a `pcall` in the script cannot swallow the stop (Redis's approach).
-static void budget_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    shim_budget *budget = NULL;
-    lua_getallocf(L, (void **)&budget);
-    if (budget == NULL) return;
-    budget->instructions += SHIM_HOOK_STEP;
-    if (!budget->expired && budget->deadline_ns > 0 && now_ns() > budget->deadline_ns) {
-        budget->expired = 1;
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE | LUA_MASKCALL, 1);
-    }
-    if (budget->expired) {
-        luaL_error(L, "time budget exceeded: the handler ran too long and was stopped");
-    }
-}
+// MARK: Running
 
-void shim_arm_budget(lua_State *L, shim_budget *budget, int64_t nanoseconds) {
-    budget->expired = 0;
-    budget->instructions = 0;
-    budget->deadline_ns = nanoseconds > 0 ? now_ns() + nanoseconds : 0;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
-}
-
-void shim_disarm_budget(lua_State *L, shim_budget *budget) {
-    budget->deadline_ns = 0;
-    budget->expired = 0;
-    lua_sethook(L, NULL, 0, 0);
-}
-
-int shim_resume(lua_State *co, lua_State *from, int nargs, int *nresults, shim_budget *budget) {
-    budget->enforcing_memory = 1;
-    int status = lua_resume(co, from, nargs, nresults);
-    budget->enforcing_memory = 0;
-    return status;
+int shim_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+    return lua_resume(co, from, nargs, nresults);
 }
 
 static int traceback_handler(lua_State *L) {
     const char *message = lua_tostring(L, 1);
-    if (message == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
+    if (message == NULL) message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     luaL_traceback(L, L, message, 1);
     return 1;
 }
 
-int shim_pcall_traceback(lua_State *L, int nargs, int nresults, shim_budget *budget) {
+int shim_pcall_traceback(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, traceback_handler);
     lua_insert(L, base);
-    budget->enforcing_memory = 1;
     int status = lua_pcall(L, nargs, nresults, base);
-    budget->enforcing_memory = 0;
     lua_remove(L, base);
     return status;
 }
@@ -133,6 +240,14 @@ int shim_load_text(lua_State *L, const char *source, size_t length, const char *
 
 void shim_traceback(lua_State *L, lua_State *co, const char *message) {
     luaL_traceback(L, co, message, 0);
+}
+
+int shim_test_block_in_c(lua_State *L) {
+    double seconds = luaL_checknumber(L, 1);
+    int64_t until = shim_now_ns() + (int64_t)(seconds * 1e9);
+    volatile uint64_t spins = 0;
+    while (shim_now_ns() < until) spins++;
+    return 0;
 }
 
 int shim_registryindex(void) { return LUA_REGISTRYINDEX; }

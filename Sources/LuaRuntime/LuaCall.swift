@@ -31,11 +31,37 @@ public struct LuaCall {
         state.running.flatMap { $0.L == L ? $0 : nil }
     }
 
-    public func value(_ index: Int) -> LuaValue {
-        index <= count ? state.value(in: L, at: Int32(index)) : .nil
+    /// Whether a host call may suspend this coroutine now: only directly in a handler's own
+    /// coroutine, and only where Lua can yield (not inside a metamethod, a table.sort
+    /// comparator, a string.gsub callback, a require'd file's top level).
+    public var canSuspend: Bool { thread != nil && lua_isyieldable(L) != 0 }
+
+    public var cannotSuspendMessage: String {
+        "\(name) waits for TWS, so it can only be called directly in a handler: not while a file loads, not inside a coroutine "
+            + "the strategy created, a metamethod, a table.sort comparator or a string.gsub callback"
+    }
+
+    /// Argument `index`, read raw; a cycle, excessive depth or size is an argument error.
+    public func value(_ index: Int, _ parameter: String = "value") throws -> LuaValue {
+        guard index <= count else { return .nil }
+        do {
+            return try state.read(Int32(index), of: L, path: parameter)
+        } catch let error as LuaValueError {
+            throw LuaArgumentError("\(name): argument \(index) (\(parameter)): \(error.message)")
+        }
     }
 
     public func push(_ value: LuaValue) { state.push(value, into: L) }
+
+    /// Pushes the value `ref` holds (the same table or function, not a copy) as the result.
+    public func push(reference ref: LuaRef) -> Result {
+        guard lua_checkstack(L, 2) != 0 else { return .error("\(name): the Lua stack is full") }
+        state.pushReference(ref, into: L)
+        return .pushed(1)
+    }
+
+    /// The coroutine (or main state) the call was made from: nested loads run on it.
+    public var caller: OpaquePointer { L }
 
     func typeName(_ index: Int) -> String {
         String(cString: lua_typename(L, lua_type(L, Int32(index))))
@@ -75,7 +101,7 @@ public struct LuaCall {
             throw fail(index, parameter, "a table")
         }
         guard lua_type(L, Int32(index)) == LUA_TTABLE else { throw fail(index, parameter, "a table") }
-        return value(index)
+        return try value(index, parameter)
     }
 
     /// A function argument, kept alive until released (timer callbacks).

@@ -6,12 +6,18 @@ import CLuaShim
 /// Not thread-safe by design: exactly one thread (the strategy's loop) may touch it
 /// (design.md invariant 1). Every entry into Lua is protected; Swift host functions never
 /// raise or yield themselves, the C trampoline does it after they return (invariant 2).
+/// Every run has a budget frame: a deadline that a nested run (a `require` inside a
+/// handler) can shorten but never extend or reset, and the memory cap, which is off
+/// while a Swift host function runs and back when it returns.
 public final class LuaState {
     let L: OpaquePointer
-    let budget: UnsafeMutablePointer<shim_budget>
+    let budget: OpaquePointer
     private var functions: [HostFunction] = []
     /// The coroutine running now (a host function called from it may suspend it).
     var running: LuaThread?
+    /// Set by a host function that asked to suspend its coroutine (a wait); a yield
+    /// without it is the script's own `coroutine.yield` at handler level.
+    var waitRequested = false
     /// Per-run time budget, in seconds (0: none).
     public var timeBudget: Double = 0.05
     /// Registry reference of the base environment (libraries and host API).
@@ -19,103 +25,44 @@ public final class LuaState {
 
     /// - Parameter memoryLimit: bytes the state may allocate while Lua runs (0: none).
     public init(memoryLimit: Int = 64 << 20) throws {
-        budget = .allocate(capacity: 1)
-        budget.initialize(to: shim_budget())
-        budget.pointee.memory_limit = memoryLimit
+        guard let budget = shim_budget_new(memoryLimit) else {
+            throw LuaError(message: "cannot create a Lua state", kind: .memory)
+        }
+        self.budget = budget
         guard let state = shim_newstate(budget) else {
-            budget.deallocate()
+            shim_budget_free(budget)
             throw LuaError(message: "cannot create a Lua state", kind: .memory)
         }
         L = state
         shim_open_safe_libs(L)
+        shim_harden_libs(L)
     }
 
     deinit {
         shim_close(L)
-        budget.deallocate()
+        shim_budget_free(budget)
     }
 
-    public var memoryUsed: Int { Int(budget.pointee.memory_used) }
+    public var memoryUsed: Int { Int(shim_budget_memory_used(budget)) }
     public var memoryLimit: Int {
-        get { Int(budget.pointee.memory_limit) }
-        set { budget.pointee.memory_limit = newValue }
+        get { Int(shim_budget_memory_limit(budget)) }
+        set { shim_budget_set_memory_limit(budget, newValue) }
     }
 
-    // MARK: Stack helpers (non-raising API only)
-
-    /// Pushes onto `target` (a coroutine) or the main stack.
-    public func push(_ value: LuaValue, into target: OpaquePointer?) {
-        push(value)
-        if let target, target != L { lua_xmove(L, target, 1) }
+    /// Any thread (it reads only atomics): how long the outermost run in progress has been running (nil when idle).
+    /// The watchdog reads it; nothing else in the state is read off its thread.
+    public var runningFor: Double? {
+        let since = shim_budget_running_since(budget)
+        guard since > 0 else { return nil }
+        return Double(shim_now_ns() - since) / 1e9
     }
 
-    public func push(_ value: LuaValue, depth: Int = 0) {
-        switch value {
-        case .nil: lua_pushnil(L)
-        case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
-        case let .integer(i): lua_pushinteger(L, lua_Integer(i))
-        case let .number(d): lua_pushnumber(L, d)
-        case let .string(s): push(string: s)
-        case let .table(table):
-            lua_createtable(L, 0, Int32(table.count))
-            for (key, item) in table {
-                switch key {
-                case let .string(s): push(string: s)
-                case let .integer(i): lua_pushinteger(L, lua_Integer(i))
-                case let .number(d): lua_pushnumber(L, d)
-                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
-                }
-                push(item, depth: depth + 1)
-                lua_rawset(L, -3)
-            }
-        }
-    }
-
-    public func push(string: String) {
-        var copy = string
-        copy.withUTF8 { buffer in
-            _ = buffer.withMemoryRebound(to: CChar.self) { lua_pushlstring(L, $0.baseAddress, $0.count) }
-        }
-    }
-
-    /// Reads the value at `index` (tables deeply, to 32 levels; functions and userdata as nil).
-    public func value(at index: Int32, depth: Int = 0) -> LuaValue {
-        let index = lua_absindex(L, index)
-        switch lua_type(L, index) {
-        case LUA_TNIL, LUA_TNONE: return .nil
-        case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
-        case LUA_TNUMBER:
-            if shim_isinteger(L, index) != 0 { return .integer(Int64(lua_tointegerx(L, index, nil))) }
-            return .number(lua_tonumberx(L, index, nil))
-        case LUA_TSTRING: return .string(string(at: index) ?? "")
-        case LUA_TTABLE:
-            guard depth < 32 else { return .nil }
-            var table: [LuaKey: LuaValue] = [:]
-            lua_pushnil(L)
-            while lua_next(L, index) != 0 {
-                let key: LuaKey?
-                switch lua_type(L, -2) {
-                case LUA_TSTRING: key = .string(string(at: -2) ?? "")
-                case LUA_TNUMBER:
-                    key = shim_isinteger(L, -2) != 0 ? .integer(Int64(lua_tointegerx(L, -2, nil))) : .number(lua_tonumberx(L, -2, nil))
-                case LUA_TBOOLEAN: key = .bool(lua_toboolean(L, -2) != 0)
-                default: key = nil
-                }
-                if let key { table[key] = value(at: -1, depth: depth + 1) }
-                shim_pop(L, 1)
-            }
-            return .table(table)
-        default:
-            return .nil
-        }
-    }
-
-    /// The string at `index` without converting numbers in place (lua_next-safe).
-    func string(at index: Int32) -> String? {
-        guard lua_type(L, index) == LUA_TSTRING else { return nil }
-        var length = 0
-        guard let pointer = shim_tostring(L, index, &length) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    /// Any thread: the last `file:line` the budget hook saw.
+    public var lastPosition: String {
+        var buffer = [CChar](repeating: 0, count: 80)
+        let line = shim_budget_where(budget, &buffer, buffer.count)
+        let source = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return line > 0 ? "\(source):\(line)" : "an unknown line"
     }
 
     var top: Int32 { lua_gettop(L) }
@@ -146,6 +93,27 @@ public final class LuaState {
         }
     }
 
+    /// Tests only: `table.name(seconds)` spins in C for that long without returning to the
+    /// VM, so no hook can stop it (stands for a C function the host could not bound).
+    public func registerTestBlocker(table: String, name: String) {
+        register(table: table, name: name, cFunction: shim_test_block_in_c)
+    }
+
+    /// Makes a C function callable from Lua as `table.name`.
+    func register(table: String, name: String, cFunction: lua_CFunction) {
+        pushBase()
+        lua_getfield(L, -1, table)
+        if lua_type(L, -1) != LUA_TTABLE {
+            shim_pop(L, 1)
+            shim_newtable(L)
+            lua_pushvalue(L, -1)
+            lua_setfield(L, -3, table)
+        }
+        lua_pushcclosure(L, cFunction, 0)
+        lua_setfield(L, -2, name)
+        shim_pop(L, 2)
+    }
+
     /// Sets `base[name] = value`.
     public func setBase(_ name: String, _ value: LuaValue) {
         pushBase()
@@ -154,13 +122,29 @@ public final class LuaState {
         shim_pop(L, 1)
     }
 
+    /// Compiles `source` in the base itself (host-side helpers written in Lua, before
+    /// `sandbox()`): its globals become part of the base every environment falls back to.
+    public func defineInBase(_ source: String, chunkName: String) throws {
+        try compile(source, chunkName: chunkName, in: L)
+        pushBase()
+        _ = lua_setupvalue(L, -2, 1)
+        var frame = shim_budget_frame()
+        shim_budget_enter(L, budget, 0, &frame)
+        let status = shim_pcall_traceback(L, 0, 0)
+        shim_budget_leave(L, budget, &frame)
+        guard status == LUA_OK else {
+            let message = string(at: -1) ?? "error"
+            shim_pop(L, 1)
+            throw LuaError(message: message)
+        }
+    }
+
     /// Removes what a strategy must not reach, and freezes the base as the fallback of every
-    /// strategy environment.
+    /// strategy environment. (setmetatable, getmetatable and the budgeted string and table
+    /// functions were made safe when the state was created.)
     public func sandbox() {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
-        for name in ["dofile", "loadfile", "load", "require", "collectgarbage", "print", "rawset", "setmetatable", "getmetatable"] {
-            // setmetatable/getmetatable come back below in safe forms; rawset on the base is refused by freezing.
-            if name == "setmetatable" || name == "getmetatable" || name == "rawset" { continue }
+        for name in ["dofile", "loadfile", "load", "require", "collectgarbage", "print"] {
             lua_pushnil(L)
             lua_setfield(L, -2, name)
         }
@@ -179,13 +163,36 @@ public final class LuaState {
         }
     }
 
-    // MARK: Environments, loading, running
+    // MARK: Environments
 
-    /// A new environment table whose missing keys fall back to the base. Returns its ref.
+    /// A new environment: its own `_G` (itself), its own copies of the library tables
+    /// (`string.upper = nil` changes this environment only, and is gone with it at the next
+    /// reload), and everything else read from the base, which it cannot reach or change.
     public func newEnvironment() -> LuaRef {
         shim_newtable(L)
+        let env = lua_gettop(L)
         pushBase()
-        shim_set_readonly_fallback(L, -2, -1)
+        let base = lua_gettop(L)
+        lua_pushnil(L)
+        while lua_next(L, base) != 0 {
+            if lua_type(L, -1) == LUA_TTABLE, lua_type(L, -2) == LUA_TSTRING, string(at: -2) != "_G" {
+                let library = lua_gettop(L)
+                lua_pushvalue(L, -2)  // the name
+                shim_newtable(L)
+                let copy = lua_gettop(L)
+                lua_pushnil(L)
+                while lua_next(L, library) != 0 {
+                    lua_pushvalue(L, -2)
+                    lua_rotate(L, -2, 1)  // key, key, value
+                    lua_rawset(L, copy)
+                }
+                lua_rawset(L, env)  // env[name] = copy
+            }
+            shim_pop(L, 1)
+        }
+        lua_pushvalue(L, env)
+        lua_setfield(L, env, "_G")
+        shim_set_readonly_fallback(L, env, base)
         shim_pop(L, 1)
         return LuaRef(luaL_ref(L, shim_registryindex()))
     }
@@ -195,14 +202,16 @@ public final class LuaState {
     }
 
     /// Pushes the value a registry reference holds.
-    private func pushReference(_ ref: LuaRef) {
+    func pushReference(_ ref: LuaRef, into target: OpaquePointer? = nil) {
         lua_rawgeti(L, shim_registryindex(), lua_Integer(ref.value))
+        if let target, target != L { lua_xmove(L, target, 1) }
     }
 
-    /// Reads `env[name]`.
+    /// Reads `env[name]` (raw: never the base).
     public func field(_ env: LuaRef, _ name: String) -> LuaValue {
         pushReference(env)
-        lua_getfield(L, -1, name)
+        push(string: name)
+        lua_rawget(L, -2)
         let result = value(at: -1)
         shim_pop(L, 2)
         return result
@@ -223,12 +232,54 @@ public final class LuaState {
         return LuaRef(luaL_ref(L, shim_registryindex()))
     }
 
-    /// The current value held by a reference.
-    public func value(of ref: LuaRef) -> LuaValue {
+    /// The current value held by a reference; `path` names it in errors (cycles, depth).
+    public func read(_ ref: LuaRef, path: String) throws -> LuaValue {
         pushReference(ref)
-        let result = value(at: -1)
+        defer { shim_pop(L, 1) }
+        return try read(-1, path: path)
+    }
+
+    /// The current value held by a reference (nil when it cannot be read).
+    public func value(of ref: LuaRef) -> LuaValue {
+        (try? read(ref, path: "value")) ?? .nil
+    }
+
+    /// Replaces the contents of the table held by `ref` with `value`'s (the table keeps its
+    /// identity: every environment that holds it sees the change).
+    public func replaceContents(of ref: LuaRef, with value: LuaValue) {
+        pushReference(ref)
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            shim_pop(L, 1)
+            return
+        }
+        var keys = 0
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {  // collect the keys first: no assignment during lua_next
+            shim_pop(L, 1)
+            lua_pushvalue(L, -1)
+            lua_rotate(L, -3, 1)
+            keys += 1
+            guard lua_checkstack(L, 4) != 0 else { break }
+        }
+        // The stack is now: keys..., table.
+        for _ in 0..<keys {
+            lua_rotate(L, -2, 1)  // table, key on top
+            lua_pushnil(L)
+            lua_rawset(L, -3)
+        }
+        if case let .table(entries) = value {
+            for (key, item) in entries {
+                switch key {
+                case let .string(s): push(string: s)
+                case let .integer(i): lua_pushinteger(L, lua_Integer(i))
+                case let .number(d): lua_pushnumber(L, d)
+                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
+                }
+                push(item)
+                lua_rawset(L, -3)
+            }
+        }
         shim_pop(L, 1)
-        return result
     }
 
     /// Sets `env[name]` to the value held by `ref` (the same table, not a copy).
@@ -253,27 +304,71 @@ public final class LuaState {
         return names.sorted()
     }
 
-    /// Compiles `source` (text only, never binary) with `env` as its `_ENV`, then runs its
-    /// top level under the time budget. Syntax and runtime errors come back with file:line.
-    public func load(source: String, chunkName: String, env: LuaRef, budget seconds: Double? = nil) throws {
+    // MARK: Loading
+
+    private func compile(_ source: String, chunkName: String, in state: OpaquePointer) throws {
         var text = source
         let status = text.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { shim_load_text(L, $0.baseAddress, $0.count, "@" + chunkName) }
+            buffer.withMemoryRebound(to: CChar.self) { shim_load_text(state, $0.baseAddress, $0.count, "@" + chunkName) }
         }
         guard status == LUA_OK else {
-            let message = string(at: -1) ?? "syntax error"
-            shim_pop(L, 1)
+            let message = stringIn(state, at: -1) ?? "syntax error"
+            shim_pop(state, 1)
             throw LuaError(message: message, kind: status == LUA_ERRMEM ? .memory : .syntax)
         }
-        pushReference(env)
-        _ = lua_setupvalue(L, -2, 1)
-        let outcome = run(arguments: 0, budget: seconds ?? timeBudget)
-        if case let .failed(error) = outcome { throw error }
-        if case .suspended(let thread) = outcome {
-            cancel(thread)
-            throw LuaError(message: "\(chunkName): the top level of a strategy cannot wait (call market.history from a handler)")
-        }
     }
+
+    /// Compiles `source` (text only, never binary) with `env` as its `_ENV`, then runs its
+    /// top level under the time budget (a protected call: it cannot wait). Syntax and
+    /// runtime errors come back with file:line.
+    public func load(source: String, chunkName: String, env: LuaRef, budget seconds: Double? = nil) throws {
+        _ = try load(source: source, chunkName: chunkName, env: env, results: 0, on: nil, budget: seconds)
+    }
+
+    /// The same, run on `state` (the coroutine of the host call that loads, e.g. `require`,
+    /// so the load nests in that call's budget frame), keeping up to `results` of what the
+    /// chunk returns in registry references. The chunk gets `arguments` as `...`.
+    public func load(source: String, chunkName: String, env: LuaRef, results: Int32, on state: OpaquePointer?,
+                     arguments: [LuaValue] = [], budget seconds: Double? = nil) throws -> [LuaRef]
+    {
+        let state = state ?? L
+        guard lua_checkstack(state, Int32(arguments.count) + results + 4) != 0 else {
+            throw LuaError(message: "\(chunkName): the Lua stack is full")
+        }
+        try compile(source, chunkName: chunkName, in: state)
+        pushReference(env, into: state)
+        _ = lua_setupvalue(state, -2, 1)
+        for argument in arguments { push(argument, into: state) }
+        var frame = shim_budget_frame()
+        shim_budget_enter(state, budget, Int64((seconds ?? timeBudget) * 1e9), &frame)
+        let status = shim_pcall_traceback(state, Int32(arguments.count), results)
+        let expired = shim_budget_expired(budget) != 0
+        let memoryHit = shim_budget_memory_hit(budget) != 0
+        shim_budget_leave(state, budget, &frame)
+        guard status == LUA_OK else {
+            let full = stringIn(state, at: -1) ?? "error object is not a string"
+            shim_pop(state, 1)
+            let (message, traceback) = Self.split(full)
+            let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
+            throw LuaError(message: kind == .memory ? memoryMessage : message, traceback: traceback, kind: kind)
+        }
+        var references: [LuaRef] = []
+        for _ in 0..<results {
+            if state != L { lua_xmove(state, L, 1) }
+            references.insert(LuaRef(luaL_ref(L, shim_registryindex())), at: 0)
+        }
+        return references
+    }
+
+    /// `message\nstack traceback:...` from the traceback handler, in two parts.
+    static func split(_ full: String) -> (String, String) {
+        guard let range = full.range(of: "\nstack traceback:") else { return (full, "") }
+        return (String(full[..<range.lowerBound]), String(full[range.lowerBound...].dropFirst()))
+    }
+
+    var memoryMessage: String { "memory limit of \(memoryLimit >> 20) MiB reached: the handler was stopped" }
+
+    // MARK: Running handlers
 
     /// What running Lua code came to.
     public enum Outcome {
@@ -285,6 +380,7 @@ public final class LuaState {
 
     /// Pushes `env[name]` when it is a function; pushes nothing and returns false otherwise.
     func pushFunction(_ env: LuaRef, _ name: String) -> Bool {
+        guard lua_checkstack(L, 8) != 0 else { return false }
         pushReference(env)
         push(string: name)
         lua_rawget(L, -2)
@@ -334,6 +430,7 @@ public final class LuaState {
             thread = idle
         } else {
             guard let state = lua_newthread(L) else { return .failed(LuaError(message: "out of memory", kind: .memory)) }
+            shim_mark_host_thread(L, state)
             let ref = luaL_ref(L, shim_registryindex())  // keeps the coroutine alive while it waits
             thread = LuaThread(ref: ref, L: state)
         }
@@ -346,22 +443,26 @@ public final class LuaState {
 
     /// Resumes a suspended coroutine with `values` as the results of the host call it waits in.
     public func resume(_ thread: LuaThread, with values: [LuaValue], budget seconds: Double? = nil) -> Outcome {
-        for value in values { push(value) }
-        lua_xmove(L, thread.L, Int32(values.count))
+        guard lua_checkstack(thread.L, Int32(values.count) + 2) != 0 else {
+            cancel(thread)
+            return .failed(LuaError(message: "the reply does not fit on the Lua stack"))
+        }
+        for value in values { push(value, into: thread.L) }
         return resume(thread, arguments: Int32(values.count), budget: seconds ?? timeBudget)
     }
 
     private func resume(_ thread: LuaThread, arguments: Int32, budget seconds: Double) -> Outcome {
-        shim_arm_budget(thread.L, budget, Int64(seconds * 1e9))
+        var frame = shim_budget_frame()
+        shim_budget_enter(thread.L, budget, Int64(seconds * 1e9), &frame)
         var results: Int32 = 0
         let outer = running
         running = thread
-        let status = shim_resume(thread.L, L, arguments, &results, budget)
+        waitRequested = false
+        let status = shim_resume(thread.L, L, arguments, &results)
         running = outer
-        let expired = budget.pointee.expired != 0
-        shim_disarm_budget(thread.L, budget)
         switch status {
         case LUA_OK:
+            shim_budget_leave(thread.L, budget, &frame)
             var values: [LuaValue] = []
             for index in 0..<results { values.append(value(in: thread.L, at: -results + index)) }
             lua_settop(thread.L, 0)
@@ -371,25 +472,50 @@ public final class LuaState {
                 luaL_unref(L, shim_registryindex(), thread.ref)
             }
             return .finished(values)
-        case LUA_YIELD:
+        case LUA_YIELD where waitRequested:
+            shim_budget_leave(thread.L, budget, &frame)
+            waitRequested = false
             lua_settop(thread.L, 0)
             return .suspended(thread)
         default:
-            let message = stringIn(thread.L, at: -1) ?? "error object is not a string"
+            let userYield = status == LUA_YIELD
+            let message = userYield
+                ? "coroutine.yield at the level of a handler: a handler cannot yield (yield inside coroutines the strategy creates with coroutine.wrap or coroutine.create)"
+                : stringIn(thread.L, at: -1) ?? "error object is not a string"
             shim_traceback(L, thread.L, nil)
             let traceback = string(at: -1) ?? ""
             shim_pop(L, 1)
+            // Closing runs the coroutine's pending __close handlers: still inside the frame,
+            // so they are bounded by what is left of the budget.
             _ = shim_resetthread(thread.L, L)
+            let expired = shim_budget_expired(budget) != 0
+            let memoryHit = shim_budget_memory_hit(budget) != 0
+            shim_budget_leave(thread.L, budget, &frame)
             luaL_unref(L, shim_registryindex(), thread.ref)
-            let kind: LuaError.Kind = status == LUA_ERRMEM ? .memory : (expired ? .budget : .runtime)
-            let text = status == LUA_ERRMEM ? "memory limit of \(memoryLimit >> 20) MiB reached: the handler was stopped" : message
+            let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
+            let text = kind == .memory ? memoryMessage : (userYield ? Self.position(inTraceback: traceback) + message : message)
             return .failed(LuaError(message: text, traceback: traceback, kind: kind))
         }
     }
 
+    /// `file.lua:3: ` from the first Lua frame of a traceback (`\tfile.lua:3: in function ...`).
+    private static func position(inTraceback traceback: String) -> String {
+        for line in traceback.split(separator: "\n").dropFirst() {
+            let frame = line.trimmingCharacters(in: .whitespaces)
+            guard !frame.hasPrefix("[C]") else { continue }
+            let parts = frame.split(separator: ":", maxSplits: 2)
+            guard parts.count >= 2, Int(parts[1]) != nil else { return "" }
+            return "\(parts[0]):\(parts[1]): "
+        }
+        return ""
+    }
+
     /// Abandons a suspended coroutine (its reply will be dropped).
     public func cancel(_ thread: LuaThread) {
+        var frame = shim_budget_frame()
+        shim_budget_enter(thread.L, budget, Int64(timeBudget * 1e9), &frame)
         _ = shim_resetthread(thread.L, L)
+        shim_budget_leave(thread.L, budget, &frame)
         luaL_unref(L, shim_registryindex(), thread.ref)
     }
 
@@ -398,20 +524,6 @@ public final class LuaState {
         lua_pushvalue(state, index)
         if state != L { lua_xmove(state, L, 1) }
         return LuaRef(luaL_ref(L, shim_registryindex()))
-    }
-
-    func value(in state: OpaquePointer, at index: Int32) -> LuaValue {
-        lua_pushvalue(state, index)
-        if state != L { lua_xmove(state, L, 1) }
-        let result = value(at: -1)
-        shim_pop(L, 1)
-        return result
-    }
-
-    func stringIn(_ state: OpaquePointer, at index: Int32) -> String? {
-        var length = 0
-        guard let pointer = shim_tostring(state, index, &length) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 
     /// KiB in use by the collector (collectgarbage("count")).
@@ -450,7 +562,7 @@ private let hostEntry: shim_hostfn = { L, context in
     guard let L, let context else { return 0 }
     let function = Unmanaged<HostFunction>.fromOpaque(context).takeUnretainedValue()
     let call = LuaCall(state: function.state, L: L, name: function.qualifiedName)
-    let result: LuaCall.Result
+    var result: LuaCall.Result
     do {
         result = try function.body(call)
     } catch let error as LuaArgumentError {
@@ -458,20 +570,29 @@ private let hostEntry: shim_hostfn = { L, context in
     } catch {
         result = .error("\(function.qualifiedName): \(error)")
     }
+    if case .yield = result, !call.canSuspend {
+        result = .error(call.cannotSuspendMessage)
+    }
     switch result {
     case let .values(values):
+        guard lua_checkstack(L, Int32(values.count) + 1) != 0 else {
+            call.push(.string("\(function.qualifiedName): too many results for the Lua stack"))
+            return SHIM_RAISE
+        }
         for value in values { call.push(value) }
         return Int32(values.count)
     case .pushed(let count):
         return Int32(count)
     case let .error(message):
         // Prefix file:line of the Lua caller, as luaL_error would.
+        guard lua_checkstack(L, 3) != 0 else { return SHIM_RAISE }
         luaL_where(L, 1)
         let position = function.state.stringIn(L, at: -1) ?? ""
         shim_pop(L, 1)
         call.push(.string(position + message))
         return SHIM_RAISE
     case .yield:
+        function.state.waitRequested = true
         return SHIM_YIELD
     }
 }

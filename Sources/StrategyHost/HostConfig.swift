@@ -28,6 +28,11 @@ public struct HostConfig: Sendable, Equatable {
         public var memoryMB = 64
         /// Consecutive failing handlers after which the strategy is paused.
         public var maxConsecutiveErrors = 5
+        /// Milliseconds after which a handler that still has not returned (stuck where the
+        /// budget cannot reach, e.g. in a C function) is declared hung: the strategy is cut
+        /// off from the order flow and its open orders are cancelled.
+        public var hardLimitMs = 2000.0
+        public var hangSeconds: Double { hardLimitMs / 1000 }
         public init() {}
     }
 
@@ -37,7 +42,7 @@ public struct HostConfig: Sendable, Equatable {
         "trading": ["allow_live", "client_id", "journal", "fail_closed"],
         "risk": ["max_order_quantity", "max_order_notional", "max_position", "max_open_orders", "max_orders_per_minute",
                  "allowed_symbols", "max_daily_loss", "read_only"],
-        "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors"],
+        "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
     ]
 
     public static func load(path: String) throws -> HostConfig {
@@ -99,6 +104,7 @@ public struct HostConfig: Sendable, Equatable {
         config.strategy.budgetMs = try number(strategy, "strategy", "budget_ms") ?? config.strategy.budgetMs
         if let value = try number(strategy, "strategy", "memory_mb") { config.strategy.memoryMB = Int(value) }
         if let value = try number(strategy, "strategy", "max_consecutive_errors") { config.strategy.maxConsecutiveErrors = Int(value) }
+        config.strategy.hardLimitMs = try number(strategy, "strategy", "hard_limit_ms") ?? config.strategy.hardLimitMs
         if let params = document["params"] {
             guard let mapping = params as? [String: Any] else { throw HostConfigError(message: "\(source): params must be a mapping") }
             for (key, value) in mapping { config.params[key] = "\(value)" }
@@ -117,6 +123,7 @@ public struct HostConfig: Sendable, Equatable {
         guard risk.maxDailyLoss > 0 else { throw bad("risk.max_daily_loss", "must be positive") }
         guard strategy.budgetMs > 0 else { throw bad("strategy.budget_ms", "must be positive") }
         guard strategy.memoryMB >= 1 else { throw bad("strategy.memory_mb", "must be at least 1") }
+        guard strategy.hardLimitMs >= strategy.budgetMs * 2 else { throw bad("strategy.hard_limit_ms", "must be at least twice strategy.budget_ms") }
         guard strategy.maxConsecutiveErrors >= 1 else { throw bad("strategy.max_consecutive_errors", "must be at least 1") }
         guard trading.clientId >= 0 else { throw bad("trading.client_id", "must not be negative") }
     }

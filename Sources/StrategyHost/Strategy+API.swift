@@ -29,6 +29,7 @@ extension Strategy {
 
     private func registerMarket() {
         lua.register(table: "market", name: "subscribe") { [unowned self] call in
+            try self.requireHandler(call)
             let symbol = try self.symbol(call)
             let options = try call.table(2, "options", optional: true) ?? .table([:])
             var quotes = true
@@ -44,6 +45,7 @@ extension Strategy {
             return .values([.bool(true)])
         }
         lua.register(table: "market", name: "unsubscribe") { [unowned self] call in
+            try self.requireHandler(call)
             let symbol = try self.symbol(call)
             self.barBuilders = self.barBuilders.filter { !$0.key.hasPrefix(symbol + "|") }
             self.services?.unsubscribe(symbol: symbol, strategy: self)
@@ -78,10 +80,9 @@ extension Strategy {
     }
 
     /// Suspends the calling handler until `work` answers; other events keep being delivered.
+    /// The wait is registered only when the coroutine can really yield here.
     private func wait(_ call: LuaCall, _ work: @escaping @Sendable (StrategyServices) async throws -> [LuaValue]) throws -> LuaCall.Result {
-        guard let thread = call.thread else {
-            throw LuaArgumentError("\(call.name) waits for TWS and can only be called from a handler, not while the file loads")
-        }
+        guard call.canSuspend, let thread = call.thread else { throw LuaArgumentError(call.cannotSuspendMessage) }
         guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
         let id = nextWaitId
         nextWaitId += 1
@@ -98,6 +99,14 @@ extension Strategy {
             self.post(.reply(wait: id, values: values))
         }
         return .yield
+    }
+
+    /// Orders, timers and subscriptions are effects: a file's top level (which a failed
+    /// reload throws away) may not make them, only handlers.
+    func requireHandler(_ call: LuaCall) throws {
+        guard loadingDepth == 0 else {
+            throw LuaArgumentError("\(call.name) can only be called from a handler (on_start, on_quote, ...), not at the top level of a file")
+        }
     }
 
     // MARK: orders
@@ -125,6 +134,7 @@ extension Strategy {
             return try self.place(call, side: side, symbol: symbolText.uppercased(), quantity: quantity, options: spec)
         }
         lua.register(table: "orders", name: "modify") { [unowned self] call in
+            try self.requireHandler(call)
             let id = try call.integer(1, "id")
             let change = try call.table(2, "changes") ?? .table([:])
             let quantity = try LuaCall.field(change, "qty", number: call, "changes")
@@ -148,6 +158,7 @@ extension Strategy {
             return .values([.bool(true)])
         }
         lua.register(table: "orders", name: "cancel") { [unowned self] call in
+            try self.requireHandler(call)
             let id = try call.integer(1, "id")
             guard let record = self.orders[id], record.strategy == self.name else {
                 return .values(LuaTables.failure("unknown_order", "orders.cancel: order \(id) is not one of this strategy's orders"))
@@ -158,7 +169,8 @@ extension Strategy {
             self.services?.cancel(id: id)
             return .values([.bool(true)])
         }
-        lua.register(table: "orders", name: "cancel_all") { [unowned self] _ in
+        lua.register(table: "orders", name: "cancel_all") { [unowned self] call in
+            try self.requireHandler(call)
             let open = self.orders.values.filter { $0.strategy == self.name && !$0.status.isTerminal && $0.status != .unknown }
             for record in open { self.services?.cancel(id: record.orderId) }
             return .values([.integer(Int64(open.count))])
@@ -176,6 +188,7 @@ extension Strategy {
 
     /// Checks the order with the risk gate and hands it to be sent; returns its id.
     private func place(_ call: LuaCall, side: String, symbol: String, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
+        try requireHandler(call)
         guard quantity > 0, quantity.isFinite else {
             throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
         }
@@ -254,6 +267,7 @@ extension Strategy {
 
     private func registerTimers() {
         func schedule(_ call: LuaCall, repeating: Bool) throws -> LuaCall.Result {
+            try self.requireHandler(call)
             let seconds = try call.number(1, "seconds")
             guard seconds >= 0.001, seconds.isFinite else { throw LuaArgumentError("\(call.name): seconds must be at least 0.001") }
             let function = try call.function(2, "fn")
@@ -295,36 +309,40 @@ extension Strategy {
     // MARK: log, print, now, collectgarbage, require
 
     private func registerLogAndBasics() {
-        func text(_ call: LuaCall) -> String {
-            (0..<call.count).map { index -> String in
-                switch call.value(index + 1) {
-                case .nil: return "nil"
-                case let .bool(b): return b ? "true" : "false"
-                case let .integer(i): return String(i)
-                case let .number(d): return d.rounded() == d && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)
-                case let .string(s): return s
-                case .table: return "table"
-                }
-            }.joined(separator: " ")
-        }
+        // The Swift side takes one string; Lua wrappers (below) format the arguments with
+        // tostring, in Lua, under the budget: no metamethod runs on the host's behalf.
+        func line(_ call: LuaCall) -> String { (try? call.string(1, "text")) ?? "" }
         lua.register(table: "log", name: "info") { [unowned self] call in
-            self.logger.info("\(text(call))")
-            self.logLines.append(text(call))
+            self.logger.info("\(line(call))")
+            self.logLines.append(line(call))
             return .values([])
         }
         lua.register(table: "log", name: "warn") { [unowned self] call in
-            self.logger.warning("\(text(call))")
+            self.logger.warning("\(line(call))")
             return .values([])
         }
         lua.register(table: "log", name: "error") { [unowned self] call in
-            self.logger.error("\(text(call))")
+            self.logger.error("\(line(call))")
             return .values([])
         }
         lua.register(table: nil, name: "print") { [unowned self] call in
-            self.logger.info("\(text(call))")
-            self.logLines.append(text(call))
+            self.logger.info("\(line(call))")
+            self.logLines.append(line(call))
             return .values([])
         }
+        try? lua.defineInBase("""
+            local info, warn, error, emit = log.info, log.warn, log.error, print
+            local tostring, select, concat = tostring, select, table.concat
+            local function text(...)
+              local parts = {}
+              for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+              return concat(parts, " ")
+            end
+            log.info = function(...) return info(text(...)) end
+            log.warn = function(...) return warn(text(...)) end
+            log.error = function(...) return error(text(...)) end
+            print = function(...) return emit(text(...)) end
+            """, chunkName: "moonwire/log.lua")
         lua.register(table: nil, name: "now") { _ in .values([.number(Date().timeIntervalSince1970)]) }
         lua.register(table: nil, name: "collectgarbage") { [unowned self] call in
             let option = call.count >= 1 ? try call.string(1, "opt") : "count"
@@ -338,21 +356,27 @@ extension Strategy {
             guard !module.isEmpty, module.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !module.contains("..") else {
                 throw LuaArgumentError("require: '\(module)' is not a module name (letters, digits, _ and . only)")
             }
-            if let loaded = self.loadedModules[module] { return .values([loaded]) }
+            if let loaded = self.loadedModules[module] {
+                return call.push(reference: loaded)
+            }
             let folder = URL(fileURLWithPath: self.path).deletingLastPathComponent()
             let file = folder.appendingPathComponent(module.replacingOccurrences(of: ".", with: "/") + ".lua").path
             guard FileManager.default.fileExists(atPath: file) else {
                 throw LuaArgumentError("require: no module '\(module)' in the strategy's folder (\(file))")
             }
             let source = try Self.read(file)
+            // A module runs in its own environment, nested in the caller's budget frame
+            // (it can shorten the caller's deadline, never reset it), and gives back
+            // whatever it returns: functions and tables as they are.
             let moduleEnv = self.lua.newEnvironment()
-            try self.lua.load(source: "__module = (function(...)\n\(source)\nend)(...)", chunkName: URL(fileURLWithPath: file).lastPathComponent,
-                              env: moduleEnv)
-            // Modules share the strategy's base; what they return is what require gives.
+            defer { self.lua.release(moduleEnv) }
+            self.loadingDepth += 1
+            defer { self.loadingDepth -= 1 }
+            let results = try self.lua.load(source: source, chunkName: URL(fileURLWithPath: file).lastPathComponent, env: moduleEnv,
+                                            results: 1, on: call.caller, arguments: [.string(module)], budget: max(self.lua.timeBudget, 1.0))
             self.modulePaths.append(file)
-            let value = self.lua.field(moduleEnv, "__module")
-            self.loadedModules[module] = value
-            return .values([value])
+            self.loadedModules[module] = results[0]
+            return call.push(reference: results[0])
         }
     }
 }

@@ -44,14 +44,20 @@ extension Strategy {
         let fresh: LuaRef
         let previousModules = loadedModules
         loadedModules = [:]  // the new code requires its modules afresh
+        // The new top level may write to `store` (the same table the old code holds): a
+        // failed reload puts it back as it was, so nothing the failed file did survives.
+        let storeBefore = try? lua.read(storeRef, path: "store")
         do {
             fresh = try loadEnvironment(source: source)
         } catch {
+            for (_, ref) in loadedModules { lua.release(ref) }
             loadedModules = previousModules
+            if let storeBefore { lua.replaceContents(of: storeRef, with: storeBefore) }
             let message = (error as? LuaError)?.message ?? "\(error)"
             let outcome = ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
             logger.error("reload of \(file) failed, the old code keeps running: \(message)")
             services?.journal(strategy: name, kind: "reload", detail: "failed hash=\(hash) \(String(format: "%.2f", outcome.milliseconds)) ms: \(message)")
+            running("on_error")
             run(lua.call(env, "on_error", [LuaTables.error(code: "reload", message: message, orderId: nil)]), handler: "on_error",
                 isErrorHandler: true)
             return outcome
@@ -59,14 +65,20 @@ extension Strategy {
         cancelAllTimers()
         for (_, thread) in waits { lua.cancel(thread) }
         waits.removeAll()
+        for (_, ref) in previousModules { lua.release(ref) }
         let old = env
         env = fresh
         lua.release(old)
         consecutiveFailures = 0
+        if statistics.paused {
+            statistics.paused = false  // new code gets a new chance
+            logger.notice("resumed: the reloaded code runs again after the pause")
+        }
         statistics.reloads += 1
         loadedHash = hash
         let outcome = ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
         services?.journal(strategy: name, kind: "reload", detail: "ok hash=\(hash) \(String(format: "%.2f", outcome.milliseconds)) ms")
+        running("on_reload")
         run(lua.call(env, "on_reload", references: [storeRef]), handler: "on_reload")
         persistStore()
         return outcome

@@ -24,6 +24,10 @@ public final class Strategy: @unchecked Sendable {
     let storeRef: LuaRef
     var gate: RiskGate
     let limits: HostConfig.StrategyLimits
+    /// What the strategy was made from (a hung strategy is restarted from it).
+    let config: HostConfig
+    let extraParams: [String: String]
+    let baseLogger: Logger
     weak var services: StrategyServices?
     var logger: Logger
     let params: [String: String]
@@ -60,7 +64,18 @@ public final class Strategy: @unchecked Sendable {
     var nextWaitId = 1
     var barBuilders: [String: BarBuilder] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
-    var loadedModules: [String: LuaValue] = [:]
+    var loadedModules: [String: LuaRef] = [:]
+    /// Files (the strategy's or a module's) whose top level is running: no effects there.
+    var loadingDepth = 0
+    /// The handler running now, for the watchdog (any thread).
+    let runningHandler = NIOLockedValueBox("")
+    /// Set by the watchdog when a handler overran the hard limit: the strategy is cut off
+    /// (nothing is posted to it, nothing it asks for is sent) for good.
+    let hungBox = NIOLockedValueBox<String?>(nil)
+    public var hungReason: String? { hungBox.withLockedValue { $0 } }
+    /// The statistics as of the end of the last burst of events (any thread: the summary of
+    /// a strategy whose loop does not answer).
+    let publishedStatistics = NIOLockedValueBox(StrategyStatistics())
     /// Recent log lines (tests and the summary read them).
     public internal(set) var logLines: [String] = []
 
@@ -69,6 +84,7 @@ public final class Strategy: @unchecked Sendable {
     public var quoteLatencyObserver: ((UInt64) -> Void)?
     var consecutiveFailures = 0
     var lastStoreData: Data?
+    var lastStoreProblem: String?
     var stopped = false
     var pendingReload: Scheduled<Void>?
     var coalescingReport: RepeatedTask?
@@ -94,6 +110,9 @@ public final class Strategy: @unchecked Sendable {
         self.loop = loop
         self.services = services
         self.limits = config.strategy
+        self.config = config
+        self.extraParams = params
+        self.baseLogger = logger
         self.gate = RiskGate(limits: config.risk)
         var merged = config.params
         for (key, value) in params { merged[key] = value }
@@ -112,6 +131,11 @@ public final class Strategy: @unchecked Sendable {
         storeRef = lua.makeReference(storeValue)
         lua.sandbox()
         registerAPI()
+        if ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1" {
+            // Tests only: a C function that never returns to the VM (no hook can stop it),
+            // for the hung-strategy tests.
+            lua.registerTestBlocker(table: "testing", name: "block_in_c")
+        }
         let source = try Self.read(path)
         env = try loadEnvironment(source: source)
         loadedHash = Self.fingerprint(source)
@@ -141,6 +165,8 @@ public final class Strategy: @unchecked Sendable {
         let env = lua.newEnvironment()
         lua.setField(env, "params", .table(Dictionary(uniqueKeysWithValues: params.map { (LuaKey.string($0.key), Self.paramValue($0.value)) })))
         lua.setField(env, "store", reference: storeRef)
+        loadingDepth += 1
+        defer { loadingDepth -= 1 }
         do {
             try lua.load(source: source, chunkName: URL(fileURLWithPath: path).lastPathComponent, env: env,
                          budget: max(lua.timeBudget, 1.0))
@@ -279,11 +305,13 @@ public final class Strategy: @unchecked Sendable {
                 // Yield the loop now and then (every 512 events or 2 ms, whichever comes
                 // first) so timers and replies on it stay timely under a flood of quotes.
                 if handled >= 512 || DispatchTime.now().uptimeNanoseconds - started > 2_000_000 {
+                    publishedStatistics.withLockedValue { $0 = statistics }
                     scheduleDrain()
                     return
                 }
             }
         } while takeInbox()
+        publishedStatistics.withLockedValue { $0 = statistics }
     }
 
     // MARK: Delivering
@@ -291,7 +319,7 @@ public final class Strategy: @unchecked Sendable {
     func deliver(_ event: StrategyEvent) {
         // Invariant 1: the Lua state is touched by this loop's thread only.
         loop.preconditionInEventLoop()
-        guard !stopped else { return }
+        guard !stopped, hungReason == nil else { return }
         statistics.eventsDelivered += 1
         switch event {
         case .start:
@@ -333,11 +361,13 @@ public final class Strategy: @unchecked Sendable {
         case let .timer(id):
             guard let timer = timers[id] else { return }
             if !timer.repeating { timers[id] = nil }
+            running("timer \(id)")
             run(lua.call(function: timer.function, []), handler: "timer \(id)")
             if !timer.repeating { lua.release(timer.function) }
             persistStore()
         case let .reply(wait, values):
             guard let thread = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
+            running("a resumed wait")
             run(lua.resume(thread, with: values), handler: "a resumed wait")
         case .stop:
             call("on_stop", [])
@@ -363,13 +393,20 @@ public final class Strategy: @unchecked Sendable {
 
     func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
         guard !statistics.paused || handler == "on_stop" else { return }
+        running(handler)
         run(lua.call(env, handler, arguments), handler: handler, isErrorHandler: isErrorHandler)
+    }
+
+    /// Names the handler about to run, for the watchdog's report.
+    func running(_ handler: String) {
+        runningHandler.withLockedValue { $0 = handler }
     }
 
     /// The same with one table argument written straight onto the Lua stack (quotes: no
     /// `LuaValue` in between).
     func call(_ handler: String, fields: Int32, _ fill: (inout LuaTableWriter) -> Void) {
         guard !statistics.paused else { return }
+        running(handler)
         run(lua.call(env, handler, fields: fields, fill), handler: handler)
     }
 
@@ -388,6 +425,7 @@ public final class Strategy: @unchecked Sendable {
             if !isErrorHandler {
                 let code = error.kind == .budget ? "budget" : (error.kind == .memory ? "memory" : "lua")
                 statistics.errors += 1
+                running("on_error")
                 run(lua.call(env, "on_error", [LuaTables.error(code: code, message: error.message, orderId: nil)]),
                     handler: "on_error", isErrorHandler: true)
             }
@@ -411,27 +449,54 @@ public final class Strategy: @unchecked Sendable {
 
     /// Writes the store to the journal when it changed.
     func persistStore() {
-        let value = lua.value(of: storeRef)
+        let value: LuaValue
+        do {
+            value = try lua.read(storeRef, path: "store")
+        } catch {
+            // Not journaled: the last good store stays. Said once per distinct problem.
+            let message = "store: \(error)"
+            if message != lastStoreProblem {
+                lastStoreProblem = message
+                logger.error("\(message); the store is not saved until this is fixed")
+                services?.journal(strategy: name, kind: "error", detail: message)
+                enqueue(.error(code: "store", message: message, orderId: nil))
+            }
+            return
+        }
+        lastStoreProblem = nil
         guard let data = try? JSONEncoder().encode(value), data != lastStoreData else { return }
         lastStoreData = data
         services?.saveStore(strategy: name, data: data)
     }
 
     /// Delivers `on_stop`, stops timers, persists the store. Returns the statistics.
+    /// Bounded: a strategy whose loop does not answer within `limits.hangSeconds` (a hung
+    /// handler) is left behind, and its last published statistics are returned.
     public func stop() async -> StrategyStatistics {
-        (try? await loop.submit { () -> StrategyStatistics in
-            self.drain()
+        inbox.withLockedValue { $0.closed = true }
+        guard hungReason == nil else { return finalStatistics() }
+        let future = loop.submit { () -> StrategyStatistics in
+            self.drain()  // what was posted before the inbox closed
             self.deliver(.stop)
             self.stopped = true
-            self.inbox.withLockedValue { $0.closed = true }
             self.coalescingReport?.cancel()
             self.cancelAllTimers()
+            self.publishedStatistics.withLockedValue { $0 = self.statistics }
             return self.statistics
-        }.get()) ?? statistics
+        }
+        return await future.value(within: limits.hangSeconds + 1) ?? finalStatistics()
+    }
+
+    /// The statistics published last, marked hung when the strategy was.
+    func finalStatistics() -> StrategyStatistics {
+        var statistics = publishedStatistics.withLockedValue { $0 }
+        statistics.hung = statistics.hung || hungReason != nil
+        return statistics
     }
 
     public func currentStatistics() async -> StrategyStatistics {
-        (try? await loop.submit { self.statistics }.get()) ?? statistics
+        guard hungReason == nil else { return finalStatistics() }
+        return await loop.submit { self.statistics }.value(within: limits.hangSeconds + 1) ?? finalStatistics()
     }
 }
 

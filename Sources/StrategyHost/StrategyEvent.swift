@@ -39,4 +39,6 @@ public struct StrategyStatistics: Sendable, Equatable {
     public var handlerFailures = 0
     public var paused = false
     public var reloads = 0
+    /// Declared hung: a handler did not return within the hard limit (see `Strategy.hang`).
+    public var hung = false
 }

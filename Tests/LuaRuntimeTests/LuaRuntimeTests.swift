@@ -11,7 +11,7 @@ final class Tracked {
 struct LuaRuntimeTests {
     func sandboxed(memory: Int = 16 << 20) throws -> (LuaState, LuaRef) {
         let lua = try LuaState(memoryLimit: memory)
-        lua.register(table: "host", name: "echo") { call in .values([call.value(1)]) }
+        lua.register(table: "host", name: "echo") { call in .values([try call.value(1)]) }
         lua.register(table: "host", name: "fail") { _ in
             let object = Tracked()
             _ = object

@@ -17,17 +17,52 @@ typedef int (*shim_hostfn)(lua_State *L, void *context);
 #define SHIM_RAISE (-1)
 #define SHIM_YIELD (-2)
 
-/// Per-state limits and the flags the hook and the allocator read.
-typedef struct shim_budget {
-    size_t memory_limit;      // bytes; 0 = none
-    size_t memory_used;
-    int enforcing_memory;     // the cap applies only while Lua runs, never inside a Swift push
-    int64_t deadline_ns;      // CLOCK_MONOTONIC; 0 = none
-    int expired;              // set once the deadline passed: every hook call raises again
-    int64_t instructions;     // counted by the hook, in steps of SHIM_HOOK_STEP
-} shim_budget;
+/// Per-state limits: the memory cap, the time budget of the run in progress, and where the
+/// run is (for a watchdog on another thread). Opaque: only the functions below touch it.
+typedef struct shim_budget shim_budget;
 
 #define SHIM_HOOK_STEP 1000
+
+shim_budget *shim_budget_new(size_t memory_limit);
+void shim_budget_free(shim_budget *budget);
+size_t shim_budget_memory_used(const shim_budget *budget);
+size_t shim_budget_memory_limit(const shim_budget *budget);
+void shim_budget_set_memory_limit(shim_budget *budget, size_t limit);
+/// True when the run in progress (or the one that just ended) passed its deadline.
+int shim_budget_expired(const shim_budget *budget);
+/// True when the memory cap refused an allocation during the run in progress.
+int shim_budget_memory_hit(const shim_budget *budget);
+/// Nesting depth of runs (0: no Lua code is running).
+int shim_budget_depth(const shim_budget *budget);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t shim_now_ns(void);
+
+/// Any thread: CLOCK_MONOTONIC ns at which the outermost run began, 0 when none runs.
+int64_t shim_budget_running_since(const shim_budget *budget);
+/// Any thread: the last source position the budget hook saw ("file.lua", line). Returns
+/// the line (0 when unknown) and copies the chunk name into `source`.
+int shim_budget_where(shim_budget *budget, char *source, size_t capacity);
+
+/// Saved state of an enclosing run, restored when a nested run ends.
+typedef struct shim_budget_frame {
+    int64_t deadline_ns;
+    int expired;
+    int enforcing_memory;
+    lua_Hook hook;
+    int mask;
+    int count;
+} shim_budget_frame;
+
+/// Starts a run on `L` (a thread): the deadline is `nanoseconds` from now, but never later
+/// than an enclosing run's; the memory cap is enforced; the budget hook is set on `L`.
+void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, shim_budget_frame *saved);
+/// Ends the run started by the matching enter: the enclosing run's deadline, cap and
+/// hook come back exactly as they were.
+void shim_budget_leave(lua_State *L, shim_budget *budget, const shim_budget_frame *saved);
+
+/// Raises the budget error when the deadline has passed (for C functions that loop).
+void shim_check_budget(lua_State *L);
 
 /// A new state whose allocator counts bytes against `budget` and whose panic handler logs.
 lua_State *shim_newstate(shim_budget *budget);
@@ -36,23 +71,29 @@ void shim_close(lua_State *L);
 /// Opens base, table, string, math, utf8 and coroutine only.
 void shim_open_safe_libs(lua_State *L);
 
+/// Makes the libraries safe for strategies: budget-aware string.rep/find/match/gmatch/gsub
+/// and table.move/sort; setmetatable without __gc; getmetatable of tables only; the
+/// handlers' own coroutines out of coroutine.resume/close's reach.
+void shim_harden_libs(lua_State *L);
+/// Marks `co` as a coroutine the host runs handlers in (coroutine.resume/close refuse it).
+void shim_mark_host_thread(lua_State *L, lua_State *co);
+
 /// Pushes a C closure over `fn` and `context` that the trampoline calls.
 void shim_push_hostfn(lua_State *L, shim_hostfn fn, void *context);
 
-/// Arms the instruction/time budget for the next run (deadline in ns from now; 0 = none).
-void shim_arm_budget(lua_State *L, shim_budget *budget, int64_t nanoseconds);
-void shim_disarm_budget(lua_State *L, shim_budget *budget);
-
-/// lua_resume with the memory cap enforced while Lua runs. Returns the status; *nresults
-/// the number of values on `co`'s stack.
-int shim_resume(lua_State *co, lua_State *from, int nargs, int *nresults, shim_budget *budget);
-/// lua_pcall with a traceback message handler, memory cap enforced.
-int shim_pcall_traceback(lua_State *L, int nargs, int nresults, shim_budget *budget);
+/// lua_resume. Returns the status; *nresults the number of values on `co`'s stack.
+int shim_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
+/// lua_pcall with a traceback message handler.
+int shim_pcall_traceback(lua_State *L, int nargs, int nresults);
 /// Loads text only (never binary chunks) with the given chunk name.
 int shim_load_text(lua_State *L, const char *source, size_t length, const char *chunkname);
 
 /// Appends a traceback of `co` to the message on top of L.
 void shim_traceback(lua_State *L, lua_State *co, const char *message);
+
+/// A C function that spins for `seconds` without ever returning to the Lua VM (so no hook
+/// runs): stands for a C function the host could not bound, in the hung-strategy tests.
+int shim_test_block_in_c(lua_State *L);
 
 // Macros Swift cannot import.
 int shim_registryindex(void);

@@ -1,0 +1,171 @@
+import CLua
+import CLuaShim
+
+/// A Lua value that cannot leave the state as a `LuaValue`: a cycle, too deep, too large.
+public struct LuaValueError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Values crossing the boundary. Every push checks stack space first; every read is raw (no
+/// metamethod of the strategy runs on the host's behalf) and stops at cycles, depth and
+/// size with an error naming where (`store.x[1]`), never a hang or a stack overflow.
+extension LuaState {
+    /// Nesting a `LuaValue` may have (each level is a Swift and a Lua stack frame).
+    public static let maximumDepth = 32
+    /// Table entries one read may collect.
+    public static let maximumEntries = 1_000_000
+
+    /// Pushes onto `target` (a coroutine) or the main stack.
+    public func push(_ value: LuaValue, into target: OpaquePointer?) {
+        push(value)
+        if let target, target != L { lua_xmove(L, target, 1) }
+    }
+
+    public func push(_ value: LuaValue) {
+        push(value, depth: 0)
+    }
+
+    private func push(_ value: LuaValue, depth: Int) {
+        // Room for the value, a key and one more level; a value deeper than Lua's stack can
+        // take (never one the host built itself) becomes nil rather than an overflow.
+        guard lua_checkstack(L, 3) != 0, depth <= Self.maximumDepth * 4 else {
+            if lua_checkstack(L, 1) != 0 { lua_pushnil(L) }
+            return
+        }
+        switch value {
+        case .nil: lua_pushnil(L)
+        case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
+        case let .integer(i): lua_pushinteger(L, lua_Integer(i))
+        case let .number(d): lua_pushnumber(L, d)
+        case let .string(s): push(string: s)
+        case let .table(table):
+            lua_createtable(L, 0, Int32(clamping: table.count))
+            for (key, item) in table {
+                switch key {
+                case let .string(s): push(string: s)
+                case let .integer(i): lua_pushinteger(L, lua_Integer(i))
+                case let .number(d):
+                    guard !d.isNaN else { continue }  // not a valid key
+                    lua_pushnumber(L, d)
+                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
+                }
+                push(item, depth: depth + 1)
+                lua_rawset(L, -3)
+            }
+        }
+    }
+
+    public func push(string: String) {
+        var copy = string
+        copy.withUTF8 { buffer in
+            _ = buffer.withMemoryRebound(to: CChar.self) { lua_pushlstring(L, $0.baseAddress, $0.count) }
+        }
+    }
+
+    /// Reads the value at `index` of `state`'s stack. Tables are read raw and deeply;
+    /// functions, coroutines and userdata read as nil. `path` names the value in errors.
+    public func read(_ index: Int32, of state: OpaquePointer? = nil, path: String) throws -> LuaValue {
+        let state = state ?? L
+        var reader = ValueReader(L: state)
+        return try reader.read(lua_absindex(state, index), path: path, depth: 0)
+    }
+
+    /// The value at `index`, or nil when it cannot be read (see `read`).
+    public func value(at index: Int32) -> LuaValue {
+        (try? read(index, path: "value")) ?? .nil
+    }
+
+    /// The string at `index` without converting numbers in place (lua_next-safe).
+    func string(at index: Int32) -> String? {
+        guard lua_type(L, index) == LUA_TSTRING else { return nil }
+        return stringIn(L, at: index)
+    }
+
+    func stringIn(_ state: OpaquePointer, at index: Int32) -> String? {
+        var length = 0
+        guard let pointer = shim_tostring(state, index, &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    func value(in state: OpaquePointer, at index: Int32) -> LuaValue {
+        (try? read(index, of: state, path: "value")) ?? .nil
+    }
+}
+
+/// One raw, depth-first read of a Lua value, remembering the tables on the current path.
+private struct ValueReader {
+    let L: OpaquePointer
+    var onPath: Set<UnsafeRawPointer> = []
+    var entries = 0
+
+    mutating func read(_ index: Int32, path: String, depth: Int) throws -> LuaValue {
+        switch lua_type(L, index) {
+        case LUA_TNIL, LUA_TNONE: return .nil
+        case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
+        case LUA_TNUMBER:
+            if shim_isinteger(L, index) != 0 { return .integer(Int64(lua_tointegerx(L, index, nil))) }
+            return .number(lua_tonumberx(L, index, nil))
+        case LUA_TSTRING: return .string(string(index))
+        case LUA_TTABLE: return try readTable(index, path: path, depth: depth)
+        default: return .nil
+        }
+    }
+
+    private func string(_ index: Int32) -> String {
+        var length = 0
+        guard let pointer = shim_tostring(L, index, &length) else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    private mutating func readTable(_ index: Int32, path: String, depth: Int) throws -> LuaValue {
+        guard let identity = lua_topointer(L, index) else { return .nil }
+        if onPath.contains(identity) { throw LuaValueError(message: "value contains a cycle at \(path)") }
+        guard depth < LuaState.maximumDepth else {
+            throw LuaValueError(message: "value is nested deeper than \(LuaState.maximumDepth) levels at \(path)")
+        }
+        guard lua_checkstack(L, 4) != 0 else { throw LuaValueError(message: "value is nested too deeply at \(path)") }
+        onPath.insert(identity)
+        defer { onPath.remove(identity) }
+        var table: [LuaKey: LuaValue] = [:]
+        lua_pushnil(L)
+        while lua_next(L, index) != 0 {
+            entries += 1
+            if entries > LuaState.maximumEntries {
+                shim_pop(L, 2)
+                throw LuaValueError(message: "value has more than \(LuaState.maximumEntries) table entries (at \(path))")
+            }
+            let key: LuaKey?
+            switch lua_type(L, -2) {
+            case LUA_TSTRING: key = .string(string(-2))
+            case LUA_TNUMBER:
+                key = shim_isinteger(L, -2) != 0 ? .integer(Int64(lua_tointegerx(L, -2, nil))) : .number(lua_tonumberx(L, -2, nil))
+            case LUA_TBOOLEAN: key = .bool(lua_toboolean(L, -2) != 0)
+            default: key = nil
+            }
+            if let key {
+                do {
+                    table[key] = try read(lua_absindex(L, -1), path: path + Self.describe(key), depth: depth + 1)
+                } catch {
+                    shim_pop(L, 2)
+                    throw error
+                }
+            }
+            shim_pop(L, 1)
+        }
+        return .table(table)
+    }
+
+    /// `.name` for identifier keys, `[1]` or `["a b"]` otherwise.
+    static func describe(_ key: LuaKey) -> String {
+        switch key {
+        case let .string(s):
+            let identifier = !s.isEmpty && s.utf8.allSatisfy { $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 | 32 >= 97 && $0 | 32 <= 122) }
+                && !(s.utf8.first! >= 48 && s.utf8.first! <= 57)
+            return identifier ? "." + s : "[\"\(s)\"]"
+        case let .integer(i): return "[\(i)]"
+        case let .number(d): return "[\(d)]"
+        case let .bool(b): return "[\(b)]"
+        }
+    }
+}
