@@ -103,6 +103,7 @@ let package = Package(
                 "LuaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -125,7 +126,7 @@ let package = Package(
         ),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
-        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "CLua", "CLuaShim"]),
         .testTarget(
             name: "StrategyHostTests",
             dependencies: [

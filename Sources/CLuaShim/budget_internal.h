@@ -24,18 +24,22 @@ struct shim_budget {
 
 shim_budget *shim_budget_of(lua_State *L);
 
-/// Counts loop steps in C functions; every 4096 it checks the deadline (and raises).
+/// Counts loop steps in C functions; every 4096 it checks the deadline (and raises). A step
+/// that does more work (a long memcmp) counts as several.
 typedef struct shim_ticker {
     lua_State *L;
     unsigned steps;
 } shim_ticker;
 
-static inline void shim_tick(shim_ticker *ticker) {
-    if (++ticker->steps >= 4096) {
+static inline void shim_tick_by(shim_ticker *ticker, size_t steps) {
+    ticker->steps += steps > 4096 ? 4096 : (unsigned)steps;
+    if (ticker->steps >= 4096) {
         ticker->steps = 0;
         shim_check_budget(ticker->L);
     }
 }
+
+static inline void shim_tick(shim_ticker *ticker) { shim_tick_by(ticker, 1); }
 
 void shim_open_budgeted_string(lua_State *L, int string_table);
 void shim_open_budgeted_table(lua_State *L, int table_table);

@@ -188,6 +188,7 @@ static const char *end_capture(matcher *m, const char *s, const char *p) {
 static const char *match_back_reference(matcher *m, const char *s, int c) {
     int index = check_capture(m, c);
     size_t length = (size_t)m->capture[index].len;
+    shim_tick_by(&m->ticker, 1 + length / 64);
     if ((size_t)(m->src_end - s) >= length && memcmp(m->capture[index].init, s, length) == 0) return s + length;
     return NULL;
 }
@@ -348,7 +349,7 @@ static const char *find_plain(lua_State *L, const char *s, size_t ls, const char
     size_t remaining = ls - lp;
     const char *candidate;
     while (remaining > 0 && (candidate = memchr(s, *first, remaining)) != NULL) {
-        shim_tick(&ticker);
+        shim_tick_by(&ticker, 1 + lp / 64);
         candidate++;
         if (memcmp(candidate, p, lp) == 0) return candidate - 1;
         remaining -= (size_t)(candidate - s);
@@ -560,19 +561,23 @@ static int budgeted_rep(lua_State *L) {
     shim_budget *budget = shim_budget_of(L);
     if (budget != NULL && budget->enforcing_memory && budget->memory_limit > 0 &&
         total > budget->memory_limit - (budget->memory_used < budget->memory_limit ? budget->memory_used : budget->memory_limit)) {
+        budget->memory_hit = 1;
         return luaL_error(L, "string.rep: the result (%I bytes) would exceed the strategy's memory limit", (lua_Integer)total);
     }
     luaL_Buffer b;
     char *out = luaL_buffinitsize(L, &b, total);
-    shim_ticker ticker = {L, 0};
-    for (lua_Integer i = 0; i < n; i++) {
-        memcpy(out, s, l);
-        out += l;
-        if (lsep > 0 && i + 1 < n) {
-            memcpy(out, sep, lsep);
-            out += lsep;
-        }
-        shim_tick(&ticker);
+    // One copy of `s` and `sep`, then the filled part doubles: log2(n) copies, not n.
+    memcpy(out, s, l);
+    size_t filled = l;
+    if (n > 1) {
+        memcpy(out + l, sep, lsep);
+        filled += lsep;
+    }
+    while (filled < total) {
+        size_t chunk = filled < total - filled ? filled : total - filled;
+        memcpy(out + filled, out, chunk);
+        filled += chunk;
+        shim_check_budget(L);
     }
     luaL_pushresultsize(&b, total);
     return 1;

@@ -132,7 +132,13 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
         record_where(budget, L, ar);
     }
     if (!budget->expired && budget->deadline_ns > 0 && shim_now_ns() > budget->deadline_ns) expire(L, budget);
-    if (budget->expired) luaL_error(L, BUDGET_MESSAGE);
+    if (budget->expired) {
+        // In a hook, level 0 is the Lua function that was running: name its line.
+        luaL_where(L, 0);
+        lua_pushliteral(L, BUDGET_MESSAGE);
+        lua_concat(L, 2);
+        lua_error(L);
+    }
 }
 
 void shim_check_budget(lua_State *L) {

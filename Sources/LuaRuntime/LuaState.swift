@@ -24,7 +24,13 @@ public final class LuaState {
     private(set) var baseRef: Int32 = 0
 
     /// - Parameter memoryLimit: bytes the state may allocate while Lua runs (0: none).
-    public init(memoryLimit: Int = 64 << 20) throws {
+    public convenience init(memoryLimit: Int = 64 << 20) throws {
+        try self.init(memoryLimit: memoryLimit, keepingStockFunctionsIn: nil)
+    }
+
+    /// `keepingStockFunctionsIn`: tests only, a global table that keeps Lua's own string
+    /// and table functions, to check the budgeted ones against them.
+    init(memoryLimit: Int, keepingStockFunctionsIn stockName: String?) throws {
         guard let budget = shim_budget_new(memoryLimit) else {
             throw LuaError(message: "cannot create a Lua state", kind: .memory)
         }
@@ -35,6 +41,18 @@ public final class LuaState {
         }
         L = state
         shim_open_safe_libs(L)
+        if let stockName {
+            shim_newtable(L)
+            for (library, names) in [("string", ["find", "match", "gmatch", "gsub", "rep"]), ("table", ["move", "sort"])] {
+                lua_getglobal(L, library)
+                for name in names {
+                    lua_getfield(L, -1, name)
+                    lua_setfield(L, -3, name)
+                }
+                shim_pop(L, 1)
+            }
+            lua_setglobal(L, stockName)
+        }
         shim_harden_libs(L)
     }
 
@@ -350,7 +368,7 @@ public final class LuaState {
             shim_pop(state, 1)
             let (message, traceback) = Self.split(full)
             let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
-            throw LuaError(message: kind == .memory ? memoryMessage : message, traceback: traceback, kind: kind)
+            throw LuaError(message: status == LUA_ERRMEM ? memoryMessage : message, traceback: traceback, kind: kind)
         }
         var references: [LuaRef] = []
         for _ in 0..<results {
@@ -493,7 +511,7 @@ public final class LuaState {
             shim_budget_leave(thread.L, budget, &frame)
             luaL_unref(L, shim_registryindex(), thread.ref)
             let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
-            let text = kind == .memory ? memoryMessage : (userYield ? Self.position(inTraceback: traceback) + message : message)
+            let text = status == LUA_ERRMEM ? memoryMessage : (userYield ? Self.position(inTraceback: traceback) + message : message)
             return .failed(LuaError(message: text, traceback: traceback, kind: kind))
         }
     }

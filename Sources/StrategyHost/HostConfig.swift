@@ -33,6 +33,11 @@ public struct HostConfig: Sendable, Equatable {
         /// off from the order flow and its open orders are cancelled.
         public var hardLimitMs = 2000.0
         public var hangSeconds: Double { hardLimitMs / 1000 }
+        /// How long stopping waits for a strategy's loop (to run on_stop) before leaving it.
+        public var stopGraceSeconds: Double { min(hangSeconds, 2) + 0.5 }
+        /// Tests only (never from the config file; `moonwire run` sets it when
+        /// MOONWIRE_TEST_API=1): `testing.block_in_c(seconds)`, a C function no hook can stop.
+        public var testAPI = false
         public init() {}
     }
 

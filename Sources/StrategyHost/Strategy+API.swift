@@ -109,6 +109,13 @@ extension Strategy {
         }
     }
 
+    /// Why this strategy may not send orders now (declared hung, or the kill switch), or nil.
+    func orderFlowRefusal(_ call: LuaCall) -> [LuaValue]? {
+        if let reason = hungReason { return LuaTables.failure("hung", "\(call.name): this strategy was cut off: \(reason)") }
+        if let reason = services?.haltReason { return LuaTables.failure("halted", "\(call.name): \(reason)") }
+        return nil
+    }
+
     // MARK: orders
 
     private func registerOrders() {
@@ -140,6 +147,7 @@ extension Strategy {
             let quantity = try LuaCall.field(change, "qty", number: call, "changes")
             let limit = try LuaCall.field(change, "limit", number: call, "changes")
             let stop = try LuaCall.field(change, "stop", number: call, "changes")
+            if let refusal = self.orderFlowRefusal(call) { return .values(refusal) }
             guard let record = self.orders[id], record.strategy == self.name else {
                 return .values(LuaTables.failure("unknown_order", "orders.modify: order \(id) is not one of this strategy's orders"))
             }
@@ -189,6 +197,7 @@ extension Strategy {
     /// Checks the order with the risk gate and hands it to be sent; returns its id.
     private func place(_ call: LuaCall, side: String, symbol: String, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
         try requireHandler(call)
+        if let refusal = orderFlowRefusal(call) { return .values(refusal) }
         guard quantity > 0, quantity.isFinite else {
             throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
         }

@@ -93,7 +93,7 @@ public final class Strategy: @unchecked Sendable {
     var loadedHash = ""
     /// Told of every reload the watcher triggers (on the strategy's loop): `moonwire run`
     /// prints a line for each.
-    public var onReload: ((ReloadOutcome) -> Void)?
+    public var onReload: (@Sendable (ReloadOutcome) -> Void)?
     /// Loaded module files (for the file watcher).
     public internal(set) var modulePaths: [String] = []
 
@@ -131,7 +131,7 @@ public final class Strategy: @unchecked Sendable {
         storeRef = lua.makeReference(storeValue)
         lua.sandbox()
         registerAPI()
-        if ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1" {
+        if config.strategy.testAPI {
             // Tests only: a C function that never returns to the VM (no hook can stop it),
             // for the hung-strategy tests.
             lua.registerTestBlocker(table: "testing", name: "block_in_c")
@@ -470,8 +470,8 @@ public final class Strategy: @unchecked Sendable {
     }
 
     /// Delivers `on_stop`, stops timers, persists the store. Returns the statistics.
-    /// Bounded: a strategy whose loop does not answer within `limits.hangSeconds` (a hung
-    /// handler) is left behind, and its last published statistics are returned.
+    /// Bounded: a strategy whose loop does not answer within `limits.stopGraceSeconds` (a
+    /// stuck handler) is left behind, and its last published statistics are returned.
     public func stop() async -> StrategyStatistics {
         inbox.withLockedValue { $0.closed = true }
         guard hungReason == nil else { return finalStatistics() }
@@ -484,7 +484,7 @@ public final class Strategy: @unchecked Sendable {
             self.publishedStatistics.withLockedValue { $0 = self.statistics }
             return self.statistics
         }
-        return await future.value(within: limits.hangSeconds + 1) ?? finalStatistics()
+        return await future.value(within: limits.stopGraceSeconds) ?? finalStatistics()
     }
 
     /// The statistics published last, marked hung when the strategy was.
@@ -496,7 +496,7 @@ public final class Strategy: @unchecked Sendable {
 
     public func currentStatistics() async -> StrategyStatistics {
         guard hungReason == nil else { return finalStatistics() }
-        return await loop.submit { self.statistics }.value(within: limits.hangSeconds + 1) ?? finalStatistics()
+        return await loop.submit { self.statistics }.value(within: limits.stopGraceSeconds) ?? finalStatistics()
     }
 }
 

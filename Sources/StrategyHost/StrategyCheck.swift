@@ -85,6 +85,7 @@ public enum StrategyCheck {
 /// Services that go nowhere: for checking a file without a connection.
 final class NullServices: StrategyServices, @unchecked Sendable {
     func reserveOrderId() -> Int { 0 }
+    var haltReason: String? { nil }
     func submit(id: Int, contract: Contract, order: Order, strategy: String) {}
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {}
     func cancel(id: Int) {}

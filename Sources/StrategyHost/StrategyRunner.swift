@@ -4,6 +4,7 @@ import Logging
 import LuaRuntime
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import TWSClient
 import TWSProtocol
 import TradingState
@@ -22,6 +23,14 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var barStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private let commands: AsyncStream<Command>.Continuation
     private let worker: Task<Void, Never>
+    /// Set by the kill switch: no order leaves any more, from any strategy.
+    let haltBox = NIOLockedValueBox<String?>(nil)
+    /// Loops the runner made for strategies (restarts); a hung strategy's loop is left
+    /// behind for good (its thread cannot be taken back), the others are shut down.
+    let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: String)]>([])
+    var watchdog: Task<Void, Never>?
+    /// Told (on any thread) when a strategy is declared hung or restarted: one line each.
+    public var onSupervision: (@Sendable (String) -> Void)?
 
     enum Command: Sendable {
         case submit(id: Int, contract: Contract, order: Order, strategy: String)
@@ -37,11 +46,17 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Command>.makeStream()
         commands = continuation
         // One worker: orders leave in the order the strategies placed them.
+        let haltBox = self.haltBox
         worker = Task { [state, logger] in
             for await command in stream {
                 do {
                     switch command {
                     case let .submit(id, contract, order, strategy):
+                        // Queued before the kill switch, not sent yet: it never leaves.
+                        if let reason = haltBox.withLockedValue({ $0 }) {
+                            logger.warning("order \(id) of \(strategy) not sent: \(reason)")
+                            continue
+                        }
                         _ = try await state.submit(contract: contract, order: order, strategy: strategy, id: id)
                     case let .modify(id, quantity, limit, stop):
                         try await state.modify(orderId: id) { order in
@@ -65,6 +80,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     deinit {
         commands.finish()
         worker.cancel()
+        watchdog?.cancel()
     }
 
     public func add(_ strategy: Strategy) {
@@ -75,8 +91,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         lock.withLock { _ = strategies.removeValue(forKey: strategy.name) }
     }
 
-    private func strategy(named name: String) -> Strategy? { lock.withLock { strategies[name] } }
-    private var all: [Strategy] { lock.withLock { Array(strategies.values) } }
+    public func strategy(named name: String) -> Strategy? { lock.withLock { strategies[name] } }
+    var all: [Strategy] { lock.withLock { Array(strategies.values) } }
 
     /// Orders known to the trading state (from the journal) keep reporting to their strategy.
     public func adoptJournaledOrders() async {
@@ -123,6 +139,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     // MARK: StrategyServices
 
     public func reserveOrderId() -> Int { client.reserveIdNow() }
+
+    public var haltReason: String? { haltBox.withLockedValue { $0 } }
 
     public func submit(id: Int, contract: Contract, order: Order, strategy: String) {
         lock.withLock { ownerOfOrder[id] = strategy }

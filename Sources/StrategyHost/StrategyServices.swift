@@ -7,6 +7,8 @@ import TWSProtocol
 public protocol StrategyServices: AnyObject, Sendable {
     /// An order id, at once (orders.buy returns it before the order is sent).
     func reserveOrderId() -> Int
+    /// Why no order may be sent any more (the kill switch), or nil.
+    var haltReason: String? { get }
     /// Sends an order already checked by the risk gate; submissions leave in call order.
     func submit(id: Int, contract: Contract, order: Order, strategy: String)
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)

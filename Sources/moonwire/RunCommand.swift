@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PaperGateway
@@ -15,7 +16,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a Lua strategy against the built-in paper gateway (default) or TWS / IB Gateway.")
 
-    @Argument(help: "The strategy file (.lua).") var strategy: String
+    @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread.")
+    var strategies: [String]
     @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
     @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT of TWS / IB Gateway.") var gateway = "paper"
     @Option(name: .customLong("param"), help: "A strategy parameter, key=value (repeatable).") var params: [String] = []
@@ -40,13 +42,20 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         }
+        settings.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"
         var parameters: [String: String] = [:]
         for item in params {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--param '\(item)' is not key=value") }
             parameters[String(parts[0])] = String(parts[1])
         }
-        guard FileManager.default.fileExists(atPath: strategy) else { throw ValidationError("\(strategy): no such strategy file") }
+        var names: [String: String] = [:]
+        for strategy in strategies {
+            guard FileManager.default.fileExists(atPath: strategy) else { throw ValidationError("\(strategy): no such strategy file") }
+            let name = URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
+            if let other = names[name] { throw ValidationError("\(other) and \(strategy) are both named \(name): rename one") }
+            names[name] = strategy
+        }
 
         var logger = Logger(label: "moonwire")
         logger.logLevel = verbose ? .info : .notice
@@ -101,59 +110,82 @@ struct RunCommand: AsyncParsableCommand {
                 + " (set trading.fail_closed: false to run anyway, or reconcile by hand)")
         }
         let runner = StrategyRunner(client: client, state: state, journal: journal, logger: logger)
+        runner.onSupervision = { say($0) }
         await runner.adoptJournaledOrders()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let strategyInstance: Strategy
-        do {
-            // What the strategy logs is the user's own output: always shown.
-            var strategyLogger = Logger(label: "strategy")
-            strategyLogger.logLevel = .info
-            strategyInstance = try await Strategy.make(path: strategy, loop: group.next(), services: runner, config: settings, params: parameters,
-                                            logger: strategyLogger)
-        } catch let error as LuaErrorDescription {
-            throw ValidationError("\(error)")
-        }
-        runner.add(strategyInstance)
-        // Hot reload: on save (watcher) and on SIGHUP / `moonwire reload`.
-        let file = URL(fileURLWithPath: strategy).lastPathComponent
-        try await strategyInstance.loop.submit {
-            strategyInstance.onReload = { outcome in
-                if outcome.succeeded {
-                    say("reloaded \(file) (hash \(outcome.hash), swap \(String(format: "%.2f", outcome.milliseconds)) ms)")
-                } else {
-                    say("reload of \(file) failed, the old code keeps running: \(outcome.error ?? "?")")
-                }
+        runner.startWatchdog()
+        var launched: [Strategy] = []
+        for strategy in strategies {
+            do {
+                // What the strategy logs is the user's own output: always shown.
+                var strategyLogger = Logger(label: "strategy")
+                strategyLogger.logLevel = .info
+                launched.append(try await runner.launch(path: strategy, config: settings, params: parameters, logger: strategyLogger))
+            } catch let error as LuaErrorDescription {
+                _ = await runner.stopAll()
+                await client.stop()
+                try? await paper?.shutdown()
+                throw ValidationError("\(error)")
             }
-        }.get()
+        }
+        // Hot reload: on save (watcher) and on SIGHUP / `moonwire reload`.
+        for instance in launched {
+            let file = URL(fileURLWithPath: instance.path).lastPathComponent
+            try await instance.loop.submit {
+                instance.onReload = { outcome in
+                    if outcome.succeeded {
+                        say("reloaded \(file) (hash \(outcome.hash), swap \(String(format: "%.2f", outcome.milliseconds)) ms)")
+                    } else {
+                        say("reload of \(file) failed, the old code keeps running: \(outcome.error ?? "?")")
+                    }
+                }
+            }.get()
+        }
+        // Which strategy a saved file belongs to: its own file, or a module it required.
+        let files = NIOLockedValueBox<[String: Set<String>]>(Dictionary(uniqueKeysWithValues: launched.map {
+            ($0.name, [URL(fileURLWithPath: $0.path).standardizedFileURL.path])
+        }))
         let watching = watch ?? (gateway == "paper")
-        let watcher = watching ? try? FileWatcher { path in strategyInstance.fileChanged(path: path) } : nil
-        try? watcher?.watch(strategy)
-        // The modules it required from its folder are watched too (after on_start has run).
+        let watcher = watching ? try? FileWatcher { path in
+            let changed = URL(fileURLWithPath: path).standardizedFileURL.path
+            for (name, paths) in files.withLockedValue({ $0 }) where paths.contains(changed) {
+                runner.fileChanged(strategy: name, path: path)
+            }
+        } : nil
+        for instance in launched { try? watcher?.watch(instance.path) }
+        // The modules they required from their folders are watched too (after on_start has run).
         let moduleWatch = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
-                let modules = (try? await strategyInstance.loop.submit { strategyInstance.modulePaths }.get()) ?? []
-                for module in modules { try? watcher?.watch(module) }
+                for name in files.withLockedValue({ Array($0.keys) }) {
+                    guard let instance = runner.strategy(named: name), instance.hungReason == nil else { continue }
+                    let modules = await instance.loop.submit { instance.modulePaths }.value(within: 1) ?? []
+                    for module in modules {
+                        try? watcher?.watch(module)
+                        files.withLockedValue { _ = $0[name, default: []].insert(URL(fileURLWithPath: module).standardizedFileURL.path) }
+                    }
+                }
             }
         }
         let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
         signal(SIGHUP, SIG_IGN)
         hangups.setEventHandler {
             Task {
-                let outcome = await strategyInstance.reload()
-                try? await strategyInstance.loop.submit { strategyInstance.onReload?(outcome) }.get()
+                for name in files.withLockedValue({ Array($0.keys) }) { _ = await runner.reload(strategy: name) }
             }
         }
         hangups.resume()
-        // Stopped explicitly before the strategy's loop shuts down (nothing may post to it after).
+        // Stopped explicitly before the strategies' loops shut down (nothing may post to them after).
         func stopWatching() {
             hangups.cancel()
             moduleWatch.cancel()
             watcher?.stop()
         }
-        strategyInstance.start(positions: await runner.initialPositions())
-        say("running \(strategyInstance.name) (\(strategy)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)"
-            + (watching ? "; saving the file reloads it" : ""))
+        let positions = await runner.initialPositions()
+        for instance in launched {
+            instance.start(positions: positions)
+            say("running \(instance.name) (\(instance.path)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)"
+                + (watching ? "; saving the file reloads it" : ""))
+        }
 
         // `moonwire halt` finds this process through the pid file next to the journal.
         let pidFile = journalPath + ".pid"
@@ -172,30 +204,30 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             halted = await waiter.value == SIGUSR1
         }
-        // The kill switch: the strategy stops first (so it places nothing more), then every
-        // open order is cancelled and the cancellations are awaited.
+        // Everything from here on is bounded, whatever the strategies are doing: none of it
+        // waits on a strategy's loop for longer than its hard limit.
         stopWatching()
-        let statistics = await strategyInstance.stop()
         if halted {
+            // The kill switch: no order leaves any more, then every open order the
+            // strategies placed is cancelled and the cancellations awaited; the strategies
+            // stop after that (a hung one cannot delay it).
             say("halt: cancelling every open order and stopping")
-            journal.connectionEvent("halt", "moonwire halt")
-            try? await Task.sleep(for: .milliseconds(300))  // submissions already queued reach TWS
-            try? await client.globalCancel()
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                let open = await state.snapshot().orders.filter { !$0.status.isTerminal && $0.status != .unknown }
-                if open.isEmpty { break }
-                try? await Task.sleep(for: .milliseconds(100))
+            let left = await runner.halt(reason: "moonwire halt: trading stopped")
+            if !left.isEmpty {
+                say("halt: \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))")
             }
         }
+        let statistics = await runner.stopAll()
         try await Task.sleep(for: .milliseconds(200))
         let snapshot = await state.snapshot()
         let pnl = try? await client.pnl(account: accounts.first ?? "")
-        runner.remove(strategyInstance)
+        for instance in launched { runner.remove(instance) }
         await client.stop()
         try? await paper?.shutdown()
-        try? await group.shutdownGracefully()
-        say(Self.summary(statistics, snapshot: snapshot, strategy: strategyInstance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))
+        for instance in launched {
+            guard let s = statistics[instance.name] else { continue }
+            say(Self.summary(s, snapshot: snapshot, strategy: instance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))
+        }
     }
 
     static func summary(_ s: StrategyStatistics, snapshot: TradingState.Snapshot, strategy: String, seconds: Double, pnl: PnL?) -> String {
@@ -208,7 +240,7 @@ struct RunCommand: AsyncParsableCommand {
               orders            \(s.ordersPlaced) placed, \(s.ordersRefused) refused by the risk gate
               fills             \(fills.count) (\(fills.reduce(0) { $0 + $1.shares }) shares, commissions \(money(commissions)))
               pnl               daily \(money(pnl?.dailyPnL)), unrealized \(money(pnl?.unrealizedPnL)), realized \(money(pnl?.realizedPnL))
-              errors            \(s.errors) (\(s.handlerFailures) failing handlers)\(s.paused ? ", strategy paused" : "")
+              errors            \(s.errors) (\(s.handlerFailures) failing handlers)\(s.paused ? ", strategy paused" : "")\(s.hung ? ", strategy declared hung" : "")
             """
     }
 }

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import LuaRuntime
+import NIOCore
+import NIOPosix
+import TradingState
+
+/// What the host does when a strategy misbehaves beyond what its budget can stop, and the
+/// kill switch. None of it runs on, or waits for, a strategy's loop (design.md invariant 9).
+extension StrategyRunner {
+    // MARK: Launching
+
+    /// Creates a strategy on a loop of its own (a new thread), adds it and starts it.
+    public func launch(path: String, name: String? = nil, config: HostConfig, params: [String: String] = [:],
+                       logger: Logger = Logger(label: "strategy")) async throws -> Strategy
+    {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let strategy = try await Strategy.make(path: path, name: name, loop: group.next(), services: self, config: config,
+                                                   params: params, logger: logger)
+            loops.withLockedValue { $0.append((group, strategy.name)) }
+            add(strategy)
+            return strategy
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops every strategy (bounded: a hung one is left behind) and shuts down the loops
+    /// the runner made, except a hung strategy's, whose thread cannot be taken back.
+    public func stopAll() async -> [String: StrategyStatistics] {
+        var results: [String: StrategyStatistics] = [:]
+        await withTaskGroup(of: (String, StrategyStatistics).self) { group in
+            for strategy in all { group.addTask { (strategy.name, await strategy.stop()) } }
+            for await (name, statistics) in group { results[name] = statistics }
+        }
+        let owned = loops.withLockedValue { list -> [(group: MultiThreadedEventLoopGroup, strategy: String)] in
+            defer { list.removeAll() }
+            return list
+        }
+        let hung = Set(all.filter { $0.hungReason != nil }.map { ObjectIdentifier($0.loop) })
+        await withTaskGroup(of: Void.self) { group in
+            for entry in owned where !entry.group.makeIterator().contains(where: { hung.contains(ObjectIdentifier($0)) }) {
+                group.addTask { _ = await entry.group.shutdown(within: 2) }
+            }
+        }
+        return results
+    }
+
+    // MARK: The watchdog
+
+    /// Checks every strategy every 100 ms: a handler still running after the hard limit
+    /// (`strategy.hard_limit_ms`) is declared hung.
+    public func startWatchdog() {
+        guard watchdog == nil else { return }
+        watchdog = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                guard let self else { return }
+                for strategy in self.all where strategy.hungReason == nil {
+                    if let seconds = strategy.lua.runningFor, seconds > strategy.limits.hangSeconds {
+                        await self.declareHung(strategy, seconds: seconds)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cuts a stuck strategy off: nothing is posted to it, nothing it asks for is sent, its
+    /// open orders are cancelled. Saving its file (or `reload`) starts a fresh state of it.
+    func declareHung(_ strategy: Strategy, seconds: Double) async {
+        let handler = strategy.runningHandler.withLockedValue { $0 }
+        let reason = "\(handler.isEmpty ? "a handler" : handler) has not returned after \(String(format: "%.1f", seconds)) s "
+            + "(last seen running \(strategy.lua.lastPosition)): declared hung"
+        let first = strategy.hungBox.withLockedValue { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        guard first else { return }
+        strategy.inbox.withLockedValue { $0.closed = true }
+        let open = await state.snapshot().orders.filter { $0.strategy == strategy.name && !$0.status.isTerminal && $0.status != .unknown }
+        for order in open { cancel(id: order.orderId) }
+        let message = "\(strategy.name): \(reason); cut off from the order flow, \(open.count) open order(s) cancelled; "
+            + "save a fixed file (or run `moonwire reload`) to start it afresh"
+        logger.error("\(message)")
+        journal(strategy: strategy.name, kind: "hung", detail: reason)
+        onSupervision?(message)
+    }
+
+    // MARK: Reloading through the runner
+
+    /// A save of `path` (the strategy's file or one of its modules): the strategy reloads,
+    /// or, when it was declared hung, a fresh state of it starts on a new loop.
+    public func fileChanged(strategy name: String, path: String? = nil) {
+        guard let strategy = strategy(named: name) else { return }
+        if strategy.hungReason != nil {
+            Task { await self.restart(strategy) }
+        } else {
+            strategy.fileChanged(path: path)
+        }
+    }
+
+    /// `moonwire reload` / SIGHUP: reloads now (or restarts a hung strategy).
+    public func reload(strategy name: String) async -> Strategy.ReloadOutcome? {
+        guard let strategy = strategy(named: name) else { return nil }
+        if strategy.hungReason != nil { return await restart(strategy) }
+        let outcome = await strategy.reload()
+        _ = try? await strategy.loop.submit { strategy.onReload?(outcome) }.get()
+        return outcome
+    }
+
+    /// A fresh Lua state of a hung strategy, from its file as it is now, on a new loop. Its
+    /// `store` is the last one journaled, its subscriptions carry over (by name), its
+    /// `on_start` runs, then its `on_error` hears of the hang.
+    @discardableResult
+    func restart(_ hung: Strategy) async -> Strategy.ReloadOutcome {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let source = (try? Strategy.read(hung.path)) ?? ""
+        let hash = Strategy.fingerprint(source)
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
+        do {
+            let fresh = try await launch(path: hung.path, name: hung.name, config: hung.config, params: hung.extraParams, logger: hung.baseLogger)
+            let callback = hung.onReload
+            let watchers = hung.modulePaths
+            _ = try? await fresh.loop.submit {
+                fresh.onReload = callback
+                fresh.modulePaths = watchers
+            }.get()
+            fresh.start(positions: await initialPositions())
+            fresh.post(.error(code: "hung", message: hung.hungReason ?? "the previous state hung", orderId: nil))
+            let outcome = Strategy.ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
+            journal(strategy: hung.name, kind: "restart", detail: "fresh state after a hang, hash=\(hash)")
+            onSupervision?("\(hung.name): started afresh from \(URL(fileURLWithPath: hung.path).lastPathComponent) after the hang (hash \(hash))")
+            return outcome
+        } catch {
+            let message = (error as? LuaError)?.message ?? "\(error)"
+            journal(strategy: hung.name, kind: "restart", detail: "failed: \(message)")
+            onSupervision?("\(hung.name): cannot start afresh, the file still fails: \(message)")
+            return Strategy.ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
+        }
+    }
+
+    // MARK: The kill switch
+
+    /// Stops every order from leaving (queued ones included), then cancels every open order
+    /// the strategies placed (this client's orders, by their orderRef) and waits up to
+    /// `seconds` for the cancellations. Never touches a strategy's loop. Returns the orders
+    /// still open at the end (empty when all were cancelled).
+    public func halt(reason: String, within seconds: Double = 10) async -> [OrderRecord] {
+        haltBox.withLockedValue { if $0 == nil { $0 = reason } }
+        journal.connectionEvent("halt", reason)
+        func ours() async -> [OrderRecord] {
+            await state.snapshot().orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
+        }
+        let open = await ours()
+        // Each cancel waits for its own answer; none waits for another's, and the switch
+        // waits for none beyond `seconds`.
+        for order in open {
+            Task { [state] in try? await state.cancel(orderId: order.orderId) }
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, !(await ours()).isEmpty {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await ours()
+    }
+}
