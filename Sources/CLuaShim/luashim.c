@@ -124,6 +124,14 @@ static void record_where(shim_budget *budget, lua_State *L, lua_Debug *ar) {
     }
 }
 
+// Where a C function was called from (level 1: its Lua caller): a C function that never
+// returns is reported at that line.
+static void record_caller(lua_State *L) {
+    shim_budget *budget = shim_budget_of(L);
+    lua_Debug ar;
+    if (budget != NULL && lua_getstack(L, 1, &ar)) record_where(budget, L, &ar);
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar) {
     shim_budget *budget = shim_budget_of(L);
     if (budget == NULL) return;
@@ -162,6 +170,7 @@ void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, s
         budget->memory_hit = 0;
         budget->instructions = 0;
         budget->deadline_ns = mine;
+        atomic_store(&budget->line, 0);  // no stale position from an earlier run
         atomic_store(&budget->running_since_ns, now);
     } else if (mine > 0 && (budget->deadline_ns == 0 || mine < budget->deadline_ns)) {
         budget->deadline_ns = mine;  // a nested run never extends the enclosing deadline
@@ -199,6 +208,7 @@ static int trampoline(lua_State *L) {
     shim_hostfn fn = (shim_hostfn)lua_touserdata(L, lua_upvalueindex(1));
     void *context = lua_touserdata(L, lua_upvalueindex(2));
     shim_budget *budget = shim_budget_of(L);
+    record_caller(L);
     int enforcing = budget->enforcing_memory;
     budget->enforcing_memory = 0;
     int n = fn(L, context);
@@ -250,6 +260,7 @@ void shim_traceback(lua_State *L, lua_State *co, const char *message) {
 
 int shim_test_block_in_c(lua_State *L) {
     double seconds = luaL_checknumber(L, 1);
+    record_caller(L);
     int64_t until = shim_now_ns() + (int64_t)(seconds * 1e9);
     volatile uint64_t spins = 0;
     while (shim_now_ns() < until) spins++;

@@ -84,9 +84,8 @@ extension StrategyRunner {
         for order in open { cancel(id: order.orderId) }
         let message = "\(strategy.name): \(reason); cut off from the order flow, \(open.count) open order(s) cancelled; "
             + "save a fixed file (or run `moonwire reload`) to start it afresh"
-        logger.error("\(message)")
         journal(strategy: strategy.name, kind: "hung", detail: reason)
-        onSupervision?(message)
+        if let onSupervision { onSupervision(message) } else { logger.error("\(message)") }
     }
 
     // MARK: Reloading through the runner

@@ -1,0 +1,55 @@
+"""Every attack of Tests/Hostile through `moonwire run --duration 3`, beside a well-behaved
+strategy in the same process: the run exits as the attack's header says, within its bound,
+reports what the header expects, and the well-behaved strategy kept receiving quotes.
+(The Swift suite HostileCorpusTests runs the same corpus in-process.)"""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from gateway_process import BINARY, ROOT
+
+HOSTILE = ROOT / "Tests" / "Hostile"
+DURATION = 3.0
+
+
+def attacks():
+    for path in sorted(HOSTILE.glob("attack_*.lua")):
+        lines = path.read_text().splitlines()
+
+        def header(key):
+            return [line[len(f"-- {key}:"):].strip() for line in lines if line.startswith(f"-- {key}:")]
+
+        yield pytest.param(path, header("expect"), int((header("exit") or ["0"])[0]), "-- test-api" in lines,
+                           float((header("budget_ms") or ["50"])[0]), header("params"), id=path.stem)
+
+
+@pytest.mark.parametrize("path,expects,exit_code,test_api,budget_ms,params", list(attacks()))
+def test_attack_through_moonwire_run(tmp_path, path, expects, exit_code, test_api, budget_ms, params):
+    config = tmp_path / "moonwire.yaml"
+    config.write_text(f"strategy:\n  budget_ms: {budget_ms}\n  hard_limit_ms: {max(2000.0, 2 * budget_ms)}\n"
+                      "paper_gateway:\n  market:\n    tick_interval_ms: 50\n")
+    env = dict(os.environ, MOONWIRE_TEST_API="1" if test_api else "0")
+    command = [str(BINARY), "run", str(path), str(HOSTILE / "well_behaved.lua"), "--duration", str(DURATION),
+               "--config", str(config), "--journal", str(tmp_path / "journal.sqlite")]
+    for param in params:
+        command += ["--param", param]
+    started = time.monotonic()
+    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    output = run.stdout + run.stderr
+    assert run.returncode == exit_code, output[-3000:]
+    for text in expects:
+        assert text in output, f"{text!r} not reported:\n{output[-3000:]}"
+    if exit_code != 0:
+        return
+    # Bounded: startup (about a second) + the duration + at most 5 s to stop, whatever the
+    # attack is doing (the hung one is still spinning in C when the process exits).
+    assert took < DURATION + 7, f"the run took {took:.1f} s"
+    quotes = re.search(r"summary of well_behaved after [\d.]+ s:\n\s+events delivered\s+\d+ \(quotes (\d+)", run.stdout)
+    assert quotes, run.stdout
+    assert int(quotes.group(1)) >= 20, f"the well-behaved strategy got {quotes.group(1)} quotes:\n{run.stdout}"
+    if test_api:
+        assert "strategy declared hung" in run.stdout

@@ -1,0 +1,83 @@
+"""The kill switch works while a strategy is stuck in a C function: `moonwire halt` cancels the
+three orders the strategy rests, checked through a separate TWS client (ib_async), leaves
+that client's own order alone, and the run ends within its bound."""
+import asyncio
+import os
+import subprocess
+import time
+
+from ib_async import IB, LimitOrder, Stock
+
+from gateway_process import BINARY, Gateway
+
+STRATEGY = """
+function on_start() market.subscribe("AAPL") end
+function on_quote(q)
+  if placed or not q.bid then return end
+  placed = true
+  for i = 1, 3 do orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 }) end
+  timer.after(0.5, function() print("entering C") testing.block_in_c(300) end)
+end
+"""
+
+
+def open_orders(port, client_id):
+    async def ask():
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", port, clientId=client_id, timeout=20)
+        try:
+            trades = await ib.reqAllOpenOrdersAsync()
+            return [(t.order.clientId, t.order.orderId, t.orderStatus.status) for t in trades]
+        finally:
+            ib.disconnect()
+    return asyncio.run(asyncio.wait_for(ask(), 40))
+
+
+def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
+    (tmp_path / "rest_then_hang.lua").write_text(STRATEGY)
+    # The watchdog would cancel them itself after its hard limit: make it too late, so that
+    # the kill switch is what cancels them.
+    (tmp_path / "moonwire.yaml").write_text("strategy:\n  hard_limit_ms: 600000\n")
+    journal = tmp_path / "journal.sqlite"
+    with Gateway("--seed", "5", "--tick-interval-ms", "100") as gateway:
+        async def place_own():
+            ib = IB()
+            await ib.connectAsync("127.0.0.1", gateway.port, clientId=31, timeout=20)
+            [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            ib.placeOrder(contract, LimitOrder("BUY", 1, 1.00))
+            await asyncio.sleep(1)
+            ib.disconnect()
+        asyncio.run(asyncio.wait_for(place_own(), 40))
+
+        run = subprocess.Popen([str(BINARY), "run", str(tmp_path / "rest_then_hang.lua"), "--gateway", f"127.0.0.1:{gateway.port}",
+                                "--client-id", "1", "--config", str(tmp_path / "moonwire.yaml"), "--journal", str(journal)],
+                               cwd=tmp_path, env=dict(os.environ, MOONWIRE_TEST_API="1"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 40
+            ours = []
+            while time.monotonic() < deadline:
+                ours = [o for o in open_orders(gateway.port, 32) if o[0] == 1]
+                if len(ours) == 3:
+                    break
+                time.sleep(0.5)
+            assert len(ours) == 3, f"the strategy rests three orders: {ours}"
+            time.sleep(1.5)  # the strategy is now spinning in C
+            assert run.poll() is None
+            halted = time.monotonic()
+            halt = subprocess.run([str(BINARY), "halt", "--journal", str(journal)], cwd=tmp_path, capture_output=True, text=True,
+                                  timeout=30)
+            assert halt.returncode == 0, halt.stderr
+            out, err = run.communicate(timeout=30)
+            took = time.monotonic() - halted
+            assert run.returncode == 0, err[-3000:]
+            assert "entering C" in err
+            assert "halt: cancelling every open order" in out
+            assert took < 8, f"halt took {took:.1f} s to end the run"
+            left = open_orders(gateway.port, 33)
+            assert [o for o in left if o[0] == 1] == [], f"our orders are cancelled: {left}"
+            assert [o for o in left if o[0] == 31], f"the other client's order is left alone: {left}"
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
