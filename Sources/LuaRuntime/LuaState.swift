@@ -88,10 +88,23 @@ public final class LuaState {
 
     // MARK: Host functions
 
-    /// Makes `body` callable from Lua as `table.name` in the base environment.
+    /// Makes `body` callable from Lua as `table.name` (or the global `name`) in the base.
     public func register(table: String?, name: String, _ body: @escaping (LuaCall) throws -> LuaCall.Result) {
         let function = HostFunction(state: self, qualifiedName: table.map { "\($0).\(name)" } ?? name, body: body)
         functions.append(function)
+        setInBase(table: table, name: name) {
+            shim_push_hostfn(L, hostEntry, Unmanaged.passUnretained(function).toOpaque())
+        }
+    }
+
+    /// Tests only: `table.name(seconds)` spins in C for that long without returning to the
+    /// VM, so no hook can stop it (stands for a C function the host could not bound).
+    public func registerTestBlocker(table: String, name: String) {
+        setInBase(table: table, name: name) { lua_pushcclosure(L, shim_test_block_in_c, 0) }
+    }
+
+    /// Sets `base[table][name]` (the table made when missing), or `base[name]`, to what `push` pushes.
+    private func setInBase(table: String?, name: String, _ push: () -> Void) {
         pushBase()
         if let table {
             lua_getfield(L, -1, table)
@@ -101,35 +114,10 @@ public final class LuaState {
                 lua_pushvalue(L, -1)
                 lua_setfield(L, -3, table)
             }
-            shim_push_hostfn(L, hostEntry, Unmanaged.passUnretained(function).toOpaque())
-            lua_setfield(L, -2, name)
-            shim_pop(L, 2)
-        } else {
-            shim_push_hostfn(L, hostEntry, Unmanaged.passUnretained(function).toOpaque())
-            lua_setfield(L, -2, name)
-            shim_pop(L, 1)
         }
-    }
-
-    /// Tests only: `table.name(seconds)` spins in C for that long without returning to the
-    /// VM, so no hook can stop it (stands for a C function the host could not bound).
-    public func registerTestBlocker(table: String, name: String) {
-        register(table: table, name: name, cFunction: shim_test_block_in_c)
-    }
-
-    /// Makes a C function callable from Lua as `table.name`.
-    func register(table: String, name: String, cFunction: lua_CFunction) {
-        pushBase()
-        lua_getfield(L, -1, table)
-        if lua_type(L, -1) != LUA_TTABLE {
-            shim_pop(L, 1)
-            shim_newtable(L)
-            lua_pushvalue(L, -1)
-            lua_setfield(L, -3, table)
-        }
-        lua_pushcclosure(L, cFunction, 0)
+        push()
         lua_setfield(L, -2, name)
-        shim_pop(L, 2)
+        shim_pop(L, table == nil ? 1 : 2)
     }
 
     /// Sets `base[name] = value`.

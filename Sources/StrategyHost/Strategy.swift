@@ -266,6 +266,10 @@ public final class Strategy: @unchecked Sendable {
         if let waiting = pendingQuotes[quote.symbol] {
             statistics.quotesCoalesced += 1
             quote.ticks += waiting.ticks
+            // A coalesced quote is as old as the oldest tick folded into it.
+            if waiting.receivedAt != 0 && (quote.receivedAt == 0 || waiting.receivedAt < quote.receivedAt) {
+                quote.receivedAt = waiting.receivedAt
+            }
         } else {
             queue.append(.quote(quote.symbol))
         }

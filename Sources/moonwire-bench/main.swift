@@ -1,5 +1,8 @@
-// moonwire-bench: ticks into on_quote per second, and socket-to-handler latency, against the
-// paper gateway (run by Scripts/bench, release build; never a timed unit test).
+// moonwire-bench: what a Lua strategy received from the paper gateway (run by Scripts/bench,
+// release build; never a timed unit test): on_quote calls/s; ticks drained/s, the
+// tickPrice/tickSize/tickString messages read from the socket and folded into the quotes
+// on_quote was given; and the latency from the socket read of a quote's oldest folded tick
+// to the entry of on_quote.
 //
 //     moonwire-bench [SECONDS] [all|reload|floor|full|100k|host|ib]
 import Dispatch
@@ -115,8 +118,8 @@ func run(tickIntervalMs: Double, label: String, direct: Bool = false) async thro
     let ticks = Double(after.ticksDelivered - before.ticksDelivered) / elapsed
     let delivered = Double(after.quotesDelivered - before.quotesDelivered) / elapsed
     let coalesced = Double(after.quotesCoalesced - before.quotesCoalesced) / elapsed
-    print(String(format: "%@: %.0f ticks/s into on_quote (%.0f on_quote calls/s, %.0f quotes/s coalesced); socket-to-handler latency p50 %.1f µs, p99 %.1f µs, max %.1f µs (%llu samples)",
-                 label, ticks, delivered, coalesced, Double(p50) / 1000, Double(p99) / 1000, Double(maximum) / 1000, count))
+    print(String(format: "%@: %.0f on_quote calls/s, %.0f ticks drained/s (folded into those quotes; %.0f quotes/s coalesced); socket read of the oldest tick to on_quote: p50 %.1f µs, p99 %.1f µs, max %.1f µs (%llu samples)",
+                 label, delivered, ticks, coalesced, Double(p50) / 1000, Double(p99) / 1000, Double(maximum) / 1000, count))
     producing.withLockedValue { $0 = false }
     _ = await strategy.stop()
     runner.remove(strategy)

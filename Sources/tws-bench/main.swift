@@ -3,8 +3,8 @@
 //     tws-bench decode-ticks [COUNT]
 //
 // Decodes COUNT tickPrice frames (default 20,000,000) cut from one contiguous buffer, as a
-// socket read delivers them, and prints frames per second. The checksum keeps the optimizer
-// from dropping the work.
+// socket read delivers them, with `MarketTick.decode` (the decoder the client runs on market
+// data), and prints frames per second. The checksum keeps the optimizer from dropping the work.
 import TWSProtocol
 
 #if canImport(Glibc)
@@ -38,7 +38,7 @@ let elapsed = try stream.withUnsafeBytes { raw -> Duration in
             continue
         }
         let payload = UnsafeRawBufferPointer(rebasing: raw[frame.payload])
-        if case let .tickPrice(tick) = try ServerMessage.decode(payload: payload, serverVersion: 200) {
+        if case let .price(tick) = try MarketTick.decode(payload: payload, serverVersion: 200) {
             checksum += tick.price
         }
         offset += frame.consumed

@@ -53,3 +53,33 @@ def test_attack_through_moonwire_run(tmp_path, path, expects, exit_code, test_ap
     assert int(quotes.group(1)) >= 20, f"the well-behaved strategy got {quotes.group(1)} quotes:\n{run.stdout}"
     if test_api:
         assert "strategy declared hung" in run.stdout
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_run_whose_strategy_is_stuck_in_c(tmp_path, signal_name):
+    """Ctrl-C and SIGTERM end the run within 5 s while a strategy spins in C (not yet
+    declared hung: the hard limit is set far away), and the other strategy's summary is printed."""
+    import signal
+    config = tmp_path / "moonwire.yaml"
+    config.write_text("strategy:\n  hard_limit_ms: 600000\npaper_gateway:\n  market:\n    tick_interval_ms: 50\n")
+    run = subprocess.Popen([str(BINARY), "run", str(HOSTILE / "attack_hang_in_c.lua"), str(HOSTILE / "well_behaved.lua"),
+                            "--config", str(config), "--journal", str(tmp_path / "journal.sqlite"), "--param", "block_seconds=600"],
+                           cwd=tmp_path, env=dict(os.environ, MOONWIRE_TEST_API="1"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        started_line = ""
+        while time.monotonic() < deadline and "running well_behaved" not in started_line:
+            started_line = run.stdout.readline()
+            assert started_line or run.poll() is None, run.stderr.read()
+        time.sleep(1.0)  # on_start of the attack is now spinning in C
+        sent = time.monotonic()
+        run.send_signal(getattr(signal, signal_name))
+        out, err = run.communicate(timeout=30)
+        took = time.monotonic() - sent
+        assert took < 5, f"{signal_name} took {took:.1f} s to end the run"
+        assert "summary of well_behaved" in out, out + err[-2000:]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
