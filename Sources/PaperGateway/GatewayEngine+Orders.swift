@@ -219,7 +219,7 @@ extension GatewayEngine {
         paper.recordFill(shares: shares, price: price, commission: commission)
         var execution = Execution()
         execution.orderId = paper.orderId
-        execution.execId = String(format: "%08x.%08x.01.01", UInt32(truncatingIfNeeded: config.seed), executions.count + 1)
+        execution.execId = String(format: "%08x.%08x.01.01", instanceId, executions.count + 1)
         execution.time = BarHistory.format(Int(now), zone: zone)
         execution.acctNumber = account
         execution.exchange = paper.contract.primaryExchange == "NASDAQ" ? "ISLAND" : paper.contract.primaryExchange

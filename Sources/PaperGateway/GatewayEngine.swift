@@ -32,6 +32,10 @@ public final class GatewayEngine {
     /// The next order id each client id may use (persisted with a state file).
     var nextValidIds: [Int: Int] = [:]
     var nextPermId: Int64 = 1_800_000_000
+    /// This paper account's identity: a fresh one for each gateway without a state file, the
+    /// same across restarts with one. It leads every execution id (IB's are unique across
+    /// sessions too), so a fill of one paper account is never taken for another's.
+    var instanceId = UInt32.random(in: 1...UInt32.max)
     lazy var historicalPacing: HistoricalPacing = {
         var pacing = HistoricalPacing()
         pacing.window = config.pacing.historicalWindowSeconds

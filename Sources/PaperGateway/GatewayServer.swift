@@ -13,16 +13,20 @@ public final class PaperGatewayServer: Sendable {
     public let host: String
     public let port: Int
     public let controlPort: Int?
+    /// The paper account's identity (8 hex digits, the prefix of its execution ids): new for
+    /// each gateway without a state file. A journal keeps what it knows of each apart.
+    public let identity: String
     private let group: MultiThreadedEventLoopGroup
     private let channels: [Channel]
     private let engine: NIOLoopBound<GatewayEngine>
     private let ticker: NIOLoopBoundBox<RepeatedTask?>
 
     private init(host: String, port: Int, controlPort: Int?, group: MultiThreadedEventLoopGroup, channels: [Channel],
-                 engine: NIOLoopBound<GatewayEngine>, ticker: NIOLoopBoundBox<RepeatedTask?>)
+                 engine: NIOLoopBound<GatewayEngine>, ticker: NIOLoopBoundBox<RepeatedTask?>, identity: String)
     {
         self.host = host
         self.port = port
+        self.identity = identity
         self.controlPort = controlPort
         self.group = group
         self.channels = channels
@@ -99,9 +103,10 @@ public final class PaperGatewayServer: Sendable {
                 return box
             }.get()
             let port = server.localAddress?.port ?? config.port
+            let identity = try await loop.submit { String(format: "%08x", engine.value.instanceId) }.get()
             logger.info("paper gateway listening on \(config.host):\(port)")
             return PaperGatewayServer(host: config.host, port: port, controlPort: boundControl, group: group, channels: channels,
-                                      engine: engine, ticker: ticker)
+                                      engine: engine, ticker: ticker, identity: identity)
         } catch {
             try? await group.shutdownGracefully()
             throw error

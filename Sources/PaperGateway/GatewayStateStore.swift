@@ -141,6 +141,13 @@ final class GatewayStateStore {
         var accounts: [PaperAccount] = []
         var nextIds: [Int: Int] = [:]
         var nextPermId: Int64?
+        var instanceId: UInt32?
+    }
+
+    func saveInstanceId(_ id: UInt32) {
+        try? queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('instance_id', ?)", arguments: [String(id)])
+        }
     }
 
     func load() throws -> Snapshot {
@@ -176,6 +183,7 @@ final class GatewayStateStore {
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM next_ids") { snapshot.nextIds[row["client_id"]] = row["next_id"] }
             if let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_perm_id'") { snapshot.nextPermId = Int64(text) }
+            if let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_id'") { snapshot.instanceId = UInt32(text) }
             return snapshot
         }
     }
@@ -195,6 +203,11 @@ extension GatewayEngine {
         for account in snapshot.accounts where accounts[account.id] != nil { accounts[account.id] = account }
         nextValidIds = snapshot.nextIds
         if let permId = snapshot.nextPermId { nextPermId = max(nextPermId, permId) }
+        if let id = snapshot.instanceId {
+            instanceId = id
+        } else {
+            store.saveInstanceId(instanceId)
+        }
         logger.info("restored \(orders.count) orders, \(executions.count) executions from \(store.path)")
     }
 

@@ -14,8 +14,9 @@ public struct HostConfig: Sendable, Equatable {
         /// Live trading needs this AND `--live`.
         public var allowLive = false
         public var clientId = 1
-        /// The SQLite journal (orders, fills, store...).
-        public var journal = "moonwire-journal.sqlite"
+        /// The SQLite journal (orders, fills, store...), in the data folder unless configured.
+        /// One journal serves every account: it keeps each account's records apart.
+        public var journal = HostConfig.dataFolder + "/journal.sqlite"
         /// Keep strategies from starting while a position cannot be explained.
         public var failClosed = true
         public init() {}
@@ -91,7 +92,7 @@ public struct HostConfig: Sendable, Equatable {
         if let id = try number(trading, "trading", "client_id") { config.trading.clientId = Int(id) }
         if let journal = trading["journal"] {
             guard let path = journal as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): trading.journal should be a file path") }
-            config.trading.journal = path
+            config.trading.journal = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
         }
         let risk = try section("risk")
         config.risk.maxOrderQuantity = try number(risk, "risk", "max_order_quantity") ?? config.risk.maxOrderQuantity
@@ -137,4 +138,25 @@ public struct HostConfig: Sendable, Equatable {
 public struct HostConfigError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public var description: String { message }
+}
+
+extension HostConfig {
+    /// Where Moonwire keeps its data when the config does not say: `$MOONWIRE_DATA`, else
+    /// `$XDG_DATA_HOME/moonwire`, else `~/.local/share/moonwire`; never the current folder.
+    public static var dataFolder: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["MOONWIRE_DATA"], !folder.isEmpty { return folder }
+        if let folder = environment["XDG_DATA_HOME"], !folder.isEmpty { return folder + "/moonwire" }
+        return FileManager.default.homeDirectoryForCurrentUser.path + "/.local/share/moonwire"
+    }
+
+    /// Creates the folder a data file goes in.
+    public static func prepareFolder(of path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw HostConfigError(message: "cannot create the folder \(folder.path) for \(path): \(error.localizedDescription)")
+        }
+    }
 }

@@ -15,7 +15,11 @@ public final class Journal: IdStore, @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         do {
-            queue = try DatabaseQueue(path: path)
+            var configuration = Configuration()
+            // Several runs may share a journal (each keeps to its own account): wait for a
+            // writer instead of failing.
+            configuration.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
             // WAL with synchronous=NORMAL: a commit survives the process being killed (the crash
             // test SIGKILLs it); only a power loss may take the last commits back.
             _ = try queue.writeWithoutTransaction { db in
@@ -105,6 +109,42 @@ public final class Journal: IdStore, @unchecked Sendable {
                 t.column("detail", .text).notNull()
             }
         }
+        // What the journal knows is scoped: to an account of TWS (`account:DU1234567`) or to
+        // one paper account of the built-in gateway (`paper:1a2b3c4d`). Orders, executions,
+        // commissions and the position baseline of one scope never explain another's.
+        migrator.registerMigration("v2-scope") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN scope TEXT NOT NULL DEFAULT ''")
+            try db.create(index: "orders_scope", on: "orders", columns: ["scope"])
+            try db.create(table: "scoped_executions") { t in
+                t.column("scope", .text).notNull()
+                t.column("exec_id", .text).notNull()
+                t.column("sequence", .integer).notNull()
+                t.column("order_id", .integer).notNull()
+                t.column("client_key", .text).notNull()
+                t.column("symbol", .text).notNull()
+                t.column("side", .text).notNull()
+                t.column("shares", .double).notNull()
+                t.column("price", .double).notNull()
+                t.column("time", .text).notNull()
+                t.column("received_at", .double).notNull()
+                t.column("message", .blob).notNull()
+                t.primaryKey(["scope", "exec_id"])
+            }
+            try db.execute(sql: "INSERT INTO scoped_executions SELECT '', exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message FROM executions")
+            try db.drop(table: "executions")
+            try db.rename(table: "scoped_executions", to: "executions")
+            try db.create(table: "scoped_commissions") { t in
+                t.column("scope", .text).notNull()
+                t.column("exec_id", .text).notNull()
+                t.column("commission", .double).notNull()
+                t.column("currency", .text).notNull()
+                t.column("realized_pnl", .double)
+                t.primaryKey(["scope", "exec_id"])
+            }
+            try db.execute(sql: "INSERT INTO scoped_commissions SELECT '', exec_id, commission, currency, realized_pnl FROM commissions")
+            try db.drop(table: "commissions")
+            try db.rename(table: "scoped_commissions", to: "commissions")
+        }
         return migrator
     }
 
@@ -127,15 +167,15 @@ public final class Journal: IdStore, @unchecked Sendable {
 
     // MARK: Orders
 
-    func insert(order record: OrderRecord) throws {
+    func insert(order record: OrderRecord, scope: String) throws {
         let request = try PlaceOrder(orderId: record.orderId, contract: record.contract, order: record.order)
             .payload(serverVersion: Self.wireVersion, style: .python)
         try queue.write { db in
             try db.execute(sql: """
-                INSERT INTO orders (client_key, order_id, strategy, request, status, filled, average_price, perm_id, reason, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO orders (client_key, order_id, strategy, request, status, filled, average_price, perm_id, reason, created_at, updated_at, scope)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.clientKey, record.orderId, record.strategy, Data(request), record.status.rawValue, record.filled,
-                                 record.averageFillPrice, record.permId, record.reason, record.createdAt, record.updatedAt])
+                                 record.averageFillPrice, record.permId, record.reason, record.createdAt, record.updatedAt, scope])
             try db.execute(sql: "INSERT INTO order_events (time, client_key, order_id, kind, status, filled, detail) VALUES (?, ?, ?, 'created', ?, 0, '')",
                            arguments: [record.createdAt, record.clientKey, record.orderId, record.status.rawValue])
         }
@@ -155,9 +195,9 @@ public final class Journal: IdStore, @unchecked Sendable {
         }
     }
 
-    func loadOrders() throws -> [OrderRecord] {
+    func loadOrders(scope: String) throws -> [OrderRecord] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY created_at, order_id").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE scope = ? ORDER BY created_at, order_id", arguments: [scope]).compactMap { row in
                 guard case let .placeOrder(request) = try ClientRequest.decode(payload: [UInt8](row["request"] as Data), serverVersion: Self.wireVersion) else {
                     return nil
                 }
@@ -177,34 +217,34 @@ public final class Journal: IdStore, @unchecked Sendable {
     // MARK: Executions
 
     /// Stores an execution; false when its execId was already there (a duplicate report).
-    func insert(execution record: ExecutionRecord) throws -> Bool {
+    func insert(execution record: ExecutionRecord, scope: String) throws -> Bool {
         let message = try ServerMessage.execDetails(record.details).payload(serverVersion: Self.wireVersion)
         return try queue.write { db in
             let sequence = (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM executions")) ?? 1
             try db.execute(sql: """
-                INSERT OR IGNORE INTO executions (exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.execId, sequence, record.orderId, record.clientKey ?? "", record.symbol, record.side, record.shares,
+                INSERT OR IGNORE INTO executions (scope, exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [scope, record.execId, sequence, record.orderId, record.clientKey ?? "", record.symbol, record.side, record.shares,
                                  record.price, record.details.execution.time, record.receivedAt, Data(message)])
             return db.changesCount > 0
         }
     }
 
-    func insert(commission report: CommissionReport) throws -> Bool {
+    func insert(commission report: CommissionReport, scope: String) throws -> Bool {
         try queue.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO commissions (exec_id, commission, currency, realized_pnl) VALUES (?, ?, ?, ?)",
-                           arguments: [report.execId, report.commission, report.currency, report.realizedPNL])
+            try db.execute(sql: "INSERT OR IGNORE INTO commissions (scope, exec_id, commission, currency, realized_pnl) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [scope, report.execId, report.commission, report.currency, report.realizedPNL])
             return db.changesCount > 0
         }
     }
 
-    func loadExecutions() throws -> [ExecutionRecord] {
+    func loadExecutions(scope: String) throws -> [ExecutionRecord] {
         try queue.read { db in
-            let commissions = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM commissions").map { row in
+            let commissions = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM commissions WHERE scope = ?", arguments: [scope]).map { row in
                 (row["exec_id"] as String, CommissionReport(execId: row["exec_id"], commission: row["commission"], currency: row["currency"],
                                                             realizedPNL: row["realized_pnl"]))
             })
-            return try Row.fetchAll(db, sql: "SELECT * FROM executions ORDER BY sequence").compactMap { row in
+            return try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE scope = ? ORDER BY sequence", arguments: [scope]).compactMap { row in
                 guard case let .execDetails(details) = try ServerMessage.decode(payload: [UInt8](row["message"] as Data), serverVersion: Self.wireVersion) else {
                     return nil
                 }
@@ -216,9 +256,10 @@ public final class Journal: IdStore, @unchecked Sendable {
         }
     }
 
-    func loadOrphanCommissions() throws -> [CommissionReport] {
+    func loadOrphanCommissions(scope: String) throws -> [CommissionReport] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM commissions WHERE exec_id NOT IN (SELECT exec_id FROM executions)").map { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM commissions WHERE scope = ? AND exec_id NOT IN (SELECT exec_id FROM executions WHERE scope = ?)",
+                             arguments: [scope, scope]).map { row in
                 CommissionReport(execId: row["exec_id"], commission: row["commission"], currency: row["currency"], realizedPNL: row["realized_pnl"])
             }
         }

@@ -87,7 +87,7 @@ extension TradingState {
             }
             if let positions = snapshotPositions {
                 let explained = self.explainedPositions()
-                let baseline = self.journal.positionBaseline()
+                let baseline = self.journal.positionBaseline(scope: self.scope)
                 var symbols = Set(positions.map(\.contract.symbol)).union(explained.keys)
                 symbols.formUnion(baseline.keys)
                 for symbol in symbols.sorted() {
@@ -123,7 +123,7 @@ extension TradingState {
                 baseline[position.contract.symbol, default: 0] += position.position?.doubleValue ?? 0
             }
             for (symbol, quantity) in explained { baseline[symbol, default: 0] -= quantity }
-            try self.journal.setPositionBaseline(baseline.filter { abs($0.value) > 1e-9 })
+            try self.journal.setPositionBaseline(baseline.filter { abs($0.value) > 1e-9 }, scope: self.scope)
             self.lastReport.unexplainedPositions = [:]
             self.tradingAllowed = self.lastReport.unknown.isEmpty
         }.get()
@@ -131,23 +131,27 @@ extension TradingState {
 }
 
 extension Journal {
-    func positionBaseline() -> [String: Double] {
+    /// Holdings a scope had before its journaled executions, as acknowledged by the user:
+    /// meta rows `baseline|SCOPE|SYMBOL`.
+    func positionBaseline(scope: String) -> [String: Double] {
+        let prefix = "baseline|\(scope)|"
         let rows = (try? queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'baseline:%'")
+            try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", arguments: [prefix.count, prefix])
         }) ?? []
         var result: [String: Double] = [:]
         for row in rows {
             let key: String = row["key"]
-            result[String(key.dropFirst("baseline:".count))] = Double(row["value"] as String) ?? 0
+            result[String(key.dropFirst(prefix.count))] = Double(row["value"] as String) ?? 0
         }
         return result
     }
 
-    func setPositionBaseline(_ baseline: [String: Double]) throws {
+    func setPositionBaseline(_ baseline: [String: Double], scope: String) throws {
+        let prefix = "baseline|\(scope)|"
         try queue.write { db in
-            try db.execute(sql: "DELETE FROM meta WHERE key LIKE 'baseline:%'")
+            try db.execute(sql: "DELETE FROM meta WHERE substr(key, 1, ?) = ?", arguments: [prefix.count, prefix])
             for (symbol, quantity) in baseline {
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: ["baseline:\(symbol)", String(quantity)])
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: [prefix + symbol, String(quantity)])
             }
         }
     }

@@ -15,6 +15,10 @@ public final class TradingState: @unchecked Sendable {
         public var failClosed = true
         /// Timeout of each reconciliation step.
         public var reconcileTimeout = 10.0
+        /// What the journal's records are kept under: nil for the account TWS reports
+        /// (`account:DU1234567`); the built-in paper gateway's identity (`paper:1a2b3c4d`)
+        /// for a paper account that lives only as long as that gateway.
+        public var scope: String?
         public init() {}
     }
 
@@ -37,6 +41,8 @@ public final class TradingState: @unchecked Sendable {
     /// False while a reconciliation left something unexplained (fail-closed) or unknown.
     public internal(set) var tradingAllowed = false
     public internal(set) var lastReport = ReconciliationReport()
+    /// The scope the records in memory belong to ("" until the first connection names it).
+    public internal(set) var scope = ""
 
     public init(client: TWSClient, journal: Journal, options: Options = Options(), logger: Logger = Logger(label: "trading-state")) throws {
         self.client = client
@@ -44,16 +50,42 @@ public final class TradingState: @unchecked Sendable {
         self.options = options
         self.loop = client.eventLoop
         self.logger = logger
-        for record in try journal.loadOrders() {
+        try load(scope: options.scope ?? "")
+        client.observe { [weak self] event in self?.handle(event) }
+    }
+
+    /// Replaces what is in memory with the journal's records of `scope`.
+    func load(scope: String) throws {
+        orders = [:]
+        keyByOrderId = [:]
+        executions = [:]
+        executionOrder = []
+        waitingCommissions = [:]
+        positions = [:]
+        for record in try journal.loadOrders(scope: scope) {
             orders[record.clientKey] = record
             keyByOrderId[record.orderId] = record.clientKey
         }
-        for record in try journal.loadExecutions() {
+        for record in try journal.loadExecutions(scope: scope) {
             executions[record.execId] = record
             executionOrder.append(record.execId)
         }
-        for report in try journal.loadOrphanCommissions() { waitingCommissions[report.execId] = report }
-        client.observe { [weak self] event in self?.handle(event) }
+        for report in try journal.loadOrphanCommissions(scope: scope) { waitingCommissions[report.execId] = report }
+        self.scope = scope
+    }
+
+    /// On connecting: the scope is the configured one, or the account TWS reports. Another
+    /// account on the same port loads that account's records instead.
+    func enterScope(accounts: [String]) {
+        let wanted = options.scope ?? "account:\(accounts.first ?? "")"
+        guard wanted != scope else { return }
+        do {
+            try load(scope: wanted)
+            logger.info("journal: \(orders.count) orders and \(executions.count) executions of \(wanted)")
+        } catch {
+            logger.error("journal: cannot read the records of \(wanted): \(error)")
+            tradingAllowed = false
+        }
     }
 
     /// Registers a consumer; called on the client's loop, after the journal has the event.
@@ -113,7 +145,7 @@ public final class TradingState: @unchecked Sendable {
             order.orderRef = OrderRecord.refPrefix + key
             let now = Date().timeIntervalSince1970
             let record = OrderRecord(clientKey: key, orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now)
-            try self.journal.insert(order: record)
+            try self.journal.insert(order: record, scope: self.scope)
             self.orders[key] = record
             self.keyByOrderId[id] = key
             return record
@@ -180,6 +212,7 @@ public final class TradingState: @unchecked Sendable {
     func handle(_ event: TWSClientEvent) {
         switch event {
         case let .ready(version, accounts, nextId, restored):
+            enterScope(accounts: accounts)
             journal.connectionEvent(restored ? "restored" : "connected", "server version \(version), accounts \(accounts.joined(separator: ",")), next id \(nextId)")
             emit(.connection(restored ? "restored" : "connected"))
             Task { _ = await self.reconcile() }
@@ -291,7 +324,7 @@ public final class TradingState: @unchecked Sendable {
                                      createdAt: Date().timeIntervalSince1970)
             record.status = OrderRecord.Status.from(tws: status) ?? .submitted
             record.permId = permId
-            do { try journal.insert(order: record) } catch { logger.error("journal: cannot adopt order \(adopted): \(error)") }
+            do { try journal.insert(order: record, scope: scope) } catch { logger.error("journal: cannot adopt order \(adopted): \(error)") }
             orders[adopted] = record
             if let orderId, orderId != 0 { keyByOrderId[orderId] = adopted }
             emit(.order(record))
@@ -324,7 +357,7 @@ public final class TradingState: @unchecked Sendable {
         var record = ExecutionRecord(details: details, clientKey: key, receivedAt: Date().timeIntervalSince1970)
         guard executions[record.execId] == nil else { return }
         do {
-            guard try journal.insert(execution: record) else { return }
+            guard try journal.insert(execution: record, scope: scope) else { return }
         } catch {
             logger.error("journal: cannot record execution \(record.execId): \(error)")
             return
@@ -348,7 +381,7 @@ public final class TradingState: @unchecked Sendable {
 
     private func record(commission report: CommissionReport) {
         do {
-            guard try journal.insert(commission: report) else { return }
+            guard try journal.insert(commission: report, scope: scope) else { return }
         } catch {
             logger.error("journal: cannot record commission \(report.execId): \(error)")
             return

@@ -51,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var names: [String: String] = [:]
         for strategy in strategies {
-            guard FileManager.default.fileExists(atPath: strategy) else { throw ValidationError("\(strategy): no such strategy file") }
+            guard FileManager.default.fileExists(atPath: strategy) else { throw RuntimeError("\(strategy): no such strategy file") }
             let name = URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
             if let other = names[name] { throw ValidationError("\(other) and \(strategy) are both named \(name): rename one") }
             names[name] = strategy
@@ -74,11 +74,17 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             (host, port) = try parseEndpoint(gateway)
             if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: live, allowLive: settings.trading.allowLive) {
-                throw ValidationError(refusal)
+                throw RuntimeError(refusal)
             }
         }
         let journalPath = journal ?? settings.trading.journal
-        let journal = try Journal(path: journalPath)
+        try HostConfig.prepareFolder(of: journalPath)
+        let journal: Journal
+        do {
+            journal = try Journal(path: journalPath)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: clientId ?? settings.trading.clientId)
         clientConfiguration.requestTimeout = 30
         var clientLogger = Logger(label: "tws-client")
@@ -86,28 +92,33 @@ struct RunCommand: AsyncParsableCommand {
         let client = TWSClient(configuration: clientConfiguration, idStore: journal, logger: clientLogger)
         var stateOptions = TradingState.Options()
         stateOptions.failClosed = settings.trading.failClosed
+        // The built-in gateway's paper account lives as long as that gateway: its records are
+        // kept apart from every other account's, in the same journal.
+        if let paper { stateOptions.scope = "paper:\(paper.identity)" }
         let state = try TradingState(client: client, journal: journal, options: stateOptions, logger: clientLogger)
         client.start()
         do {
             try await client.waitUntilReady(timeout: 30)
         } catch {
             try? await paper?.shutdown()
-            throw ValidationError("could not connect to \(host):\(port): \(error)")
+            throw RuntimeError("could not connect to \(host):\(port): \(error)")
         }
         // Paper accounts start with D; anything else is live money.
         let accounts = try await client.accountSummary(tags: ["AccountType"]).map(\.account)
         if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: live, allowLive: settings.trading.allowLive) {
             await client.stop()
             try? await paper?.shutdown()
-            throw ValidationError(refusal)
+            throw RuntimeError(refusal)
         }
         let report = await state.reconcile()
         if !state.tradingAllowed {
             await client.stop()
             try? await paper?.shutdown()
-            throw ValidationError("trading is closed: \(report.unknown.joined(separator: "; "))"
-                + report.unexplainedPositions.map { " position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined()
-                + " (set trading.fail_closed: false to run anyway, or reconcile by hand)")
+            throw RuntimeError("trading is closed: \(report.unknown.joined(separator: "; "))"
+                + report.unexplainedPositions.sorted { $0.key < $1.key }
+                    .map { " position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined(separator: ";")
+                + " (in \(state.scope) of \(journalPath)). Look with `moonwire reconcile --gateway \(host):\(port) --journal \(journalPath)`"
+                + " and accept TWS's positions with `--acknowledge`")
         }
         let runner = StrategyRunner(client: client, state: state, journal: journal, logger: logger)
         runner.onSupervision = { say($0) }
@@ -124,7 +135,7 @@ struct RunCommand: AsyncParsableCommand {
                 _ = await runner.stopAll()
                 await client.stop()
                 try? await paper?.shutdown()
-                throw ValidationError("\(error)")
+                throw RuntimeError("\(error)")
             }
         }
         // Hot reload: on save (watcher) and on SIGHUP / `moonwire reload`.

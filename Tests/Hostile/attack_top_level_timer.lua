@@ -1,4 +1,4 @@
 -- attack: a timer at the top level of the file
 -- expect: timer.every can only be called from a handler
--- exit: 64
+-- exit: 1
 timer.every(1, function() end)

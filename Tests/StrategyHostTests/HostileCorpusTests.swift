@@ -14,7 +14,7 @@ struct HostileAttack: Sendable, CustomTestStringConvertible {
     let file: URL
     /// Text that must appear in what the host reported (log lines, journal, supervision).
     let expects: [String]
-    /// The exit status of `moonwire run` (64 when the file cannot even load).
+    /// The exit status of `moonwire run` (1 when the file cannot even load).
     let exit: Int
     /// Needs `testing.block_in_c` (a C function no hook can stop).
     let needsTestAPI: Bool

@@ -186,7 +186,7 @@ struct TradingStateTests {
             var order = Order(action: "BUY", quantity: 5, type: "MKT")
             order.orderRef = "mw:crashed:1"
             try journal.insert(order: OrderRecord(clientKey: "crashed:1", orderId: 41, strategy: "t", contract: Contract(symbol: "AAPL"),
-                                                  order: order, createdAt: 1))
+                                                  order: order, createdAt: 1), scope: "account:DU1234567")
         }
         try await withRig(journalPath: path) { rig in
             // The reconciliation that follows the connection finds no trace of it at TWS.
@@ -221,5 +221,30 @@ struct TradingStateTests {
         #expect(again.unexplainedPositions.isEmpty && state.tradingAllowed)
         await client.stop()
         try await server.shutdown()
+    }
+}
+
+@Suite("Journal scopes: each account's records apart")
+struct JournalScopeTests {
+    @Test("the same execId in two scopes is two fills; twice in one scope is one; each scope loads its own")
+    func executionsPerScope() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-scopes-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try Journal(path: path)
+        var details = ExecDetails()
+        details.contract = Contract(symbol: "AAPL")
+        details.execution.execId = "00000001.00000001.01.01"
+        details.execution.side = "BOT"
+        details.execution.shares = 100
+        details.execution.price = 187.5
+        let record = ExecutionRecord(details: details, clientKey: nil, receivedAt: 1)
+        #expect(try journal.insert(execution: record, scope: "paper:aaaaaaaa"))
+        #expect(try journal.insert(execution: record, scope: "paper:bbbbbbbb"), "another paper account's fill with the same id is not a duplicate")
+        #expect(try journal.insert(execution: record, scope: "paper:aaaaaaaa") == false, "the same fill reported twice is stored once")
+        #expect(try journal.loadExecutions(scope: "paper:aaaaaaaa").count == 1)
+        #expect(try journal.loadExecutions(scope: "account:DU1234567").isEmpty)
+        try journal.setPositionBaseline(["MSFT": 25], scope: "account:DU1234567")
+        #expect(journal.positionBaseline(scope: "account:DU1234567") == ["MSFT": 25])
+        #expect(journal.positionBaseline(scope: "account:DU7654321").isEmpty)
     }
 }
