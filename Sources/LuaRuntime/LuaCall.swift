@@ -120,6 +120,14 @@ public struct LuaCall {
         }
     }
 
+    public static func field(_ table: LuaValue, _ key: String, bool call: LuaCall, _ parameter: String) throws -> Bool? {
+        switch table[key] {
+        case .nil: return nil
+        case let .bool(value): return value
+        default: throw LuaArgumentError("\(call.name): \(parameter).\(key) must be true or false")
+        }
+    }
+
     public static func field(_ table: LuaValue, _ key: String, string call: LuaCall, _ parameter: String) throws -> String? {
         switch table[key] {
         case .nil: return nil

@@ -18,6 +18,19 @@ public struct RiskLimits: Sendable, Equatable {
     public init() {}
 }
 
+/// A strategy's exposure in one symbol: its position, and its open orders' remaining
+/// quantities on each side (counted as if they all filled: the worst case).
+public struct Exposure: Sendable, Equatable {
+    public var position: Double
+    public var openBuys = 0.0
+    public var openSells = 0.0
+    public init(position: Double, openBuys: Double = 0, openSells: Double = 0) {
+        self.position = position
+        self.openBuys = openBuys
+        self.openSells = openSells
+    }
+}
+
 /// An order a strategy wants, as the gate sees it.
 public struct OrderIntent: Sendable, Equatable {
     public var symbol: String
@@ -41,9 +54,10 @@ public struct RiskGate: Sendable {
 
     public init(limits: RiskLimits) { self.limits = limits }
 
-    /// Checks an order against the limits, given the strategy's position in the symbol and
-    /// how many of its orders are open. Records it when accepted.
-    public mutating func check(_ intent: OrderIntent, position: Double, openOrders: Int, now: Double) -> RiskRefusal? {
+    /// Checks an order against the limits, given the strategy's exposure in the symbol (its
+    /// position and open orders) and how many of its orders are open. Records it (for the
+    /// per-minute count) when accepted and `counting`.
+    public mutating func check(_ intent: OrderIntent, exposure: Exposure, openOrders: Int, now: Double, counting: Bool = true) -> RiskRefusal? {
         if let halted { return RiskRefusal(code: "halted", message: "risk: trading is halted (\(halted)); no new orders") }
         if limits.readOnly { return RiskRefusal(code: "read_only", message: "risk: read-only mode: orders are refused") }
         if !limits.allowedSymbols.isEmpty && !limits.allowedSymbols.contains(intent.symbol) {
@@ -55,14 +69,22 @@ public struct RiskGate: Sendable {
             return RiskRefusal(code: "max_order_quantity",
                                message: "risk: \(format(intent.quantity)) shares exceeds risk.max_order_quantity \(format(limits.maxOrderQuantity))")
         }
-        if let price = intent.referencePrice, intent.quantity * price > limits.maxOrderNotional {
+        guard let price = intent.referencePrice, price > 0, price.isFinite else {
+            return RiskRefusal(code: "no_price",
+                               message: "risk: no price to value an order for \(intent.symbol): give it a limit, or subscribe to its quotes and wait for one")
+        }
+        if intent.quantity * price > limits.maxOrderNotional {
             return RiskRefusal(code: "max_order_notional",
                                message: "risk: notional \(format(intent.quantity * price)) exceeds risk.max_order_notional \(format(limits.maxOrderNotional))")
         }
-        let after = position + (intent.buy ? intent.quantity : -intent.quantity)
-        if abs(after) > limits.maxPosition && abs(after) > abs(position) {
+        // Worst case: every open order on the same side fills too.
+        let before = exposure.position + (intent.buy ? exposure.openBuys : -exposure.openSells)
+        let after = before + (intent.buy ? intent.quantity : -intent.quantity)
+        if abs(after) > limits.maxPosition && abs(after) > abs(exposure.position) {
+            let open = intent.buy ? exposure.openBuys : exposure.openSells
             return RiskRefusal(code: "max_position",
-                               message: "risk: the position in \(intent.symbol) would be \(format(after)), beyond risk.max_position \(format(limits.maxPosition))")
+                               message: "risk: the position in \(intent.symbol) could reach \(format(after)) (\(format(exposure.position)) held"
+                                   + (open > 0 ? ", \(format(open)) in open orders" : "") + "), beyond risk.max_position \(format(limits.maxPosition))")
         }
         if openOrders >= limits.maxOpenOrders {
             return RiskRefusal(code: "max_open_orders", message: "risk: \(openOrders) orders are open, risk.max_open_orders is \(limits.maxOpenOrders)")
@@ -72,8 +94,17 @@ public struct RiskGate: Sendable {
             return RiskRefusal(code: "max_orders_per_minute",
                                message: "risk: \(recentOrders.count) orders in the last minute, risk.max_orders_per_minute is \(limits.maxOrdersPerMinute)")
         }
-        recentOrders.append(now)
+        if counting { recentOrders.append(now) }
         return nil
+    }
+
+    /// Every check that does not need a price (an order waiting for a snapshot passes these
+    /// first, and `check` in full when its price comes). Records nothing.
+    public func preflight(_ intent: OrderIntent, exposure: Exposure, openOrders: Int, now: Double) -> RiskRefusal? {
+        var copy = self
+        var priced = intent
+        priced.referencePrice = 0.000_000_001  // any positive price: notional is checked later
+        return copy.check(priced, exposure: exposure, openOrders: openOrders, now: now, counting: false)
     }
 
     /// Halts when the day's loss passes the limit. Returns true when this call halted it.

@@ -112,7 +112,7 @@ extension Strategy {
     /// Why this strategy may not send orders now (declared hung, or the kill switch), or nil.
     func orderFlowRefusal(_ call: LuaCall) -> [LuaValue]? {
         if let reason = hungReason { return LuaTables.failure("hung", "\(call.name): this strategy was cut off: \(reason)") }
-        if let reason = services?.haltReason { return LuaTables.failure("halted", "\(call.name): \(reason)") }
+        if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "\(call.name): \(closed.message)") }
         return nil
     }
 
@@ -154,11 +154,21 @@ extension Strategy {
             guard !record.status.isTerminal else {
                 return .values(LuaTables.failure("not_open", "orders.modify: order \(id) is \(LuaTables.status(record.status))"))
             }
-            if let quantity, quantity > record.quantity {
-                let position = self.positions[record.contract.symbol]?.quantity ?? 0
-                let intent = OrderIntent(symbol: record.contract.symbol, buy: record.isBuy, quantity: quantity - record.quantity,
-                                         referencePrice: limit ?? record.order.lmtPrice ?? self.quotes[record.contract.symbol]?.last)
-                if let refusal = self.gate.check(intent, position: position, openOrders: 0, now: Date().timeIntervalSince1970) {
+            // The order as it would be after the change, checked as a whole against what is
+            // open besides it (a change that only lowers exposure always passes).
+            let symbol = record.contract.symbol
+            let newQuantity = quantity ?? record.quantity
+            let newPrice = limit ?? stop ?? record.order.lmtPrice ?? record.order.auxPrice
+            if newQuantity > record.remaining + 1e-9 || (newPrice != nil && newPrice != (record.order.lmtPrice ?? record.order.auxPrice)) {
+                let remaining = max(newQuantity - record.filled, 0)
+                var others = self.exposure(symbol)
+                if record.isBuy { others.openBuys -= record.remaining } else { others.openSells -= record.remaining }
+                let intent = OrderIntent(symbol: symbol, buy: record.isBuy, quantity: remaining,
+                                         referencePrice: self.referencePrice(symbol, buy: record.isBuy, limit: limit ?? record.order.lmtPrice,
+                                                                             stop: stop ?? record.order.auxPrice))
+                if let refusal = self.gate.check(intent, exposure: others, openOrders: max(self.openOrderCount - 1, 0),
+                                                 now: Date().timeIntervalSince1970, counting: false)
+                {
                     return .values(self.refuse(refusal))
                 }
             }
@@ -219,25 +229,92 @@ extension Strategy {
             if needsStop && stop == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs stop") }
             type = requested
         }
-        let quote = quotes[symbol]
-        let reference = limit ?? stop ?? quote?.last ?? (side == "BUY" ? quote?.ask : quote?.bid)
-        let openOrders = orders.values.filter { $0.strategy == name && !$0.status.isTerminal && $0.status != .unknown }.count
-        let intent = OrderIntent(symbol: symbol, buy: side == "BUY", quantity: quantity, referencePrice: reference)
-        if let refusal = gate.check(intent, position: positions[symbol]?.quantity ?? 0, openOrders: openOrders, now: Date().timeIntervalSince1970) {
-            return .values(refuse(refusal))
-        }
         guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
+        let buy = side == "BUY"
         var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: stop, tif: tif)
-        order.outsideRth = true
+        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
+        let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference)
+        let now = Date().timeIntervalSince1970
+        // With no price to value it by, the order waits for a snapshot of the market (it
+        // counts as open meanwhile) and is checked in full when the price comes.
+        let refusal = reference == nil ? gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: now)
+            : gate.check(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: now)
+        if let refusal { return .values(refuse(refusal)) }
         let id = services.reserveOrderId()
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: Contract(symbol: symbol), order: order,
-                                 createdAt: Date().timeIntervalSince1970)
+                                 createdAt: now)
         record.status = .pending
         orders[id] = record
         statistics.ordersPlaced += 1
-        services.submit(id: id, contract: Contract(symbol: symbol), order: order, strategy: name)
+        if reference != nil {
+            services.submit(id: id, contract: Contract(symbol: symbol), order: order, strategy: name)
+        } else {
+            parkedOrders.insert(id)
+            Task {
+                let price: Double?
+                var detail = ""
+                do {
+                    price = try await services.snapshotPrice(symbol: symbol, buy: buy)
+                } catch {
+                    price = nil
+                    detail = "\(error)"
+                }
+                self.post(.priced(orderId: id, price: price, detail: detail))
+            }
+        }
         return .values([.integer(Int64(id))])
     }
+
+    /// A parked order's price came (or none could be had): the gate decides in full now;
+    /// refused, the order is rejected (on_order, on_error, journal) and never leaves.
+    func priced(orderId id: Int, price: Double?, detail: String) {
+        guard parkedOrders.remove(id) != nil, var record = orders[id], let services else { return }
+        let symbol = record.contract.symbol
+        var others = exposure(symbol)
+        if record.isBuy { others.openBuys -= record.remaining } else { others.openSells -= record.remaining }
+        let intent = OrderIntent(symbol: symbol, buy: record.isBuy, quantity: record.quantity, referencePrice: price)
+        var refusal = gate.check(intent, exposure: others, openOrders: max(openOrderCount - 1, 0), now: Date().timeIntervalSince1970)
+        if price == nil {
+            refusal = RiskRefusal(code: "no_price", message: "risk: no price to value order \(id) for \(symbol) (TWS gave no snapshot"
+                                    + (detail.isEmpty ? "" : ": \(detail)") + "): it was not sent; give it a limit, or subscribe to the quotes first")
+        }
+        if let closed = services.orderFlowClosed {
+            refusal = RiskRefusal(code: closed.code, message: "order \(id): \(closed.message)")
+        }
+        if hungReason != nil { return }
+        guard let refusal else {
+            services.submit(id: id, contract: record.contract, order: record.order, strategy: name)
+            return
+        }
+        record.status = .rejected
+        record.reason = refusal.message
+        statistics.ordersPlaced -= 1
+        statistics.ordersRefused += 1
+        services.journal(strategy: name, kind: "risk_refusal", detail: "order \(id): \(refusal.message)")
+        logger.warning("\(refusal.message)")
+        enqueue(.order(record))
+        enqueue(.error(code: "risk:" + refusal.code, message: refusal.message, orderId: id))
+    }
+
+    /// The price an order's notional is valued at: its limit or stop, else the last trade,
+    /// else the side it would take (ask to buy, bid to sell); nil when the strategy has no
+    /// quote of the symbol (the gate then refuses: it never lets an order pass unvalued).
+    func referencePrice(_ symbol: String, buy: Bool, limit: Double?, stop: Double?) -> Double? {
+        let quote = quotes[symbol]
+        return limit ?? stop ?? quote?.last ?? (buy ? quote?.ask : quote?.bid)
+    }
+
+    /// The strategy's position in `symbol` and what its open orders would add if they all filled.
+    func exposure(_ symbol: String) -> Exposure {
+        var exposure = Exposure(position: positions[symbol]?.quantity ?? 0)
+        for record in orders.values where record.strategy == name && record.contract.symbol == symbol && !record.status.isTerminal {
+            if record.isBuy { exposure.openBuys += record.remaining } else { exposure.openSells += record.remaining }
+        }
+        return exposure
+    }
+
+    var openOrderCount: Int { orders.values.filter { $0.strategy == name && !$0.status.isTerminal && $0.status != .unknown }.count }
 
     /// A refusal: journaled, told to on_error, returned as `nil, err`.
     func refuse(_ refusal: RiskRefusal) -> [LuaValue] {

@@ -65,6 +65,8 @@ public final class Strategy: @unchecked Sendable {
     var barBuilders: [String: BarBuilder] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
     var loadedModules: [String: LuaRef] = [:]
+    /// Orders waiting for a snapshot price before the risk gate can value them.
+    var parkedOrders: Set<Int> = []
     /// Files (the strategy's or a module's) whose top level is running: no effects there.
     var loadingDepth = 0
     /// The handler running now, for the watchdog (any thread).
@@ -369,6 +371,8 @@ public final class Strategy: @unchecked Sendable {
             run(lua.call(function: timer.function, []), handler: "timer \(id)")
             if !timer.repeating { lua.release(timer.function) }
             persistStore()
+        case let .priced(orderId, price, detail):
+            priced(orderId: orderId, price: price, detail: detail)
         case let .reply(wait, values):
             guard let thread = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
             running("a resumed wait")

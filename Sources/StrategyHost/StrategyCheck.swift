@@ -85,12 +85,14 @@ public enum StrategyCheck {
 /// Services that go nowhere: for checking a file without a connection.
 final class NullServices: StrategyServices, @unchecked Sendable {
     func reserveOrderId() -> Int { 0 }
-    var haltReason: String? { nil }
+    var orderFlowClosed: (code: String, message: String)? { nil }
     func submit(id: Int, contract: Contract, order: Order, strategy: String) {}
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {}
     func cancel(id: Int) {}
     func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {}
     func unsubscribe(symbol: String, strategy: Strategy) {}
+    func latestPrice(symbol: String, buy: Bool) -> Double? { nil }
+    func snapshotPrice(symbol: String, buy: Bool) async throws -> Double? { nil }
     func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] { [] }
     func contract(symbol: String) async throws -> ContractDetails { ContractDetails() }
     func loadStore(strategy: String) -> Data? { nil }

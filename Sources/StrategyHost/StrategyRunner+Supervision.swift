@@ -166,3 +166,49 @@ extension StrategyRunner {
         return await ours()
     }
 }
+
+extension StrategyRunner {
+    // MARK: Fail-closed at every reconciliation
+
+    /// After every reconciliation (startup, each reconnect): while a position is unexplained
+    /// or a part of the state unknown, no order leaves, and each strategy hears why once
+    /// (`on_error` with code `reconcile`); a clean reconciliation opens the flow again.
+    func closeOrderFlow(after report: ReconciliationReport) {
+        var problems = report.unknown.map { "unknown \($0)" }
+        if state.failsClosed {
+            problems += report.unexplainedPositions.sorted { $0.key < $1.key }
+                .map { "position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }
+        }
+        let reason = problems.isEmpty ? nil
+            : "trading is closed until reconciled: \(problems.joined(separator: "; ")) (see `moonwire reconcile`)"
+        let changed = reconcileBox.withLockedValue { current -> Bool in
+            defer { current = reason }
+            return current != reason
+        }
+        guard changed else { return }
+        if let reason {
+            journal.connectionEvent("closed", reason)
+            for strategy in all { strategy.post(.error(code: "reconcile", message: reason, orderId: nil)) }
+        } else {
+            journal.connectionEvent("open", "reconciled: trading is open")
+        }
+    }
+}
+
+extension StrategyRunner {
+    // MARK: The daily loss, live
+
+    /// Subscribes to TWS's PnL of `account` (reqPnL: about once a second). Every update
+    /// reaches each strategy's risk gate, which halts the strategy (cancels its orders,
+    /// refuses new ones, journals it, tells on_error) once the day's loss passes
+    /// `risk.max_daily_loss`.
+    public func followPnL(account: String) {
+        Task { [client, logger] in
+            do {
+                _ = try await client.pnl(account: account)
+            } catch {
+                logger.warning("no PnL from TWS for \(account) (\(error)): risk.max_daily_loss cannot be watched")
+            }
+        }
+    }
+}

@@ -19,12 +19,18 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private let lock = NIOLock()
     private var strategies: [String: Strategy] = [:]
     private var ownerOfOrder: [Int: String] = [:]
+    /// The latest quote of each symbol any strategy follows (under `lock`): a reference
+    /// price for the risk gate before the strategy itself has been given one.
+    private var latestQuotes: [String: MarketQuote] = [:]
     private var quoteStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private var barStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private let commands: AsyncStream<Command>.Continuation
     private let worker: Task<Void, Never>
     /// Set by the kill switch: no order leaves any more, from any strategy.
     let haltBox = NIOLockedValueBox<String?>(nil)
+    /// Set while the last reconciliation left something unexplained or unknown (kept here,
+    /// from the trading state's events: nothing reads the state off its loop).
+    let reconcileBox = NIOLockedValueBox<String?>(nil)
     /// Loops the runner made for strategies (restarts); a hung strategy's loop is left
     /// behind for good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: String)]>([])
@@ -131,8 +137,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             }
         case let .connection(state):
             for strategy in all { strategy.post(.connection(state)) }
-        case .reconciled:
-            break
+        case let .reconciled(report):
+            closeOrderFlow(after: report)
         }
     }
 
@@ -141,6 +147,12 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func reserveOrderId() -> Int { client.reserveIdNow() }
 
     public var haltReason: String? { haltBox.withLockedValue { $0 } }
+
+    public var orderFlowClosed: (code: String, message: String)? {
+        if let reason = haltReason { return ("halted", reason) }
+        if let reason = reconcileBox.withLockedValue({ $0 }) { return ("reconcile", reason) }
+        return nil
+    }
 
     public func submit(id: Int, contract: Contract, order: Order, strategy: String) {
         lock.withLock { ownerOfOrder[id] = strategy }
@@ -217,7 +229,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     private func deliver(_ symbol: String, _ event: QuoteEvent) {
         // One lock for the whole lookup: this runs for every quote.
-        let subscribers = lock.withLock { (quoteStreams[symbol]?.subscribers ?? []).compactMap { strategies[$0] } }
+        let subscribers = lock.withLock { () -> [Strategy] in
+            if case let .quote(quote) = event { latestQuotes[symbol] = quote }
+            return (quoteStreams[symbol]?.subscribers ?? []).compactMap { strategies[$0] }
+        }
         for strategy in subscribers {
             switch event {
             case let .quote(quote): strategy.post(quote: quote)
@@ -235,6 +250,15 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "bars", message: "\(symbol): \(error)", orderId: nil))
             }
         }
+    }
+
+    public func latestPrice(symbol: String, buy: Bool) -> Double? {
+        lock.withLock { latestQuotes[symbol].flatMap { $0.last ?? (buy ? $0.ask : $0.bid) } }
+    }
+
+    public func snapshotPrice(symbol: String, buy: Bool) async throws -> Double? {
+        let quote = try await client.snapshotQuote(Contract(symbol: symbol))
+        return quote.last ?? (buy ? quote.ask : quote.bid) ?? quote.close
     }
 
     public func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {

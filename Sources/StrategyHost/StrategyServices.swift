@@ -7,14 +7,19 @@ import TWSProtocol
 public protocol StrategyServices: AnyObject, Sendable {
     /// An order id, at once (orders.buy returns it before the order is sent).
     func reserveOrderId() -> Int
-    /// Why no order may be sent any more (the kill switch), or nil.
-    var haltReason: String? { get }
+    /// Why no order may be sent now, or nil: `halted` (the kill switch) or `reconcile` (a
+    /// reconciliation left a position unexplained or a state unknown: fail-closed).
+    var orderFlowClosed: (code: String, message: String)? { get }
     /// Sends an order already checked by the risk gate; submissions leave in call order.
     func submit(id: Int, contract: Contract, order: Order, strategy: String)
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
     func cancel(id: Int)
     func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy)
     func unsubscribe(symbol: String, strategy: Strategy)
+    /// The latest price of `symbol` the host has seen on any stream (any thread), or nil.
+    func latestPrice(symbol: String, buy: Bool) -> Double?
+    /// A price of `symbol` asked of TWS now (a snapshot), to value an order by.
+    func snapshotPrice(symbol: String, buy: Bool) async throws -> Double?
     func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar]
     func contract(symbol: String) async throws -> ContractDetails
     /// The journaled `store` of a strategy (nil when there is none yet).

@@ -191,3 +191,22 @@ extension TWSClient {
         }
     }
 }
+
+extension TWSClient {
+    /// One quote of `contract` as TWS has it now (reqMktData with snapshot = true, answered
+    /// until tickSnapshotEnd; IB allows about 11 s for it).
+    public func snapshotQuote(_ contract: Contract, timeout: Double = 11) async throws -> MarketQuote {
+        try await perform("reqMktData snapshot", timeout: timeout, initial: MarketQuote(symbol: contract.symbol),
+                          make: { .reqMktData(ReqMktData(reqId: $0, contract: contract, snapshot: true)) }) { quote, message in
+            switch message {
+            case let .tickPrice(tick):
+                _ = quote.apply(priceTick: tick.tickType, price: tick.price, size: tick.size)
+                return false
+            case .tickSnapshotEnd:
+                return true
+            default:
+                return false
+            }
+        }
+    }
+}

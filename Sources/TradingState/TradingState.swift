@@ -41,6 +41,8 @@ public final class TradingState: @unchecked Sendable {
     /// False while a reconciliation left something unexplained (fail-closed) or unknown.
     public internal(set) var tradingAllowed = false
     public internal(set) var lastReport = ReconciliationReport()
+    /// Whether an unexplained position closes trading (any thread: the options never change).
+    public var failsClosed: Bool { options.failClosed }
     /// The scope the records in memory belong to ("" until the first connection names it).
     public internal(set) var scope = ""
 

@@ -191,6 +191,8 @@ struct RunCommand: AsyncParsableCommand {
             moduleWatch.cancel()
             watcher?.stop()
         }
+        // The day's PnL, live, for risk.max_daily_loss.
+        runner.followPnL(account: accounts.first ?? "")
         let positions = await runner.initialPositions()
         for instance in launched {
             instance.start(positions: positions)

@@ -280,7 +280,7 @@ struct StrategyHostTests {
         let small = gate.checkLoss(-100)
         let large = gate.checkLoss(-6000)
         #expect(!small && large)
-        let refusal = gate.check(OrderIntent(symbol: "AAPL", buy: true, quantity: 1, referencePrice: 1), position: 0, openOrders: 0, now: 0)
+        let refusal = gate.check(OrderIntent(symbol: "AAPL", buy: true, quantity: 1, referencePrice: 1), exposure: Exposure(position: 0), openOrders: 0, now: 0)
         #expect(refusal?.code == "halted")
     }
 
