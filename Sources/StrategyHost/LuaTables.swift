@@ -49,7 +49,8 @@ enum LuaTables {
         case .filled: return "filled"
         case .cancelled: return "cancelled"
         case .rejected: return "rejected"
-        case .inactive, .unknown: return "inactive"
+        case .inactive: return "inactive"
+        case .unknown: return "unknown"
         }
     }
 
@@ -64,7 +65,8 @@ enum LuaTables {
     static func fill(_ e: ExecutionRecord) -> LuaValue {
         .record(["order_id": .integer(Int64(e.orderId)), "exec_id": .string(e.execId), "symbol": .string(e.symbol),
                  "side": .string(e.side == "BOT" ? "BUY" : "SELL"), "qty": .number(e.shares), "price": .number(e.price),
-                 "time": .string(e.details.execution.time), "commission": number(e.commission?.commission)])
+                 "time": .string(e.details.execution.time), "commission": number(e.commission?.commission),
+                 "corrects": e.corrects.map { .string($0.execId) }])
     }
 
     static func position(symbol: String, quantity: Double, averageCost: Double) -> LuaValue {

@@ -344,7 +344,7 @@ public final class Strategy: @unchecked Sendable {
             orders[record.orderId] = record
             call("on_order", [LuaTables.order(record)])
         case let .fill(execution):
-            statistics.fills += 1
+            if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
             call("on_fill", [LuaTables.fill(execution)])
             if let position = positions[execution.symbol] {
@@ -386,7 +386,8 @@ public final class Strategy: @unchecked Sendable {
     /// A fill changes the position the strategy sees at the moment it is told of the fill.
     func applyFillToView(_ execution: ExecutionRecord) {
         let current = positions[execution.symbol] ?? (0, 0)
-        let signed = execution.signedShares
+        // A correction replaces the execution it corrects: only the difference moves.
+        let signed = execution.signedShares - (execution.corrects?.signedShares ?? 0)
         var next = current
         next.quantity = current.quantity + signed
         if abs(next.quantity) < 1e-9 {

@@ -19,6 +19,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private let lock = NIOLock()
     private var strategies: [String: Strategy] = [:]
     private var ownerOfOrder: [Int: String] = [:]
+    /// Per strategy: a fill waiting (briefly) for its commission report, and the events
+    /// that came after it, which wait with it so that the order of events is kept.
+    var heldForCommission: [String: (fill: ExecutionRecord, behind: [StrategyEvent], timeout: Scheduled<Void>)] = [:]
     /// The latest quote of each symbol any strategy follows (under `lock`): a reference
     /// price for the risk gate before the strategy itself has been given one.
     private var latestQuotes: [String: MarketQuote] = [:]
@@ -115,28 +118,28 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         case let .order(record):
             guard !record.strategy.isEmpty else { return }
             lock.withLock { ownerOfOrder[record.orderId] = record.strategy }
-            strategy(named: record.strategy)?.post(.order(record))
+            if let strategy = strategy(named: record.strategy) { relay(.order(record), to: strategy) }
         case let .fill(execution):
             let owner = lock.withLock { ownerOfOrder[execution.orderId] }
-            if let owner { strategy(named: owner)?.post(.fill(execution)) }
-        case .commission:
-            break
+            if let owner, let strategy = strategy(named: owner) { relay(.fill(execution), to: strategy) }
+        case let .commission(execution):
+            commissionArrived(execution)
         case .position:
             break
         case let .account(_, key, value, _):
-            for strategy in all { strategy.post(.account(key: key, value: value)) }
+            for strategy in all { relay(.account(key: key, value: value), to: strategy) }
         case let .pnl(daily, unrealized, realized):
-            for strategy in all { strategy.post(.pnl(daily: daily, unrealized: unrealized, realized: realized)) }
+            for strategy in all { relay(.pnl(daily: daily, unrealized: unrealized, realized: realized), to: strategy) }
         case let .error(id, code, message):
             // 202 is the cancellation the strategy asked for: on_order reports it, it is no error.
             if IBErrorCategory.of(code: code, message: message) == .orderCancelled { return }
-            if let id, let owner = lock.withLock({ ownerOfOrder[id] }) {
-                strategy(named: owner)?.post(.error(code: String(code), message: message, orderId: id))
+            if let id, let owner = lock.withLock({ ownerOfOrder[id] }), let strategy = strategy(named: owner) {
+                relay(.error(code: String(code), message: message, orderId: id), to: strategy)
             } else if id == nil && IBErrorCategory.of(code: code, message: message) == .connectivity {
-                for strategy in all { strategy.post(.error(code: String(code), message: message, orderId: nil)) }
+                for strategy in all { relay(.error(code: String(code), message: message, orderId: nil), to: strategy) }
             }
         case let .connection(state):
-            for strategy in all { strategy.post(.connection(state)) }
+            for strategy in all { relay(.connection(state), to: strategy) }
         case let .reconciled(report):
             closeOrderFlow(after: report)
         }

@@ -145,6 +145,11 @@ public final class Journal: IdStore, @unchecked Sendable {
             try db.drop(table: "commissions")
             try db.rename(table: "scoped_commissions", to: "commissions")
         }
+        // An execution corrected by a later one (same execId but for a higher last part) is
+        // kept, marked with the one that replaced it; only current executions are loaded.
+        migrator.registerMigration("v3-corrections") { db in
+            try db.execute(sql: "ALTER TABLE executions ADD COLUMN replaced_by TEXT")
+        }
         return migrator
     }
 
@@ -230,6 +235,15 @@ public final class Journal: IdStore, @unchecked Sendable {
         }
     }
 
+    /// Stores a correction and marks the execution it replaces, in one transaction.
+    func insert(correction record: ExecutionRecord, replacing old: String, scope: String) throws -> Bool {
+        guard try insert(execution: record, scope: scope) else { return false }
+        try queue.write { db in
+            try db.execute(sql: "UPDATE executions SET replaced_by = ? WHERE scope = ? AND exec_id = ?", arguments: [record.execId, scope, old])
+        }
+        return true
+    }
+
     func insert(commission report: CommissionReport, scope: String) throws -> Bool {
         try queue.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO commissions (scope, exec_id, commission, currency, realized_pnl) VALUES (?, ?, ?, ?, ?)",
@@ -244,7 +258,8 @@ public final class Journal: IdStore, @unchecked Sendable {
                 (row["exec_id"] as String, CommissionReport(execId: row["exec_id"], commission: row["commission"], currency: row["currency"],
                                                             realizedPNL: row["realized_pnl"]))
             })
-            return try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE scope = ? ORDER BY sequence", arguments: [scope]).compactMap { row in
+            return try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE scope = ? AND replaced_by IS NULL ORDER BY sequence",
+                                    arguments: [scope]).compactMap { row in
                 guard case let .execDetails(details) = try ServerMessage.decode(payload: [UInt8](row["message"] as Data), serverVersion: Self.wireVersion) else {
                     return nil
                 }

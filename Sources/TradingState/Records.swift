@@ -13,23 +13,16 @@ public struct OrderRecord: Sendable, Equatable {
         case cancelled
         /// Refused before it ever worked (201, 110, 434...).
         case rejected
-        /// TWS reports it Inactive.
+        /// TWS reports it Inactive: held, not working; not terminal (it may work again, and
+        /// it can be cancelled).
         case inactive
         /// Not found at TWS after a restart: it never got there, or was lost. Never resent.
         case unknown
 
-        public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected || self == .inactive }
+        public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected }
 
-        /// The status TWS names, in our terms.
-        public static func from(tws: String) -> Status? {
-            switch tws {
-            case "PendingSubmit", "ApiPending", "PreSubmitted", "Submitted", "PendingCancel": return .submitted
-            case "Filled": return .filled
-            case "Cancelled", "ApiCancelled": return .cancelled
-            case "Inactive": return .inactive
-            default: return nil
-            }
-        }
+        /// The status TWS names, in our terms (see `OrderLifecycle`).
+        public static func from(tws: String) -> Status? { OrderLifecycle.status(tws: tws) }
     }
 
     /// Moonwire's own key, journaled before the order is sent and carried to TWS in orderRef.
@@ -91,6 +84,21 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var price: Double { details.execution.price }
     /// +shares for a buy, −shares for a sale.
     public var signedShares: Double { side == "BOT" ? shares : -shares }
+    /// When this execution corrects an earlier one (IB reuses the execId with a higher last
+    /// part: `...01.01` is corrected by `...01.02`): that one's execId and signed shares,
+    /// which this one replaces (counted once: the correction's figures only).
+    public var corrects: (execId: String, signedShares: Double)?
+
+    /// The execId without its correction number, and that number.
+    public static func correction(of execId: String) -> (base: Substring, number: Int)? {
+        guard let dot = execId.lastIndex(of: "."), let number = Int(execId[execId.index(after: dot)...]) else { return nil }
+        return (execId[..<dot], number)
+    }
+
+    public static func == (lhs: ExecutionRecord, rhs: ExecutionRecord) -> Bool {
+        lhs.details == rhs.details && lhs.clientKey == rhs.clientKey && lhs.receivedAt == rhs.receivedAt && lhs.commission == rhs.commission
+            && lhs.corrects?.execId == rhs.corrects?.execId && lhs.corrects?.signedShares == rhs.corrects?.signedShares
+    }
 }
 
 /// A holding as TWS reports it.

@@ -199,6 +199,12 @@ public final class TradingState: @unchecked Sendable {
 
     /// Journal first, then memory, then consumers.
     func store(_ record: OrderRecord, event: String, detail: String) {
+        persist(record, event: event, detail: detail)
+        emit(.order(record))
+    }
+
+    /// Journal first, then memory (the caller tells the consumers).
+    func persist(_ record: OrderRecord, event: String, detail: String) {
         do {
             try journal.update(order: record, event: event, detail: detail)
         } catch {
@@ -206,7 +212,11 @@ public final class TradingState: @unchecked Sendable {
         }
         orders[record.clientKey] = record
         keyByOrderId[record.orderId] = record.clientKey
-        emit(.order(record))
+    }
+
+    /// Shares of the order with `key` that journaled executions show.
+    func executedShares(_ key: String) -> Double {
+        executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }.reduce(0) { $0 + $1.shares }
     }
 
     // MARK: Events from TWS
@@ -268,13 +278,20 @@ public final class TradingState: @unchecked Sendable {
                         status: m.orderState.status, filled: m.order.filledQuantity?.doubleValue, average: nil)
         case let .orderStatus(m):
             guard let key = keyByOrderId[m.orderId], var record = orders[key] else { return }
-            let status = OrderRecord.Status.from(tws: m.status)
             var changed = false
-            if let status, !record.status.isTerminal || status == record.status {
-                changed = changed || record.status != status
-                record.status = status
+            // Our orders' fills come from their executions, so a strategy hears of each fill
+            // (on_fill) before the order update that counts it; TWS's own orders (adopted)
+            // take orderStatus's figures.
+            let ours = !record.strategy.isEmpty
+            var status = OrderLifecycle.next(record.status, reported: m.status)
+            if ours && status == .filled && executedShares(key) < record.quantity - 1e-9 {
+                status = record.status == .pending || record.status == .inactive ? .submitted : record.status
             }
-            if let filled = m.filled?.doubleValue, filled > record.filled {
+            if status != record.status {
+                record.status = status
+                changed = true
+            }
+            if !ours, let filled = m.filled?.doubleValue, filled > record.filled {
                 record.filled = filled
                 record.averageFillPrice = m.avgFillPrice
                 changed = true
@@ -339,46 +356,72 @@ public final class TradingState: @unchecked Sendable {
             record.orderId = orderId
             changed = true
         }
-        if let newStatus = OrderRecord.Status.from(tws: status), !record.status.isTerminal || newStatus == record.status,
-           newStatus != record.status
-        {
+        var newStatus = OrderLifecycle.next(record.status, reported: status)
+        if !record.strategy.isEmpty && newStatus == .filled && executedShares(key) < record.quantity - 1e-9 {
+            newStatus = record.status == .pending || record.status == .inactive ? .submitted : record.status
+        }
+        if newStatus != record.status {
             record.status = newStatus
             changed = true
         }
         if permId != 0 && record.permId != permId { record.permId = permId; changed = true }
-        if let filled, filled > record.filled { record.filled = filled; changed = true }
+        if record.strategy.isEmpty, let filled, filled > record.filled { record.filled = filled; changed = true }
         if changed {
             record.updatedAt = Date().timeIntervalSince1970
             store(record, event: "report", detail: status)
         }
     }
 
-    /// A fill counts once, whether it came unsolicited, from reqExecutions, or both.
+    /// A fill counts once, whether it came unsolicited, from reqExecutions, or both; a
+    /// correction replaces the execution it corrects. Consumers hear of the fill before the
+    /// order update it completes (on_fill before on_order(filled)).
     private func record(execution details: ExecDetails) {
         let key = OrderRecord.clientKey(fromOrderRef: details.execution.orderRef) ?? keyByOrderId[details.execution.orderId]
         var record = ExecutionRecord(details: details, clientKey: key, receivedAt: Date().timeIntervalSince1970)
         guard executions[record.execId] == nil else { return }
+        // A correction: same execId but for the last part, which is higher.
+        var corrected: ExecutionRecord?
+        if let mine = ExecutionRecord.correction(of: record.execId) {
+            for id in executionOrder {
+                guard let other = ExecutionRecord.correction(of: id), other.base == mine.base, let earlier = executions[id] else { continue }
+                if other.number >= mine.number { return }  // an older version arriving late: already superseded
+                corrected = earlier
+            }
+        }
         do {
-            guard try journal.insert(execution: record, scope: scope) else { return }
+            if let corrected {
+                record.corrects = (corrected.execId, corrected.signedShares)
+                guard try journal.insert(correction: record, replacing: corrected.execId, scope: scope) else { return }
+            } else {
+                guard try journal.insert(execution: record, scope: scope) else { return }
+            }
         } catch {
             logger.error("journal: cannot record execution \(record.execId): \(error)")
             return
         }
         if let waiting = waitingCommissions.removeValue(forKey: record.execId) { record.commission = waiting }
+        if let corrected, let index = executionOrder.firstIndex(of: corrected.execId) {
+            executions[corrected.execId] = nil
+            executionOrder[index] = record.execId
+        } else {
+            executionOrder.append(record.execId)
+        }
         executions[record.execId] = record
-        executionOrder.append(record.execId)
+        var updated: OrderRecord?
         if let key, var order = orders[key] {
-            let filled = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }.reduce(0) { $0 + $1.shares }
-            if filled > order.filled {
-                let value = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }.reduce(0) { $0 + $1.shares * $1.price }
+            let current = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }
+            let filled = current.reduce(0) { $0 + $1.shares }
+            if filled != order.filled || (filled >= order.quantity - 1e-9 && order.status != .filled) {
                 order.filled = filled
-                order.averageFillPrice = value / filled
+                order.averageFillPrice = filled > 0 ? current.reduce(0) { $0 + $1.shares * $1.price } / filled : 0
                 if order.filled >= order.quantity - 1e-9 { order.status = .filled }
                 order.updatedAt = Date().timeIntervalSince1970
-                store(order, event: "fill", detail: record.execId)
+                persist(order, event: corrected == nil ? "fill" : "correction", detail: record.execId)
+                updated = order
             }
         }
         emit(.fill(record))
+        if let updated { emit(.order(updated)) }
     }
 
     private func record(commission report: CommissionReport) {

@@ -248,3 +248,98 @@ struct JournalScopeTests {
         #expect(journal.positionBaseline(scope: "account:DU7654321").isEmpty)
     }
 }
+
+@Suite("Order lifecycle as IB defines it (no I/O)")
+struct OrderLifecycleTests {
+    typealias Status = OrderRecord.Status
+
+    /// IB's documented status sequences and where each leaves the order.
+    static let sequences: [(start: Status, reports: [String], expected: [Status])] = [
+        (.pending, ["PendingSubmit", "PreSubmitted", "Submitted", "Filled"], [.submitted, .submitted, .submitted, .filled]),
+        (.pending, ["ApiPending", "ApiCancelled"], [.submitted, .cancelled]),
+        (.pending, ["Submitted", "PendingCancel", "Cancelled"], [.submitted, .submitted, .cancelled]),
+        (.pending, ["Submitted", "PendingCancel", "Filled"], [.submitted, .submitted, .filled]),
+        (.pending, ["Submitted", "Inactive", "Submitted", "Cancelled"], [.submitted, .inactive, .submitted, .cancelled]),
+        (.pending, ["PreSubmitted", "Inactive", "Filled"], [.submitted, .inactive, .filled]),
+        (.pending, ["Submitted", "Filled", "Cancelled", "Submitted"], [.submitted, .filled, .filled, .filled]),
+        (.pending, ["Cancelled", "Submitted", "Filled"], [.cancelled, .cancelled, .cancelled]),
+        (.rejected, ["Submitted"], [.rejected]),
+        (.unknown, ["Submitted", "Cancelled"], [.submitted, .cancelled]),
+        (.submitted, ["SomethingNew"], [.submitted]),
+    ]
+
+    @Test("each documented sequence ends where IB says", arguments: Array(0..<sequences.count))
+    func sequence(_ index: Int) {
+        let case_ = Self.sequences[index]
+        var status = case_.start
+        var seen: [Status] = []
+        for report in case_.reports {
+            status = OrderLifecycle.next(status, reported: report)
+            seen.append(status)
+        }
+        #expect(seen == case_.expected, "\(case_.reports)")
+    }
+
+    @Test("Inactive is not terminal; filled, cancelled and rejected are")
+    func terminal() {
+        #expect(!Status.inactive.isTerminal && !Status.submitted.isTerminal && !Status.pending.isTerminal && !Status.unknown.isTerminal)
+        #expect(Status.filled.isTerminal && Status.cancelled.isTerminal && Status.rejected.isTerminal)
+    }
+
+    @Test("correction numbers: the last part of an execId")
+    func corrections() {
+        #expect(ExecutionRecord.correction(of: "0000e0d5.6571f2a1.01.02")?.base == "0000e0d5.6571f2a1.01")
+        #expect(ExecutionRecord.correction(of: "0000e0d5.6571f2a1.01.02")?.number == 2)
+        #expect(ExecutionRecord.correction(of: "nodots") == nil)
+    }
+}
+
+extension TradingStateTests {
+    @Test("an execution correction replaces the execution it corrects: quantity counted once; a late original is ignored; on_fill before on_order(filled)")
+    func executionCorrections() async throws {
+        try await withRig { rig in
+            let events = Box<String>()
+            rig.state.observe { event in
+                switch event {
+                case let .fill(e): events.add("fill \(e.execId) \(e.shares)")
+                case let .order(o) where o.status == .filled: events.add("order filled \(o.filled)")
+                default: break
+                }
+            }
+            let record = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                    order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 1.0), strategy: "t")
+            @Sendable func execution(_ id: String, _ shares: Double) -> ServerMessage {
+                var built = Execution()
+                built.orderId = record.orderId
+                built.execId = id
+                built.side = "BOT"
+                built.shares = TWSDecimal(approximating: shares)
+                built.price = 1.0
+                built.orderRef = record.order.orderRef
+                return .execDetails(ExecDetails(reqId: -1, contract: Contract(symbol: "AAPL"), execution: built))
+            }
+            var status = OrderStatus()
+            status.orderId = record.orderId
+            status.status = "Filled"
+            status.filled = 100
+            status.remaining = 0
+            let filledReport = status
+            try await rig.client.eventLoop.submit {
+                rig.state.handle(.orderStatus(filledReport))  // TWS says Filled before the execution arrives
+                rig.state.handle(execution("0000beef.00000001.01.01", 100))
+                rig.state.handle(execution("0000beef.00000001.01.02", 90))  // the correction
+                rig.state.handle(execution("0000beef.00000001.01.01", 100))  // the original again, late
+            }.get()
+            try await Task.sleep(for: .milliseconds(100))
+            let snapshot = await rig.state.snapshot()
+            let order = try #require(snapshot.orders.first { $0.orderId == record.orderId })
+            #expect(order.filled == 90)
+            #expect(rig.state.explainedPositions()["AAPL"] == 90)
+            #expect(snapshot.executions.map(\.execId) == ["0000beef.00000001.01.02"])
+            #expect(try rig.journal.count("executions") == 2, "both kept in the journal, the first marked replaced")
+            let seen = events.all
+            #expect(seen.first == "fill 0000beef.00000001.01.01 100.0")
+            #expect(seen.dropFirst().first == "order filled 100.0", "on_fill first, then the order it completes: \(seen)")
+        }
+    }
+}
