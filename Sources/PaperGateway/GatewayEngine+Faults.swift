@@ -98,6 +98,10 @@ extension GatewayEngine {
             let reason = words.count > 1 ? words.dropFirst().joined(separator: " ") : "Simulated rejection (control port)"
             faults.rejectNextOrder = reason
             return "ok reject-next"
+        case "slow-cancels":
+            guard words.count == 2, let seconds = Double(words[1]), seconds >= 0 else { return "error usage: slow-cancels SECONDS" }
+            faults.cancelDelay = seconds
+            return "ok slow-cancels \(seconds)"
         case "replay-executions":
             return "ok replayed \(replayExecutions())"
         case "step":

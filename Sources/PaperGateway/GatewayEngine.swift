@@ -69,6 +69,8 @@ public final class GatewayEngine {
         var refuseConnectionsUntil: Double = 0
         /// Until then requests are read and never answered (a hung TWS).
         var hangUntil: Double = 0
+        /// Cancels take this long to be confirmed (a slow exchange); other requests do not wait.
+        var cancelDelay: Double = 0
     }
 
     init(config: PaperGatewayConfig, loop: EventLoop, logger: Logger, store: GatewayStateStore?) throws {
@@ -162,7 +164,15 @@ public final class GatewayEngine {
             session.sendError(r.reqId, 10089, "Requested market data requires additional subscription for API. Tick-by-tick data is not simulated by the paper gateway.")
         case .cancelTickByTickData: break
         case let .placeOrder(r): placeOrder(session, r)
-        case let .cancelOrder(r): cancelOrder(session, r.orderId)
+        case let .cancelOrder(r):
+            if faults.cancelDelay > 0 {
+                let sessionId = session.id
+                loop.scheduleTask(in: .milliseconds(Int64(faults.cancelDelay * 1000))) { [self] in
+                    if let session = sessions[sessionId] { cancelOrder(session, r.orderId) }
+                }
+            } else {
+                cancelOrder(session, r.orderId)
+            }
         case .reqGlobalCancel: globalCancel()
         case .reqOpenOrders: reportOpenOrders(session, allClients: false)
         case .reqAllOpenOrders: reportOpenOrders(session, allClients: true)

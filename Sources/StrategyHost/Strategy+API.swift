@@ -80,13 +80,16 @@ extension Strategy {
     }
 
     /// Suspends the calling handler until `work` answers; other events keep being delivered.
-    /// The wait is registered only when the coroutine can really yield here.
-    private func wait(_ call: LuaCall, _ work: @escaping @Sendable (StrategyServices) async throws -> [LuaValue]) throws -> LuaCall.Result {
+    /// The wait is registered only when the coroutine can really yield here. `finish`, run on
+    /// the loop when the answer comes, turns it into the call's results.
+    private func wait(_ call: LuaCall, finish: (([LuaValue]) -> [LuaValue])? = nil,
+                      _ work: @escaping @Sendable (StrategyServices) async throws -> [LuaValue]) throws -> LuaCall.Result
+    {
         guard call.canSuspend, let thread = call.thread else { throw LuaArgumentError(call.cannotSuspendMessage) }
         guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
         let id = nextWaitId
         nextWaitId += 1
-        waits[id] = thread
+        waits[id] = (thread, finish)
         Task {
             let values: [LuaValue]
             do {
@@ -233,68 +236,54 @@ extension Strategy {
         let buy = side == "BUY"
         var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: stop, tif: tif)
         order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
+        let contract = Contract(symbol: symbol)
         let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference)
-        let now = Date().timeIntervalSince1970
-        // With no price to value it by, the order waits for a snapshot of the market (it
-        // counts as open meanwhile) and is checked in full when the price comes.
-        let refusal = reference == nil ? gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: now)
-            : gate.check(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: now)
-        if let refusal { return .values(refuse(refusal)) }
-        let id = services.reserveOrderId()
-        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: Contract(symbol: symbol), order: order,
-                                 createdAt: now)
+        if let reference {
+            return .values(send(contract, order, valuedAt: reference))
+        }
+        // No price to value it by yet: the call waits for a snapshot of the market (other
+        // events keep coming), then the order is checked in full and sent, or refused. Its id
+        // is taken only then, so ids still reach TWS in increasing order.
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: nil)
+        if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
+            return .values(refuse(refusal))
+        }
+        guard call.canSuspend else {
+            return .values(refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol) here (where the "
+                                                  + "call cannot wait for one): give it a limit, or subscribe to its quotes first")))
+        }
+        return try wait(call, finish: { [unowned self] values in
+            guard case let .number(price)? = values.first else {
+                let why = values.count > 1 ? (values[1]["message"].string ?? "") : ""
+                return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
+                                                   + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
+            }
+            return self.send(contract, order, valuedAt: price)
+        }) { services in
+            guard let price = try await services.snapshotPrice(symbol: symbol, buy: buy) else { return [] }
+            return [.number(price)]
+        }
+    }
+
+    /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the
+    /// id, or `nil, err` for a refusal.
+    private func send(_ contract: Contract, _ order: Order, valuedAt price: Double) -> [LuaValue] {
+        let symbol = contract.symbol
+        let buy = order.action == "BUY"
+        let quantity = order.totalQuantity?.doubleValue ?? 0
+        if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: price)
+        if let refusal = gate.check(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
+            return refuse(refusal)
+        }
+        guard let services else { return LuaTables.failure("stopped", "the strategy is stopping") }
+        let id = services.submitNew(contract: contract, order: order, strategy: name)
+        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
+                                 createdAt: Date().timeIntervalSince1970)
         record.status = .pending
         orders[id] = record
         statistics.ordersPlaced += 1
-        if reference != nil {
-            services.submit(id: id, contract: Contract(symbol: symbol), order: order, strategy: name)
-        } else {
-            parkedOrders.insert(id)
-            Task {
-                let price: Double?
-                var detail = ""
-                do {
-                    price = try await services.snapshotPrice(symbol: symbol, buy: buy)
-                } catch {
-                    price = nil
-                    detail = "\(error)"
-                }
-                self.post(.priced(orderId: id, price: price, detail: detail))
-            }
-        }
-        return .values([.integer(Int64(id))])
-    }
-
-    /// A parked order's price came (or none could be had): the gate decides in full now;
-    /// refused, the order is rejected (on_order, on_error, journal) and never leaves.
-    func priced(orderId id: Int, price: Double?, detail: String) {
-        guard parkedOrders.remove(id) != nil, var record = orders[id], let services else { return }
-        let symbol = record.contract.symbol
-        var others = exposure(symbol)
-        if record.isBuy { others.openBuys -= record.remaining } else { others.openSells -= record.remaining }
-        let intent = OrderIntent(symbol: symbol, buy: record.isBuy, quantity: record.quantity, referencePrice: price)
-        var refusal = gate.check(intent, exposure: others, openOrders: max(openOrderCount - 1, 0), now: Date().timeIntervalSince1970)
-        if price == nil {
-            refusal = RiskRefusal(code: "no_price", message: "risk: no price to value order \(id) for \(symbol) (TWS gave no snapshot"
-                                    + (detail.isEmpty ? "" : ": \(detail)") + "): it was not sent; give it a limit, or subscribe to the quotes first")
-        }
-        if let closed = services.orderFlowClosed {
-            refusal = RiskRefusal(code: closed.code, message: "order \(id): \(closed.message)")
-        }
-        if hungReason != nil { return }
-        guard let refusal else {
-            services.submit(id: id, contract: record.contract, order: record.order, strategy: name)
-            return
-        }
-        record.status = .rejected
-        record.reason = refusal.message
-        statistics.ordersPlaced -= 1
-        statistics.ordersRefused += 1
-        services.journal(strategy: name, kind: "risk_refusal", detail: "order \(id): \(refusal.message)")
-        logger.warning("\(refusal.message)")
-        enqueue(.order(record))
-        enqueue(.error(code: "risk:" + refusal.code, message: refusal.message, orderId: id))
+        return [.integer(Int64(id))]
     }
 
     /// The price an order's notional is valued at: its limit or stop, else the last trade,

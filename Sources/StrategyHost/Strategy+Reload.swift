@@ -63,7 +63,7 @@ extension Strategy {
             return outcome
         }
         cancelAllTimers()
-        for (_, thread) in waits { lua.cancel(thread) }
+        for (_, pending) in waits { lua.cancel(pending.thread) }
         waits.removeAll()
         for (_, ref) in previousModules { lua.release(ref) }
         let old = env

@@ -60,13 +60,13 @@ public final class Strategy: @unchecked Sendable {
     // Timers, waits, bars.
     var timers: [Int: (function: LuaRef, repeating: Bool, task: Scheduled<Void>?)] = [:]
     var nextTimerId = 1
-    var waits: [Int: LuaThread] = [:]
+    /// Coroutines suspended in a host call, and what turns the reply into the call's results
+    /// (run on the loop when the reply comes: `orders.buy` waiting for a price sends then).
+    var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
     var nextWaitId = 1
     var barBuilders: [String: BarBuilder] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
     var loadedModules: [String: LuaRef] = [:]
-    /// Orders waiting for a snapshot price before the risk gate can value them.
-    var parkedOrders: Set<Int> = []
     /// Files (the strategy's or a module's) whose top level is running: no effects there.
     var loadingDepth = 0
     /// The handler running now, for the watchdog (any thread).
@@ -371,12 +371,10 @@ public final class Strategy: @unchecked Sendable {
             run(lua.call(function: timer.function, []), handler: "timer \(id)")
             if !timer.repeating { lua.release(timer.function) }
             persistStore()
-        case let .priced(orderId, price, detail):
-            priced(orderId: orderId, price: price, detail: detail)
         case let .reply(wait, values):
-            guard let thread = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
+            guard let pending = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
             running("a resumed wait")
-            run(lua.resume(thread, with: values), handler: "a resumed wait")
+            run(lua.resume(pending.thread, with: pending.finish?(values) ?? values), handler: "a resumed wait")
         case .stop:
             call("on_stop", [])
             persistStore()

@@ -21,8 +21,6 @@ public enum StrategyEvent: Sendable {
     case timer(Int)
     /// The reply to a wait (`market.history`, `market.contract`).
     case reply(wait: Int, values: [LuaValue])
-    /// The price a parked order waited for (a snapshot: nil when none could be had).
-    case priced(orderId: Int, price: Double?, detail: String)
     case stop
 }
 

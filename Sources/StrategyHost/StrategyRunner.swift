@@ -54,9 +54,18 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         self.logger = logger
         let (stream, continuation) = AsyncStream<Command>.makeStream()
         commands = continuation
-        // One worker: orders leave in the order the strategies placed them.
+        // One worker sends: orders, modifications and cancels leave in the order the
+        // strategies made them. It waits for none of their answers: each answer is awaited
+        // on its own (`watch`), so a slow cancel holds up nothing else.
         let haltBox = self.haltBox
         worker = Task { [state, logger] in
+            func watch<T>(_ answer: EventLoopFuture<T>, _ what: String) {
+                answer.whenFailure { error in
+                    // Rejections reach the strategy through the trading state's events; the
+                    // rest (a cancel TWS refused, a timeout) is logged here.
+                    logger.warning("\(what) failed: \(error)")
+                }
+            }
             for await command in stream {
                 do {
                     switch command {
@@ -66,19 +75,17 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                             logger.warning("order \(id) of \(strategy) not sent: \(reason)")
                             continue
                         }
-                        _ = try await state.submit(contract: contract, order: order, strategy: strategy, id: id)
+                        watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)")
                     case let .modify(id, quantity, limit, stop):
-                        try await state.modify(orderId: id) { order in
+                        watch(try await state.beginModify(orderId: id) { order in
                             if let quantity { order.totalQuantity = TWSDecimal(approximating: quantity) }
                             if let limit { order.lmtPrice = limit }
                             if let stop { order.auxPrice = stop }
-                        }
+                        }, "modification of order \(id)")
                     case let .cancel(id):
-                        try await state.cancel(orderId: id)
+                        watch(state.beginCancel(orderId: id), "cancel of order \(id)")
                     }
                 } catch {
-                    // Rejections reach the strategy through the trading state's events; the
-                    // rest (a cancel TWS refused, a timeout) is logged here.
                     logger.warning("order command \(command) failed: \(error)")
                 }
             }
@@ -147,7 +154,6 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     // MARK: StrategyServices
 
-    public func reserveOrderId() -> Int { client.reserveIdNow() }
 
     public var haltReason: String? { haltBox.withLockedValue { $0 } }
 
@@ -157,9 +163,15 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         return nil
     }
 
-    public func submit(id: Int, contract: Contract, order: Order, strategy: String) {
-        lock.withLock { ownerOfOrder[id] = strategy }
-        commands.yield(.submit(id: id, contract: contract, order: order, strategy: strategy))
+    /// Takes the next order id and queues the order in one step, under one lock: orders from
+    /// several strategies reach TWS with increasing ids, as TWS requires.
+    public func submitNew(contract: Contract, order: Order, strategy: String) -> Int {
+        lock.withLock {
+            let id = client.reserveIdNow()
+            ownerOfOrder[id] = strategy
+            commands.yield(.submit(id: id, contract: contract, order: order, strategy: strategy))
+            return id
+        }
     }
 
     public func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {

@@ -5,13 +5,12 @@ import TWSProtocol
 /// What a strategy needs from the rest of Moonwire; `StrategyRunner` provides it over
 /// TWSClient and TradingState, tests may provide it otherwise.
 public protocol StrategyServices: AnyObject, Sendable {
-    /// An order id, at once (orders.buy returns it before the order is sent).
-    func reserveOrderId() -> Int
     /// Why no order may be sent now, or nil: `halted` (the kill switch) or `reconcile` (a
     /// reconciliation left a position unexplained or a state unknown: fail-closed).
     var orderFlowClosed: (code: String, message: String)? { get }
-    /// Sends an order already checked by the risk gate; submissions leave in call order.
-    func submit(id: Int, contract: Contract, order: Order, strategy: String)
+    /// Sends an order already checked by the risk gate under the next order id, which it
+    /// returns at once (orders.buy returns it before TWS answers); orders leave in call order.
+    func submitNew(contract: Contract, order: Order, strategy: String) -> Int
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
     func cancel(id: Int)
     func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy)

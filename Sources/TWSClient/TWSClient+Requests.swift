@@ -28,7 +28,7 @@ extension TWSClient {
     /// orderStatus). A rejection ends in `TWSError.ib` with IB's code.
     public func placeOrder(contract: Contract, order: Order) async throws -> Int {
         let id = try await loop.submit { self.takeId() }.get()
-        try await submit(orderId: id, contract: contract, order: order, name: "placeOrder")
+        _ = try await startOrder(orderId: id, contract: contract, order: order).get()
         return id
     }
 
@@ -39,16 +39,20 @@ extension TWSClient {
 
     /// Sends an order under an id from `reserveId` and waits for TWS to acknowledge it.
     public func transmitOrder(id: Int, contract: Contract, order: Order) async throws {
-        try await submit(orderId: id, contract: contract, order: order, name: "placeOrder")
+        _ = try await startOrder(orderId: id, contract: contract, order: order, name: "placeOrder").get()
     }
 
     /// Modifies a working order: the same id with the new terms.
     public func modifyOrder(id: Int, contract: Contract, order: Order) async throws {
-        try await submit(orderId: id, contract: contract, order: order, name: "modifyOrder")
+        _ = try await startOrder(orderId: id, contract: contract, order: order, name: "modifyOrder").get()
     }
 
-    private func submit(orderId: Int, contract: Contract, order: Order, name: String) async throws {
-        _ = try await perform(name, key: orderId, initial: false,
+    /// Queues an order (new, or a modification under its id) for sending before it returns;
+    /// the future completes when TWS acknowledges it (openOrder or orderStatus) or fails with
+    /// the rejection. Orders started one after the other leave in that order, and none waits
+    /// for another's answer.
+    public func startOrder(orderId: Int, contract: Contract, order: Order, name: String = "placeOrder") -> EventLoopFuture<Bool> {
+        start(name, key: orderId, initial: false,
                               make: { .placeOrder(PlaceOrder(orderId: $0, contract: contract, order: order)) }) { _, message in
             switch message {
             case .openOrder, .orderStatus: return true
@@ -64,7 +68,13 @@ extension TWSClient {
 
     /// Cancels an order; ends when TWS reports it cancelled (or refuses: 10147, 10148).
     public func cancelOrder(id: Int) async throws {
-        _ = try await perform("cancelOrder", key: id, initial: false, make: { .cancelOrder(CancelOrder(orderId: $0)) }) { _, message in
+        _ = try await startCancel(id: id).get()
+    }
+
+    /// Queues a cancel before it returns; the future completes when TWS reports the order
+    /// cancelled (or refuses). A slow cancel delays nothing else.
+    public func startCancel(id: Int) -> EventLoopFuture<Bool> {
+        start("cancelOrder", key: id, initial: false, make: { .cancelOrder(CancelOrder(orderId: $0)) }) { _, message in
             if case let .orderStatus(m) = message, m.status == "Cancelled" || m.status == "ApiCancelled" { return true }
             return false
         } onError: { code, text, json in

@@ -104,6 +104,17 @@ extension TWSClient {
                               handle: @escaping @Sendable (inout T, ServerMessage) -> Bool,
                               onError: (@Sendable (Int, String, String) -> TWSError?)? = nil) async throws -> T
     {
+        try await start(name, timeout: timeout, byKind: kind, key: key, initial: initial, make: make, handle: handle, onError: onError).get()
+    }
+
+    /// The same, without waiting: the request is queued for sending before this returns (so
+    /// requests started one after the other leave in that order); the future completes
+    /// with the answer.
+    func start<T: Sendable>(_ name: String, timeout: Double? = nil, byKind kind: String? = nil, key: Int? = nil,
+                            initial: T, make: @escaping @Sendable (Int) -> ClientRequest?,
+                            handle: @escaping @Sendable (inout T, ServerMessage) -> Bool,
+                            onError: (@Sendable (Int, String, String) -> TWSError?)? = nil) -> EventLoopFuture<T>
+    {
         let promise = loop.makePromise(of: T.self)
         loop.execute {
             guard self.machine.isReady else {
@@ -138,6 +149,6 @@ extension TWSClient {
                 }
             }
         }
-        return try await promise.futureResult.get()
+        return promise.futureResult
     }
 }

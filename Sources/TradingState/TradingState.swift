@@ -140,7 +140,14 @@ public final class TradingState: @unchecked Sendable {
     public func submit(contract: Contract, order: Order, strategy: String, id reserved: Int? = nil) async throws -> OrderRecord {
         let id: Int
         if let reserved { id = reserved } else { id = try await client.reserveId() }
-        let record = try await loop.submit { () -> OrderRecord in
+        return try await beginSubmit(contract: contract, order: order, strategy: strategy, id: id).get()
+    }
+
+    /// Journals the order, then queues it for sending before returning (orders begun one
+    /// after the other leave in that order); the future completes with the record once TWS
+    /// acknowledged it, or fails with the rejection. None waits for another's answer.
+    public func beginSubmit(contract: Contract, order: Order, strategy: String, id: Int) async throws -> EventLoopFuture<OrderRecord> {
+        try await loop.submit { () -> EventLoopFuture<OrderRecord> in
             self.keySequence += 1
             let key = "\(strategy.prefix(16)):\(Int(Date().timeIntervalSince1970 * 1000) % 100_000_000):\(self.keySequence):\(id)"
             var order = order
@@ -150,43 +157,48 @@ public final class TradingState: @unchecked Sendable {
             try self.journal.insert(order: record, scope: self.scope)
             self.orders[key] = record
             self.keyByOrderId[id] = key
-            return record
+            return self.client.startOrder(orderId: id, contract: contract, order: record.order)
+                .map { _ in self.orders[key] ?? record }
+                .flatMapErrorThrowing { error in
+                    if case let TWSError.ib(code, message, _) = error { self.reject(key: key, code: code, message: message) }
+                    throw error
+                }
         }.get()
-        do {
-            try await client.transmitOrder(id: id, contract: contract, order: record.order)
-        } catch let error as TWSError {
-            if case let .ib(code, message, _) = error {
-                try await loop.submit { self.reject(key: record.clientKey, code: code, message: message) }.get()
-            }
-            throw error
-        }
-        return try await loop.submit { self.orders[record.clientKey]! }.get()
     }
 
     public func modify(orderId: Int, change: @escaping @Sendable (inout Order) -> Void) async throws {
-        let record = try await loop.submit { () -> OrderRecord in
+        try await beginModify(orderId: orderId, change: change).get()
+    }
+
+    /// Queues the modification before returning; the future completes when TWS acknowledged
+    /// it (the journal and consumers hear of the new terms then).
+    public func beginModify(orderId: Int, change: @escaping @Sendable (inout Order) -> Void) async throws -> EventLoopFuture<Void> {
+        try await loop.submit { () -> EventLoopFuture<Void> in
             guard let key = self.keyByOrderId[orderId], let record = self.orders[key] else {
                 throw TWSError.invalidRequest("order \(orderId) is not known")
             }
             guard !record.status.isTerminal else { throw TWSError.invalidRequest("order \(orderId) is \(record.status.rawValue)") }
-            return record
-        }.get()
-        var changed = record.order
-        change(&changed)
-        let order = changed
-        try await client.modifyOrder(id: orderId, contract: record.contract, order: order)
-        try await loop.submit {
-            guard var current = self.orders[record.clientKey] else { return }
-            current.order = order
-            current.updatedAt = Date().timeIntervalSince1970
-            try self.journal.update(order: current, event: "modified", detail: "")
-            self.orders[record.clientKey] = current
-            self.emit(.order(current))
+            var changed = record.order
+            change(&changed)
+            let order = changed
+            return self.client.startOrder(orderId: orderId, contract: record.contract, order: order, name: "modifyOrder").flatMapThrowing { _ in
+                guard var current = self.orders[record.clientKey] else { return }
+                current.order = order
+                current.updatedAt = Date().timeIntervalSince1970
+                try self.journal.update(order: current, event: "modified", detail: "")
+                self.orders[record.clientKey] = current
+                self.emit(.order(current))
+            }
         }.get()
     }
 
     public func cancel(orderId: Int) async throws {
-        try await client.cancelOrder(id: orderId)
+        _ = try await client.cancelOrder(id: orderId)
+    }
+
+    /// Queues the cancel before returning; the future completes when TWS reports it done.
+    public func beginCancel(orderId: Int) -> EventLoopFuture<Bool> {
+        client.startCancel(id: orderId)
     }
 
     private func reject(key: String, code: Int, message: String) {
