@@ -147,9 +147,12 @@ extension StrategyRunner {
     /// the strategies placed (this client's orders, by their orderRef) and waits up to
     /// `seconds` for the cancellations. Never touches a strategy's loop. Returns the orders
     /// still open at the end (empty when all were cancelled).
-    public func halt(reason: String, within seconds: Double = 10) async -> [OrderRecord] {
+    /// With `everything`, TWS's global cancel goes out too: every open order of the account,
+    /// manual ones and other clients' included.
+    public func halt(reason: String, everything: Bool = false, within seconds: Double = 10) async -> [OrderRecord] {
         haltBox.withLockedValue { if $0 == nil { $0 = reason } }
-        journal.connectionEvent("halt", reason)
+        journal.connectionEvent("halt", reason + (everything ? " (global cancel)" : ""))
+        if everything { try? await client.globalCancel() }
         func ours() async -> [OrderRecord] {
             await state.snapshot().orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
         }

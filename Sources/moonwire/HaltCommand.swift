@@ -1,49 +1,79 @@
 import ArgumentParser
 import Foundation
+import NIOPosix
 import StrategyHost
 
-/// The pid of the `moonwire run` that writes to a journal (its pid file).
-func runningProcess(journal: String?, config: String?) throws -> (pid: Int32, journal: String) {
-    var path = journal
-    if path == nil {
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
-        path = try configPath.map { try HostConfig.load(path: $0).trading.journal } ?? HostConfig().trading.journal
+/// The journal a command names: `--journal`, else trading.journal of the config, else the default.
+func journalPath(journal: String?, config: String?) throws -> String {
+    if let journal { return journal }
+    let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
+    do {
+        return try configPath.map { try HostConfig.load(path: $0).trading.journal } ?? HostConfig().trading.journal
+    } catch {
+        throw ValidationError("\(error)")
     }
-    let pidFile = path! + ".pid"
-    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-        throw ValidationError("no running `moonwire run` with journal \(path!) (no \(pidFile))")
-    }
-    return (pid, path!)
 }
 
-/// `moonwire reload`: the running `moonwire run` reloads its strategy now (same as SIGHUP).
-struct ReloadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "reload", abstract: "Reload the running strategy's file now (same as sending SIGHUP to `moonwire run`).")
+/// Sends `command` to every `moonwire run` on the journal through its control channel and
+/// prints each answer. A socket nobody serves (a run that was killed) is removed, and no
+/// signal ever goes to a process id read from a file.
+func sendToRuns(_ command: String, journal: String) async throws {
+    var answered = 0
+    for socket in ControlChannel.sockets(journal: journal) {
+        do {
+            let reply = try await ControlChannel.send(command, to: socket.path, group: MultiThreadedEventLoopGroup.singleton, timeout: 30)
+            say("moonwire run (process \(socket.pid)):")
+            say(reply.trimmingCharacters(in: .newlines))
+            answered += 1
+        } catch let error as ControlChannelError {
+            throw RuntimeError(error.message)
+        } catch {
+            try? FileManager.default.removeItem(atPath: socket.path)
+            say("removed the control socket of process \(socket.pid), which no longer runs")
+        }
+    }
+    guard answered > 0 else { throw RuntimeError("no running `moonwire run` with journal \(journal)") }
+}
 
-    @Option(help: "The journal of the run (default: trading.journal of the config).") var journal: String?
+/// `moonwire reload`: the running `moonwire run` reloads its strategies now.
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload", abstract: "Reload the running strategies' files now (through the run's control channel).")
+
+    @Option(help: "The journal of the run (default: trading.journal of the config, or the data folder).") var journal: String?
     @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
 
-    func run() throws {
-        let process = try runningProcess(journal: journal, config: config)
-        guard kill(process.pid, SIGHUP) == 0 else { throw ValidationError("process \(process.pid) is not running") }
-        say("reload sent to moonwire run (process \(process.pid))")
+    func run() async throws {
+        try await sendToRuns("reload", journal: try journalPath(journal: journal, config: config))
     }
 }
 
-/// `moonwire halt`: the kill switch. The running `moonwire run` cancels every open order and
-/// stops its strategies.
-struct HaltCommand: ParsableCommand {
+/// `moonwire halt`: the kill switch. The running `moonwire run` stops every order from
+/// leaving, cancels the open orders its strategies placed (with `--all`, every open order of
+/// the account), waits for the cancellations and stops; this command returns its answer.
+struct HaltCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "halt",
-        abstract: "Kill switch: the running `moonwire run` cancels every open order and stops (same as sending it SIGUSR1).")
+        abstract: "Kill switch: the running `moonwire run` cancels the orders it placed (--all: every order of the account) and stops.")
 
-    @Option(help: "The journal of the run to halt (default: trading.journal of the config).") var journal: String?
+    @Option(help: "The journal of the run to halt (default: trading.journal of the config, or the data folder).") var journal: String?
+    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Flag(help: "Also send TWS's global cancel: every open order of the account, manual ones and other clients' included.") var all = false
+
+    func run() async throws {
+        try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config))
+    }
+}
+
+/// `moonwire status`: what a running `moonwire run` is doing.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show what the running `moonwire run` is doing: connection, orders, each strategy.")
+
+    @Option(help: "The journal of the run (default: trading.journal of the config, or the data folder).") var journal: String?
     @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
 
-    func run() throws {
-        let process = try runningProcess(journal: journal, config: config)
-        guard kill(process.pid, SIGUSR1) == 0 else { throw ValidationError("process \(process.pid) is not running") }
-        say("halt sent to moonwire run (process \(process.pid))")
+    func run() async throws {
+        try await sendToRuns("status", journal: try journalPath(journal: journal, config: config))
     }
 }

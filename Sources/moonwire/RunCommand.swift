@@ -200,36 +200,61 @@ struct RunCommand: AsyncParsableCommand {
                 + (watching ? "; saving the file reloads it" : ""))
         }
 
-        // `moonwire halt` finds this process through the pid file next to the journal.
-        let pidFile = journalPath + ".pid"
-        try? String(getpid()).write(toFile: pidFile, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        // What ends the run: a signal, the duration, or `moonwire halt` through the control channel.
+        let stop = StopLatch()
         let started = Date()
-        let waiter = Task { await SignalWaiter().wait(for: [SIGINT, SIGTERM, SIGUSR1]) }
-        var halted = false
-        if let duration {
-            let timer = Task {
-                try? await Task.sleep(for: .seconds(duration))
-                kill(getpid(), SIGTERM)
-            }
-            halted = await waiter.value == SIGUSR1
-            timer.cancel()
-        } else {
-            halted = await waiter.value == SIGUSR1
+        Task {
+            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM, SIGUSR1])
+            stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
         }
+        if let duration {
+            Task {
+                try? await Task.sleep(for: .seconds(duration))
+                stop.fire(.duration)
+            }
+        }
+        // `moonwire halt`, `reload` and `status` reach this run through a socket next to the
+        // journal (owner-only); SIGUSR1 and SIGHUP still work for `kill`.
+        let channels = MultiThreadedEventLoopGroup.singleton
+        let strategyNames = launched.map(\.name)
+        let control = try? await ControlChannel.serve(journal: journalPath, group: channels) { command in
+            switch command {
+            case "status":
+                return await Self.status(runner: runner, state: state, strategies: strategyNames, started: started)
+            case "reload":
+                var lines: [String] = []
+                for name in strategyNames {
+                    let outcome = await runner.reload(strategy: name)
+                    lines.append("\(name): " + (outcome.map { $0.succeeded ? "reloaded (hash \($0.hash))" : "reload failed: \($0.error ?? "?")" } ?? "gone"))
+                }
+                return lines.joined(separator: "\n")
+            case "halt", "halt --all":
+                let everything = command == "halt --all"
+                say("halt: cancelling every open order\(everything ? " of the account (global cancel)" : " the strategies placed") and stopping")
+                let left = await runner.halt(reason: "moonwire halt: trading stopped", everything: everything)
+                stop.fire(.halt(everything: everything, done: true))
+                return left.isEmpty ? "halted: every open order is cancelled; the run is stopping"
+                    : "halted, but \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))"
+            default:
+                return "error: unknown command '\(command)' (halt, halt --all, reload, status)"
+            }
+        }
+        let cause = await stop.wait()
         // Everything from here on is bounded, whatever the strategies are doing: none of it
         // waits on a strategy's loop for longer than its hard limit.
         stopWatching()
-        if halted {
+        if case let .halt(everything, done) = cause, !done {
             // The kill switch: no order leaves any more, then every open order the
             // strategies placed is cancelled and the cancellations awaited; the strategies
             // stop after that (a hung one cannot delay it).
             say("halt: cancelling every open order and stopping")
-            let left = await runner.halt(reason: "moonwire halt: trading stopped")
+            let left = await runner.halt(reason: "moonwire halt: trading stopped", everything: everything)
             if !left.isEmpty {
                 say("halt: \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))")
             }
         }
+        try? await control?.close()
+        try? FileManager.default.removeItem(atPath: ControlChannel.socketPath(journal: journalPath))
         let statistics = await runner.stopAll()
         try await Task.sleep(for: .milliseconds(200))
         let snapshot = await state.snapshot()
@@ -241,6 +266,23 @@ struct RunCommand: AsyncParsableCommand {
             guard let s = statistics[instance.name] else { continue }
             say(Self.summary(s, snapshot: snapshot, strategy: instance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))
         }
+    }
+
+    /// `moonwire status`: one line for the run, one per strategy.
+    static func status(runner: StrategyRunner, state: TradingState, strategies: [String], started: Date) async -> String {
+        let snapshot = await state.snapshot()
+        let open = snapshot.orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
+        var lines = ["running \(String(format: "%.0f", Date().timeIntervalSince(started))) s, \(state.scope), trading "
+            + (runner.orderFlowClosed.map { "closed (\($0.message))" } ?? "open") + ", \(open.count) open order(s), "
+            + "\(snapshot.positions.filter { $0.quantity != 0 }.count) position(s)"]
+        for name in strategies {
+            guard let strategy = runner.strategy(named: name) else { continue }
+            let s = await strategy.currentStatistics()
+            lines.append("  \(name): \(s.eventsDelivered) events (\(s.quotesDelivered) quotes, \(s.quotesCoalesced) coalesced), "
+                + "\(s.ordersPlaced) orders placed, \(s.ordersRefused) refused, \(s.fills) fills, \(s.errors) errors"
+                + (s.paused ? ", paused" : "") + (strategy.hungReason != nil ? ", hung" : ""))
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func summary(_ s: StrategyStatistics, snapshot: TradingState.Snapshot, strategy: String, seconds: Double, pnl: PnL?) -> String {
@@ -259,3 +301,35 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 typealias LuaErrorDescription = LuaRuntimeError
+
+/// Why a run ends; the first cause wins.
+enum StopCause: Sendable {
+    case signal(Int32)
+    case duration
+    /// The kill switch; `done` when the control channel already cancelled the orders.
+    case halt(everything: Bool, done: Bool)
+}
+
+final class StopLatch: Sendable {
+    private let state = NIOLockedValueBox<(cause: StopCause?, waiter: CheckedContinuation<StopCause, Never>?)>((nil, nil))
+
+    func fire(_ cause: StopCause) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<StopCause, Never>? in
+            guard state.cause == nil else { return nil }
+            state.cause = cause
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: cause)
+    }
+
+    func wait() async -> StopCause {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLockedValue { state -> StopCause? in
+                if state.cause == nil { state.waiter = continuation }
+                return state.cause
+            }
+            if let fired { continuation.resume(returning: fired) }
+        }
+    }
+}

@@ -81,3 +81,36 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
             if run.poll() is None:
                 run.kill()
                 run.wait()
+
+
+def test_halt_all_also_cancels_other_clients_orders(tmp_path):
+    """`moonwire halt --all` sends TWS's global cancel: the order another client placed goes too."""
+    (tmp_path / "rest.lua").write_text(STRATEGY.replace('timer.after(0.5, function() print("entering C") testing.block_in_c(300) end)', ""))
+    journal = tmp_path / "journal.sqlite"
+    with Gateway("--seed", "6", "--tick-interval-ms", "100") as gateway:
+        async def place_own():
+            ib = IB()
+            await ib.connectAsync("127.0.0.1", gateway.port, clientId=41, timeout=20)
+            [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+            ib.placeOrder(contract, LimitOrder("BUY", 1, 1.00))
+            await asyncio.sleep(1)
+            ib.disconnect()
+        asyncio.run(asyncio.wait_for(place_own(), 40))
+        run = subprocess.Popen([str(BINARY), "run", str(tmp_path / "rest.lua"), "--gateway", f"127.0.0.1:{gateway.port}",
+                                "--client-id", "2", "--journal", str(journal)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and len([o for o in open_orders(gateway.port, 42) if o[0] == 2]) < 3:
+                time.sleep(0.5)
+            halt = subprocess.run([str(BINARY), "halt", "--all", "--journal", str(journal)], cwd=tmp_path, capture_output=True,
+                                  text=True, timeout=30)
+            assert halt.returncode == 0, halt.stderr
+            run.communicate(timeout=30)
+            assert run.returncode == 0
+            time.sleep(0.5)
+            assert open_orders(gateway.port, 43) == [], "every open order of the account is cancelled"
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
