@@ -34,6 +34,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// Set while the last reconciliation left something unexplained or unknown (kept here,
     /// from the trading state's events: nothing reads the state off its loop).
     let reconcileBox = NIOLockedValueBox<String?>(nil)
+    /// Set while the journal cannot be written (journal first: no order may leave then).
+    let journalBox = NIOLockedValueBox<String?>(nil)
     /// Loops the runner made for strategies (restarts); a hung strategy's loop is left
     /// behind for good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: String)]>([])
@@ -58,6 +60,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         // strategies made them. It waits for none of their answers: each answer is awaited
         // on its own (`watch`), so a slow cancel holds up nothing else.
         let haltBox = self.haltBox
+        let notSent = NIOLockedValueBox<(@Sendable (Command, String) -> Void)?>(nil)
         worker = Task { [state, logger] in
             func watch<T>(_ answer: EventLoopFuture<T>, _ what: String) {
                 answer.whenFailure { error in
@@ -73,6 +76,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                         // Queued before the kill switch, not sent yet: it never leaves.
                         if let reason = haltBox.withLockedValue({ $0 }) {
                             logger.warning("order \(id) of \(strategy) not sent: \(reason)")
+                            notSent.withLockedValue { $0 }?(command, reason)
                             continue
                         }
                         watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)")
@@ -87,9 +91,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                     }
                 } catch {
                     logger.warning("order command \(command) failed: \(error)")
+                    if case .submit = command { notSent.withLockedValue { $0 }?(command, "\(error)") }
                 }
             }
         }
+        notSent.withLockedValue { $0 = { [weak self] command, reason in self?.orderNotSent(command, reason: reason) } }
         state.observe { [weak self] event in self?.route(event) }
     }
 
@@ -149,7 +155,25 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             for strategy in all { relay(.connection(state), to: strategy) }
         case let .reconciled(report):
             closeOrderFlow(after: report)
+        case let .journalFailed(reason):
+            journalBox.withLockedValue { $0 = reason }
+            for strategy in all { relay(.error(code: "journal", message: reason, orderId: nil), to: strategy) }
+        case .journalRestored:
+            journalBox.withLockedValue { $0 = nil }
+            for strategy in all { relay(.error(code: "journal", message: "the journal can be written again: trading is open", orderId: nil), to: strategy) }
         }
+    }
+
+    /// An order the strategy was given an id for never left (the journal could not hold it,
+    /// or the kill switch came first): the strategy hears it as rejected, and why.
+    private func orderNotSent(_ command: Command, reason: String) {
+        guard case let .submit(id, contract, order, name) = command, let strategy = strategy(named: name) else { return }
+        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order, createdAt: Date().timeIntervalSince1970)
+        record.status = .rejected
+        record.reason = "not sent: \(reason)"
+        let code = haltReason != nil ? "halted" : "journal"
+        strategy.post(.order(record))
+        strategy.post(.error(code: code, message: "order \(id) was not sent: \(reason)", orderId: id))
     }
 
     // MARK: StrategyServices
@@ -159,6 +183,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     public var orderFlowClosed: (code: String, message: String)? {
         if let reason = haltReason { return ("halted", reason) }
+        if let reason = journalBox.withLockedValue({ $0 }) { return ("journal", reason) }
         if let reason = reconcileBox.withLockedValue({ $0 }) { return ("reconcile", reason) }
         return nil
     }

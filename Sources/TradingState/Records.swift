@@ -121,6 +121,10 @@ public enum TradingEvent: Sendable {
     case error(id: Int?, code: Int, message: String)
     case connection(String)
     case reconciled(ReconciliationReport)
+    /// The journal cannot be written: trading is closed (the reason says where and why).
+    case journalFailed(String)
+    /// It can again: everything that waited is journaled and delivered.
+    case journalRestored
 }
 
 /// What a reconciliation found.

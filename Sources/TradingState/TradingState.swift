@@ -43,6 +43,11 @@ public final class TradingState: @unchecked Sendable {
     public internal(set) var lastReport = ReconciliationReport()
     /// Whether an unexplained position closes trading (any thread: the options never change).
     public var failsClosed: Bool { options.failClosed }
+    /// Why the journal cannot be written now (trading is closed meanwhile), or nil.
+    public internal(set) var journalFailure: String?
+    /// Writes that failed and the events behind them, in order (see `journaled`).
+    var backlog: [(what: String, write: (() throws -> Void)?, events: [TradingEvent])] = []
+    var retryScheduled = false
     /// The scope the records in memory belong to ("" until the first connection names it).
     public internal(set) var scope = ""
 
@@ -95,9 +100,6 @@ public final class TradingState: @unchecked Sendable {
         loop.execute { self.observers.append(observer) }
     }
 
-    func emit(_ event: TradingEvent) {
-        for observer in observers { observer(event) }
-    }
 
     // MARK: Reading the state (on the loop, or through these snapshots)
 
@@ -154,7 +156,14 @@ public final class TradingState: @unchecked Sendable {
             order.orderRef = OrderRecord.refPrefix + key
             let now = Date().timeIntervalSince1970
             let record = OrderRecord(clientKey: key, orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now)
-            try self.journal.insert(order: record, scope: self.scope)
+            // Journal first: an order the journal cannot hold is not sent.
+            if let failure = self.journalFailure { throw JournalError(message: failure) }
+            do {
+                try self.journal.insert(order: record, scope: self.scope)
+            } catch {
+                self.journalFailed("order \(key)", error)
+                throw JournalError(message: self.journalFailure ?? "the journal cannot be written: \(error)")
+            }
             self.orders[key] = record
             self.keyByOrderId[id] = key
             return self.client.startOrder(orderId: id, contract: contract, order: record.order)
@@ -185,9 +194,7 @@ public final class TradingState: @unchecked Sendable {
                 guard var current = self.orders[record.clientKey] else { return }
                 current.order = order
                 current.updatedAt = Date().timeIntervalSince1970
-                try self.journal.update(order: current, event: "modified", detail: "")
-                self.orders[record.clientKey] = current
-                self.emit(.order(current))
+                self.store(current, event: "modified", detail: "")
             }
         }.get()
     }
@@ -209,21 +216,12 @@ public final class TradingState: @unchecked Sendable {
         store(record, event: "rejected", detail: record.reason)
     }
 
-    /// Journal first, then memory, then consumers.
+    /// Memory, then the journal, then consumers (who hear only what the journal holds).
     func store(_ record: OrderRecord, event: String, detail: String) {
-        persist(record, event: event, detail: detail)
-        emit(.order(record))
-    }
-
-    /// Journal first, then memory (the caller tells the consumers).
-    func persist(_ record: OrderRecord, event: String, detail: String) {
-        do {
-            try journal.update(order: record, event: event, detail: detail)
-        } catch {
-            logger.error("journal: cannot record order \(record.clientKey): \(error)")
-        }
         orders[record.clientKey] = record
         keyByOrderId[record.orderId] = record.clientKey
+        journaled("order \(record.clientKey)", { [journal] in try journal.update(order: record, event: event, detail: detail) },
+                  then: [.order(record)])
     }
 
     /// Shares of the order with `key` that journaled executions show.
@@ -355,10 +353,9 @@ public final class TradingState: @unchecked Sendable {
                                      createdAt: Date().timeIntervalSince1970)
             record.status = OrderRecord.Status.from(tws: status) ?? .submitted
             record.permId = permId
-            do { try journal.insert(order: record, scope: scope) } catch { logger.error("journal: cannot adopt order \(adopted): \(error)") }
             orders[adopted] = record
             if let orderId, orderId != 0 { keyByOrderId[orderId] = adopted }
-            emit(.order(record))
+            journaled("order \(adopted)", { [journal, scope] in try journal.insert(order: record, scope: scope) }, then: [.order(record)])
             return
         }
         guard let key, var record = orders[key] else { return }
@@ -400,17 +397,7 @@ public final class TradingState: @unchecked Sendable {
                 corrected = earlier
             }
         }
-        do {
-            if let corrected {
-                record.corrects = (corrected.execId, corrected.signedShares)
-                guard try journal.insert(correction: record, replacing: corrected.execId, scope: scope) else { return }
-            } else {
-                guard try journal.insert(execution: record, scope: scope) else { return }
-            }
-        } catch {
-            logger.error("journal: cannot record execution \(record.execId): \(error)")
-            return
-        }
+        if let corrected { record.corrects = (corrected.execId, corrected.signedShares) }
         if let waiting = waitingCommissions.removeValue(forKey: record.execId) { record.commission = waiting }
         if let corrected, let index = executionOrder.firstIndex(of: corrected.execId) {
             executions[corrected.execId] = nil
@@ -428,27 +415,33 @@ public final class TradingState: @unchecked Sendable {
                 order.averageFillPrice = filled > 0 ? current.reduce(0) { $0 + $1.shares * $1.price } / filled : 0
                 if order.filled >= order.quantity - 1e-9 { order.status = .filled }
                 order.updatedAt = Date().timeIntervalSince1970
-                persist(order, event: corrected == nil ? "fill" : "correction", detail: record.execId)
+                orders[key] = order
                 updated = order
             }
         }
-        emit(.fill(record))
-        if let updated { emit(.order(updated)) }
+        // The execution and the order it fills, in one go; then on_fill, then on_order.
+        let fill = record
+        let order = updated
+        journaled("execution \(record.execId)", { [journal, scope] in
+            if let corrected {
+                _ = try journal.insert(correction: fill, replacing: corrected.execId, scope: scope)
+            } else {
+                _ = try journal.insert(execution: fill, scope: scope)
+            }
+            if let order { try journal.update(order: order, event: corrected == nil ? "fill" : "correction", detail: fill.execId) }
+        }, then: [.fill(fill)] + (order.map { [.order($0)] } ?? []))
     }
 
     private func record(commission report: CommissionReport) {
-        do {
-            guard try journal.insert(commission: report, scope: scope) else { return }
-        } catch {
-            logger.error("journal: cannot record commission \(report.execId): \(error)")
-            return
-        }
+        if executions[report.execId]?.commission == report || waitingCommissions[report.execId] == report { return }
         if var record = executions[report.execId] {
             record.commission = report
             executions[report.execId] = record
-            emit(.commission(record))
+            journaled("commission \(report.execId)", { [journal, scope] in _ = try journal.insert(commission: report, scope: scope) },
+                      then: [.commission(record)])
         } else {
             waitingCommissions[report.execId] = report
+            journaled("commission \(report.execId)", { [journal, scope] in _ = try journal.insert(commission: report, scope: scope) }, then: [])
         }
     }
 }
