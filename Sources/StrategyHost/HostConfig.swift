@@ -6,6 +6,8 @@ import Yams
 public struct HostConfig: Sendable, Equatable {
     public var trading = Trading()
     public var risk = RiskLimits()
+    /// Limits across every strategy of the run (`account_risk:`).
+    public var accountRisk = AccountLimits()
     public var strategy = StrategyLimits()
     /// Default strategy parameters (`params` in Lua); `--param key=value` overrides them.
     public var params: [String: String] = [:]
@@ -49,6 +51,7 @@ public struct HostConfig: Sendable, Equatable {
         "risk": ["max_order_quantity", "max_order_notional", "max_position", "max_open_orders", "max_orders_per_minute",
                  "allowed_symbols", "max_daily_loss", "read_only"],
         "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
+        "account_risk": ["max_position", "max_open_orders", "max_orders_per_minute"],
     ]
 
     public static func load(path: String) throws -> HostConfig {
@@ -106,6 +109,10 @@ public struct HostConfig: Sendable, Equatable {
             guard let list = symbols as? [String] else { throw HostConfigError(message: "\(source): risk.allowed_symbols should be a list of symbols") }
             config.risk.allowedSymbols = Set(list.map { $0.uppercased() })
         }
+        let account = try section("account_risk")
+        config.accountRisk.maxPosition = try number(account, "account_risk", "max_position") ?? config.accountRisk.maxPosition
+        if let value = try number(account, "account_risk", "max_open_orders") { config.accountRisk.maxOpenOrders = Int(value) }
+        if let value = try number(account, "account_risk", "max_orders_per_minute") { config.accountRisk.maxOrdersPerMinute = Int(value) }
         let strategy = try section("strategy")
         config.strategy.budgetMs = try number(strategy, "strategy", "budget_ms") ?? config.strategy.budgetMs
         if let value = try number(strategy, "strategy", "memory_mb") { config.strategy.memoryMB = Int(value) }
@@ -127,6 +134,9 @@ public struct HostConfig: Sendable, Equatable {
         guard risk.maxOpenOrders > 0 else { throw bad("risk.max_open_orders", "must be positive") }
         guard risk.maxOrdersPerMinute > 0 else { throw bad("risk.max_orders_per_minute", "must be positive") }
         guard risk.maxDailyLoss > 0 else { throw bad("risk.max_daily_loss", "must be positive") }
+        guard accountRisk.maxPosition > 0 else { throw bad("account_risk.max_position", "must be positive") }
+        guard accountRisk.maxOpenOrders > 0 else { throw bad("account_risk.max_open_orders", "must be positive") }
+        guard accountRisk.maxOrdersPerMinute > 0 else { throw bad("account_risk.max_orders_per_minute", "must be positive") }
         guard strategy.budgetMs > 0 else { throw bad("strategy.budget_ms", "must be positive") }
         guard strategy.memoryMB >= 1 else { throw bad("strategy.memory_mb", "must be at least 1") }
         guard strategy.hardLimitMs >= strategy.budgetMs * 2 else { throw bad("strategy.hard_limit_ms", "must be at least twice strategy.budget_ms") }

@@ -277,7 +277,14 @@ extension Strategy {
             return refuse(refusal)
         }
         guard let services else { return LuaTables.failure("stopped", "the strategy is stopping") }
-        let id = services.submitNew(contract: contract, order: order, strategy: name)
+        let id: Int
+        do {
+            id = try services.submitNew(contract: contract, order: order, strategy: name)
+        } catch let refusal as RiskRefusal {
+            return refuse(refusal)
+        } catch {
+            return LuaTables.failure("error", "\(error)")
+        }
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
                                  createdAt: Date().timeIntervalSince1970)
         record.status = .pending

@@ -85,7 +85,7 @@ public enum StrategyCheck {
 /// Services that go nowhere: for checking a file without a connection.
 final class NullServices: StrategyServices, @unchecked Sendable {
     var orderFlowClosed: (code: String, message: String)? { nil }
-    func submitNew(contract: Contract, order: Order, strategy: String) -> Int { 0 }
+    func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int { 0 }
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {}
     func cancel(id: Int) {}
     func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {}

@@ -19,6 +19,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private let lock = NIOLock()
     private var strategies: [String: Strategy] = [:]
     private var ownerOfOrder: [Int: String] = [:]
+    /// The account-wide limits and exposure (under `lock`).
+    private var account: AccountGate
     /// Per strategy: a fill waiting (briefly) for its commission report, and the events
     /// that came after it, which wait with it so that the order of events is kept.
     var heldForCommission: [String: (fill: ExecutionRecord, behind: [StrategyEvent], timeout: Scheduled<Void>)] = [:]
@@ -49,7 +51,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         case cancel(id: Int)
     }
 
-    public init(client: TWSClient, state: TradingState, journal: Journal, logger: Logger = Logger(label: "runner")) {
+    public init(client: TWSClient, state: TradingState, journal: Journal, accountLimits: AccountLimits = AccountLimits(),
+                logger: Logger = Logger(label: "runner"))
+    {
+        self.account = AccountGate(limits: accountLimits)
         self.client = client
         self.state = state
         self.journal = journal
@@ -120,7 +125,13 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func adoptJournaledOrders() async {
         let snapshot = await state.snapshot()
         lock.withLock {
-            for order in snapshot.orders where !order.strategy.isEmpty { ownerOfOrder[order.orderId] = order.strategy }
+            for order in snapshot.orders where !order.strategy.isEmpty {
+                ownerOfOrder[order.orderId] = order.strategy
+                if !order.status.isTerminal && order.status != .unknown {
+                    account.open[order.orderId] = (order.contract.symbol, order.isBuy, order.remaining)
+                }
+            }
+            for position in snapshot.positions { account.positions[position.symbol] = position.quantity }
         }
     }
 
@@ -130,15 +141,25 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         switch event {
         case let .order(record):
             guard !record.strategy.isEmpty else { return }
-            lock.withLock { ownerOfOrder[record.orderId] = record.strategy }
+            lock.withLock {
+                ownerOfOrder[record.orderId] = record.strategy
+                if record.status.isTerminal || record.status == .unknown {
+                    account.open[record.orderId] = nil
+                } else {
+                    account.open[record.orderId] = (record.contract.symbol, record.isBuy, record.remaining)
+                }
+            }
             if let strategy = strategy(named: record.strategy) { relay(.order(record), to: strategy) }
         case let .fill(execution):
-            let owner = lock.withLock { ownerOfOrder[execution.orderId] }
+            let owner = lock.withLock { () -> String? in
+                account.positions[execution.symbol, default: 0] += execution.signedShares - (execution.corrects?.signedShares ?? 0)
+                return ownerOfOrder[execution.orderId]
+            }
             if let owner, let strategy = strategy(named: owner) { relay(.fill(execution), to: strategy) }
         case let .commission(execution):
             commissionArrived(execution)
-        case .position:
-            break
+        case let .position(position):
+            lock.withLock { account.positions[position.symbol] = position.quantity }
         case let .account(_, key, value, _):
             for strategy in all { relay(.account(key: key, value: value), to: strategy) }
         case let .pnl(daily, unrealized, realized):
@@ -167,7 +188,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// An order the strategy was given an id for never left (the journal could not hold it,
     /// or the kill switch came first): the strategy hears it as rejected, and why.
     private func orderNotSent(_ command: Command, reason: String) {
-        guard case let .submit(id, contract, order, name) = command, let strategy = strategy(named: name) else { return }
+        guard case let .submit(id, contract, order, name) = command else { return }
+        lock.withLock { account.open[id] = nil }
+        guard let strategy = strategy(named: name) else { return }
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order, createdAt: Date().timeIntervalSince1970)
         record.status = .rejected
         record.reason = "not sent: \(reason)"
@@ -190,9 +213,16 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     /// Takes the next order id and queues the order in one step, under one lock: orders from
     /// several strategies reach TWS with increasing ids, as TWS requires.
-    public func submitNew(contract: Contract, order: Order, strategy: String) -> Int {
-        lock.withLock {
+    public func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
+        try lock.withLock {
+            let quantity = order.totalQuantity?.doubleValue ?? 0
+            if let refusal = account.check(symbol: contract.symbol, buy: order.action == "BUY", quantity: quantity,
+                                           now: Date().timeIntervalSince1970)
+            {
+                throw refusal
+            }
             let id = client.reserveIdNow()
+            account.open[id] = (contract.symbol, order.action == "BUY", quantity)
             ownerOfOrder[id] = strategy
             commands.yield(.submit(id: id, contract: contract, order: order, strategy: strategy))
             return id

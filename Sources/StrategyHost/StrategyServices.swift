@@ -8,9 +8,10 @@ public protocol StrategyServices: AnyObject, Sendable {
     /// Why no order may be sent now, or nil: `halted` (the kill switch) or `reconcile` (a
     /// reconciliation left a position unexplained or a state unknown: fail-closed).
     var orderFlowClosed: (code: String, message: String)? { get }
-    /// Sends an order already checked by the risk gate under the next order id, which it
-    /// returns at once (orders.buy returns it before TWS answers); orders leave in call order.
-    func submitNew(contract: Contract, order: Order, strategy: String) -> Int
+    /// Checks the account-wide limits, then sends an order the strategy's gate passed under
+    /// the next order id, which it returns at once (orders.buy returns it before TWS answers);
+    /// orders leave in call order. Throws the `RiskRefusal` of an account limit.
+    func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
     func cancel(id: Int)
     func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy)

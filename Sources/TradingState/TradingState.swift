@@ -113,6 +113,8 @@ public final class TradingState: @unchecked Sendable {
         public var positions: [PositionRecord] = []
         public var accountValues: [String: [String: String]] = [:]
         public var tradingAllowed = false
+        /// The scope the records belong to (`account:...`, `paper:...`).
+        public var scope = ""
     }
 
     func makeSnapshot() -> Snapshot {
@@ -122,6 +124,7 @@ public final class TradingState: @unchecked Sendable {
         snapshot.positions = positions.values.sorted { $0.symbol < $1.symbol }
         snapshot.accountValues = accountValues.mapValues { $0.mapValues(\.0) }
         snapshot.tradingAllowed = tradingAllowed
+        snapshot.scope = scope
         return snapshot
     }
 

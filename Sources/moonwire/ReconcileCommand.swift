@@ -38,7 +38,8 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         defer { Task { await client.stop() } }
         let report = await state.reconcile()
-        say("journal \(path), \(state.scope)")
+        let scope = await state.snapshot().scope
+        say("journal \(path), \(scope)")
         for item in report.unknown { say("  unknown: \(item) (trading stays closed until this can be read)") }
         for key in report.lostOrders { say("  order \(key): not found at TWS, marked unknown (never resent)") }
         if report.unexplainedPositions.isEmpty {
@@ -55,7 +56,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             } catch {
                 throw RuntimeError("could not acknowledge the positions: \(error)")
             }
-            say("  acknowledged: TWS's positions are now the journal's baseline for \(state.scope); trading is open")
+            say("  acknowledged: TWS's positions are now the journal's baseline for \(scope); trading is open")
         } else if !report.unexplainedPositions.isEmpty {
             say("  run again with --acknowledge to accept TWS's positions as they are")
         }

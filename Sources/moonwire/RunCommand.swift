@@ -111,16 +111,18 @@ struct RunCommand: AsyncParsableCommand {
             throw RuntimeError(refusal)
         }
         let report = await state.reconcile()
-        if !state.tradingAllowed {
+        // Decided from the report and a snapshot: nothing reads the state off its loop.
+        let opening = await state.snapshot()
+        if !opening.tradingAllowed {
             await client.stop()
             try? await paper?.shutdown()
             throw RuntimeError("trading is closed: \(report.unknown.joined(separator: "; "))"
                 + report.unexplainedPositions.sorted { $0.key < $1.key }
                     .map { " position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined(separator: ";")
-                + " (in \(state.scope) of \(journalPath)). Look with `moonwire reconcile --gateway \(host):\(port) --journal \(journalPath)`"
+                + " (in \(opening.scope) of \(journalPath)). Look with `moonwire reconcile --gateway \(host):\(port) --journal \(journalPath)`"
                 + " and accept TWS's positions with `--acknowledge`")
         }
-        let runner = StrategyRunner(client: client, state: state, journal: journal, logger: logger)
+        let runner = StrategyRunner(client: client, state: state, journal: journal, accountLimits: settings.accountRisk, logger: logger)
         runner.onSupervision = { say($0) }
         await runner.adoptJournaledOrders()
         runner.startWatchdog()
@@ -272,7 +274,7 @@ struct RunCommand: AsyncParsableCommand {
     static func status(runner: StrategyRunner, state: TradingState, strategies: [String], started: Date) async -> String {
         let snapshot = await state.snapshot()
         let open = snapshot.orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
-        var lines = ["running \(String(format: "%.0f", Date().timeIntervalSince(started))) s, \(state.scope), trading "
+        var lines = ["running \(String(format: "%.0f", Date().timeIntervalSince(started))) s, \(snapshot.scope), trading "
             + (runner.orderFlowClosed.map { "closed (\($0.message))" } ?? "open") + ", \(open.count) open order(s), "
             + "\(snapshot.positions.filter { $0.quantity != 0 }.count) position(s)"]
         for name in strategies {

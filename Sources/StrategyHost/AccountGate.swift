@@ -1,0 +1,51 @@
+import Foundation
+
+/// Limits for the account as a whole, across every strategy of the run (`account_risk:` in the
+/// config), on top of each strategy's own (`risk:`).
+public struct AccountLimits: Sendable, Equatable {
+    /// Largest absolute position per symbol all strategies together may lead to, counting
+    /// every open order as if it filled.
+    public var maxPosition = 10_000.0
+    public var maxOpenOrders = 100
+    public var maxOrdersPerMinute = 120
+    public init() {}
+}
+
+/// The account's exposure as the runner sees it (positions from TWS's reports and fills,
+/// the open orders of every strategy) and the account-wide checks. Kept under the runner's
+/// lock: the check and the id an order gets are one step.
+struct AccountGate {
+    let limits: AccountLimits
+    var positions: [String: Double] = [:]
+    /// Open orders of the strategies: id → (symbol, buy, remaining).
+    var open: [Int: (symbol: String, buy: Bool, remaining: Double)] = [:]
+    private var recent: [Double] = []
+
+    init(limits: AccountLimits) { self.limits = limits }
+
+    mutating func check(symbol: String, buy: Bool, quantity: Double, now: Double) -> RiskRefusal? {
+        if open.count >= limits.maxOpenOrders {
+            return RiskRefusal(code: "account_max_open_orders",
+                               message: "risk: \(open.count) orders of the account are open, account_risk.max_open_orders is \(limits.maxOpenOrders)")
+        }
+        let position = positions[symbol] ?? 0
+        let sameSide = open.values.filter { $0.symbol == symbol && $0.buy == buy }.reduce(0) { $0 + $1.remaining }
+        let after = position + (buy ? sameSide + quantity : -(sameSide + quantity))
+        if abs(after) > limits.maxPosition && abs(after) > abs(position) {
+            return RiskRefusal(code: "account_max_position",
+                               message: "risk: the account's position in \(symbol) could reach \(Self.format(after)) with every strategy's open orders, "
+                                   + "beyond account_risk.max_position \(Self.format(limits.maxPosition))")
+        }
+        recent.removeAll { now - $0 >= 60 }
+        if recent.count >= limits.maxOrdersPerMinute {
+            return RiskRefusal(code: "account_max_orders_per_minute",
+                               message: "risk: \(recent.count) orders of the account in the last minute, account_risk.max_orders_per_minute is \(limits.maxOrdersPerMinute)")
+        }
+        recent.append(now)
+        return nil
+    }
+
+    static func format(_ value: Double) -> String {
+        value.rounded() == value ? String(Int(value)) : String(format: "%.2f", value)
+    }
+}
