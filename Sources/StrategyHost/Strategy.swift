@@ -56,6 +56,8 @@ public final class Strategy: @unchecked Sendable {
     var orders: [Int: OrderRecord] = [:]
     var accountValues: [String: String] = [:]
     var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
+    /// Realized PnL of this run from the strategy's own fills (commissions included).
+    var realizedPnL = 0.0
 
     // Timers, waits, bars.
     var timers: [Int: (function: LuaRef, repeating: Bool, task: Scheduled<Void>?)] = [:]
@@ -335,6 +337,7 @@ public final class Strategy: @unchecked Sendable {
                 observer(DispatchTime.now().uptimeNanoseconds &- quote.receivedAt)
             }
             quotes[quote.symbol] = quote
+            if positions[quote.symbol].map({ $0.quantity != 0 }) == true { checkOwnLoss() }
             statistics.quotesDelivered += 1
             statistics.ticksDelivered += quote.ticks
             call("on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, into: &$0) }
@@ -346,6 +349,7 @@ public final class Strategy: @unchecked Sendable {
         case let .fill(execution):
             if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
+            checkOwnLoss()
             call("on_fill", [LuaTables.fill(execution)])
             if let position = positions[execution.symbol] {
                 call("on_position", [LuaTables.position(symbol: execution.symbol, quantity: position.quantity, averageCost: position.averageCost)])
@@ -388,6 +392,12 @@ public final class Strategy: @unchecked Sendable {
         let signed = execution.signedShares - (execution.corrects?.signedShares ?? 0)
         var next = current
         next.quantity = current.quantity + signed
+        // Realized on the part that closes the position (at its average cost), less commissions.
+        if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
+            let closed = min(abs(signed), abs(current.quantity))
+            realizedPnL += (execution.price - current.averageCost) * closed * (current.quantity > 0 ? 1 : -1)
+        }
+        realizedPnL -= execution.commission?.commission ?? 0
         if abs(next.quantity) < 1e-9 {
             next = (0, 0)
         } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
@@ -396,6 +406,23 @@ public final class Strategy: @unchecked Sendable {
             next.averageCost = execution.price
         }
         positions[execution.symbol] = next
+    }
+
+    /// The strategy's own PnL of this run, from its fills and the latest quotes: the daily loss
+    /// limit holds with it even when TWS's PnL stream is silent.
+    var ownPnL: Double {
+        var total = realizedPnL
+        for (symbol, position) in positions where position.quantity != 0 {
+            guard let quote = quotes[symbol], let mark = quote.last ?? quote.bid.flatMap({ bid in quote.ask.map { (bid + $0) / 2 } }) else { continue }
+            total += (mark - position.averageCost) * position.quantity
+        }
+        return total
+    }
+
+    /// Halts when the strategy's own PnL passes the daily loss limit.
+    func checkOwnLoss() {
+        guard gate.halted == nil, positions.values.contains(where: { $0.quantity != 0 }) || realizedPnL != 0 else { return }
+        if gate.checkLoss(ownPnL) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
     func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {

@@ -72,7 +72,7 @@ struct GatewayCommand: AsyncParsableCommand {
         do {
             server = try await PaperGatewayServer.start(config: settings, controlPort: controlPort, logger: logger)
         } catch {
-            throw ValidationError("could not start the paper gateway on \(settings.host):\(settings.port): \(error)")
+            throw RuntimeError("could not start the paper gateway on \(settings.host):\(settings.port): \(error)")
         }
         say("paper gateway listening on \(server.host):\(server.port) (accounts \(settings.accounts.joined(separator: ",")), seed \(settings.seed))")
         if let control = server.controlPort { say("control port \(server.host):\(control)") }

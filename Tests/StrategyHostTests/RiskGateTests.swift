@@ -318,3 +318,25 @@ struct AccountLimitTests {
         await rig.stop()
     }
 }
+
+extension RiskGateTests {
+    @Test("the daily loss holds from the strategy's own fills and quotes when TWS's PnL stream is silent")
+    func dailyLossFromOwnFills() async throws {
+        let rig = try await Rig.start("""
+            function on_start() market.subscribe("AAPL") end
+            function on_quote(q)
+              if bought or not q.ask then return end
+              bought = orders.buy("AAPL", 100)
+            end
+            function on_error(e) print("on_error " .. e.code .. " " .. e.message) end
+            """, host: { $0.risk.maxDailyLoss = 50 })
+        // No followPnL: only the strategy's own view can see the loss.
+        try await eventually("the position") { await rig.state.snapshot().positions.contains { $0.symbol == "AAPL" && $0.quantity == 100 } }
+        let price = try await rig.server.withEngine { engine in engine.market.quote(symbol: "AAPL")?.last ?? 0 }
+        _ = try await rig.server.withEngine { engine in engine.control("price AAPL \(String(format: "%.2f", price * 0.5))") }
+        try await eventually("halted by its own PnL") {
+            await rig.lines().contains { $0.hasPrefix("on_error risk:halted") && $0.contains("own fills and quotes") }
+        }
+        await rig.stop()
+    }
+}
