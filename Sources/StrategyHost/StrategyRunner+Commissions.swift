@@ -5,7 +5,7 @@ import TradingState
 /// `on_fill` carries the commission: IB sends the commission report just after the
 /// execution, so a fill without one waits for it (at most `commissionWait`), and every event
 /// for that strategy behind the fill waits too, so nothing is reordered (invariant 3).
-/// Runs on the client's loop, where the trading state's events arrive.
+/// Runs on the trading state's events loop, where its events arrive.
 extension StrategyRunner {
     static let commissionWait = TimeAmount.milliseconds(500)
 
@@ -17,7 +17,7 @@ extension StrategyRunner {
             return
         }
         if case let .fill(execution) = event, execution.commission == nil {
-            let timeout: Scheduled<Void> = client.eventLoop.scheduleTask(in: Self.commissionWait) { [weak self] () -> Void in
+            let timeout: Scheduled<Void> = state.eventsLoop.scheduleTask(in: Self.commissionWait) { [weak self] () -> Void in
                 self?.release(strategy: name, commission: nil)
             }
             heldForCommission[name] = (execution, [], timeout)

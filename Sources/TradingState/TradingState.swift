@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import TWSClient
 import TWSProtocol
 
@@ -43,10 +45,16 @@ public final class TradingState: @unchecked Sendable {
     public internal(set) var lastReport = ReconciliationReport()
     /// Whether an unexplained position closes trading (any thread: the options never change).
     public var failsClosed: Bool { options.failClosed }
-    /// Why the journal cannot be written now (trading is closed meanwhile), or nil.
-    public internal(set) var journalFailure: String?
-    /// Writes that failed and the events behind them, in order (see `journaled`).
-    var backlog: [(what: String, write: (() throws -> Void)?, events: [TradingEvent])] = []
+    /// Why the journal cannot be written now (trading is closed meanwhile), or nil. Any thread.
+    public var journalFailure: String? { failure.withLockedValue { $0 } }
+    let failure = NIOLockedValueBox<String?>(nil)
+    /// Where the journal is written and the consumers are told (see `journaled`); the
+    /// observers, the backlog and the retry belong to it.
+    let writer: EventLoop
+    /// The loop the consumers are told on: their timers belong there too.
+    public var eventsLoop: EventLoop { writer }
+    /// Writes that failed and the events behind them, in order (writer only).
+    var backlog: [JournalItem] = []
     var retryScheduled = false
     /// The scope the records in memory belong to ("" until the first connection names it).
     public internal(set) var scope = ""
@@ -56,6 +64,7 @@ public final class TradingState: @unchecked Sendable {
         self.journal = journal
         self.options = options
         self.loop = client.eventLoop
+        self.writer = MultiThreadedEventLoopGroup.singleton.next()
         self.logger = logger
         try load(scope: options.scope ?? "")
         client.observe { [weak self] event in self?.handle(event) }
@@ -97,7 +106,7 @@ public final class TradingState: @unchecked Sendable {
 
     /// Registers a consumer; called on the client's loop, after the journal has the event.
     public func observe(_ observer: @escaping @Sendable (TradingEvent) -> Void) {
-        loop.execute { self.observers.append(observer) }
+        writer.execute { self.observers.append(observer) }
     }
 
 
@@ -152,21 +161,27 @@ public final class TradingState: @unchecked Sendable {
     /// after the other leave in that order); the future completes with the record once TWS
     /// acknowledged it, or fails with the rejection. None waits for another's answer.
     public func beginSubmit(contract: Contract, order: Order, strategy: String, id: Int) async throws -> EventLoopFuture<OrderRecord> {
-        try await loop.submit { () -> EventLoopFuture<OrderRecord> in
+        let (record, scope) = try await loop.submit { () -> (OrderRecord, String) in
             self.keySequence += 1
             let key = "\(strategy.prefix(16)):\(Int(Date().timeIntervalSince1970 * 1000) % 100_000_000):\(self.keySequence):\(id)"
             var order = order
             order.orderRef = OrderRecord.refPrefix + key
             let now = Date().timeIntervalSince1970
-            let record = OrderRecord(clientKey: key, orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now)
-            // Journal first: an order the journal cannot hold is not sent.
+            return (OrderRecord(clientKey: key, orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now), self.scope)
+        }.get()
+        let key = record.clientKey
+        // Journal first (on the writer, behind everything before it): an order the journal
+        // cannot hold is not sent.
+        try await writer.submit {
             if let failure = self.journalFailure { throw JournalError(message: failure) }
             do {
-                try self.journal.insert(order: record, scope: self.scope)
+                try self.journal.insert(order: record, scope: scope)
             } catch {
                 self.journalFailed("order \(key)", error)
                 throw JournalError(message: self.journalFailure ?? "the journal cannot be written: \(error)")
             }
+        }.get()
+        return try await loop.submit { () -> EventLoopFuture<OrderRecord> in
             self.orders[key] = record
             self.keyByOrderId[id] = key
             return self.client.startOrder(orderId: id, contract: contract, order: record.order)
@@ -238,18 +253,19 @@ public final class TradingState: @unchecked Sendable {
         switch event {
         case let .ready(version, accounts, nextId, restored):
             enterScope(accounts: accounts)
-            journal.connectionEvent(restored ? "restored" : "connected", "server version \(version), accounts \(accounts.joined(separator: ",")), next id \(nextId)")
-            emit(.connection(restored ? "restored" : "connected"))
+            let detail = "server version \(version), accounts \(accounts.joined(separator: ",")), next id \(nextId)"
+            journaled("connection event", { [journal] in journal.connectionEvent(restored ? "restored" : "connected", detail) },
+                      then: [.connection(restored ? "restored" : "connected")])
             Task { _ = await self.reconcile() }
         case .connectionLost:
-            journal.connectionEvent("lost", "")
             tradingAllowed = false
-            emit(.connection("lost"))
+            journaled("connection event", { [journal] in journal.connectionEvent("lost", "") }, then: [.connection("lost")])
         case let .connectivity(code, message):
-            journal.connectionEvent("connectivity \(code)", message)
-            emit(.connection(code == 1100 ? "lost" : "restored"))
+            journaled("connection event", { [journal] in journal.connectionEvent("connectivity \(code)", message) },
+                      then: [.connection(code == 1100 ? "lost" : "restored")])
         case let .failure(error):
-            journal.connectionEvent("failure", "\(error)")
+            let detail = "\(error)"
+            journaled("connection event", { [journal] in journal.connectionEvent("failure", detail) }, then: [])
         case let .error(id, code, message, category):
             handleError(id: id, code: code, message: message, category: category)
         case let .message(message):
@@ -329,9 +345,10 @@ public final class TradingState: @unchecked Sendable {
             positions[m.contract.symbol] = record
             emit(.position(record))
         case let .updateAccountValue(m):
-            try? journal.insert(accountValues: [m], time: Date().timeIntervalSince1970)
             accountValues[m.accountName, default: [:]][m.key] = (m.value, m.currency)
-            emit(.account(account: m.accountName, key: m.key, value: m.value, currency: m.currency))
+            let time = Date().timeIntervalSince1970
+            journaled("account value", { [journal] in try journal.insert(accountValues: [m], time: time) },
+                      then: [.account(account: m.accountName, key: m.key, value: m.value, currency: m.currency)])
         case let .accountSummary(m):
             accountValues[m.account, default: [:]][m.tag] = (m.value, m.currency)
             emit(.account(account: m.account, key: m.tag, value: m.value, currency: m.currency))
@@ -358,7 +375,8 @@ public final class TradingState: @unchecked Sendable {
             record.permId = permId
             orders[adopted] = record
             if let orderId, orderId != 0 { keyByOrderId[orderId] = adopted }
-            journaled("order \(adopted)", { [journal, scope] in try journal.insert(order: record, scope: scope) }, then: [.order(record)])
+            let adoptedRecord = record
+            journaled("order \(adopted)", { [journal, scope] in try journal.insert(order: adoptedRecord, scope: scope) }, then: [.order(record)])
             return
         }
         guard let key, var record = orders[key] else { return }
@@ -425,13 +443,14 @@ public final class TradingState: @unchecked Sendable {
         // The execution and the order it fills, in one go; then on_fill, then on_order.
         let fill = record
         let order = updated
+        let replaced = corrected?.execId
         journaled("execution \(record.execId)", { [journal, scope] in
-            if let corrected {
-                _ = try journal.insert(correction: fill, replacing: corrected.execId, scope: scope)
+            if let replaced {
+                _ = try journal.insert(correction: fill, replacing: replaced, scope: scope)
             } else {
                 _ = try journal.insert(execution: fill, scope: scope)
             }
-            if let order { try journal.update(order: order, event: corrected == nil ? "fill" : "correction", detail: fill.execId) }
+            if let order { try journal.update(order: order, event: replaced == nil ? "fill" : "correction", detail: fill.execId) }
         }, then: [.fill(fill)] + (order.map { [.order($0)] } ?? []))
     }
 
