@@ -41,6 +41,9 @@ public struct HostConfig: Sendable, Equatable {
         /// Tests only (never from the config file; `moonwire run` sets it when
         /// MOONWIRE_TEST_API=1): `testing.block_in_c(seconds)`, a C function no hook can stop.
         public var testAPI = false
+        /// Strategies whose journaled `store` is to be dropped, deliberately (`--reset-store`):
+        /// a store that cannot be read otherwise stops the strategy from loading.
+        public var resetStore: Set<String> = []
         public init() {}
     }
 

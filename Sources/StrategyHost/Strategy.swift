@@ -128,9 +128,15 @@ public final class Strategy: @unchecked Sendable {
         lua.timeBudget = config.strategy.budgetMs / 1000
         env = .none
         var storeValue: LuaValue = .table([:])
-        if let data = services.loadStore(strategy: self.name), let saved = try? JSONDecoder().decode(LuaValue.self, from: data) {
-            storeValue = saved
-            lastStoreData = data
+        if let data = services.loadStore(strategy: self.name), !config.strategy.resetStore.contains(self.name) {
+            do {
+                storeValue = try JSONDecoder().decode(LuaValue.self, from: data)
+                lastStoreData = data
+            } catch {
+                throw LuaError(message: "the journaled store of \(self.name) cannot be read (\(error)); nothing was changed. Keep a copy of "
+                               + "the journal; to start \(self.name) with an empty store deliberately, run it with --reset-store \(self.name)",
+                               kind: .runtime)
+            }
         }
         storeRef = lua.makeReference(storeValue)
         lua.sandbox()

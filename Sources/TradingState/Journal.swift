@@ -12,8 +12,17 @@ public final class Journal: IdStore, @unchecked Sendable {
     public let queue: DatabaseQueue
     public let path: String
 
+    /// The file that says this process has the journal open (removed when it closes it).
+    private let openMarker: String
+
+    /// Opens (or creates) the journal, refusing one that cannot be trusted rather than
+    /// starting over silently: a file that exists but is empty, one that fails SQLite's
+    /// integrity check, or one left open by a process that died whose write-ahead log (the
+    /// last commits) is missing or empty.
     public init(path: String) throws {
         self.path = path
+        self.openMarker = path + ".open.\(getpid())"
+        try Self.checkBeforeOpening(path)
         do {
             var configuration = Configuration()
             // Several runs may share a journal (each keeps to its own account): wait for a
@@ -29,6 +38,57 @@ public final class Journal: IdStore, @unchecked Sendable {
             try Self.migrator.migrate(queue)
         } catch {
             throw JournalError(message: "journal '\(path)': cannot open: \(error)")
+        }
+        let check = (try? queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }) ?? ["the check could not run"]
+        guard check == ["ok"] else {
+            throw JournalError(message: "journal '\(path)' is damaged (SQLite's integrity check: \(check.prefix(3).joined(separator: "; "))). "
+                + "Nothing was changed. Keep a copy of it, then start a new journal deliberately (--journal NEW.sqlite) or restore a backup")
+        }
+        Self.removeStaleMarkers(path)
+        _ = FileManager.default.createFile(atPath: openMarker, contents: Data("\(getpid())".utf8))
+    }
+
+    deinit { close() }
+
+    /// Says the journal was closed cleanly (a later open does not look for lost commits).
+    public func close() {
+        try? FileManager.default.removeItem(atPath: openMarker)
+    }
+
+    /// Markers `PATH.open.PID` of processes that no longer run.
+    private static func staleMarkers(_ path: String) -> [String] {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let prefix = URL(fileURLWithPath: path).lastPathComponent + ".open."
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        return names.compactMap { name -> String? in
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { return nil }
+            let alive = kill(pid, 0) == 0 || errno == EPERM
+            return alive && pid != getpid() ? nil : (folder.isEmpty ? name : folder + "/" + name)
+        }
+    }
+
+    private static func removeStaleMarkers(_ path: String) {
+        for marker in staleMarkers(path) { try? FileManager.default.removeItem(atPath: marker) }
+    }
+
+    private static func checkBeforeOpening(_ path: String) throws {
+        let files = FileManager.default
+        guard files.fileExists(atPath: path) else { return }  // a new journal
+        let size = (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if size == 0 {
+            throw JournalError(message: "journal '\(path)' exists but is empty (0 bytes): it was truncated, or never written. "
+                + "Nothing was changed. If it held orders and fills, restore it from a backup; to start a new journal deliberately, "
+                + "delete it or pass another --journal")
+        }
+        // A process that had it open died: its last commits are in the write-ahead log.
+        if !staleMarkers(path).isEmpty {
+            let wal = path + "-wal"
+            let walSize = (try? files.attributesOfItem(atPath: wal)[.size] as? Int) ?? nil
+            if walSize == nil || walSize == 0 {
+                throw JournalError(message: "journal '\(path)' was not closed cleanly and its write-ahead log (\(wal)) is "
+                    + (walSize == nil ? "missing" : "empty") + ": the last orders and fills it recorded may be lost. Nothing was changed. "
+                    + "Keep a copy of the journal, then reconcile against TWS with a new journal (--journal NEW.sqlite, then `moonwire reconcile`)")
+            }
         }
     }
 

@@ -24,6 +24,9 @@ extension TradingState {
 
     private func performReconciliation() async -> ReconciliationReport {
         var report = ReconciliationReport()
+        // Orders placed while this reconciliation asks TWS are not in its answers: only
+        // those older than it can be lost.
+        let began = Date().timeIntervalSince1970
         let executionsBefore = (try? await loop.submit { self.executions.count }.get()) ?? 0
         var seenKeys = Set<String>()
         var seenIds = Set<Int>()
@@ -75,7 +78,7 @@ extension TradingState {
             report.executionsRecovered = self.executions.count - executionsBefore
             if knownOrders {
                 for (key, record) in self.orders where !record.status.isTerminal && record.status != .unknown && !key.hasPrefix("tws:")
-                    && !keysSeen.contains(key) && !idsSeen.contains(record.orderId)
+                    && !keysSeen.contains(key) && !idsSeen.contains(record.orderId) && record.createdAt < began
                 {
                     var lost = record
                     lost.status = .unknown

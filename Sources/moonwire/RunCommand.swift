@@ -27,6 +27,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
     @Flag(inversion: .prefixedNo, help: "Reload the strategy when its file is saved (default: on with paper, off live).") var watch: Bool?
     @Flag(help: "Log every event.") var verbose = false
+    @Option(name: .customLong("reset-store"), help: "Start this strategy with an empty store, dropping the journaled one (repeatable).")
+    var resetStore: [String] = []
 
     func run() async throws {
         let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
@@ -43,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         settings.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"
+        settings.strategy.resetStore = Set(resetStore)
         var parameters: [String: String] = [:]
         for item in params {
             let parts = item.split(separator: "=", maxSplits: 1)
@@ -264,6 +267,8 @@ struct RunCommand: AsyncParsableCommand {
         for instance in launched { runner.remove(instance) }
         await client.stop()
         try? await paper?.shutdown()
+        try? await Task.sleep(for: .milliseconds(100))  // what the journal's writer still has
+        journal.close()
         for instance in launched {
             guard let s = statistics[instance.name] else { continue }
             say(Self.summary(s, snapshot: snapshot, strategy: instance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))

@@ -340,3 +340,25 @@ extension RiskGateTests {
         await rig.stop()
     }
 }
+
+extension JournalFirstTests {
+    @Test("a journaled store that cannot be decoded stops the strategy from loading, with how to recover; --reset-store starts it empty")
+    func undecodableStore() async throws {
+        func damage(_ folder: URL) throws {
+            let journal = try Journal(path: folder.appendingPathComponent("journal.sqlite").path)
+            journal.saveStore(strategy: "test_strategy", data: Data("{not json".utf8))
+        }
+        do {
+            let rig = try await Rig.start("function on_start() print(store.x) end", prepare: damage)
+            await rig.stop()
+            Issue.record("the strategy loaded with a store it could not read")
+        } catch {
+            #expect("\(error)".contains("the journaled store of test_strategy cannot be read"), "\(error)")
+            #expect("\(error)".contains("--reset-store test_strategy"))
+        }
+        let rig = try await Rig.start("function on_start() print('empty store ' .. tostring(store.x)) end",
+                                      host: { $0.strategy.resetStore = ["test_strategy"] }, prepare: damage)
+        try await eventually("started with an empty store") { await rig.lines().contains("empty store nil") }
+        await rig.stop()
+    }
+}

@@ -343,3 +343,70 @@ extension TradingStateTests {
         }
     }
 }
+
+@Suite("A journal that cannot lie", .serialized)
+struct JournalIntegrityTests {
+    func path(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-integrity-\(name)-\(UUID().uuidString).sqlite").path
+    }
+
+    func refusal(_ path: String) -> String? {
+        do {
+            _ = try Journal(path: path)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a journal truncated to 0 bytes is refused, not silently started over")
+    func truncated() throws {
+        let file = path("empty")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        do {
+            let journal = try Journal(path: file)
+            try journal.saveStoreForTest()
+        }
+        try Data().write(to: URL(fileURLWithPath: file))
+        let message = refusal(file)
+        #expect(message?.contains("exists but is empty (0 bytes)") == true, "\(message ?? "opened")")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)).isEmpty, "nothing was changed")
+    }
+
+    @Test("4 KiB of garbage inside the file: SQLite's integrity check fails and the journal is refused")
+    func garbage() throws {
+        let file = path("garbage")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        do {
+            let journal = try Journal(path: file)
+            for index in 0..<2000 { try journal.strategyEvent(strategy: "s", kind: "k", detail: String(repeating: "x", count: 100) + "\(index)") }
+            try journal.queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.seek(toOffset: 8192)
+        try handle.write(contentsOf: Data((0..<4096).map { _ in UInt8.random(in: 0...255) }))
+        try handle.close()
+        let message = refusal(file)
+        #expect(message?.contains("is damaged") == true || message?.contains("cannot open") == true, "\(message ?? "opened")")
+    }
+
+    @Test("a journal left open by a process that died, whose write-ahead log is missing, is refused")
+    func lostWriteAheadLog() throws {
+        let file = path("wal")
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
+        do { _ = try Journal(path: file) }
+        // As if a process (pid 999999, gone) had it open and died, and its WAL was lost.
+        _ = FileManager.default.createFile(atPath: file + ".open.999999", contents: Data("999999".utf8))
+        try? FileManager.default.removeItem(atPath: file + "-wal")
+        let message = refusal(file)
+        #expect(message?.contains("was not closed cleanly and its write-ahead log") == true, "\(message ?? "opened")")
+        try? FileManager.default.removeItem(atPath: file + ".open.999999")
+        #expect(refusal(file) == nil, "a journal closed cleanly opens")
+    }
+}
+
+extension Journal {
+    func saveStoreForTest() throws {
+        try strategyEvent(strategy: "t", kind: "k", detail: "d")
+    }
+}
