@@ -145,7 +145,9 @@ public struct ConnectionStateMachine: Sendable {
             return [.markStale]
         case (.connectivityRestored, .ready):
             // Both 1101 (data lost) and 1102 (data maintained) resubscribe: after 1102 some
-            // feeds come back silent, and a fresh subscription costs nothing.
+            // feeds come back silent, and a fresh subscription costs nothing. Once per episode
+            // (1100, then the first 1101/1102): a repeated notice changes nothing.
+            guard stale else { return [] }
             stale = false
             return [.resubscribeAll]
         case (.heartbeatDue, .ready):

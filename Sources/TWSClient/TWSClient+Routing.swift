@@ -8,6 +8,16 @@ extension TWSClient {
     func route(_ message: ServerMessage) {
         switch message {
         case let .nextValidId(m):
+            // Order ids are 32-bit at TWS; one that is not (negative, or so large that ours
+            // would overflow) is a broken or hostile peer: ignored, never trusted.
+            guard (1..<TWSClient.largestOrderId).contains(m.orderId) else {
+                logger.error("TWS sent nextValidId \(m.orderId), which is not a usable order id (1 to \(TWSClient.largestOrderId - 1)): ignored")
+                emit(.failure(.invalidRequest("nextValidId \(m.orderId) is not a usable order id")))
+                return
+            }
+            if let earlier = receivedNextValidId, m.orderId < earlier {
+                logger.warning("TWS's nextValidId went back from \(earlier) to \(m.orderId): ids keep increasing from the highest")
+            }
             receivedNextValidId = m.orderId
             ids.withLockedValue { $0 = max($0, m.orderId) }
             checkSynchronized()

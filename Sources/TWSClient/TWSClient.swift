@@ -281,7 +281,7 @@ public final class TWSClient: @unchecked Sendable {
 
     private func becameReady(restored: Bool) {
         let tws = receivedNextValidId ?? 1
-        let stored = idStore?.highestUsedId() ?? 0
+        let stored = min(max(idStore?.highestUsedId() ?? 0, 0), TWSClient.largestOrderId - 1)
         ids.withLockedValue { $0 = max($0, tws, stored + 1) }
         logger.info("ready: server version \(serverVersion), accounts \(accounts), next id \(nextId)\(restored ? " (reconnected)" : "")")
         sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: configuration.marketDataType)))
@@ -309,6 +309,9 @@ public final class TWSClient: @unchecked Sendable {
     }
 
     // MARK: Ids
+
+    /// Ids are Java ints at TWS.
+    static let largestOrderId = Int(Int32.max)
 
     /// The next id for a request or an order.
     func takeId() -> Int {
@@ -343,7 +346,15 @@ public final class TWSClient: @unchecked Sendable {
     func send(_ request: ClientRequest) throws {
         guard machine.isReady, channel != nil else { throw TWSError.notConnected }
         _ = try request.payload(serverVersion: serverVersion)  // refuse what this version cannot carry, now
-        outgoing.append(request)
+        // Orders and cancels go ahead of queued requests (a storm of resubscriptions or
+        // history requests must not hold up an order), in their own order.
+        switch request {
+        case .placeOrder, .cancelOrder, .reqGlobalCancel:
+            let firstOther = outgoing.firstIndex { if case .placeOrder = $0 { false } else if case .cancelOrder = $0 { false } else if case .reqGlobalCancel = $0 { false } else { true } }
+            outgoing.insert(request, at: firstOther ?? outgoing.count)
+        default:
+            outgoing.append(request)
+        }
         flushOutgoing()
     }
 

@@ -249,14 +249,32 @@ public final class Journal: IdStore, @unchecked Sendable {
     func update(order record: OrderRecord, event: String, detail: String) throws {
         let request = try PlaceOrder(orderId: record.orderId, contract: record.contract, order: record.order)
             .payload(serverVersion: Self.wireVersion, style: .python)
+        try queue.write { db in try Self.update(db, order: record, request: request, event: event, detail: detail) }
+    }
+
+    private static func update(_ db: Database, order record: OrderRecord, request: [UInt8], event: String, detail: String) throws {
+        try db.execute(sql: """
+            UPDATE orders SET order_id = ?, request = ?, status = ?, filled = ?, average_price = ?, perm_id = ?, reason = ?, updated_at = ?
+            WHERE client_key = ?
+            """, arguments: [record.orderId, Data(request), record.status.rawValue, record.filled, record.averageFillPrice, record.permId,
+                             record.reason, record.updatedAt, record.clientKey])
+        try db.execute(sql: "INSERT INTO order_events (time, client_key, order_id, kind, status, filled, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [record.updatedAt, record.clientKey, record.orderId, event, record.status.rawValue, record.filled, detail])
+    }
+
+    /// A fill and what it does to its order, in one transaction: a crash between the two
+    /// can never leave an execution whose order does not count it.
+    func record(fill: ExecutionRecord, replacing old: String?, order: OrderRecord?, scope: String) throws {
+        let message = try ServerMessage.execDetails(fill.details).payload(serverVersion: Self.wireVersion)
+        let request = try order.map { try PlaceOrder(orderId: $0.orderId, contract: $0.contract, order: $0.order).payload(serverVersion: Self.wireVersion, style: .python) }
         try queue.write { db in
-            try db.execute(sql: """
-                UPDATE orders SET order_id = ?, request = ?, status = ?, filled = ?, average_price = ?, perm_id = ?, reason = ?, updated_at = ?
-                WHERE client_key = ?
-                """, arguments: [record.orderId, Data(request), record.status.rawValue, record.filled, record.averageFillPrice, record.permId,
-                                 record.reason, record.updatedAt, record.clientKey])
-            try db.execute(sql: "INSERT INTO order_events (time, client_key, order_id, kind, status, filled, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [record.updatedAt, record.clientKey, record.orderId, event, record.status.rawValue, record.filled, detail])
+            _ = try Self.insert(db, execution: fill, message: message, scope: scope)
+            if let old {
+                try db.execute(sql: "UPDATE executions SET replaced_by = ? WHERE scope = ? AND exec_id = ?", arguments: [fill.execId, scope, old])
+            }
+            if let order, let request {
+                try Self.update(db, order: order, request: request, event: old == nil ? "fill" : "correction", detail: fill.execId)
+            }
         }
     }
 
@@ -284,15 +302,17 @@ public final class Journal: IdStore, @unchecked Sendable {
     /// Stores an execution; false when its execId was already there (a duplicate report).
     func insert(execution record: ExecutionRecord, scope: String) throws -> Bool {
         let message = try ServerMessage.execDetails(record.details).payload(serverVersion: Self.wireVersion)
-        return try queue.write { db in
-            let sequence = (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM executions")) ?? 1
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO executions (scope, exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [scope, record.execId, sequence, record.orderId, record.clientKey ?? "", record.symbol, record.side, record.shares,
-                                 record.price, record.details.execution.time, record.receivedAt, Data(message)])
-            return db.changesCount > 0
-        }
+        return try queue.write { db in try Self.insert(db, execution: record, message: message, scope: scope) }
+    }
+
+    private static func insert(_ db: Database, execution record: ExecutionRecord, message: [UInt8], scope: String) throws -> Bool {
+        let sequence = (try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM executions")) ?? 1
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO executions (scope, exec_id, sequence, order_id, client_key, symbol, side, shares, price, time, received_at, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [scope, record.execId, sequence, record.orderId, record.clientKey ?? "", record.symbol, record.side, record.shares,
+                             record.price, record.details.execution.time, record.receivedAt, Data(message)])
+        return db.changesCount > 0
     }
 
     /// Stores a correction and marks the execution it replaces, in one transaction.

@@ -56,6 +56,10 @@ public final class TradingState: @unchecked Sendable {
     /// Writes that failed and the events behind them, in order (writer only).
     var backlog: [JournalItem] = []
     var retryScheduled = false
+    /// The last connectivity notice said the connection to IB was lost (1100); repeats of
+    /// the same state are only counted.
+    var connectivityLost = false
+    var repeatedNotices = 0
     /// The scope the records in memory belong to ("" until the first connection names it).
     public internal(set) var scope = ""
 
@@ -88,6 +92,17 @@ public final class TradingState: @unchecked Sendable {
         }
         for report in try journal.loadOrphanCommissions(scope: scope) { waitingCommissions[report.execId] = report }
         self.scope = scope
+        // What an order has filled is what its executions say (a journal written by an older
+        // version, or by a process killed at the wrong moment, may lag behind them).
+        for (key, var order) in orders where !key.hasPrefix("tws:") {
+            let mine = executionOrder.compactMap { executions[$0] }.filter { $0.clientKey == key }
+            let filled = mine.reduce(0) { $0 + $1.shares }
+            guard filled > order.filled + 1e-9 else { continue }
+            order.filled = filled
+            order.averageFillPrice = mine.reduce(0) { $0 + $1.shares * $1.price } / filled
+            if filled >= order.quantity - 1e-9 { order.status = .filled }
+            orders[key] = order
+        }
     }
 
     /// On connecting: the scope is the configured one, or the account TWS reports. Another
@@ -261,8 +276,18 @@ public final class TradingState: @unchecked Sendable {
             tradingAllowed = false
             journaled("connection event", { [journal] in journal.connectionEvent("lost", "") }, then: [.connection("lost")])
         case let .connectivity(code, message):
-            journaled("connection event", { [journal] in journal.connectionEvent("connectivity \(code)", message) },
-                      then: [.connection(code == 1100 ? "lost" : "restored")])
+            // A storm of the same notice is one event: counted, journaled and told once.
+            let lost = code == 1100
+            guard lost != connectivityLost else {
+                repeatedNotices += 1
+                return
+            }
+            connectivityLost = lost
+            let folded = repeatedNotices
+            repeatedNotices = 0
+            journaled("connection event", { [journal] in
+                journal.connectionEvent("connectivity \(code)", message + (folded > 0 ? " (\(folded) repeated notices before it folded)" : ""))
+            }, then: [.connection(lost ? "lost" : "restored")])
         case let .failure(error):
             let detail = "\(error)"
             journaled("connection event", { [journal] in journal.connectionEvent("failure", detail) }, then: [])
@@ -445,12 +470,7 @@ public final class TradingState: @unchecked Sendable {
         let order = updated
         let replaced = corrected?.execId
         journaled("execution \(record.execId)", { [journal, scope] in
-            if let replaced {
-                _ = try journal.insert(correction: fill, replacing: replaced, scope: scope)
-            } else {
-                _ = try journal.insert(execution: fill, scope: scope)
-            }
-            if let order { try journal.update(order: order, event: replaced == nil ? "fill" : "correction", detail: fill.execId) }
+            try journal.record(fill: fill, replacing: replaced, order: order, scope: scope)
         }, then: [.fill(fill)] + (order.map { [.order($0)] } ?? []))
     }
 

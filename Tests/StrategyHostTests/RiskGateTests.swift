@@ -279,8 +279,7 @@ struct JournalFirstTests {
             """, prepare: { _ in })
         try readOnly(rig, true)
         try await eventually("placed and rejected") { await rig.lines().contains { $0.hasPrefix("order ") && $0.contains(" rejected not sent: ") } }
-        let lines = await rig.lines()
-        #expect(lines.contains { $0.hasPrefix("on_error journal ") && !$0.hasSuffix(" nil") })
+        try await eventually("on_error names the order") { await rig.lines().contains { $0.hasPrefix("on_error journal ") && !$0.hasSuffix(" nil") } }
         #expect(try await rig.server.withEngine { engine in engine.orders.count } == 0, "TWS never saw it")
         try readOnly(rig, false)
         await rig.stop()

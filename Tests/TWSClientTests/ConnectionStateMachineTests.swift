@@ -94,6 +94,16 @@ struct ConnectionStateMachineTests {
         #expect(machine.handle(.connectivityRestored(code: 1102)) == [.resubscribeAll])
     }
 
+    @Test("a storm of 1101/1102 notices resubscribes once per episode")
+    func noticeStorm() {
+        var machine = readyMachine()
+        _ = machine.handle(.connectivityLost)
+        #expect(machine.handle(.connectivityRestored(code: 1102)) == [.resubscribeAll])
+        for _ in 0..<10_000 { #expect(machine.handle(.connectivityRestored(code: 1102)) == []) }
+        #expect(machine.handle(.connectivityLost) == [.markStale])
+        #expect(machine.handle(.connectivityRestored(code: 1101)) == [.resubscribeAll])
+    }
+
     @Test("handshake timeout closes and retries; unsupported versions stop with a clear error")
     func handshake() {
         var machine = Machine()
