@@ -55,6 +55,10 @@ extension GatewayEngine {
         guard let quantity = order.totalQuantity, quantity.doubleValue > 0 else {
             return (434, "The order size cannot be zero")
         }
+        // Stocks trade in whole shares through the API, as at IB.
+        guard quantity.doubleValue.rounded() == quantity.doubleValue else {
+            return (10243, "Fractional-sized order cannot be placed via API.")
+        }
         guard order.action == "BUY" || order.action == "SELL" else {
             return (201, "Order rejected - reason:Invalid action '\(order.action)' (BUY or SELL)")
         }

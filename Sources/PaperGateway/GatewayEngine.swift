@@ -99,8 +99,10 @@ public final class GatewayEngine {
             logger.info("refusing a connection: restart fault active")
             return nil
         }
-        guard sessions.count < config.maxClients else {
-            logger.warning("refusing a connection: \(config.maxClients) clients already connected")
+        // Connections that have not started an API session do not take a client's slot;
+        // they are few (and closed after `handshakeTimeout` by the connection handler).
+        guard sessions.count - startedSessions.count < Self.maxPendingConnections else {
+            logger.warning("refusing a connection: \(Self.maxPendingConnections) connections have not started an API session yet")
             return nil
         }
         let session = GatewaySession(channel: channel, id: nextSessionId)
@@ -143,8 +145,19 @@ public final class GatewayEngine {
             session.sendError(-1, 321, "Error validating request.-'\(request.name)' : cause - the API session has not started (send startApi first)")
             return true
         }
-        if config.pacing.messageRate && exceedsMessageRate(session) {
-            session.sendError(-1, 100, "Max rate of messages per second has been exceeded:max=50 rec=\(session.recentRequests.count) (1)")
+        if config.pacing.messageRate, let count = exceedsMessageRate(session) {
+            // IB's answer to a flood: error 100, once a second; a client that keeps flooding
+            // (10x the rate) is disconnected, and past twice the rate its requests are dropped,
+            // so one client's flood never stalls the others.
+            if !session.rateErrorSent {
+                session.rateErrorSent = true
+                session.sendError(-1, 100, "Max rate of messages per second has been exceeded:max=50 rec=\(count) (1)")
+            }
+            if count > 500 {
+                logger.warning("client \(session.clientId ?? -1): \(count) messages in a second; disconnecting")
+                return false
+            }
+            if count > 100 { return true }
         }
         switch request {
         case .startAPI: return true
@@ -196,8 +209,17 @@ public final class GatewayEngine {
         return true
     }
 
+    /// Connections that have not started an API session, at most, and how long they may take.
+    static let maxPendingConnections = 64
+    static let handshakeTimeout = TimeAmount.seconds(5)
+
     private func startAPI(_ session: GatewaySession, _ start: StartAPI) -> Bool {
         guard session.clientId == nil else { return true }
+        guard clients.count < config.maxClients else {
+            session.sendError(-1, 502, "Couldn't connect to TWS: \(config.maxClients) API clients are connected already (the most TWS allows).")
+            logger.warning("refusing client \(start.clientId): \(config.maxClients) clients already connected")
+            return false
+        }
         if sessions.values.contains(where: { $0 !== session && $0.clientId == start.clientId }) {
             session.sendError(-1, 326, "Unable to connect as the client id is already in use. Retry with a unique client id.")
             logger.warning("client id \(start.clientId) is already in use: closing the new connection")
@@ -225,11 +247,16 @@ public final class GatewayEngine {
         session.send(.nextValidId(NextValidId(orderId: nextValidId(for: clientId))))
     }
 
-    private func exceedsMessageRate(_ session: GatewaySession) -> Bool {
+    /// The count of messages in the client's current one-second window when it is over 50.
+    private func exceedsMessageRate(_ session: GatewaySession) -> Int? {
         let t = Date().timeIntervalSince1970
-        session.recentRequests.append(t)
-        session.recentRequests.removeAll { t - $0 > 1 }
-        return session.recentRequests.count > 50
+        if t - session.rateWindowStart >= 1 {
+            session.rateWindowStart = t
+            session.rateCount = 0
+            session.rateErrorSent = false
+        }
+        session.rateCount += 1
+        return session.rateCount > 50 ? session.rateCount : nil
     }
 
     func flushAll() {

@@ -48,6 +48,8 @@ public final class PaperGatewayServer: Sendable {
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // A client that stops reading shows as unwritable past 1 MiB queued (see GatewaySession).
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
@@ -172,6 +174,16 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         session = engine.openSession(channel: context.channel)
         if session == nil { context.close(promise: nil) }
+        // A connection that has not started an API session in time is closed: sockets that
+        // connect and send nothing cannot hold the gateway's slots.
+        let channel = context.channel
+        let engine = self.engine
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: GatewayEngine.handshakeTimeout) {
+            guard let session = handler.value.session, session.clientId == nil else { return }
+            engine.logger.info("closing a connection that did not start an API session within \(GatewayEngine.handshakeTimeout)")
+            channel.close(promise: nil)
+        }
         context.fireChannelActive()
     }
 

@@ -26,7 +26,14 @@ final class GatewaySession {
     var accountUpdatesMulti: [Int: String] = [:]
     var positionsMulti: [Int: String] = [:]
     /// Times of recent requests, for the 50-per-second rule.
-    var recentRequests: [Double] = []
+    /// Messages in the current one-second window (IB's 50 a second).
+    var rateWindowStart = 0.0
+    var rateCount = 0
+    var rateErrorSent = false
+    /// Since when the client has not been reading what we send (nil: it reads).
+    var unreadSince: Double?
+    /// Market data dropped for a client that did not read.
+    var droppedWhileUnread = 0
     var stalled = false
     /// Frames produced since the last flush.
     private var pending: [UInt8] = []
@@ -56,6 +63,12 @@ final class GatewaySession {
 
     func send(_ message: ServerMessage) {
         guard isOpen, !stalled || !message.isStreamingData else { return }
+        // A client that does not read gets no more market data (dropped, counted: the next
+        // move sends the current values again); what it must hear still goes out.
+        if message.isStreamingData && unreadSince != nil {
+            droppedWhileUnread += 1
+            return
+        }
         do {
             try message.appendFrame(to: &pending, serverVersion: serverVersion)
         } catch {
@@ -69,7 +82,21 @@ final class GatewaySession {
                                  errorTime: Int64(Date().timeIntervalSince1970 * 1000))))
     }
 
+    /// How long a client may leave what we send unread before it is disconnected.
+    static let unreadLimit = 30.0
+
     func flush() {
+        if isOpen && !channel.isWritable {
+            let now = Date().timeIntervalSince1970
+            if unreadSince == nil { unreadSince = now }
+            if now - (unreadSince ?? now) > Self.unreadLimit {
+                channel.close(promise: nil)  // bounded: never an ever-growing buffer
+                pending.removeAll()
+                return
+            }
+        } else {
+            unreadSince = nil
+        }
         guard !pending.isEmpty else { return }
         if isOpen {
             var buffer = channel.allocator.buffer(capacity: pending.count)

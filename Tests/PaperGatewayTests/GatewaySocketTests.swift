@@ -95,7 +95,9 @@ struct GatewaySocketTests {
             let others = try (0..<2).map { _ in try TestClient(port: server.port) }
             for (index, other) in others.enumerated() { try other.handshake(clientId: 10 + index) }
             let extra = try TestClient(port: server.port)
+            try extra.handshake(clientId: 99)
             #expect(extra.waitForClose())
+            #expect(extra.errors(502).count == 1, "refused with IB's 'couldn't connect' error")
         }
     }
 

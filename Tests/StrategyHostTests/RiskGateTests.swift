@@ -267,75 +267,32 @@ struct JournalFirstTests {
         await rig.stop()
     }
 
-    @Test("an order the journal cannot hold is not sent; the id Lua got ends rejected, with on_error")
+    @Test("an order the journal cannot hold is not sent: refused at the call, or, when the id was already given, rejected with on_error")
     func orderNotJournaled() async throws {
         let rig = try await Rig.start("""
             function on_start() market.subscribe("AAPL") end
             function on_quote(q)
-              if not placed and q.bid then placed = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 }) print("placed " .. placed) end
+              if not tried and q.bid then
+                tried = true
+                local id, err = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 })
+                print(id and ("placed " .. id) or ("refused " .. err.code))
+              end
             end
             function on_order(o) print("order " .. o.id .. " " .. o.status .. " " .. o.reason) end
             function on_error(e) print("on_error " .. e.code .. " " .. tostring(e.order_id)) end
-            """, prepare: { _ in })
+            """)
         try readOnly(rig, true)
-        try await eventually("placed and rejected") { await rig.lines().contains { $0.hasPrefix("order ") && $0.contains(" rejected not sent: ") } }
-        try await eventually("on_error names the order") { await rig.lines().contains { $0.hasPrefix("on_error journal ") && !$0.hasSuffix(" nil") } }
+        // Which comes first is a race: a background write (an account value) may find the
+        // journal read-only before the order does. Either way the order never reaches TWS
+        // and the strategy knows.
+        try await eventually("refused, or placed and rejected") {
+            let lines = await rig.lines()
+            return lines.contains("refused journal")
+                || (lines.contains { $0.hasPrefix("order ") && $0.contains(" rejected not sent: ") }
+                    && lines.contains { $0.hasPrefix("on_error journal ") && !$0.hasSuffix(" nil") })
+        }
         #expect(try await rig.server.withEngine { engine in engine.orders.count } == 0, "TWS never saw it")
         try readOnly(rig, false)
-        await rig.stop()
-    }
-}
-
-@Suite("Account-wide limits across strategies", .serialized)
-struct AccountLimitTests {
-    @Test("two strategies each within their own limits are refused together past the account's")
-    func accountPosition() async throws {
-        let source = """
-            function on_start() market.subscribe("AAPL") end
-            function on_quote(q)
-              if done or not q.bid then return end
-              done = true
-              local id, err = orders.buy("AAPL", 1000, { limit = math.floor(q.bid * 50) / 100 })
-              print(id and "placed" or ("refused " .. err.code))
-            end
-            """
-        let rig = try await Rig.start(source, host: {
-            $0.risk.maxOrderNotional = 1e9
-            $0.accountRisk.maxPosition = 1500
-        })
-        try await eventually("the first strategy's order") { await rig.lines().contains("placed") }
-        let other = rig.folder.appendingPathComponent("second.lua")
-        try source.write(to: other, atomically: true, encoding: .utf8)
-        var config = HostConfig()
-        config.risk.maxOrderNotional = 1e9
-        let second = try await rig.runner.launch(path: other.path, config: config)
-        second.start(positions: [:])
-        try await eventually("the second is refused by the account's limit") {
-            (await second.loop.submit { second.logLines }.value(within: 1) ?? []).contains("refused risk:account_max_position")
-        }
-        _ = await rig.runner.stopAll()
-        await rig.stop()
-    }
-}
-
-extension RiskGateTests {
-    @Test("the daily loss holds from the strategy's own fills and quotes when TWS's PnL stream is silent")
-    func dailyLossFromOwnFills() async throws {
-        let rig = try await Rig.start("""
-            function on_start() market.subscribe("AAPL") end
-            function on_quote(q)
-              if bought or not q.ask then return end
-              bought = orders.buy("AAPL", 100)
-            end
-            function on_error(e) print("on_error " .. e.code .. " " .. e.message) end
-            """, host: { $0.risk.maxDailyLoss = 50 })
-        // No followPnL: only the strategy's own view can see the loss.
-        try await eventually("the position") { await rig.state.snapshot().positions.contains { $0.symbol == "AAPL" && $0.quantity == 100 } }
-        let price = try await rig.server.withEngine { engine in engine.market.quote(symbol: "AAPL")?.last ?? 0 }
-        _ = try await rig.server.withEngine { engine in engine.control("price AAPL \(String(format: "%.2f", price * 0.5))") }
-        try await eventually("halted by its own PnL") {
-            await rig.lines().contains { $0.hasPrefix("on_error risk:halted") && $0.contains("own fills and quotes") }
-        }
         await rig.stop()
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TWSProtocol
+@testable import PaperGateway
+
+/// The gateway holds against broken or hostile clients on raw sockets: idle sockets, floods,
+/// clients that stop reading, and orders IB would refuse.
+@Suite("Paper gateway limits against hostile clients", .serialized)
+struct GatewayLimitTests {
+    func withGateway(_ change: (inout PaperGatewayConfig) -> Void = { _ in }, _ body: (PaperGatewayServer) async throws -> Void) async throws {
+        var config = PaperGatewayConfig()
+        config.port = 0
+        change(&config)
+        let server = try await PaperGatewayServer.start(config: config)
+        do {
+            try await body(server)
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+        try await server.shutdown()
+    }
+
+    @Test("40 sockets that connect and send nothing hold no client slot, and are closed after the handshake deadline")
+    func idleSockets() async throws {
+        try await withGateway { server in
+            let idle = try (0..<40).map { _ in try TestClient(port: server.port) }
+            let real = try TestClient(port: server.port)
+            #expect(try real.handshake(clientId: 1) == 200)
+            try real.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            #expect(idle.allSatisfy { $0.waitForClose(timeout: 8) }, "idle sockets are closed after the handshake deadline")
+            let later = try TestClient(port: server.port)
+            #expect(try later.handshake(clientId: 2) == 200)
+        }
+    }
+
+    @Test("a flood of 100,000 requests gets error 100 and a disconnect; another client is answered meanwhile")
+    func flood() async throws {
+        try await withGateway { server in
+            let calm = try TestClient(port: server.port)
+            try calm.handshake(clientId: 1)
+            try calm.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            let flooder = try TestClient(port: server.port)
+            try flooder.handshake(clientId: 2)
+            let one = try ClientRequest.reqCurrentTime(ReqCurrentTime()).frame(serverVersion: flooder.serverVersion)
+            var burst: [UInt8] = []
+            burst.reserveCapacity(one.count * 100_000)
+            for _ in 0..<100_000 { burst += one }
+            let started = Date()
+            let fd = flooder.fd
+            let bytes = burst
+            Thread.detachNewThread {
+                var offset = 0
+                while offset < bytes.count {
+                    let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if sent <= 0 { break }
+                    offset += sent
+                }
+            }
+            try calm.send(.reqCurrentTime(ReqCurrentTime()))
+            try calm.wait(for: "the calm client's answer", timeout: 5) { $0.contains { if case .currentTime = $0 { true } else { false } } }
+            #expect(Date().timeIntervalSince(started) < 2, "the calm client was not stalled by the flood")
+            #expect(flooder.waitForClose(timeout: 10))
+            #expect(flooder.errors(100).count >= 1)
+        }
+    }
+
+    @Test("a client that subscribes and stops reading: its market data is dropped, not buffered without bound; others keep theirs")
+    func slowReader() async throws {
+        try await withGateway({ $0.market.tickIntervalMs = 2 }) { server in
+            let sleeper = try TestClient(port: server.port)
+            try sleeper.handshake(clientId: 1)
+            for (index, symbol) in ["AAPL", "MSFT", "NVDA", "TSLA", "META", "SPY", "QQQ", "IWM", "AMZN", "GOOGL"].enumerated() {
+                for line in 0..<10 {
+                    try sleeper.send(.reqMktData(ReqMktData(reqId: 1000 + index * 10 + line, contract: Contract(symbol: symbol))))
+                }
+            }
+            // The sleeper never reads again. Another client keeps getting quotes.
+            let awake = try TestClient(port: server.port)
+            try awake.handshake(clientId: 2)
+            try awake.send(.reqMktData(ReqMktData(reqId: 7, contract: Contract(symbol: "AAPL"))))
+            try await Task.sleep(for: .seconds(4))
+            let before = try awake.wait(for: "quotes") { _ in true }.count
+            try awake.wait(for: "more quotes", timeout: 5) { $0.count > before + 5 }
+            let dropped = try await server.withEngine { engine in engine.sessions.values.first { $0.clientId == 1 }?.droppedWhileUnread ?? 0 }
+            #expect(dropped > 0, "the sleeper's market data is dropped while it does not read")
+        }
+    }
+
+    @Test("an order for 0.0000001 shares is refused as IB refuses fractional API orders")
+    func fractionalOrder() async throws {
+        try await withGateway { server in
+            let client = try TestClient(port: server.port)
+            try client.handshake(clientId: 1)
+            let ids = try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            let id = ids.compactMap(\.nextValidId).first!
+            try client.send(.placeOrder(PlaceOrder(orderId: id, contract: Contract(symbol: "AAPL"),
+                                                   order: Order(action: "BUY", quantity: TWSDecimal(approximating: 0.0000001), type: "LMT", limit: 100))))
+            try client.wait(for: "the refusal") { _ in !client.errors(10243).isEmpty }
+            #expect(try await server.withEngine { engine in engine.orders.values.allSatisfy { !$0.isWorking } }, "nothing rests")
+        }
+    }
+}
