@@ -124,6 +124,22 @@ extension GatewayEngine {
                                                                                         quantity: quantity, averageCost: cost)
             saveAccounts()
             return "ok position \(instrument.symbol) \(quantity)"
+        case "next-valid-id":
+            // A broken or hostile TWS: sends this nextValidId to every client, as is.
+            guard words.count == 2, let id = Int(words[1]) else { return "error usage: next-valid-id ID" }
+            for session in clients { session.send(.nextValidId(NextValidId(orderId: id))) }
+            flushAll()
+            return "ok next-valid-id \(id)"
+        case "notice":
+            // A storm of one notice (e.g. notice 1102 10000) to every client.
+            guard words.count == 3, let code = Int(words[1]), let count = Int(words[2]), (1...100_000).contains(count) else {
+                return "error usage: notice CODE COUNT (1-100000)"
+            }
+            for session in clients {
+                for _ in 0..<count { session.sendError(-1, code, "Simulated notice \(code) (control port)") }
+            }
+            flushAll()
+            return "ok notice \(code) x\(count)"
         case "status":
             let working = orders.values.filter(\.isWorking).count
             return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"

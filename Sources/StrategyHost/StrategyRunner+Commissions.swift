@@ -12,6 +12,7 @@ extension StrategyRunner {
     /// Posts `event` to `strategy`, or queues it behind a fill that waits for its commission.
     func relay(_ event: StrategyEvent, to strategy: Strategy) {
         let name = strategy.name
+        if case let .error(code, message, nil) = event, fold(notice: code, message: message, for: strategy) { return }
         if heldForCommission[name] != nil {
             heldForCommission[name]?.behind.append(event)
             return

@@ -23,6 +23,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var account: AccountGate
     /// Per strategy: a fill waiting (briefly) for its commission report, and the events
     /// that came after it, which wait with it so that the order of events is kept.
+    /// Per strategy and code: notices delivered and folded in the current window (events loop).
+    var noticeWindows: [String: (delivered: Int, folded: Int, last: String)] = [:]
     var heldForCommission: [String: (fill: ExecutionRecord, behind: [StrategyEvent], timeout: Scheduled<Void>)] = [:]
     /// The latest quote of each symbol any strategy follows (under `lock`): a reference
     /// price for the risk gate before the strategy itself has been given one.

@@ -7,8 +7,11 @@ from gateway_process import BINARY, ROOT
 
 
 def open_orders(journal):
+    if not journal.exists():
+        return 0
     try:
-        with sqlite3.connect(journal) as db:
+        # Read-only: connecting must not create the file (an empty journal is refused).
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
             return db.execute("SELECT COUNT(*) FROM orders WHERE status IN ('pending', 'submitted')").fetchone()[0]
     except sqlite3.Error:
         return 0
