@@ -350,6 +350,12 @@ public final class Strategy: @unchecked Sendable {
         case let .bar(symbol, size, bar):
             call("on_bar", [LuaTables.bar(symbol: symbol, size: size, bar: bar)])
         case let .order(record):
+            // An order that never left (the journal could not hold it, the kill switch came
+            // first) counts as refused, not placed.
+            if record.status == .rejected, record.reason.hasPrefix("not sent: "), orders[record.orderId]?.status == .pending {
+                statistics.ordersPlaced -= 1
+                statistics.ordersRefused += 1
+            }
             orders[record.orderId] = record
             call("on_order", [LuaTables.order(record)])
         case let .fill(execution):
