@@ -33,6 +33,18 @@ def open_orders(port, client_id):
     return asyncio.run(asyncio.wait_for(ask(), 40))
 
 
+def place_own_order(port, client_id):
+    """Another client (ib_async) rests its own order: a buy of 1 AAPL at 1.00."""
+    async def place():
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", port, clientId=client_id, timeout=20)
+        [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+        ib.placeOrder(contract, LimitOrder("BUY", 1, 1.00))
+        await asyncio.sleep(1)
+        ib.disconnect()
+    asyncio.run(asyncio.wait_for(place(), 40))
+
+
 def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
     (tmp_path / "rest_then_hang.lua").write_text(STRATEGY)
     # The watchdog would cancel them itself after its hard limit: make it too late, so that
@@ -40,14 +52,7 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
     (tmp_path / "moonwire.yaml").write_text("strategy:\n  hard_limit_ms: 600000\n")
     journal = tmp_path / "journal.sqlite"
     with Gateway("--seed", "5", "--tick-interval-ms", "100") as gateway:
-        async def place_own():
-            ib = IB()
-            await ib.connectAsync("127.0.0.1", gateway.port, clientId=31, timeout=20)
-            [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
-            ib.placeOrder(contract, LimitOrder("BUY", 1, 1.00))
-            await asyncio.sleep(1)
-            ib.disconnect()
-        asyncio.run(asyncio.wait_for(place_own(), 40))
+        place_own_order(gateway.port, 31)
 
         run = subprocess.Popen([str(BINARY), "run", str(tmp_path / "rest_then_hang.lua"), "--gateway", f"127.0.0.1:{gateway.port}",
                                 "--client-id", "1", "--config", str(tmp_path / "moonwire.yaml"), "--journal", str(journal)],
@@ -88,14 +93,7 @@ def test_halt_all_also_cancels_other_clients_orders(tmp_path):
     (tmp_path / "rest.lua").write_text(STRATEGY.replace('timer.after(0.5, function() print("entering C") testing.block_in_c(300) end)', ""))
     journal = tmp_path / "journal.sqlite"
     with Gateway("--seed", "6", "--tick-interval-ms", "100") as gateway:
-        async def place_own():
-            ib = IB()
-            await ib.connectAsync("127.0.0.1", gateway.port, clientId=41, timeout=20)
-            [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
-            ib.placeOrder(contract, LimitOrder("BUY", 1, 1.00))
-            await asyncio.sleep(1)
-            ib.disconnect()
-        asyncio.run(asyncio.wait_for(place_own(), 40))
+        place_own_order(gateway.port, 41)
         run = subprocess.Popen([str(BINARY), "run", str(tmp_path / "rest.lua"), "--gateway", f"127.0.0.1:{gateway.port}",
                                 "--client-id", "2", "--journal", str(journal)],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -14,14 +14,7 @@ struct GatewayLimitTests {
         var config = PaperGatewayConfig()
         config.port = 0
         change(&config)
-        let server = try await PaperGatewayServer.start(config: config)
-        do {
-            try await body(server)
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
-        try await server.shutdown()
+        try await GatewaySocketTests().withGateway(config, body)
     }
 
     @Test("40 sockets that connect and send nothing hold no client slot, and are closed after the handshake deadline")
@@ -37,7 +30,7 @@ struct GatewayLimitTests {
         }
     }
 
-    @Test("a flood of 100,000 requests gets error 100 and a disconnect; another client is answered meanwhile")
+    @Test("a flood of 100,000 requests ends in a disconnect; another client is answered meanwhile")
     func flood() async throws {
         try await withGateway { server in
             let calm = try TestClient(port: server.port)
@@ -63,8 +56,29 @@ struct GatewayLimitTests {
             try calm.send(.reqCurrentTime(ReqCurrentTime()))
             try calm.wait(for: "the calm client's answer", timeout: 5) { $0.contains { if case .currentTime = $0 { true } else { false } } }
             #expect(Date().timeIntervalSince(started) < 2, "the calm client was not stalled by the flood")
-            #expect(flooder.waitForClose(timeout: 10))
-            #expect(flooder.errors(100).count >= 1)
+            #expect(flooder.waitForClose(timeout: 10), "a client at ten times the rate is disconnected")
+        }
+    }
+
+    @Test("a burst past 50 a second gets error 100 once and keeps its connection; requests past twice the rate are dropped")
+    func burst() async throws {
+        try await withGateway { server in
+            let client = try TestClient(port: server.port)
+            try client.handshake(clientId: 1)
+            try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            let one = try ClientRequest.reqCurrentTime(ReqCurrentTime()).frame(serverVersion: client.serverVersion)
+            client.sendRaw(Array((0..<300).map { _ in one }.joined()))
+            try client.wait(for: "error 100") { _ in !client.errors(100).isEmpty }
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try client.wait(for: "the rest") { _ in true }
+            #expect(client.errors(100).count == 1, "once a second")
+            let answered = client.received.filter { if case .currentTime = $0 { true } else { false } }.count
+            #expect(answered <= 100 && answered >= 50, "\(answered) answered: up to twice the rate, the rest dropped")
+            try await Task.sleep(for: .milliseconds(1100))
+            try client.send(.reqCurrentTime(ReqCurrentTime()))
+            try client.wait(for: "served again in the next second") { messages in
+                messages.filter { if case .currentTime = $0 { true } else { false } }.count > answered
+            }
         }
     }
 

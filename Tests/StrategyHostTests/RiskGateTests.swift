@@ -8,6 +8,24 @@ import TWSProtocol
 /// The risk gate without holes: every order is valued, exposure counts what is open, the
 /// daily loss is watched live, trading closes at every reconciliation that leaves a
 /// position unexplained, and outsideRth is only set when asked.
+extension Rig {
+    /// Lua: subscribes to AAPL and, on the first quote, rests one buy far below the market
+    /// (`resting` holds its id).
+    static let restOneOrder = """
+        function on_start() market.subscribe("AAPL") end
+        function on_quote(q)
+          if resting or not q.bid then return end
+          resting = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 })
+        end
+        """
+
+    /// Sets the paper market's price of `symbol` to `factor` times its last trade.
+    func movePrice(_ symbol: String, by factor: Double) async throws {
+        let price = try await server.withEngine { engine in engine.market.quote(symbol: symbol)?.last ?? 0 }
+        _ = try await server.withEngine { engine in engine.control("price \(symbol) \(String(format: "%.2f", price * factor))") }
+    }
+}
+
 @Suite("Risk gate: valued orders, exposure with open orders, live daily loss, fail-closed", .serialized)
 struct RiskGateTests {
     @Test("exposure counts resting orders: 2 x 800 rest, a third 800 would make 2400 > 2000 and is refused")
@@ -99,8 +117,7 @@ struct RiskGateTests {
             """, host: { $0.risk.maxDailyLoss = 50 })
         rig.runner.followPnL(account: "DU1234567")
         try await eventually("the position") { await rig.state.snapshot().positions.contains { $0.symbol == "AAPL" && $0.quantity == 100 } }
-        let price = try await rig.server.withEngine { engine in engine.market.quote(symbol: "AAPL")?.last ?? 0 }
-        _ = try await rig.server.withEngine { engine in engine.control("price AAPL \(String(format: "%.2f", price * 0.5))") }
+        try await rig.movePrice("AAPL", by: 0.5)
         try await eventually("halted by the daily loss") { await rig.lines().contains("on_error risk:halted") }
         try await eventually("a new order is refused") { await rig.lines().contains("refused risk:halted") }
         try await eventually("the resting order is cancelled") {
@@ -135,11 +152,7 @@ struct LuaOrderLifecycleTests {
     @Test("Inactive → Submitted → Cancelled, the cancel asked for from Lua while inactive")
     func inactiveThenCancelled() async throws {
         let rig = try await Rig.start("""
-            function on_start() market.subscribe("AAPL") end
-            function on_quote(q)
-              if resting or not q.bid then return end
-              resting = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 })
-            end
+            \(Rig.restOneOrder)
             function on_order(o)
               print("status " .. o.status)
               if o.status == "inactive" then
@@ -188,11 +201,7 @@ struct OrderFlowTests {
     @Test("a slow cancel of one strategy does not delay another strategy's order")
     func slowCancelDelaysNothing() async throws {
         let rig = try await Rig.start("""
-            function on_start() market.subscribe("AAPL") end
-            function on_quote(q)
-              if resting or not q.bid then return end
-              resting = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 })
-            end
+            \(Rig.restOneOrder)
             function on_order(o)
               if o.id == resting and o.status == "submitted" and not cancelling then
                 cancelling = true
@@ -254,8 +263,7 @@ struct JournalFirstTests {
         let resting = try #require(await rig.state.snapshot().orders.first { $0.strategy == "test_strategy" })
         try readOnly(rig, true)
         // The price falls through the limit: TWS fills it, but the journal cannot take the fill.
-        let price = try await rig.server.withEngine { engine in engine.market.quote(symbol: "AAPL")?.last ?? 0 }
-        _ = try await rig.server.withEngine { engine in engine.control("price AAPL \(String(format: "%.2f", price * 0.8))") }
+        try await rig.movePrice("AAPL", by: 0.8)
         try await eventually("trading closes, the strategy is told") { await rig.lines().contains("refused journal") }
         try await Task.sleep(for: .milliseconds(500))
         #expect(await !rig.lines().contains("fill \(resting.orderId)"), "a fill the journal does not hold is not delivered")
