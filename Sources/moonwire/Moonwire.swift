@@ -5,6 +5,6 @@ struct Moonwire: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moonwire",
         abstract: "Run Lua trading strategies against Interactive Brokers.",
-        subcommands: [RunCommand.self, CheckCommand.self, HaltCommand.self, ReloadCommand.self, StatusCommand.self, ReconcileCommand.self, GatewayCommand.self, StateCommand.self, TradeProbeCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, HaltCommand.self, ReloadCommand.self, StatusCommand.self, ReconcileCommand.self, ConfigCommand.self, GatewayCommand.self, StateCommand.self, TradeProbeCommand.self]
     )
 }

@@ -19,10 +19,11 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread.")
     var strategies: [String]
     @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
-    @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT of TWS / IB Gateway.") var gateway = "paper"
+    @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT / [IPV6]:PORT of TWS / IB Gateway (default: IB_HOST / IB_PORT or the config's connection: when set, else paper).")
+    var gateway: String?
     @Option(name: .customLong("param"), help: "A strategy parameter, key=value (repeatable).") var params: [String] = []
     @Option(help: "Stop after this many seconds.") var duration: Double?
-    @Option(name: .customLong("client-id"), help: "API client id (default: trading.client_id).") var clientId: Int?
+    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id or trading.client_id, else 1).") var clientId: Int?
     @Option(help: "The SQLite journal (default: trading.journal).") var journal: String?
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
     @Flag(inversion: .prefixedNo, help: "Reload the strategy when its file is saved (default: on with paper, off live).") var watch: Bool?
@@ -60,13 +61,19 @@ struct RunCommand: AsyncParsableCommand {
             names[name] = strategy
         }
 
+        let connection: ConnectionSettings
+        do {
+            connection = try ConnectionSettings.resolveForCommandLine(gateway: gateway, clientId: clientId, configPath: configPath)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
         var logger = Logger(label: "moonwire")
         logger.logLevel = verbose ? .info : .notice
         // The gateway: the built-in paper one, or TWS.
         var paper: PaperGatewayServer?
         var host = "127.0.0.1"
         var port: Int
-        if gateway == "paper" {
+        if connection.usesPaperGateway {
             paperSettings.port = 0
             paperSettings.host = "127.0.0.1"
             var gatewayLogger = Logger(label: "paper-gateway")
@@ -75,7 +82,7 @@ struct RunCommand: AsyncParsableCommand {
             port = paper!.port
             say("paper gateway on 127.0.0.1:\(port) (seed \(paperSettings.seed))")
         } else {
-            (host, port) = try parseEndpoint(gateway)
+            (host, port) = (connection.host ?? "127.0.0.1", connection.port ?? 7497)
             if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: live, allowLive: settings.trading.allowLive) {
                 throw RuntimeError(refusal)
             }
@@ -88,8 +95,11 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw RuntimeError("\(error)")
         }
-        var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: clientId ?? settings.trading.clientId)
-        clientConfiguration.requestTimeout = 30
+        var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: connection.clientId)
+        clientConfiguration.requestTimeout = connection.requestTimeout
+        clientConfiguration.reconnect.backoffBase = connection.backoffBase
+        clientConfiguration.reconnect.backoffCap = connection.backoffCap
+        clientConfiguration.marketDataType = connection.marketDataType
         var clientLogger = Logger(label: "tws-client")
         clientLogger.logLevel = verbose ? .info : .warning
         let client = TWSClient(configuration: clientConfiguration, idStore: journal, logger: clientLogger)
@@ -101,13 +111,20 @@ struct RunCommand: AsyncParsableCommand {
         let state = try TradingState(client: client, journal: journal, options: stateOptions, logger: clientLogger)
         client.start()
         do {
-            try await client.waitUntilReady(timeout: 30)
+            try await client.waitUntilReady(timeout: connection.connectTimeout)
         } catch {
             try? await paper?.shutdown()
             throw RuntimeError("could not connect to \(host):\(port): \(error)")
         }
         // Paper accounts start with D; anything else is live money.
         let accounts = try await client.accountSummary(tags: ["AccountType"]).map(\.account)
+        if !connection.account.isEmpty && !accounts.contains(connection.account) {
+            await client.stop()
+            try? await paper?.shutdown()
+            throw RuntimeError("account \(connection.account) (from \(connection.sources["account"] ?? "?")) is not one this login manages "
+                               + "(\(accounts.joined(separator: ", ")))")
+        }
+        let account = connection.account.isEmpty ? (accounts.first ?? "") : connection.account
         if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: live, allowLive: settings.trading.allowLive) {
             await client.stop()
             try? await paper?.shutdown()
@@ -160,7 +177,7 @@ struct RunCommand: AsyncParsableCommand {
         let files = NIOLockedValueBox<[String: Set<String>]>(Dictionary(uniqueKeysWithValues: launched.map {
             ($0.name, [URL(fileURLWithPath: $0.path).standardizedFileURL.path])
         }))
-        let watching = watch ?? (gateway == "paper")
+        let watching = watch ?? connection.usesPaperGateway
         let watcher = watching ? try? FileWatcher { path in
             let changed = URL(fileURLWithPath: path).standardizedFileURL.path
             for (name, paths) in files.withLockedValue({ $0 }) where paths.contains(changed) {
@@ -197,11 +214,11 @@ struct RunCommand: AsyncParsableCommand {
             watcher?.stop()
         }
         // The day's PnL, live, for risk.max_daily_loss.
-        runner.followPnL(account: accounts.first ?? "")
+        runner.followPnL(account: account)
         let positions = await runner.initialPositions()
         for instance in launched {
             instance.start(positions: positions)
-            say("running \(instance.name) (\(instance.path)) on \(host):\(port), account \(accounts.first ?? "?"), journal \(journalPath)"
+            say("running \(instance.name) (\(instance.path)) on \(host):\(port), account \(account), journal \(journalPath)"
                 + (watching ? "; saving the file reloads it" : ""))
         }
 
@@ -263,7 +280,7 @@ struct RunCommand: AsyncParsableCommand {
         let statistics = await runner.stopAll()
         try await Task.sleep(for: .milliseconds(200))
         let snapshot = await state.snapshot()
-        let pnl = try? await client.pnl(account: accounts.first ?? "")
+        let pnl = try? await client.pnl(account: account)
         for instance in launched { runner.remove(instance) }
         await client.stop()
         try? await paper?.shutdown()

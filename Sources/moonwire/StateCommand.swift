@@ -3,15 +3,16 @@ import Foundation
 import Logging
 import TWSClient
 import TWSProtocol
+import StrategyHost
 import TradingState
 
 /// Where to connect: `paper` is not meaningful here (no embedded gateway), HOST:PORT is.
 func parseEndpoint(_ text: String) throws -> (host: String, port: Int) {
-    let parts = text.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
-        throw ValidationError("--gateway '\(text)' is not HOST:PORT (e.g. 127.0.0.1:7497)")
+    do {
+        return try ConnectionSettings.parseEndpoint(text)
+    } catch {
+        throw ValidationError("\(error)")
     }
-    return (String(parts[0]), port)
 }
 
 /// Reconciles a journal with TWS and prints the rebuilt state as JSON.

@@ -124,7 +124,7 @@ struct ReloadTests {
               timer.every(0.03, function()
                 if store.placed < 40 then
                   store.placed = store.placed + 1
-                  orders.buy("AAPL", 1)
+                  orders.buy("AAPL", 1, { limit = 1000 })   -- marketable: valued at once, no wait for a price
                 end
               end)
             end
