@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Yams
 
 /// The sections of Config/moonwire.yaml that `moonwire run` reads (the paper gateway reads
@@ -8,6 +9,8 @@ public struct HostConfig: Sendable, Equatable {
     public var risk = RiskLimits()
     /// Limits across every strategy of the run (`account_risk:`).
     public var accountRisk = AccountLimits()
+    /// Log files (`logging:`).
+    public var logging = LogSettings()
     public var strategy = StrategyLimits()
     /// Default strategy parameters (`params` in Lua); `--param key=value` overrides them.
     public var params: [String: String] = [:]
@@ -55,6 +58,7 @@ public struct HostConfig: Sendable, Equatable {
                  "allowed_symbols", "max_daily_loss", "read_only"],
         "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
         "account_risk": ["max_position", "max_open_orders", "max_orders_per_minute"],
+        "logging": ["folder", "max_mb", "keep_days", "level", "format"],
     ]
 
     public static func load(path: String) throws -> HostConfig {
@@ -112,6 +116,25 @@ public struct HostConfig: Sendable, Equatable {
             guard let list = symbols as? [String] else { throw HostConfigError(message: "\(source): risk.allowed_symbols should be a list of symbols") }
             config.risk.allowedSymbols = Set(list.map { $0.uppercased() })
         }
+        let logging = try section("logging")
+        if let folder = logging["folder"] {
+            guard let path = folder as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): logging.folder should be a folder path") }
+            config.logging.folder = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
+        }
+        config.logging.maxMegabytes = try number(logging, "logging", "max_mb") ?? config.logging.maxMegabytes
+        config.logging.keepDays = try number(logging, "logging", "keep_days") ?? config.logging.keepDays
+        if let level = logging["level"] {
+            guard let name = level as? String, let parsed = Logger.Level(rawValue: name) else {
+                throw HostConfigError(message: "\(source): logging.level '\(level)' is not trace, debug, info, notice, warning, error or critical")
+            }
+            config.logging.level = parsed
+        }
+        if let format = logging["format"] {
+            guard let name = format as? String, name == "text" || name == "json" else {
+                throw HostConfigError(message: "\(source): logging.format '\(format)' is not 'text' or 'json'")
+            }
+            config.logging.format = name
+        }
         let account = try section("account_risk")
         config.accountRisk.maxPosition = try number(account, "account_risk", "max_position") ?? config.accountRisk.maxPosition
         if let value = try number(account, "account_risk", "max_open_orders") { config.accountRisk.maxOpenOrders = Int(value) }
@@ -137,6 +160,8 @@ public struct HostConfig: Sendable, Equatable {
         guard risk.maxOpenOrders > 0 else { throw bad("risk.max_open_orders", "must be positive") }
         guard risk.maxOrdersPerMinute > 0 else { throw bad("risk.max_orders_per_minute", "must be positive") }
         guard risk.maxDailyLoss > 0 else { throw bad("risk.max_daily_loss", "must be positive") }
+        guard logging.maxMegabytes > 0 else { throw bad("logging.max_mb", "must be positive") }
+        guard logging.keepDays > 0 else { throw bad("logging.keep_days", "must be positive") }
         guard accountRisk.maxPosition > 0 else { throw bad("account_risk.max_position", "must be positive") }
         guard accountRisk.maxOpenOrders > 0 else { throw bad("account_risk.max_open_orders", "must be positive") }
         guard accountRisk.maxOrdersPerMinute > 0 else { throw bad("account_risk.max_orders_per_minute", "must be positive") }

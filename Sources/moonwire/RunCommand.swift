@@ -30,6 +30,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log every event.") var verbose = false
     @Option(name: .customLong("reset-store"), help: "Start this strategy with an empty store, dropping the journaled one (repeatable).")
     var resetStore: [String] = []
+    @Option(name: .customLong("log-format"), help: "text (default) or json: the log file's lines and, when given, the console's.")
+    var logFormat: String?
 
     func run() async throws {
         let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
@@ -67,6 +69,11 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw RuntimeError("\(error)")
         }
+        if let logFormat {
+            guard logFormat == "text" || logFormat == "json" else { throw ValidationError("--log-format '\(logFormat)' is not text or json") }
+            settings.logging.format = logFormat
+        }
+        Self.startLogging(settings.logging, consoleJSON: logFormat == "json")
         var logger = Logger(label: "moonwire")
         logger.logLevel = verbose ? .info : .notice
         // The gateway: the built-in paper one, or TWS.
@@ -289,6 +296,23 @@ struct RunCommand: AsyncParsableCommand {
         for instance in launched {
             guard let s = statistics[instance.name] else { continue }
             say(Self.summary(s, snapshot: snapshot, strategy: instance.name, seconds: Date().timeIntervalSince(started), pnl: pnl))
+        }
+    }
+
+    /// Log lines go to the console (short) and to the day's log file (`logging:`), rotated by
+    /// size and kept for `keep_days`. Once per process.
+    static func startLogging(_ settings: LogSettings, consoleJSON: Bool) {
+        let file: LogFile?
+        do {
+            file = try LogFile(settings: settings)
+        } catch {
+            file = nil
+            FileHandle.standardError.write(Data("warning: no log file in \(settings.folder): \(error)\n".utf8))
+        }
+        LoggingSystem.bootstrap { label in
+            let console: any LogHandler = consoleJSON ? FileLogHandler.standardErrorJSON(label: label) : StreamLogHandler.standardError(label: label)
+            guard let file else { return console }
+            return MultiplexLogHandler([console, FileLogHandler(label: label, file: file)])
         }
     }
 

@@ -63,3 +63,17 @@ def test_run_against_an_ipv6_endpoint(tmp_path):
     finally:
         gateway.terminate()
         gateway.wait(timeout=10)
+
+
+def test_a_run_writes_its_log_file_in_the_data_folder(tmp_path):
+    (tmp_path / "hello.lua").write_text('function on_start() log.info("hello from the strategy") end\n')
+    env = dict(os.environ, MOONWIRE_DATA=str(tmp_path / "data"))
+    run = subprocess.run([str(BINARY), "run", str(tmp_path / "hello.lua"), "--duration", "2", "--log-format", "json"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    logs = list((tmp_path / "data" / "logs").glob("moonwire_*.log"))
+    assert len(logs) == 1, logs
+    import json
+    lines = [json.loads(line) for line in logs[0].read_text().splitlines() if line.strip()]
+    assert any(line.get("strategy") == "hello" and line["message"] == "hello from the strategy" for line in lines), lines[:5]
+    assert all({"time", "level", "component", "message"} <= set(line) for line in lines)

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// UTC with milliseconds: 2026-11-27T12:05:30.123Z (ISO8601DateFormatter is thread-safe).
+nonisolated(unsafe) private let timeFormat: ISO8601DateFormatter = {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter
+}()
+
+/// Settings of the log files (`logging:` in the config).
+public struct LogSettings: Sendable, Equatable {
+    /// Where the files go (default: `logs/` in the data folder).
+    public var folder = HostConfig.dataFolder + "/logs"
+    /// A file past this size is rotated (`moonwire_2026-11-27.1.log`, `.2.log`, ...).
+    public var maxMegabytes = 10.0
+    /// Files older than this are deleted (at start and at each rotation).
+    public var keepDays = 7.0
+    public var level = Logger.Level.info
+    /// `text` (one readable line an event) or `json` (one object a line).
+    public var format = "text"
+    public init() {}
+}
+
+/// The log files of a run: one a day (`moonwire_YYYY-MM-DD.log`), rotated by size, old ones
+/// deleted. Every line has the time (ms, UTC), the level, the component and the strategy.
+/// Any thread: writes are serialized by a lock.
+public final class LogFile: Sendable {
+    public let settings: LogSettings
+    private let state = NIOLockedValueBox<(handle: FileHandle?, path: String, size: Int, day: String)>((nil, "", 0, ""))
+
+    public init(settings: LogSettings) throws {
+        self.settings = settings
+        try FileManager.default.createDirectory(atPath: settings.folder, withIntermediateDirectories: true)
+        removeOldFiles()
+    }
+
+    /// The file being written now.
+    public var currentPath: String { state.withLockedValue { $0.path } }
+
+    static let dayFormat: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter
+    }()
+
+    public func write(_ line: String) {
+        let data = Data((line + "\n").utf8)
+        state.withLockedValue { state in
+            let day = Self.dayFormat.string(from: Date())
+            if state.handle == nil || state.day != day || state.size + data.count > Int(settings.maxMegabytes * 1_048_576) {
+                open(&state, day: day)
+            }
+            state.handle?.write(data)
+            state.size += data.count
+        }
+    }
+
+    /// Starts the day's file, moving a full one aside as `.N.log`.
+    private func open(_ state: inout (handle: FileHandle?, path: String, size: Int, day: String), day: String) {
+        try? state.handle?.close()
+        let path = settings.folder + "/moonwire_\(day).log"
+        let files = FileManager.default
+        let size = (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size > 0 && size >= Int(settings.maxMegabytes * 1_048_576) {
+            var number = 1
+            while files.fileExists(atPath: settings.folder + "/moonwire_\(day).\(number).log") { number += 1 }
+            try? files.moveItem(atPath: path, toPath: settings.folder + "/moonwire_\(day).\(number).log")
+            removeOldFiles()
+        }
+        if !files.fileExists(atPath: path) { _ = files.createFile(atPath: path, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: path)
+        let end: UInt64 = (try? handle?.seekToEnd()) ?? 0
+        state = (handle, path, Int(end), day)
+    }
+
+    private func removeOldFiles() {
+        let files = FileManager.default
+        let cutoff = Date().addingTimeInterval(-settings.keepDays * 86_400)
+        for name in (try? files.contentsOfDirectory(atPath: settings.folder)) ?? [] where name.hasPrefix("moonwire_") && name.hasSuffix(".log") {
+            let path = settings.folder + "/" + name
+            if let modified = try? files.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified < cutoff {
+                try? files.removeItem(atPath: path)
+            }
+        }
+    }
+
+    /// One line for an event, as text or JSON.
+    static func line(format: String, level: Logger.Level, label: String, strategy: String?, message: String, at date: Date = Date()) -> String {
+        let time = timeFormat.string(from: date)
+        if format == "json" {
+            var object: [String: String] = ["time": time, "level": level.rawValue, "component": label, "message": message]
+            if let strategy { object["strategy"] = strategy }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+        let name = level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
+        return "\(time) \(name) \(label)" + (strategy.map { " [\($0)]" } ?? "") + " " + message.replacingOccurrences(of: "\n", with: "\n    ")
+    }
+}
+
+/// A swift-log handler that writes one line an event (text or JSON) into a `LogFile`, or to
+/// standard error.
+public struct FileLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let label: String
+    let format: String
+    let sink: @Sendable (String) -> Void
+
+    public init(label: String, file: LogFile) {
+        self.label = label
+        self.format = file.settings.format
+        self.logLevel = file.settings.level
+        self.sink = { file.write($0) }
+    }
+
+    /// JSON lines on standard error (`--log-format json`).
+    public static func standardErrorJSON(label: String) -> FileLogHandler {
+        FileLogHandler(label: label, format: "json", level: .info) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    }
+
+    init(label: String, format: String, level: Logger.Level, sink: @escaping @Sendable (String) -> Void) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let strategy = all["strategy"].map { "\($0)" }
+        var text = "\(event.message)"
+        if let error = event.error { text += ": \(error)" }
+        sink(LogFile.line(format: format, level: event.level, label: label, strategy: strategy, message: text))
+    }
+}
