@@ -26,7 +26,7 @@
 ---@field wap number?
 ---@field count integer
 
----@alias OrderStatus "pending"|"submitted"|"filled"|"cancelled"|"rejected"|"inactive"
+---@alias OrderStatus "pending"|"submitted"|"filled"|"cancelled"|"rejected"|"inactive"|"unknown"
 
 ---@class OrderInfo
 ---@field id integer
@@ -51,7 +51,8 @@
 ---@field qty number
 ---@field price number
 ---@field time string
----@field commission number?  nil when TWS reports it after the fill
+---@field commission number?  IB's commission (waited for up to 0.5 s); nil when it did not come in time
+---@field corrects string?  an execution correction: the exec_id of the execution it replaces
 
 ---@class Position
 ---@field symbol string
@@ -78,6 +79,7 @@
 ---@field limit number?
 ---@field stop number?
 ---@field tif "DAY"|"GTC"?
+---@field outside_rth boolean?  let the order work outside regular trading hours (default false)
 ---@field type "MKT"|"LMT"|"STP"|"STP LMT"?
 
 market = {}
