@@ -11,6 +11,18 @@ public struct HostConfig: Sendable, Equatable {
     public var accountRisk = AccountLimits()
     /// Log files (`logging:`).
     public var logging = LogSettings()
+    /// The strategies `moonwire run` starts when the command line names none (`strategies:`).
+    public var strategies: [StrategyEntry] = []
+
+    /// One entry of `strategies:`: a file, the name it runs under (default: the file's), its
+    /// parameters, and its own risk limits (default: `risk:`).
+    public struct StrategyEntry: Sendable, Equatable {
+        public var file: String
+        public var name: String?
+        public var params: [String: String] = [:]
+        public var risk: RiskLimits?
+        public init(file: String) { self.file = file }
+    }
     public var strategy = StrategyLimits()
     /// Default strategy parameters (`params` in Lua); `--param key=value` overrides them.
     public var params: [String: String] = [:]
@@ -104,17 +116,50 @@ public struct HostConfig: Sendable, Equatable {
             guard let path = journal as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): trading.journal should be a file path") }
             config.trading.journal = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
         }
-        let risk = try section("risk")
-        config.risk.maxOrderQuantity = try number(risk, "risk", "max_order_quantity") ?? config.risk.maxOrderQuantity
-        config.risk.maxOrderNotional = try number(risk, "risk", "max_order_notional") ?? config.risk.maxOrderNotional
-        config.risk.maxPosition = try number(risk, "risk", "max_position") ?? config.risk.maxPosition
-        if let value = try number(risk, "risk", "max_open_orders") { config.risk.maxOpenOrders = Int(value) }
-        if let value = try number(risk, "risk", "max_orders_per_minute") { config.risk.maxOrdersPerMinute = Int(value) }
-        config.risk.maxDailyLoss = try number(risk, "risk", "max_daily_loss") ?? config.risk.maxDailyLoss
-        config.risk.readOnly = try flag(risk, "risk", "read_only") ?? false
-        if let symbols = risk["allowed_symbols"] {
-            guard let list = symbols as? [String] else { throw HostConfigError(message: "\(source): risk.allowed_symbols should be a list of symbols") }
-            config.risk.allowedSymbols = Set(list.map { $0.uppercased() })
+        /// The `risk:` keys of `mapping` (named `prefix` in errors) over `base`.
+        func riskLimits(_ mapping: [String: Any], _ prefix: String, over base: RiskLimits) throws -> RiskLimits {
+            var limits = base
+            for key in mapping.keys.sorted() where !(known["risk"] ?? []).contains(key) {
+                throw HostConfigError(message: "\(source): \(prefix).\(key) is not a setting (known: \((known["risk"] ?? []).joined(separator: ", ")))")
+            }
+            limits.maxOrderQuantity = try number(mapping, prefix, "max_order_quantity") ?? limits.maxOrderQuantity
+            limits.maxOrderNotional = try number(mapping, prefix, "max_order_notional") ?? limits.maxOrderNotional
+            limits.maxPosition = try number(mapping, prefix, "max_position") ?? limits.maxPosition
+            if let value = try number(mapping, prefix, "max_open_orders") { limits.maxOpenOrders = Int(value) }
+            if let value = try number(mapping, prefix, "max_orders_per_minute") { limits.maxOrdersPerMinute = Int(value) }
+            limits.maxDailyLoss = try number(mapping, prefix, "max_daily_loss") ?? limits.maxDailyLoss
+            limits.readOnly = try flag(mapping, prefix, "read_only") ?? limits.readOnly
+            if let symbols = mapping["allowed_symbols"] {
+                guard let list = symbols as? [String] else { throw HostConfigError(message: "\(source): \(prefix).allowed_symbols should be a list of symbols") }
+                limits.allowedSymbols = Set(list.map { $0.uppercased() })
+            }
+            return limits
+        }
+        config.risk = try riskLimits(try section("risk"), "risk", over: config.risk)
+        if let list = document["strategies"] {
+            guard let entries = list as? [Any] else { throw HostConfigError(message: "\(source): strategies must be a list of { file:, name:, params:, risk: }") }
+            for (index, item) in entries.enumerated() {
+                let prefix = "strategies[\(index)]"
+                guard let entry = item as? [String: Any] else { throw HostConfigError(message: "\(source): \(prefix) must be a mapping") }
+                for key in entry.keys.sorted() where !["file", "name", "params", "risk"].contains(key) {
+                    throw HostConfigError(message: "\(source): \(prefix).\(key) is not a setting (known: file, name, params, risk)")
+                }
+                guard let file = entry["file"] as? String, !file.isEmpty else { throw HostConfigError(message: "\(source): \(prefix).file is required") }
+                var strategy = StrategyEntry(file: file)
+                if let name = entry["name"] {
+                    guard let text = name as? String, !text.isEmpty else { throw HostConfigError(message: "\(source): \(prefix).name should be a name") }
+                    strategy.name = text
+                }
+                if let params = entry["params"] {
+                    guard let mapping = params as? [String: Any] else { throw HostConfigError(message: "\(source): \(prefix).params must be a mapping") }
+                    for (key, value) in mapping { strategy.params[key] = "\(value)" }
+                }
+                if let risk = entry["risk"] {
+                    guard let mapping = risk as? [String: Any] else { throw HostConfigError(message: "\(source): \(prefix).risk must be a mapping") }
+                    strategy.risk = try riskLimits(mapping, prefix + ".risk", over: config.risk)
+                }
+                config.strategies.append(strategy)
+            }
         }
         let logging = try section("logging")
         if let folder = logging["folder"] {

@@ -16,8 +16,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a Lua strategy against the built-in paper gateway (default) or TWS / IB Gateway.")
 
-    @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread.")
-    var strategies: [String]
+    @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread (default: the config's strategies: list).")
+    var strategies: [String] = []
     @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
     @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT / [IPV6]:PORT of TWS / IB Gateway (default: IB_HOST / IB_PORT or the config's connection: when set, else paper).")
     var gateway: String?
@@ -55,12 +55,18 @@ struct RunCommand: AsyncParsableCommand {
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--param '\(item)' is not key=value") }
             parameters[String(parts[0])] = String(parts[1])
         }
+        // The files on the command line, or else the config's strategies: list (each with its
+        // own name, parameters and risk limits; --param applies to every one).
+        let entries: [HostConfig.StrategyEntry] = strategies.isEmpty ? settings.strategies : strategies.map { HostConfig.StrategyEntry(file: $0) }
+        guard !entries.isEmpty else { throw ValidationError("no strategy: name a .lua file, or list them under strategies: in the config") }
         var names: [String: String] = [:]
-        for strategy in strategies {
-            guard FileManager.default.fileExists(atPath: strategy) else { throw RuntimeError("\(strategy): no such strategy file") }
-            let name = URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
-            if let other = names[name] { throw ValidationError("\(other) and \(strategy) are both named \(name): rename one") }
-            names[name] = strategy
+        for entry in entries {
+            guard FileManager.default.fileExists(atPath: entry.file) else { throw RuntimeError("\(entry.file): no such strategy file") }
+            let name = entry.name ?? URL(fileURLWithPath: entry.file).deletingPathExtension().lastPathComponent
+            if let other = names[name] {
+                throw RuntimeError("\(other) and \(entry.file) would both run as \(name): give one a name: in the config's strategies: list")
+            }
+            names[name] = entry.file
         }
 
         let connection: ConnectionSettings
@@ -154,12 +160,15 @@ struct RunCommand: AsyncParsableCommand {
         await runner.adoptJournaledOrders()
         runner.startWatchdog()
         var launched: [Strategy] = []
-        for strategy in strategies {
+        for entry in entries {
             do {
                 // What the strategy logs is the user's own output: always shown.
                 var strategyLogger = Logger(label: "strategy")
                 strategyLogger.logLevel = .info
-                launched.append(try await runner.launch(path: strategy, config: settings, params: parameters, logger: strategyLogger))
+                var own = settings
+                if let risk = entry.risk { own.risk = risk }
+                let entryParams = entry.params.merging(parameters) { $1 }
+                launched.append(try await runner.launch(path: entry.file, name: entry.name, config: own, params: entryParams, logger: strategyLogger))
             } catch let error as LuaErrorDescription {
                 _ = await runner.stopAll()
                 await client.stop()

@@ -77,3 +77,25 @@ def test_a_run_writes_its_log_file_in_the_data_folder(tmp_path):
     lines = [json.loads(line) for line in logs[0].read_text().splitlines() if line.strip()]
     assert any(line.get("strategy") == "hello" and line["message"] == "hello from the strategy" for line in lines), lines[:5]
     assert all({"time", "level", "component", "message"} <= set(line) for line in lines)
+
+
+def test_a_strategies_list_runs_the_same_file_twice_under_two_names(tmp_path):
+    (tmp_path / "buyer.lua").write_text(
+        'function on_start() market.subscribe(params.symbol) end\n'
+        'function on_quote(q) if not done and q.ask then done = orders.buy(params.symbol, params.qty, { limit = math.floor(q.ask * 101) / 100 }) end end\n'
+        'function on_fill(f) print(params.symbol .. " filled " .. f.qty) end\n')
+    (tmp_path / "moonwire.yaml").write_text(
+        "strategies:\n"
+        f"  - file: {tmp_path / 'buyer.lua'}\n    name: apple\n    params: {{ symbol: AAPL, qty: 2 }}\n"
+        f"  - file: {tmp_path / 'buyer.lua'}\n    name: micro\n    params: {{ symbol: MSFT, qty: 3 }}\n    risk: {{ max_order_quantity: 1 }}\n")
+    journal = tmp_path / "j.sqlite"
+    run = subprocess.run([str(BINARY), "run", "--config", str(tmp_path / "moonwire.yaml"), "--duration", "4", "--journal", str(journal)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    assert "summary of apple" in run.stdout and "summary of micro" in run.stdout
+    assert "AAPL filled 2" in run.stderr, run.stderr[-2000:]
+    assert "risk:" in run.stderr or "refused" in run.stdout, "micro's own limit (1 share) refuses its 3-share order"
+    import sqlite3
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+        owners = {row[0] for row in db.execute("SELECT strategy FROM orders")}
+    assert owners == {"apple"}, owners
