@@ -18,6 +18,7 @@ struct shim_budget {
     // Read by the watchdog on another thread.
     _Atomic int64_t running_since_ns;
     _Atomic int line;
+    _Atomic int64_t label;        // what the host is running (its own code: a handler, a timer)
     pthread_mutex_t where_lock;
     char source[64];
 };

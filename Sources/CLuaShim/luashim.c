@@ -34,7 +34,8 @@ size_t shim_budget_memory_limit(const shim_budget *budget) { return budget->memo
 void shim_budget_set_memory_limit(shim_budget *budget, size_t limit) { budget->memory_limit = limit; }
 int shim_budget_expired(const shim_budget *budget) { return budget->expired; }
 int shim_budget_memory_hit(const shim_budget *budget) { return budget->memory_hit; }
-int shim_budget_depth(const shim_budget *budget) { return budget->depth; }
+void shim_budget_set_label(shim_budget *budget, int64_t label) { atomic_store_explicit(&budget->label, label, memory_order_relaxed); }
+int64_t shim_budget_label(const shim_budget *budget) { return atomic_load_explicit(&((shim_budget *)budget)->label, memory_order_relaxed); }
 int64_t shim_budget_running_since(const shim_budget *budget) {
     return atomic_load(&((shim_budget *)budget)->running_since_ns);
 }

@@ -41,19 +41,24 @@ extension LuaState {
         case let .string(s): push(string: s)
         case let .table(table):
             lua_createtable(L, 0, Int32(clamping: table.count))
-            for (key, item) in table {
-                switch key {
-                case let .string(s): push(string: s)
-                case let .integer(i): lua_pushinteger(L, lua_Integer(i))
-                case let .number(d):
-                    guard !d.isNaN else { continue }  // not a valid key
-                    lua_pushnumber(L, d)
-                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
-                }
+            for (key, item) in table where push(key: key) {
                 push(item, depth: depth + 1)
                 lua_rawset(L, -3)
             }
         }
+    }
+
+    /// Pushes a table key; false (nothing pushed) for NaN, which no Lua table takes.
+    func push(key: LuaKey) -> Bool {
+        switch key {
+        case let .string(s): push(string: s)
+        case let .integer(i): lua_pushinteger(L, lua_Integer(i))
+        case let .number(d):
+            guard !d.isNaN else { return false }
+            lua_pushnumber(L, d)
+        case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
+        }
+        return true
     }
 
     public func push(string: String) {

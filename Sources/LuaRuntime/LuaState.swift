@@ -75,6 +75,13 @@ public final class LuaState {
         return Double(shim_now_ns() - since) / 1e9
     }
 
+    /// What the host is running, as a number it chose (set on the state's thread, read by a
+    /// watchdog on any other: an atomic, not a lock, as it is set before every handler).
+    public var label: Int64 {
+        get { shim_budget_label(budget) }
+        set { shim_budget_set_label(budget, newValue) }
+    }
+
     /// Any thread: the last `file:line` the budget hook saw.
     public var lastPosition: String {
         var buffer = [CChar](repeating: 0, count: 80)
@@ -258,29 +265,15 @@ public final class LuaState {
             shim_pop(L, 1)
             return
         }
-        var keys = 0
         lua_pushnil(L)
-        while lua_next(L, -2) != 0 {  // collect the keys first: no assignment during lua_next
+        while lua_next(L, -2) != 0 {  // clearing a field during a traversal is allowed (Lua manual, lua_next)
             shim_pop(L, 1)
             lua_pushvalue(L, -1)
-            lua_rotate(L, -3, 1)
-            keys += 1
-            guard lua_checkstack(L, 4) != 0 else { break }
-        }
-        // The stack is now: keys..., table.
-        for _ in 0..<keys {
-            lua_rotate(L, -2, 1)  // table, key on top
             lua_pushnil(L)
-            lua_rawset(L, -3)
+            lua_rawset(L, -4)
         }
         if case let .table(entries) = value {
-            for (key, item) in entries {
-                switch key {
-                case let .string(s): push(string: s)
-                case let .integer(i): lua_pushinteger(L, lua_Integer(i))
-                case let .number(d): lua_pushnumber(L, d)
-                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
-                }
+            for (key, item) in entries where push(key: key) {
                 push(item)
                 lua_rawset(L, -3)
             }

@@ -297,8 +297,7 @@ extension Strategy {
     /// else the side it would take (ask to buy, bid to sell); nil when the strategy has no
     /// quote of the symbol (the gate then refuses: it never lets an order pass unvalued).
     func referencePrice(_ symbol: String, buy: Bool, limit: Double?, stop: Double?) -> Double? {
-        let quote = quotes[symbol]
-        return limit ?? stop ?? quote?.last ?? (buy ? quote?.ask : quote?.bid)
+        limit ?? stop ?? quotes[symbol]?.referencePrice(buying: buy)
     }
 
     /// The strategy's position in `symbol` and what its open orders would add if they all filled.

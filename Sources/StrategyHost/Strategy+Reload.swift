@@ -57,7 +57,7 @@ extension Strategy {
             let outcome = ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
             logger.error("reload of \(file) failed, the old code keeps running: \(message)")
             services?.journal(strategy: name, kind: "reload", detail: "failed hash=\(hash) \(String(format: "%.2f", outcome.milliseconds)) ms: \(message)")
-            running("on_error")
+            lua.label = Self.label(handler: "on_error")
             run(lua.call(env, "on_error", [LuaTables.error(code: "reload", message: message, orderId: nil)]), handler: "on_error",
                 isErrorHandler: true)
             return outcome
@@ -78,7 +78,7 @@ extension Strategy {
         loadedHash = hash
         let outcome = ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
         services?.journal(strategy: name, kind: "reload", detail: "ok hash=\(hash) \(String(format: "%.2f", outcome.milliseconds)) ms")
-        running("on_reload")
+        lua.label = Self.label(handler: "on_reload")
         run(lua.call(env, "on_reload", references: [storeRef]), handler: "on_reload")
         persistStore()
         return outcome

@@ -71,8 +71,6 @@ public final class Strategy: @unchecked Sendable {
     var loadedModules: [String: LuaRef] = [:]
     /// Files (the strategy's or a module's) whose top level is running: no effects there.
     var loadingDepth = 0
-    /// The handler running now, for the watchdog (any thread).
-    let runningHandler = NIOLockedValueBox("")
     /// Set by the watchdog when a handler overran the hard limit: the strategy is cut off
     /// (nothing is posted to it, nothing it asks for is sent) for good.
     let hungBox = NIOLockedValueBox<String?>(nil)
@@ -304,6 +302,14 @@ public final class Strategy: @unchecked Sendable {
     /// nothing left (then posts wake the loop again).
     func drain() {
         draining = false
+        // A strategy declared hung gets nothing more, even if its stuck handler returns one
+        // day. Checked once a burst, not per event: a stuck handler always ends its burst
+        // (it is way past the 2 ms below), so the next burst starts here.
+        guard hungReason == nil else {
+            queue.removeAll()
+            pendingQuotes.removeAll()
+            return
+        }
         var handled = 0
         let started = DispatchTime.now().uptimeNanoseconds
         repeat {
@@ -333,7 +339,7 @@ public final class Strategy: @unchecked Sendable {
     func deliver(_ event: StrategyEvent) {
         // Invariant 1: the Lua state is touched by this loop's thread only.
         loop.preconditionInEventLoop()
-        guard !stopped, hungReason == nil else { return }
+        guard !stopped else { return }
         statistics.eventsDelivered += 1
         switch event {
         case .start:
@@ -383,13 +389,13 @@ public final class Strategy: @unchecked Sendable {
         case let .timer(id):
             guard let timer = timers[id] else { return }
             if !timer.repeating { timers[id] = nil }
-            running("timer \(id)")
+            lua.label = Self.label(timer: id)
             run(lua.call(function: timer.function, []), handler: "timer \(id)")
             if !timer.repeating { lua.release(timer.function) }
             persistStore()
         case let .reply(wait, values):
             guard let pending = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
-            running("a resumed wait")
+            lua.label = Self.resumedWaitLabel
             run(lua.resume(pending.thread, with: pending.finish?(values) ?? values), handler: "a resumed wait")
         case .stop:
             call("on_stop", [])
@@ -439,20 +445,33 @@ public final class Strategy: @unchecked Sendable {
 
     func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
         guard !statistics.paused || handler == "on_stop" else { return }
-        running(handler)
+        lua.label = Self.label(handler: handler)
         run(lua.call(env, handler, arguments), handler: handler, isErrorHandler: isErrorHandler)
     }
 
-    /// Names the handler about to run, for the watchdog's report.
-    func running(_ handler: String) {
-        runningHandler.withLockedValue { $0 = handler }
+    // What runs, for the watchdog's report: set (an atomic store) before every run, read on
+    // the watchdog's thread only when a run overstays. A handler is its place in
+    // `handlerNames` + 1, a resumed wait -1, timer N is -2 - N.
+    static let resumedWaitLabel: Int64 = -1
+    static let quoteLabel = label(handler: "on_quote")
+    static func label(handler: String) -> Int64 { Int64((handlerNames.firstIndex(of: handler) ?? -1) + 1) }
+    static func label(timer id: Int) -> Int64 { -2 - Int64(id) }
+
+    /// What a label names: `on_quote`, `timer 3`, `a resumed wait`.
+    static func describe(label: Int64) -> String {
+        switch label {
+        case 1...Int64(handlerNames.count): return handlerNames[Int(label) - 1]
+        case resumedWaitLabel: return "a resumed wait"
+        case ...(-2): return "timer \(-2 - label)"
+        default: return "a handler"
+        }
     }
 
     /// The same with one table argument written straight onto the Lua stack (quotes: no
     /// `LuaValue` in between).
     func call(_ handler: String, fields: Int32, _ fill: (inout LuaTableWriter) -> Void) {
         guard !statistics.paused else { return }
-        running(handler)
+        lua.label = handler == "on_quote" ? Self.quoteLabel : Self.label(handler: handler)
         run(lua.call(env, handler, fields: fields, fill), handler: handler)
     }
 
@@ -471,7 +490,7 @@ public final class Strategy: @unchecked Sendable {
             if !isErrorHandler {
                 let code = error.kind == .budget ? "budget" : (error.kind == .memory ? "memory" : "lua")
                 statistics.errors += 1
-                running("on_error")
+                lua.label = Self.label(handler: "on_error")
                 run(lua.call(env, "on_error", [LuaTables.error(code: code, message: error.message, orderId: nil)]),
                     handler: "on_error", isErrorHandler: true)
             }

@@ -18,7 +18,7 @@ extension StrategyRunner {
         do {
             let strategy = try await Strategy.make(path: path, name: name, loop: group.next(), services: self, config: config,
                                                    params: params, logger: logger)
-            loops.withLockedValue { $0.append((group, strategy.name)) }
+            loops.withLockedValue { $0.append((group, strategy)) }
             add(strategy)
             return strategy
         } catch {
@@ -35,13 +35,12 @@ extension StrategyRunner {
             for strategy in all { group.addTask { (strategy.name, await strategy.stop()) } }
             for await (name, statistics) in group { results[name] = statistics }
         }
-        let owned = loops.withLockedValue { list -> [(group: MultiThreadedEventLoopGroup, strategy: String)] in
+        let owned = loops.withLockedValue { list -> [(group: MultiThreadedEventLoopGroup, strategy: Strategy)] in
             defer { list.removeAll() }
             return list
         }
-        let hung = Set(all.filter { $0.hungReason != nil }.map { ObjectIdentifier($0.loop) })
         await withTaskGroup(of: Void.self) { group in
-            for entry in owned where !entry.group.makeIterator().contains(where: { hung.contains(ObjectIdentifier($0)) }) {
+            for entry in owned where entry.strategy.hungReason == nil {
                 group.addTask { _ = await entry.group.shutdown(within: 2) }
             }
         }
@@ -70,8 +69,8 @@ extension StrategyRunner {
     /// Cuts a stuck strategy off: nothing is posted to it, nothing it asks for is sent, its
     /// open orders are cancelled. Saving its file (or `reload`) starts a fresh state of it.
     func declareHung(_ strategy: Strategy, seconds: Double) async {
-        let handler = strategy.runningHandler.withLockedValue { $0 }
-        let reason = "\(handler.isEmpty ? "a handler" : handler) has not returned after \(String(format: "%.1f", seconds)) s "
+        let handler = Strategy.describe(label: strategy.lua.label)
+        let reason = "\(handler) has not returned after \(String(format: "%.1f", seconds)) s "
             + "(last seen running \(strategy.lua.lastPosition)): declared hung"
         let first = strategy.hungBox.withLockedValue { current -> Bool in
             guard current == nil else { return false }
@@ -150,7 +149,7 @@ extension StrategyRunner {
     /// With `everything`, TWS's global cancel goes out too: every open order of the account,
     /// manual ones and other clients' included.
     public func halt(reason: String, everything: Bool = false, within seconds: Double = 10) async -> [OrderRecord] {
-        haltBox.withLockedValue { if $0 == nil { $0 = reason } }
+        closed.withLockedValue { if $0["halted"] == nil { $0["halted"] = reason } }
         journal.connectionEvent("halt", reason + (everything ? " (global cancel)" : ""))
         if everything { try? await client.globalCancel() }
         func ours() async -> [OrderRecord] {
@@ -159,9 +158,7 @@ extension StrategyRunner {
         let open = await ours()
         // Each cancel waits for its own answer; none waits for another's, and the switch
         // waits for none beyond `seconds`.
-        for order in open {
-            Task { [state] in try? await state.cancel(orderId: order.orderId) }
-        }
+        for order in open { _ = state.beginCancel(orderId: order.orderId) }
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline, !(await ours()).isEmpty {
             try? await Task.sleep(for: .milliseconds(50))
@@ -184,9 +181,9 @@ extension StrategyRunner {
         }
         let reason = problems.isEmpty ? nil
             : "trading is closed until reconciled: \(problems.joined(separator: "; ")) (see `moonwire reconcile`)"
-        let changed = reconcileBox.withLockedValue { current -> Bool in
-            defer { current = reason }
-            return current != reason
+        let changed = closed.withLockedValue { causes -> Bool in
+            defer { causes["reconcile"] = reason }
+            return causes["reconcile"] != reason
         }
         guard changed else { return }
         if let reason {

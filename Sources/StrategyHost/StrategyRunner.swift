@@ -21,10 +21,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var ownerOfOrder: [Int: String] = [:]
     /// The account-wide limits and exposure (under `lock`).
     private var account: AccountGate
-    /// Per strategy: a fill waiting (briefly) for its commission report, and the events
-    /// that came after it, which wait with it so that the order of events is kept.
     /// Per strategy and code: notices delivered and folded in the current window (events loop).
     var noticeWindows: [String: (delivered: Int, folded: Int, last: String)] = [:]
+    /// Per strategy: a fill waiting (briefly) for its commission report, and the events
+    /// that came after it, which wait with it so that the order of events is kept.
     var heldForCommission: [String: (fill: ExecutionRecord, behind: [StrategyEvent], timeout: Scheduled<Void>)] = [:]
     /// The latest quote of each symbol any strategy follows (under `lock`): a reference
     /// price for the risk gate before the strategy itself has been given one.
@@ -32,17 +32,16 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var quoteStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private var barStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private let commands: AsyncStream<Command>.Continuation
-    private let worker: Task<Void, Never>
-    /// Set by the kill switch: no order leaves any more, from any strategy.
-    let haltBox = NIOLockedValueBox<String?>(nil)
-    /// Set while the last reconciliation left something unexplained or unknown (kept here,
-    /// from the trading state's events: nothing reads the state off its loop).
-    let reconcileBox = NIOLockedValueBox<String?>(nil)
-    /// Set while the journal cannot be written (journal first: no order may leave then).
-    let journalBox = NIOLockedValueBox<String?>(nil)
-    /// Loops the runner made for strategies (restarts); a hung strategy's loop is left
-    /// behind for good (its thread cannot be taken back), the others are shut down.
-    let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: String)]>([])
+    private var worker: Task<Void, Never>?
+    /// Why no order may leave now, by cause: `halted` (the kill switch, for good), `journal`
+    /// (it cannot be written), `reconcile` (the last reconciliation left something
+    /// unexplained or unknown; kept from the trading state's events: nothing reads the state
+    /// off its loop). The first of them, in that order, is what a strategy is told.
+    let closed = NIOLockedValueBox<[String: String]>([:])
+    static let closureOrder = ["halted", "journal", "reconcile"]
+    /// Loops the runner made for its strategies; a hung strategy's loop is left behind for
+    /// good (its thread cannot be taken back), the others are shut down.
+    let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
     var watchdog: Task<Void, Never>?
     /// Told (on any thread) when a strategy is declared hung or restarted: one line each.
     public var onSupervision: (@Sendable (String) -> Void)?
@@ -66,9 +65,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         // One worker sends: orders, modifications and cancels leave in the order the
         // strategies made them. It waits for none of their answers: each answer is awaited
         // on its own (`watch`), so a slow cancel holds up nothing else.
-        let haltBox = self.haltBox
-        let notSent = NIOLockedValueBox<(@Sendable (Command, String) -> Void)?>(nil)
-        worker = Task { [state, logger] in
+        worker = Task { [weak self, state, logger] in
             func watch<T>(_ answer: EventLoopFuture<T>, _ what: String) {
                 answer.whenFailure { error in
                     // Rejections reach the strategy through the trading state's events; the
@@ -81,9 +78,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                     switch command {
                     case let .submit(id, contract, order, strategy):
                         // Queued before the kill switch, not sent yet: it never leaves.
-                        if let reason = haltBox.withLockedValue({ $0 }) {
+                        if let reason = self?.haltReason {
                             logger.warning("order \(id) of \(strategy) not sent: \(reason)")
-                            notSent.withLockedValue { $0 }?(command, reason)
+                            self?.orderNotSent(command, reason: reason)
                             continue
                         }
                         watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)")
@@ -98,17 +95,16 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                     }
                 } catch {
                     logger.warning("order command \(command) failed: \(error)")
-                    if case .submit = command { notSent.withLockedValue { $0 }?(command, "\(error)") }
+                    if case .submit = command { self?.orderNotSent(command, reason: "\(error)") }
                 }
             }
         }
-        notSent.withLockedValue { $0 = { [weak self] command, reason in self?.orderNotSent(command, reason: reason) } }
         state.observe { [weak self] event in self?.route(event) }
     }
 
     deinit {
         commands.finish()
-        worker.cancel()
+        worker?.cancel()
         watchdog?.cancel()
     }
 
@@ -179,10 +175,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         case let .reconciled(report):
             closeOrderFlow(after: report)
         case let .journalFailed(reason):
-            journalBox.withLockedValue { $0 = reason }
+            closed.withLockedValue { $0["journal"] = reason }
             for strategy in all { relay(.error(code: "journal", message: reason, orderId: nil), to: strategy) }
         case .journalRestored:
-            journalBox.withLockedValue { $0 = nil }
+            closed.withLockedValue { $0["journal"] = nil }
             for strategy in all { relay(.error(code: "journal", message: "the journal can be written again: trading is open", orderId: nil), to: strategy) }
         }
     }
@@ -204,13 +200,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     // MARK: StrategyServices
 
 
-    public var haltReason: String? { haltBox.withLockedValue { $0 } }
+    public var haltReason: String? { closed.withLockedValue { $0["halted"] } }
 
     public var orderFlowClosed: (code: String, message: String)? {
-        if let reason = haltReason { return ("halted", reason) }
-        if let reason = journalBox.withLockedValue({ $0 }) { return ("journal", reason) }
-        if let reason = reconcileBox.withLockedValue({ $0 }) { return ("reconcile", reason) }
-        return nil
+        let causes = closed.withLockedValue { $0 }
+        return Self.closureOrder.lazy.compactMap { code in causes[code].map { (code, $0) } }.first
     }
 
     /// Takes the next order id and queues the order in one step, under one lock: orders from
@@ -325,12 +319,12 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     }
 
     public func latestPrice(symbol: String, buy: Bool) -> Double? {
-        lock.withLock { latestQuotes[symbol].flatMap { $0.last ?? (buy ? $0.ask : $0.bid) } }
+        lock.withLock { latestQuotes[symbol]?.referencePrice(buying: buy) }
     }
 
     public func snapshotPrice(symbol: String, buy: Bool) async throws -> Double? {
         let quote = try await client.snapshotQuote(Contract(symbol: symbol))
-        return quote.last ?? (buy ? quote.ask : quote.bid) ?? quote.close
+        return quote.referencePrice(buying: buy) ?? quote.close
     }
 
     public func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {

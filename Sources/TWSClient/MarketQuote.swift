@@ -39,6 +39,10 @@ public struct MarketQuote: Sendable, Equatable {
 
     public init(symbol: String) { self.symbol = symbol }
 
+    /// What an order on one side is valued at: the last trade, else the side it would take
+    /// (the ask to buy, the bid to sell).
+    public func referencePrice(buying: Bool) -> Double? { last ?? (buying ? ask : bid) }
+
     /// Applies a price tick; returns true if something changed. Bid/ask −1 with size 0 is
     /// "no quote on that side" (protocol.md §6.11).
     public mutating func apply(priceTick type: Int, price: Double, size: TWSDecimal?) -> Bool {

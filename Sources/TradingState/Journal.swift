@@ -315,15 +315,6 @@ public final class Journal: IdStore, @unchecked Sendable {
         return db.changesCount > 0
     }
 
-    /// Stores a correction and marks the execution it replaces, in one transaction.
-    func insert(correction record: ExecutionRecord, replacing old: String, scope: String) throws -> Bool {
-        guard try insert(execution: record, scope: scope) else { return false }
-        try queue.write { db in
-            try db.execute(sql: "UPDATE executions SET replaced_by = ? WHERE scope = ? AND exec_id = ?", arguments: [record.execId, scope, old])
-        }
-        return true
-    }
-
     func insert(commission report: CommissionReport, scope: String) throws -> Bool {
         try queue.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO commissions (scope, exec_id, commission, currency, realized_pnl) VALUES (?, ?, ?, ?, ?)",

@@ -32,11 +32,14 @@ void shim_budget_set_memory_limit(shim_budget *budget, size_t limit);
 int shim_budget_expired(const shim_budget *budget);
 /// True when the memory cap refused an allocation during the run in progress.
 int shim_budget_memory_hit(const shim_budget *budget);
-/// Nesting depth of runs (0: no Lua code is running).
-int shim_budget_depth(const shim_budget *budget);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t shim_now_ns(void);
+
+/// What the host says it is running (a number it chose: a handler, a timer id), for the
+/// watchdog on another thread. Atomic: cheap enough to set before every run.
+void shim_budget_set_label(shim_budget *budget, int64_t label);
+int64_t shim_budget_label(const shim_budget *budget);
 
 /// Any thread: CLOCK_MONOTONIC ns at which the outermost run began, 0 when none runs.
 int64_t shim_budget_running_since(const shim_budget *budget);
