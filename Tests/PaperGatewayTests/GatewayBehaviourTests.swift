@@ -17,8 +17,7 @@ struct GatewayBehaviourTests {
         let server = try await PaperGatewayServer.start(config: config)
         do {
             let client = try TestClient(port: server.port)
-            try client.handshake(clientId: 1)
-            try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try client.start(clientId: 1)
             try await body(server, client)
         } catch {
             try? await server.shutdown()

@@ -34,8 +34,7 @@ struct GatewayLimitTests {
     func flood() async throws {
         try await withGateway { server in
             let calm = try TestClient(port: server.port)
-            try calm.handshake(clientId: 1)
-            try calm.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try calm.start(clientId: 1)
             let flooder = try TestClient(port: server.port)
             try flooder.handshake(clientId: 2)
             let one = try ClientRequest.reqCurrentTime(ReqCurrentTime()).frame(serverVersion: flooder.serverVersion)
@@ -64,8 +63,7 @@ struct GatewayLimitTests {
     func burst() async throws {
         try await withGateway { server in
             let client = try TestClient(port: server.port)
-            try client.handshake(clientId: 1)
-            try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try client.start(clientId: 1)
             let one = try ClientRequest.reqCurrentTime(ReqCurrentTime()).frame(serverVersion: client.serverVersion)
             client.sendRaw(Array((0..<300).map { _ in one }.joined()))
             try client.wait(for: "error 100") { _ in !client.errors(100).isEmpty }
@@ -113,9 +111,7 @@ struct GatewayLimitTests {
     func fractionalOrder() async throws {
         try await withGateway { server in
             let client = try TestClient(port: server.port)
-            try client.handshake(clientId: 1)
-            let ids = try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
-            let id = ids.compactMap(\.nextValidId).first!
+            let id = try client.start(clientId: 1)
             try client.send(.placeOrder(PlaceOrder(orderId: id, contract: Contract(symbol: "AAPL"),
                                                    order: Order(action: "BUY", quantity: TWSDecimal(approximating: 0.0000001), type: "LMT", limit: 100))))
             try client.wait(for: "the refusal") { _ in !client.errors(10243).isEmpty }

@@ -62,8 +62,7 @@ struct GatewaySocketTests {
             let bad = try TestClient(port: server.port)
             try bad.handshake(clientId: 1)
             let good = try TestClient(port: server.port)
-            try good.handshake(clientId: 2)
-            try good.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try good.start(clientId: 2)
             bad.sendRaw(Framing.frame(Array("9999\u{0}1\u{0}".utf8)))  // unknown message id
             bad.sendRaw(Framing.frame(Array("49\u{0}".utf8)))  // reqCurrentTime without its version field
             bad.sendRaw(Framing.frame(Array("49\u{0}1\u{0}extra\u{0}".utf8)))  // a field too many
@@ -86,8 +85,7 @@ struct GatewaySocketTests {
     func clientLimits() async throws {
         try await withGateway(Self.config { $0.maxClients = 3 }) { server in
             let first = try TestClient(port: server.port)
-            try first.handshake(clientId: 5)
-            try first.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try first.start(clientId: 5)
             let twin = try TestClient(port: server.port)
             try twin.handshake(clientId: 5)
             #expect(twin.waitForClose())
@@ -148,8 +146,7 @@ struct GatewaySocketTests {
     func faults() async throws {
         try await withGateway(Self.config()) { server in
             let client = try TestClient(port: server.port)
-            try client.handshake(clientId: 9)
-            try client.wait(for: "startup") { $0.contains { $0.nextValidId != nil } }
+            try client.start(clientId: 9)
             try client.send(.reqMktData(ReqMktData(reqId: 1, contract: Self.aapl())))
             try client.wait(for: "ticks") { $0.contains { if case .tickPrice = $0 { true } else { false } } }
             #expect(try await server.withEngine { $0.control("outage 1102 0.1") } == "ok outage 1102 after 0.1")

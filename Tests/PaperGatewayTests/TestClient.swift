@@ -51,6 +51,13 @@ final class TestClient {
         return serverVersion
     }
 
+    /// Handshake, startApi, and the startup messages through `nextValidId`, which it returns.
+    @discardableResult
+    func start(clientId: Int) throws -> Int {
+        try handshake(clientId: clientId)
+        return try wait(for: "startup") { $0.contains { $0.nextValidId != nil } }.compactMap(\.nextValidId).first ?? 0
+    }
+
     func send(_ request: ClientRequest) throws {
         sendRaw(try request.frame(serverVersion: serverVersion))
     }

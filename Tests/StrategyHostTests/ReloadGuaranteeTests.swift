@@ -103,7 +103,7 @@ struct ReloadGuaranteeTests {
         rig.runner.fileChanged(strategy: "test_strategy", path: rig.folder.appendingPathComponent("test_strategy.lua").path)
         try await eventually("a fresh instance runs") {
             guard let fresh = rig.runner.strategy(named: "test_strategy"), fresh !== rig.strategy else { return false }
-            let lines = await fresh.loop.submit { fresh.logLines }.value(within: 1) ?? []
+            let lines = await fresh.lines()
             return lines.contains("fresh quote") && lines.contains("fresh on_error hung")
         }
         #expect(reports.withLockedValue { $0 }.contains { $0.contains("started afresh") })
