@@ -11,7 +11,9 @@ let package = Package(
         .library(name: "TWSClient", targets: ["TWSClient"]),
         .library(name: "TradingState", targets: ["TradingState"]),
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
-        .executable(name: "moonwire", targets: ["moonwire"]),
+        // Moonwire as a library: the runtime `moonwire run` is made of, for Swift applications.
+        .library(name: "Moonwire", targets: ["Moonwire"]),
+        .executable(name: "moonwire", targets: ["MoonwireCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -94,10 +96,27 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // The command line: `moonwire gateway`, later `moonwire run`.
-        .executableTarget(
-            name: "moonwire",
+        // The facade: one connection, the journal, the trading state and many strategies.
+        .target(
+            name: "Moonwire",
             dependencies: [
+                "StrategyHost",
+                "PaperGateway",
+                "TWSClient",
+                "TWSProtocol",
+                "TradingState",
+                "LuaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The command line (`moonwire run`, `gateway`, `check`, ...), a thin layer over Moonwire.
+        .executableTarget(
+            name: "MoonwireCLI",
+            dependencies: [
+                "Moonwire",
                 "PaperGateway",
                 "TWSClient",
                 "TradingState",
@@ -128,6 +147,15 @@ let package = Package(
         ),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        .testTarget(
+            name: "MoonwireTests",
+            dependencies: [
+                "Moonwire",
+                "StrategyHost",
+                "PaperGateway",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "CLua", "CLuaShim"]),
         .testTarget(
             name: "StrategyHostTests",

@@ -69,8 +69,9 @@ enum LuaTables {
                  "corrects": e.corrects.map { .string($0.execId) }])
     }
 
-    static func position(symbol: String, quantity: Double, averageCost: Double) -> LuaValue {
-        .record(["symbol": .string(symbol), "qty": .number(quantity), "avg_cost": .number(averageCost)])
+    static func position(symbol: String, quantity: Double, averageCost: Double, accountQuantity: Double? = nil) -> LuaValue {
+        .record(["symbol": .string(symbol), "qty": .number(quantity), "avg_cost": .number(averageCost),
+                 "account_qty": accountQuantity.map { .number($0) }])
     }
 
     static func account(_ values: [String: String]) -> LuaValue {

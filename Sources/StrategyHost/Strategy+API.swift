@@ -15,6 +15,31 @@ extension Strategy {
         registerAccount()
         registerTimers()
         registerLogAndBasics()
+        for item in services?.extensions ?? [] { register(item) }
+    }
+
+    /// An embedding application's functions, with the built-in API's checks (LuaExtension).
+    private func register(_ item: LuaExtension) {
+        for (name, function) in item.functions {
+            lua.register(table: item.table, name: name) { [unowned self] call in
+                let arguments = try ExtensionArguments(call: call, strategy: self.name)
+                switch function {
+                case let .immediate(body):
+                    do {
+                        return .values(try body(arguments))
+                    } catch let error as LuaArgumentError {
+                        throw error
+                    } catch let error as ExtensionError {
+                        return .values(LuaTables.failure(error.code, "\(call.name): \(error.message)"))
+                    } catch {
+                        return .values(LuaTables.failure("error", "\(call.name): \(error)"))
+                    }
+                case let .waiting(body):
+                    let work = try body(arguments)
+                    return try self.wait(call) { _ in try await work() }
+                }
+            }
+        }
     }
 
     private func symbol(_ call: LuaCall, _ index: Int = 1) throws -> String {
@@ -82,7 +107,7 @@ extension Strategy {
     /// Suspends the calling handler until `work` answers; other events keep being delivered.
     /// The wait is registered only when the coroutine can really yield here. `finish`, run on
     /// the loop when the answer comes, turns it into the call's results.
-    private func wait(_ call: LuaCall, finish: (([LuaValue]) -> [LuaValue])? = nil,
+    func wait(_ call: LuaCall, finish: (([LuaValue]) -> [LuaValue])? = nil,
                       _ work: @escaping @Sendable (StrategyServices) async throws -> [LuaValue]) throws -> LuaCall.Result
     {
         guard call.canSuspend, let thread = call.thread else { throw LuaArgumentError(call.cannotSuspendMessage) }
@@ -90,12 +115,15 @@ extension Strategy {
         let id = nextWaitId
         nextWaitId += 1
         waits[id] = (thread, finish)
+        let callName = call.name
         Task {
             let values: [LuaValue]
             do {
                 values = try await work(services)
             } catch let error as TWSError {
                 values = LuaTables.failure(error.code.map(String.init) ?? "tws", "\(error)")
+            } catch let error as ExtensionError {
+                values = LuaTables.failure(error.code, "\(callName): \(error.message)")
             } catch {
                 values = LuaTables.failure("error", "\(error)")
             }
@@ -326,11 +354,15 @@ extension Strategy {
         lua.register(table: "account", name: "position") { [unowned self] call in
             let symbol = try self.symbol(call)
             guard let position = self.positions[symbol], position.quantity != 0 else { return .values([.nil]) }
-            return .values([LuaTables.position(symbol: symbol, quantity: position.quantity, averageCost: position.averageCost)])
+            return .values([self.positionTable(symbol, position)])
+        }
+        lua.register(table: "account", name: "account_position") { [unowned self] call in
+            let symbol = try self.symbol(call)
+            return .values([.number(self.services?.accountPosition(symbol: symbol) ?? 0)])
         }
         lua.register(table: "account", name: "positions") { [unowned self] _ in
             let list = self.positions.filter { $0.value.quantity != 0 }.sorted { $0.key < $1.key }
-                .map { LuaTables.position(symbol: $0.key, quantity: $0.value.quantity, averageCost: $0.value.averageCost) }
+                .map { self.positionTable($0.key, $0.value) }
             return .values([.array(list)])
         }
         lua.register(table: "account", name: "values") { [unowned self] _ in
@@ -342,6 +374,12 @@ extension Strategy {
             .values([.record(["daily": LuaTables.number(self.pnl.daily), "unrealized": LuaTables.number(self.pnl.unrealized),
                               "realized": LuaTables.number(self.pnl.realized)])])
         }
+    }
+
+    /// The strategy's own position, with the account's total beside it (`account_qty`).
+    func positionTable(_ symbol: String, _ position: (quantity: Double, averageCost: Double)) -> LuaValue {
+        LuaTables.position(symbol: symbol, quantity: position.quantity, averageCost: position.averageCost,
+                           accountQuantity: services?.accountPosition(symbol: symbol))
     }
 
     // MARK: timer

@@ -52,7 +52,8 @@ public final class Strategy: @unchecked Sendable {
 
     // What the strategy has been told so far.
     var quotes: [String: MarketQuote] = [:]
-    var positions: [String: (quantity: Double, averageCost: Double)] = [:]
+    /// Its own positions: what its own orders filled (journaled ones included), not the account's.
+    var positions: PositionBook = [:]
     var orders: [Int: OrderRecord] = [:]
     var accountValues: [String: String] = [:]
     var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
@@ -370,7 +371,7 @@ public final class Strategy: @unchecked Sendable {
             checkOwnLoss()
             call("on_fill", [LuaTables.fill(execution)])
             if let position = positions[execution.symbol] {
-                call("on_position", [LuaTables.position(symbol: execution.symbol, quantity: position.quantity, averageCost: position.averageCost)])
+                call("on_position", [positionTable(execution.symbol, position)])
             }
             persistStore()
         case let .account(key, value):
@@ -400,30 +401,16 @@ public final class Strategy: @unchecked Sendable {
         case .stop:
             call("on_stop", [])
             persistStore()
+        case let .custom(handler, values):
+            call(handler, values)
+            persistStore()
         }
     }
 
     /// A fill changes the position the strategy sees at the moment it is told of the fill.
     func applyFillToView(_ execution: ExecutionRecord) {
-        let current = positions[execution.symbol] ?? (0, 0)
-        // A correction replaces the execution it corrects: only the difference moves.
-        let signed = execution.signedShares - (execution.corrects?.signedShares ?? 0)
-        var next = current
-        next.quantity = current.quantity + signed
-        // Realized on the part that closes the position (at its average cost), less commissions.
-        if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
-            let closed = min(abs(signed), abs(current.quantity))
-            realizedPnL += (execution.price - current.averageCost) * closed * (current.quantity > 0 ? 1 : -1)
-        }
-        realizedPnL -= execution.commission?.commission ?? 0
-        if abs(next.quantity) < 1e-9 {
-            next = (0, 0)
-        } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
-            next.averageCost = (current.averageCost * abs(current.quantity) + execution.price * abs(signed)) / abs(next.quantity)
-        } else if (next.quantity > 0) != (current.quantity > 0) {
-            next.averageCost = execution.price
-        }
-        positions[execution.symbol] = next
+        realizedPnL += positions.apply(execution)
+        statistics.realizedPnL = realizedPnL
     }
 
     /// The strategy's own PnL of this run, from its fills and the latest quotes: the daily loss

@@ -97,5 +97,6 @@ final class NullServices: StrategyServices, @unchecked Sendable {
     func loadStore(strategy: String) -> Data? { nil }
     func saveStore(strategy: String, data: Data) {}
     func journal(strategy: String, kind: String, detail: String) {}
-    func initialPositions() async -> [String: (quantity: Double, averageCost: Double)] { [:] }
+    func startingPositions(strategy: String) async -> PositionBook { [:] }
+    func accountPosition(symbol: String) -> Double { 0 }
 }

@@ -22,10 +22,13 @@ public enum StrategyEvent: Sendable {
     /// The reply to a wait (`market.history`, `market.contract`).
     case reply(wait: Int, values: [LuaValue])
     case stop
+    /// An event of the embedding application, for the handler it names (`on_signal`).
+    case custom(handler: String, values: [LuaValue])
 }
 
 /// Counts for the summary `moonwire run` prints.
 public struct StrategyStatistics: Sendable, Equatable {
+    public init() {}
     public var eventsDelivered = 0
     public var quotesDelivered = 0
     public var quotesCoalesced = 0
@@ -39,6 +42,8 @@ public struct StrategyStatistics: Sendable, Equatable {
     public var handlerFailures = 0
     public var paused = false
     public var reloads = 0
+    /// PnL realized by its own fills in this run (closing part at average cost), after commissions.
+    public var realizedPnL = 0.0
     /// Declared hung: a handler did not return within the hard limit (see `Strategy.hang`).
     public var hung = false
 }

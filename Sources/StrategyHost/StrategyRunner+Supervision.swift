@@ -47,6 +47,28 @@ extension StrategyRunner {
         return results
     }
 
+    /// Stops one strategy (bounded, as `stopAll`), ends its market data streams, and takes it
+    /// off the runner; with `cancelOrders` its open orders are cancelled first. Its orders
+    /// stay journaled under its name: added again, it sees them again. Nil when no strategy
+    /// has that name.
+    public func stop(strategy name: String, cancelOrders: Bool = false) async -> StrategyStatistics? {
+        guard let strategy = strategy(named: name) else { return nil }
+        if cancelOrders {
+            for order in await state.snapshot().orders where order.strategy == name && !order.status.isTerminal && order.status != .unknown {
+                cancel(id: order.orderId)
+            }
+        }
+        let statistics = await strategy.stop()
+        unsubscribeAll(strategy)
+        remove(strategy)
+        let owned = loops.withLockedValue { list -> MultiThreadedEventLoopGroup? in
+            guard let index = list.firstIndex(where: { $0.strategy === strategy }) else { return nil }
+            return list.remove(at: index).group
+        }
+        if let owned, strategy.hungReason == nil { _ = await owned.shutdown(within: 2) }
+        return statistics
+    }
+
     // MARK: The watchdog
 
     /// Checks every strategy every 100 ms: a handler still running after the hard limit
@@ -126,7 +148,7 @@ extension StrategyRunner {
                 fresh.onReload = callback
                 fresh.modulePaths = watchers
             }.get()
-            fresh.start(positions: await initialPositions())
+            fresh.start(positions: await startingPositions(strategy: hung.name))
             fresh.post(.error(code: "hung", message: hung.hungReason ?? "the previous state hung", orderId: nil))
             let outcome = Strategy.ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
             journal(strategy: hung.name, kind: "restart", detail: "fresh state after a hang, hash=\(hash)")

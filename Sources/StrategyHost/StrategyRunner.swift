@@ -43,6 +43,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
     var watchdog: Task<Void, Never>?
+    let extensionsBox = NIOLockedValueBox<[LuaExtension]>([])
     /// Told (on any thread) when a strategy is declared hung or restarted: one line each.
     public var onSupervision: (@Sendable (String) -> Void)?
 
@@ -273,6 +274,15 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         }
     }
 
+    /// Every stream `name` follows, ended for it (a removed strategy).
+    func unsubscribeAll(_ strategy: Strategy) {
+        let symbols = lock.withLock {
+            Set(quoteStreams.filter { $0.value.subscribers.contains(strategy.name) }.keys)
+                .union(barStreams.filter { $0.value.subscribers.contains(strategy.name) }.keys)
+        }
+        for symbol in symbols { unsubscribe(symbol: symbol, strategy: strategy) }
+    }
+
     public func unsubscribe(symbol: String, strategy: Strategy) {
         let (quoteId, barId) = lock.withLock { () -> (Int?, Int?) in
             var quoteId: Int?
@@ -348,11 +358,33 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         }
     }
 
-    public func initialPositions() async -> [String: (quantity: Double, averageCost: Double)] {
-        let positions = (try? await client.positions()) ?? []
-        var result: [String: (quantity: Double, averageCost: Double)] = [:]
-        for position in positions { result[position.contract.symbol] = (position.position?.doubleValue ?? 0, position.avgCost) }
-        return result
+    public func startingPositions(strategy: String) async -> PositionBook {
+        PositionBook.own(of: strategy, in: await state.snapshot())
+    }
+
+    public func accountPosition(symbol: String) -> Double { lock.withLock { account.positions[symbol] ?? 0 } }
+
+    public var extensions: [LuaExtension] { extensionsBox.withLockedValue { $0 } }
+
+    /// Adds Lua functions to the strategies launched from now on (a strategy already running
+    /// keeps the functions it was created with). Two extensions may not share a table.
+    public func register(_ extension: LuaExtension) throws {
+        try extensionsBox.withLockedValue { list in
+            guard !list.contains(where: { $0.table == `extension`.table }) else {
+                throw LuaExtensionError("an extension table '\(`extension`.table)' is registered already")
+            }
+            list.append(`extension`)
+        }
+    }
+
+    /// Posts an application event to `handler` (`on_signal`) of the strategy named, or of
+    /// every strategy; it is delivered in order with everything else, never coalesced.
+    /// Returns how many strategies it was posted to.
+    @discardableResult
+    public func post(handler: String, values: [LuaValue], to name: String? = nil) -> Int {
+        let targets = name.map { strategy(named: $0).map { [$0] } ?? [] } ?? all
+        for strategy in targets where strategy.hungReason == nil { strategy.post(.custom(handler: handler, values: values)) }
+        return targets.count
     }
 }
 

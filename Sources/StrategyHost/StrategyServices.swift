@@ -27,6 +27,15 @@ public protocol StrategyServices: AnyObject, Sendable {
     func saveStore(strategy: String, data: Data)
     /// Journals a strategy event (errors, risk refusals, reloads) before the strategy hears of it.
     func journal(strategy: String, kind: String, detail: String)
-    /// The positions and open orders at start, and the account values.
-    func initialPositions() async -> [String: (quantity: Double, averageCost: Double)]
+    /// What the strategy's own journaled fills hold, to start it with.
+    func startingPositions(strategy: String) async -> PositionBook
+    /// The account's position in `symbol`, all strategies and other clients together, as
+    /// TWS last reported it (any thread).
+    func accountPosition(symbol: String) -> Double
+    /// Lua functions the embedding application added (registered in every strategy).
+    var extensions: [LuaExtension] { get }
+}
+
+extension StrategyServices {
+    public var extensions: [LuaExtension] { [] }
 }

@@ -100,9 +100,8 @@ struct HostileCorpusTests {
             return
         }
         #expect(attack.exit == 0, "\(attack.name) loaded though its header says it must not")
-        let positions = await runner.initialPositions()
-        good.start(positions: positions)
-        hostile.start(positions: positions)
+        good.start(positions: await runner.startingPositions(strategy: good.name))
+        hostile.start(positions: await runner.startingPositions(strategy: hostile.name))
 
         func reported() async -> String {
             let lines = await hostile.loop.submit { hostile.logLines }.value(within: 0.5) ?? []

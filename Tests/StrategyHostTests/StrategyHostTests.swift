@@ -61,7 +61,7 @@ struct Rig {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let strategy = try await Strategy.make(path: file.path, loop: group.next(), services: runner, config: hostConfig, params: params)
         runner.add(strategy)
-        strategy.start(positions: await runner.initialPositions())
+        strategy.start(positions: await runner.startingPositions(strategy: strategy.name))
         return Rig(server: server, client: client, state: state, journal: journal, runner: runner, strategy: strategy, group: group,
                    folder: folder)
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Moonwire: AsyncParsableCommand {
+struct MoonwireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moonwire",
         abstract: "Run Lua trading strategies against Interactive Brokers.",
