@@ -56,8 +56,9 @@
 
 ---@class Position
 ---@field symbol string
----@field qty number
+---@field qty number        the strategy's own position (its own fills)
 ---@field avg_cost number
+---@field account_qty number? the account's total in the symbol (all strategies, other clients, manual trades)
 
 ---@class AccountInfo
 ---@field net_liquidation number?
@@ -137,6 +138,9 @@ account = {}
 function account.position(symbol) end
 ---@return Position[]
 function account.positions() end
+---@param symbol string
+---@return number  the account's total position, 0 when none
+function account.account_position(symbol) end
 ---@return table<string, number|string>
 function account.values() end
 ---@return { daily: number?, unrealized: number?, realized: number? }
