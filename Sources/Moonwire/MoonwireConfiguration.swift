@@ -51,6 +51,12 @@ public struct MoonwireConfiguration: Sendable {
 /// Why the runtime could not do what it was asked, in one line a user can act on.
 public struct MoonwireError: Error, CustomStringConvertible, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// A safety check refused (a live account without both opt-ins, trading closed by a
+    /// position nobody can explain), as opposed to something that failed.
+    public let refused: Bool
+    public init(_ message: String, refused: Bool = false) {
+        self.message = message
+        self.refused = refused
+    }
     public var description: String { message }
 }

@@ -115,7 +115,7 @@ extension MoonwireRuntime {
     public func status() async -> String {
         let snapshot = await state.snapshot()
         let open = snapshot.orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
-        var lines = ["running \(String(format: "%.0f", Date().timeIntervalSince(startedAt))) s, \(snapshot.scope), trading "
+        var lines = [(await liveStatus()).line(), "running \(String(format: "%.0f", Date().timeIntervalSince(startedAt))) s, \(snapshot.scope), trading "
             + (runner.orderFlowClosed.map { "closed (\($0.message))" } ?? "open") + ", \(open.count) open order(s), "
             + "\(snapshot.positions.filter { $0.quantity != 0 }.count) position(s)"]
         for name in strategyNames {

@@ -113,7 +113,7 @@ public struct MoonwireRunSummary: Sendable {
             var lines = [
                 "summary of \(part.name) after \(String(format: "%.1f", seconds)) s:",
                 "  events delivered  \(s.eventsDelivered) (quotes \(s.quotesDelivered) carrying \(s.ticksDelivered) ticks, quotes coalesced \(s.quotesCoalesced))",
-                "  orders            \(s.ordersPlaced) placed, \(s.ordersRefused) refused by the risk gate",
+                "  orders            \(s.ordersPlaced) placed, \(s.ordersRefused) refused before sending (risk gate, unknown instrument)",
                 "  fills             \(part.fills.filter { $0.corrects == nil }.count) (\(quantity(shares)) shares, commissions \(money(part.commissions)))",
                 "  realized pnl      \(money(s.realizedPnL)) (this run, its own fills, after commissions)",
                 "  errors            \(s.errors) (\(s.handlerFailures) failing handlers)\(s.paused ? ", strategy paused" : "")\(s.hung ? ", strategy declared hung" : "")",

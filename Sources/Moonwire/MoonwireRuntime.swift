@@ -45,6 +45,8 @@ public final class MoonwireRuntime: Sendable {
     let files = FileFollower()
     let control = NIOLockedValueBox<Channel?>(nil)
     let stopped = NIOLockedValueBox<MoonwireRunSummary?>(nil)
+    /// The connection's state and the day's PnL, as the latest events said.
+    let tracked = NIOLockedValueBox<(connection: String, dailyPnL: Double?)>(("connected", nil))
     let stopping = NIOLockedValueBox<Task<MoonwireRunSummary, Never>?>(nil)
 
     private init(configuration: MoonwireConfiguration, account: String, host: String, port: Int, journalPath: String, scope: String,
@@ -70,7 +72,9 @@ public final class MoonwireRuntime: Sendable {
     /// journal with TWS (fail-closed: a position nobody can explain refuses the start), and
     /// starts the watchdog. Strategies are added afterwards (`addStrategy`).
     /// `extensions` are registered in every strategy (see `LuaExtension`).
-    public static func start(_ configuration: MoonwireConfiguration, extensions: [LuaExtension] = []) async throws -> MoonwireRuntime {
+    /// `progress` hears each step as a line (`connecting to 127.0.0.1:7497 (client id 1)...`).
+    public static func start(_ configuration: MoonwireConfiguration, extensions: [LuaExtension] = [],
+                             progress: @Sendable (String) -> Void = { _ in }) async throws -> MoonwireRuntime {
         let settings = configuration.host
         let connection = configuration.connection
         var paper: PaperGatewayServer?
@@ -84,18 +88,19 @@ public final class MoonwireRuntime: Sendable {
             gatewayLogger.logLevel = configuration.verbose ? .info : .warning
             paper = try await PaperGatewayServer.start(config: paperSettings, logger: gatewayLogger)
             port = paper!.port
+            progress("paper gateway on 127.0.0.1:\(port) (seed \(paperSettings.seed))")
         } else {
             (host, port) = (connection.host ?? "127.0.0.1", connection.port ?? 7497)
             if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: configuration.allowLive, allowLive: settings.trading.allowLive) {
-                throw MoonwireError(refusal)
+                throw MoonwireError(refusal, refused: true)
             }
         }
         // From here on, a failure takes down what was started.
         var cleanups: [@Sendable () async -> Void] = []
         if let paper { cleanups.append { try? await paper.shutdown() } }
-        func fail(_ message: String) async -> MoonwireError {
+        func fail(_ message: String, refused: Bool = false) async -> MoonwireError {
             for cleanup in cleanups.reversed() { await cleanup() }
-            return MoonwireError(message)
+            return MoonwireError(message, refused: refused)
         }
         let journalPath = configuration.journalPath ?? settings.trading.journal
         let journal: Journal
@@ -108,6 +113,7 @@ public final class MoonwireRuntime: Sendable {
         cleanups.append { journal.close() }
         var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: connection.clientId)
         clientConfiguration.requestTimeout = connection.requestTimeout
+        clientConfiguration.handshakeTimeout = min(clientConfiguration.handshakeTimeout, max(connection.connectTimeout * 0.8, 0.5))  // told before the overall deadline
         clientConfiguration.reconnect.backoffBase = connection.backoffBase
         clientConfiguration.reconnect.backoffCap = connection.backoffCap
         clientConfiguration.marketDataType = connection.marketDataType
@@ -127,10 +133,13 @@ public final class MoonwireRuntime: Sendable {
         }
         client.start()
         cleanups.insert({ await client.stop() }, at: 1)
+        progress("connecting to \(host.contains(":") ? "[\(host)]" : host):\(port) (client id \(connection.clientId))...")
+        let connecting = Date()
         do {
-            try await client.waitUntilReady(timeout: connection.connectTimeout)
+            try await client.waitUntilReady(timeout: connection.connectTimeout, failFast: true)
         } catch {
-            throw await fail("could not connect to \(host):\(port): \(error)")
+            throw await fail(ConnectionAdvice.message(for: error, host: host, port: port, clientId: connection.clientId,
+                                                      seconds: connection.connectTimeout))
         }
         // Paper accounts start with D; anything else is live money.
         let accounts: [String]
@@ -145,17 +154,20 @@ public final class MoonwireRuntime: Sendable {
         }
         let account = connection.account.isEmpty ? (accounts.first ?? "") : connection.account
         if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: configuration.allowLive, allowLive: settings.trading.allowLive) {
-            throw await fail(refusal)
+            throw await fail(refusal, refused: true)
         }
+        progress("connected in \(String(format: "%.2f", Date().timeIntervalSince(connecting))) s: account \(account) "
+                 + "(\(account.hasPrefix("D") ? "paper" : "LIVE")), server version \(await client.currentServerVersion)")
         let report = await state.reconcile()
         // Decided from the report and a snapshot: nothing reads the state off its loop.
         let opening = await state.snapshot()
         if !opening.tradingAllowed {
-            throw await fail("trading is closed: \(report.unknown.joined(separator: "; "))"
+            let why = "trading is closed: \(report.unknown.joined(separator: "; "))"
                 + report.unexplainedPositions.sorted { $0.key < $1.key }
                     .map { " position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined(separator: ";")
                 + " (in \(opening.scope) of \(journalPath)). Look with `moonwire reconcile --gateway \(host):\(port) --journal \(journalPath)`"
-                + " and accept TWS's positions with `--acknowledge`")
+                + " and accept TWS's positions with `--acknowledge`"
+            throw await fail(why, refused: true)
         }
         var logger = Logger(label: "moonwire")
         logger.logLevel = configuration.verbose ? .info : .notice
@@ -166,9 +178,17 @@ public final class MoonwireRuntime: Sendable {
         let runtime = MoonwireRuntime(configuration: configuration, account: account, host: host, port: port, journalPath: journalPath,
                                       scope: opening.scope, paperGateway: paper, client: client, state: state, journal: journal, runner: runner)
         runner.onSupervision = { [hub = runtime.hub] line in hub.publish(.notice(line)) }
-        state.observe { [hub = runtime.hub] event in
+        state.observe { [hub = runtime.hub, tracked = runtime.tracked] event in
             hub.publish(.trading(event))
-            if case let .connection(text) = event { hub.publish(.connection(text)) }
+            switch event {
+            case let .connection(text):
+                tracked.withLockedValue { $0.connection = text }
+                hub.publish(.connection(text))
+            case let .pnl(daily, _, _):
+                if let daily { tracked.withLockedValue { $0.dailyPnL = daily } }
+            default:
+                break
+            }
         }
         await runner.adoptJournaledOrders()
         runner.startWatchdog()

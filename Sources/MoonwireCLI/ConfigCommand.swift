@@ -8,19 +8,20 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Print the effective connection settings and where each came from.")
 
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "As `moonwire run --gateway` would take it.") var gateway: String?
     @Option(name: .customLong("client-id"), help: "As `moonwire run --client-id` would take it.") var clientId: Int?
 
     func run() throws {
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
+        let found = try configFile(config)
+        let configPath = found.path
         let settings: ConnectionSettings
         do {
             settings = try ConnectionSettings.resolveForCommandLine(gateway: gateway, clientId: clientId, configPath: configPath)
         } catch {
             throw RuntimeError("\(error)")
         }
-        say("config file: \(configPath ?? "none")")
+        say("config file: " + (found.path.map { "\($0) (\(found.source))" } ?? "none (defaults)"))
         say("connects to: " + (settings.usesPaperGateway ? "the built-in paper gateway" : "TWS / IB Gateway at \(settings.host ?? ""):\(settings.port ?? 0)"))
         for line in settings.description { say("  " + line) }
     }

@@ -15,7 +15,7 @@ struct GatewayCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "YAML config file; its paper_gateway section is used (default: Config/moonwire.yaml when present).")
+    @Option(help: "YAML config file; its paper_gateway section is used (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).")
     var config: String?
 
     @Option(help: "Address to listen on.")
@@ -45,13 +45,7 @@ struct GatewayCommand: AsyncParsableCommand {
     func run() async throws {
         var settings: PaperGatewayConfig
         do {
-            if let config {
-                settings = try PaperGatewayConfig.load(path: config)
-            } else if FileManager.default.fileExists(atPath: "Config/moonwire.yaml") {
-                settings = try PaperGatewayConfig.load(path: "Config/moonwire.yaml")
-            } else {
-                settings = PaperGatewayConfig()
-            }
+            settings = try configFile(config).path.map { try PaperGatewayConfig.load(path: $0) } ?? PaperGatewayConfig()
         } catch let error as ConfigError {
             throw ValidationError(error.message)
         }
@@ -81,11 +75,6 @@ struct GatewayCommand: AsyncParsableCommand {
         say("paper gateway stopping")
         try await server.shutdown()
     }
-}
-
-/// Writes a line to standard output at once (a test or a script may be waiting for it).
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// Waits for SIGINT or SIGTERM (or the other `signals` given); returns the one that came.

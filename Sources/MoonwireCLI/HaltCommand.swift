@@ -6,11 +6,11 @@ import StrategyHost
 /// The journal a command names: `--journal`, else trading.journal of the config, else the default.
 func journalPath(journal: String?, config: String?) throws -> String {
     if let journal { return journal }
-    let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
+    let configPath = try configFile(config).path
     do {
         return try configPath.map { try HostConfig.load(path: $0).trading.journal } ?? HostConfig().trading.journal
     } catch {
-        throw ValidationError("\(error)")
+        throw RuntimeError("\(error)")
     }
 }
 
@@ -41,7 +41,7 @@ struct ReloadCommand: AsyncParsableCommand {
         commandName: "reload", abstract: "Reload the running strategies' files now (through the run's control channel).")
 
     @Option(help: "The journal of the run (default: trading.journal of the config, or the data folder).") var journal: String?
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
 
     func run() async throws {
         try await sendToRuns("reload", journal: try journalPath(journal: journal, config: config))
@@ -57,7 +57,7 @@ struct HaltCommand: AsyncParsableCommand {
         abstract: "Kill switch: the running `moonwire run` cancels the orders it placed (--all: every order of the account) and stops.")
 
     @Option(help: "The journal of the run to halt (default: trading.journal of the config, or the data folder).") var journal: String?
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Flag(help: "Also send TWS's global cancel: every open order of the account, manual ones and other clients' included.") var all = false
 
     func run() async throws {
@@ -71,7 +71,7 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Show what the running `moonwire run` is doing: connection, orders, each strategy.")
 
     @Option(help: "The journal of the run (default: trading.journal of the config, or the data folder).") var journal: String?
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
 
     func run() async throws {
         try await sendToRuns("status", journal: try journalPath(journal: journal, config: config))

@@ -1,10 +1,12 @@
 import ArgumentParser
+import Moonwire
 
 @main
 struct MoonwireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moonwire",
         abstract: "Run Lua trading strategies against Interactive Brokers.",
+        version: MoonwireVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, HaltCommand.self, ReloadCommand.self, StatusCommand.self, ReconcileCommand.self, ConfigCommand.self, GatewayCommand.self, StateCommand.self, TradeProbeCommand.self]
     )
 }

@@ -15,13 +15,13 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     @Option(help: "TWS / IB Gateway as HOST:PORT.") var gateway: String
     @Option(help: "The SQLite journal (default: trading.journal of the config, or the data folder).") var journal: String?
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(name: .customLong("client-id"), help: "API client id (use one no running strategy uses).") var clientId = 0
     @Flag(help: "Accept TWS's positions as they are now.") var acknowledge = false
 
     func run() async throws {
         let endpoint = try parseEndpoint(gateway)
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
+        let configPath = try configFile(config).path
         let settings: HostConfig
         do {
             settings = try configPath.map { try HostConfig.load(path: $0) } ?? HostConfig()

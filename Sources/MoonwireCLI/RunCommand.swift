@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Moonwire
+import TWSClient
 
 /// `moonwire run STRATEGY.lua`: run a strategy against the paper gateway (default) or TWS.
 struct RunCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread (default: the config's strategies: list).")
     var strategies: [String] = []
-    @Option(help: "YAML config (default: Config/moonwire.yaml when present).") var config: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT / [IPV6]:PORT of TWS / IB Gateway (default: IB_HOST / IB_PORT or the config's connection: when set, else paper).")
     var gateway: String?
     @Option(name: .customLong("param"), help: "A strategy parameter, key=value (repeatable).") var params: [String] = []
@@ -23,19 +24,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The SQLite journal (default: trading.journal).") var journal: String?
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
     @Flag(inversion: .prefixedNo, help: "Reload the strategy when its file is saved (default: on with paper, off live).") var watch: Bool?
-    @Flag(help: "Log every event.") var verbose = false
+    @Flag(help: "Also log the connection's and the paper gateway's info lines.") var verbose = false
+    @Flag(help: "Only warnings, errors and the summary: no progress lines, no status line, no info lines of the strategies.") var quiet = false
+    @Option(name: .customLong("status-every"), help: "Seconds between status lines when standard error is not a terminal (0: none; default 30). On a terminal the status line is redrawn every second.")
+    var statusEvery: Double = 30
     @Option(name: .customLong("reset-store"), help: "Start this strategy with an empty store, dropping the journaled one (repeatable).")
     var resetStore: [String] = []
     @Option(name: .customLong("log-format"), help: "text (default) or json: the log file's lines and, when given, the console's.")
     var logFormat: String?
 
     func run() async throws {
-        let configPath = config ?? (FileManager.default.fileExists(atPath: "Config/moonwire.yaml") ? "Config/moonwire.yaml" : nil)
+        if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
+        let found = try configFile(config)
         var configuration: MoonwireConfiguration
         do {
-            configuration = try MoonwireConfiguration.load(configFile: configPath, gateway: gateway, clientId: clientId)
+            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
         } catch let error as MoonwireError {
-            throw RuntimeError(error.message)
+            throw RuntimeError(error)
         }
         configuration.host.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"
         configuration.host.strategy.resetStore = Set(resetStore)
@@ -60,16 +65,22 @@ struct RunCommand: AsyncParsableCommand {
             guard logFormat == "text" || logFormat == "json" else { throw ValidationError("--log-format '\(logFormat)' is not text or json") }
             configuration.host.logging.format = logFormat
         }
-        Self.startLogging(configuration.host.logging, consoleJSON: logFormat == "json")
+        Self.startLogging(configuration.host.logging, consoleJSON: logFormat == "json", quiet: quiet)
+        let quiet = self.quiet
+        @Sendable func progress(_ line: String) { if !quiet { say(line) } }
+        progress(describe(config: found))
+        // What `moonwire check` would say, before anything connects: a handler named on_qoute
+        // is never called, and nothing else would tell.
+        for entry in Set(entries.map(\.file)).sorted() {
+            let result = try await StrategyCheck.check(path: entry)
+            for warning in result.warnings { Console.shared.log("warning: \(entry): \(warning)") }
+        }
 
         let runtime: MoonwireRuntime
         do {
-            runtime = try await MoonwireRuntime.start(configuration)
+            runtime = try await MoonwireRuntime.start(configuration) { line in progress(line) }
         } catch let error as MoonwireError {
-            throw RuntimeError(error.message)
-        }
-        if let paper = runtime.paperGateway {
-            say("paper gateway on 127.0.0.1:\(paper.port) (seed \(configuration.paper.seed))")
+            throw RuntimeError(error)
         }
         // What ends the run: a signal, the duration, or `moonwire halt` through the control channel.
         let stop = StopLatch()
@@ -79,6 +90,12 @@ struct RunCommand: AsyncParsableCommand {
                 switch event {
                 case let .notice(line): say(line)
                 case .halted: stop.fire(.halt(everything: false, done: true))
+                case let .trading(.error(id, code, message)) where id != nil && Self.isOrderProblem(code):
+                    // An order TWS refused: one readable line (on_error has it too).
+                    // (An id that is no order is a request's: its caller reports it.)
+                    guard let order = await runtime.snapshot().orders.first(where: { $0.orderId == id }) else { continue }
+                    Console.shared.log("warning: order \(order.orderId) of \(order.strategy) (\(order.order.action) \(StateTables.quantity(order.quantity)) "
+                        + "\(order.contract.symbol) \(order.order.orderType)) rejected by TWS: \(code) \(message)")
                 default: break
                 }
             }
@@ -87,11 +104,11 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 let name = try await runtime.addStrategy(file: entry.file, name: entry.name, params: entry.params.merging(parameters) { $1 },
                                                          risk: entry.risk)
-                say("running \(name) (\(entry.file)) on \(runtime.host):\(runtime.port), account \(runtime.account), journal \(runtime.journalPath)"
+                progress("running \(name) (\(entry.file)) on \(runtime.host):\(runtime.port), account \(runtime.account), journal \(runtime.journalPath)"
                     + (runtime.watchesFiles ? "; saving the file reloads it" : ""))
             } catch let error as MoonwireError {
                 _ = await runtime.stop()
-                throw RuntimeError(error.message)
+                throw RuntimeError(error)
             }
         }
         // SIGHUP (and `moonwire reload`) reloads every strategy.
@@ -105,13 +122,17 @@ struct RunCommand: AsyncParsableCommand {
             let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM, SIGUSR1])
             stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
         }
+        // The duration counts from when the strategies run, not from the start of connecting.
         if let duration {
             Task {
                 try? await Task.sleep(for: .seconds(duration))
                 stop.fire(.duration)
             }
         }
+        let statusLine = quiet ? nil : Self.showStatus(of: runtime, every: Console.shared.statusInPlace ? 1 : statusEvery)
         let cause = await stop.wait()
+        statusLine?.cancel()
+        Console.shared.clearStatus()
         hangups.cancel()
         if case let .halt(everything, done) = cause, !done {
             // The kill switch: no order leaves any more, then every open order the
@@ -123,14 +144,42 @@ struct RunCommand: AsyncParsableCommand {
                 say("halt: \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))")
             }
         }
+        if case let .signal(number) = cause { progress(number == SIGINT ? "interrupted: stopping" : "terminated: stopping") }
         // Bounded, whatever the strategies are doing.
         let summary = await runtime.stop()
         say(summary.text)
+        if case let .signal(number) = cause { throw ExitCode(ExitStatus.signal(number)) }
+    }
+
+    /// TWS's answer about one order that went wrong (a rejection, an unknown instrument).
+    static func isOrderProblem(_ code: Int) -> Bool {
+        let category = IBErrorCategory.of(code: code, message: "")
+        return category == .orderRejection || code == 200
+    }
+
+    /// The status line: redrawn every second on a terminal, a plain line every `seconds`
+    /// otherwise (none with 0).
+    static func showStatus(of runtime: MoonwireRuntime, every seconds: Double) -> Task<Void, Never>? {
+        guard seconds > 0 else { return nil }
+        return Task {
+            var lastQuotes = 0
+            var lastTime = Date()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(seconds))
+                guard !Task.isCancelled else { return }
+                let status = await runtime.liveStatus()
+                let now = Date()
+                let rate = Double(status.quotes - lastQuotes) / max(now.timeIntervalSince(lastTime), 0.001)
+                (lastQuotes, lastTime) = (status.quotes, now)
+                guard !Task.isCancelled else { return }
+                Console.shared.status(status.line(quotesPerSecond: rate))
+            }
+        }
     }
 
     /// Log lines go to the console (short) and to the day's log file (`logging:`), rotated by
     /// size and kept for `keep_days`. Once per process.
-    static func startLogging(_ settings: LogSettings, consoleJSON: Bool) {
+    static func startLogging(_ settings: LogSettings, consoleJSON: Bool, quiet: Bool = false) {
         let file: LogFile?
         do {
             file = try LogFile(settings: settings)
@@ -139,7 +188,8 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warning: no log file in \(settings.folder): \(error)\n".utf8))
         }
         LoggingSystem.bootstrap { label in
-            let console: any LogHandler = consoleJSON ? FileLogHandler.standardErrorJSON(label: label) : StreamLogHandler.standardError(label: label)
+            let console: any LogHandler = consoleJSON ? FileLogHandler.standardErrorJSON(label: label)
+                : ConsoleLogHandler(label: label, floor: quiet ? .warning : .trace)
             guard let file else { return console }
             return MultiplexLogHandler([console, FileLogHandler(label: label, file: file)])
         }

@@ -1,8 +1,67 @@
-/// A failure while running (no connection, a refusal by a safety check, a strategy that
-/// does not load): printed as `Error: ...` with no usage text, exit status 1. Usage mistakes
-/// stay `ValidationError`s, which print the usage.
+import ArgumentParser
+import Foundation
+import Moonwire
+
+/// A failure while running (no connection, a strategy that does not load) or a refusal by a
+/// safety check: printed as one line `error: ...` with no usage text. Usage mistakes stay
+/// `ValidationError`s, which print the usage (exit 64).
 struct RuntimeError: Error, CustomStringConvertible {
     let message: String
-    init(_ message: String) { self.message = message }
+    let code: Int32
+    init(_ message: String, code: Int32 = ExitStatus.failure) {
+        self.message = message
+        self.code = code
+    }
+    init(_ error: MoonwireError) { self.init(error.message, code: error.refused ? ExitStatus.refused : ExitStatus.failure) }
     var description: String { message }
+}
+
+/// The exit statuses the README documents.
+enum ExitStatus {
+    static let success: Int32 = 0
+    /// Something failed: no connection, a file that does not load, a bad config value.
+    static let failure: Int32 = 1
+    /// A safety check refused: a live account without both opt-ins, trading closed by a
+    /// position nobody can explain.
+    static let refused: Int32 = 3
+    /// A usage mistake (ArgumentParser's).
+    static let usage: Int32 = 64
+    /// Ended by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal, as shells do.
+    static func signal(_ number: Int32) -> Int32 { 128 + number }
+}
+
+extension MoonwireCommand {
+    /// Parses, runs, and ends with the documented status: `error: ...` on one line for a
+    /// runtime failure, the usage only for a usage mistake.
+    static func main() async {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as RuntimeError {
+            Console.shared.clearStatus()
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            Foundation.exit(error.code)
+        } catch let error as MoonwireError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            Foundation.exit(error.refused ? ExitStatus.refused : ExitStatus.failure)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.failure)
+        }
+    }
 }

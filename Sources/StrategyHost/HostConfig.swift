@@ -243,3 +243,29 @@ extension HostConfig {
         }
     }
 }
+
+extension HostConfig {
+    /// The config file a command uses, and why: `--config`, else `$MOONWIRE_CONFIG`, else
+    /// `./Config/moonwire.yaml`, else `moonwire.yaml` in the user's config folder
+    /// (`$XDG_CONFIG_HOME/moonwire`, else `~/.config/moonwire`); nil path when there is none.
+    /// A file named by the flag or the variable must exist.
+    public static func findConfig(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  workingFolder: String = FileManager.default.currentDirectoryPath) throws -> (path: String?, source: String)
+    {
+        let files = FileManager.default
+        if let flag {
+            guard files.fileExists(atPath: flag) else { throw HostConfigError(message: "--config \(flag): no such file") }
+            return (flag, "--config")
+        }
+        if let named = environment["MOONWIRE_CONFIG"], !named.isEmpty {
+            guard files.fileExists(atPath: named) else { throw HostConfigError(message: "MOONWIRE_CONFIG=\(named): no such file") }
+            return (named, "MOONWIRE_CONFIG")
+        }
+        let local = workingFolder + "/Config/moonwire.yaml"
+        if files.fileExists(atPath: local) { return ("Config/moonwire.yaml", "the working folder") }
+        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (files.homeDirectoryForCurrentUser.path + "/.config")
+        let user = home + "/moonwire/moonwire.yaml"
+        if files.fileExists(atPath: user) { return (user, "the user's config folder") }
+        return (nil, "none found: defaults")
+    }
+}

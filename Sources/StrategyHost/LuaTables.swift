@@ -56,22 +56,22 @@ enum LuaTables {
 
     static func order(_ r: OrderRecord) -> LuaValue {
         .record(["id": .integer(Int64(r.orderId)), "symbol": .string(r.contract.symbol), "side": .string(r.order.action),
-                 "qty": .number(r.quantity), "type": .string(r.order.orderType), "limit": number(r.order.lmtPrice),
+                 "qty": quantity(r.quantity), "type": .string(r.order.orderType), "limit": number(r.order.lmtPrice),
                  "stop": number(r.order.auxPrice), "tif": .string(r.order.tif.isEmpty ? "DAY" : r.order.tif),
-                 "status": .string(status(r.status)), "filled": .number(r.filled), "remaining": .number(r.remaining),
+                 "status": .string(status(r.status)), "filled": quantity(r.filled), "remaining": quantity(r.remaining),
                  "avg_price": r.filled > 0 ? .number(r.averageFillPrice) : .nil, "reason": r.reason.isEmpty ? .nil : .string(r.reason)])
     }
 
     static func fill(_ e: ExecutionRecord) -> LuaValue {
         .record(["order_id": .integer(Int64(e.orderId)), "exec_id": .string(e.execId), "symbol": .string(e.symbol),
-                 "side": .string(e.side == "BOT" ? "BUY" : "SELL"), "qty": .number(e.shares), "price": .number(e.price),
+                 "side": .string(e.side == "BOT" ? "BUY" : "SELL"), "qty": quantity(e.shares), "price": .number(e.price),
                  "time": .string(e.details.execution.time), "commission": number(e.commission?.commission),
                  "corrects": e.corrects.map { .string($0.execId) }])
     }
 
     static func position(symbol: String, quantity: Double, averageCost: Double, accountQuantity: Double? = nil) -> LuaValue {
-        .record(["symbol": .string(symbol), "qty": .number(quantity), "avg_cost": .number(averageCost),
-                 "account_qty": accountQuantity.map { .number($0) }])
+        .record(["symbol": .string(symbol), "qty": Self.quantity(quantity), "avg_cost": .number(averageCost),
+                 "account_qty": accountQuantity.map { Self.quantity($0) }])
     }
 
     static func account(_ values: [String: String]) -> LuaValue {
@@ -85,6 +85,12 @@ enum LuaTables {
     }
 
     /// `nil, { code =, message = }`, the way failed operations answer.
+    /// A quantity as the instrument expresses it: whole shares as a Lua integer (`10`, not
+    /// `10.0`, when printed), fractions (forex, fractional shares) as numbers.
+    static func quantity(_ value: Double) -> LuaValue {
+        value == value.rounded() && abs(value) < 9e15 ? .integer(Int64(value)) : .number(value)
+    }
+
     static func failure(_ code: String, _ message: String) -> [LuaValue] {
         [.nil, .record(["code": .string(code), "message": .string(message)])]
     }

@@ -266,21 +266,32 @@ extension Strategy {
         order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
         let contract = Contract(symbol: symbol)
         let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
-        if let reference {
+        // A symbol with quotes is one TWS knows; only an order on one never quoted waits for
+        // TWS to say whether it exists.
+        let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
+        let instrument = quoted ? .resolved : services.instrumentStatus(symbol)
+        if case let .unknown(why) = instrument { return .values(refuseUnknown(call, why)) }
+        if instrument != .unresolved, let reference {
             return .values(send(contract, order, valuedAt: reference))
         }
-        // No price to value it by yet: the call waits for a snapshot of the market (other
-        // events keep coming), then the order is checked in full and sent, or refused. Its id
-        // is taken only then, so ids still reach TWS in increasing order.
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: nil)
+        // The call waits: for TWS to say whether it knows the instrument, for a price to value
+        // the order by (a snapshot of the market), or both; other events keep coming. Then the
+        // order is checked in full and sent, or refused. Its id is taken only then, so ids
+        // still reach TWS in increasing order.
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference)
         if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
             return .values(refuse(refusal))
         }
         guard call.canSuspend else {
+            // Where nothing can wait: an order with a price goes (TWS's rejection of an unknown
+            // instrument reaches on_error); one without cannot be valued.
+            if let reference { return .values(send(contract, order, valuedAt: reference)) }
             return .values(refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol) here (where the "
                                                   + "call cannot wait for one): give it a limit, or subscribe to its quotes first")))
         }
+        let callName = call.name
         return try wait(call, finish: { [unowned self] values in
+            if case .string("unknown")? = values.first { return self.refuseUnknown(callName, values.count > 1 ? values[1].string ?? "" : "") }
             guard case let .number(price)? = values.first else {
                 let why = values.count > 1 ? (values[1]["message"].string ?? "") : ""
                 return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
@@ -288,9 +299,24 @@ extension Strategy {
             }
             return self.send(contract, order, valuedAt: price)
         }) { services in
+            if case let .unknown(why) = await services.resolveInstrument(symbol) { return [.string("unknown"), .string(why)] }
+            if let reference { return [.number(reference)] }
             guard let price = try await services.snapshotPrice(symbol: symbol, buy: buy) else { return [] }
             return [.number(price)]
         }
+    }
+
+    /// An order on an instrument TWS does not know: `nil, err` at the call, told to on_error,
+    /// logged once a line.
+    func refuseUnknown(_ call: LuaCall, _ why: String) -> [LuaValue] { refuseUnknown(call.name, why) }
+
+    func refuseUnknown(_ callName: String, _ why: String) -> [LuaValue] {
+        statistics.ordersRefused += 1
+        let message = "\(callName): \(why); the order was not sent"
+        services?.journal(strategy: name, kind: "refusal", detail: message)
+        logger.warning("\(message)")
+        enqueue(.error(code: "unknown_instrument", message: message, orderId: nil))
+        return LuaTables.failure("unknown_instrument", message)
     }
 
     /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the

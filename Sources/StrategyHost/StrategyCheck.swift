@@ -99,4 +99,6 @@ final class NullServices: StrategyServices, @unchecked Sendable {
     func journal(strategy: String, kind: String, detail: String) {}
     func startingPositions(strategy: String) async -> PositionBook { [:] }
     func accountPosition(symbol: String) -> Double { 0 }
+    func instrumentStatus(_ symbol: String) -> InstrumentStatus { .unresolved }
+    func resolveInstrument(_ symbol: String) async -> InstrumentStatus { .unresolved }
 }

@@ -44,6 +44,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
     var watchdog: Task<Void, Never>?
     let extensionsBox = NIOLockedValueBox<[LuaExtension]>([])
+    /// Which symbols TWS knows (asked at subscription or at the first order).
+    let instruments = InstrumentCache()
     /// Told (on any thread) when a strategy is declared hung or restarted: one line each.
     public var onSupervision: (@Sendable (String) -> Void)?
 
@@ -234,6 +236,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     public func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {
         let name = strategy.name
+        // Known before the first order on it, so that order need not wait for the answer.
+        Task { [instruments, client] in _ = await instruments.resolve(symbol, client: client) }
         if quotes {
             let first = lock.withLock { () -> Bool in
                 var entry = quoteStreams[symbol] ?? (nil, [])
@@ -273,6 +277,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             }
         }
     }
+
+    /// Symbols with a quote or bar stream now.
+    public var subscribedSymbolCount: Int { lock.withLock { Set(quoteStreams.keys).union(barStreams.keys).count } }
 
     /// Every stream `name` follows, ended for it (a removed strategy).
     func unsubscribeAll(_ strategy: Strategy) {
@@ -361,6 +368,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func startingPositions(strategy: String) async -> PositionBook {
         PositionBook.own(of: strategy, in: await state.snapshot())
     }
+
+    public func instrumentStatus(_ symbol: String) -> InstrumentStatus { instruments.status(symbol) }
+
+    public func resolveInstrument(_ symbol: String) async -> InstrumentStatus { await instruments.resolve(symbol, client: client) }
 
     public func accountPosition(symbol: String) -> Double { lock.withLock { account.positions[symbol] ?? 0 } }
 

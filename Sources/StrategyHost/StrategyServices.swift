@@ -32,6 +32,10 @@ public protocol StrategyServices: AnyObject, Sendable {
     /// The account's position in `symbol`, all strategies and other clients together, as
     /// TWS last reported it (any thread).
     func accountPosition(symbol: String) -> Double
+    /// Whether TWS knows `symbol`, as far as it has answered (any thread, no wait).
+    func instrumentStatus(_ symbol: String) -> InstrumentStatus
+    /// Asks TWS whether it knows `symbol` (once per run).
+    func resolveInstrument(_ symbol: String) async -> InstrumentStatus
     /// Lua functions the embedding application added (registered in every strategy).
     var extensions: [LuaExtension] { get }
 }

@@ -71,8 +71,12 @@ extension TWSClient {
         case 326:
             logger.warning("client id \(configuration.clientId) is in use at TWS; retrying the same id")
             emit(.error(id: error.reqId, code: code, message: error.errorString, category: category))
+            failReadyWaiters(.ib(code: code, message: error.errorString, advancedOrderRejectJson: ""), onlyFailFast: true)
             apply(machine.handle(.duplicateClientId))
             return
+        case 502 where !machine.isReady:
+            // TWS (or a gateway with every client slot taken) will not take this connection.
+            failReadyWaiters(.ib(code: code, message: error.errorString, advancedOrderRejectJson: ""), onlyFailFast: true)
         case 1100:
             emit(.connectivity(code: code, message: error.errorString))
             apply(machine.handle(.connectivityLost))

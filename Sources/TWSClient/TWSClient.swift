@@ -57,7 +57,9 @@ public final class TWSClient: @unchecked Sendable {
     /// Requests answered by messages without a request id (positions, open orders...).
     var pendingByKind: [String: PendingRequest] = [:]
     var observers: [(TWSClientEvent) -> Void] = []
-    var readyWaiters: [EventLoopPromise<Void>] = []
+    /// Who waits for the connection; `failFast` ones give up at the first failure that says
+    /// something is wrong (refused, client id in use, version) instead of waiting for retries.
+    var readyWaiters: [(promise: EventLoopPromise<Void>, failFast: Bool)] = []
     var quoteSubscriptions: [Int: QuoteSubscription] = [:]
     /// The quotes of those streams, updated tick by tick.
     var quoteBook = QuoteBook()
@@ -108,11 +110,14 @@ public final class TWSClient: @unchecked Sendable {
         loop.execute { self.apply(self.machine.handle(.start)) }
     }
 
-    /// Waits until the client is connected and synchronized.
-    public func waitUntilReady(timeout: Double) async throws {
+    /// Waits until the client is connected and synchronized. With `failFast`, the first
+    /// attempt that fails for a reason worth telling (nothing listens, the client id is in use,
+    /// TWS refused the connection or its version) ends the wait at once with that error; the
+    /// client keeps retrying in the background until `stop()`.
+    public func waitUntilReady(timeout: Double, failFast: Bool = false) async throws {
         let promise = loop.makePromise(of: Void.self)
         loop.execute {
-            if self.machine.isReady { promise.succeed(()) } else { self.readyWaiters.append(promise) }
+            if self.machine.isReady { promise.succeed(()) } else { self.readyWaiters.append((promise, failFast)) }
         }
         let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             promise.fail(TWSError.timeout(request: "connect to \(self.configuration.host):\(self.configuration.port)", seconds: timeout))
@@ -124,6 +129,11 @@ public final class TWSClient: @unchecked Sendable {
     public func stop() async {
         try? await loop.submit { self.apply(self.machine.handle(.stop)) }.get()
         try? await ownsGroup?.shutdownGracefully()
+    }
+
+    /// The API version the server speaks (0 before the handshake).
+    public var currentServerVersion: Int {
+        get async { (try? await loop.submit { self.serverVersion }.get()) ?? 0 }
     }
 
     public var isReady: Bool {
@@ -189,10 +199,10 @@ public final class TWSClient: @unchecked Sendable {
         }
     }
 
-    func failReadyWaiters(_ error: TWSError) {
-        let waiters = readyWaiters
-        readyWaiters = []
-        for waiter in waiters { waiter.fail(error) }
+    func failReadyWaiters(_ error: TWSError, onlyFailFast: Bool = false) {
+        let failing = readyWaiters.filter { !onlyFailFast || $0.failFast }
+        readyWaiters.removeAll { !onlyFailFast || $0.failFast }
+        for waiter in failing { waiter.promise.fail(error) }
     }
 
     private func connect() {
@@ -222,6 +232,8 @@ public final class TWSClient: @unchecked Sendable {
                     self.apply(self.machine.handle(.channelActive))
                 case let .failure(error):
                     self.logger.info("cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)")
+                    self.failReadyWaiters(.cannotConnect(host: self.configuration.host, port: self.configuration.port,
+                                                         reason: TWSError.describeConnectFailure(error)), onlyFailFast: true)
                     self.apply(self.machine.handle(.connectFailed))
                 }
             }
@@ -290,7 +302,7 @@ public final class TWSClient: @unchecked Sendable {
         flushOutgoing()
         let waiters = readyWaiters
         readyWaiters = []
-        for waiter in waiters { waiter.succeed(()) }
+        for waiter in waiters { waiter.promise.succeed(()) }
         emit(.ready(serverVersion: serverVersion, accounts: accounts, nextValidId: nextId, restored: restored))
         historyScheduler.resume(client: self)
     }

@@ -18,6 +18,8 @@ public enum TWSError: Error, Equatable, Sendable, CustomStringConvertible {
     case stopped
     /// A request that cannot be sent as given.
     case invalidRequest(String)
+    /// The TCP connection itself failed (refused, unreachable, timed out).
+    case cannotConnect(host: String, port: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -32,7 +34,18 @@ public enum TWSError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unsupportedServerVersion(version, reason): return "server version \(version): \(reason)"
         case .stopped: return "the TWS client was stopped"
         case let .invalidRequest(reason): return "invalid request: \(reason)"
+        case let .cannotConnect(host, port, reason): return "cannot connect to \(host):\(port): \(reason)"
         }
+    }
+
+    /// A socket error in words: `connection refused` rather than an errno dump.
+    public static func describeConnectFailure(_ error: any Error) -> String {
+        let text = "\(error)".lowercased()
+        if text.contains("refused") { return "connection refused (nothing listens on that port)" }
+        if text.contains("timed out") || text.contains("timeout") { return "no answer to the connection (timed out)" }
+        if text.contains("unreachable") { return "the host is unreachable" }
+        if text.contains("name") && (text.contains("resolve") || text.contains("known")) { return "the host name does not resolve" }
+        return "\(error)"
     }
 
     /// The IB error code, when there is one.

@@ -52,7 +52,7 @@ def test_an_unexplained_position_is_refused_then_reconciled_and_acknowledged(tmp
     with Gateway("--seed", "3", "--tick-interval-ms", "100") as gateway:
         assert "ok" in gateway.control("position MSFT 25 400").lower()
         refused = run_once(tmp_path, env, "--gateway", f"127.0.0.1:{gateway.port}", "--journal", str(journal))
-        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert refused.returncode == 3, "refused by a safety check: " + refused.stdout + refused.stderr
         assert "Usage" not in refused.stdout + refused.stderr, "a runtime refusal prints no usage text"
         assert "position MSFT: TWS 25.0, journal 0.0" in refused.stderr
         assert "moonwire reconcile" in refused.stderr

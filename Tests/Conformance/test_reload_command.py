@@ -70,7 +70,7 @@ def test_state_command_prints_the_reconciled_state(tmp_path):
     with Gateway("--seed", "3") as gateway:
         assert gateway.control("position MSFT 30 400").startswith("ok")
         result = subprocess.run([str(BINARY), "state", "--journal", str(tmp_path / "s.sqlite"), "--gateway", f"127.0.0.1:{gateway.port}",
-                                 "--client-id", "5"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                                 "--client-id", "5", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert state["positions"] == [{"symbol": "MSFT", "quantity": 30.0}] or state["report"]["unexplained"]["MSFT"]["reported"] == 30

@@ -73,8 +73,8 @@ struct ManyStrategiesTests {
             #expect(try embedded.runtime.post("on_report") == 2)
             let bigLines = try await embedded.waitForLines("big") { $0.contains { $0.hasPrefix("position") } }
             let smallLines = try await embedded.waitForLines("small") { $0.contains { $0.hasPrefix("position") } }
-            #expect(bigLines.contains("position AAPL own=10.0 account=13.0 open=0"), "run \(run): \(bigLines)")
-            #expect(smallLines.contains("position AAPL own=3.0 account=13.0 open=0"), "run \(run): \(smallLines)")
+            #expect(bigLines.contains("position AAPL own=10 account=13 open=0"), "run \(run): \(bigLines)")
+            #expect(smallLines.contains("position AAPL own=3 account=13 open=0"), "run \(run): \(smallLines)")
             // The stores said they bought: the second run places nothing.
             let summary = await embedded.runtime.stop()
             #expect(summary.strategies.map(\.statistics.ordersPlaced) == (run == 1 ? [1, 1] : [0, 0]))

@@ -111,9 +111,9 @@ struct StrategyHostTests {
             function on_position(p) print("position", p.symbol, p.qty) end
             function on_order(o) print("order", o.status) end
             """) { rig in
-            try await eventually("a fill and a position") { await rig.lines().contains("position AAPL 100.0") }
+            try await eventually("a fill and a position") { await rig.lines().contains("position AAPL 100") }
             let lines = await rig.lines()
-            #expect(lines.contains("fill BUY 100.0 AAPL"))
+            #expect(lines.contains("fill BUY 100 AAPL"))
             #expect(lines.contains("order filled"))
             let snapshot = await rig.state.snapshot()
             #expect(snapshot.orders.first?.strategy == "test_strategy")
@@ -213,7 +213,7 @@ struct StrategyHostTests {
             function on_fill(f) print("fill " .. f.qty) end
             function on_error(e) print("error " .. e.code .. " " .. e.message) end
             """) { rig in
-            try await eventually("the fill after failing quotes") { await rig.lines().contains("fill 10.0") }
+            try await eventually("the fill after failing quotes") { await rig.lines().contains("fill 10") }
             let lines = await rig.lines()
             #expect(lines.contains { $0.hasPrefix("error lua test_strategy.lua:3: boom 1") })
             #expect(try rig.journal.count("strategy_events") >= 1)

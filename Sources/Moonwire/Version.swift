@@ -1,0 +1,4 @@
+/// Moonwire's version (`moonwire --version`).
+public enum MoonwireVersion {
+    public static let current = "0.4.0"
+}

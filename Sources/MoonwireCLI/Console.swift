@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import StrategyHost
+
+/// The terminal: lines on standard output (`say`), log lines on standard error, and one
+/// status line kept at the bottom of a terminal (redrawn in place) that every other line
+/// clears first and redraws after. Not a terminal: status lines are plain lines.
+final class Console: Sendable {
+    static let shared = Console()
+
+    /// Standard error is a terminal: the status line is drawn in place.
+    let statusInPlace = isatty(STDERR_FILENO) != 0
+    private let state = NIOLockedValueBox<(status: String, shown: Bool)>(("", false))
+
+    /// A line on standard output.
+    func say(_ line: String) { write(line, to: FileHandle.standardOutput) }
+
+    /// A line on standard error (log lines).
+    func log(_ line: String) { write(line, to: FileHandle.standardError) }
+
+    private func write(_ line: String, to handle: FileHandle) {
+        state.withLockedValue { state in
+            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            handle.write(Data((line + "\n").utf8))
+            if state.shown { FileHandle.standardError.write(Data(state.status.utf8)) }
+        }
+    }
+
+    /// Shows `line` as the status: in place on a terminal (cut to its width), else as a line.
+    func status(_ line: String) {
+        guard statusInPlace else {
+            log(line)
+            return
+        }
+        var width = winsize()
+        let columns = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &width) == 0 && width.ws_col > 10 ? Int(width.ws_col) - 1 : 120
+        let shown = line.count > columns ? String(line.prefix(columns - 1)) + "…" : line
+        state.withLockedValue { state in
+            state.status = shown
+            state.shown = true
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + shown).utf8))
+        }
+    }
+
+    /// Removes the status line (before the summary).
+    func clearStatus() {
+        state.withLockedValue { state in
+            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            state.shown = false
+        }
+    }
+}
+
+/// Writes a line to standard output at once (a test or a script may be waiting for it).
+func say(_ line: String) { Console.shared.say(line) }
+
+/// Log lines on the console: short (`12:57:01.123 momentum: bought 10 AAPL`, the level only
+/// when it is not info), through the `Console` so the status line stays intact.
+struct ConsoleLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    let label: String
+    /// `--quiet`: nothing below warning, whatever level a logger asks for.
+    var floor: Logger.Level = .trace
+    private var level: Logger.Level = .info
+    var logLevel: Logger.Level {
+        get { level }
+        set { level = max(newValue, floor) }
+    }
+
+    init(label: String, floor: Logger.Level = .trace) {
+        self.label = label
+        self.floor = floor
+        self.level = max(.info, floor)
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    static let timeFormat: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss.SSS"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter
+    }()
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let who = all["strategy"].map { "\($0)" } ?? label
+        var text = "\(event.message)"
+        if let error = event.error { text += ": \(error)" }
+        let level = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue) "
+        Console.shared.log("\(Self.timeFormat.string(from: Date())) \(level)\(who): \(text.replacingOccurrences(of: "\n", with: "\n    "))")
+    }
+}
