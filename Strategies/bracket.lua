@@ -16,7 +16,7 @@ local function round_tick(price) return math.floor(price * 100 + 0.5) / 100 end
 
 local function enter()
   local id, err = orders.buy(symbol, qty)
-  if id then entry = id else log.warn("bracket: entry refused: " .. err.message) end
+  if id then entry = id else log.warn("entry refused: " .. err.message) end
 end
 
 function on_start()
@@ -32,13 +32,13 @@ function on_fill(f)
       local price = order.avg_price
       profit = orders.sell(symbol, qty, { limit = round_tick(price + take), tif = "GTC" })
       stop = orders.sell(symbol, qty, { stop = round_tick(price - risk), tif = "GTC" })
-      log.info(string.format("bracket: in at %.2f, exits %.2f / %.2f", price, price + take, price - risk))
+      log.info(string.format("in at %.2f, exits %.2f / %.2f", price, price + take, price - risk))
       entry = nil
     end
   elseif f.order_id == profit or f.order_id == stop then
     local other = f.order_id == profit and stop or profit
     orders.cancel(other)
-    log.info("bracket: out via " .. (f.order_id == profit and "take-profit" or "stop") .. " at " .. f.price)
+    log.info("out via " .. (f.order_id == profit and "take-profit" or "stop") .. " at " .. f.price)
     profit, stop = nil, nil
     store.round_trips = (store.round_trips or 0) + 1
     timer.after(2, enter)
@@ -46,5 +46,5 @@ function on_fill(f)
 end
 
 function on_error(e)
-  log.warn("bracket: " .. e.code .. ": " .. e.message)
+  log.warn("" .. e.code .. ": " .. e.message)
 end

@@ -11,7 +11,7 @@ local seen = 0
 
 -- on_start runs once, after the connection is up and the state is synchronized.
 function on_start()
-  log.info("hello: watching " .. symbol)
+  log.info("watching " .. symbol)
   market.subscribe(symbol, { quotes = true })
 end
 
@@ -26,5 +26,5 @@ function on_quote(q)
 end
 
 function on_stop()
-  log.info("hello: saw " .. seen .. " quotes")
+  log.info("saw " .. seen .. " quotes")
 end

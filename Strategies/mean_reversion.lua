@@ -26,7 +26,7 @@ function on_start()
     if working then
       local order = orders.get(working)
       if order and order.status == "submitted" then
-        log.info("mean_reversion: cancelling stale order " .. working)
+        log.info("cancelling stale order " .. working)
         orders.cancel(working)
       end
     end
@@ -61,11 +61,11 @@ end
 
 function on_order(o)
   if o.id == working and (o.status == "filled" or o.status == "cancelled" or o.status == "rejected") then
-    log.info(string.format("mean_reversion: order %d %s", o.id, o.status))
+    log.info(string.format("order %d %s", o.id, o.status))
     working = nil
   end
 end
 
 function on_fill(f)
-  log.info(string.format("mean_reversion: %s %d @ %.2f", f.side, f.qty, f.price))
+  log.info(string.format("%s %d @ %.2f", f.side, f.qty, f.price))
 end

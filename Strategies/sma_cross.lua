@@ -31,9 +31,9 @@ function on_start()
   local bars, err = market.history(symbol, { duration = "3600 S", bar = "5 secs", what = "TRADES" })
   if bars then
     for _, bar in ipairs(bars) do push_close(bar.close) end
-    log.info(string.format("sma_cross: warmed up with %d bars", #bars))
+    log.info(string.format("warmed up with %d bars", #bars))
   else
-    log.warn("sma_cross: no history (" .. err.message .. "); warming up live")
+    log.warn("no history (" .. err.message .. "); warming up live")
   end
   market.subscribe(symbol, { quotes = true, bars = "5 secs" })
 end
@@ -60,14 +60,14 @@ function on_bar(b)
     local id, err = orders.sell(symbol, -delta)
     if not id then log.warn("sell refused: " .. err.message) end
   end
-  log.info(string.format("sma_cross: fast %.3f slow %.3f -> hold %d", fast, slow, target))
+  log.info(string.format("fast %.3f slow %.3f -> hold %d", fast, slow, target))
 end
 
 function on_fill(f)
-  log.info(string.format("sma_cross: %s %d %s @ %.2f (commission %s)", f.side, f.qty, f.symbol, f.price, tostring(f.commission)))
+  log.info(string.format("%s %d %s @ %.2f (commission %s)", f.side, f.qty, f.symbol, f.price, tostring(f.commission)))
   store.fills = (store.fills or 0) + 1
 end
 
 function on_error(e)
-  log.warn("sma_cross: " .. e.code .. ": " .. e.message)
+  log.warn("" .. e.code .. ": " .. e.message)
 end
