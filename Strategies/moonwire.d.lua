@@ -12,7 +12,13 @@
 ---@field last_size number?
 ---@field volume number?
 ---@field time number   epoch seconds of the last trade
+---@field open number?   the day's open (ticks 14 / 76)
+---@field high number?   the day's high (6 / 72)
+---@field low number?    the day's low (7 / 73)
+---@field close number?  the previous day's close (9 / 75)
 ---@field stale boolean? true while the link to IB is down (1100)
+---@field delayed boolean? true for delayed data (market data type 3 or 4)
+---@field halted boolean? true while TWS says trading is halted (tick 49)
 
 ---@class Bar
 ---@field symbol string

@@ -140,11 +140,24 @@ extension GatewayEngine {
             }
             flushAll()
             return "ok notice \(code) x\(count)"
+        case "halted":
+            // Trading in SYMBOL halted (1) or resumed (0): tick 49 to every stream of it.
+            guard words.count == 3, let instrument = market.instrument(symbol: words[1].uppercased()), let flag = Int(words[2]), flag == 0 || flag == 1 else {
+                return "error usage: halted SYMBOL 1|0"
+            }
+            if flag == 1 { faults.halted.insert(instrument.symbol) } else { faults.halted.remove(instrument.symbol) }
+            for session in clients {
+                for (reqId, line) in session.marketData where line.symbol == instrument.symbol {
+                    session.send(.tickGeneric(TickGeneric(reqId: reqId, tickType: 49, value: Double(flag))))
+                }
+            }
+            flushAll()
+            return "ok halted \(instrument.symbol) \(flag)"
         case "status":
             let working = orders.values.filter(\.isWorking).count
             return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"
         default:
-            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, replay-executions, step, price, position, status)"
+            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, slow-cancels, replay-executions, step, price, position, next-valid-id, notice, halted, status)"
         }
     }
 }

@@ -32,12 +32,24 @@ extension GatewayEngine {
             session.sendError(request.reqId, 101, "Max number of tickers has been reached")
             return
         }
+        // An account without live subscriptions, as a new IB paper account: live is refused,
+        // delayed comes with a notice.
+        if !config.market.liveData {
+            if session.marketDataType <= 2 {
+                session.sendError(request.reqId, 354, "Requested market data is not subscribed. Delayed market data is available."
+                                  + "\(instrument.symbol) \(instrument.primaryExchange)/TOP/ALL")
+                return
+            }
+            session.sendError(request.reqId, 10167, "Requested market data is not subscribed. Displaying delayed market data.")
+        }
         let ticks = Set(request.genericTickList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
         var line = GatewaySession.MarketDataLine(symbol: instrument.symbol, type: session.marketDataType, genericTicks: ticks, last: nil)
         session.send(.tickReqParams(TickReqParams(reqId: request.reqId, minTick: instrument.tickSize, bboExchange: "9c0001",
                                                   snapshotPermissions: 3)))
         session.send(.marketDataType(MarketDataType(reqId: request.reqId, marketDataType: line.type)))
         if let quote = market.quote(symbol: instrument.symbol) { sendTicks(session, request.reqId, &line, quote) }
+        // Tick 49 as TWS sends it with the first ticks: 0 trading, 1 halted.
+        session.send(.tickGeneric(TickGeneric(reqId: request.reqId, tickType: 49, value: faults.halted.contains(instrument.symbol) ? 1 : 0)))
         if request.snapshot {
             session.send(.tickSnapshotEnd(TickSnapshotEnd(reqId: request.reqId)))
         } else {

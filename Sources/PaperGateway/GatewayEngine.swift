@@ -71,6 +71,8 @@ public final class GatewayEngine {
         var hangUntil: Double = 0
         /// Cancels take this long to be confirmed (a slow exchange); other requests do not wait.
         var cancelDelay: Double = 0
+        /// Symbols whose trading is halted (tick 49 says so; the control command `halted`).
+        var halted: Set<String> = []
     }
 
     init(config: PaperGatewayConfig, loop: EventLoop, logger: Logger, store: GatewayStateStore?) throws {

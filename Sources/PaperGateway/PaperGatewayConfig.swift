@@ -34,16 +34,20 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         /// `realtime`, or `manual`: quotes move only when told to (control command `step`),
         /// which makes a scenario's fills exactly repeatable.
         public var clock = "realtime"
+        /// false: the account has no live market data subscriptions, as a new IB paper account:
+        /// a live request gets 354 and no data, a delayed one (type 3/4) gets 10167 and delayed ticks.
+        public var liveData = true
 
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case tickIntervalMs = "tick_interval_ms", regularHoursOnly = "regular_hours_only", clock
+            case tickIntervalMs = "tick_interval_ms", regularHoursOnly = "regular_hours_only", clock, liveData = "live_data"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tickIntervalMs = try c.decodeIfPresent(Double.self, forKey: .tickIntervalMs) ?? tickIntervalMs
             regularHoursOnly = try c.decodeIfPresent(Bool.self, forKey: .regularHoursOnly) ?? regularHoursOnly
             clock = try c.decodeIfPresent(String.self, forKey: .clock) ?? clock
+            liveData = try c.decodeIfPresent(Bool.self, forKey: .liveData) ?? liveData
         }
     }
 
@@ -149,7 +153,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         if let mapping = section as? [String: Any] {
             try checkKeys(mapping, known: CodingKeys.allNames, path: "paper_gateway", source: source)
             let nested: [String: [String]] = [
-                "market": ["tick_interval_ms", "regular_hours_only", "clock"],
+                "market": ["tick_interval_ms", "regular_hours_only", "clock", "live_data"],
                 "fills": ["partial_fills"],
                 "pacing": ["historical", "message_rate", "max_market_data_lines", "historical_window_seconds"],
             ]

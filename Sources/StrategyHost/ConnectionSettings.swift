@@ -1,4 +1,5 @@
 import Foundation
+import TWSClient
 import Yams
 
 /// Where and how to connect, from the sources the users' previous tools read, in order of
@@ -33,6 +34,7 @@ public struct ConnectionSettings: Sendable, Equatable {
         case "frozen": return 2
         case "delayed": return 3
         case "delayed-frozen": return 4
+        case "auto": return TWSClientConfiguration.automaticMarketData
         default: return 1
         }
     }
@@ -91,8 +93,8 @@ public struct ConnectionSettings: Sendable, Equatable {
             case "backoff_base": settings.backoffBase = try number(key, value, source, 0.05...60)
             case "backoff_cap": settings.backoffCap = try number(key, value, source, 0.05...3600)
             case "market_data":
-                guard ["live", "frozen", "delayed", "delayed-frozen"].contains(value) else {
-                    throw HostConfigError(message: "\(source): market_data '\(value)' is not live, frozen, delayed or delayed-frozen")
+                guard ["live", "frozen", "delayed", "delayed-frozen", "auto"].contains(value) else {
+                    throw HostConfigError(message: "\(source): market_data '\(value)' is not live, frozen, delayed, delayed-frozen or auto")
                 }
                 settings.marketData = value
             default: break

@@ -9,7 +9,7 @@ enum LuaTables {
     static func number(_ value: Double?) -> LuaValue { value.map { .number($0) } ?? .nil }
 
     /// The fields of a quote table; written straight onto the Lua stack for on_quote.
-    static let quoteFieldCount: Int32 = 10
+    static let quoteFieldCount: Int32 = 16
 
     static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, into sink: inout Sink) {
         sink.set("symbol", q.symbol)
@@ -21,7 +21,13 @@ enum LuaTables {
         sink.set("last_size", q.lastSize)
         sink.set("volume", q.volume)
         sink.set("time", q.lastTime.map(Double.init) ?? Date().timeIntervalSince1970)
+        sink.set("open", q.open)
+        sink.set("high", q.high)
+        sink.set("low", q.low)
+        sink.set("close", q.close)
         sink.set("stale", q.stale ? true : nil)
+        sink.set("delayed", q.delayed ? true : nil)
+        sink.set("halted", q.halted ? true : nil)
     }
 
     static func quote(_ q: MarketQuote) -> LuaValue {

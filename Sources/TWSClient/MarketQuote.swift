@@ -23,6 +23,10 @@ public struct MarketQuote: Sendable, Equatable {
     public var marketDataType = 1
     /// True between 1100 and the restore: the values may be old.
     public var stale = false
+    /// TWS says trading in it is halted (tick 49).
+    public var halted = false
+    /// 3 or 4: delayed (about 15 minutes).
+    public var delayed: Bool { marketDataType >= 3 }
     /// Monotonic nanoseconds when the ticks of this update were read from the socket
     /// (for socket-to-handler latency; not compared for equality).
     public var receivedAt: UInt64 = 0
@@ -34,7 +38,7 @@ public struct MarketQuote: Sendable, Equatable {
         lhs.symbol == rhs.symbol && lhs.bid == rhs.bid && lhs.ask == rhs.ask && lhs.last == rhs.last && lhs.bidSize == rhs.bidSize
             && lhs.askSize == rhs.askSize && lhs.lastSize == rhs.lastSize && lhs.volume == rhs.volume && lhs.high == rhs.high
             && lhs.low == rhs.low && lhs.open == rhs.open && lhs.close == rhs.close && lhs.lastTime == rhs.lastTime
-            && lhs.marketDataType == rhs.marketDataType && lhs.stale == rhs.stale
+            && lhs.marketDataType == rhs.marketDataType && lhs.stale == rhs.stale && lhs.halted == rhs.halted
     }
 
     public init(symbol: String) { self.symbol = symbol }

@@ -101,6 +101,16 @@ struct QuoteBook {
         return true
     }
 
+    /// Tick 49: 0 not halted, 1 halted, 2 halted by volatility; false when the id is no quote's.
+    mutating func setHalted(reqId: Int, _ value: Double) -> Bool {
+        guard let index = slotByRequest[reqId] else { return false }
+        if slots[index].quote.halted != (value > 0) {
+            slots[index].quote.halted = value > 0
+            markDirty(index)
+        }
+        return true
+    }
+
     /// Between 1100 and the restore, or after a disconnect: every quote may be old.
     mutating func markAllStale() {
         for index in slots.indices where slots[index].inUse {

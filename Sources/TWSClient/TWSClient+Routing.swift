@@ -38,6 +38,8 @@ extension TWSClient {
             if quoteBook.apply(.string(t), readAt: readStartedAt) { return }
         case let .marketDataType(t):
             if quoteBook.setMarketDataType(reqId: t.reqId, t.marketDataType) { return }
+        case let .tickGeneric(t) where t.tickType == 49:
+            if quoteBook.setHalted(reqId: t.reqId, t.value) { return }
         case let .realtimeBar(bar):
             if let id = barByReqId[bar.reqId] {
                 barSubscriptions[id]?.handler(.bar(bar))
@@ -89,6 +91,12 @@ extension TWSClient {
             break
         }
         if error.reqId > 0 {
+            if code == 354, configuration.marketDataType == TWSClientConfiguration.automaticMarketData,
+               let subscription = quoteBook.subscription(reqId: error.reqId), quoteSubscriptions[subscription]?.delayed == false
+            {
+                fallBackToDelayed(subscription, because: error.errorString)
+                return
+            }
             if let subscription = quoteBook.subscription(reqId: error.reqId), category != .notice {
                 quoteSubscriptions[subscription] = nil
                 quoteBook.fail(subscription: subscription, .ib(code: code, message: error.errorString,

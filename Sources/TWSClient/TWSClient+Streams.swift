@@ -20,6 +20,8 @@ struct QuoteSubscription {
     var contract: Contract
     var genericTicks: String
     var reqId: Int
+    /// Asked for as delayed data (`market_data: auto` after a 354).
+    var delayed = false
 }
 
 struct BarSubscription {
@@ -44,7 +46,7 @@ extension TWSClient {
             let reqId = self.takeId()
             self.quoteSubscriptions[id] = QuoteSubscription(contract: contract, genericTicks: genericTicks, reqId: reqId)
             self.quoteBook.add(subscription: id, reqId: reqId, symbol: contract.symbol, handler: handler)
-            try self.send(.reqMktData(ReqMktData(reqId: reqId, contract: contract, genericTickList: genericTicks)))
+            self.sendQuoteRequest(self.quoteSubscriptions[id]!)
             return id
         }.get()
     }
@@ -90,6 +92,29 @@ extension TWSClient {
     }
 
     /// After a reconnect or 1101/1102: every stream asks again, with fresh request ids.
+    /// Asks for a stream's market data: delayed ones under market data type 3, then back to
+    /// the configured type (TWS applies the type in force when the request arrives).
+    func sendQuoteRequest(_ subscription: QuoteSubscription) {
+        if subscription.delayed { try? send(.reqMarketDataType(ReqMarketDataType(marketDataType: 3))) }
+        try? send(.reqMktData(ReqMktData(reqId: subscription.reqId, contract: subscription.contract, genericTickList: subscription.genericTicks)))
+        if subscription.delayed { try? send(.reqMarketDataType(ReqMarketDataType(marketDataType: max(configuration.marketDataType, 1)))) }
+    }
+
+    /// `market_data: auto`: TWS has no live subscription for this instrument (354): the stream
+    /// continues on delayed data, and says so once.
+    func fallBackToDelayed(_ id: Int, because message: String) {
+        guard var subscription = quoteSubscriptions[id] else { return }
+        subscription.delayed = true
+        subscription.reqId = takeId()
+        quoteBook.rebind(subscription: id, to: subscription.reqId)
+        quoteSubscriptions[id] = subscription
+        sendQuoteRequest(subscription)
+        let symbol = subscription.contract.localSymbol.isEmpty ? subscription.contract.symbol : subscription.contract.localSymbol
+        logger.notice("\(symbol): no live market data subscription (354): using delayed data")
+        emit(.error(id: subscription.reqId, code: 10167, message: "\(symbol): no live market data (\(message)); delayed data instead",
+                    category: .notice))
+    }
+
     func resubscribeAll() {
         guard machine.isReady else { return }
         for id in quoteSubscriptions.keys.sorted() {
@@ -98,8 +123,7 @@ extension TWSClient {
             subscription.reqId = takeId()
             quoteBook.rebind(subscription: id, to: subscription.reqId)
             quoteSubscriptions[id] = subscription
-            try? send(.reqMktData(ReqMktData(reqId: subscription.reqId, contract: subscription.contract,
-                                             genericTickList: subscription.genericTicks)))
+            sendQuoteRequest(subscription)
         }
         for id in barSubscriptions.keys.sorted() {
             guard var subscription = barSubscriptions[id] else { continue }

@@ -296,7 +296,7 @@ public final class TWSClient: @unchecked Sendable {
         let stored = min(max(idStore?.highestUsedId() ?? 0, 0), TWSClient.largestOrderId - 1)
         ids.withLockedValue { $0 = max($0, tws, stored + 1) }
         logger.info("ready: server version \(serverVersion), accounts \(accounts), next id \(nextId)\(restored ? " (reconnected)" : "")")
-        sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: configuration.marketDataType)))
+        sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: max(configuration.marketDataType, 1))))
         if restored { resubscribeAll() }
         startHeartbeat()
         flushOutgoing()

@@ -18,7 +18,10 @@ public struct TWSClientConfiguration: Sendable, Equatable {
     public var heartbeatInterval = 30.0
     public var heartbeatTimeout = 10.0
     /// Sent after every (re)connect: TWS forgets it.
+    /// 1 live, 2 frozen, 3 delayed, 4 delayed frozen, or `automaticMarketData`: live, and
+    /// delayed for an instrument TWS has no live subscription for (354 / 10167).
     public var marketDataType = 1
+    public static let automaticMarketData = 0
     public var reconnect = ConnectionStateMachine.Policy()
     /// IB's historical window (600 s); tests shorten it together with the paper gateway's.
     public var historicalPacingWindow = 600.0
