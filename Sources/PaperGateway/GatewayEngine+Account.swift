@@ -2,8 +2,24 @@ import Foundation
 import TWSProtocol
 
 extension GatewayEngine {
-    /// The price positions are marked at: the last trade.
-    func mark(_ symbol: String) -> Double { market.quote(symbol: symbol)?.last ?? 0 }
+    /// The price positions are marked at: the last trade (the mid for forex, which has none).
+    func markPrice(_ symbol: String) -> Double {
+        guard let quote = market.quote(symbol: symbol) else { return 0 }
+        return market.instrument(symbol: symbol)?.secType == "CASH" ? quote.mid : quote.last
+    }
+
+    /// The value of one unit at the mark: price × multiplier (what the account counts in).
+    func mark(_ symbol: String) -> Double { markPrice(symbol) * (market.instrument(symbol: symbol)?.multiplier ?? 1) }
+
+    /// Margin IB would ask of a holding's value: stocks 25 %, futures 6 %, forex 3 %, options the premium.
+    func marginRate(_ symbol: String) -> Double {
+        switch market.instrument(symbol: symbol)?.secType {
+        case "FUT": return 0.06
+        case "CASH": return 0.03
+        case "OPT": return 1.0
+        default: return 0.25
+        }
+    }
 
     private func money(_ value: Double) -> String { String(format: "%.2f", value) }
 
@@ -12,8 +28,9 @@ extension GatewayEngine {
         guard let account = accounts[id] else { return [] }
         let net = account.netLiquidation(mark: mark)
         let gross = account.grossPositionValue(mark: mark)
-        let maintenance = gross * 0.25
-        let initial = gross * 0.25
+        let margin = account.holdings.values.reduce(0.0) { $0 + abs($1.quantity * mark($1.symbol)) * marginRate($1.symbol) }
+        let maintenance = margin
+        let initial = margin
         let available = net - initial
         return [
             ("AccountCode", id, ""), ("AccountType", "INDIVIDUAL", ""), ("Currency", "USD", "USD"),
@@ -54,7 +71,7 @@ extension GatewayEngine {
             var portfolio = UpdatePortfolio()
             portfolio.contract = instrument.contract
             portfolio.position = TWSDecimal(approximating: holding.quantity)
-            portfolio.marketPrice = mark(holding.symbol)
+            portfolio.marketPrice = markPrice(holding.symbol)
             portfolio.marketValue = (holding.quantity * mark(holding.symbol) * 100).rounded() / 100
             portfolio.averageCost = holding.averageCost
             portfolio.unrealizedPNL = holding.quantity == 0 ? 0 : ((mark(holding.symbol) - holding.averageCost) * holding.quantity * 100).rounded() / 100
@@ -239,7 +256,7 @@ extension GatewayEngine {
         for session in clients {
             if session.accountUpdates == id { sendAccountUpdate(session, id, symbol: symbol) }
             if session.positionUpdates {
-                for position in positionMessages(account: id) where position.contract.symbol == symbol {
+                for position in positionMessages(account: id) where position.contract.localSymbol == symbol {
                     session.send(.position(position))
                 }
             }

@@ -2,26 +2,48 @@ import Foundation
 import TWSProtocol
 
 extension GatewayEngine {
-    /// Finds the instrument a request names: by conId, else by symbol (STK, USD, any SMART
-    /// or primary exchange), as IB resolves an unambiguous stock contract.
-    func resolve(_ contract: Contract) -> Instrument? {
+    /// Every instrument a contract description fits: by conId, else by IB's symbol (or the
+    /// local symbol) with whatever else it names: security type, currency, exchange, expiry
+    /// (a month or a day), strike, right, multiplier. CONTFUT names the front future.
+    func matches(_ contract: Contract) -> [Instrument] {
         if contract.conId > 0 {
-            guard let index = market.index(conId: contract.conId) else { return nil }
-            return market.instruments[index]
+            return market.index(conId: contract.conId).map { [market.instruments[$0]] } ?? []
         }
-        guard let instrument = market.instrument(symbol: contract.symbol.uppercased()) else { return nil }
-        if !contract.secType.isEmpty && contract.secType != instrument.secType { return nil }
-        if !contract.currency.isEmpty && contract.currency != instrument.currency { return nil }
+        let symbol = contract.symbol.uppercased(), local = contract.localSymbol.uppercased()
+        let secType = contract.secType.uppercased() == "CONTFUT" ? "FUT" : contract.secType.uppercased()
         let exchange = contract.exchange.uppercased()
-        if !exchange.isEmpty && exchange != "SMART" && exchange != instrument.primaryExchange { return nil }
-        return instrument
+        let right = contract.right.uppercased().prefix(1)
+        let found = market.instruments.filter { instrument in
+            if !local.isEmpty { guard instrument.symbol == local else { return false } } else if instrument.ibSymbol != symbol { return false }
+            if !secType.isEmpty && secType != instrument.secType { return false }
+            if !contract.currency.isEmpty && contract.currency.uppercased() != instrument.currency { return false }
+            if !exchange.isEmpty && exchange != "SMART" && exchange != instrument.primaryExchange && exchange != instrument.exchange { return false }
+            if !contract.lastTradeDateOrContractMonth.isEmpty && !instrument.expiry.hasPrefix(contract.lastTradeDateOrContractMonth) { return false }
+            if let strike = contract.strike, strike > 0, instrument.strike != strike { return false }
+            if !right.isEmpty && String(right) != instrument.right { return false }
+            if !contract.multiplier.isEmpty, let multiplier = Double(contract.multiplier), multiplier != instrument.multiplier { return false }
+            return true
+        }
+        if contract.secType.uppercased() == "CONTFUT" { return found.min { $0.expiry < $1.expiry }.map { [$0] } ?? [] }
+        return found
+    }
+
+    /// The one instrument a request names, or nil (none, or more than one: see `unresolved`).
+    func resolve(_ contract: Contract) -> Instrument? {
+        let found = matches(contract)
+        return found.count == 1 ? found[0] : nil
+    }
+
+    /// IB's answer to a contract that names no single instrument (error 200).
+    func unresolved(_ contract: Contract) -> String {
+        matches(contract).count > 1 ? "The contract description specified for \(contract.symbol) is ambiguous." : Self.noSecurityDefinition
     }
 
     static let noSecurityDefinition = "No security definition has been found for the request"
 
     func requestMarketData(_ session: GatewaySession, _ request: ReqMktData) {
         guard let instrument = resolve(request.contract) else {
-            session.sendError(request.reqId, 200, Self.noSecurityDefinition)
+            session.sendError(request.reqId, 200, unresolved(request.contract))
             return
         }
         if session.marketData[request.reqId] != nil {
@@ -101,7 +123,8 @@ extension GatewayEngine {
         size(ids.bidSize, quote.bidSize, changed: bidChanged)
         price(ids.ask, quote.ask, size: quote.askSize, changed: askChanged)
         size(ids.askSize, quote.askSize, changed: askChanged)
-        if traded {
+        // Forex has no trades: bid and ask only, as IDEALPRO quotes.
+        if traded && market.instrument(symbol: line.symbol)?.secType != "CASH" {
             price(ids.last, quote.last, size: quote.lastSize, changed: true)
             size(ids.lastSize, quote.lastSize, changed: true)
             size(ids.volume, quote.volume, changed: true)
@@ -137,17 +160,13 @@ extension GatewayEngine {
     // MARK: Contract details
 
     func requestContractDetails(_ session: GatewaySession, _ request: ReqContractDetails) {
-        let matches: [Instrument]
-        if request.contract.conId > 0 || !request.contract.symbol.isEmpty {
-            matches = resolve(request.contract).map { [$0] } ?? []
-        } else {
-            matches = []
-        }
-        guard !matches.isEmpty else {
+        let found = request.contract.conId > 0 || !request.contract.symbol.isEmpty || !request.contract.localSymbol.isEmpty
+            ? matches(request.contract) : []
+        guard !found.isEmpty else {
             session.sendError(request.reqId, 200, Self.noSecurityDefinition)
             return
         }
-        for instrument in matches {
+        for instrument in found {
             session.send(.contractData(ContractData(reqId: request.reqId, details: details(of: instrument))))
         }
         session.send(.contractDataEnd(ContractDataEnd(reqId: request.reqId)))
@@ -158,14 +177,20 @@ extension GatewayEngine {
         details.contract = instrument.contract
         details.marketName = instrument.contract.tradingClass
         details.minTick = instrument.tickSize
-        details.orderTypes = "ACTIVETIM,AD,ADJUST,ALERT,ALLOC,DAY,GTC,IOC,LMT,MKT,STP,STPLMT,WHATIF"
-        details.validExchanges = "SMART,\(instrument.primaryExchange)"
+        details.orderTypes = instrument.tradable ? "ACTIVETIM,AD,ADJUST,ALERT,ALLOC,DAY,GTC,IOC,LMT,MKT,OCA,STP,STPLMT,TRAIL,WHATIF" : ""
+        details.validExchanges = instrument.exchange == "SMART" ? "SMART,\(instrument.primaryExchange)" : instrument.exchange
+        if instrument.secType == "FUT" || instrument.secType == "OPT" {
+            details.contractMonth = String(instrument.expiry.prefix(6))
+            details.realExpirationDate = instrument.expiry
+            details.underSymbol = instrument.secType == "FUT" ? instrument.ibSymbol : instrument.underlying
+            details.underSecType = instrument.secType == "FUT" ? "IND" : "STK"
+        }
         details.priceMagnifier = 1
         details.longName = instrument.longName
         details.industry = instrument.industry
         details.category = instrument.category
         details.subcategory = instrument.category
-        details.timeZoneId = config.timeZone
+        details.timeZoneId = instrument.secType == "FUT" ? "US/Central" : config.timeZone
         let today = BarHistory.format(Int(now), zone: zone, dateOnly: true)
         if config.market.regularHoursOnly {
             details.tradingHours = "\(today):0930-\(today):1600"
@@ -178,7 +203,7 @@ extension GatewayEngine {
         details.stockType = instrument.stockType
         details.minSize = TWSDecimal(1)
         details.sizeIncrement = TWSDecimal(1)
-        details.suggestedSizeIncrement = TWSDecimal(instrument.lot)
+        details.suggestedSizeIncrement = TWSDecimal(instrument.secType == "CASH" ? 1000 : instrument.lot)
         return details
     }
 

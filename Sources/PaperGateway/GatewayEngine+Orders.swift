@@ -17,7 +17,7 @@ extension GatewayEngine {
         }
         nextValidIds[clientId] = request.orderId + 1
         guard let instrument = resolve(request.contract) else {
-            session.sendError(request.orderId, 200, Self.noSecurityDefinition)
+            session.sendError(request.orderId, 200, unresolved(request.contract))
             return
         }
         if let reason = rejection(of: request.order, instrument: instrument, session: session) {
@@ -32,6 +32,10 @@ extension GatewayEngine {
         orderSequence.append(key)
         logger.info("order \(clientId)/\(request.orderId): \(order.action) \(order.totalQuantity?.description ?? "?") \(instrument.symbol) \(order.orderType)")
         report(paper)  // PreSubmitted
+        if instrument.secType == "CASH", let quantity = order.totalQuantity?.doubleValue, quantity < 20_000 {
+            session.sendError(request.orderId, 399, "Order Message:\nWarning: your order size is below the \(instrument.ibSymbol) 20000 "
+                              + "IdealPro minimum and will be routed as an odd lot order.")
+        }
         if isReleased(paper) {
             paper.status = "Submitted"
             if isStopWaiting(paper) || !marketOpen(for: paper) { paper.status = "PreSubmitted" }
@@ -54,6 +58,9 @@ extension GatewayEngine {
         }
         guard let quantity = order.totalQuantity, quantity.doubleValue > 0 else {
             return (434, "The order size cannot be zero")
+        }
+        guard instrument.tradable else {
+            return (201, "Order rejected - reason:\(instrument.symbol) is an index: it is quoted, not traded (trade its future or an ETF)")
         }
         // Stocks trade in whole shares through the API, as at IB.
         guard quantity.doubleValue.rounded() == quantity.doubleValue else {
@@ -117,7 +124,7 @@ extension GatewayEngine {
             }
             return
         }
-        guard let instrument = market.instrument(symbol: paper.contract.symbol) else { return }
+        guard let instrument = market.instrument(symbol: paper.contract.localSymbol) else { return }
         if let reason = rejection(of: request.order, instrument: instrument, session: session) {
             // A refused modification leaves the working order as it was.
             session.sendError(request.orderId, reason.code, reason.text)
@@ -190,7 +197,7 @@ extension GatewayEngine {
     func matchOrders() {
         for key in orderSequence {
             guard var paper = orders[key], paper.isWorking, isReleased(paper), marketOpen(for: paper),
-                  let quote = market.quote(symbol: paper.contract.symbol)
+                  let quote = market.quote(symbol: paper.contract.localSymbol)
             else { continue }
             let wasWaiting = isStopWaiting(paper)
             let shown = Double(paper.isBuy ? quote.askSize : quote.bidSize)
@@ -215,18 +222,22 @@ extension GatewayEngine {
     /// One execution: the account moves first, then the owner is told (execDetails,
     /// orderStatus, openOrder once filled, commissionReport), then the other subscribers.
     private func execute(_ paper: inout PaperOrder, shares: Double, price: Double) {
-        let commission = CommissionModel.commission(shares: shares, price: price, previousShares: paper.filled,
-                                                    previousValue: paper.filled * paper.averageFillPrice, paid: paper.commissionPaid)
+        let instrument = market.instrument(symbol: paper.contract.localSymbol)
+        let multiplier = instrument?.multiplier ?? 1
+        let commission = CommissionModel.commission(secType: instrument?.secType ?? "STK", shares: shares, price: price * multiplier,
+                                                    previousShares: paper.filled,
+                                                    previousValue: paper.filled * paper.averageFillPrice * multiplier, paid: paper.commissionPaid)
         let account = paper.order.account.isEmpty ? defaultAccount : paper.order.account
-        let realized = accounts[account]?.apply(symbol: paper.contract.symbol, conId: paper.contract.conId, buy: paper.isBuy,
-                                                quantity: shares, price: price, commission: commission)
+        // The account counts in value per unit: price × multiplier, as IB's average costs do.
+        let realized = accounts[account]?.apply(symbol: paper.contract.localSymbol, conId: paper.contract.conId, buy: paper.isBuy,
+                                                quantity: shares, price: price * multiplier, commission: commission)
         paper.recordFill(shares: shares, price: price, commission: commission)
         var execution = Execution()
         execution.orderId = paper.orderId
         execution.execId = String(format: "%08x.%08x.01.01", instanceId, executions.count + 1)
         execution.time = BarHistory.format(Int(now), zone: zone)
         execution.acctNumber = account
-        execution.exchange = paper.contract.primaryExchange == "NASDAQ" ? "ISLAND" : paper.contract.primaryExchange
+        execution.exchange = paper.contract.primaryExchange == "NASDAQ" ? "ISLAND" : paper.contract.secType == "STK" ? paper.contract.primaryExchange : paper.contract.exchange
         execution.side = paper.isBuy ? "BOT" : "SLD"
         execution.shares = TWSDecimal(approximating: shares)
         execution.price = price
@@ -243,7 +254,7 @@ extension GatewayEngine {
         save(paper)
         save(record)
         saveAccounts()
-        logger.info("fill \(paper.clientId)/\(paper.orderId): \(execution.side) \(shares) \(paper.contract.symbol) @ \(price)")
+        logger.info("fill \(paper.clientId)/\(paper.orderId): \(execution.side) \(shares) \(paper.contract.localSymbol) @ \(price)")
         if let owner = clients.first(where: { $0.clientId == paper.clientId }) {
             var details = ExecDetails(reqId: -1, contract: paper.contract, execution: execution)
             details.contract.exchange = execution.exchange
@@ -255,7 +266,7 @@ extension GatewayEngine {
             }
             owner.send(.commissionReport(report))
         }
-        publishAccount(account, symbol: paper.contract.symbol)
+        publishAccount(account, symbol: paper.contract.localSymbol)
     }
 
     /// A filled parent releases its children; a filled OCA member cancels its group.

@@ -19,17 +19,37 @@ public struct Instrument: Sendable, Hashable, Codable {
     public var tickSize: Double
     /// Shares per quoted size unit (displayed sizes are multiples of this).
     public var lot: Int
+    /// What IB calls it in `contract.symbol` ("ES" for ESZ6, "EUR" for EUR.USD); `symbol`
+    /// is then the instrument's own name (IB's localSymbol), unique in the universe.
+    public var ibSymbol: String
+    /// Contract size: 50 for ES, 100 for an equity option, 1 otherwise.
+    public var multiplier: Double
+    /// Futures and options: the last trading day, YYYYMMDD.
+    public var expiry: String
+    /// Options: strike, right ("C" or "P") and the underlying's `symbol`.
+    public var strike: Double?
+    public var right: String
+    public var underlying: String
 
     enum CodingKeys: String, CodingKey {
         case symbol, secType = "sec_type", conId = "con_id", exchange, primaryExchange = "primary_exchange", currency
         case longName = "long_name", stockType = "stock_type", industry, category
         case startPrice = "start_price", volatility, tickSize = "tick_size", lot
+        case ibSymbol = "ib_symbol", multiplier, expiry, strike, right, underlying
     }
 
     public init(symbol: String, conId: Int, primaryExchange: String, longName: String, stockType: String = "COMMON",
                 industry: String = "", category: String = "", startPrice: Double, volatility: Double,
-                tickSize: Double = 0.01, lot: Int = 100, secType: String = "STK", exchange: String = "SMART", currency: String = "USD")
+                tickSize: Double = 0.01, lot: Int = 100, secType: String = "STK", exchange: String = "SMART", currency: String = "USD",
+                ibSymbol: String? = nil, multiplier: Double = 1, expiry: String = "", strike: Double? = nil, right: String = "",
+                underlying: String = "")
     {
+        self.ibSymbol = ibSymbol ?? symbol
+        self.multiplier = multiplier
+        self.expiry = expiry
+        self.strike = strike
+        self.right = right
+        self.underlying = underlying
         self.symbol = symbol
         self.conId = conId
         self.secType = secType
@@ -62,14 +82,51 @@ public struct Instrument: Sendable, Hashable, Codable {
         volatility = try c.decodeIfPresent(Double.self, forKey: .volatility) ?? 0.3
         tickSize = try c.decodeIfPresent(Double.self, forKey: .tickSize) ?? 0.01
         lot = try c.decodeIfPresent(Int.self, forKey: .lot) ?? 100
+        ibSymbol = try c.decodeIfPresent(String.self, forKey: .ibSymbol) ?? symbol
+        multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? 1
+        expiry = try c.decodeIfPresent(String.self, forKey: .expiry) ?? ""
+        strike = try c.decodeIfPresent(Double.self, forKey: .strike)
+        right = try c.decodeIfPresent(String.self, forKey: .right) ?? ""
+        underlying = try c.decodeIfPresent(String.self, forKey: .underlying) ?? ""
     }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(symbol, forKey: .symbol)
+        try c.encode(conId, forKey: .conId)
+        try c.encode(secType, forKey: .secType)
+        try c.encode(exchange, forKey: .exchange)
+        try c.encode(primaryExchange, forKey: .primaryExchange)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(longName, forKey: .longName)
+        try c.encode(stockType, forKey: .stockType)
+        try c.encode(industry, forKey: .industry)
+        try c.encode(category, forKey: .category)
+        try c.encode(startPrice, forKey: .startPrice)
+        try c.encode(volatility, forKey: .volatility)
+        try c.encode(tickSize, forKey: .tickSize)
+        try c.encode(lot, forKey: .lot)
+        try c.encode(ibSymbol, forKey: .ibSymbol)
+        try c.encode(multiplier, forKey: .multiplier)
+        try c.encode(expiry, forKey: .expiry)
+        try c.encodeIfPresent(strike, forKey: .strike)
+        try c.encode(right, forKey: .right)
+        try c.encode(underlying, forKey: .underlying)
+    }
+
+    /// Orders on it are possible (an index is quoted only).
+    public var tradable: Bool { secType != "IND" }
 
     /// The contract as TWS reports it in openOrder, execDetails, position...
     public var contract: Contract {
-        var contract = Contract(symbol: symbol, secType: secType, exchange: exchange, primaryExchange: primaryExchange,
+        var contract = Contract(symbol: ibSymbol, secType: secType, exchange: exchange, primaryExchange: primaryExchange,
                                 currency: currency, conId: conId)
         contract.localSymbol = symbol
-        contract.tradingClass = primaryExchange == "NASDAQ" ? "NMS" : symbol
+        contract.tradingClass = secType == "STK" ? (primaryExchange == "NASDAQ" ? "NMS" : symbol) : ibSymbol
+        contract.lastTradeDateOrContractMonth = expiry
+        contract.strike = strike
+        contract.right = right
+        if multiplier != 1 { contract.multiplier = multiplier.rounded() == multiplier ? String(Int(multiplier)) : String(multiplier) }
         return contract
     }
 
@@ -105,5 +162,42 @@ public struct Instrument: Sendable, Hashable, Codable {
                    stockType: "ETF", startPrice: 470.80, volatility: 0.20),
         Instrument(symbol: "IWM", conId: 9579970, primaryExchange: "ARCA", longName: "ISHARES RUSSELL 2000 ETF", stockType: "ETF",
                    startPrice: 205.40, volatility: 0.22),
-    ]
+        // An equity index future, two quarterly expiries; contracts of 50 × the index.
+        Instrument(symbol: "ESZ6", conId: 637533641, primaryExchange: "CME", longName: "E-mini S&P 500", stockType: "", startPrice: 5450,
+                   volatility: 0.16, tickSize: 0.25, lot: 1, secType: "FUT", exchange: "CME", ibSymbol: "ES", multiplier: 50,
+                   expiry: "20261218"),
+        Instrument(symbol: "ESH7", conId: 649180695, primaryExchange: "CME", longName: "E-mini S&P 500", stockType: "", startPrice: 5478,
+                   volatility: 0.16, tickSize: 0.25, lot: 1, secType: "FUT", exchange: "CME", ibSymbol: "ES", multiplier: 50,
+                   expiry: "20270319"),
+        // A forex pair on IDEALPRO: sizes in units of EUR, prices in USD to half a pip.
+        Instrument(symbol: "EUR.USD", conId: 12087792, primaryExchange: "IDEALPRO", longName: "European Monetary Union Euro", stockType: "",
+                   startPrice: 1.0850, volatility: 0.07, tickSize: 0.00005, lot: 100_000, secType: "CASH", exchange: "IDEALPRO",
+                   ibSymbol: "EUR"),
+        // An index: quoted, not tradable.
+        Instrument(symbol: "SPX", conId: 416904, primaryExchange: "CBOE", longName: "S&P 500 Stock Index", stockType: "", startPrice: 5452,
+                   volatility: 0.15, tickSize: 0.01, lot: 1, secType: "IND", exchange: "CBOE"),
+    ] + optionChain(on: "AAPL", price: 187.25, firstConId: 700_000_001)
+
+    /// Calls and puts on `underlying`: three monthly expiries, five strikes around `price`.
+    static func optionChain(on underlying: String, price: Double, firstConId: Int) -> [Instrument] {
+        let expiries = ["20261218", "20270115", "20270219"]
+        let step = 10.0
+        let center = (price / step).rounded() * step
+        var chain: [Instrument] = []
+        for expiry in expiries {
+            for offset in -2...2 {
+                let strike = center + Double(offset) * step
+                for right in ["C", "P"] {
+                    let name = underlying.padding(toLength: 6, withPad: " ", startingAt: 0) + expiry.dropFirst(2)
+                        + right + String(format: "%08d", Int((strike * 1000).rounded()))
+                    chain.append(Instrument(symbol: name, conId: firstConId + chain.count, primaryExchange: "CBOE",
+                                            longName: "\(underlying) \(expiry) \(right) \(Int(strike))", stockType: "", startPrice: 1,
+                                            volatility: 0.30, tickSize: 0.01, lot: 10, secType: "OPT", exchange: "SMART",
+                                            ibSymbol: underlying, multiplier: 100, expiry: expiry, strike: strike, right: right,
+                                            underlying: underlying))
+                }
+            }
+        }
+        return chain
+    }
 }

@@ -41,6 +41,8 @@ public struct MarketSimulator: Sendable {
     private var byConId: [Int: Int] = [:]
     private var generators: [SeededRandom]
     private var mids: [Double]
+    /// Options: the underlying's index and the expiry (epoch seconds), found once.
+    private var optionTerms: [Int: (underlying: Int, expiry: Double)] = [:]
     public private(set) var quotes: [Quote]
     public private(set) var steps = 0
 
@@ -55,11 +57,23 @@ public struct MarketSimulator: Sendable {
         for (index, instrument) in instruments.enumerated() {
             bySymbol[instrument.symbol] = index
             byConId[instrument.conId] = index
+        }
+        // An option starts at its model price on the underlying's.
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for (index, instrument) in instruments.enumerated() where instrument.secType == "OPT" {
+            guard let under = bySymbol[instrument.underlying] else { continue }
+            let expiry = (formatter.date(from: instrument.expiry)?.timeIntervalSince1970 ?? now) + 20 * 3600  // the close, roughly
+            optionTerms[index] = (under, expiry)
+            mids[index] = Self.optionPrice(instrument, underlying: mids[under], expiry: expiry, now: now)
+        }
+        for (index, instrument) in instruments.enumerated() {
             var generator = generators[index]
-            let previousClose = instrument.round(instrument.startPrice * (1 + 0.01 * generator.gaussian()))
+            let previousClose = instrument.round(mids[index] * (1 + 0.01 * generator.gaussian()))
             generators[index] = generator
-            let price = instrument.startPrice
-            quotes.append(Quote(bid: instrument.round(price - instrument.tickSize), ask: instrument.round(price + instrument.tickSize),
+            let price = mids[index]
+            quotes.append(Quote(bid: instrument.round(max(price - instrument.tickSize, instrument.tickSize)), ask: instrument.round(price + instrument.tickSize),
                                 bidSize: 3 * instrument.lot, askSize: 4 * instrument.lot, last: instrument.round(price),
                                 lastSize: instrument.lot, volume: 0, high: instrument.round(price), low: instrument.round(price),
                                 open: instrument.round(price), close: previousClose, lastTradeTime: Int64(now)))
@@ -90,7 +104,13 @@ public struct MarketSimulator: Sendable {
         var generator = generators[index]
         defer { generators[index] = generator }
         let sigma = instrument.volatility * (max(seconds, 0.001) / Self.tradingYear).squareRoot()
-        mids[index] *= exp(sigma * generator.gaussian() - sigma * sigma / 2)
+        if let terms = optionTerms[index] {
+            // An option follows its underlying: priced by the model, not a walk of its own.
+            mids[index] = max(Self.optionPrice(instrument, underlying: mids[terms.underlying], expiry: terms.expiry, now: now), instrument.tickSize)
+            _ = generator.gaussian()
+        } else {
+            mids[index] *= exp(sigma * generator.gaussian() - sigma * sigma / 2)
+        }
         let tick = instrument.tickSize
         var quote = quotes[index]
         defer { quotes[index] = quote }
@@ -109,6 +129,19 @@ public struct MarketSimulator: Sendable {
         quote.low = min(quote.low, quote.last)
         quote.lastTradeTime = Int64(now)
         return Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now)
+    }
+
+    /// Black-Scholes with a 4 % rate and the instrument's volatility; at least a day to expiry.
+    static func optionPrice(_ option: Instrument, underlying: Double, expiry: Double, now: Double) -> Double {
+        guard let strike = option.strike, underlying > 0 else { return option.tickSize }
+        let years = max((expiry - now) / (365 * 86_400), 1.0 / 365)
+        let rate = 0.04, vol = max(option.volatility, 0.01)
+        let d1 = (log(underlying / strike) + (rate + vol * vol / 2) * years) / (vol * years.squareRoot())
+        let d2 = d1 - vol * years.squareRoot()
+        func normal(_ x: Double) -> Double { 0.5 * erfc(-x / 2.squareRoot()) }
+        let discount = exp(-rate * years)
+        let call = underlying * normal(d1) - strike * discount * normal(d2)
+        return option.right == "P" ? call - underlying + strike * discount : call
     }
 
     /// Moves one instrument's quote to `price` (for tests and the control port's `price` command).

@@ -77,11 +77,22 @@ public struct PaperAccount: Sendable, Equatable {
 /// IB's fixed-rate commissions for US stocks: USD 0.005 a share, at least 1.00 an order,
 /// at most 1 % of the trade value.
 public enum CommissionModel {
-    /// The commission for a fill, given what the order has already paid and traded.
-    public static func commission(shares: Double, price: Double, previousShares: Double, previousValue: Double, paid: Double) -> Double {
+    /// The commission for a fill, given what the order has already paid and traded. `price`
+    /// is the value of one unit (price × multiplier). Stocks: 0.005 a share, 1.00 minimum, 1 %
+    /// maximum; futures 0.85 a contract; options 0.65 a contract, 1.00 minimum; forex 0.2
+    /// basis points of the value, 2.00 minimum (IB's fixed rates).
+    public static func commission(secType: String = "STK", shares: Double, price: Double, previousShares: Double, previousValue: Double,
+                                  paid: Double) -> Double
+    {
         let totalShares = previousShares + shares
         let totalValue = previousValue + shares * price
-        let total = min(max(0.005 * totalShares, 1.0), 0.01 * totalValue)
+        let total: Double
+        switch secType {
+        case "FUT": total = 0.85 * totalShares
+        case "OPT": total = max(0.65 * totalShares, 1.0)
+        case "CASH": total = max(0.00002 * totalValue, 2.0)
+        default: total = min(max(0.005 * totalShares, 1.0), 0.01 * totalValue)
+        }
         return max(0, ((total - paid) * 100).rounded() / 100)
     }
 }

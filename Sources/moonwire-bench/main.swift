@@ -50,6 +50,9 @@ func run(tickIntervalMs: Double, label: String, direct: Bool = false) async thro
     gateway.port = 0
     gateway.market.tickIntervalMs = tickIntervalMs
     gateway.pacing.messageRate = false
+    // The ten stocks the strategy follows: the same market as earlier measurements (the
+    // futures, forex and option chain would only add work the strategy never sees).
+    gateway.instruments = Array(Instrument.defaultUniverse.prefix(10))
     let server = try await PaperGatewayServer.start(config: gateway)
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

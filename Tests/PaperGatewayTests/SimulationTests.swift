@@ -42,6 +42,7 @@ struct SimulationTests {
         config.port = 0
         config.market.clock = "manual"  // no timer: the test drives the clock
         config.market.tickIntervalMs = 100
+        config.instruments = Array(Instrument.defaultUniverse.prefix(10))  // the ten stocks: one every 10 ms
         let server = try await PaperGatewayServer.start(config: config)
         let count = config.instruments.count
         let start = NIODeadline.now()
@@ -160,7 +161,7 @@ struct SimulationTests {
     func config() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path
         #expect(try PaperGatewayConfig.load(path: path) == PaperGatewayConfig())
-        #expect(throws: ConfigError(message: "t.yaml: paper_gateway.market.speed is not a setting (known: clock, regular_hours_only, tick_interval_ms)")) {
+        #expect(throws: ConfigError(message: "t.yaml: paper_gateway.market.speed is not a setting (known: clock, live_data, regular_hours_only, tick_interval_ms)")) {
             try PaperGatewayConfig.load(yaml: "paper_gateway:\n  market: {speed: 2}\n", source: "t.yaml")
         }
         #expect(throws: ConfigError(message: "t.yaml: paper_gateway.port: 70000 is not a TCP port (0-65535)")) {

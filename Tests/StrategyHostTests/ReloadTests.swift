@@ -134,7 +134,8 @@ struct ReloadTests {
             function on_fill(f) table.insert(store.fills, f.exec_id) end
             """ }
         let rig = try await Rig.start(code(0) + "\nlocal original_start = on_start\nfunction on_start() original_start(); arm() end",
-                                      gateway: { $0.market.tickIntervalMs = 1 }, host: { $0.risk.maxOrdersPerMinute = 100 })
+                                      gateway: { $0.market.tickIntervalMs = 1; $0.instruments = Array(Instrument.defaultUniverse.prefix(10)) },
+                                      host: { $0.risk.maxOrdersPerMinute = 100 })
         var failures = 0
         for version in 1...100 {
             let outcome = await rig.strategy.reload(source: code(version))
