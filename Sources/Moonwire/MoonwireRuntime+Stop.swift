@@ -119,7 +119,7 @@ public struct MoonwireRunSummary: Sendable {
                 "  errors            \(s.errors) (\(s.handlerFailures) failing handlers)\(s.paused ? ", strategy paused" : "")\(s.hung ? ", strategy declared hung" : "")",
             ]
             lines.append("  left open         " + (part.openOrders.isEmpty ? "no orders" : part.openOrders.map {
-                "order \($0.orderId) \($0.order.action) \(quantity($0.remaining)) \($0.contract.symbol) \($0.order.orderType)"
+                "order \($0.orderId) \($0.order.action) \(quantity($0.remaining)) \($0.instrumentKey) \($0.order.orderType)"
                     + ($0.order.lmtPrice.map { " \($0)" } ?? "")
             }.joined(separator: "; ")))
             lines.append("  positions         " + (part.positions.isEmpty ? "flat" : part.positions.map {

@@ -95,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
                     // (An id that is no order is a request's: its caller reports it.)
                     guard let order = await runtime.snapshot().orders.first(where: { $0.orderId == id }) else { continue }
                     Console.shared.log("warning: order \(order.orderId) of \(order.strategy) (\(order.order.action) \(StateTables.quantity(order.quantity)) "
-                        + "\(order.contract.symbol) \(order.order.orderType)) rejected by TWS: \(code) \(message)")
+                        + "\(order.instrumentKey) \(order.order.orderType)) rejected by TWS: \(code) \(message)")
                 default: break
                 }
             }

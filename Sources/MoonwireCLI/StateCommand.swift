@@ -94,7 +94,7 @@ func stateJSON(_ snapshot: TradingState.Snapshot, state: TradingState, report: R
     func number(_ value: Double) -> NSDecimalNumber { NSDecimalNumber(string: "\(value)") }
     var object: [String: Any] = [
         "scope": snapshot.scope,
-        "orders": snapshot.orders.map { ["key": $0.clientKey, "id": $0.orderId, "strategy": $0.strategy, "symbol": $0.contract.symbol,
+        "orders": snapshot.orders.map { ["key": $0.clientKey, "id": $0.orderId, "strategy": $0.strategy, "symbol": $0.instrumentKey,
                                          "side": $0.order.action, "status": $0.status.rawValue, "filled": number($0.filled),
                                          "quantity": number($0.quantity), "reason": $0.reason] as [String: Any] },
         "executions": snapshot.executions.map { ["exec_id": $0.execId, "order_id": $0.orderId, "symbol": $0.symbol, "side": $0.side,

@@ -7,7 +7,7 @@ enum StateTables {
         var blocks: [String] = []
         blocks.append(table("orders", ["id", "strategy", "symbol", "side", "qty", "type", "price", "status", "filled", "avg price"],
                             snapshot.orders.map { order in
-                                [String(order.orderId), order.strategy.isEmpty ? "-" : order.strategy, order.contract.symbol, order.order.action,
+                                [String(order.orderId), order.strategy.isEmpty ? "-" : order.strategy, order.instrumentKey, order.order.action,
                                  quantity(order.quantity), order.order.orderType,
                                  (order.order.lmtPrice ?? order.order.auxPrice).map(price) ?? "-", order.status.rawValue,
                                  quantity(order.filled), order.filled > 0 ? price(order.averageFillPrice) : "-"]

@@ -1,45 +1,87 @@
 import NIOConcurrencyHelpers
 import TWSClient
 import TWSProtocol
+import TradingState
 
-/// Whether TWS knows an instrument: asked once per symbol (contract details), kept for the run.
-/// An order on an instrument TWS does not know is refused at the call, naming it, instead of
-/// being sent and rejected later.
+/// Whether TWS knows an instrument, as far as it has answered.
 public enum InstrumentStatus: Sendable, Equatable {
     case resolved
-    /// TWS answered that there is no such instrument (error 200): the message says so.
+    /// TWS has no such instrument (error 200), or the description fits several: the message
+    /// says which, and what to name instead.
     case unknown(String)
-    /// Asked (a subscription asks), no answer yet: orders do not wait for it; TWS's own
-    /// rejection reaches `on_error` if it comes.
+    /// Asked (a subscription asks), no answer yet: an order on a stock does not wait for it;
+    /// TWS's own rejection reaches `on_error` if it comes.
     case checking
     /// Never asked, or the answer did not come (a timeout, no connection).
     case unresolved
 }
 
+/// Instruments resolved through contract details: asked once per key, kept for the run. An
+/// order on an instrument TWS does not know is refused at the call, naming it, instead of
+/// being sent and rejected later; an ambiguous description is refused with the candidates.
 final class InstrumentCache: Sendable {
-    private let known = NIOLockedValueBox<[String: InstrumentStatus]>([:])
+    private enum Entry {
+        case resolved(ResolvedInstrument)
+        case unknown(String)
+        case checking
+    }
+    private let known = NIOLockedValueBox<[String: Entry]>([:])
 
-    func status(_ symbol: String) -> InstrumentStatus { known.withLockedValue { $0[symbol] ?? .unresolved } }
+    func status(_ key: String) -> InstrumentStatus {
+        switch known.withLockedValue({ $0[key] }) {
+        case .resolved?: return .resolved
+        case let .unknown(why)?: return .unknown(why)
+        case .checking?: return .checking
+        case nil: return .unresolved
+        }
+    }
+
+    func resolved(_ key: String) -> ResolvedInstrument? {
+        if case let .resolved(instrument)? = known.withLockedValue({ $0[key] }) { return instrument }
+        return nil
+    }
 
     /// Asks TWS (unless it answered already) and keeps a definite answer.
-    func resolve(_ symbol: String, client: TWSClient) async -> InstrumentStatus {
-        let current = known.withLockedValue { known -> InstrumentStatus in
-            let current = known[symbol] ?? .unresolved
-            if current == .unresolved { known[symbol] = .checking }
+    @discardableResult
+    func resolve(_ spec: InstrumentSpec, client: TWSClient) async -> InstrumentStatus {
+        let current = known.withLockedValue { known -> Entry? in
+            let current = known[spec.key]
+            if current == nil { known[spec.key] = .checking }
             return current
         }
-        guard current == .unresolved || current == .checking else { return current }
-        let answer: InstrumentStatus
+        switch current {
+        case .resolved?: return .resolved
+        case let .unknown(why)?: return .unknown(why)
+        default: break
+        }
+        let answer: Entry
         do {
-            answer = try await client.contractDetails(Contract(symbol: symbol)).isEmpty
-                ? .unknown("TWS has no instrument \(symbol) (no contract details)") : .resolved
+            let details = try await client.contractDetails(spec.contract)
+            if details.count == 1 || (spec.contract.secType == "CONTFUT" && !details.isEmpty) {
+                var contract = details[0].contract
+                if !spec.contract.exchange.isEmpty && spec.contract.secType != "CONTFUT" { contract.exchange = spec.contract.exchange }
+                answer = .resolved(ResolvedInstrument(key: spec.key, contract: contract, details: details[0]))
+            } else if details.isEmpty {
+                answer = .unknown("TWS has no instrument \(spec.key) (no contract details)")
+            } else {
+                let candidates = details.map { $0.contract.instrumentKeyWithExchange }.sorted()
+                answer = .unknown("\(spec.key) is ambiguous: it fits \(candidates.joined(separator: ", ")); name one")
+            }
         } catch let TWSError.ib(code, message, _) where code == 200 {
-            answer = .unknown("TWS has no instrument \(symbol) (\(code): \(message))")
+            answer = .unknown("TWS has no instrument \(spec.key) (\(code): \(message))")
         } catch {
-            known.withLockedValue { if $0[symbol] == .checking { $0[symbol] = .unresolved } }
+            known.withLockedValue { if case .checking? = $0[spec.key] { $0[spec.key] = nil } }
             return .unresolved
         }
-        known.withLockedValue { $0[symbol] = answer }
-        return answer
+        known.withLockedValue { $0[spec.key] = answer }
+        if case let .unknown(why) = answer { return .unknown(why) }
+        return .resolved
+    }
+}
+
+extension Contract {
+    /// The key, with the exchange when it is not SMART (how candidates are told apart).
+    var instrumentKeyWithExchange: String {
+        exchange.isEmpty || exchange == "SMART" ? instrumentKey : "\(instrumentKey) (\(exchange))"
     }
 }

@@ -61,7 +61,7 @@ enum LuaTables {
     }
 
     static func order(_ r: OrderRecord) -> LuaValue {
-        .record(["id": .integer(Int64(r.orderId)), "symbol": .string(r.contract.symbol), "side": .string(r.order.action),
+        .record(["id": .integer(Int64(r.orderId)), "symbol": .string(r.instrumentKey), "side": .string(r.order.action),
                  "qty": quantity(r.quantity), "type": .string(r.order.orderType), "limit": number(r.order.lmtPrice),
                  "stop": number(r.order.auxPrice), "tif": .string(r.order.tif.isEmpty ? "DAY" : r.order.tif),
                  "status": .string(status(r.status)), "filled": quantity(r.filled), "remaining": quantity(r.remaining),

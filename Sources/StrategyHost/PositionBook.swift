@@ -15,7 +15,7 @@ extension Dictionary where Key == String, Value == (quantity: Double, averageCos
         var realized = -(execution.commission?.commission ?? 0)
         if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
             let closed = Swift.min(abs(signed), abs(current.quantity))
-            realized += (execution.price - current.averageCost) * closed * (current.quantity > 0 ? 1 : -1)
+            realized += (execution.price - current.averageCost) * closed * (current.quantity > 0 ? 1 : -1) * execution.multiplier
         }
         var next = current
         next.quantity = current.quantity + signed

@@ -42,12 +42,25 @@ extension Strategy {
         }
     }
 
-    private func symbol(_ call: LuaCall, _ index: Int = 1) throws -> String {
-        let text = try call.string(index, "symbol").trimmingCharacters(in: .whitespaces).uppercased()
-        guard !text.isEmpty, text.count <= 12, text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == " " }) else {
-            throw LuaArgumentError("\(call.name): argument \(index) (symbol) '\(text)' is not a ticker symbol")
+    /// The instrument argument: a string (`AAPL`, `EUR.USD`, `ES 202612`, ...) or a table.
+    func instrument(_ call: LuaCall, _ index: Int = 1) throws -> InstrumentSpec {
+        let value = try call.value(index, "instrument")
+        return try instrument(value, call: call.name, parameter: "argument \(index) (instrument)")
+    }
+
+    func instrument(_ value: LuaValue, call: String, parameter: String) throws -> InstrumentSpec {
+        switch value {
+        case let .string(text):
+            do {
+                return try InstrumentSpec.parse(text)
+            } catch let error as InstrumentSpecError {
+                throw LuaArgumentError("\(call): \(parameter) \(error.description)")
+            }
+        case .table:
+            return try InstrumentSpec.from(table: value, call: call, parameter: parameter)
+        default:
+            throw LuaArgumentError("\(call): \(parameter) must be an instrument (\(InstrumentSpec.grammar)), got \(value.typeName)")
         }
-        return text
     }
 
     // MARK: market
@@ -55,7 +68,8 @@ extension Strategy {
     private func registerMarket() {
         lua.register(table: "market", name: "subscribe") { [unowned self] call in
             try self.requireHandler(call)
-            let symbol = try self.symbol(call)
+            let instrument = try self.instrument(call)
+            let symbol = instrument.key
             let options = try call.table(2, "options", optional: true) ?? .table([:])
             var quotes = true
             if case let .bool(flag) = options["quotes"] { quotes = flag }
@@ -66,39 +80,45 @@ extension Strategy {
             if let bars, let seconds = BarBuilder.seconds(bars) {
                 self.barBuilders["\(symbol)|\(bars)"] = BarBuilder(symbol: symbol, size: bars, seconds: seconds)
             }
-            self.services?.subscribe(symbol: symbol, quotes: quotes, barSize: bars, strategy: self)
+            self.services?.subscribe(instrument, quotes: quotes, barSize: bars, strategy: self)
             return .values([.bool(true)])
         }
         lua.register(table: "market", name: "unsubscribe") { [unowned self] call in
             try self.requireHandler(call)
-            let symbol = try self.symbol(call)
+            let symbol = try self.instrument(call).key
             self.barBuilders = self.barBuilders.filter { !$0.key.hasPrefix(symbol + "|") }
-            self.services?.unsubscribe(symbol: symbol, strategy: self)
+            self.services?.unsubscribe(key: symbol, strategy: self)
             return .values([.bool(true)])
         }
         lua.register(table: "market", name: "quote") { [unowned self] call in
-            let symbol = try self.symbol(call)
+            let symbol = try self.instrument(call).key
             return .values([self.quotes[symbol].map(LuaTables.quote) ?? .nil])
         }
         lua.register(table: "market", name: "history") { [unowned self] call in
-            let symbol = try self.symbol(call)
+            let instrument = try self.instrument(call)
+            let symbol = instrument.key
             let options = try call.table(2, "options", optional: true) ?? .table([:])
             let duration = try LuaCall.field(options, "duration", string: call, "options") ?? "1 D"
             let bar = try LuaCall.field(options, "bar", string: call, "options") ?? "1 min"
             let what = try LuaCall.field(options, "what", string: call, "options") ?? "TRADES"
             return try self.wait(call) { services in
-                let bars = try await services.history(symbol: symbol, duration: duration, barSize: bar, whatToShow: what)
+                let bars = try await services.history(instrument, duration: duration, barSize: bar, whatToShow: what)
                 return [.array(bars.map { LuaTables.historyBar(symbol: symbol, size: bar, bar: $0) })]
             }
         }
         lua.register(table: "market", name: "contract") { [unowned self] call in
-            let symbol = try self.symbol(call)
+            let instrument = try self.instrument(call)
             return try self.wait(call) { services in
-                let details = try await services.contract(symbol: symbol)
-                return [.record(["symbol": .string(details.contract.symbol), "con_id": .integer(Int64(details.contract.conId)),
-                                 "sec_type": .string(details.contract.secType), "exchange": .string(details.contract.exchange),
-                                 "primary_exchange": .string(details.contract.primaryExchange), "currency": .string(details.contract.currency),
-                                 "long_name": .string(details.longName), "min_tick": .number(details.minTick),
+                let resolved = try await services.contract(instrument)
+                let details = resolved.details, contract = resolved.contract
+                return [.record(["symbol": .string(instrument.key), "con_id": .integer(Int64(contract.conId)),
+                                 "type": .string(contract.secType), "exchange": .string(contract.exchange),
+                                 "primary_exchange": .string(contract.primaryExchange), "currency": .string(contract.currency),
+                                 "local_symbol": .string(contract.localSymbol), "long_name": .string(details.longName),
+                                 "min_tick": .number(details.minTick), "multiplier": .number(resolved.multiplier),
+                                 "expiry": contract.lastTradeDateOrContractMonth.isEmpty ? nil : .string(contract.lastTradeDateOrContractMonth),
+                                 "contract_month": details.contractMonth.isEmpty ? nil : .string(details.contractMonth),
+                                 "strike": contract.strike.map { .number($0) }, "right": contract.right.isEmpty ? nil : .string(contract.right),
                                  "time_zone": .string(details.timeZoneId), "trading_hours": .string(details.tradingHours)])]
             }
         }
@@ -151,25 +171,25 @@ extension Strategy {
 
     private func registerOrders() {
         lua.register(table: "orders", name: "buy") { [unowned self] call in
-            try self.place(call, side: "BUY", symbol: try self.symbol(call), quantity: try call.number(2, "qty"),
+            try self.place(call, side: "BUY", instrument: try self.instrument(call), quantity: try call.number(2, "qty"),
                            options: try call.table(3, "options", optional: true) ?? .table([:]))
         }
         lua.register(table: "orders", name: "sell") { [unowned self] call in
-            try self.place(call, side: "SELL", symbol: try self.symbol(call), quantity: try call.number(2, "qty"),
+            try self.place(call, side: "SELL", instrument: try self.instrument(call), quantity: try call.number(2, "qty"),
                            options: try call.table(3, "options", optional: true) ?? .table([:]))
         }
         lua.register(table: "orders", name: "place") { [unowned self] call in
             guard let spec = try call.table(1, "order") else { return .values([]) }
-            guard let symbolText = try LuaCall.field(spec, "symbol", string: call, "order") else {
-                throw LuaArgumentError("orders.place: order.symbol is required")
-            }
+            let named = spec["instrument"] != .nil ? spec["instrument"] : spec["symbol"]
+            guard named != .nil else { throw LuaArgumentError("orders.place: order.symbol (or order.instrument) is required") }
+            let instrument = try self.instrument(named, call: call.name, parameter: "order.symbol")
             guard let side = try LuaCall.field(spec, "side", string: call, "order")?.uppercased(), side == "BUY" || side == "SELL" else {
                 throw LuaArgumentError("orders.place: order.side must be \"BUY\" or \"SELL\"")
             }
             guard let quantity = try LuaCall.field(spec, "qty", number: call, "order") else {
                 throw LuaArgumentError("orders.place: order.qty is required")
             }
-            return try self.place(call, side: side, symbol: symbolText.uppercased(), quantity: quantity, options: spec)
+            return try self.place(call, side: side, instrument: instrument, quantity: quantity, options: spec)
         }
         lua.register(table: "orders", name: "modify") { [unowned self] call in
             try self.requireHandler(call)
@@ -187,7 +207,7 @@ extension Strategy {
             }
             // The order as it would be after the change, checked as a whole against what is
             // open besides it (a change that only lowers exposure always passes).
-            let symbol = record.contract.symbol
+            let symbol = record.instrumentKey
             let newQuantity = quantity ?? record.quantity
             let newPrice = limit ?? stop ?? record.order.lmtPrice ?? record.order.auxPrice
             if newQuantity > record.remaining + 1e-9 || (newPrice != nil && newPrice != (record.order.lmtPrice ?? record.order.auxPrice)) {
@@ -196,7 +216,7 @@ extension Strategy {
                 if record.isBuy { others.openBuys -= record.remaining } else { others.openSells -= record.remaining }
                 let intent = OrderIntent(symbol: symbol, buy: record.isBuy, quantity: remaining,
                                          referencePrice: self.referencePrice(symbol, buy: record.isBuy, limit: limit ?? record.order.lmtPrice,
-                                                                             stop: stop ?? record.order.auxPrice))
+                                                                             stop: stop ?? record.order.auxPrice).map { $0 * record.contract.size })
                 if let refusal = self.gate.check(intent, exposure: others, openOrders: max(self.openOrderCount - 1, 0),
                                                  now: Date().timeIntervalSince1970, counting: false)
                 {
@@ -236,9 +256,14 @@ extension Strategy {
     }
 
     /// Checks the order with the risk gate and hands it to be sent; returns its id.
-    private func place(_ call: LuaCall, side: String, symbol: String, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
+    private func place(_ call: LuaCall, side: String, instrument: InstrumentSpec, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
         try requireHandler(call)
         if let refusal = orderFlowRefusal(call) { return .values(refusal) }
+        let symbol = instrument.key
+        guard instrument.contract.secType != "CONTFUT" else {
+            return .values(LuaTables.failure("not_tradable", "\(call.name): \(symbol) is a continuous future, for quotes and history; "
+                                                 + "trade a contract month (\(instrument.contract.symbol) YYYYMM)"))
+        }
         guard quantity > 0, quantity.isFinite else {
             throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
         }
@@ -264,28 +289,29 @@ extension Strategy {
         let buy = side == "BUY"
         var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: stop, tif: tif)
         order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
-        let contract = Contract(symbol: symbol)
         let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
-        // A symbol with quotes is one TWS knows; only an order on one never quoted waits for
-        // TWS to say whether it exists.
+        // What TWS confirmed of the instrument. A stock with quotes is one TWS knows and can be
+        // sent as named; anything else is sent by the contract TWS resolved (with its conId).
+        let isStock = instrument.contract.secType == "STK"
         let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
-        let instrument = quoted ? .resolved : services.instrumentStatus(symbol)
-        if case let .unknown(why) = instrument { return .values(refuseUnknown(call, why)) }
-        if instrument != .unresolved, let reference {
+        let status = quoted && isStock ? .resolved : services.instrumentStatus(symbol)
+        if case let .unknown(why) = status { return .values(refuseUnknown(call, why)) }
+        let resolved = services.resolvedInstrument(symbol)
+        if let reference, let contract = resolved?.contract ?? (isStock && status != .unresolved ? instrument.contract : nil) {
             return .values(send(contract, order, valuedAt: reference))
         }
         // The call waits: for TWS to say whether it knows the instrument, for a price to value
         // the order by (a snapshot of the market), or both; other events keep coming. Then the
         // order is checked in full and sent, or refused. Its id is taken only then, so ids
         // still reach TWS in increasing order.
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference)
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference.map { $0 * (resolved?.multiplier ?? 1) })
         if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
             return .values(refuse(refusal))
         }
         guard call.canSuspend else {
-            // Where nothing can wait: an order with a price goes (TWS's rejection of an unknown
-            // instrument reaches on_error); one without cannot be valued.
-            if let reference { return .values(send(contract, order, valuedAt: reference)) }
+            // Where nothing can wait: a stock order with a price goes (TWS's rejection of an
+            // unknown one reaches on_error); anything else cannot be checked here.
+            if let reference, isStock { return .values(send(instrument.contract, order, valuedAt: reference)) }
             return .values(refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol) here (where the "
                                                   + "call cannot wait for one): give it a limit, or subscribe to its quotes first")))
         }
@@ -297,11 +323,14 @@ extension Strategy {
                 return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
                                                    + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
             }
+            guard let contract = self.services?.resolvedInstrument(symbol)?.contract ?? (isStock ? instrument.contract : nil) else {
+                return self.refuseUnknown(callName, "TWS did not confirm \(symbol) in time")
+            }
             return self.send(contract, order, valuedAt: price)
         }) { services in
-            if case let .unknown(why) = await services.resolveInstrument(symbol) { return [.string("unknown"), .string(why)] }
+            if case let .unknown(why) = await services.resolveInstrument(instrument) { return [.string("unknown"), .string(why)] }
             if let reference { return [.number(reference)] }
-            guard let price = try await services.snapshotPrice(symbol: symbol, buy: buy) else { return [] }
+            guard let price = try await services.snapshotPrice(instrument, buy: buy) else { return [] }
             return [.number(price)]
         }
     }
@@ -322,11 +351,12 @@ extension Strategy {
     /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the
     /// id, or `nil, err` for a refusal.
     private func send(_ contract: Contract, _ order: Order, valuedAt price: Double) -> [LuaValue] {
-        let symbol = contract.symbol
+        let symbol = contract.instrumentKey
         let buy = order.action == "BUY"
         let quantity = order.totalQuantity?.doubleValue ?? 0
         if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: price)
+        // Valued per unit with the multiplier: one ES contract at 5450 is 272,500 of notional.
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: price * contract.size)
         if let refusal = gate.check(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
             return refuse(refusal)
         }
@@ -357,7 +387,7 @@ extension Strategy {
     /// The strategy's position in `symbol` and what its open orders would add if they all filled.
     func exposure(_ symbol: String) -> Exposure {
         var exposure = Exposure(position: positions[symbol]?.quantity ?? 0)
-        for record in orders.values where record.strategy == name && record.contract.symbol == symbol && !record.status.isTerminal {
+        for record in orders.values where record.strategy == name && record.instrumentKey == symbol && !record.status.isTerminal {
             if record.isBuy { exposure.openBuys += record.remaining } else { exposure.openSells += record.remaining }
         }
         return exposure
@@ -378,12 +408,12 @@ extension Strategy {
 
     private func registerAccount() {
         lua.register(table: "account", name: "position") { [unowned self] call in
-            let symbol = try self.symbol(call)
+            let symbol = try self.instrument(call).key
             guard let position = self.positions[symbol], position.quantity != 0 else { return .values([.nil]) }
             return .values([self.positionTable(symbol, position)])
         }
         lua.register(table: "account", name: "account_position") { [unowned self] call in
-            let symbol = try self.symbol(call)
+            let symbol = try self.instrument(call).key
             return .values([.number(self.services?.accountPosition(symbol: symbol) ?? 0)])
         }
         lua.register(table: "account", name: "positions") { [unowned self] _ in

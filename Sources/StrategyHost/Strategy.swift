@@ -54,6 +54,7 @@ public final class Strategy: @unchecked Sendable {
     var quotes: [String: MarketQuote] = [:]
     /// Its own positions: what its own orders filled (journaled ones included), not the account's.
     var positions: PositionBook = [:]
+    var multipliers: [String: Double] = [:]
     var orders: [Int: OrderRecord] = [:]
     var accountValues: [String: String] = [:]
     var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
@@ -409,17 +410,24 @@ public final class Strategy: @unchecked Sendable {
 
     /// A fill changes the position the strategy sees at the moment it is told of the fill.
     func applyFillToView(_ execution: ExecutionRecord) {
+        multipliers[execution.symbol] = execution.multiplier
         realizedPnL += positions.apply(execution)
         statistics.realizedPnL = realizedPnL
     }
 
     /// The strategy's own PnL of this run, from its fills and the latest quotes: the daily loss
     /// limit holds with it even when TWS's PnL stream is silent.
+    /// The contract size of an instrument the strategy holds (50 for ES): from its fills, or
+    /// from what TWS resolved.
+    func multiplier(_ key: String) -> Double {
+        multipliers[key] ?? services?.resolvedInstrument(key)?.multiplier ?? 1
+    }
+
     var ownPnL: Double {
         var total = realizedPnL
         for (symbol, position) in positions where position.quantity != 0 {
             guard let quote = quotes[symbol], let mark = quote.last ?? quote.bid.flatMap({ bid in quote.ask.map { (bid + $0) / 2 } }) else { continue }
-            total += (mark - position.averageCost) * position.quantity
+            total += (mark - position.averageCost) * position.quantity * multiplier(symbol)
         }
         return total
     }

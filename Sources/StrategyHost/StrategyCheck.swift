@@ -88,17 +88,18 @@ final class NullServices: StrategyServices, @unchecked Sendable {
     func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int { 0 }
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {}
     func cancel(id: Int) {}
-    func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {}
-    func unsubscribe(symbol: String, strategy: Strategy) {}
+    func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy) {}
+    func unsubscribe(key: String, strategy: Strategy) {}
     func latestPrice(symbol: String, buy: Bool) -> Double? { nil }
-    func snapshotPrice(symbol: String, buy: Bool) async throws -> Double? { nil }
-    func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] { [] }
-    func contract(symbol: String) async throws -> ContractDetails { ContractDetails() }
+    func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double? { nil }
+    func history(_ instrument: InstrumentSpec, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] { [] }
+    func contract(_ instrument: InstrumentSpec) async throws -> ResolvedInstrument { throw TWSError.notConnected }
     func loadStore(strategy: String) -> Data? { nil }
     func saveStore(strategy: String, data: Data) {}
     func journal(strategy: String, kind: String, detail: String) {}
     func startingPositions(strategy: String) async -> PositionBook { [:] }
     func accountPosition(symbol: String) -> Double { 0 }
-    func instrumentStatus(_ symbol: String) -> InstrumentStatus { .unresolved }
-    func resolveInstrument(_ symbol: String) async -> InstrumentStatus { .unresolved }
+    func instrumentStatus(_ key: String) -> InstrumentStatus { .unresolved }
+    func resolvedInstrument(_ key: String) -> ResolvedInstrument? { nil }
+    func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus { .unresolved }
 }

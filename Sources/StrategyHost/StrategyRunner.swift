@@ -129,7 +129,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             for order in snapshot.orders where !order.strategy.isEmpty {
                 ownerOfOrder[order.orderId] = order.strategy
                 if !order.status.isTerminal && order.status != .unknown {
-                    account.open[order.orderId] = (order.contract.symbol, order.isBuy, order.remaining)
+                    account.open[order.orderId] = (order.instrumentKey, order.isBuy, order.remaining)
                 }
             }
             for position in snapshot.positions { account.positions[position.symbol] = position.quantity }
@@ -147,7 +147,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                 if record.status.isTerminal || record.status == .unknown {
                     account.open[record.orderId] = nil
                 } else {
-                    account.open[record.orderId] = (record.contract.symbol, record.isBuy, record.remaining)
+                    account.open[record.orderId] = (record.instrumentKey, record.isBuy, record.remaining)
                 }
             }
             if let strategy = strategy(named: record.strategy) { relay(.order(record), to: strategy) }
@@ -215,13 +215,13 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
         try lock.withLock {
             let quantity = order.totalQuantity?.doubleValue ?? 0
-            if let refusal = account.check(symbol: contract.symbol, buy: order.action == "BUY", quantity: quantity,
+            if let refusal = account.check(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: quantity,
                                            now: Date().timeIntervalSince1970)
             {
                 throw refusal
             }
             let id = client.reserveIdNow()
-            account.open[id] = (contract.symbol, order.action == "BUY", quantity)
+            account.open[id] = (contract.instrumentKey, order.action == "BUY", quantity)
             ownerOfOrder[id] = strategy
             commands.yield(.submit(id: id, contract: contract, order: order, strategy: strategy))
             return id
@@ -234,48 +234,65 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     public func cancel(id: Int) { commands.yield(.cancel(id: id)) }
 
-    public func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy) {
+    public func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy) {
         let name = strategy.name
-        // Known before the first order on it, so that order need not wait for the answer.
-        Task { [instruments, client] in _ = await instruments.resolve(symbol, client: client) }
-        if quotes {
-            let first = lock.withLock { () -> Bool in
-                var entry = quoteStreams[symbol] ?? (nil, [])
-                let first = entry.subscribers.isEmpty && entry.id == nil
+        let key = instrument.key
+        let (firstQuotes, firstBars) = lock.withLock { () -> (Bool, Bool) in
+            var firstQuotes = false, firstBars = false
+            if quotes {
+                var entry = quoteStreams[key] ?? (nil, [])
+                firstQuotes = entry.subscribers.isEmpty && entry.id == nil
                 entry.subscribers.insert(name)
-                quoteStreams[symbol] = entry
-                return first
+                quoteStreams[key] = entry
             }
-            if first {
-                Task {
-                    do {
-                        let id = try await client.subscribeQuotes(Contract(symbol: symbol)) { [weak self] event in self?.deliver(symbol, event) }
-                        lock.withLock { quoteStreams[symbol]?.id = id }
-                    } catch {
-                        strategy.post(.error(code: "subscribe", message: "market.subscribe(\(symbol)): \(error)", orderId: nil))
-                    }
+            if barSize != nil {
+                var entry = barStreams[key] ?? (nil, [])
+                firstBars = entry.subscribers.isEmpty && entry.id == nil
+                entry.subscribers.insert(name)
+                barStreams[key] = entry
+            }
+            return (firstQuotes, firstBars)
+        }
+        // A stock streams at once as named (the answer of contract details comes meanwhile, so
+        // an order on it need not wait); anything else is resolved first and streamed by the
+        // contract TWS confirmed. Delivered under the strategy's key either way.
+        Task { [instruments, client] in
+            let isStock = instrument.contract.secType == "STK"
+            if isStock {
+                Task { _ = await instruments.resolve(instrument, client: client) }
+            } else if case let .unknown(why) = await instruments.resolve(instrument, client: client) {
+                strategy.post(.error(code: "unknown_instrument", message: "market.subscribe: \(why)", orderId: nil))
+                self.lock.withLock {
+                    if firstQuotes { self.quoteStreams[key] = nil }
+                    if firstBars { self.barStreams[key] = nil }
+                }
+                return
+            }
+            let contract = isStock ? instrument.contract : self.streamContract(instrument)
+            if firstQuotes {
+                do {
+                    let id = try await client.subscribeQuotes(contract) { [weak self] event in self?.deliver(key, event) }
+                    self.lock.withLock { self.quoteStreams[key]?.id = id }
+                } catch {
+                    strategy.post(.error(code: "subscribe", message: "market.subscribe(\(key)): \(error)", orderId: nil))
+                }
+            }
+            if firstBars {
+                do {
+                    let id = try await client.subscribeBars(contract) { [weak self] event in self?.deliverBar(key, event) }
+                    self.lock.withLock { self.barStreams[key]?.id = id }
+                } catch {
+                    strategy.post(.error(code: "subscribe", message: "market.subscribe(\(key)) bars: \(error)", orderId: nil))
                 }
             }
         }
-        if barSize != nil {
-            let first = lock.withLock { () -> Bool in
-                var entry = barStreams[symbol] ?? (nil, [])
-                let first = entry.subscribers.isEmpty && entry.id == nil
-                entry.subscribers.insert(name)
-                barStreams[symbol] = entry
-                return first
-            }
-            if first {
-                Task {
-                    do {
-                        let id = try await client.subscribeBars(Contract(symbol: symbol)) { [weak self] event in self?.deliverBar(symbol, event) }
-                        lock.withLock { barStreams[symbol]?.id = id }
-                    } catch {
-                        strategy.post(.error(code: "subscribe", message: "market.subscribe(\(symbol)) bars: \(error)", orderId: nil))
-                    }
-                }
-            }
-        }
+    }
+
+    /// The contract market data is asked for by: TWS's own (with its conId) once resolved; a
+    /// continuous future as named (TWS streams the front month for it).
+    func streamContract(_ instrument: InstrumentSpec) -> Contract {
+        guard instrument.contract.secType != "CONTFUT", let resolved = instruments.resolved(instrument.key) else { return instrument.contract }
+        return resolved.contract
     }
 
     /// Symbols with a quote or bar stream now.
@@ -287,10 +304,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             Set(quoteStreams.filter { $0.value.subscribers.contains(strategy.name) }.keys)
                 .union(barStreams.filter { $0.value.subscribers.contains(strategy.name) }.keys)
         }
-        for symbol in symbols { unsubscribe(symbol: symbol, strategy: strategy) }
+        for symbol in symbols { unsubscribe(key: symbol, strategy: strategy) }
     }
 
-    public func unsubscribe(symbol: String, strategy: Strategy) {
+    public func unsubscribe(key symbol: String, strategy: Strategy) {
         let (quoteId, barId) = lock.withLock { () -> (Int?, Int?) in
             var quoteId: Int?
             var barId: Int?
@@ -318,7 +335,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         }
         for strategy in subscribers {
             switch event {
-            case let .quote(quote): strategy.post(quote: quote)
+            case var .quote(quote):
+                quote.symbol = symbol  // the strategy's key (ES 202612), not TWS's symbol (ES)
+                strategy.post(quote: quote)
             case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "market_data", message: "\(symbol): \(error)", orderId: nil))
             }
         }
@@ -339,19 +358,23 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         lock.withLock { latestQuotes[symbol]?.referencePrice(buying: buy) }
     }
 
-    public func snapshotPrice(symbol: String, buy: Bool) async throws -> Double? {
-        let quote = try await client.snapshotQuote(Contract(symbol: symbol))
+    public func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double? {
+        let quote = try await client.snapshotQuote(streamContract(instrument))
         return quote.referencePrice(buying: buy) ?? quote.close
     }
 
-    public func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {
-        try await client.historicalBars(Contract(symbol: symbol), duration: duration, barSize: barSize, whatToShow: whatToShow)
+    public func history(_ instrument: InstrumentSpec, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {
+        if case let .unknown(why) = await instruments.resolve(instrument, client: client) {
+            throw TWSError.ib(code: 200, message: why, advancedOrderRejectJson: "")
+        }
+        return try await client.historicalBars(streamContract(instrument), duration: duration, barSize: barSize, whatToShow: whatToShow)
     }
 
-    public func contract(symbol: String) async throws -> ContractDetails {
-        let details = try await client.contractDetails(Contract(symbol: symbol))
-        guard let first = details.first else { throw TWSError.ib(code: 200, message: "No security definition has been found for the request", advancedOrderRejectJson: "") }
-        return first
+    public func contract(_ instrument: InstrumentSpec) async throws -> ResolvedInstrument {
+        let status = await instruments.resolve(instrument, client: client)
+        if case let .unknown(why) = status { throw TWSError.ib(code: 200, message: why, advancedOrderRejectJson: "") }
+        guard let resolved = instruments.resolved(instrument.key) else { throw TWSError.timeout(request: "contract details of \(instrument.key)", seconds: client.configuration.requestTimeout) }
+        return resolved
     }
 
     public func loadStore(strategy: String) -> Data? { journal.loadStore(strategy: strategy) }
@@ -369,9 +392,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         PositionBook.own(of: strategy, in: await state.snapshot())
     }
 
-    public func instrumentStatus(_ symbol: String) -> InstrumentStatus { instruments.status(symbol) }
+    public func instrumentStatus(_ key: String) -> InstrumentStatus { instruments.status(key) }
 
-    public func resolveInstrument(_ symbol: String) async -> InstrumentStatus { await instruments.resolve(symbol, client: client) }
+    public func resolvedInstrument(_ key: String) -> ResolvedInstrument? { instruments.resolved(key) }
+
+    public func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus { await instruments.resolve(instrument, client: client) }
 
     public func accountPosition(symbol: String) -> Double { lock.withLock { account.positions[symbol] ?? 0 } }
 

@@ -14,14 +14,16 @@ public protocol StrategyServices: AnyObject, Sendable {
     func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int
     func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
     func cancel(id: Int)
-    func subscribe(symbol: String, quotes: Bool, barSize: String?, strategy: Strategy)
-    func unsubscribe(symbol: String, strategy: Strategy)
+    /// Market data of an instrument (resolved first), delivered under its key.
+    func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy)
+    func unsubscribe(key: String, strategy: Strategy)
     /// The latest price of `symbol` the host has seen on any stream (any thread), or nil.
     func latestPrice(symbol: String, buy: Bool) -> Double?
-    /// A price of `symbol` asked of TWS now (a snapshot), to value an order by.
-    func snapshotPrice(symbol: String, buy: Bool) async throws -> Double?
-    func history(symbol: String, duration: String, barSize: String, whatToShow: String) async throws -> [Bar]
-    func contract(symbol: String) async throws -> ContractDetails
+    /// A price of the instrument asked of TWS now (a snapshot), to value an order by.
+    func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double?
+    func history(_ instrument: InstrumentSpec, duration: String, barSize: String, whatToShow: String) async throws -> [Bar]
+    /// The instrument as TWS resolves it (throws TWS's 200 for none or several).
+    func contract(_ instrument: InstrumentSpec) async throws -> ResolvedInstrument
     /// The journaled `store` of a strategy (nil when there is none yet).
     func loadStore(strategy: String) -> Data?
     func saveStore(strategy: String, data: Data)
@@ -32,10 +34,12 @@ public protocol StrategyServices: AnyObject, Sendable {
     /// The account's position in `symbol`, all strategies and other clients together, as
     /// TWS last reported it (any thread).
     func accountPosition(symbol: String) -> Double
-    /// Whether TWS knows `symbol`, as far as it has answered (any thread, no wait).
-    func instrumentStatus(_ symbol: String) -> InstrumentStatus
-    /// Asks TWS whether it knows `symbol` (once per run).
-    func resolveInstrument(_ symbol: String) async -> InstrumentStatus
+    /// Whether TWS knows the instrument of `key`, as far as it has answered (any thread, no wait).
+    func instrumentStatus(_ key: String) -> InstrumentStatus
+    /// The instrument of `key` as TWS resolved it, when it has.
+    func resolvedInstrument(_ key: String) -> ResolvedInstrument?
+    /// Asks TWS for the instrument (once per run and key).
+    func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus
     /// Lua functions the embedding application added (registered in every strategy).
     var extensions: [LuaExtension] { get }
 }

@@ -54,6 +54,8 @@ public struct OrderRecord: Sendable, Equatable {
     public var quantity: Double { order.totalQuantity?.doubleValue ?? 0 }
     public var remaining: Double { max(0, quantity - filled) }
     public var isBuy: Bool { order.action == "BUY" }
+    /// The instrument's key (`Contract.instrumentKey`): the symbol for a stock.
+    public var instrumentKey: String { contract.instrumentKey }
 
     /// The orderRef prefix that marks Moonwire's orders.
     public static let refPrefix = "mw:"
@@ -78,7 +80,10 @@ public struct ExecutionRecord: Sendable, Equatable {
 
     public var execId: String { details.execution.execId }
     public var orderId: Int { details.execution.orderId }
-    public var symbol: String { details.contract.symbol }
+    /// The instrument's key (`Contract.instrumentKey`): the symbol for a stock.
+    public var symbol: String { details.contract.instrumentKey }
+    /// The contract size: the multiplier of a future or option, else 1.
+    public var multiplier: Double { details.contract.size }
     public var side: String { details.execution.side }
     public var shares: Double { details.execution.shares?.doubleValue ?? 0 }
     public var price: Double { details.execution.price }

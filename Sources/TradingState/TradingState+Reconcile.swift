@@ -91,10 +91,10 @@ extension TradingState {
             if let positions = snapshotPositions {
                 let explained = self.explainedPositions()
                 let baseline = self.journal.positionBaseline(scope: self.scope)
-                var symbols = Set(positions.map(\.contract.symbol)).union(explained.keys)
+                var symbols = Set(positions.map(\.contract.instrumentKey)).union(explained.keys)
                 symbols.formUnion(baseline.keys)
                 for symbol in symbols.sorted() {
-                    let tws = positions.filter { $0.contract.symbol == symbol }.reduce(0) { $0 + ($1.position?.doubleValue ?? 0) }
+                    let tws = positions.filter { $0.contract.instrumentKey == symbol }.reduce(0) { $0 + ($1.position?.doubleValue ?? 0) }
                     let ours = (explained[symbol] ?? 0) + (baseline[symbol] ?? 0)
                     if abs(tws - ours) > 1e-6 {
                         report.unexplainedPositions[symbol] = .init(reported: tws, explained: ours)
@@ -123,7 +123,7 @@ extension TradingState {
             let explained = self.explainedPositions()
             var baseline: [String: Double] = [:]
             for position in positions {
-                baseline[position.contract.symbol, default: 0] += position.position?.doubleValue ?? 0
+                baseline[position.contract.instrumentKey, default: 0] += position.position?.doubleValue ?? 0
             }
             for (symbol, quantity) in explained { baseline[symbol, default: 0] -= quantity }
             try self.journal.setPositionBaseline(baseline.filter { abs($0.value) > 1e-9 }, scope: self.scope)

@@ -360,14 +360,14 @@ public final class TradingState: @unchecked Sendable {
         case let .commissionReport(m):
             record(commission: m)
         case let .position(m):
-            let record = PositionRecord(account: m.account, symbol: m.contract.symbol, conId: m.contract.conId,
+            let record = PositionRecord(account: m.account, symbol: m.contract.instrumentKey, conId: m.contract.conId,
                                         quantity: m.position?.doubleValue ?? 0, averageCost: m.avgCost)
-            positions[m.contract.symbol] = record
+            positions[m.contract.instrumentKey] = record
             emit(.position(record))
         case let .updatePortfolio(m):
-            let record = PositionRecord(account: m.accountName, symbol: m.contract.symbol, conId: m.contract.conId,
+            let record = PositionRecord(account: m.accountName, symbol: m.contract.instrumentKey, conId: m.contract.conId,
                                         quantity: m.position?.doubleValue ?? 0, averageCost: m.averageCost)
-            positions[m.contract.symbol] = record
+            positions[m.contract.instrumentKey] = record
             emit(.position(record))
         case let .updateAccountValue(m):
             accountValues[m.accountName, default: [:]][m.key] = (m.value, m.currency)

@@ -1,0 +1,116 @@
+import Foundation
+import LuaRuntime
+import TWSProtocol
+import TradingState
+
+/// An instrument as a strategy names it: a string for the common cases, a table for
+/// everything. `key` is the name every table the strategy receives carries back
+/// (`Contract.instrumentKey`); `contract` is what TWS is asked to resolve.
+///
+/// Strings: `AAPL` (a US stock, SMART, USD), `EUR.USD` (forex on IDEALPRO), `ES 202612` or
+/// `ES 20261218` (a future by month or day), `ES CONT` (the continuous future: quotes and
+/// history only), `AAPL 20261218 C 200` (an option: expiry, C or P, strike), `^SPX` (an index).
+/// Tables: `{ symbol =, type = "STK"|"FUT"|"CASH"|"IND"|"OPT"|"CONTFUT", exchange =,
+/// currency =, expiry =, strike =, right =, multiplier =, con_id = }`.
+public struct InstrumentSpec: Sendable, Hashable {
+    public var key: String
+    public var contract: Contract
+
+    public init(contract: Contract) {
+        self.contract = contract
+        key = contract.instrumentKey
+    }
+
+    public static let grammar = "AAPL, EUR.USD, ES 202612, ES CONT, AAPL 20261218 C 200, ^SPX, or a table { symbol =, type =, ... }"
+
+    /// Parses the string form; throws `InstrumentSpecError` naming what does not fit.
+    public static func parse(_ text: String) throws -> InstrumentSpec {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        guard !trimmed.isEmpty, trimmed.count <= 40 else { throw InstrumentSpecError("'\(text)' is not an instrument (\(grammar))") }
+        let parts = trimmed.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        func isTicker(_ word: String) -> Bool {
+            !word.isEmpty && word.count <= 12 && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+        }
+        func digits(_ word: String, _ counts: Set<Int>) -> Bool { counts.contains(word.count) && word.allSatisfy(\.isNumber) }
+        var contract = Contract()
+        if parts.count == 1, trimmed.hasPrefix("^"), isTicker(String(trimmed.dropFirst())) {
+            contract.symbol = String(trimmed.dropFirst())
+            contract.secType = "IND"
+        } else if parts.count == 1, trimmed.count == 7, trimmed.dropFirst(3).first == ".",
+                  trimmed.prefix(3).allSatisfy(\.isLetter), trimmed.suffix(3).allSatisfy(\.isLetter)
+        {
+            contract.symbol = String(trimmed.prefix(3))
+            contract.currency = String(trimmed.suffix(3))
+            contract.secType = "CASH"
+            contract.exchange = "IDEALPRO"
+        } else if parts.count == 2, isTicker(parts[0]), digits(parts[1], [6, 8]) {
+            contract.symbol = parts[0]
+            contract.secType = "FUT"
+            contract.lastTradeDateOrContractMonth = parts[1]
+        } else if parts.count == 2, isTicker(parts[0]), parts[1] == "CONT" {
+            contract.symbol = parts[0]
+            contract.secType = "CONTFUT"
+        } else if parts.count == 4, isTicker(parts[0]), digits(parts[1], [8]), parts[2] == "C" || parts[2] == "P",
+                  let strike = Double(parts[3]), strike > 0
+        {
+            contract = Contract(symbol: parts[0], secType: "OPT", exchange: "SMART", currency: "USD")
+            contract.lastTradeDateOrContractMonth = parts[1]
+            contract.right = parts[2]
+            contract.strike = strike
+        } else if parts.allSatisfy(isTicker), parts.count <= 2, parts.count == 1 || parts[1].allSatisfy(\.isLetter) {
+            // A stock; "BRK B" is one too.
+            contract = Contract(symbol: trimmed)
+        } else {
+            throw InstrumentSpecError("'\(text)' is not an instrument (\(grammar))")
+        }
+        return InstrumentSpec(contract: contract)
+    }
+
+    /// Reads the table form; `call` and `parameter` name the argument in errors.
+    public static func from(table: LuaValue, call: String, parameter: String) throws -> InstrumentSpec {
+        func string(_ key: String) throws -> String? {
+            switch table[key] {
+            case .nil: return nil
+            case let .string(text): return text
+            default: throw LuaArgumentError("\(call): \(parameter).\(key) must be a string")
+            }
+        }
+        guard let symbol = try string("symbol")?.uppercased(), !symbol.isEmpty else {
+            throw LuaArgumentError("\(call): \(parameter).symbol is required (\(grammar))")
+        }
+        let type = try string("type")?.uppercased() ?? "STK"
+        guard ["STK", "FUT", "CASH", "IND", "OPT", "CONTFUT", "FOP"].contains(type) else {
+            throw LuaArgumentError("\(call): \(parameter).type '\(type)' is not STK, FUT, CASH, IND, OPT or CONTFUT")
+        }
+        var contract = Contract()
+        contract.symbol = symbol
+        contract.secType = type
+        contract.exchange = try string("exchange")?.uppercased() ?? (type == "STK" || type == "OPT" ? "SMART" : type == "CASH" ? "IDEALPRO" : "")
+        contract.currency = try string("currency")?.uppercased() ?? (type == "STK" || type == "OPT" ? "USD" : "")
+        contract.lastTradeDateOrContractMonth = try string("expiry") ?? ""
+        contract.right = try string("right")?.uppercased() ?? ""
+        if let strike = table["strike"].number { contract.strike = strike } else if table["strike"] != .nil {
+            throw LuaArgumentError("\(call): \(parameter).strike must be a number")
+        }
+        if let multiplier = table["multiplier"].number { contract.multiplier = multiplier.rounded() == multiplier ? String(Int(multiplier)) : String(multiplier) }
+        if let conId = table["con_id"].number { contract.conId = Int(conId) }
+        if type == "STK" { contract.primaryExchange = "" }
+        if type == "OPT", contract.right.isEmpty || contract.strike == nil || contract.lastTradeDateOrContractMonth.isEmpty {
+            throw LuaArgumentError("\(call): an option needs expiry, strike and right (\"C\" or \"P\")")
+        }
+        return InstrumentSpec(contract: contract)
+    }
+}
+
+public struct InstrumentSpecError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A contract TWS confirmed: its key, the contract to send (with its conId), and its details.
+public struct ResolvedInstrument: Sendable {
+    public var key: String
+    public var contract: Contract
+    public var details: ContractDetails
+    public var multiplier: Double { contract.size }
+}
