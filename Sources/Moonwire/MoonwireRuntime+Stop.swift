@@ -120,7 +120,7 @@ public struct MoonwireRunSummary: Sendable {
             ]
             lines.append("  left open         " + (part.openOrders.isEmpty ? "no orders" : part.openOrders.map {
                 "order \($0.orderId) \($0.order.action) \(quantity($0.remaining)) \($0.instrumentKey) \($0.order.orderType)"
-                    + ($0.order.lmtPrice.map { " \($0)" } ?? "")
+                    + (($0.order.lmtPrice ?? $0.order.auxPrice).map { " \($0)" } ?? "")
             }.joined(separator: "; ")))
             lines.append("  positions         " + (part.positions.isEmpty ? "flat" : part.positions.map {
                 "\(quantity($0.quantity)) \($0.symbol) at \(String(format: "%.2f", $0.averageCost))"

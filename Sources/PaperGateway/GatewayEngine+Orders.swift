@@ -78,6 +78,15 @@ extension GatewayEngine {
         if !order.account.isEmpty && accounts[order.account] == nil {
             return (201, "Order rejected - reason:Account '\(order.account)' is not one of this login's accounts (\(config.accounts.joined(separator: ",")))")
         }
+        if order.orderType == "TRAIL" {
+            let amount = order.auxPrice ?? 0, percent = order.trailingPercent ?? 0
+            guard (amount > 0) != (percent > 0), amount.isFinite, percent.isFinite, percent < 100 else {
+                return (201, "Order rejected - reason:A TRAIL order needs a trailing amount (auxPrice) or a trailing percent, one of them")
+            }
+        }
+        if !order.ocaGroup.isEmpty && ![0, 1, 2, 3].contains(order.ocaType) {
+            return (201, "Order rejected - reason:ocaType must be 1 (cancel), 2 (reduce with block) or 3 (reduce without block)")
+        }
         let needsLimit = order.orderType == "LMT" || order.orderType == "STP LMT"
         let needsStop = order.orderType == "STP" || order.orderType == "STP LMT"
         if needsLimit {
@@ -161,7 +170,7 @@ extension GatewayEngine {
     }
 
     func isStopWaiting(_ paper: PaperOrder) -> Bool {
-        (paper.order.orderType == "STP" || paper.order.orderType == "STP LMT") && !paper.triggered
+        (paper.order.orderType == "STP" || paper.order.orderType == "STP LMT" || paper.order.orderType == "TRAIL") && !paper.triggered
     }
 
     /// With regular hours switched on, orders without outsideRth wait for the open.
@@ -215,6 +224,7 @@ extension GatewayEngine {
             execute(&paper, shares: fill.shares, price: fill.price)
             if paper.order.tif == "IOC" && paper.isWorking { cancel(&paper, reason: "IOC remainder") }
             orders[key] = paper
+            settleGroup(of: paper, filled: fill.shares)
             if paper.status == "Filled" { afterFill(paper) }
         }
     }
@@ -280,10 +290,32 @@ extension GatewayEngine {
                 orders[key] = other
                 report(other)
                 save(other)
-            } else if !paper.order.ocaGroup.isEmpty && other.order.ocaGroup == paper.order.ocaGroup {
-                cancel(&other, reason: "OCA group \(paper.order.ocaGroup) filled")
-                orders[key] = other
             }
+        }
+    }
+
+    /// One fill of an order in a one-cancels-all group (an `ocaGroup`, or the take-profit and
+    /// stop-loss children of one bracket): with ocaType 1 the others are cancelled at the
+    /// first fill; with 2 or 3 (and a bracket's children) they are reduced by what filled,
+    /// and cancelled once nothing is left of them.
+    private func settleGroup(of paper: PaperOrder, filled shares: Double) {
+        let bracketChild = paper.order.parentId != 0
+        guard !paper.order.ocaGroup.isEmpty || bracketChild else { return }
+        let reduce = paper.order.ocaGroup.isEmpty || paper.order.ocaType == 2 || paper.order.ocaType == 3
+        for key in orderSequence {
+            guard var other = orders[key], other.isWorking, other.clientId == paper.clientId, other.orderId != paper.orderId else { continue }
+            let sameGroup = !paper.order.ocaGroup.isEmpty && other.order.ocaGroup == paper.order.ocaGroup
+            let sibling = bracketChild && other.order.parentId == paper.order.parentId
+            guard sameGroup || sibling else { continue }
+            let group = sameGroup ? "OCA group \(paper.order.ocaGroup)" : "bracket \(paper.order.parentId)"
+            if !reduce || other.remaining <= shares + 1e-9 {
+                cancel(&other, reason: "\(group): order \(paper.orderId) filled")
+            } else {
+                other.order.totalQuantity = TWSDecimal(approximating: other.quantity - shares)
+                report(other)
+            }
+            orders[key] = other
+            save(other)
         }
     }
 

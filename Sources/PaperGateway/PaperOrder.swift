@@ -34,7 +34,7 @@ public struct PaperOrder: Sendable, Equatable {
     }
 
     /// Order types the simulated exchange executes.
-    public static let supportedTypes: Set<String> = ["MKT", "LMT", "STP", "STP LMT"]
+    public static let supportedTypes: Set<String> = ["MKT", "LMT", "STP", "STP LMT", "TRAIL"]
     public static let supportedTIFs: Set<String> = ["", "DAY", "GTC", "IOC"]
 
     /// What a quote lets this order do now: a fill of some shares at a price, or nothing.
@@ -42,6 +42,22 @@ public struct PaperOrder: Sendable, Equatable {
     public mutating func match(quote: Quote, maxShares: Double?) -> (shares: Double, price: Double)? {
         guard isWorking, remaining > 0 else { return nil }
         let type = order.orderType
+        if type == "TRAIL" && !triggered {
+            // The stop follows the market by the trailing amount (or percent): up behind a
+            // sell's best bid, down behind a buy's best ask; it never moves back.
+            let reference = isBuy ? min(quote.ask, quote.last) : max(quote.bid, quote.last)
+            let distance = order.trailingPercent.map { reference * $0 / 100 } ?? order.auxPrice ?? 0
+            let candidate = isBuy ? reference + distance : reference - distance
+            if let current = order.trailStopPrice {
+                order.trailStopPrice = isBuy ? min(current, candidate) : max(current, candidate)
+            } else {
+                order.trailStopPrice = candidate
+            }
+            let stop = order.trailStopPrice!
+            let hit = isBuy ? (quote.ask >= stop || quote.last >= stop) : (quote.bid <= stop || quote.last <= stop)
+            guard hit else { return nil }
+            triggered = true
+        }
         if (type == "STP" || type == "STP LMT") && !triggered {
             guard let stop = order.auxPrice else { return nil }
             // A buy stop triggers when the market trades or offers at or above it; a sell stop at or below.
@@ -52,7 +68,7 @@ public struct PaperOrder: Sendable, Equatable {
         let marketable: Bool
         let price = isBuy ? quote.ask : quote.bid
         switch type {
-        case "MKT", "STP":
+        case "MKT", "STP", "TRAIL":
             marketable = true
         case "LMT", "STP LMT":
             guard let limit = order.lmtPrice else { return nil }

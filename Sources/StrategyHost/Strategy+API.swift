@@ -191,6 +191,7 @@ extension Strategy {
             }
             return try self.place(call, side: side, instrument: instrument, quantity: quantity, options: spec)
         }
+        lua.register(table: "orders", name: "bracket") { [unowned self] call in try self.bracket(call) }
         lua.register(table: "orders", name: "modify") { [unowned self] call in
             try self.requireHandler(call)
             let id = try call.integer(1, "id")
@@ -253,128 +254,6 @@ extension Strategy {
                 .sorted { $0.orderId < $1.orderId }
             return .values([.array(open.map(LuaTables.order))])
         }
-    }
-
-    /// Checks the order with the risk gate and hands it to be sent; returns its id.
-    private func place(_ call: LuaCall, side: String, instrument: InstrumentSpec, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
-        try requireHandler(call)
-        if let refusal = orderFlowRefusal(call) { return .values(refusal) }
-        let symbol = instrument.key
-        guard instrument.contract.secType != "CONTFUT" else {
-            return .values(LuaTables.failure("not_tradable", "\(call.name): \(symbol) is a continuous future, for quotes and history; "
-                                                 + "trade a contract month (\(instrument.contract.symbol) YYYYMM)"))
-        }
-        guard quantity > 0, quantity.isFinite else {
-            throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
-        }
-        let limit = try LuaCall.field(options, "limit", number: call, "options")
-        let stop = try LuaCall.field(options, "stop", number: call, "options")
-        for (name, price) in [("limit", limit), ("stop", stop)] {
-            if let price, !(price > 0 && price.isFinite) { throw LuaArgumentError("\(call.name): \(name) must be a positive price") }
-        }
-        let tif = (try LuaCall.field(options, "tif", string: call, "options") ?? "DAY").uppercased()
-        guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \"\(tif)\"") }
-        var type = limit != nil && stop != nil ? "STP LMT" : limit != nil ? "LMT" : stop != nil ? "STP" : "MKT"
-        if let requested = try LuaCall.field(options, "type", string: call, "options")?.uppercased() {
-            guard ["MKT", "LMT", "STP", "STP LMT"].contains(requested) else {
-                throw LuaArgumentError("\(call.name): type must be \"MKT\", \"LMT\", \"STP\" or \"STP LMT\", got \"\(requested)\"")
-            }
-            let needsLimit = requested == "LMT" || requested == "STP LMT"
-            let needsStop = requested == "STP" || requested == "STP LMT"
-            if needsLimit && limit == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs limit") }
-            if needsStop && stop == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs stop") }
-            type = requested
-        }
-        guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
-        let buy = side == "BUY"
-        var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: stop, tif: tif)
-        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
-        let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
-        // What TWS confirmed of the instrument. A stock with quotes is one TWS knows and can be
-        // sent as named; anything else is sent by the contract TWS resolved (with its conId).
-        let isStock = instrument.contract.secType == "STK"
-        let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
-        let status = quoted && isStock ? .resolved : services.instrumentStatus(symbol)
-        if case let .unknown(why) = status { return .values(refuseUnknown(call, why)) }
-        let resolved = services.resolvedInstrument(symbol)
-        if let reference, let contract = resolved?.contract ?? (isStock && status != .unresolved ? instrument.contract : nil) {
-            return .values(send(contract, order, valuedAt: reference))
-        }
-        // The call waits: for TWS to say whether it knows the instrument, for a price to value
-        // the order by (a snapshot of the market), or both; other events keep coming. Then the
-        // order is checked in full and sent, or refused. Its id is taken only then, so ids
-        // still reach TWS in increasing order.
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference.map { $0 * (resolved?.multiplier ?? 1) })
-        if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
-            return .values(refuse(refusal))
-        }
-        guard call.canSuspend else {
-            // Where nothing can wait: a stock order with a price goes (TWS's rejection of an
-            // unknown one reaches on_error); anything else cannot be checked here.
-            if let reference, isStock { return .values(send(instrument.contract, order, valuedAt: reference)) }
-            return .values(refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol) here (where the "
-                                                  + "call cannot wait for one): give it a limit, or subscribe to its quotes first")))
-        }
-        let callName = call.name
-        return try wait(call, finish: { [unowned self] values in
-            if case .string("unknown")? = values.first { return self.refuseUnknown(callName, values.count > 1 ? values[1].string ?? "" : "") }
-            guard case let .number(price)? = values.first else {
-                let why = values.count > 1 ? (values[1]["message"].string ?? "") : ""
-                return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
-                                                   + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
-            }
-            guard let contract = self.services?.resolvedInstrument(symbol)?.contract ?? (isStock ? instrument.contract : nil) else {
-                return self.refuseUnknown(callName, "TWS did not confirm \(symbol) in time")
-            }
-            return self.send(contract, order, valuedAt: price)
-        }) { services in
-            if case let .unknown(why) = await services.resolveInstrument(instrument) { return [.string("unknown"), .string(why)] }
-            if let reference { return [.number(reference)] }
-            guard let price = try await services.snapshotPrice(instrument, buy: buy) else { return [] }
-            return [.number(price)]
-        }
-    }
-
-    /// An order on an instrument TWS does not know: `nil, err` at the call, told to on_error,
-    /// logged once a line.
-    func refuseUnknown(_ call: LuaCall, _ why: String) -> [LuaValue] { refuseUnknown(call.name, why) }
-
-    func refuseUnknown(_ callName: String, _ why: String) -> [LuaValue] {
-        statistics.ordersRefused += 1
-        let message = "\(callName): \(why); the order was not sent"
-        services?.journal(strategy: name, kind: "refusal", detail: message)
-        logger.warning("\(message)")
-        enqueue(.error(code: "unknown_instrument", message: message, orderId: nil))
-        return LuaTables.failure("unknown_instrument", message)
-    }
-
-    /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the
-    /// id, or `nil, err` for a refusal.
-    private func send(_ contract: Contract, _ order: Order, valuedAt price: Double) -> [LuaValue] {
-        let symbol = contract.instrumentKey
-        let buy = order.action == "BUY"
-        let quantity = order.totalQuantity?.doubleValue ?? 0
-        if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
-        // Valued per unit with the multiplier: one ES contract at 5450 is 272,500 of notional.
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: price * contract.size)
-        if let refusal = gate.check(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
-            return refuse(refusal)
-        }
-        guard let services else { return LuaTables.failure("stopped", "the strategy is stopping") }
-        let id: Int
-        do {
-            id = try services.submitNew(contract: contract, order: order, strategy: name)
-        } catch let refusal as RiskRefusal {
-            return refuse(refusal)
-        } catch {
-            return LuaTables.failure("error", "\(error)")
-        }
-        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
-                                 createdAt: Date().timeIntervalSince1970)
-        record.status = .pending
-        orders[id] = record
-        statistics.ordersPlaced += 1
-        return [.integer(Int64(id))]
     }
 
     /// The price an order's notional is valued at: its limit or stop, else the last trade,

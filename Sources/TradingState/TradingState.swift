@@ -420,6 +420,14 @@ public final class TradingState: @unchecked Sendable {
             changed = true
         }
         if permId != 0 && record.permId != permId { record.permId = permId; changed = true }
+        // TWS changed the terms itself: a one-cancels-all group reduced the order after a
+        // sibling's partial fill (TWS's terms are the truth; never below what has filled).
+        if let reported = order.totalQuantity?.doubleValue, reported > 0, abs(reported - record.quantity) > 1e-9,
+           reported >= record.filled - 1e-9, !record.status.isTerminal
+        {
+            record.order.totalQuantity = order.totalQuantity
+            changed = true
+        }
         if record.strategy.isEmpty, let filled, filled > record.filled { record.filled = filled; changed = true }
         if changed {
             record.updatedAt = Date().timeIntervalSince1970

@@ -1,0 +1,259 @@
+import Foundation
+import LuaRuntime
+import TWSProtocol
+import TradingState
+
+/// Placing orders from Lua: the order's terms, the instrument TWS confirmed, a price to value
+/// it by, the risk gate, then TWS under ids taken in call order. Single orders, one-cancels-all
+/// groups, trailing stops, and brackets (parent and two children sent as one).
+extension Strategy {
+    /// orders.buy / sell / place: the terms from `options`, then `route`.
+    func place(_ call: LuaCall, side: String, instrument: InstrumentSpec, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
+        try requireHandler(call)
+        if let refusal = orderFlowRefusal(call) { return .values(refusal) }
+        var order = try terms(call, side: side, quantity: quantity, options: options)
+        let oca = try LuaCall.field(options, "oca", string: call, "options")
+        if let oca {
+            guard !oca.isEmpty, oca.count <= 64 else { throw LuaArgumentError("\(call.name): options.oca must be a group name (1-64 characters)") }
+            order.ocaGroup = oca
+            let kind = try LuaCall.field(options, "oca_type", string: call, "options") ?? "cancel"
+            guard let type = ["cancel": 1, "reduce": 3, "reduce_block": 2][kind] else {
+                throw LuaArgumentError("\(call.name): options.oca_type must be \"cancel\", \"reduce\" or \"reduce_block\", got \"\(kind)\"")
+            }
+            order.ocaType = type
+        }
+        let buy = side == "BUY"
+        return try route(call, instrument: instrument, buy: buy, quantity: quantity, limit: order.lmtPrice,
+                         stop: order.orderType == "TRAIL" ? nil : order.auxPrice) { [unowned self] contract, price in
+            self.send(contract, order, valuedAt: price)
+        }
+    }
+
+    /// orders.bracket(instrument, qty, { entry =, take_profit =, stop_loss =, side =, tif = }):
+    /// the entry (a limit, or market without `entry`), then a take-profit limit and a stop on
+    /// the other side, children of the entry: they work once it fills, each cancels (or, on a
+    /// partial fill, reduces) the other. Checked by the risk gate as a whole; all three go or
+    /// none. Returns `{ parent =, take_profit =, stop_loss = }`.
+    func bracket(_ call: LuaCall) throws -> LuaCall.Result {
+        try requireHandler(call)
+        if let refusal = orderFlowRefusal(call) { return .values(refusal) }
+        let instrument = try self.instrument(call)
+        let quantity = try call.number(2, "qty")
+        guard let options = try call.table(3, "legs") else { throw LuaArgumentError("\(call.name): argument 3 (legs) is required") }
+        let side = (try LuaCall.field(options, "side", string: call, "legs") ?? "BUY").uppercased()
+        guard side == "BUY" || side == "SELL" else { throw LuaArgumentError("\(call.name): legs.side must be \"BUY\" or \"SELL\"") }
+        let buy = side == "BUY"
+        let entry = try LuaCall.field(options, "entry", number: call, "legs")
+        guard let take = try LuaCall.field(options, "take_profit", number: call, "legs"),
+              let stopLoss = try LuaCall.field(options, "stop_loss", number: call, "legs")
+        else {
+            throw LuaArgumentError("\(call.name): legs.take_profit and legs.stop_loss are required")
+        }
+        for price in [entry, take, stopLoss].compactMap({ $0 }) where !(price > 0 && price.isFinite) {
+            throw LuaArgumentError("\(call.name): prices must be positive")
+        }
+        guard buy ? take > stopLoss : take < stopLoss else {
+            throw LuaArgumentError("\(call.name): a \(buy ? "long" : "short") bracket needs take_profit \(buy ? "above" : "below") stop_loss")
+        }
+        if let entry, buy ? !(entry < take && entry > stopLoss) : !(entry > take && entry < stopLoss) {
+            throw LuaArgumentError("\(call.name): the entry \(entry) must lie between stop_loss and take_profit")
+        }
+        let exit = buy ? "SELL" : "BUY"
+        var legs: [String: LuaValue] = ["limit": entry.map { .number($0) } ?? .nil]
+        if let tif = options["tif"].string { legs["tif"] = .string(tif) }
+        let parent = try terms(call, side: side, quantity: quantity, options: .table(Dictionary(uniqueKeysWithValues: legs.map { (.string($0.key), $0.value) })))
+        var profit = Order(action: exit, quantity: TWSDecimal(approximating: quantity), type: "LMT", limit: take, tif: parent.tif)
+        var loss = Order(action: exit, quantity: TWSDecimal(approximating: quantity), type: "STP", stop: stopLoss, tif: parent.tif)
+        profit.outsideRth = parent.outsideRth
+        loss.outsideRth = parent.outsideRth
+        return try route(call, instrument: instrument, buy: buy, quantity: quantity, limit: entry, stop: nil) { [unowned self] contract, price in
+            self.sendBracket(contract, parent: parent, takeProfit: profit, stopLoss: loss, valuedAt: price)
+        }
+    }
+
+    /// An order's terms: type from limit / stop / trail (or `type`), time in force, outside RTH.
+    private func terms(_ call: LuaCall, side: String, quantity: Double, options: LuaValue) throws -> Order {
+        guard quantity > 0, quantity.isFinite else {
+            throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
+        }
+        let limit = try LuaCall.field(options, "limit", number: call, "options")
+        let stop = try LuaCall.field(options, "stop", number: call, "options")
+        let trail = try LuaCall.field(options, "trail", number: call, "options")
+        let trailPercent = try LuaCall.field(options, "trail_percent", number: call, "options")
+        for (name, price) in [("limit", limit), ("stop", stop), ("trail", trail), ("trail_percent", trailPercent)] {
+            if let price, !(price > 0 && price.isFinite) { throw LuaArgumentError("\(call.name): \(name) must be positive") }
+        }
+        if trail != nil || trailPercent != nil {
+            guard (trail == nil) != (trailPercent == nil), limit == nil else {
+                throw LuaArgumentError("\(call.name): a trailing stop takes trail (an amount) or trail_percent, one of them, and no limit")
+            }
+            if let trailPercent, trailPercent >= 100 { throw LuaArgumentError("\(call.name): trail_percent must be below 100") }
+        }
+        let tif = (try LuaCall.field(options, "tif", string: call, "options") ?? "DAY").uppercased()
+        guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \"\(tif)\"") }
+        var type = trail != nil || trailPercent != nil ? "TRAIL" : limit != nil && stop != nil ? "STP LMT" : limit != nil ? "LMT" : stop != nil ? "STP" : "MKT"
+        if let requested = try LuaCall.field(options, "type", string: call, "options")?.uppercased(), type != "TRAIL" {
+            guard ["MKT", "LMT", "STP", "STP LMT"].contains(requested) else {
+                throw LuaArgumentError("\(call.name): type must be \"MKT\", \"LMT\", \"STP\" or \"STP LMT\", got \"\(requested)\"")
+            }
+            let needsLimit = requested == "LMT" || requested == "STP LMT"
+            let needsStop = requested == "STP" || requested == "STP LMT"
+            if needsLimit && limit == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs limit") }
+            if needsStop && stop == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs stop") }
+            type = requested
+        }
+        var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit,
+                          stop: type == "TRAIL" ? trail : stop, tif: tif)
+        if type == "TRAIL" {
+            order.trailingPercent = trailPercent
+            order.trailStopPrice = stop  // where it starts, when given
+        }
+        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
+        return order
+    }
+
+    /// Finds the contract TWS confirmed and a price to value the order by, waiting for either
+    /// when it must (other events keep coming), then hands both to `submit` (on the loop).
+    private func route(_ call: LuaCall, instrument: InstrumentSpec, buy: Bool, quantity: Double, limit: Double?, stop: Double?,
+                       submit: @escaping (Contract, Double) -> [LuaValue]) throws -> LuaCall.Result
+    {
+        let symbol = instrument.key
+        guard instrument.contract.secType != "CONTFUT" else {
+            return .values(LuaTables.failure("not_tradable", "\(call.name): \(symbol) is a continuous future, for quotes and history; "
+                                                 + "trade a contract month (\(instrument.contract.symbol) YYYYMM)"))
+        }
+        guard let services else { return .values(LuaTables.failure("stopped", "the strategy is stopping")) }
+        let reference = referencePrice(symbol, buy: buy, limit: limit, stop: stop) ?? services.latestPrice(symbol: symbol, buy: buy)
+        // What TWS confirmed of the instrument. A stock with quotes is one TWS knows and can be
+        // sent as named; anything else is sent by the contract TWS resolved (with its conId).
+        let isStock = instrument.contract.secType == "STK"
+        let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
+        let status = quoted && isStock ? .resolved : services.instrumentStatus(symbol)
+        if case let .unknown(why) = status { return .values(refuseUnknown(call.name, why)) }
+        let resolved = services.resolvedInstrument(symbol)
+        if let reference, let contract = resolved?.contract ?? (isStock && status != .unresolved ? instrument.contract : nil) {
+            return .values(submit(contract, reference))
+        }
+        // The call waits: for TWS to say whether it knows the instrument, for a price to value
+        // the order by (a snapshot of the market), or both. Then the order is checked in full
+        // and sent, or refused. Its id is taken only then, so ids still reach TWS in order.
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference.map { $0 * (resolved?.multiplier ?? 1) })
+        if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
+            return .values(refuse(refusal))
+        }
+        guard call.canSuspend else {
+            // Where nothing can wait: a stock order with a price goes (TWS's rejection of an
+            // unknown one reaches on_error); anything else cannot be checked here.
+            if let reference, isStock { return .values(submit(instrument.contract, reference)) }
+            return .values(refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol) here (where the "
+                                                  + "call cannot wait for one): give it a limit, or subscribe to its quotes first")))
+        }
+        let callName = call.name
+        return try wait(call, finish: { [unowned self] values in
+            if case .string("unknown")? = values.first { return self.refuseUnknown(callName, values.count > 1 ? values[1].string ?? "" : "") }
+            guard case let .number(price)? = values.first else {
+                let why = values.count > 1 ? (values[1]["message"].string ?? "") : ""
+                return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
+                                                   + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
+            }
+            guard let contract = self.services?.resolvedInstrument(symbol)?.contract ?? (isStock ? instrument.contract : nil) else {
+                return self.refuseUnknown(callName, "TWS did not confirm \(symbol) in time")
+            }
+            return submit(contract, price)
+        }) { services in
+            if case let .unknown(why) = await services.resolveInstrument(instrument) { return [.string("unknown"), .string(why)] }
+            if let reference { return [.number(reference)] }
+            guard let price = try await services.snapshotPrice(instrument, buy: buy) else { return [] }
+            return [.number(price)]
+        }
+    }
+
+    /// An order on an instrument TWS does not know: `nil, err` at the call, told to on_error,
+    /// logged once a line.
+    func refuseUnknown(_ callName: String, _ why: String) -> [LuaValue] {
+        statistics.ordersRefused += 1
+        let message = "\(callName): \(why); the order was not sent"
+        services?.journal(strategy: name, kind: "refusal", detail: message)
+        logger.warning("\(message)")
+        enqueue(.error(code: "unknown_instrument", message: message, orderId: nil))
+        return LuaTables.failure("unknown_instrument", message)
+    }
+
+    /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the
+    /// id, or `nil, err` for a refusal.
+    func send(_ contract: Contract, _ order: Order, valuedAt price: Double) -> [LuaValue] {
+        if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
+        if let refusal = check(contract, order, valuedAt: price, on: &gate) { return refuse(refusal) }
+        switch submit(contract, order) {
+        case let .success(id): return [.integer(Int64(id))]
+        case let .failure(refusal): return refuse(refusal)
+        }
+    }
+
+    /// A bracket: the gate checks all three legs (the children as if the entry had filled)
+    /// before any leaves; then the entry and the take-profit go staged and the stop-loss
+    /// transmits the three. A leg refused on the way takes the ones before it back.
+    func sendBracket(_ contract: Contract, parent: Order, takeProfit: Order, stopLoss: Order, valuedAt price: Double) -> [LuaValue] {
+        if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
+        var trial = gate
+        if let refusal = check(contract, parent, valuedAt: price, on: &trial) { return refuse(refusal) }
+        var afterEntry = exposure(contract.instrumentKey)
+        afterEntry.position += parent.action == "BUY" ? parent.quantity : -parent.quantity
+        for leg in [takeProfit, stopLoss] {
+            let intent = OrderIntent(symbol: contract.instrumentKey, buy: leg.action == "BUY", quantity: leg.quantity,
+                                     referencePrice: (leg.lmtPrice ?? leg.auxPrice ?? price) * contract.size)
+            if let refusal = trial.check(intent, exposure: afterEntry, openOrders: openOrderCount + 1, now: Date().timeIntervalSince1970) {
+                return refuse(refusal)
+            }
+        }
+        gate = trial
+        var staged = parent
+        staged.transmit = false
+        guard case let .success(parentId) = submit(contract, staged) else { return refuse(RiskRefusal(code: "account", message: "risk: the account's limits refuse the entry")) }
+        var ids = [parentId]
+        for (index, var leg) in [takeProfit, stopLoss].enumerated() {
+            leg.parentId = parentId
+            leg.transmit = index == 1
+            switch submit(contract, leg) {
+            case let .success(id):
+                ids.append(id)
+            case let .failure(refusal):
+                for id in ids { services?.cancel(id: id) }
+                return refuse(refusal)
+            }
+        }
+        return [.record(["parent": .integer(Int64(ids[0])), "take_profit": .integer(Int64(ids[1])), "stop_loss": .integer(Int64(ids[2]))])]
+    }
+
+    /// The gate's verdict on one order (valued per unit with the multiplier: one ES contract at
+    /// 5450 is 272,500 of notional); nil when it passes.
+    private func check(_ contract: Contract, _ order: Order, valuedAt price: Double, on gate: inout RiskGate) -> RiskRefusal? {
+        let intent = OrderIntent(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: order.quantity,
+                                 referencePrice: price * contract.size)
+        return gate.check(intent, exposure: exposure(contract.instrumentKey), openOrders: openOrderCount, now: Date().timeIntervalSince1970)
+    }
+
+    /// Takes the next id and queues the order (the account's limits are checked there);
+    /// records it as the strategy's.
+    private func submit(_ contract: Contract, _ order: Order) -> Result<Int, RiskRefusal> {
+        guard let services else { return .failure(RiskRefusal(code: "stopped", message: "the strategy is stopping")) }
+        let id: Int
+        do {
+            id = try services.submitNew(contract: contract, order: order, strategy: name)
+        } catch let refusal as RiskRefusal {
+            return .failure(refusal)
+        } catch {
+            return .failure(RiskRefusal(code: "error", message: "\(error)"))
+        }
+        var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
+                                 createdAt: Date().timeIntervalSince1970)
+        record.status = .pending
+        orders[id] = record
+        statistics.ordersPlaced += 1
+        return .success(id)
+    }
+}
+
+extension Order {
+    var quantity: Double { totalQuantity?.doubleValue ?? 0 }
+}
