@@ -88,41 +88,53 @@
 ---@field tif "DAY"|"GTC"?
 ---@field outside_rth boolean?  let the order work outside regular trading hours (default false)
 ---@field type "MKT"|"LMT"|"STP"|"STP LMT"?
+---@field trail number?          a trailing stop, this far behind the market
+---@field trail_percent number?  a trailing stop, this percent behind the market
+---@field oca string?            one-cancels-all group name
+---@field oca_type "cancel"|"reduce"|"reduce_block"?
+
+---@alias Instrument string|{ symbol: string, type: "STK"|"FUT"|"CASH"|"IND"|"OPT"|"CONTFUT"?, exchange: string?, currency: string?, expiry: string?, strike: number?, right: "C"|"P"?, multiplier: number?, con_id: integer? }
 
 market = {}
----@param symbol string
+---@param symbol Instrument
 ---@param options { quotes: boolean?, bars: string? }?
 ---@return boolean
 function market.subscribe(symbol, options) end
----@param symbol string
+---@param symbol Instrument
 function market.unsubscribe(symbol) end
----@param symbol string
+---@param symbol Instrument
 ---@return Quote?
 function market.quote(symbol) end
 --- Waits (suspends this handler) until TWS answers; other events keep coming meanwhile.
----@param symbol string
+---@param symbol Instrument
 ---@param options { duration: string?, bar: string?, what: string? }?
 ---@return Bar[]?, Failure?
 function market.history(symbol, options) end
----@param symbol string
+---@param symbol Instrument
 ---@return table?, Failure?
 function market.contract(symbol) end
 
 orders = {}
 --- No limit/stop: market; limit: LMT; stop: STP; both: STP LMT. Every order passes the risk gate.
----@param symbol string
+---@param symbol Instrument
 ---@param qty number
 ---@param options OrderOptions?
 ---@return integer?, Failure?
 function orders.buy(symbol, qty, options) end
----@param symbol string
+---@param symbol Instrument
 ---@param qty number
 ---@param options OrderOptions?
 ---@return integer?, Failure?
 function orders.sell(symbol, qty, options) end
----@param order { symbol: string, side: "BUY"|"SELL", qty: number, type: string?, limit: number?, stop: number?, tif: string? }
+---@param order { symbol: Instrument, side: "BUY"|"SELL", qty: number, type: string?, limit: number?, stop: number?, tif: string? }
 ---@return integer?, Failure?
 function orders.place(order) end
+--- An entry with a take-profit and a stop-loss, sent as one IB bracket; the risk gate checks all three.
+---@param instrument Instrument
+---@param qty number
+---@param legs { entry: number?, take_profit: number, stop_loss: number, side: "BUY"|"SELL"?, tif: "DAY"|"GTC"? }
+---@return { parent: integer, take_profit: integer, stop_loss: integer }?, Failure?
+function orders.bracket(instrument, qty, legs) end
 ---@param id integer
 ---@param changes { qty: number?, limit: number?, stop: number? }
 ---@return boolean?, Failure?
@@ -139,12 +151,12 @@ function orders.get(id) end
 function orders.open() end
 
 account = {}
----@param symbol string
+---@param symbol Instrument
 ---@return Position?  nil when flat
 function account.position(symbol) end
 ---@return Position[]
 function account.positions() end
----@param symbol string
+---@param symbol Instrument
 ---@return number  the account's total position, 0 when none
 function account.account_position(symbol) end
 ---@return table<string, number|string>
