@@ -144,3 +144,46 @@ def test_ibapi_oca_group_and_bracket(gateway):
     finally:
         app.disconnect()
         thread.join(timeout=5)
+
+
+def test_ibapi_trades_a_future_forex_and_an_option(gateway):
+    app, thread = connect(gateway.port, 44)
+    try:
+        app.wait(lambda: app.of("nextValidId"), what="nextValidId")
+        next_id = app.of("nextValidId")[0][0]
+
+        def contract(**fields):
+            c = Contract()
+            for key, value in fields.items():
+                setattr(c, key, value)
+            return c
+
+        future = contract(symbol="ES", secType="FUT", exchange="CME", currency="USD", lastTradeDateOrContractMonth="202612")
+        forex = contract(symbol="EUR", secType="CASH", exchange="IDEALPRO", currency="USD")
+        option = contract(symbol="AAPL", secType="OPT", exchange="SMART", currency="USD", lastTradeDateOrContractMonth="20261218",
+                          strike=190.0, right="C", multiplier="100")
+        app.reqContractDetails(900, future)
+        app.wait(lambda: any(r == 900 for (r,) in app.of("contractDetailsEnd")), what="the future's details")
+        details = next(d for r, d in app.of("contractDetails") if r == 900)
+        assert details.contract.multiplier == "50" and details.contractMonth == "202612" and details.minTick == 0.25
+
+        for offset, (c, quantity) in enumerate([(future, 1), (forex, 30000), (option, 2)]):
+            order = Order()
+            order.action, order.orderType, order.totalQuantity = "BUY", "MKT", Decimal(quantity)
+            app.placeOrder(next_id + offset, c, order)
+        gateway.control("step")
+
+        def filled(order_id):
+            return sum(float(e[2].shares) for e in app.of("execDetails") if e[2].orderId == order_id)
+
+        for _ in range(20):
+            if all(filled(next_id + k) == q for k, q in enumerate([1, 30000, 2])):
+                break
+            gateway.control("step")
+            time.sleep(0.1)
+        assert [filled(next_id + k) for k in range(3)] == [1, 30000, 2]
+        kinds = {e[1].secType for e in app.of("execDetails") if e[2].orderId >= next_id}
+        assert kinds == {"FUT", "CASH", "OPT"}
+    finally:
+        app.disconnect()
+        thread.join(timeout=5)

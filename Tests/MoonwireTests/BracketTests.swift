@@ -60,6 +60,27 @@ struct BracketTests {
         _ = await embedded.stop()
     }
 
+    @Test("cancelling a bracket's entry cancels its legs with it; each leg's on_order says so")
+    func cancelTogether() async throws {
+        let embedded = try await Self.start(partialFills: false)
+        try await price(embedded, 190)
+        try await embedded.runtime.addStrategy(file: try embedded.write("c.lua", Self.legs + "\n" + """
+            function on_quote(q)
+              if placed or not q.ask then return end
+              placed = true
+              local b = orders.bracket("AAPL", 10, { entry = 180, take_profit = 185, stop_loss = 175 })
+              names[b.parent] = "entry"; names[b.take_profit] = "profit"; names[b.stop_loss] = "loss"
+              parent = b.parent
+              timer.after(0.3, function() orders.cancel(parent) end)
+            end
+            """))
+        let lines = try await embedded.waitForLines("c") { lines in
+            ["entry", "profit", "loss"].allSatisfy { name in lines.contains { $0.hasPrefix("order \(name) cancelled") } }
+        }
+        #expect(!lines.contains { $0.contains("filled=10") })
+        _ = await embedded.stop()
+    }
+
     @Test("the take-profit fills in parts: the stop-loss shrinks by each part, then goes")
     func partialFillReducesSibling() async throws {
         let embedded = try await Self.start(partialFills: true)
