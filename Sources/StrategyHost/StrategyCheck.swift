@@ -15,8 +15,8 @@ public enum StrategyCheck {
     /// The API a strategy may call, by table.
     public static let api: [String: Set<String>] = [
         "market": ["subscribe", "unsubscribe", "quote", "history", "contract"],
-        "orders": ["buy", "sell", "place", "modify", "cancel", "cancel_all", "get", "open"],
-        "account": ["position", "positions", "values", "pnl"],
+        "orders": ["buy", "sell", "place", "bracket", "modify", "cancel", "cancel_all", "get", "open"],
+        "account": ["position", "positions", "account_position", "values", "pnl"],
         "timer": ["after", "every", "cancel"],
         "log": ["info", "warn", "error"],
     ]
