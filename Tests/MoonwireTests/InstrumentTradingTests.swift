@@ -10,7 +10,10 @@ import Testing
 struct InstrumentTradingTests {
     @Test("a future: contracts, the multiplier in the contract, the risk gate and the realized PnL")
     func future() async throws {
-        let embedded = try await Embedded.start { $0.host.risk.maxOrderNotional = 1_000_000 }
+        let embedded = try await Embedded.start { configuration in
+            configuration.host.risk.maxOrderNotional = 1_000_000
+            configuration.paper.fills.partialFills = false  // the book shows a few contracts: one fill per order here
+        }
         try await embedded.runtime.addStrategy(file: try embedded.write("es.lua", """
             function on_start()
               market.subscribe("ES 202612")
@@ -53,6 +56,7 @@ struct InstrumentTradingTests {
             configuration.host.risk.maxOrderQuantity = 100_000  // forex counts in units
             configuration.host.risk.maxPosition = 100_000
             configuration.host.accountRisk.maxPosition = 100_000
+            configuration.paper.fills.partialFills = false
         }
         try await embedded.runtime.addStrategy(file: try embedded.write("mix.lua", """
             function on_start()

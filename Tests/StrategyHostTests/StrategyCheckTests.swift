@@ -42,3 +42,24 @@ struct StrategyCheckTests {
         }
     }
 }
+
+/// `moonwire check`'s list of API names is the API a strategy really has.
+@Suite("moonwire check's API list")
+struct StrategyCheckAPIListTests {
+    @Test("every table of the API has exactly the functions check knows of")
+    func listMatchesTheAPI() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tables = StrategyCheck.api.keys.sorted()
+        let source = "local names = {}\n"
+            + tables.map { "for k in pairs(\($0)) do names[#names + 1] = \"\($0).\" .. k end" }.joined(separator: "\n")
+            + "\ntable.sort(names)\nfunction on_start() for _, n in ipairs(names) do print(n) end end\n"
+        let rig = try await Rig.start(source)
+        try await eventually("the names") { !(await rig.lines()).isEmpty }
+        let real = Set(await rig.lines())
+        let known = Set(StrategyCheck.api.flatMap { table, names in names.map { "\(table).\($0)" } })
+        #expect(real == known, "in the API but not in check: \(real.subtracting(known).sorted()); in check only: \(known.subtracting(real).sorted())")
+        await rig.stop()
+    }
+}
