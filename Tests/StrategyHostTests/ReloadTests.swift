@@ -167,7 +167,8 @@ struct ReloadTests {
         #expect(Set(events.filter { $0.contains(":filled:") }.map { $0.split(separator: ":")[0] }).count == 40)
         let statistics = await rig.statistics()
         #expect(statistics.reloads == 100)
-        #expect(statistics.quotesDelivered + statistics.quotesCoalesced > 5000, "the stream kept flowing (10 symbols moving every millisecond)")
+        // Not a speed test (Scripts/bench is): enough quotes that reloads happened amid a busy stream.
+        #expect(statistics.quotesDelivered + statistics.quotesCoalesced > 2000, "the stream kept flowing (10 symbols moving every millisecond)")
         await rig.stop()
     }
 }
