@@ -241,8 +241,10 @@ public final class MoonwireRuntime: Sendable {
         _ = try? await strategy.loop.submit {
             strategy.onReload = { outcome in
                 hub.publish(.reloaded(strategy: chosen, outcome: outcome))
-                hub.publish(.notice(outcome.succeeded ? "reloaded \(fileName) (hash \(outcome.hash), swap \(String(format: "%.2f", outcome.milliseconds)) ms)"
-                    : "reload of \(fileName) failed, the old code keeps running: \(outcome.error ?? "?")"))
+                // A failed reload is logged by the strategy itself (one line, as an error).
+                if outcome.succeeded {
+                    hub.publish(.notice("reloaded \(fileName) (hash \(outcome.hash), swap \(String(format: "%.2f", outcome.milliseconds)) ms)"))
+                }
             }
         }.get()
         if watchesFiles { files.watch(path) }
