@@ -36,6 +36,11 @@ final class InstrumentCache: Sendable {
         }
     }
 
+    /// A subscription is asking: from now on orders on it do not wait for the answer.
+    func markChecking(_ key: String) {
+        known.withLockedValue { if $0[key] == nil { $0[key] = .checking } }
+    }
+
     func resolved(_ key: String) -> ResolvedInstrument? {
         if case let .resolved(instrument)? = known.withLockedValue({ $0[key] }) { return instrument }
         return nil
@@ -52,7 +57,7 @@ final class InstrumentCache: Sendable {
         switch current {
         case .resolved?: return .resolved
         case let .unknown(why)?: return .unknown(why)
-        default: break
+        default: break  // not asked, or asked by a subscription that has not asked yet
         }
         let answer: Entry
         do {

@@ -237,6 +237,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy) {
         let name = strategy.name
         let key = instrument.key
+        if instrument.contract.secType == "STK" { instruments.markChecking(key) }
         let (firstQuotes, firstBars) = lock.withLock { () -> (Bool, Bool) in
             var firstQuotes = false, firstBars = false
             if quotes {

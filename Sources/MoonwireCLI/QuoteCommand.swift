@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Moonwire
+import NIOConcurrencyHelpers
+import TWSClient
+import TWSProtocol
+
+/// `moonwire quote AAPL MSFT "ES 202612" EUR.USD`: a live quote table, redrawn in place on a
+/// terminal (plain tables otherwise); `--once` prints one snapshot and exits.
+struct QuoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quote",
+        abstract: "Show live quotes (bid, ask, last, sizes, day change, delayed) for instruments; --once for a snapshot.")
+
+    @Argument(help: "Instruments: AAPL, EUR.USD, \"ES 202612\", \"AAPL 20261218 C 190\", ^SPX.") var instruments: [String]
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
+    @Option(help: "paper or HOST:PORT of TWS / IB Gateway (default: the connection settings, else the built-in paper gateway).") var gateway: String?
+    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
+    @Flag(help: "Print one snapshot (once every instrument has a quote, or after 10 s) and exit.") var once = false
+    @Option(help: "Stop after this many seconds (default: until Ctrl-C).") var seconds: Double?
+
+    func run() async throws {
+        guard !instruments.isEmpty else { throw ValidationError("name at least one instrument") }
+        let specs: [InstrumentSpec]
+        do {
+            specs = try instruments.map { try InstrumentSpec.parse($0) }
+        } catch let error as InstrumentSpecError {
+            throw ValidationError("\(error)")
+        }
+        let found = try configFile(config)
+        var configuration: MoonwireConfiguration
+        do {
+            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
+        } catch let error as MoonwireError {
+            throw RuntimeError(error)
+        }
+        var paper: PaperGatewayServer?
+        var host = configuration.connection.host ?? "127.0.0.1"
+        var port = configuration.connection.port ?? 7497
+        if configuration.connection.usesPaperGateway {
+            var settings = configuration.paper
+            settings.port = 0
+            settings.host = "127.0.0.1"
+            var quiet = Logger(label: "paper-gateway")
+            quiet.logLevel = .warning
+            paper = try await PaperGatewayServer.start(config: settings, logger: quiet)
+            (host, port) = ("127.0.0.1", paper!.port)
+        }
+        var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: configuration.connection.clientId)
+        clientConfiguration.marketDataType = configuration.connection.marketDataType
+        clientConfiguration.requestTimeout = min(configuration.connection.requestTimeout, 10)
+        var logger = Logger(label: "tws-client")
+        logger.logLevel = .critical
+        let client = TWSClient(configuration: clientConfiguration, logger: logger)
+        client.start()
+        do {
+            try await client.waitUntilReady(timeout: configuration.connection.connectTimeout, failFast: true)
+        } catch {
+            await client.stop()
+            try? await paper?.shutdown()
+            throw RuntimeError(ConnectionAdvice.message(for: error, host: host, port: port, clientId: configuration.connection.clientId,
+                                                        seconds: configuration.connection.connectTimeout))
+        }
+        let server = paper
+        let book = NIOLockedValueBox<[String: MarketQuote]>([:])
+        let problems = NIOLockedValueBox<[String: String]>([:])
+        for spec in specs {
+            // By the contract TWS confirms (a future's or option's conId); the name as typed.
+            var contract = spec.contract
+            do {
+                let details = try await client.contractDetails(spec.contract)
+                if details.count == 1 || spec.contract.secType == "CONTFUT", let first = details.first {
+                    if spec.contract.secType != "CONTFUT" { contract = first.contract }
+                } else if details.count > 1 {
+                    problems.withLockedValue { $0[spec.key] = "ambiguous: " + details.map { $0.contract.instrumentKey }.joined(separator: ", ") }
+                    continue
+                }
+            } catch {
+                problems.withLockedValue { $0[spec.key] = "\(error)" }
+                continue
+            }
+            let key = spec.key
+            _ = try? await client.subscribeQuotes(contract) { event in
+                switch event {
+                case var .quote(quote):
+                    quote.symbol = key
+                    book.withLockedValue { $0[key] = quote }
+                case let .failed(error):
+                    problems.withLockedValue { $0[key] = "\(error)" }
+                }
+            }
+        }
+        let keys = specs.map(\.key)
+        func complete() -> Bool {
+            let (quotes, failed) = (book.withLockedValue { $0 }, problems.withLockedValue { $0 })
+            return keys.allSatisfy { key in failed[key] != nil || quotes[key].map { $0.bid != nil || $0.last != nil } == true }
+        }
+        if once {
+            let deadline = Date().addingTimeInterval(10)
+            while !complete() && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            say(Self.table(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 }))
+            await client.stop()
+            try? await server?.shutdown()
+            return
+        }
+        let stop = StopLatch()
+        Task {
+            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+            stop.fire(.signal(signal))
+        }
+        if let seconds {
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                stop.fire(.duration)
+            }
+        }
+        let inPlace = isatty(STDOUT_FILENO) != 0
+        let drawing = Task {
+            var drawnLines = 0
+            while !Task.isCancelled {
+                let text = Self.table(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 })
+                if inPlace {
+                    // Up over the previous table, then draw over it.
+                    FileHandle.standardOutput.write(Data(((drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : "") + text.split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "\r\u{1B}[2K" + $0 }.joined(separator: "\n") + "\n").utf8))
+                    drawnLines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+                } else {
+                    say(text + "\n")
+                }
+                try? await Task.sleep(for: .seconds(inPlace ? 0.5 : 1))
+            }
+        }
+        let cause = await stop.wait()
+        drawing.cancel()
+        await client.stop()
+        try? await server?.shutdown()
+        if case let .signal(number) = cause { throw ExitCode(ExitStatus.signal(number)) }
+    }
+
+    /// One table: a row per instrument; a column per field; `-` for what TWS has not sent.
+    static func table(_ keys: [String], _ quotes: [String: MarketQuote], _ problems: [String: String]) -> String {
+        func price(_ value: Double?) -> String {
+            guard let value else { return "-" }
+            return abs(value) < 10 ? String(format: "%.5f", value).replacingOccurrences(of: #"0{1,3}$"#, with: "", options: .regularExpression)
+                : String(format: "%.2f", value)
+        }
+        func size(_ value: Double?) -> String { value.map { $0.rounded() == $0 ? String(Int($0)) : String($0) } ?? "-" }
+        let header = ["instrument", "bid", "ask", "last", "bid size", "ask size", "volume", "change", "change %", ""]
+        var rows: [[String]] = []
+        for key in keys {
+            if let problem = problems[key] {
+                rows.append([key, "error: " + problem] + Array(repeating: "", count: header.count - 2))
+                continue
+            }
+            let q = quotes[key]
+            let mark = q?.last ?? q.flatMap { quote in quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } } }
+            let change = mark.flatMap { value in q?.close.map { value - $0 } }
+            let percent = change.flatMap { value in q?.close.map { $0 != 0 ? String(format: "%+.2f%%", value / $0 * 100) : "-" } } ?? "-"
+            rows.append([key, price(q?.bid), price(q?.ask), price(q?.last), size(q?.bidSize), size(q?.askSize), size(q?.volume),
+                         change.map { String(format: "%+.2f", $0) } ?? "-", percent,
+                         [q?.delayed == true ? "delayed" : nil, q?.halted == true ? "HALTED" : nil, q?.stale == true ? "stale" : nil,
+                          q == nil ? "waiting" : nil].compactMap { $0 }.joined(separator: " ")])
+        }
+        let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column].hasPrefix("error: ") && column == 1 ? "" : $0[column] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            if cells.count > 1, cells[1].hasPrefix("error: ") { return cells[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + "  " + cells[1] }
+            return cells.enumerated().map { column, cell in
+                column == 0 || column == cells.count - 1 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: max(widths[column] - cell.count, 0)) + cell
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
