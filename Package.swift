@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         // Moonwire as a library: the runtime `moonwire run` is made of, for Swift applications.
         .library(name: "Moonwire", targets: ["Moonwire"]),
+        .library(name: "MarketHistory", targets: ["MarketHistory"]),
         .executable(name: "moonwire", targets: ["MoonwireCLI"]),
     ],
     dependencies: [
@@ -96,11 +97,22 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Historical bars: planned within IB's limits, downloaded through the client's pacing,
+        // kept in a bar store (SQLite), resumed where a download stopped.
+        .target(
+            name: "MarketHistory",
+            dependencies: [
+                "TWSProtocol",
+                "TWSClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // The facade: one connection, the journal, the trading state and many strategies.
         .target(
             name: "Moonwire",
             dependencies: [
                 "StrategyHost",
+                "MarketHistory",
                 "PaperGateway",
                 "TWSClient",
                 "TWSProtocol",
@@ -156,6 +168,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "CLua", "CLuaShim"]),
         .testTarget(
             name: "StrategyHostTests",

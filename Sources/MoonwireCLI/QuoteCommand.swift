@@ -35,34 +35,7 @@ struct QuoteCommand: AsyncParsableCommand {
         } catch let error as MoonwireError {
             throw RuntimeError(error)
         }
-        var paper: PaperGatewayServer?
-        var host = configuration.connection.host ?? "127.0.0.1"
-        var port = configuration.connection.port ?? 7497
-        if configuration.connection.usesPaperGateway {
-            var settings = configuration.paper
-            settings.port = 0
-            settings.host = "127.0.0.1"
-            var quiet = Logger(label: "paper-gateway")
-            quiet.logLevel = .warning
-            paper = try await PaperGatewayServer.start(config: settings, logger: quiet)
-            (host, port) = ("127.0.0.1", paper!.port)
-        }
-        var clientConfiguration = TWSClientConfiguration(host: host, port: port, clientId: configuration.connection.clientId)
-        clientConfiguration.marketDataType = configuration.connection.marketDataType
-        clientConfiguration.requestTimeout = min(configuration.connection.requestTimeout, 10)
-        var logger = Logger(label: "tws-client")
-        logger.logLevel = .critical
-        let client = TWSClient(configuration: clientConfiguration, logger: logger)
-        client.start()
-        do {
-            try await client.waitUntilReady(timeout: configuration.connection.connectTimeout, failFast: true)
-        } catch {
-            await client.stop()
-            try? await paper?.shutdown()
-            throw RuntimeError(ConnectionAdvice.message(for: error, host: host, port: port, clientId: configuration.connection.clientId,
-                                                        seconds: configuration.connection.connectTimeout))
-        }
-        let server = paper
+        let (client, server) = try await connectForData(configuration)
         let book = NIOLockedValueBox<[String: MarketQuote]>([:])
         let problems = NIOLockedValueBox<[String: String]>([:])
         for spec in specs {

@@ -1,0 +1,106 @@
+import Foundation
+import TWSClient
+import TWSProtocol
+
+/// Downloads a series into a store: asks only for what the store does not cover, window by
+/// window through the client (whose scheduler keeps every pacing rule, so TWS never answers
+/// 162 for pacing), retries windows that time out or are cancelled, records windows with no
+/// data as covered, and stores each window as it comes (an interrupted download keeps them).
+public struct HistoryDownloader: Sendable {
+    public struct Progress: Sendable {
+        public var series: BarSeries
+        public var requestsDone: Int
+        public var requestsTotal: Int
+        public var bars: Int
+        public var seconds: Double
+        /// Seconds left at the pace so far, once there is a pace.
+        public var eta: Double? { requestsDone > 0 ? seconds / Double(requestsDone) * Double(requestsTotal - requestsDone) : nil }
+    }
+
+    public struct Report: Sendable {
+        public var series: BarSeries
+        public var requests = 0
+        public var bars = 0
+        /// Windows TWS had no bars for (recorded: not asked again).
+        public var noData: [TimeSpan] = []
+        /// Windows that failed after the retries, and why (asked again next time).
+        public var failed: [(span: TimeSpan, reason: String)] = []
+        /// Already in the store before this download.
+        public var alreadyCovered = false
+    }
+
+    public let client: TWSClient
+    public let store: any BarStore
+    public var retries = 3
+    public var retryDelay = 1.0
+
+    public init(client: TWSClient, store: any BarStore) {
+        self.client = client
+        self.store = store
+    }
+
+    public func download(_ series: BarSeries, contract: Contract, span: TimeSpan, useRTH: Bool = false,
+                         progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Report
+    {
+        var report = Report(series: series)
+        guard HistoryPlan.maxSpan(barSize: series.barSize) != nil else {
+            throw TWSError.invalidRequest("bar size '\(series.barSize)' is not one of IB's (1 secs ... 1 month: e.g. '1 min', '5 mins', '1 hour', '1 day')")
+        }
+        let missing = TimeSpan.missing(span, covered: try await store.covered(series))
+        let windows = HistoryPlan.windows(for: missing, barSize: series.barSize)
+        report.alreadyCovered = windows.isEmpty
+        let started = Date()
+        for (index, window) in windows.enumerated() {
+            try Task.checkCancellation()
+            var attempt = 0
+            while true {
+                do {
+                    let bars = try await client.historicalBars(contract, end: HistoryPlan.endText(window.end), duration: HistoryPlan.duration(of: window),
+                                                               barSize: series.barSize, whatToShow: series.what, useRTH: useRTH)
+                    let stored = bars.compactMap { bar -> StoredBar? in
+                        guard let time = HistoryPlan.epoch(ofBarDate: bar.date), time >= window.start, time < window.end else { return nil }
+                        return StoredBar(time: time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                                         volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.barCount)
+                    }
+                    try await store.write(stored, of: series, covering: window)
+                    report.requests += 1
+                    report.bars += stored.count
+                    if stored.isEmpty { report.noData.append(window) }
+                    break
+                } catch let error as TWSError where Self.isNoData(error) {
+                    try await store.write([], of: series, covering: window)
+                    report.requests += 1
+                    report.noData.append(window)
+                    break
+                } catch let error as TWSError where Self.isRetryable(error) && attempt < retries {
+                    attempt += 1
+                    try await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    report.requests += 1
+                    report.failed.append((window, "\(error)"))
+                    break
+                }
+            }
+            progress(Progress(series: series, requestsDone: index + 1, requestsTotal: windows.count, bars: report.bars,
+                              seconds: Date().timeIntervalSince(started)))
+        }
+        return report
+    }
+
+    /// 162 "HMDS query returned no data": the window has no bars (before the listing, a holiday).
+    static func isNoData(_ error: TWSError) -> Bool {
+        guard case let .ib(code, message, _) = error else { return false }
+        return code == 162 && message.lowercased().contains("no data")
+    }
+
+    /// A timeout, a lost connection, or a query TWS cancelled: worth asking again.
+    static func isRetryable(_ error: TWSError) -> Bool {
+        switch error {
+        case .timeout, .connectionLost, .notConnected: return true
+        case let .ib(code, message, _): return code == 162 && message.lowercased().contains("cancel") || code == 366
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// How a span of history is asked of TWS: in windows no longer than IB serves for the bar
+/// size (its step-size table), each with an explicit UTC end, newest first.
+public enum HistoryPlan {
+    /// The longest span IB serves in one request for `barSize` (seconds), or nil for a bar
+    /// size IB does not have.
+    public static func maxSpan(barSize: String) -> Int64? {
+        let day: Int64 = 86_400
+        switch barSize.lowercased() {
+        case "1 secs": return 1_800
+        case "5 secs": return 3_600
+        case "10 secs", "15 secs": return 14_400
+        case "30 secs": return 28_800
+        case "1 min": return day
+        case "2 mins": return 2 * day
+        case "3 mins", "5 mins", "10 mins", "15 mins", "20 mins": return 7 * day
+        case "30 mins", "1 hour", "2 hours", "3 hours", "4 hours", "8 hours": return 30 * day
+        case "1 day", "1 week", "1 month": return 365 * day
+        default: return nil
+        }
+    }
+
+    /// The windows that cover `missing`, newest first (IB serves recent data fastest, and a
+    /// download interrupted keeps the most recent part).
+    public static func windows(for missing: [TimeSpan], barSize: String) -> [TimeSpan] {
+        guard let step = maxSpan(barSize: barSize) else { return [] }
+        var windows: [TimeSpan] = []
+        for span in missing.sorted(by: { $0.end > $1.end }) {
+            var end = span.end
+            while end > span.start {
+                let start = max(span.start, end - step)
+                windows.append(TimeSpan(start, end))
+                end = start
+            }
+        }
+        return windows
+    }
+
+    /// IB's duration for a window: seconds up to a day, else whole days (the extra is trimmed).
+    public static func duration(of window: TimeSpan) -> String {
+        let seconds = window.end - window.start
+        return seconds <= 86_400 ? "\(max(seconds, 1)) S" : "\((seconds + 86_399) / 86_400) D"
+    }
+
+    /// `yyyyMMdd-HH:mm:ss` in UTC: an end IB reads without a time zone.
+    public static func endText(_ epoch: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+    }
+
+    /// A bar's time as IB writes it (`20240102 09:30:00 US/Eastern`, `20240102`, or epoch
+    /// seconds) in UTC epoch seconds; a day alone is that day at 00:00 UTC.
+    public static func epoch(ofBarDate text: String) -> Int64? {
+        let parts = text.split(separator: " ").map(String.init)
+        if parts.count == 1, let seconds = Int64(parts[0]), parts[0].count > 8 { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        if parts.count == 1 {
+            formatter.dateFormat = "yyyyMMdd"
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            return formatter.date(from: parts[0]).map { Int64($0.timeIntervalSince1970) }
+        }
+        guard parts.count >= 2 else { return nil }
+        formatter.dateFormat = "yyyyMMdd HH:mm:ss"
+        formatter.timeZone = parts.count >= 3 ? (TimeZone(identifier: parts[2]) ?? TimeZone(identifier: "UTC")) : TimeZone(identifier: "UTC")
+        return formatter.date(from: parts[0] + " " + parts[1]).map { Int64($0.timeIntervalSince1970) }
+    }
+
+    /// `2024-01-31` (UTC midnight) or `2024-01-31T14:30` / `2024-01-31 14:30:00` (UTC).
+    public static func parseDay(_ text: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+
+/// The embedded bar store: one SQLite file (WAL), a row per bar, a row per covered span.
+public final class SQLiteBarStore: BarStore, @unchecked Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-bars") { db in
+            try db.execute(sql: """
+                CREATE TABLE bars (
+                  instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, time INTEGER NOT NULL,
+                  open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+                  volume REAL, wap REAL, count INTEGER,
+                  PRIMARY KEY (instrument, bar_size, what, time)) WITHOUT ROWID;
+                CREATE TABLE coverage (
+                  instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+                  bars INTEGER NOT NULL, fetched_at REAL NOT NULL,
+                  PRIMARY KEY (instrument, bar_size, what, start, end));
+                """)
+        }
+        try migrator.migrate(queue)
+    }
+
+    public func write(_ bars: [StoredBar], of series: BarSeries, covering span: TimeSpan) async throws {
+        try await queue.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO bars (instrument, bar_size, what, time, open, high, low, close, volume, wap, count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for bar in bars {
+                try statement.execute(arguments: [series.instrument, series.barSize, series.what, bar.time, bar.open, bar.high, bar.low,
+                                                  bar.close, bar.volume, bar.wap, bar.count])
+            }
+            if !span.isEmpty {
+                try db.execute(sql: "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [series.instrument, series.barSize, series.what, span.start, span.end, bars.count,
+                                           Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func covered(_ series: BarSeries) async throws -> [TimeSpan] {
+        try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT start, end FROM coverage WHERE instrument = ? AND bar_size = ? AND what = ? ORDER BY start",
+                             arguments: [series.instrument, series.barSize, series.what]).map { TimeSpan($0["start"], $0["end"]) }
+        }
+    }
+
+    public func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar] {
+        try await queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT time, open, high, low, close, volume, wap, count FROM bars
+                WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ? ORDER BY time
+                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]).map {
+                StoredBar(time: $0["time"], open: $0["open"], high: $0["high"], low: $0["low"], close: $0["close"], volume: $0["volume"],
+                          wap: $0["wap"], count: $0["count"])
+            }
+        }
+    }
+
+    public func count(_ series: BarSeries) async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bars WHERE instrument = ? AND bar_size = ? AND what = ?",
+                             arguments: [series.instrument, series.barSize, series.what]) ?? 0
+        }
+    }
+
+    public func series() async throws -> [BarSeries] {
+        try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT instrument, bar_size, what FROM bars ORDER BY instrument, bar_size, what").map {
+                BarSeries(instrument: $0["instrument"], barSize: $0["bar_size"], what: $0["what"])
+            }
+        }
+    }
+}

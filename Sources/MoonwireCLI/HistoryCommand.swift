@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Moonwire
+import NIOConcurrencyHelpers
+import TWSClient
+import TWSProtocol
+
+/// `moonwire history AAPL,MSFT,"ES 202612" --from 2024-01-01 --to 2024-03-31 --bar "1 min"`:
+/// downloads bars into the bar store, asking only for what it does not have yet.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Download historical bars into the bar store (SQLite): within IB's pacing rules, resuming what is already stored.")
+
+    @Argument(help: "Instruments, comma-separated or one per argument: AAPL,MSFT \"ES 202612\" EUR.USD.") var instruments: [String]
+    @Option(help: "First day (UTC), YYYY-MM-DD (or YYYY-MM-DD HH:MM).") var from: String
+    @Option(help: "Day after the last (UTC), YYYY-MM-DD (default: now).") var to: String?
+    @Option(help: "Bar size, as IB spells it: 1 secs, 5 secs, 1 min, 5 mins, 1 hour, 1 day, ...") var bar = "1 min"
+    @Option(help: "TRADES, MIDPOINT, BID, ASK, BID_ASK, ...") var what = "TRADES"
+    @Flag(help: "Regular trading hours only.") var rth = false
+    @Option(help: "The bar store: a SQLite file (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
+    @Option(help: "paper or HOST:PORT of TWS / IB Gateway (default: the connection settings, else the built-in paper gateway).") var gateway: String?
+    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
+
+    func run() async throws {
+        let names = instruments.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("name at least one instrument") }
+        let specs: [InstrumentSpec]
+        do {
+            specs = try names.map { try InstrumentSpec.parse($0) }
+        } catch let error as InstrumentSpecError {
+            throw ValidationError("\(error)")
+        }
+        guard let start = HistoryPlan.parseDay(from) else { throw ValidationError("--from '\(from)' is not YYYY-MM-DD") }
+        let end = try to.map { text -> Int64 in
+            guard let end = HistoryPlan.parseDay(text) else { throw ValidationError("--to '\(text)' is not YYYY-MM-DD") }
+            return end
+        } ?? Int64(Date().timeIntervalSince1970)
+        guard end > start else { throw ValidationError("--to must come after --from") }
+        guard HistoryPlan.maxSpan(barSize: bar) != nil else {
+            throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes (1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1 week, 1 month)")
+        }
+        let found = try configFile(config)
+        let configuration: MoonwireConfiguration
+        do {
+            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
+        } catch let error as MoonwireError {
+            throw RuntimeError(error)
+        }
+        let storePath = store ?? HostConfig.dataFolder + "/bars.sqlite"
+        let barStore: SQLiteBarStore
+        do {
+            barStore = try SQLiteBarStore(path: storePath)
+        } catch {
+            throw RuntimeError("\(storePath): \(error)")
+        }
+        let (client, paper) = try await connectForData(configuration)
+        say("storing \(bar) \(what) bars in \(storePath)")
+
+        let downloader = HistoryDownloader(client: client, store: barStore)
+        let lastShown = NIOLockedValueBox<[String: Date]>([:])
+        let work = Task { () -> [HistoryDownloader.Report] in
+            var reports: [HistoryDownloader.Report] = []
+            for spec in specs {
+                let series = BarSeries(instrument: spec.key, barSize: bar, what: what)
+                guard let contract = await Self.resolve(spec, client: client) else { continue }
+                do {
+                    let report = try await downloader.download(series, contract: contract, span: TimeSpan(start, end), useRTH: rth) { progress in
+                        let due = lastShown.withLockedValue { shown -> Bool in
+                            guard Date().timeIntervalSince(shown[series.instrument] ?? .distantPast) >= 1 || progress.requestsDone == progress.requestsTotal
+                            else { return false }
+                            shown[series.instrument] = Date()
+                            return true
+                        }
+                        guard due else { return }
+                        say("\(series.instrument): \(progress.requestsDone)/\(progress.requestsTotal) requests, \(progress.bars) bars"
+                            + (progress.eta.map { String(format: ", about %.0f s left", $0) } ?? ""))
+                    }
+                    reports.append(report)
+                } catch is CancellationError {
+                    break
+                } catch {
+                    Console.shared.log("error: \(series.instrument): \(error)")
+                }
+            }
+            return reports
+        }
+        let interrupted = NIOLockedValueBox(false)
+        let signals = Task {
+            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+            interrupted.withLockedValue { $0 = true }
+            say("interrupted: what was stored stays; run the same command again to resume")
+            work.cancel()
+            return signal
+        }
+        let reports = await work.value
+        signals.cancel()
+        await client.stop()
+        try? await paper?.shutdown()
+        for report in reports {
+            let stored = (try? await barStore.count(report.series)) ?? 0
+            var line = "\(report.series.instrument): \(report.bars) bars in \(report.requests) requests, \(stored) stored in all"
+            if report.alreadyCovered { line += " (already stored: nothing asked)" }
+            if !report.noData.isEmpty { line += "; no data for \(report.noData.count) span(s)" }
+            say(line)
+            for failure in report.failed { say("  gap: \(failure.span): \(failure.reason) (asked again next time)") }
+        }
+        if interrupted.withLockedValue({ $0 }) { throw ExitCode(ExitStatus.signal(SIGINT)) }
+        if reports.contains(where: { !$0.failed.isEmpty }) || reports.count < specs.count { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// The contract TWS confirms for a name (its conId), or nil after saying why not.
+    static func resolve(_ spec: InstrumentSpec, client: TWSClient) async -> Contract? {
+        do {
+            let details = try await client.contractDetails(spec.contract)
+            if details.count == 1 || (spec.contract.secType == "CONTFUT" && !details.isEmpty) {
+                return spec.contract.secType == "CONTFUT" ? spec.contract : details[0].contract
+            }
+            Console.shared.log("error: \(spec.key) is ambiguous: it fits \(details.map { $0.contract.instrumentKey }.joined(separator: ", ")); name one")
+        } catch {
+            Console.shared.log("error: \(spec.key): \(error)")
+        }
+        return nil
+    }
+}

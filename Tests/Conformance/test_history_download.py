@@ -1,0 +1,73 @@
+"""`moonwire history` downloads bars into the SQLite store within the paper gateway's
+pacing rules (IB's), resumes from what is stored, and keeps what it stored when interrupted."""
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+
+from gateway_process import BINARY, Gateway
+
+
+def environment(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IB_", "IBKR_", "MOONWIRE_"))}
+    env.update(MOONWIRE_DATA=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    return env
+
+
+def history(tmp_path, port, *args, timeout=120):
+    return subprocess.run([str(BINARY), "history", *args, "--gateway", f"127.0.0.1:{port}", "--store", str(tmp_path / "bars.sqlite")],
+                          cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=timeout)
+
+
+def stored(tmp_path):
+    with sqlite3.connect(f"file:{tmp_path / 'bars.sqlite'}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT instrument, COUNT(*) FROM bars GROUP BY instrument").fetchall())
+
+
+def test_download_resume_and_pacing(tmp_path):
+    with Gateway("--seed", "8") as gateway:
+        first = history(tmp_path, gateway.port, "AAPL,MSFT", "ES 202612", "--from", "2024-03-01", "--to", "2024-03-08", "--bar", "1 min")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "162" not in first.stderr and "pacing" not in first.stderr.lower(), first.stderr
+        counts = stored(tmp_path)
+        assert counts == {"AAPL": 7 * 1440, "MSFT": 7 * 1440, "ES 202612": 7 * 1440}, counts
+        assert re.search(r"AAPL: 10080 bars in 7 requests, 10080 stored in all", first.stdout), first.stdout
+
+        # The same span again: nothing is asked. A longer one: only the missing days.
+        again = history(tmp_path, gateway.port, "AAPL", "--from", "2024-03-01", "--to", "2024-03-08", "--bar", "1 min")
+        assert "AAPL: 0 bars in 0 requests, 10080 stored in all (already stored: nothing asked)" in again.stdout, again.stdout
+        longer = history(tmp_path, gateway.port, "AAPL", "--from", "2024-02-28", "--to", "2024-03-09", "--bar", "1 min")
+        assert "AAPL: 4320 bars in 3 requests, 14400 stored in all" in longer.stdout, longer.stdout
+
+        bad = history(tmp_path, gateway.port, "AAPL", "--from", "2024-03-01", "--bar", "7 mins")
+        assert bad.returncode == 64 and "is not one of IB's bar sizes" in bad.stderr
+        unknown = history(tmp_path, gateway.port, "NOSUCH", "--from", "2024-03-01", "--to", "2024-03-02")
+        assert unknown.returncode == 1 and "NOSUCH" in unknown.stderr
+
+
+def test_interrupted_download_keeps_what_it_stored(tmp_path):
+    with Gateway("--seed", "8") as gateway:
+        # Twelve days of minute bars: twelve requests, paced at six per two seconds (IB's rule).
+        process = subprocess.Popen([str(BINARY), "history", "AAPL", "--from", "2024-01-01", "--to", "2024-01-13", "--bar", "1 min",
+                                    "--gateway", f"127.0.0.1:{gateway.port}", "--store", str(tmp_path / "bars.sqlite")],
+                                   cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if re.search(r"AAPL: \d+/12 requests", line) or not line:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 130, "".join(lines) + out + err
+        assert "interrupted: what was stored stays" in out
+        kept = stored(tmp_path)["AAPL"]
+        assert 1440 <= kept < 12 * 1440, kept
+        resumed = history(tmp_path, gateway.port, "AAPL", "--from", "2024-01-01", "--to", "2024-01-13", "--bar", "1 min")
+        assert resumed.returncode == 0, resumed.stderr
+        asked = int(re.search(r"AAPL: \d+ bars in (\d+) requests", resumed.stdout).group(1))
+        assert asked == 12 - kept // 1440, (asked, kept)
+        assert stored(tmp_path)["AAPL"] == 12 * 1440

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import MarketHistory
+
+@Suite("History planning and the SQLite bar store")
+struct HistoryPlanTests {
+    @Test("missing spans are what the covered ones leave; windows respect IB's step sizes, newest first")
+    func planning() {
+        let day: Int64 = 86_400
+        let wanted = TimeSpan(0, 10 * day)
+        #expect(TimeSpan.missing(wanted, covered: []) == [wanted])
+        #expect(TimeSpan.missing(wanted, covered: [TimeSpan(2 * day, 4 * day), TimeSpan(3 * day, 5 * day), TimeSpan(9 * day, 12 * day)])
+                == [TimeSpan(0, 2 * day), TimeSpan(5 * day, 9 * day)])
+        #expect(TimeSpan.missing(wanted, covered: [TimeSpan(-day, 11 * day)]).isEmpty)
+        let windows = HistoryPlan.windows(for: [TimeSpan(0, 2 * day + 3600)], barSize: "1 min")
+        #expect(windows == [TimeSpan(day + 3600, 2 * day + 3600), TimeSpan(3600, day + 3600), TimeSpan(0, 3600)])
+        #expect(HistoryPlan.windows(for: [TimeSpan(0, 3 * 3600)], barSize: "5 secs").count == 3)
+        #expect(HistoryPlan.windows(for: [TimeSpan(0, 400 * day)], barSize: "1 day").count == 2)
+        #expect(HistoryPlan.maxSpan(barSize: "7 mins") == nil)
+        #expect(HistoryPlan.duration(of: TimeSpan(0, 3600)) == "3600 S")
+        #expect(HistoryPlan.duration(of: TimeSpan(0, day + 1)) == "2 D")
+        #expect(HistoryPlan.endText(1_704_067_200) == "20240101-00:00:00")
+    }
+
+    @Test("IB's bar dates in UTC: with a zone, a day alone, epoch seconds")
+    func barDates() {
+        #expect(HistoryPlan.epoch(ofBarDate: "20240102 09:30:00 US/Eastern") == 1_704_205_800)
+        #expect(HistoryPlan.epoch(ofBarDate: "20240102") == 1_704_153_600)
+        #expect(HistoryPlan.epoch(ofBarDate: "1704205800") == 1_704_205_800)
+        #expect(HistoryPlan.epoch(ofBarDate: "not a date") == nil)
+        #expect(HistoryPlan.parseDay("2024-01-02") == 1_704_153_600)
+        #expect(HistoryPlan.parseDay("2024-01-02 09:30") == 1_704_187_800)
+    }
+
+    @Test("writes are idempotent; coverage is kept with empty spans; a second store on the file sees it all")
+    func store() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bars-\(UUID().uuidString)/bars.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let series = BarSeries(instrument: "AAPL", barSize: "1 min", what: "trades")
+        let store = try SQLiteBarStore(path: path)
+        let bars = (0..<5).map { StoredBar(time: Int64($0 * 60), open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, wap: 1.2, count: 3) }
+        try await store.write(bars, of: series, covering: TimeSpan(0, 300))
+        try await store.write(Array(bars.prefix(2)), of: series, covering: TimeSpan(0, 300))
+        try await store.write([], of: series, covering: TimeSpan(300, 600))
+        let again = try SQLiteBarStore(path: path)
+        #expect(try await again.count(series) == 5)
+        #expect(try await again.covered(series) == [TimeSpan(0, 300), TimeSpan(300, 600)])
+        #expect(try await again.bars(series, in: TimeSpan(60, 180)).map(\.time) == [60, 120])
+        #expect(try await again.series() == [BarSeries(instrument: "AAPL", barSize: "1 min", what: "TRADES")])
+    }
+}
