@@ -6,11 +6,20 @@ import NIOConcurrencyHelpers
 import TWSClient
 import TWSProtocol
 
-/// `moonwire history AAPL,MSFT,"ES 202612" --from 2024-01-01 --to 2024-03-31 --bar "1 min"`:
-/// downloads bars into the bar store, asking only for what it does not have yet.
+/// `moonwire history ...`: the bar store's commands. Downloading is the default.
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
+        abstract: "Historical bars: download them into the bar store (default), import or export CSV.",
+        subcommands: [HistoryDownloadCommand.self, HistoryImportCommand.self, HistoryExportCommand.self],
+        defaultSubcommand: HistoryDownloadCommand.self)
+}
+
+/// `moonwire history AAPL,MSFT,"ES 202612" --from 2024-01-01 --to 2024-03-31 --bar "1 min"`:
+/// downloads bars into the bar store, asking only for what it does not have yet.
+struct HistoryDownloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download",
         abstract: "Download historical bars into the bar store (SQLite): within IB's pacing rules, resuming what is already stored.")
 
     @Argument(help: "Instruments, comma-separated or one per argument: AAPL,MSFT \"ES 202612\" EUR.USD.") var instruments: [String]

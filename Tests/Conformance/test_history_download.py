@@ -71,3 +71,28 @@ def test_interrupted_download_keeps_what_it_stored(tmp_path):
         asked = int(re.search(r"AAPL: \d+ bars in (\d+) requests", resumed.stdout).group(1))
         assert asked == 12 - kept // 1440, (asked, kept)
         assert stored(tmp_path)["AAPL"] == 12 * 1440
+
+
+def test_csv_export_and_import_round_trip(tmp_path):
+    with Gateway("--seed", "8") as gateway:
+        assert history(tmp_path, gateway.port, "MSFT", "--from", "2024-04-01", "--to", "2024-04-02", "--bar", "5 mins").returncode == 0
+    env = environment(tmp_path)
+
+    def run(*args):
+        return subprocess.run([str(BINARY), "history", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    exported = run("export", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "bars.sqlite"))
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0] == "time,open,high,low,close,volume,wap,count" and len(lines) == 1 + 288
+    assert re.match(r"2024-04-01T00:00:00Z,[\d.]+,[\d.]+,[\d.]+,[\d.]+,\d+,[\d.]+,\d+$", lines[1]), lines[1]
+    (tmp_path / "msft.csv").write_text(exported.stdout)
+    imported = run("import", "msft.csv", "--instrument", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
+    assert imported.returncode == 0 and "imported 288 bars of MSFT 5 mins TRADES" in imported.stdout, imported.stderr
+    again = run("export", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
+    assert again.stdout == exported.stdout, "the same bars, bit for bit"
+    (tmp_path / "bad.csv").write_text(exported.stdout.replace(lines[5], lines[5].split(",")[0] + ",x,1,1,1", 1))
+    bad = run("import", "bad.csv", "--instrument", "AAPL", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
+    assert bad.returncode == 1 and "bad.csv:6: open 'x' is not a number; nothing was imported" in bad.stderr, bad.stderr
+    listing = run("export", "AAPL", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
+    assert listing.returncode == 1 and "it has: MSFT 5 mins TRADES" in listing.stderr

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Moonwire
+import TWSProtocol
+
+/// The bar store a history command names (`--store`, else bars.sqlite in the data folder).
+func openBarStore(_ path: String?) throws -> SQLiteBarStore {
+    let path = path ?? HostConfig.dataFolder + "/bars.sqlite"
+    do {
+        return try SQLiteBarStore(path: path)
+    } catch {
+        throw RuntimeError("\(path): \(error)")
+    }
+}
+
+/// `moonwire history import FILE.csv --instrument AAPL --bar "1 min"`: bars from elsewhere.
+struct HistoryImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time in UTC: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 or epoch seconds).")
+
+    @Argument(help: "The CSV file (a header line first).") var file: String
+    @Option(help: "The instrument the bars are of: AAPL, \"ES 202612\", EUR.USD, ...") var instrument: String
+    @Option(help: "Their bar size, as IB spells it (1 min, 5 mins, 1 day, ...).") var bar: String
+    @Option(help: "What they show (TRADES, MIDPOINT, ...).") var what = "TRADES"
+    @Option(help: "The bar store (default: bars.sqlite in the data folder).") var store: String?
+
+    func run() async throws {
+        let key: String
+        do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("--instrument: \(error)") }
+        guard let barSeconds = HistoricalSpan.barSeconds(bar) else { throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError("\(file): no such file") }
+        let bars: [StoredBar]
+        do {
+            bars = try BarCSV.read(String(decoding: data, as: UTF8.self))
+        } catch let error as BarCSV.Problem {
+            throw RuntimeError("\(file):\(error.line): \(error.message); nothing was imported")
+        }
+        guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
+        let series = BarSeries(instrument: key, barSize: bar, what: what)
+        let barStore = try openBarStore(store)
+        // The file's span counts as covered: a download will not ask TWS for it again.
+        try await barStore.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
+        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(barStore.path)")
+    }
+}
+
+/// `moonwire history export AAPL --bar "1 min" > aapl.csv`: bars to CSV.
+struct HistoryExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export stored bars as CSV (time in UTC ISO 8601) to standard output or --output.")
+
+    @Argument(help: "The instrument: AAPL, \"ES 202612\", ...") var instrument: String
+    @Option(help: "The bar size, as stored.") var bar: String
+    @Option(help: "What they show.") var what = "TRADES"
+    @Option(help: "First day (UTC), YYYY-MM-DD (default: the first stored).") var from: String?
+    @Option(help: "Day after the last (UTC), YYYY-MM-DD (default: the last stored).") var to: String?
+    @Option(help: "Write here instead of standard output.") var output: String?
+    @Option(help: "The bar store (default: bars.sqlite in the data folder).") var store: String?
+
+    func run() async throws {
+        let key: String
+        do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("\(error)") }
+        let start = try from.map { text -> Int64 in
+            guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("--from '\(text)' is not YYYY-MM-DD") }
+            return day
+        } ?? Int64.min / 2
+        let end = try to.map { text -> Int64 in
+            guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("--to '\(text)' is not YYYY-MM-DD") }
+            return day
+        } ?? Int64.max / 2
+        let barStore = try openBarStore(store)
+        let series = BarSeries(instrument: key, barSize: bar, what: what)
+        let bars = try await barStore.bars(series, in: TimeSpan(start, end))
+        guard !bars.isEmpty else {
+            let known = try await barStore.series().map(\.description)
+            throw RuntimeError("no bars of \(series) in \(barStore.path)" + (known.isEmpty ? "" : "; it has: \(known.joined(separator: ", "))"))
+        }
+        let text = BarCSV.write(bars)
+        if let output {
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch { throw RuntimeError("\(output): \(error.localizedDescription)") }
+            say("exported \(bars.count) bars of \(series) to \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
