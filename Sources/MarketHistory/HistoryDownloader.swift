@@ -27,6 +27,8 @@ public struct HistoryDownloader: Sendable {
         public var failed: [(span: TimeSpan, reason: String)] = []
         /// Already in the store before this download.
         public var alreadyCovered = false
+        /// Where TWS's data starts, when that is after the span asked for.
+        public var headTimestamp: Int64?
     }
 
     public let client: TWSClient
@@ -46,9 +48,19 @@ public struct HistoryDownloader: Sendable {
         guard HistoryPlan.maxSpan(barSize: series.barSize) != nil else {
             throw TWSError.invalidRequest("bar size '\(series.barSize)' is not one of IB's (1 secs ... 1 month: e.g. '1 min', '5 mins', '1 hour', '1 day')")
         }
-        let missing = TimeSpan.missing(span, covered: try await store.covered(series))
+        var missing = TimeSpan.missing(span, covered: try await store.covered(series))
+        // Nothing before the earliest data point TWS has: recorded as no data, never asked.
+        if !missing.isEmpty, let head = try? await client.headTimestamp(contract, whatToShow: series.what, useRTH: useRTH), head > span.start {
+            report.headTimestamp = head
+            let before = TimeSpan(span.start, min(head, span.end))
+            if missing.contains(where: { $0.start < before.end }) {
+                try await store.write([], of: series, covering: before)
+                report.noData.append(before)
+            }
+            missing = TimeSpan.missing(span, covered: try await store.covered(series))
+        }
         let windows = HistoryPlan.windows(for: missing, barSize: series.barSize)
-        report.alreadyCovered = windows.isEmpty
+        report.alreadyCovered = windows.isEmpty && report.noData.isEmpty
         let started = Date()
         for (index, window) in windows.enumerated() {
             try Task.checkCancellation()

@@ -113,6 +113,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
             var line = "\(report.series.instrument): \(report.bars) bars in \(report.requests) requests, \(stored) stored in all"
             if report.alreadyCovered { line += " (already stored: nothing asked)" }
             if !report.noData.isEmpty { line += "; no data for \(report.noData.count) span(s)" }
+            if let head = report.headTimestamp { line += " (TWS's data starts \(TimeSpan(head, head).description.prefix(16)))" }
             say(line)
             for failure in report.failed { say("  gap: \(failure.span): \(failure.reason) (asked again next time)") }
         }

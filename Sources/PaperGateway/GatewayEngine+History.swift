@@ -100,4 +100,41 @@ extension GatewayEngine {
             }
         }
     }
+
+    /// reqHeadTimeStamp: where the simulated history of an instrument starts. Stocks, forex and
+    /// indexes from 2005-01-03 14:30 UTC; a future a year before its expiry; an option nine months.
+    func requestHeadTimestamp(_ session: GatewaySession, _ request: ReqHeadTimestamp) {
+        guard let instrument = resolve(request.contract) else {
+            session.sendError(request.reqId, 200, unresolved(request.contract))
+            return
+        }
+        let head = Self.headTimestamp(of: instrument)
+        let text = request.formatDate == 2 ? String(head) : HistoryText.utc(head)
+        session.send(.headTimestamp(HeadTimestamp(reqId: request.reqId, headTimestamp: text)))
+    }
+
+    static func headTimestamp(of instrument: Instrument) -> Int {
+        let listed = 1_104_762_600  // 2005-01-03 14:30 UTC
+        guard !instrument.expiry.isEmpty, let expiry = HistoryText.day(instrument.expiry) else { return listed }
+        return max(listed, expiry - (instrument.secType == "FUT" ? 365 : 270) * 86_400)
+    }
+}
+
+/// IB's spellings of head timestamps: `yyyyMMdd-HH:mm:ss` in UTC.
+enum HistoryText {
+    static func utc(_ epoch: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+    }
+
+    static func day(_ text: String) -> Int? {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.date(from: text).map { Int($0.timeIntervalSince1970) }
+    }
 }

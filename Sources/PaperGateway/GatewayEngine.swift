@@ -172,6 +172,8 @@ public final class GatewayEngine {
         case let .reqMarketDataType(r): setMarketDataType(session, r.marketDataType)
         case let .reqHistoricalData(r): requestHistory(session, r)
         case let .cancelHistoricalData(r): cancelHistory(session, r.reqId)
+        case let .reqHeadTimeStamp(r): requestHeadTimestamp(session, r)
+        case .cancelHeadTimeStamp: break
         case let .reqRealTimeBars(r): requestRealTimeBars(session, r)
         case let .cancelRealTimeBars(r): session.realTimeBars[r.reqId] = nil
         case let .reqContractDetails(r): requestContractDetails(session, r)

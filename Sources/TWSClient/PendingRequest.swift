@@ -79,6 +79,7 @@ extension ServerMessage {
         case let .contractDataEnd(m): return m.reqId
         case let .historicalData(m): return m.reqId
         case let .historicalDataEnd(m): return m.reqId
+        case let .headTimestamp(m): return m.reqId
         case let .historicalDataUpdate(m): return m.reqId
         case let .realtimeBar(m): return m.reqId
         case let .execDetails(m): return m.reqId == -1 ? nil : m.reqId

@@ -24,6 +24,17 @@ extension TWSClient {
         }
     }
 
+    /// The earliest data point TWS has for `contract` (epoch seconds, UTC): where its history starts.
+    public func headTimestamp(_ contract: Contract, whatToShow: String = "TRADES", useRTH: Bool = false) async throws -> Int64 {
+        try await perform("reqHeadTimeStamp", initial: Int64(0),
+                          make: { .reqHeadTimeStamp(ReqHeadTimestamp(reqId: $0, contract: contract, whatToShow: whatToShow, useRTH: useRTH,
+                                                                     formatDate: 2)) }) { head, message in
+            guard case let .headTimestamp(m) = message else { return false }
+            head = Int64(m.headTimestamp) ?? Self.parseDate(m.headTimestamp).map { Int64($0.timeIntervalSince1970) } ?? 0
+            return true
+        }
+    }
+
     /// Places a new order; returns its id once TWS has acknowledged it (openOrder or
     /// orderStatus). A rejection ends in `TWSError.ib` with IB's code.
     public func placeOrder(contract: Contract, order: Order) async throws -> Int {

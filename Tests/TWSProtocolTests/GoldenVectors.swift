@@ -92,6 +92,10 @@ enum RequestBuilder {
                 reqId: int(0), contract: try contract(1), endDateTime: string(2), durationStr: string(3),
                 barSizeSetting: string(4), whatToShow: string(5), useRTH: bool(6), formatDate: int(7), keepUpToDate: bool(8)))
         case "cancelHistoricalData": return .cancelHistoricalData(CancelHistoricalData(reqId: int(0)))
+        case "reqHeadTimeStamp":
+            return .reqHeadTimeStamp(ReqHeadTimestamp(reqId: int(0), contract: try contract(1), whatToShow: string(2), useRTH: bool(3),
+                                                      formatDate: int(4)))
+        case "cancelHeadTimeStamp": return .cancelHeadTimeStamp(CancelHeadTimestamp(reqId: int(0)))
         case "reqRealTimeBars":
             var request = ReqRealTimeBars(reqId: int(0), contract: try contract(1), whatToShow: string(3), useRTH: bool(4))
             request.barSize = int(2)

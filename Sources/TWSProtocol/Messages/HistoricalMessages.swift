@@ -142,3 +142,22 @@ public struct RealTimeBar: WireMessage {
         try c.int(&count, "count")
     }
 }
+
+/// The answer to reqHeadTimeStamp: the earliest data point, as text or epoch seconds.
+public struct HeadTimestamp: WireMessage {
+    public static let id = 88
+    public static let name: StaticString = "headTimestamp"
+    public var reqId = 0
+    public var headTimestamp = ""
+
+    public init() {}
+    public init(reqId: Int, headTimestamp: String) {
+        self.reqId = reqId
+        self.headTimestamp = headTimestamp
+    }
+
+    public mutating func code<C: FieldCoder>(_ c: inout C) throws {
+        try c.int(&reqId, "reqId")
+        try c.string(&headTimestamp, "headTimestamp")
+    }
+}

@@ -26,6 +26,7 @@ public enum ServerMessage: Sendable, Equatable {
     case currentTimeInMillis(CurrentTimeInMillis)
     indirect case historicalData(HistoricalData)
     case historicalDataEnd(HistoricalDataEnd)
+    case headTimestamp(HeadTimestamp)
     case historicalDataUpdate(HistoricalDataUpdate)
     case realtimeBar(RealTimeBar)
     indirect case contractData(ContractData)
@@ -71,6 +72,7 @@ public enum ServerMessage: Sendable, Equatable {
         CurrentTimeInMillis.self,
         HistoricalData.self,
         HistoricalDataEnd.self,
+        HeadTimestamp.self,
         HistoricalDataUpdate.self,
         RealTimeBar.self,
         ContractData.self,
@@ -118,6 +120,7 @@ public enum ServerMessage: Sendable, Equatable {
         case .currentTimeInMillis: return "\(CurrentTimeInMillis.name)"
         case .historicalData: return "\(HistoricalData.name)"
         case .historicalDataEnd: return "\(HistoricalDataEnd.name)"
+        case .headTimestamp: return "\(HeadTimestamp.name)"
         case .historicalDataUpdate: return "\(HistoricalDataUpdate.name)"
         case .realtimeBar: return "\(RealTimeBar.name)"
         case .contractData: return "\(ContractData.name)"
@@ -166,6 +169,7 @@ public enum ServerMessage: Sendable, Equatable {
         case let .currentTimeInMillis(value): return try value.payload(serverVersion: serverVersion, style: .java)
         case let .historicalData(value): return try value.payload(serverVersion: serverVersion, style: .java)
         case let .historicalDataEnd(value): return try value.payload(serverVersion: serverVersion, style: .java)
+        case let .headTimestamp(value): return try value.payload(serverVersion: serverVersion, style: .java)
         case let .historicalDataUpdate(value): return try value.payload(serverVersion: serverVersion, style: .java)
         case let .realtimeBar(value): return try value.payload(serverVersion: serverVersion, style: .java)
         case let .contractData(value): return try value.payload(serverVersion: serverVersion, style: .java)
@@ -214,6 +218,7 @@ public enum ServerMessage: Sendable, Equatable {
         case let .currentTimeInMillis(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
         case let .historicalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
         case let .historicalDataEnd(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
+        case let .headTimestamp(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
         case let .historicalDataUpdate(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
         case let .realtimeBar(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
         case let .contractData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .java)
@@ -273,6 +278,7 @@ public enum ServerMessage: Sendable, Equatable {
         case CurrentTimeInMillis.id: value = .currentTimeInMillis(try CurrentTimeInMillis.decodeBody(&reader))
         case HistoricalData.id: value = .historicalData(try HistoricalData.decodeBody(&reader))
         case HistoricalDataEnd.id: value = .historicalDataEnd(try HistoricalDataEnd.decodeBody(&reader))
+        case HeadTimestamp.id: value = .headTimestamp(try HeadTimestamp.decodeBody(&reader))
         case HistoricalDataUpdate.id: value = .historicalDataUpdate(try HistoricalDataUpdate.decodeBody(&reader))
         case RealTimeBar.id: value = .realtimeBar(try RealTimeBar.decodeBody(&reader))
         case ContractData.id: value = .contractData(try ContractData.decodeBody(&reader))

@@ -13,6 +13,8 @@ public enum ClientRequest: Sendable, Equatable {
     case reqMarketDataType(ReqMarketDataType)
     indirect case reqHistoricalData(ReqHistoricalData)
     case cancelHistoricalData(CancelHistoricalData)
+    case reqHeadTimeStamp(ReqHeadTimestamp)
+    case cancelHeadTimeStamp(CancelHeadTimestamp)
     indirect case reqRealTimeBars(ReqRealTimeBars)
     case cancelRealTimeBars(CancelRealTimeBars)
     indirect case reqContractDetails(ReqContractDetails)
@@ -52,6 +54,8 @@ public enum ClientRequest: Sendable, Equatable {
         ReqMarketDataType.self,
         ReqHistoricalData.self,
         CancelHistoricalData.self,
+        ReqHeadTimestamp.self,
+        CancelHeadTimestamp.self,
         ReqRealTimeBars.self,
         CancelRealTimeBars.self,
         ReqContractDetails.self,
@@ -93,6 +97,8 @@ public enum ClientRequest: Sendable, Equatable {
         case .reqMarketDataType: return "\(ReqMarketDataType.name)"
         case .reqHistoricalData: return "\(ReqHistoricalData.name)"
         case .cancelHistoricalData: return "\(CancelHistoricalData.name)"
+        case .reqHeadTimeStamp: return "\(ReqHeadTimestamp.name)"
+        case .cancelHeadTimeStamp: return "\(CancelHeadTimestamp.name)"
         case .reqRealTimeBars: return "\(ReqRealTimeBars.name)"
         case .cancelRealTimeBars: return "\(CancelRealTimeBars.name)"
         case .reqContractDetails: return "\(ReqContractDetails.name)"
@@ -135,6 +141,8 @@ public enum ClientRequest: Sendable, Equatable {
         case let .reqMarketDataType(value): return try value.payload(serverVersion: serverVersion, style: .python)
         case let .reqHistoricalData(value): return try value.payload(serverVersion: serverVersion, style: .python)
         case let .cancelHistoricalData(value): return try value.payload(serverVersion: serverVersion, style: .python)
+        case let .reqHeadTimeStamp(value): return try value.payload(serverVersion: serverVersion, style: .python)
+        case let .cancelHeadTimeStamp(value): return try value.payload(serverVersion: serverVersion, style: .python)
         case let .reqRealTimeBars(value): return try value.payload(serverVersion: serverVersion, style: .python)
         case let .cancelRealTimeBars(value): return try value.payload(serverVersion: serverVersion, style: .python)
         case let .reqContractDetails(value): return try value.payload(serverVersion: serverVersion, style: .python)
@@ -177,6 +185,8 @@ public enum ClientRequest: Sendable, Equatable {
         case let .reqMarketDataType(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
         case let .reqHistoricalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
         case let .cancelHistoricalData(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .reqHeadTimeStamp(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
+        case let .cancelHeadTimeStamp(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
         case let .reqRealTimeBars(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
         case let .cancelRealTimeBars(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
         case let .reqContractDetails(value): try value.appendFrame(to: &buffer, serverVersion: serverVersion, style: .python)
@@ -230,6 +240,8 @@ public enum ClientRequest: Sendable, Equatable {
         case ReqMarketDataType.id: value = .reqMarketDataType(try ReqMarketDataType.decodeBody(&reader))
         case ReqHistoricalData.id: value = .reqHistoricalData(try ReqHistoricalData.decodeBody(&reader))
         case CancelHistoricalData.id: value = .cancelHistoricalData(try CancelHistoricalData.decodeBody(&reader))
+        case ReqHeadTimestamp.id: value = .reqHeadTimeStamp(try ReqHeadTimestamp.decodeBody(&reader))
+        case CancelHeadTimestamp.id: value = .cancelHeadTimeStamp(try CancelHeadTimestamp.decodeBody(&reader))
         case ReqRealTimeBars.id: value = .reqRealTimeBars(try ReqRealTimeBars.decodeBody(&reader))
         case CancelRealTimeBars.id: value = .cancelRealTimeBars(try CancelRealTimeBars.decodeBody(&reader))
         case ReqContractDetails.id: value = .reqContractDetails(try ReqContractDetails.decodeBody(&reader))

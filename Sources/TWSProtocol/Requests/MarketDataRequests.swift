@@ -219,3 +219,42 @@ public struct CancelTickByTickData: RequestIDOnly {
     public init() {}
     public init(reqId: Int) { self.reqId = reqId }
 }
+
+/// The earliest data point TWS has for a contract (server version 118+): where history starts.
+public struct ReqHeadTimestamp: WireMessage {
+    public static let id = 87
+    public static let name: StaticString = "reqHeadTimeStamp"
+    public var reqId = 0
+    public var contract = Contract()
+    public var useRTH = false
+    public var whatToShow = "TRADES"
+    /// 1: the date as text; 2: epoch seconds.
+    public var formatDate = 1
+
+    public init() {}
+    public init(reqId: Int, contract: Contract, whatToShow: String = "TRADES", useRTH: Bool = false, formatDate: Int = 1) {
+        self.reqId = reqId
+        self.contract = contract
+        self.whatToShow = whatToShow
+        self.useRTH = useRTH
+        self.formatDate = formatDate
+    }
+
+    public mutating func code<C: FieldCoder>(_ c: inout C) throws {
+        try c.int(&reqId, "reqId")
+        try contract.codeRequestFields(&c)
+        try c.bool(&contract.includeExpired, "includeExpired")
+        try c.bool(&useRTH, "useRTH")
+        try c.string(&whatToShow, "whatToShow")
+        try c.int(&formatDate, "formatDate")
+    }
+}
+
+public struct CancelHeadTimestamp: RequestIDOnly {
+    public static let id = 90
+    public static let name: StaticString = "cancelHeadTimeStamp"
+    public static let versionLiteral: Int? = nil
+    public var reqId = 0
+    public init() {}
+    public init(reqId: Int) { self.reqId = reqId }
+}
