@@ -107,6 +107,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Backtesting: the simulated broker and its fill rules (pure, deterministic).
+        .target(name: "Backtest", dependencies: ["MarketHistory"]),
         // The facade: one connection, the journal, the trading state and many strategies.
         .target(
             name: "Moonwire",
@@ -169,6 +171,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory"]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "MarketHistory"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "CLua", "CLuaShim"]),
         .testTarget(
             name: "StrategyHostTests",
