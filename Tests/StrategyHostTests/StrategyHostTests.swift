@@ -192,7 +192,9 @@ struct StrategyHostTests {
             function on_start()
               for _, s in ipairs({"AAPL", "MSFT", "NVDA", "TSLA"}) do market.subscribe(s) end
               timer.every(0.05, function()
-                if n < 10 then n = n + 1; local id = orders.buy("AAPL", 1); ids = ids or {}; ids[id] = n end
+                -- once AAPL has a quote, so no order waits for a price (a waiting order would
+                -- leave after the ones placed while it waits)
+                if n < 10 and market.quote("AAPL") then n = n + 1; local id = orders.buy("AAPL", 1); ids = ids or {}; ids[id] = n end
               end)
             end
             function on_quote(q)
