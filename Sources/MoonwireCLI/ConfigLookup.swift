@@ -1,3 +1,4 @@
+import Moonwire
 import StrategyHost
 
 /// The config file of a command (see `HostConfig.findConfig`); a missing file named by
@@ -13,4 +14,15 @@ func configFile(_ flag: String?) throws -> (path: String?, source: String) {
 /// How `moonwire run` and `config` name the file they use.
 func describe(config: (path: String?, source: String)) -> String {
     config.path.map { "config \($0) (\(config.source))" } ?? "no config file (defaults)"
+}
+
+/// The configuration a command runs with: the config file (found as `configFile` finds it),
+/// then the connection flags over the environment, `.env` and the file.
+func loadConfiguration(config: String?, gateway: String?, clientId: Int?) throws -> (configuration: MoonwireConfiguration, file: (path: String?, source: String)) {
+    let found = try configFile(config)
+    do {
+        return (try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId), found)
+    } catch let error as MoonwireError {
+        throw RuntimeError(error)
+    }
 }

@@ -17,13 +17,7 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
 
     func run() async throws {
-        let found = try configFile(config)
-        var settings: ConnectionSettings
-        do {
-            settings = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway == "paper" ? nil : gateway, clientId: clientId).connection
-        } catch let error as MoonwireError {
-            throw RuntimeError(error)
-        }
+        let settings = try loadConfiguration(config: config, gateway: gateway == "paper" ? nil : gateway, clientId: clientId).configuration.connection
         let host = settings.host ?? "127.0.0.1"
         let port = settings.port ?? 7497
         say("connecting to \(host.contains(":") ? "[\(host)]" : host):\(port) (client id \(settings.clientId))...")

@@ -13,6 +13,12 @@ func openBarStore(_ path: String?) throws -> SQLiteBarStore {
     }
 }
 
+/// A day given on the command line (`YYYY-MM-DD`, or with a time), as UTC epoch seconds.
+func day(_ text: String, _ option: String) throws -> Int64 {
+    guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("\(option) '\(text)' is not YYYY-MM-DD") }
+    return day
+}
+
 /// `moonwire history import FILE.csv --instrument AAPL --bar "1 min"`: bars from elsewhere.
 struct HistoryImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,14 +68,8 @@ struct HistoryExportCommand: AsyncParsableCommand {
     func run() async throws {
         let key: String
         do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("\(error)") }
-        let start = try from.map { text -> Int64 in
-            guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("--from '\(text)' is not YYYY-MM-DD") }
-            return day
-        } ?? Int64.min / 2
-        let end = try to.map { text -> Int64 in
-            guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("--to '\(text)' is not YYYY-MM-DD") }
-            return day
-        } ?? Int64.max / 2
+        let start = try from.map { try day($0, "--from") } ?? Int64.min / 2
+        let end = try to.map { try day($0, "--to") } ?? Int64.max / 2
         let barStore = try openBarStore(store)
         let series = BarSeries(instrument: key, barSize: bar, what: what)
         let bars = try await barStore.bars(series, in: TimeSpan(start, end))

@@ -42,29 +42,15 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
         } catch let error as InstrumentSpecError {
             throw ValidationError("\(error)")
         }
-        guard let start = HistoryPlan.parseDay(from) else { throw ValidationError("--from '\(from)' is not YYYY-MM-DD") }
-        let end = try to.map { text -> Int64 in
-            guard let end = HistoryPlan.parseDay(text) else { throw ValidationError("--to '\(text)' is not YYYY-MM-DD") }
-            return end
-        } ?? Int64(Date().timeIntervalSince1970)
+        let start = try day(from, "--from")
+        let end = try to.map { try day($0, "--to") } ?? Int64(Date().timeIntervalSince1970)
         guard end > start else { throw ValidationError("--to must come after --from") }
         guard HistoryPlan.maxSpan(barSize: bar) != nil else {
             throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes (1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1 week, 1 month)")
         }
-        let found = try configFile(config)
-        let configuration: MoonwireConfiguration
-        do {
-            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
-        } catch let error as MoonwireError {
-            throw RuntimeError(error)
-        }
-        let storePath = store ?? HostConfig.dataFolder + "/bars.sqlite"
-        let barStore: SQLiteBarStore
-        do {
-            barStore = try SQLiteBarStore(path: storePath)
-        } catch {
-            throw RuntimeError("\(storePath): \(error)")
-        }
+        let configuration = try loadConfiguration(config: config, gateway: gateway, clientId: clientId).configuration
+        let barStore = try openBarStore(store)
+        let storePath = barStore.path
         let (client, paper) = try await connectForData(configuration)
         say("storing \(bar) \(what) bars in \(storePath)")
 
@@ -121,17 +107,15 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
         if reports.contains(where: { !$0.failed.isEmpty }) || reports.count < specs.count { throw ExitCode(ExitStatus.failure) }
     }
 
-    /// The contract TWS confirms for a name (its conId), or nil after saying why not.
+    /// The contract TWS confirms for a name (its conId; a continuous future as named), or nil
+    /// after saying why not.
     static func resolve(_ spec: InstrumentSpec, client: TWSClient) async -> Contract? {
         do {
-            let details = try await client.contractDetails(spec.contract)
-            if details.count == 1 || (spec.contract.secType == "CONTFUT" && !details.isEmpty) {
-                return spec.contract.secType == "CONTFUT" ? spec.contract : details[0].contract
-            }
-            Console.shared.log("error: \(spec.key) is ambiguous: it fits \(details.map { $0.contract.instrumentKey }.joined(separator: ", ")); name one")
+            let resolved = try await spec.resolve(with: client)
+            return spec.contract.secType == "CONTFUT" ? spec.contract : resolved.contract
         } catch {
-            Console.shared.log("error: \(spec.key): \(error)")
+            Console.shared.log("error: \(error is InstrumentSpecError ? "" : "\(spec.key): ")\(error)")
+            return nil
         }
-        return nil
     }
 }

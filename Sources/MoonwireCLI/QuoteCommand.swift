@@ -28,27 +28,16 @@ struct QuoteCommand: AsyncParsableCommand {
         } catch let error as InstrumentSpecError {
             throw ValidationError("\(error)")
         }
-        let found = try configFile(config)
-        var configuration: MoonwireConfiguration
-        do {
-            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
-        } catch let error as MoonwireError {
-            throw RuntimeError(error)
-        }
+        let configuration = try loadConfiguration(config: config, gateway: gateway, clientId: clientId).configuration
         let (client, server) = try await connectForData(configuration)
         let book = NIOLockedValueBox<[String: MarketQuote]>([:])
         let problems = NIOLockedValueBox<[String: String]>([:])
         for spec in specs {
             // By the contract TWS confirms (a future's or option's conId); the name as typed.
-            var contract = spec.contract
+            let contract: Contract
             do {
-                let details = try await client.contractDetails(spec.contract)
-                if details.count == 1 || spec.contract.secType == "CONTFUT", let first = details.first {
-                    if spec.contract.secType != "CONTFUT" { contract = first.contract }
-                } else if details.count > 1 {
-                    problems.withLockedValue { $0[spec.key] = "ambiguous: " + details.map { $0.contract.instrumentKey }.joined(separator: ", ") }
-                    continue
-                }
+                let resolved = try await spec.resolve(with: client)
+                contract = spec.contract.secType == "CONTFUT" ? spec.contract : resolved.contract
             } catch {
                 problems.withLockedValue { $0[spec.key] = "\(error)" }
                 continue

@@ -35,13 +35,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
-        let found = try configFile(config)
-        var configuration: MoonwireConfiguration
-        do {
-            configuration = try MoonwireConfiguration.load(configFile: found.path, gateway: gateway, clientId: clientId)
-        } catch let error as MoonwireError {
-            throw RuntimeError(error)
-        }
+        var (configuration, found) = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
         configuration.host.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"
         configuration.host.strategy.resetStore = Set(resetStore)
         configuration.journalPath = journal

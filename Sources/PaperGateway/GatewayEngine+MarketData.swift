@@ -65,7 +65,8 @@ extension GatewayEngine {
             session.sendError(request.reqId, 10167, "Requested market data is not subscribed. Displaying delayed market data.")
         }
         let ticks = Set(request.genericTickList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
-        var line = GatewaySession.MarketDataLine(symbol: instrument.symbol, type: session.marketDataType, genericTicks: ticks, last: nil)
+        var line = GatewaySession.MarketDataLine(symbol: instrument.symbol, type: session.marketDataType, genericTicks: ticks, last: nil,
+                                                 quotesTrades: instrument.secType != "CASH")
         session.send(.tickReqParams(TickReqParams(reqId: request.reqId, minTick: instrument.tickSize, bboExchange: "9c0001",
                                                   snapshotPermissions: 3)))
         session.send(.marketDataType(MarketDataType(reqId: request.reqId, marketDataType: line.type)))
@@ -124,7 +125,7 @@ extension GatewayEngine {
         price(ids.ask, quote.ask, size: quote.askSize, changed: askChanged)
         size(ids.askSize, quote.askSize, changed: askChanged)
         // Forex has no trades: bid and ask only, as IDEALPRO quotes.
-        if traded && market.instrument(symbol: line.symbol)?.secType != "CASH" {
+        if traded && line.quotesTrades {
             price(ids.last, quote.last, size: quote.lastSize, changed: true)
             size(ids.lastSize, quote.lastSize, changed: true)
             size(ids.volume, quote.volume, changed: true)

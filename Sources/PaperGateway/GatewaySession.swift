@@ -43,6 +43,8 @@ final class GatewaySession {
         var type: Int
         var genericTicks: Set<Int>
         var last: Quote?
+        /// Forex has no trades: bid and ask only (known at subscription, not looked up per tick).
+        var quotesTrades = true
     }
 
     struct LiveHistory {

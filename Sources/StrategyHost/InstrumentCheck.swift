@@ -61,19 +61,9 @@ final class InstrumentCache: Sendable {
         }
         let answer: Entry
         do {
-            let details = try await client.contractDetails(spec.contract)
-            if details.count == 1 || (spec.contract.secType == "CONTFUT" && !details.isEmpty) {
-                var contract = details[0].contract
-                if !spec.contract.exchange.isEmpty && spec.contract.secType != "CONTFUT" { contract.exchange = spec.contract.exchange }
-                answer = .resolved(ResolvedInstrument(key: spec.key, contract: contract, details: details[0]))
-            } else if details.isEmpty {
-                answer = .unknown("TWS has no instrument \(spec.key) (no contract details)")
-            } else {
-                let candidates = details.map { $0.contract.instrumentKeyWithExchange }.sorted()
-                answer = .unknown("\(spec.key) is ambiguous: it fits \(candidates.joined(separator: ", ")); name one")
-            }
-        } catch let TWSError.ib(code, message, _) where code == 200 {
-            answer = .unknown("TWS has no instrument \(spec.key) (\(code): \(message))")
+            answer = .resolved(try await spec.resolve(with: client))
+        } catch let error as InstrumentSpecError {
+            answer = .unknown(error.description)
         } catch {
             known.withLockedValue { if case .checking? = $0[spec.key] { $0[spec.key] = nil } }
             return .unresolved
@@ -88,5 +78,27 @@ extension Contract {
     /// The key, with the exchange when it is not SMART (how candidates are told apart).
     var instrumentKeyWithExchange: String {
         exchange.isEmpty || exchange == "SMART" ? instrumentKey : "\(instrumentKey) (\(exchange))"
+    }
+}
+
+extension InstrumentSpec {
+    /// Asks TWS for the one contract this names (contract details). Throws
+    /// `InstrumentSpecError` when TWS has none (200) or it fits several (naming them), and the
+    /// client's error when TWS does not answer.
+    public func resolve(with client: TWSClient) async throws -> ResolvedInstrument {
+        let details: [ContractDetails]
+        do {
+            details = try await client.contractDetails(contract)
+        } catch let TWSError.ib(code, message, _) where code == 200 {
+            throw InstrumentSpecError("TWS has no instrument \(key) (\(code): \(message))")
+        }
+        if details.count == 1 || (contract.secType == "CONTFUT" && !details.isEmpty) {
+            var resolved = details[0].contract
+            if !contract.exchange.isEmpty && contract.secType != "CONTFUT" { resolved.exchange = contract.exchange }
+            return ResolvedInstrument(key: key, contract: resolved, details: details[0])
+        }
+        if details.isEmpty { throw InstrumentSpecError("TWS has no instrument \(key) (no contract details)") }
+        let candidates = details.map { $0.contract.instrumentKeyWithExchange }.sorted()
+        throw InstrumentSpecError("\(key) is ambiguous: it fits \(candidates.joined(separator: ", ")); name one")
     }
 }

@@ -334,12 +334,13 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             if case let .quote(quote) = event { latestQuotes[symbol] = quote }
             return (quoteStreams[symbol]?.subscribers ?? []).compactMap { strategies[$0] }
         }
-        for strategy in subscribers {
-            switch event {
-            case var .quote(quote):
-                quote.symbol = symbol  // the strategy's key (ES 202612), not TWS's symbol (ES)
-                strategy.post(quote: quote)
-            case let .failed(error): strategy.post(.error(code: error.code.map(String.init) ?? "market_data", message: "\(symbol): \(error)", orderId: nil))
+        switch event {
+        case var .quote(quote):
+            quote.symbol = symbol  // the strategy's key (ES 202612), not TWS's symbol (ES): once, for every subscriber
+            for strategy in subscribers { strategy.post(quote: quote) }
+        case let .failed(error):
+            for strategy in subscribers {
+                strategy.post(.error(code: error.code.map(String.init) ?? "market_data", message: "\(symbol): \(error)", orderId: nil))
             }
         }
     }

@@ -3,18 +3,12 @@ shows a quote table, once or redrawn in place."""
 import os
 import pty
 import re
-import select
 import socket
 import subprocess
 import time
 
+from cli_helpers import environment, read_terminal
 from gateway_process import BINARY, Gateway
-
-
-def environment(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IB_", "IBKR_", "MOONWIRE_"))}
-    env.update(MOONWIRE_DATA=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
-    return env
 
 
 def moonwire(tmp_path, *args, timeout=60):
@@ -70,23 +64,7 @@ def test_quote_redraws_in_place_on_a_terminal(tmp_path):
     process = subprocess.Popen([str(BINARY), "quote", "AAPL", "MSFT", "--seconds", "2.5"], cwd=tmp_path, env=environment(tmp_path),
                                stdout=slave, stderr=subprocess.PIPE)
     os.close(slave)
-    seen = b""
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=30)
-    os.close(master)
-    text = seen.decode(errors="replace")
+    text = read_terminal(process, master)
     assert process.returncode == 0
     assert text.count("\x1b[3A") >= 2, "the three lines of the table are drawn over, again and again"
     assert text.count("instrument") >= 3

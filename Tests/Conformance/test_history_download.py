@@ -1,19 +1,13 @@
 """`moonwire history` downloads bars into the SQLite store within the paper gateway's
 pacing rules (IB's), resumes from what is stored, and keeps what it stored when interrupted."""
-import os
 import re
 import signal
 import sqlite3
 import subprocess
 import time
 
+from cli_helpers import environment
 from gateway_process import BINARY, Gateway
-
-
-def environment(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IB_", "IBKR_", "MOONWIRE_"))}
-    env.update(MOONWIRE_DATA=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
-    return env
 
 
 def history(tmp_path, port, *args, timeout=120):

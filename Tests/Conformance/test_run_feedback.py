@@ -5,13 +5,13 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import socket
 import subprocess
 import threading
 import time
 
+from cli_helpers import environment, read_terminal
 from gateway_process import BINARY, Gateway
 
 RESTING = """
@@ -27,14 +27,6 @@ end
 function on_qoute(q) end
 function on_fill(f) print("filled", f.qty, f.symbol) end
 """
-
-
-def environment(tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IB_", "IBKR_", "MOONWIRE_"))}
-    env["MOONWIRE_DATA"] = str(tmp_path / "data")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    env.update(extra)
-    return env
 
 
 def moonwire(tmp_path, *args, env=None, timeout=60):
@@ -154,23 +146,7 @@ def test_the_status_line_is_redrawn_in_place_on_a_terminal_and_plain_lines_other
     process = subprocess.Popen([str(BINARY), "run", "q.lua", "--duration", "3.5"], cwd=tmp_path, env=environment(tmp_path),
                                stdout=subprocess.PIPE, stderr=slave, text=True)
     os.close(slave)
-    seen = b""
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=30)
-    os.close(master)
-    text = seen.decode(errors="replace")
+    text = read_terminal(process, master)
     assert process.returncode == 0
     redraws = re.findall(r"\r\x1b\[2K00:00:0\d connected \| 1 instrument \| \d+ quotes/s \| 0 open orders \| 0 fills", text)
     assert len(redraws) >= 2, repr(text[-1500:])
