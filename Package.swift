@@ -107,8 +107,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // Backtesting: the simulated broker and its fill rules (pure, deterministic).
-        .target(name: "Backtest", dependencies: ["MarketHistory"]),
+        // Backtesting: the simulated broker and its fill rules, and the driver that runs a
+        // strategy file through the host's own Strategy over stored bars on a simulated clock.
+        .target(
+            name: "Backtest",
+            dependencies: [
+                "MarketHistory",
+                "StrategyHost",
+                "TWSClient",
+                "TWSProtocol",
+                "TradingState",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The facade: one connection, the journal, the trading state and many strategies.
         .target(
             name: "Moonwire",
@@ -131,6 +144,7 @@ let package = Package(
             name: "MoonwireCLI",
             dependencies: [
                 "Moonwire",
+                "Backtest",
                 "PaperGateway",
                 "TWSClient",
                 "TradingState",
@@ -171,7 +185,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory"]),
-        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "MarketHistory"]),
+        .testTarget(
+            name: "BacktestTests",
+            dependencies: [
+                "Backtest",
+                "LuaRuntime",
+                "MarketHistory",
+                "StrategyHost",
+                "TWSProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "CLua", "CLuaShim"]),
         .testTarget(
             name: "StrategyHostTests",

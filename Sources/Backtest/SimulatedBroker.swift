@@ -97,6 +97,15 @@ public struct SimulatedBroker: Sendable {
         return true
     }
 
+    /// New terms for a working order (orders.modify): it keeps its place; a stop-limit that
+    /// was triggered stays triggered.
+    @discardableResult
+    public mutating func replace(_ order: SimulatedOrder) -> Bool {
+        guard let index = working.firstIndex(where: { $0.order.id == order.id }) else { return false }
+        working[index].order = order
+        return true
+    }
+
     /// A new bar: the working orders meet it (in the order they were placed), then it becomes
     /// the bar being handled. Returns the fills it made.
     public mutating func open(_ bar: StoredBar) -> [SimulatedFill] {

@@ -13,17 +13,17 @@ public struct AccountLimits: Sendable, Equatable {
 
 /// The account's exposure as the runner sees it (positions from TWS's reports and fills,
 /// the open orders of every strategy) and the account-wide checks. Kept under the runner's
-/// lock: the check and the id an order gets are one step.
-struct AccountGate {
-    let limits: AccountLimits
-    var positions: [String: Double] = [:]
+/// lock: the check and the id an order gets are one step. A backtest keeps one of its own.
+public struct AccountGate: Sendable {
+    public let limits: AccountLimits
+    public var positions: [String: Double] = [:]
     /// Open orders of the strategies: id → (symbol, buy, remaining).
-    var open: [Int: (symbol: String, buy: Bool, remaining: Double)] = [:]
+    public var open: [Int: (symbol: String, buy: Bool, remaining: Double)] = [:]
     private var recent: [Double] = []
 
-    init(limits: AccountLimits) { self.limits = limits }
+    public init(limits: AccountLimits) { self.limits = limits }
 
-    mutating func check(symbol: String, buy: Bool, quantity: Double, now: Double) -> RiskRefusal? {
+    public mutating func check(symbol: String, buy: Bool, quantity: Double, now: Double) -> RiskRefusal? {
         if open.count >= limits.maxOpenOrders {
             return RiskRefusal(code: "account_max_open_orders",
                                message: "risk: \(open.count) orders of the account are open, account_risk.max_open_orders is \(limits.maxOpenOrders)")

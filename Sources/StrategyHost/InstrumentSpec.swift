@@ -113,4 +113,10 @@ public struct ResolvedInstrument: Sendable {
     public var contract: Contract
     public var details: ContractDetails
     public var multiplier: Double { contract.size }
+
+    public init(key: String, contract: Contract, details: ContractDetails) {
+        self.key = key
+        self.contract = contract
+        self.details = details
+    }
 }

@@ -11,7 +11,8 @@ enum LuaTables {
     /// The fields of a quote table; written straight onto the Lua stack for on_quote.
     static let quoteFieldCount: Int32 = 16
 
-    static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, into sink: inout Sink) {
+    /// `now` is the quote's time when it has none of its own (the strategy's clock).
+    static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, now: Double, into sink: inout Sink) {
         sink.set("symbol", q.symbol)
         sink.set("bid", q.bid)
         sink.set("ask", q.ask)
@@ -20,7 +21,7 @@ enum LuaTables {
         sink.set("ask_size", q.askSize)
         sink.set("last_size", q.lastSize)
         sink.set("volume", q.volume)
-        sink.set("time", q.lastTime.map(Double.init) ?? Date().timeIntervalSince1970)
+        sink.set("time", q.lastTime.map(Double.init) ?? now)
         sink.set("open", q.open)
         sink.set("high", q.high)
         sink.set("low", q.low)
@@ -30,16 +31,28 @@ enum LuaTables {
         sink.set("halted", q.halted ? true : nil)
     }
 
-    static func quote(_ q: MarketQuote) -> LuaValue {
+    static func quote(_ q: MarketQuote, now: Double) -> LuaValue {
         var record = LuaRecord()
-        quote(q, into: &record)
+        quote(q, now: now, into: &record)
         return record.value
     }
 
-    static func bar(symbol: String, size: String, bar: RealTimeBar) -> LuaValue {
-        .record(["symbol": .string(symbol), "size": .string(size), "time": .number(Double(bar.time)), "open": .number(bar.open),
-                 "high": .number(bar.high), "low": .number(bar.low), "close": .number(bar.close),
-                 "volume": number(bar.volume?.doubleValue), "wap": number(bar.wap?.doubleValue), "count": .integer(Int64(bar.count))])
+    /// The fields of a bar table; written straight onto the Lua stack for on_bar.
+    static let barFieldCount: Int32 = 10
+
+    static func bar<Sink: LuaFieldSink>(symbol: String, size: String, time: Int64, open: Double, high: Double, low: Double, close: Double,
+                                        volume: Double?, wap: Double?, count: Int?, into sink: inout Sink)
+    {
+        sink.set("symbol", symbol)
+        sink.set("size", size)
+        sink.set("time", Double(time))
+        sink.set("open", open)
+        sink.set("high", high)
+        sink.set("low", low)
+        sink.set("close", close)
+        sink.set("volume", volume)
+        sink.set("wap", wap)
+        sink.set("count", integer: count.map(Int64.init))
     }
 
     static func historyBar(symbol: String, size: String, bar: Bar) -> LuaValue {

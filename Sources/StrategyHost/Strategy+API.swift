@@ -92,7 +92,7 @@ extension Strategy {
         }
         lua.register(table: "market", name: "quote") { [unowned self] call in
             let symbol = try self.instrument(call).key
-            return .values([self.quotes[symbol].map(LuaTables.quote) ?? .nil])
+            return .values([self.quotes[symbol].map { LuaTables.quote($0, now: self.currentTime) } ?? .nil])
         }
         lua.register(table: "market", name: "history") { [unowned self] call in
             let instrument = try self.instrument(call)
@@ -219,7 +219,7 @@ extension Strategy {
                                          referencePrice: self.referencePrice(symbol, buy: record.isBuy, limit: limit ?? record.order.lmtPrice,
                                                                              stop: stop ?? record.order.auxPrice).map { $0 * record.contract.size })
                 if let refusal = self.gate.check(intent, exposure: others, openOrders: max(self.openOrderCount - 1, 0),
-                                                 now: Date().timeIntervalSince1970, counting: false)
+                                                 now: self.currentTime, counting: false)
                 {
                     return .values(self.refuse(refusal))
                 }
@@ -328,7 +328,11 @@ extension Strategy {
             let id = nextTimerId
             nextTimerId += 1
             let delay = TimeAmount.nanoseconds(Int64(seconds * 1e9))
-            if repeating {
+            if let clock {
+                // A backtest: the timer falls due on the simulated clock.
+                clock.schedule(timer: id, after: seconds, repeating: repeating)
+                timers[id] = (function, repeating, nil)
+            } else if repeating {
                 let task = loop.scheduleRepeatedTask(initialDelay: delay, delay: delay) { [weak self] _ in self?.enqueue(.timer(id)) }
                 timers[id] = (function, true, nil)
                 repeatingTasks[id] = task
@@ -344,6 +348,7 @@ extension Strategy {
             let id = try call.integer(1, "id")
             guard let timer = self.timers.removeValue(forKey: id) else { return .values([.bool(false)]) }
             timer.task?.cancel()
+            self.clock?.cancel(timer: id)
             self.repeatingTasks.removeValue(forKey: id)?.cancel()
             self.lua.release(timer.function)
             return .values([.bool(true)])
@@ -357,6 +362,7 @@ extension Strategy {
             repeatingTasks.removeValue(forKey: id)?.cancel()
             lua.release(timer.function)
         }
+        clock?.cancelAll()
         timers.removeAll()
     }
 
@@ -368,7 +374,7 @@ extension Strategy {
         func line(_ call: LuaCall) -> String { (try? call.string(1, "text")) ?? "" }
         lua.register(table: "log", name: "info") { [unowned self] call in
             self.logger.info("\(line(call))")
-            self.logLines.append(line(call))
+            self.remember(line(call))
             return .values([])
         }
         lua.register(table: "log", name: "warn") { [unowned self] call in
@@ -381,7 +387,7 @@ extension Strategy {
         }
         lua.register(table: nil, name: "print") { [unowned self] call in
             self.logger.info("\(line(call))")
-            self.logLines.append(line(call))
+            self.remember(line(call))
             return .values([])
         }
         try? lua.defineInBase("""
@@ -397,7 +403,7 @@ extension Strategy {
             log.error = function(...) return error(text(...)) end
             print = function(...) return emit(text(...)) end
             """, chunkName: "moonwire/log.lua")
-        lua.register(table: nil, name: "now") { _ in .values([.number(Date().timeIntervalSince1970)]) }
+        lua.register(table: nil, name: "now") { [unowned self] _ in .values([.number(self.currentTime)]) }
         lua.register(table: nil, name: "collectgarbage") { [unowned self] call in
             let option = call.count >= 1 ? try call.string(1, "opt") : "count"
             guard option == "count" else {

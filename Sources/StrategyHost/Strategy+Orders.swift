@@ -138,7 +138,7 @@ extension Strategy {
         // the order by (a snapshot of the market), or both. Then the order is checked in full
         // and sent, or refused. Its id is taken only then, so ids still reach TWS in order.
         let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference.map { $0 * (resolved?.multiplier ?? 1) })
-        if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: Date().timeIntervalSince1970) {
+        if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: currentTime) {
             return .values(refuse(refusal))
         }
         guard call.canSuspend else {
@@ -202,7 +202,7 @@ extension Strategy {
         for leg in [takeProfit, stopLoss] {
             let intent = OrderIntent(symbol: contract.instrumentKey, buy: leg.action == "BUY", quantity: leg.quantity,
                                      referencePrice: (leg.lmtPrice ?? leg.auxPrice ?? price) * contract.size)
-            if let refusal = trial.check(intent, exposure: afterEntry, openOrders: openOrderCount + 1, now: Date().timeIntervalSince1970) {
+            if let refusal = trial.check(intent, exposure: afterEntry, openOrders: openOrderCount + 1, now: currentTime) {
                 return refuse(refusal)
             }
         }
@@ -230,7 +230,7 @@ extension Strategy {
     private func check(_ contract: Contract, _ order: Order, valuedAt price: Double, on gate: inout RiskGate) -> RiskRefusal? {
         let intent = OrderIntent(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: order.quantity,
                                  referencePrice: price * contract.size)
-        return gate.check(intent, exposure: exposure(contract.instrumentKey), openOrders: openOrderCount, now: Date().timeIntervalSince1970)
+        return gate.check(intent, exposure: exposure(contract.instrumentKey), openOrders: openOrderCount, now: currentTime)
     }
 
     /// Takes the next id and queues the order (the account's limits are checked there);
@@ -246,7 +246,7 @@ extension Strategy {
             return .failure(RiskRefusal(code: "error", message: "\(error)"))
         }
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
-                                 createdAt: Date().timeIntervalSince1970)
+                                 createdAt: currentTime)
         record.status = .pending
         orders[id] = record
         statistics.ordersPlaced += 1
@@ -255,5 +255,5 @@ extension Strategy {
 }
 
 extension Order {
-    var quantity: Double { totalQuantity?.doubleValue ?? 0 }
+    public var quantity: Double { totalQuantity?.doubleValue ?? 0 }
 }

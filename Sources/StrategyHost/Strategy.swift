@@ -71,6 +71,11 @@ public final class Strategy: @unchecked Sendable {
     var barBuilders: [String: BarBuilder] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
     var loadedModules: [String: LuaRef] = [:]
+    /// A backtest's clock (nil: the wall clock). Set before the strategy starts.
+    var clock: SimulatedClock?
+    /// The own PnL the day began with: the daily loss limit counts from it (a backtest moves
+    /// it at every new day; a live run is one day).
+    var dayStartPnL = 0.0
     /// Files (the strategy's or a module's) whose top level is running: no effects there.
     var loadingDepth = 0
     /// Set by the watchdog when a handler overran the hard limit: the strategy is cut off
@@ -80,8 +85,15 @@ public final class Strategy: @unchecked Sendable {
     /// The statistics as of the end of the last burst of events (any thread: the summary of
     /// a strategy whose loop does not answer).
     let publishedStatistics = NIOLockedValueBox(StrategyStatistics())
-    /// Recent log lines (tests and the summary read them).
+    /// Recent log lines, the last thousand or so (tests and the summary read them).
     public internal(set) var logLines: [String] = []
+    func remember(_ line: String) {
+        if logLines.count >= 1_000 { logLines.removeFirst(500) }
+        logLines.append(line)
+    }
+    /// Who waits for the strategy to have no handler suspended in a host call (a backtest
+    /// holds its clock meanwhile).
+    var settleWaiters: [CheckedContinuation<Void, Never>] = []
 
     public internal(set) var statistics = StrategyStatistics()
     /// Called on the strategy's loop with the socket-to-handler latency of each quote (ns), for benchmarks.
@@ -334,6 +346,7 @@ public final class Strategy: @unchecked Sendable {
             }
         } while takeInbox()
         publishedStatistics.withLockedValue { $0 = statistics }
+        if !settleWaiters.isEmpty && waits.isEmpty { resumeSettleWaiters() }
     }
 
     // MARK: Delivering
@@ -354,9 +367,11 @@ public final class Strategy: @unchecked Sendable {
             if positions[quote.symbol].map({ $0.quantity != 0 }) == true { checkOwnLoss() }
             statistics.quotesDelivered += 1
             statistics.ticksDelivered += quote.ticks
-            call("on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, into: &$0) }
+            let now = currentTime
+            call("on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, now: now, into: &$0) }
         case let .bar(symbol, size, bar):
-            call("on_bar", [LuaTables.bar(symbol: symbol, size: size, bar: bar)])
+            deliverBar(symbol: symbol, size: size, time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                       volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.count)
         case let .order(record):
             // An order that never left (the journal could not hold it, the kill switch came
             // first) counts as refused, not placed.
@@ -423,6 +438,9 @@ public final class Strategy: @unchecked Sendable {
         multipliers[key] ?? services?.resolvedInstrument(key)?.multiplier ?? 1
     }
 
+    /// Now, for `now()`, the risk gate's per-minute count and the times of what the strategy is told.
+    var currentTime: Double { clock?.now ?? Date().timeIntervalSince1970 }
+
     var ownPnL: Double {
         var total = realizedPnL
         for (symbol, position) in positions where position.quantity != 0 {
@@ -435,7 +453,7 @@ public final class Strategy: @unchecked Sendable {
     /// Halts when the strategy's own PnL passes the daily loss limit.
     func checkOwnLoss() {
         guard gate.halted == nil, positions.values.contains(where: { $0.quantity != 0 }) || realizedPnL != 0 else { return }
-        if gate.checkLoss(ownPnL) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
+        if gate.checkLoss(ownPnL - dayStartPnL) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
     func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
@@ -459,6 +477,16 @@ public final class Strategy: @unchecked Sendable {
         case resumedWaitLabel: return "a resumed wait"
         case ...(-2): return "timer \(-2 - label)"
         default: return "a handler"
+        }
+    }
+
+    /// on_bar, its table written straight onto the Lua stack (a backtest calls it for every bar).
+    func deliverBar(symbol: String, size: String, time: Int64, open: Double, high: Double, low: Double, close: Double,
+                    volume: Double?, wap: Double?, count: Int?)
+    {
+        call("on_bar", fields: LuaTables.barFieldCount) {
+            LuaTables.bar(symbol: symbol, size: size, time: time, open: open, high: high, low: low, close: close,
+                          volume: volume, wap: wap, count: count, into: &$0)
         }
     }
 
@@ -539,6 +567,7 @@ public final class Strategy: @unchecked Sendable {
             self.drain()  // what was posted before the inbox closed
             self.deliver(.stop)
             self.stopped = true
+            self.resumeSettleWaiters()
             self.coalescingReport?.cancel()
             self.cancelAllTimers()
             self.publishedStatistics.withLockedValue { $0 = self.statistics }

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The figures a backtest is judged by, from its equity curve and round trips.
+///
+/// Sharpe and Sortino are annualized from daily returns (the equity at the last bar of each
+/// UTC day, √252, no risk-free rate); they are nil with fewer than two days. Max drawdown is
+/// the deepest fall from a peak of the per-bar equity, with the peak's and the trough's times.
+/// Exposure is the share of bar times at which anything was held.
+public struct BacktestMetrics: Sendable, Equatable, Codable {
+    public var initialCash: Double
+    public var finalEquity: Double
+    public var netPnL: Double
+    public var totalReturn: Double
+    public var cagr: Double?
+    public var sharpe: Double?
+    public var sortino: Double?
+    public var maxDrawdown: Double
+    public var maxDrawdownFraction: Double
+    public var drawdownPeak: Int64?
+    public var drawdownTrough: Int64?
+    public var profitFactor: Double?
+    public var winRate: Double?
+    public var trades: Int
+    public var openTrades: Int
+    public var exposure: Double
+    public var commissions: Double
+    public var fills: Int
+    public var barsProcessed: Int
+
+    static func compute(initialCash: Double, equity: [EquityPoint], trades: [BacktestTrade], commissions: Double, fills: Int,
+                        bars: Int, span: (start: Int64, end: Int64)) -> BacktestMetrics
+    {
+        let final = equity.last?.equity ?? initialCash
+        var metrics = BacktestMetrics(initialCash: initialCash, finalEquity: final, netPnL: final - initialCash,
+                                      totalReturn: initialCash > 0 ? final / initialCash - 1 : 0, cagr: nil, sharpe: nil, sortino: nil,
+                                      maxDrawdown: 0, maxDrawdownFraction: 0, drawdownPeak: nil, drawdownTrough: nil, profitFactor: nil,
+                                      winRate: nil, trades: 0, openTrades: 0, exposure: 0, commissions: commissions, fills: fills,
+                                      barsProcessed: bars)
+        let years = Double(span.end - span.start) / (365.25 * 86_400)
+        if years > 0, initialCash > 0, final > 0 { metrics.cagr = pow(final / initialCash, 1 / years) - 1 }
+
+        // Drawdown over every bar's equity.
+        var peak = initialCash, peakTime = equity.first?.time
+        for point in equity {
+            if point.equity > peak {
+                peak = point.equity
+                peakTime = point.time
+            }
+            let fall = peak - point.equity
+            if fall > metrics.maxDrawdown {
+                metrics.maxDrawdown = fall
+                metrics.maxDrawdownFraction = peak > 0 ? fall / peak : 0
+                metrics.drawdownPeak = peakTime
+                metrics.drawdownTrough = point.time
+            }
+        }
+
+        // Daily returns: the last equity of each UTC day against the one before.
+        var daily: [Double] = []
+        var previous = initialCash
+        for (index, point) in equity.enumerated() {
+            let day = point.time / 86_400
+            let isLastOfDay = index == equity.count - 1 || equity[index + 1].time / 86_400 != day
+            guard isLastOfDay else { continue }
+            if previous > 0 { daily.append(point.equity / previous - 1) }
+            previous = point.equity
+        }
+        if daily.count >= 2 {
+            let mean = daily.reduce(0, +) / Double(daily.count)
+            let variance = daily.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(daily.count - 1)
+            if variance > 0 { metrics.sharpe = mean / variance.squareRoot() * 252.0.squareRoot() }
+            let downside = daily.reduce(0) { $0 + min($1, 0) * min($1, 0) } / Double(daily.count)
+            if downside > 0 { metrics.sortino = mean / downside.squareRoot() * 252.0.squareRoot() }
+        }
+
+        let closed = trades.filter { $0.exitTime != nil }
+        metrics.trades = closed.count
+        metrics.openTrades = trades.count - closed.count
+        if !closed.isEmpty {
+            let wins = closed.filter { $0.pnl > 0 }
+            metrics.winRate = Double(wins.count) / Double(closed.count)
+            let gains = wins.reduce(0) { $0 + $1.pnl }
+            let losses = -closed.filter { $0.pnl < 0 }.reduce(0) { $0 + $1.pnl }
+            metrics.profitFactor = losses > 0 ? gains / losses : nil
+        }
+        if !equity.isEmpty { metrics.exposure = Double(equity.filter(\.invested).count) / Double(equity.count) }
+        return metrics
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import MarketHistory
+import NIOConcurrencyHelpers
+import StrategyHost
+import TWSClient
+import TWSProtocol
+import TradingState
+
+/// What a strategy's host calls reach in a backtest: orders go to a simulated broker per
+/// instrument, history comes from the stored bars up to the simulated now (never beyond),
+/// and everything the strategy is told comes back as the same events a live run delivers.
+///
+/// Confined to the strategy's loop, except `history` and `contract`, which read only what
+/// does not change while a handler waits (the clock stands still meanwhile).
+final class BacktestServices: StrategyServices, @unchecked Sendable {
+    let data: BacktestData
+    let strategyName: String
+    private(set) var ledger: BacktestLedger
+    private var brokers: [String: SimulatedBroker] = [:]
+    private var records: [Int: OrderRecord] = [:]
+    private var nextOrderId = 1
+    private var executions = 0
+    /// Children of a bracket, waiting for their parent to fill.
+    private var dormant: [Int: [Int]] = [:]
+    private var account: AccountGate
+    /// Events for the strategy, delivered by the driver in order (`flush`).
+    private var pending: [StrategyEvent] = []
+    /// What the strategy subscribed to: bar sizes and quotes per instrument key.
+    private(set) var barSubscriptions: [String: Set<String>] = [:]
+    private(set) var quoteSubscriptions: Set<String> = []
+    private(set) var unknownSubscriptions: Set<String> = []
+    /// Moves whenever the subscriptions change (the driver replans then).
+    private(set) var subscriptionVersion = 0
+    /// Journal entries (errors, refusals, halts), for the report. Bounded.
+    private(set) var journalEntries: [(time: Int64, kind: String, detail: String)] = []
+    private(set) var journalCount = 0
+    private(set) var lastStore: Data?
+    private(set) var rejected = 0
+    /// The simulated now, for history answered off the loop.
+    private let cutoff: NIOLockedValueBox<Int64>
+
+    init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {
+        self.data = data
+        strategyName = strategy
+        ledger = BacktestLedger(initialCash: data.setup.initialCash,
+                                multipliers: Dictionary(uniqueKeysWithValues: data.series.map { ($0.key, $0.resolved.multiplier) }))
+        account = AccountGate(limits: accountLimits)
+        cutoff = NIOLockedValueBox(data.setup.span.start)
+        for series in data.series {
+            var rules = data.setup.rules
+            if let tick = series.tickSize { rules.tickSize = tick }
+            brokers[series.key] = SimulatedBroker(rules: rules)
+        }
+    }
+
+    // MARK: The driver's side
+
+    func setNow(_ time: Int64) { cutoff.withLockedValue { $0 = time } }
+
+    /// A new bar of `key` meets the working orders: fills, children released, OCA siblings cancelled.
+    func open(_ key: String, _ bar: StoredBar) {
+        guard var broker = brokers[key] else { return }
+        let fills = broker.open(bar)
+        brokers[key] = broker
+        for fill in fills { apply(fill, key: key) }
+    }
+
+    func mark(_ key: String, _ close: Double) { ledger.mark(key, close) }
+
+    func sample(at time: Int64) { ledger.sample(at: time) }
+
+    /// Delivers the events queued so far, and any they lead to, in order.
+    func flush(into strategy: Strategy) {
+        var index = 0
+        while index < pending.count {
+            strategy.deliverNow(pending[index])
+            index += 1
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    var hasPending: Bool { !pending.isEmpty }
+
+    func accountEvents() -> [StrategyEvent] {
+        let value = String(format: "%.2f", ledger.value)
+        return [.account(key: "NetLiquidation", value: value), .account(key: "TotalCashValue", value: String(format: "%.2f", ledger.cash))]
+    }
+
+    // MARK: Orders
+
+    var orderFlowClosed: (code: String, message: String)? { nil }
+
+    func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
+        let key = contract.instrumentKey
+        if let refusal = account.check(symbol: key, buy: order.action == "BUY", quantity: order.quantity, now: Double(cutoff.withLockedValue { $0 })) {
+            throw refusal
+        }
+        let id = nextOrderId
+        nextOrderId += 1
+        var record = OrderRecord(clientKey: "bt:\(id)", orderId: id, strategy: strategy, contract: contract, order: order, createdAt: now)
+        record.updatedAt = now
+        guard let kind = Self.kind(of: order) else {
+            record.status = .rejected
+            record.reason = "\(order.orderType) orders are not simulated in backtests (market, limit, stop and stop-limit are)"
+            reject(record)
+            return id
+        }
+        guard brokers[key] != nil else {
+            record.status = .rejected
+            record.reason = "\(key) is not one of the backtest's instruments (--instruments)"
+            reject(record)
+            return id
+        }
+        record.status = .submitted
+        records[id] = record
+        account.open[id] = (key, order.action == "BUY", order.quantity)
+        pending.append(.order(record))
+        let simulated = SimulatedOrder(id: id, buy: order.action == "BUY", quantity: order.quantity, kind: kind)
+        if order.parentId != 0, records[order.parentId].map({ !$0.status.isTerminal }) == true {
+            dormant[order.parentId, default: []].append(id)
+        } else if let fill = brokers[key]!.place(simulated) {
+            apply(fill, key: key)
+        }
+        return id
+    }
+
+    private func reject(_ record: OrderRecord) {
+        rejected += 1
+        records[record.orderId] = record
+        pending.append(.order(record))
+        pending.append(.error(code: "201", message: "Order rejected - reason: \(record.reason)", orderId: record.orderId))
+    }
+
+    static func kind(of order: Order) -> SimulatedOrder.Kind? {
+        switch order.orderType {
+        case "MKT": return .market
+        case "LMT": return order.lmtPrice.map { .limit($0) }
+        case "STP": return order.auxPrice.map { .stop($0) }
+        case "STP LMT":
+            guard let stop = order.auxPrice, let limit = order.lmtPrice else { return nil }
+            return .stopLimit(stop: stop, limit: limit)
+        default: return nil
+        }
+    }
+
+    func modify(id: Int, quantity: Double?, limit: Double?, stop: Double?) {
+        guard var record = records[id], !record.status.isTerminal else { return }
+        if let quantity { record.order.totalQuantity = TWSDecimal(approximating: quantity) }
+        if let limit { record.order.lmtPrice = limit }
+        if let stop { record.order.auxPrice = stop }
+        guard let kind = Self.kind(of: record.order) else { return }
+        record.updatedAt = now
+        records[id] = record
+        account.open[id]?.remaining = record.quantity
+        let key = record.contract.instrumentKey
+        brokers[key]?.replace(SimulatedOrder(id: id, buy: record.order.action == "BUY", quantity: record.quantity, kind: kind))
+        pending.append(.order(record))
+    }
+
+    func cancel(id: Int) {
+        guard var record = records[id], !record.status.isTerminal else { return }
+        _ = brokers[record.contract.instrumentKey]?.cancel(id)
+        record.status = .cancelled
+        record.updatedAt = now
+        records[id] = record
+        account.open[id] = nil
+        pending.append(.order(record))
+        // A bracket's children go with their parent.
+        for child in dormant.removeValue(forKey: id) ?? [] { cancel(id: child) }
+    }
+
+    private var now: Double { Double(cutoff.withLockedValue { $0 }) }
+
+    private func apply(_ fill: SimulatedFill, key: String) {
+        guard var record = records[fill.orderId] else { return }
+        executions += 1
+        record.status = .filled
+        record.filled = fill.quantity
+        record.averageFillPrice = fill.price
+        record.updatedAt = Double(fill.time)
+        records[fill.orderId] = record
+        account.open[fill.orderId] = nil
+        account.positions[key, default: 0] += fill.buy ? fill.quantity : -fill.quantity
+        ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
+                                   price: fill.price, commission: fill.commission))
+        var details = ExecDetails()
+        details.contract = record.contract
+        details.execution.orderId = fill.orderId
+        details.execution.execId = "bt.\(executions)"
+        details.execution.time = UTCTime.tws(fill.time)
+        details.execution.side = fill.buy ? "BOT" : "SLD"
+        details.execution.shares = TWSDecimal(approximating: fill.quantity)
+        details.execution.price = fill.price
+        details.execution.cumQty = TWSDecimal(approximating: fill.quantity)
+        details.execution.avgPrice = fill.price
+        details.execution.orderRef = "mw:\(strategyName):bt"
+        var execution = ExecutionRecord(details: details, clientKey: record.clientKey, receivedAt: Double(fill.time))
+        var report = CommissionReport()
+        report.execId = details.execution.execId
+        report.commission = fill.commission
+        report.currency = record.contract.currency.isEmpty ? "USD" : record.contract.currency
+        execution.commission = report
+        pending.append(.fill(execution))
+        pending.append(.order(record))
+        pending.append(contentsOf: accountEvents())
+        // A filled parent releases its children; a filled member of a one-cancels-all group
+        // cancels the others.
+        for child in dormant.removeValue(forKey: fill.orderId) ?? [] {
+            guard let childRecord = records[child], !childRecord.status.isTerminal, let kind = Self.kind(of: childRecord.order) else { continue }
+            let order = SimulatedOrder(id: child, buy: childRecord.order.action == "BUY", quantity: childRecord.quantity, kind: kind)
+            if let childFill = brokers[key]?.place(order) { apply(childFill, key: key) }
+        }
+        let group = record.order.ocaGroup
+        if !group.isEmpty {
+            for (id, other) in records where id != fill.orderId && other.order.ocaGroup == group && !other.status.isTerminal {
+                cancel(id: id)
+            }
+        }
+    }
+
+    // MARK: Market data
+
+    func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy) {
+        let key = instrument.key
+        subscriptionVersion += 1
+        guard data.series.contains(where: { $0.key == key }) else {
+            unknownSubscriptions.insert(key)
+            return
+        }
+        if quotes { quoteSubscriptions.insert(key) }
+        if let barSize { barSubscriptions[key, default: []].insert(barSize) }
+    }
+
+    func unsubscribe(key: String, strategy: Strategy) {
+        subscriptionVersion += 1
+        quoteSubscriptions.remove(key)
+        barSubscriptions[key] = nil
+    }
+
+    func latestPrice(symbol: String, buy: Bool) -> Double? { ledger.marks[symbol] }
+
+    func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double? { nil }
+
+    /// Stored bars that ended by the simulated now: `duration` back from it.
+    func history(_ instrument: InstrumentSpec, duration: String, barSize: String, whatToShow: String) async throws -> [Bar] {
+        let now = cutoff.withLockedValue { $0 }
+        guard let seconds = HistoricalSpan.durationSeconds(duration) else {
+            throw ExtensionError(code: "bad_duration", "'\(duration)' is not a duration (\"3600 S\", \"5 D\", \"2 W\", \"1 M\", \"1 Y\")")
+        }
+        guard let barSeconds = HistoricalSpan.barSeconds(barSize, strict: false) else {
+            throw ExtensionError(code: "bad_bar_size", "'\(barSize)' is not a bar size (\"1 min\", \"5 mins\", \"1 hour\", \"1 day\")")
+        }
+        let series = BarSeries(instrument: instrument.key, barSize: barSize, what: whatToShow)
+        let wanted = TimeSpan(now - Int64(seconds), now)
+        var bars: [StoredBar]
+        if let loaded = data.series.first(where: { $0.series == series }), wanted.start >= loaded.loaded.start {
+            bars = loaded.bars(in: wanted)
+        } else if let store = data.store, try await store.count(series) > 0 {
+            bars = try await store.bars(series, in: wanted)
+        } else {
+            throw ExtensionError(code: "no_data", "no stored \(barSize) \(series.what) bars of \(instrument.key) (download them first: "
+                                     + "moonwire history \(instrument.key) --bar \"\(barSize)\" --what \(series.what) ...)")
+        }
+        // Only bars complete by now: a bar that ends later is the future.
+        bars.removeAll { $0.time + Int64(barSeconds) > now }
+        let daily = barSeconds >= 86_400
+        return bars.map { bar in
+            var out = Bar()
+            out.date = UTCTime.tws(bar.time, zone: true, dateOnly: daily)
+            out.open = bar.open
+            out.high = bar.high
+            out.low = bar.low
+            out.close = bar.close
+            out.volume = bar.volume.map { TWSDecimal(approximating: $0) }
+            out.wap = bar.wap.map { TWSDecimal(approximating: $0) }
+            out.barCount = bar.count ?? 0
+            return out
+        }
+    }
+
+    func contract(_ instrument: InstrumentSpec) async throws -> ResolvedInstrument {
+        guard let series = data.series.first(where: { $0.key == instrument.key }) else {
+            throw ExtensionError(code: "unknown_instrument", "\(instrument.key) is not one of the backtest's instruments (--instruments)")
+        }
+        return series.resolved
+    }
+
+    // MARK: Instruments
+
+    func instrumentStatus(_ key: String) -> InstrumentStatus {
+        data.series.contains { $0.key == key } ? .resolved : .unknown("\(key) is not one of the backtest's instruments (--instruments)")
+    }
+
+    func resolvedInstrument(_ key: String) -> ResolvedInstrument? { data.series.first { $0.key == key }?.resolved }
+
+    func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus { instrumentStatus(instrument.key) }
+
+    // MARK: Account, journal, store
+
+    func accountPosition(symbol: String) -> Double { ledger.position(symbol) }
+
+    func startingPositions(strategy: String) async -> PositionBook { [:] }
+
+    func loadStore(strategy: String) -> Data? { nil }
+
+    func saveStore(strategy: String, data: Data) { lastStore = data }
+
+    func journal(strategy: String, kind: String, detail: String) {
+        journalCount += 1
+        if journalEntries.count < 1_000 { journalEntries.append((cutoff.withLockedValue { $0 }, kind, detail)) }
+    }
+}

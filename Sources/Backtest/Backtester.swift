@@ -1,0 +1,322 @@
+import Foundation
+import Logging
+import MarketHistory
+import NIOCore
+import StrategyHost
+import TWSClient
+import TWSProtocol
+
+/// What a backtest came to.
+public struct BacktestResult: Sendable {
+    public var params: [String: String]
+    public var metrics: BacktestMetrics
+    public var trades: [BacktestTrade]
+    public var fills: [BacktestFill]
+    public var equity: [EquityPoint]
+    public var statistics: StrategyStatistics
+    /// What the user should know about how the strategy met the data (a bar size it asked
+    /// for that the data does not have, an instrument it subscribed to that is not loaded).
+    public var notices: [String]
+    /// Errors, refusals and halts the strategy met (the first thousand), and how many there were.
+    public var journal: [String]
+    public var journalCount: Int
+    public var ordersRejected: Int
+    /// Positions held at the end (marked at the last close in the equity, not closed).
+    public var openPositions: [String: Double]
+    /// Stopped before the last bar (Ctrl-C).
+    public var interrupted: Bool
+    /// The strategy's `store` at the end, as JSON (a backtest never touches the journal's).
+    public var finalStore: Data?
+}
+
+/// Runs a strategy file over stored bars with the host's own code: the same `Strategy`, Lua
+/// API, risk gate and handlers as `moonwire run`, on a simulated clock.
+///
+/// For every bar time, in order: the clock moves to the bar's start (timers due by then fire),
+/// the working orders meet the bars that open (fills, told as on_fill / on_order), the clock
+/// moves to the bar's end, then on_bar (and on_quote, when the strategy asked for quotes) for
+/// each instrument in the order given. An order placed while a bar is handled meets the next
+/// bar (the fill rules). While a handler waits in a host call (`market.history`), the clock
+/// stands still: host calls take no simulated time. The same inputs give the same trades.
+public enum Backtester {
+    /// Bars handled per hop onto the strategy's loop.
+    static let batch = 8_192
+
+    public static func run(_ data: BacktestData, params: [String: String] = [:], loop: EventLoop,
+                           logger: Logger = Logger(label: "backtest"),
+                           progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) async throws -> BacktestResult
+    {
+        let setup = data.setup
+        let services = BacktestServices(data: data, strategy: setup.name, accountLimits: setup.host.accountRisk)
+        let strategy = try await Strategy.make(path: setup.strategyPath, name: setup.name, loop: loop, services: services,
+                                               config: setup.host, params: setup.params.merging(params) { $1 }, logger: logger)
+        let driver = BacktestDriver(data: data, services: services, strategy: strategy)
+        try await loop.submit { driver.begin() }.get()
+        await driver.settle()
+        var interrupted = false
+        while true {
+            if Task.isCancelled {
+                interrupted = true
+                break
+            }
+            let finished = try await loop.submit { driver.step(limit: batch) }.get()
+            await driver.settle()
+            progress?(driver.position, driver.timeline.count)
+            if finished { break }
+        }
+        let statistics = await strategy.stop()
+        let stoppedEarly = interrupted
+        return try await loop.submit { driver.result(params: params, statistics: statistics, interrupted: stoppedEarly) }.get()
+    }
+}
+
+/// One backtest's walk over the bars (on the strategy's loop).
+final class BacktestDriver: @unchecked Sendable {
+    let data: BacktestData
+    let services: BacktestServices
+    let strategy: Strategy
+    let clock: SimulatedClock
+    /// Every bar of every instrument in time order (instruments in the order given at a tie).
+    let timeline: [(series: Int32, bar: Int32)]
+    private(set) var position = 0
+    private var openedTime: Int64?
+    private var day: Int64?
+    private var barsDelivered = 0
+    private var notices: [String] = []
+    private var noticed: Set<String> = []
+    /// What each instrument's bars become for the strategy, rebuilt when it subscribes.
+    private var plans: [SeriesPlan] = []
+    private var plannedVersion = -1
+    private var quoteHandler = false
+
+    struct SeriesPlan {
+        var asIs = false
+        var quotes = false
+        var aggregates: [Aggregate] = []
+    }
+
+    /// Bars of a larger size built from the data's bars, emitted when the last one of a bucket closes.
+    struct Aggregate {
+        let size: String
+        let seconds: Int64
+        var bucket: Int64 = .min
+        var bar: StoredBar?
+    }
+
+    init(data: BacktestData, services: BacktestServices, strategy: Strategy) {
+        self.data = data
+        self.services = services
+        self.strategy = strategy
+        clock = SimulatedClock(startingAt: Double(data.setup.span.start))
+        timeline = Self.merge(data.series)
+    }
+
+    static func merge(_ series: [LoadedSeries]) -> [(series: Int32, bar: Int32)] {
+        if series.count == 1 { return series[0].bars.indices.map { (0, Int32($0)) } }
+        var timeline: [(series: Int32, bar: Int32)] = []
+        timeline.reserveCapacity(series.reduce(0) { $0 + $1.bars.count })
+        var next = [Int](repeating: 0, count: series.count)
+        while true {
+            var best = -1
+            for index in series.indices where next[index] < series[index].bars.count {
+                if best < 0 || series[index].bars[next[index]].time < series[best].bars[next[best]].time { best = index }
+            }
+            guard best >= 0 else { break }
+            timeline.append((Int32(best), Int32(next[best])))
+            next[best] += 1
+        }
+        return timeline
+    }
+
+    func begin() {
+        strategy.useSimulatedClock(clock)
+        services.setNow(data.setup.span.start)
+        quoteHandler = strategy.definesQuoteHandler
+        for event in services.accountEvents() { strategy.deliverNow(event) }
+        strategy.deliverNow(.start)
+        services.flush(into: strategy)
+    }
+
+    /// Waits while a handler waits for the host, then delivers what its answer led to.
+    func settle() async {
+        while true {
+            await strategy.settle()
+            let more = try? await strategy.loop.submit { () -> Bool in
+                self.services.flush(into: self.strategy)
+                return self.strategy.isWaiting
+            }.get()
+            if more != true { return }
+        }
+    }
+
+    private func bar(_ entry: (series: Int32, bar: Int32)) -> StoredBar { data.series[Int(entry.series)].bars[Int(entry.bar)] }
+
+    /// Handles up to `limit` bars; true when every bar is done. Stops early when a handler
+    /// waits for the host (the caller settles it, then calls again).
+    func step(limit: Int) -> Bool {
+        var handled = 0
+        while position < timeline.count && handled < limit {
+            let entry = timeline[position]
+            let series = data.series[Int(entry.series)]
+            let bar = series.bars[Int(entry.bar)]
+            if openedTime != bar.time {
+                openBarTime(bar.time, from: position)
+                if strategy.isWaiting { return false }
+            }
+            deliver(bar, of: Int(entry.series))
+            services.flush(into: strategy)
+            position += 1
+            handled += 1
+            if position == timeline.count || self.bar(timeline[position]).time != bar.time {
+                services.sample(at: bar.time + Int64(series.barSeconds))
+            }
+            if strategy.isWaiting { return false }
+        }
+        return position >= timeline.count
+    }
+
+    /// A new bar time: timers up to its start, the working orders meet its bars, the clock
+    /// moves to its end and every instrument's close is known.
+    private func openBarTime(_ time: Int64, from start: Int) {
+        openedTime = time
+        let today = time / 86_400
+        if let day, day != today { strategy.beginSimulatedDay() }
+        day = today
+        strategy.advanceClock(to: Double(time))
+        services.flush(into: strategy)
+        var index = start
+        while index < timeline.count, bar(timeline[index]).time == time {
+            let entry = timeline[index]
+            services.open(data.series[Int(entry.series)].key, bar(entry))
+            index += 1
+        }
+        services.flush(into: strategy)
+        let end = time + Int64(data.series[Int(timeline[start].series)].barSeconds)
+        strategy.advanceClock(to: Double(end))
+        services.setNow(end)
+        services.flush(into: strategy)
+        index = start
+        while index < timeline.count, bar(timeline[index]).time == time {
+            let entry = timeline[index]
+            services.mark(data.series[Int(entry.series)].key, bar(entry).close)
+            index += 1
+        }
+    }
+
+    private func deliver(_ bar: StoredBar, of index: Int) {
+        if services.subscriptionVersion != plannedVersion { replan() }
+        let plan = plans[index]
+        let series = data.series[index]
+        let key = series.key
+        var quote = MarketQuote(symbol: key)
+        quote.last = bar.close
+        quote.open = bar.open
+        quote.high = bar.high
+        quote.low = bar.low
+        quote.close = bar.close
+        quote.volume = bar.volume
+        quote.lastTime = bar.time + Int64(series.barSeconds)
+        strategy.deliverQuoteNow(quote, notify: plan.quotes)
+        if plan.asIs {
+            barsDelivered += 1
+            strategy.deliverBarNow(symbol: key, size: series.series.barSize, time: bar.time, open: bar.open, high: bar.high, low: bar.low,
+                                   close: bar.close, volume: bar.volume, wap: bar.wap, count: bar.count)
+        }
+        if !plan.aggregates.isEmpty { aggregate(bar, index: index) }
+    }
+
+    private func aggregate(_ bar: StoredBar, index: Int) {
+        let series = data.series[index]
+        for slot in plans[index].aggregates.indices {
+            var aggregate = plans[index].aggregates[slot]
+            let bucket = bar.time - ((bar.time % aggregate.seconds) + aggregate.seconds) % aggregate.seconds
+            if let built = aggregate.bar, aggregate.bucket != bucket {
+                emit(built, size: aggregate.size, key: series.key)  // a bucket the data left unfinished
+                aggregate.bar = nil
+            }
+            if var built = aggregate.bar {
+                built.high = max(built.high, bar.high)
+                built.low = min(built.low, bar.low)
+                built.close = bar.close
+                built.volume = (built.volume ?? 0) + (bar.volume ?? 0)
+                built.count = (built.count ?? 0) + (bar.count ?? 0)
+                built.wap = nil
+                aggregate.bar = built
+            } else {
+                var built = bar
+                built.time = bucket
+                built.wap = nil
+                aggregate.bar = built
+                aggregate.bucket = bucket
+            }
+            if (bar.time + Int64(series.barSeconds)) % aggregate.seconds == 0, let built = aggregate.bar {
+                emit(built, size: aggregate.size, key: series.key)
+                aggregate.bar = nil
+            }
+            plans[index].aggregates[slot] = aggregate
+        }
+    }
+
+    private func emit(_ bar: StoredBar, size: String, key: String) {
+        barsDelivered += 1
+        strategy.deliverBarNow(symbol: key, size: size, time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                               volume: bar.volume, wap: bar.wap, count: bar.count)
+        services.flush(into: strategy)
+    }
+
+    /// What each instrument's bars become, from what the strategy subscribed to: bars of the
+    /// data's size as they are (also for a smaller size: they cannot be split, which the
+    /// notices say), larger sizes built from them.
+    private func replan() {
+        plannedVersion = services.subscriptionVersion
+        let existing = plans
+        plans = data.series.enumerated().map { index, series in
+            var plan = SeriesPlan()
+            plan.quotes = quoteHandler && services.quoteSubscriptions.contains(series.key)
+            for size in (services.barSubscriptions[series.key] ?? []).sorted() {
+                let seconds = HistoricalSpan.barSeconds(size, strict: false) ?? series.barSeconds
+                if seconds > series.barSeconds && seconds % series.barSeconds == 0 {
+                    let kept = existing.indices.contains(index) ? existing[index].aggregates.first { $0.size == size } : nil
+                    plan.aggregates.append(kept ?? Aggregate(size: size, seconds: Int64(seconds)))
+                } else {
+                    plan.asIs = true
+                    if seconds != series.barSeconds {
+                        notice("\(series.key): the strategy asked for \(size) bars; the backtest has \(series.series.barSize) bars, "
+                               + "so on_bar got those" + (seconds > series.barSeconds ? " (\(size) is not a multiple of \(series.series.barSize))" : ""))
+                    }
+                }
+            }
+            return plan
+        }
+        for key in services.unknownSubscriptions.sorted() {
+            notice("the strategy subscribed to \(key), which is not among the backtest's instruments: it got nothing for it")
+        }
+    }
+
+    private func notice(_ text: String) {
+        if noticed.insert(text).inserted { notices.append(text) }
+    }
+
+    func result(params: [String: String], statistics: StrategyStatistics, interrupted: Bool) -> BacktestResult {
+        let setup = data.setup
+        let ledger = services.ledger
+        if services.barSubscriptions.isEmpty && services.quoteSubscriptions.isEmpty && barsDelivered == 0 {
+            notice("the strategy subscribed to none of the instruments (market.subscribe): it was given no bars")
+        }
+        for series in data.series where series.bars.isEmpty {
+            notice("\(series.key): no stored \(series.series.barSize) \(series.series.what) bars from \(UTCTime.iso(setup.span.start, seconds: false)) "
+                   + "to \(UTCTime.iso(setup.span.end, seconds: false))")
+        }
+        let end = timeline.last.map { self.bar($0).time + Int64(data.series[Int($0.series)].barSeconds) } ?? setup.span.end
+        let trades = ledger.tradesMarked
+        let metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
+                                              commissions: ledger.commissions, fills: ledger.fills.count, bars: position,
+                                              span: (setup.span.start, interrupted ? end : max(end, setup.span.start + 1)))
+        return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
+                              statistics: statistics, notices: notices,
+                              journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },
+                              journalCount: services.journalCount, ordersRejected: services.rejected,
+                              openPositions: ledger.positions.filter { $0.value.quantity != 0 }.mapValues(\.quantity),
+                              interrupted: interrupted, finalStore: services.lastStore)
+    }
+}
