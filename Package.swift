@@ -173,6 +173,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Backtest throughput over a million stored bars, run by Scripts/bench.
+        .executableTarget(
+            name: "backtest-bench",
+            dependencies: [
+                "Backtest",
+                "MarketHistory",
+                "StrategyHost",
+                "TWSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
         .testTarget(

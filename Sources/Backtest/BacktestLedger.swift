@@ -36,87 +36,110 @@ public struct EquityPoint: Sendable, Equatable {
 }
 
 /// Cash, positions and round trips of a backtest, from its fills; equity from the closes.
+/// Instruments are numbered (their order in the backtest): the per-bar work (marks, equity)
+/// touches arrays, never a dictionary.
 struct BacktestLedger {
     let initialCash: Double
+    let keys: [String]
+    let index: [String: Int]
     private(set) var cash: Double
-    private(set) var positions: [String: (quantity: Double, averageCost: Double)] = [:]
-    private(set) var marks: [String: Double] = [:]
-    private(set) var multipliers: [String: Double] = [:]
+    private(set) var quantities: [Double]
+    private(set) var averageCosts: [Double]
+    private(set) var marks: [Double?]
+    let multipliers: [Double]
     private(set) var fills: [BacktestFill] = []
     private(set) var trades: [BacktestTrade] = []
     private(set) var equity: [EquityPoint] = []
     private(set) var commissions = 0.0
     /// Round trips under way, per instrument (index into `trades`).
-    private var openTrade: [String: Int] = [:]
+    private var openTrade: [Int?]
+    /// Instruments held now (so the equity of a bar costs nothing when flat).
+    private var held = 0
 
-    init(initialCash: Double, multipliers: [String: Double]) {
+    init(initialCash: Double, keys: [String], multipliers: [Double]) {
         self.initialCash = initialCash
+        self.keys = keys
+        index = Dictionary(keys.enumerated().map { ($1, $0) }) { first, _ in first }
         cash = initialCash
         self.multipliers = multipliers
+        quantities = Array(repeating: 0, count: keys.count)
+        averageCosts = Array(repeating: 0, count: keys.count)
+        marks = Array(repeating: nil, count: keys.count)
+        openTrade = Array(repeating: nil, count: keys.count)
+        equity.reserveCapacity(1_024)
     }
 
-    func position(_ key: String) -> Double { positions[key]?.quantity ?? 0 }
+    func position(_ key: String) -> Double { index[key].map { quantities[$0] } ?? 0 }
 
-    mutating func mark(_ key: String, _ close: Double) { marks[key] = close }
+    func mark(of key: String) -> Double? { index[key].flatMap { marks[$0] } }
+
+    mutating func mark(_ instrument: Int, _ close: Double) { marks[instrument] = close }
+
+    var positions: [String: Double] {
+        var out: [String: Double] = [:]
+        for (i, quantity) in quantities.enumerated() where quantity != 0 { out[keys[i]] = quantity }
+        return out
+    }
 
     var value: Double {
+        guard held > 0 else { return cash }
         var total = cash
-        for (key, position) in positions where position.quantity != 0 {
-            total += position.quantity * (marks[key] ?? position.averageCost) * (multipliers[key] ?? 1)
+        for i in quantities.indices where quantities[i] != 0 {
+            total += quantities[i] * (marks[i] ?? averageCosts[i]) * multipliers[i]
         }
         return total
     }
 
     mutating func sample(at time: Int64) {
-        let invested = positions.values.contains { $0.quantity != 0 }
-        equity.append(EquityPoint(time: time, equity: value, invested: invested))
+        equity.append(EquityPoint(time: time, equity: value, invested: held > 0))
     }
 
-    mutating func record(_ fill: BacktestFill) {
+    mutating func record(_ fill: BacktestFill, instrument i: Int) {
         fills.append(fill)
-        let multiplier = multipliers[fill.instrument] ?? 1
+        let multiplier = multipliers[i]
         let signed = fill.buy ? fill.quantity : -fill.quantity
         cash -= signed * fill.price * multiplier + fill.commission
         commissions += fill.commission
-        let current = positions[fill.instrument] ?? (0, 0)
+        let current = (quantity: quantities[i], averageCost: averageCosts[i])
         let next = current.quantity + signed
         var remaining = signed
         // The part that closes (or reduces) the current position ends or shrinks its trade.
         if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
             let closing = min(abs(signed), abs(current.quantity))
             remaining = signed + (signed > 0 ? -closing : closing)
-            if let index = openTrade[fill.instrument] {
+            if let t = openTrade[i] {
                 let share = closing / abs(signed)
-                trades[index].pnl += (fill.price - current.averageCost) * closing * (current.quantity > 0 ? 1 : -1) * multiplier
-                trades[index].commission += fill.commission * share
-                trades[index].pnl -= fill.commission * share
+                trades[t].pnl += (fill.price - current.averageCost) * closing * (current.quantity > 0 ? 1 : -1) * multiplier
+                trades[t].commission += fill.commission * share
+                trades[t].pnl -= fill.commission * share
                 if abs(next) < 1e-9 || (next > 0) != (current.quantity > 0) {
-                    trades[index].exitTime = fill.time
-                    trades[index].exitPrice = fill.price
-                    openTrade[fill.instrument] = nil
+                    trades[t].exitTime = fill.time
+                    trades[t].exitPrice = fill.price
+                    openTrade[i] = nil
                 }
             }
         }
         if abs(next) < 1e-9 {
-            positions[fill.instrument] = (0, 0)
+            (quantities[i], averageCosts[i]) = (0, 0)
         } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
-            positions[fill.instrument] = (next, (current.averageCost * abs(current.quantity) + fill.price * abs(signed)) / abs(next))
+            (quantities[i], averageCosts[i]) = (next, (current.averageCost * abs(current.quantity) + fill.price * abs(signed)) / abs(next))
         } else if (next > 0) != (current.quantity > 0) {
-            positions[fill.instrument] = (next, fill.price)
+            (quantities[i], averageCosts[i]) = (next, fill.price)
         } else {
-            positions[fill.instrument] = (next, current.averageCost)
+            quantities[i] = next
         }
+        held += (current.quantity == 0 ? 0 : -1) + (quantities[i] == 0 ? 0 : 1)
         // What opens (or adds to) a position starts or grows its trade.
         if abs(remaining) > 1e-9 {
             let share = abs(remaining) / abs(signed)
-            if let index = openTrade[fill.instrument] {
-                let total = trades[index].quantity + abs(remaining)
-                trades[index].entryPrice = (trades[index].entryPrice * trades[index].quantity + fill.price * abs(remaining)) / total
-                trades[index].quantity = total
-                trades[index].commission += fill.commission * share
-                trades[index].pnl -= fill.commission * share
+            if let t = openTrade[i] {
+                let total = trades[t].quantity + abs(remaining)
+                trades[t].entryPrice = (trades[t].entryPrice * trades[t].quantity + fill.price * abs(remaining)) / total
+                trades[t].quantity = total
+                trades[t].commission += fill.commission * share
+                trades[t].pnl -= fill.commission * share
             } else {
-                openTrade[fill.instrument] = trades.count
+                openTrade[i] = trades.count
                 trades.append(BacktestTrade(instrument: fill.instrument, direction: remaining > 0 ? 1 : -1, quantity: abs(remaining),
                                             entryTime: fill.time, entryPrice: fill.price, exitTime: nil, exitPrice: nil,
                                             commission: fill.commission * share, pnl: -fill.commission * share))
@@ -127,10 +150,10 @@ struct BacktestLedger {
     /// The trades with the open ones marked at the last close (not closed: the summary says so).
     var tradesMarked: [BacktestTrade] {
         var marked = trades
-        for (key, index) in openTrade {
-            guard let position = positions[key], position.quantity != 0 else { continue }
-            let mark = marks[key] ?? position.averageCost
-            marked[index].pnl += (mark - position.averageCost) * position.quantity * (multipliers[key] ?? 1)
+        for (i, t) in openTrade.enumerated() {
+            guard let t, quantities[i] != 0 else { continue }
+            let mark = marks[i] ?? averageCosts[i]
+            marked[t].pnl += (mark - averageCosts[i]) * quantities[i] * multipliers[i]
         }
         return marked
     }

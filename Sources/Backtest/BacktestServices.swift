@@ -16,7 +16,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     let data: BacktestData
     let strategyName: String
     private(set) var ledger: BacktestLedger
-    private var brokers: [String: SimulatedBroker] = [:]
+    /// One broker per instrument, in the backtest's order (`ledger.index` maps keys to it).
+    private var brokers: [SimulatedBroker] = []
+    /// The working orders' records (a finished one is dropped: a long backtest places many).
     private var records: [Int: OrderRecord] = [:]
     private var nextOrderId = 1
     private var executions = 0
@@ -42,14 +44,14 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {
         self.data = data
         strategyName = strategy
-        ledger = BacktestLedger(initialCash: data.setup.initialCash,
-                                multipliers: Dictionary(uniqueKeysWithValues: data.series.map { ($0.key, $0.resolved.multiplier) }))
+        ledger = BacktestLedger(initialCash: data.setup.initialCash, keys: data.series.map(\.key),
+                                multipliers: data.series.map(\.resolved.multiplier))
         account = AccountGate(limits: accountLimits)
         cutoff = NIOLockedValueBox(data.setup.span.start)
         for series in data.series {
             var rules = data.setup.rules
             if let tick = series.tickSize { rules.tickSize = tick }
-            brokers[series.key] = SimulatedBroker(rules: rules)
+            brokers.append(SimulatedBroker(rules: rules))
         }
     }
 
@@ -57,15 +59,14 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func setNow(_ time: Int64) { cutoff.withLockedValue { $0 = time } }
 
-    /// A new bar of `key` meets the working orders: fills, children released, OCA siblings cancelled.
-    func open(_ key: String, _ bar: StoredBar) {
-        guard var broker = brokers[key] else { return }
-        let fills = broker.open(bar)
-        brokers[key] = broker
-        for fill in fills { apply(fill, key: key) }
+    /// A new bar of instrument `i` meets the working orders: fills, children released, OCA
+    /// siblings cancelled.
+    func open(_ i: Int, _ bar: StoredBar) {
+        let fills = brokers[i].open(bar)
+        for fill in fills { apply(fill, instrument: i) }
     }
 
-    func mark(_ key: String, _ close: Double) { ledger.mark(key, close) }
+    func mark(_ i: Int, _ close: Double) { ledger.mark(i, close) }
 
     func sample(at time: Int64) { ledger.sample(at: time) }
 
@@ -82,8 +83,14 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     var hasPending: Bool { !pending.isEmpty }
 
     func accountEvents() -> [StrategyEvent] {
-        let value = String(format: "%.2f", ledger.value)
-        return [.account(key: "NetLiquidation", value: value), .account(key: "TotalCashValue", value: String(format: "%.2f", ledger.cash))]
+        [.account(key: "NetLiquidation", value: Self.cents(ledger.value)), .account(key: "TotalCashValue", value: Self.cents(ledger.cash))]
+    }
+
+    /// `12345.60`, as TWS writes account values (without a formatter: this is per fill).
+    static func cents(_ value: Double) -> String {
+        let cents = Int64((abs(value) * 100).rounded())
+        let fraction = cents % 100
+        return "\(value < 0 && cents > 0 ? "-" : "")\(cents / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     // MARK: Orders
@@ -105,7 +112,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
             reject(record)
             return id
         }
-        guard brokers[key] != nil else {
+        guard let i = ledger.index[key] else {
             record.status = .rejected
             record.reason = "\(key) is not one of the backtest's instruments (--instruments)"
             reject(record)
@@ -116,17 +123,16 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         account.open[id] = (key, order.action == "BUY", order.quantity)
         pending.append(.order(record))
         let simulated = SimulatedOrder(id: id, buy: order.action == "BUY", quantity: order.quantity, kind: kind)
-        if order.parentId != 0, records[order.parentId].map({ !$0.status.isTerminal }) == true {
+        if order.parentId != 0, records[order.parentId] != nil {
             dormant[order.parentId, default: []].append(id)
-        } else if let fill = brokers[key]!.place(simulated) {
-            apply(fill, key: key)
+        } else if let fill = brokers[i].place(simulated) {
+            apply(fill, instrument: i)
         }
         return id
     }
 
     private func reject(_ record: OrderRecord) {
         rejected += 1
-        records[record.orderId] = record
         pending.append(.order(record))
         pending.append(.error(code: "201", message: "Order rejected - reason: \(record.reason)", orderId: record.orderId))
     }
@@ -152,17 +158,18 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         record.updatedAt = now
         records[id] = record
         account.open[id]?.remaining = record.quantity
-        let key = record.contract.instrumentKey
-        brokers[key]?.replace(SimulatedOrder(id: id, buy: record.order.action == "BUY", quantity: record.quantity, kind: kind))
+        if let i = ledger.index[record.contract.instrumentKey] {
+            brokers[i].replace(SimulatedOrder(id: id, buy: record.order.action == "BUY", quantity: record.quantity, kind: kind))
+        }
         pending.append(.order(record))
     }
 
     func cancel(id: Int) {
         guard var record = records[id], !record.status.isTerminal else { return }
-        _ = brokers[record.contract.instrumentKey]?.cancel(id)
+        if let i = ledger.index[record.contract.instrumentKey] { _ = brokers[i].cancel(id) }
         record.status = .cancelled
         record.updatedAt = now
-        records[id] = record
+        records[id] = nil
         account.open[id] = nil
         pending.append(.order(record))
         // A bracket's children go with their parent.
@@ -171,18 +178,19 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     private var now: Double { Double(cutoff.withLockedValue { $0 }) }
 
-    private func apply(_ fill: SimulatedFill, key: String) {
+    private func apply(_ fill: SimulatedFill, instrument i: Int) {
         guard var record = records[fill.orderId] else { return }
+        let key = ledger.keys[i]
         executions += 1
         record.status = .filled
         record.filled = fill.quantity
         record.averageFillPrice = fill.price
         record.updatedAt = Double(fill.time)
-        records[fill.orderId] = record
+        records[fill.orderId] = nil
         account.open[fill.orderId] = nil
         account.positions[key, default: 0] += fill.buy ? fill.quantity : -fill.quantity
         ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
-                                   price: fill.price, commission: fill.commission))
+                                   price: fill.price, commission: fill.commission), instrument: i)
         var details = ExecDetails()
         details.contract = record.contract
         details.execution.orderId = fill.orderId
@@ -208,7 +216,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         for child in dormant.removeValue(forKey: fill.orderId) ?? [] {
             guard let childRecord = records[child], !childRecord.status.isTerminal, let kind = Self.kind(of: childRecord.order) else { continue }
             let order = SimulatedOrder(id: child, buy: childRecord.order.action == "BUY", quantity: childRecord.quantity, kind: kind)
-            if let childFill = brokers[key]?.place(order) { apply(childFill, key: key) }
+            if let childFill = brokers[i].place(order) { apply(childFill, instrument: i) }
         }
         let group = record.order.ocaGroup
         if !group.isEmpty {
@@ -237,7 +245,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         barSubscriptions[key] = nil
     }
 
-    func latestPrice(symbol: String, buy: Bool) -> Double? { ledger.marks[symbol] }
+    func latestPrice(symbol: String, buy: Bool) -> Double? { ledger.mark(of: symbol) }
 
     func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double? { nil }
 

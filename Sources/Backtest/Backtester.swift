@@ -103,12 +103,23 @@ final class BacktestDriver: @unchecked Sendable {
         var bar: StoredBar?
     }
 
+    // The series taken apart once: the per-bar path reads these arrays and never copies a
+    // `LoadedSeries` (a struct of many references).
+    let bars: [[StoredBar]]
+    let keys: [String]
+    let sizes: [String]
+    let seconds: [Int64]
+
     init(data: BacktestData, services: BacktestServices, strategy: Strategy) {
         self.data = data
         self.services = services
         self.strategy = strategy
         clock = SimulatedClock(startingAt: Double(data.setup.span.start))
         timeline = Self.merge(data.series)
+        bars = data.series.map(\.bars)
+        keys = data.series.map(\.key)
+        sizes = data.series.map(\.series.barSize)
+        seconds = data.series.map { Int64($0.barSeconds) }
     }
 
     static func merge(_ series: [LoadedSeries]) -> [(series: Int32, bar: Int32)] {
@@ -149,30 +160,31 @@ final class BacktestDriver: @unchecked Sendable {
         }
     }
 
-    private func bar(_ entry: (series: Int32, bar: Int32)) -> StoredBar { data.series[Int(entry.series)].bars[Int(entry.bar)] }
+    private func bar(_ entry: (series: Int32, bar: Int32)) -> StoredBar { bars[Int(entry.series)][Int(entry.bar)] }
 
     /// Handles up to `limit` bars; true when every bar is done. Stops early when a handler
     /// waits for the host (the caller settles it, then calls again).
     func step(limit: Int) -> Bool {
         var handled = 0
-        while position < timeline.count && handled < limit {
+        let count = timeline.count
+        while position < count && handled < limit {
             let entry = timeline[position]
-            let series = data.series[Int(entry.series)]
-            let bar = series.bars[Int(entry.bar)]
+            let index = Int(entry.series)
+            let bar = bars[index][Int(entry.bar)]
             if openedTime != bar.time {
                 openBarTime(bar.time, from: position)
                 if strategy.isWaiting { return false }
             }
-            deliver(bar, of: Int(entry.series))
-            services.flush(into: strategy)
+            deliver(bar, of: index)
+            if services.hasPending { services.flush(into: strategy) }
             position += 1
             handled += 1
-            if position == timeline.count || self.bar(timeline[position]).time != bar.time {
-                services.sample(at: bar.time + Int64(series.barSeconds))
+            if position == count || self.bar(timeline[position]).time != bar.time {
+                services.sample(at: bar.time + seconds[index])
             }
             if strategy.isWaiting { return false }
         }
-        return position >= timeline.count
+        return position >= count
     }
 
     /// A new bar time: timers up to its start, the working orders meet its bars, the clock
@@ -183,55 +195,56 @@ final class BacktestDriver: @unchecked Sendable {
         if let day, day != today { strategy.beginSimulatedDay() }
         day = today
         strategy.advanceClock(to: Double(time))
-        services.flush(into: strategy)
+        if services.hasPending { services.flush(into: strategy) }
         var index = start
         while index < timeline.count, bar(timeline[index]).time == time {
             let entry = timeline[index]
-            services.open(data.series[Int(entry.series)].key, bar(entry))
+            services.open(Int(entry.series), bar(entry))
             index += 1
         }
-        services.flush(into: strategy)
-        let end = time + Int64(data.series[Int(timeline[start].series)].barSeconds)
+        if services.hasPending { services.flush(into: strategy) }
+        let end = time + seconds[Int(timeline[start].series)]
         strategy.advanceClock(to: Double(end))
         services.setNow(end)
-        services.flush(into: strategy)
+        if services.hasPending { services.flush(into: strategy) }
         index = start
         while index < timeline.count, bar(timeline[index]).time == time {
             let entry = timeline[index]
-            services.mark(data.series[Int(entry.series)].key, bar(entry).close)
+            services.mark(Int(entry.series), bar(entry).close)
             index += 1
         }
     }
 
     private func deliver(_ bar: StoredBar, of index: Int) {
         if services.subscriptionVersion != plannedVersion { replan() }
-        let plan = plans[index]
-        let series = data.series[index]
-        let key = series.key
-        var quote = MarketQuote(symbol: key)
-        quote.last = bar.close
-        quote.open = bar.open
-        quote.high = bar.high
-        quote.low = bar.low
-        quote.close = bar.close
-        quote.volume = bar.volume
-        quote.lastTime = bar.time + Int64(series.barSeconds)
-        strategy.deliverQuoteNow(quote, notify: plan.quotes)
-        if plan.asIs {
+        let key = keys[index]
+        let asIs = plans[index].asIs
+        if asIs || plans[index].quotes || strategy.holds(key) {
+            var quote = MarketQuote(symbol: key)
+            quote.last = bar.close
+            quote.open = bar.open
+            quote.high = bar.high
+            quote.low = bar.low
+            quote.close = bar.close
+            quote.volume = bar.volume
+            quote.lastTime = bar.time + seconds[index]
+            strategy.deliverQuoteNow(quote, notify: plans[index].quotes)
+        }
+        if asIs {
             barsDelivered += 1
-            strategy.deliverBarNow(symbol: key, size: series.series.barSize, time: bar.time, open: bar.open, high: bar.high, low: bar.low,
+            strategy.deliverBarNow(symbol: key, size: sizes[index], time: bar.time, open: bar.open, high: bar.high, low: bar.low,
                                    close: bar.close, volume: bar.volume, wap: bar.wap, count: bar.count)
         }
-        if !plan.aggregates.isEmpty { aggregate(bar, index: index) }
+        if !plans[index].aggregates.isEmpty { aggregate(bar, index: index) }
     }
 
     private func aggregate(_ bar: StoredBar, index: Int) {
-        let series = data.series[index]
+        let key = keys[index], step = seconds[index]
         for slot in plans[index].aggregates.indices {
             var aggregate = plans[index].aggregates[slot]
             let bucket = bar.time - ((bar.time % aggregate.seconds) + aggregate.seconds) % aggregate.seconds
             if let built = aggregate.bar, aggregate.bucket != bucket {
-                emit(built, size: aggregate.size, key: series.key)  // a bucket the data left unfinished
+                emit(built, size: aggregate.size, key: key)  // a bucket the data left unfinished
                 aggregate.bar = nil
             }
             if var built = aggregate.bar {
@@ -249,8 +262,8 @@ final class BacktestDriver: @unchecked Sendable {
                 aggregate.bar = built
                 aggregate.bucket = bucket
             }
-            if (bar.time + Int64(series.barSeconds)) % aggregate.seconds == 0, let built = aggregate.bar {
-                emit(built, size: aggregate.size, key: series.key)
+            if (bar.time + step) % aggregate.seconds == 0, let built = aggregate.bar {
+                emit(built, size: aggregate.size, key: key)
                 aggregate.bar = nil
             }
             plans[index].aggregates[slot] = aggregate
@@ -307,7 +320,7 @@ final class BacktestDriver: @unchecked Sendable {
             notice("\(series.key): no stored \(series.series.barSize) \(series.series.what) bars from \(UTCTime.iso(setup.span.start, seconds: false)) "
                    + "to \(UTCTime.iso(setup.span.end, seconds: false))")
         }
-        let end = timeline.last.map { self.bar($0).time + Int64(data.series[Int($0.series)].barSeconds) } ?? setup.span.end
+        let end = timeline.last.map { self.bar($0).time + seconds[Int($0.series)] } ?? setup.span.end
         let trades = ledger.tradesMarked
         let metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
                                               commissions: ledger.commissions, fills: ledger.fills.count, bars: position,
@@ -316,7 +329,7 @@ final class BacktestDriver: @unchecked Sendable {
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },
                               journalCount: services.journalCount, ordersRejected: services.rejected,
-                              openPositions: ledger.positions.filter { $0.value.quantity != 0 }.mapValues(\.quantity),
+                              openPositions: ledger.positions,
                               interrupted: interrupted, finalStore: services.lastStore)
     }
 }

@@ -392,6 +392,13 @@ public final class LuaState {
         return true
     }
 
+    /// Whether `env[name]` is a function (a raw look-up: no metamethod runs).
+    public func hasFunction(_ env: LuaRef, _ name: String) -> Bool {
+        guard pushFunction(env, name) else { return false }
+        shim_pop(L, 1)
+        return true
+    }
+
     /// Calls `env[name](args...)` in a coroutine, under the time budget (a missing handler is
     /// a no-op).
     public func call(_ env: LuaRef, _ name: String, _ arguments: [LuaValue], budget seconds: Double? = nil) -> Outcome {

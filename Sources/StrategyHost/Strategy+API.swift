@@ -48,18 +48,23 @@ extension Strategy {
         return try instrument(value, call: call.name, parameter: "argument \(index) (instrument)")
     }
 
-    func instrument(_ value: LuaValue, call: String, parameter: String) throws -> InstrumentSpec {
+    func instrument(_ value: LuaValue, call: String, parameter: @autoclosure () -> String) throws -> InstrumentSpec {
         switch value {
         case let .string(text):
+            // Strategies name the same few instruments on every bar: each is parsed once.
+            if let known = parsedInstruments[text] { return known }
             do {
-                return try InstrumentSpec.parse(text)
+                let spec = try InstrumentSpec.parse(text)
+                if parsedInstruments.count >= 256 { parsedInstruments.removeAll() }
+                parsedInstruments[text] = spec
+                return spec
             } catch let error as InstrumentSpecError {
-                throw LuaArgumentError("\(call): \(parameter) \(error.description)")
+                throw LuaArgumentError("\(call): \(parameter()) \(error.description)")
             }
         case .table:
-            return try InstrumentSpec.from(table: value, call: call, parameter: parameter)
+            return try InstrumentSpec.from(table: value, call: call, parameter: parameter())
         default:
-            throw LuaArgumentError("\(call): \(parameter) must be an instrument (\(InstrumentSpec.grammar)), got \(value.typeName)")
+            throw LuaArgumentError("\(call): \(parameter()) must be an instrument (\(InstrumentSpec.grammar)), got \(value.typeName)")
         }
     }
 
@@ -241,7 +246,7 @@ extension Strategy {
         }
         lua.register(table: "orders", name: "cancel_all") { [unowned self] call in
             try self.requireHandler(call)
-            let open = self.orders.values.filter { $0.strategy == self.name && !$0.status.isTerminal && $0.status != .unknown }
+            let open = self.openOrders
             for record in open { self.services?.cancel(id: record.orderId) }
             return .values([.integer(Int64(open.count))])
         }
@@ -250,8 +255,7 @@ extension Strategy {
             return .values([self.orders[id].map(LuaTables.order) ?? .nil])
         }
         lua.register(table: "orders", name: "open") { [unowned self] _ in
-            let open = self.orders.values.filter { $0.strategy == self.name && !$0.status.isTerminal && $0.status != .unknown }
-                .sorted { $0.orderId < $1.orderId }
+            let open = self.openOrders.sorted { $0.orderId < $1.orderId }
             return .values([.array(open.map(LuaTables.order))])
         }
     }
@@ -266,13 +270,41 @@ extension Strategy {
     /// The strategy's position in `symbol` and what its open orders would add if they all filled.
     func exposure(_ symbol: String) -> Exposure {
         var exposure = Exposure(position: positions[symbol]?.quantity ?? 0)
-        for record in orders.values where record.strategy == name && record.instrumentKey == symbol && !record.status.isTerminal {
+        for id in openOrderIds {
+            guard let record = orders[id], record.instrumentKey == symbol else { continue }
             if record.isBuy { exposure.openBuys += record.remaining } else { exposure.openSells += record.remaining }
         }
         return exposure
     }
 
-    var openOrderCount: Int { orders.values.filter { $0.strategy == name && !$0.status.isTerminal && $0.status != .unknown }.count }
+    var openOrderCount: Int { openOrderIds.count { orders[$0]?.status != .unknown } }
+
+    /// This strategy's orders that are still working (pending, submitted, partly filled; not
+    /// those whose state a reconciliation could not establish).
+    var openOrders: [OrderRecord] { openOrderIds.compactMap { orders[$0] }.filter { $0.status != .unknown } }
+
+    /// Keeps an order's latest record: the open ones all, the finished ones the last
+    /// `keptFinishedOrders` (orders.get answers for those; a run of months must not keep
+    /// every order it ever placed).
+    func remember(order record: OrderRecord) {
+        let id = record.orderId
+        let wasFinished = orders[id].map { $0.status.isTerminal } ?? false
+        orders[id] = record
+        // Unknown ones stay in: the exposure counts them (fail-closed).
+        if record.strategy == name && !record.status.isTerminal {
+            openOrderIds.insert(id)
+        } else {
+            openOrderIds.remove(id)
+        }
+        if record.status.isTerminal && !wasFinished {
+            finishedOrderIds.append(id)
+            while finishedOrderIds.count > Self.keptFinishedOrders, let oldest = finishedOrderIds.popFirst() {
+                if orders[oldest]?.status.isTerminal == true { orders[oldest] = nil }
+            }
+        }
+    }
+
+    static let keptFinishedOrders = 1_000
 
     /// A refusal: journaled, told to on_error, returned as `nil, err`.
     func refuse(_ refusal: RiskRefusal) -> [LuaValue] {

@@ -248,7 +248,7 @@ extension Strategy {
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order,
                                  createdAt: currentTime)
         record.status = .pending
-        orders[id] = record
+        remember(order: record)
         statistics.ordersPlaced += 1
         return .success(id)
     }

@@ -102,3 +102,9 @@ extension Strategy {
         }
     }
 }
+
+extension Strategy {
+    /// Whether the strategy holds a position in `key` (a backtest then keeps its quote current
+    /// for the daily loss limit even when nothing else asks for it).
+    public func holds(_ key: String) -> Bool { positions[key].map { $0.quantity != 0 } ?? false }
+}

@@ -56,6 +56,9 @@ public final class Strategy: @unchecked Sendable {
     var positions: PositionBook = [:]
     var multipliers: [String: Double] = [:]
     var orders: [Int: OrderRecord] = [:]
+    /// Ids of the orders of `orders` not finished (unknown ones too), and of the finished ones, oldest first.
+    var openOrderIds: Set<Int> = []
+    var finishedOrderIds = Deque<Int>()
     var accountValues: [String: String] = [:]
     var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
     /// Realized PnL of this run from the strategy's own fills (commissions included).
@@ -71,6 +74,8 @@ public final class Strategy: @unchecked Sendable {
     var barBuilders: [String: BarBuilder] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
     var loadedModules: [String: LuaRef] = [:]
+    /// Instrument strings parsed so far (`"AAPL"` → its spec).
+    var parsedInstruments: [String: InstrumentSpec] = [:]
     /// A backtest's clock (nil: the wall clock). Set before the strategy starts.
     var clock: SimulatedClock?
     /// The own PnL the day began with: the daily loss limit counts from it (a backtest moves
@@ -379,7 +384,7 @@ public final class Strategy: @unchecked Sendable {
                 statistics.ordersPlaced -= 1
                 statistics.ordersRefused += 1
             }
-            orders[record.orderId] = record
+            remember(order: record)
             call("on_order", [LuaTables.order(record)])
         case let .fill(execution):
             if execution.corrects == nil { statistics.fills += 1 }
@@ -456,10 +461,13 @@ public final class Strategy: @unchecked Sendable {
         if gate.checkLoss(ownPnL - dayStartPnL) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
-    func call(_ handler: String, _ arguments: [LuaValue], isErrorHandler: Bool = false) {
+    /// Calls `handler` when the file defines it (now: a handler may be defined at any time);
+    /// its arguments are made only then.
+    func call(_ handler: String, _ arguments: @autoclosure () -> [LuaValue], isErrorHandler: Bool = false) {
         guard !statistics.paused || handler == "on_stop" else { return }
+        guard lua.hasFunction(env, handler) else { return }
         lua.label = Self.label(handler: handler)
-        run(lua.call(env, handler, arguments), handler: handler, isErrorHandler: isErrorHandler)
+        run(lua.call(env, handler, arguments()), handler: handler, isErrorHandler: isErrorHandler)
     }
 
     // What runs, for the watchdog's report: set (an atomic store) before every run, read on
@@ -529,14 +537,15 @@ public final class Strategy: @unchecked Sendable {
     func halt(reason: String) {
         logger.error("halted: \(reason); cancelling open orders")
         services?.journal(strategy: name, kind: "halt", detail: reason)
-        for record in orders.values where !record.status.isTerminal && record.status != .unknown {
+        for record in openOrders {
             services?.cancel(id: record.orderId)
         }
         enqueue(.error(code: "risk:halted", message: "risk: trading halted: \(reason)", orderId: nil))
     }
 
-    /// Writes the store to the journal when it changed.
+    /// Writes the store to the journal when it changed (a backtest keeps it in Lua until the end).
     func persistStore() {
+        guard clock == nil || stopped else { return }
         let value: LuaValue
         do {
             value = try lua.read(storeRef, path: "store")
@@ -567,6 +576,7 @@ public final class Strategy: @unchecked Sendable {
             self.drain()  // what was posted before the inbox closed
             self.deliver(.stop)
             self.stopped = true
+            if self.clock != nil { self.persistStore() }  // a backtest's store, once, at the end
             self.resumeSettleWaiters()
             self.coalescingReport?.cancel()
             self.cancelAllTimers()

@@ -1,0 +1,266 @@
+import Foundation
+import MarketHistory
+
+/// A backtest's files: the summary (text and JSON), trades, fills and equity as CSV, and a
+/// self-contained HTML report (no network: its data and drawing code are inside it).
+public enum BacktestReport {
+    /// Writes every file into `folder` (created); returns their paths.
+    @discardableResult
+    public static func write(_ result: BacktestResult, data: BacktestData, to folder: URL) throws -> [String] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let files: [(String, String)] = [
+            ("summary.txt", summary(result, data: data).joined(separator: "\n") + "\n"),
+            ("trades.csv", tradesCSV(result.trades)),
+            ("fills.csv", fillsCSV(result.fills)),
+            ("equity.csv", equityCSV(result.equity)),
+            ("report.html", html(result, data: data)),
+        ]
+        var paths: [String] = []
+        for (name, text) in files {
+            let url = folder.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url, options: .atomic)
+            paths.append(url.path)
+        }
+        let json = folder.appendingPathComponent("summary.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(result.metrics).write(to: json, options: .atomic)
+        paths.append(json.path)
+        return paths
+    }
+
+    // MARK: Text
+
+    public static func money(_ value: Double) -> String {
+        let sign = value < 0 ? "-" : ""
+        let cents = Int64((abs(value) * 100).rounded())
+        var whole = String(cents / 100)
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        let fraction = cents % 100
+        return "\(sign)\(whole)\(grouped).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    public static func percent(_ value: Double?) -> String { value.map { String(format: "%.2f %%", $0 * 100) } ?? "n/a" }
+    public static func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "n/a" }
+
+    /// The summary lines `moonwire backtest` prints (and summary.txt holds).
+    public static func summary(_ result: BacktestResult, data: BacktestData) -> [String] {
+        let m = result.metrics
+        let setup = data.setup
+        var lines: [String] = []
+        let instruments = data.series.map(\.key).joined(separator: ", ")
+        lines.append("\(setup.name) on \(instruments), \(setup.barSize) \(setup.what) bars, \(UTCTime.day(setup.span.start)) to "
+                     + "\(UTCTime.day(setup.span.end - 1))" + (result.params.isEmpty ? "" : " (\(paramText(result.params)))"))
+        lines.append("  fills: \(setup.rules.timing == .nextBarOpen ? "next bar's open" : "same bar's close"), slippage \(setup.rules.slippageTicks) tick(s), "
+                     + "commission \(commissionText(setup.rules.commission))")
+        if result.interrupted { lines.append("  INTERRUPTED after \(m.barsProcessed) bars: the figures cover only those") }
+        func row(_ label: String, _ value: String) -> String { "  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value }
+        lines.append(row("net PnL", "\(money(m.netPnL)) (\(percent(m.totalReturn)) of \(money(m.initialCash)))"))
+        lines.append(row("CAGR", percent(m.cagr)))
+        lines.append(row("Sharpe / Sortino", "\(ratio(m.sharpe)) / \(ratio(m.sortino)) (daily returns, annualized)"))
+        var drawdown = "\(money(m.maxDrawdown)) (\(percent(m.maxDrawdownFraction)))"
+        if let peak = m.drawdownPeak, let trough = m.drawdownTrough {
+            drawdown += " from \(UTCTime.iso(peak, seconds: false)) to \(UTCTime.iso(trough, seconds: false))"
+        }
+        lines.append(row("max drawdown", drawdown))
+        lines.append(row("trades", "\(m.trades) closed" + (m.openTrades > 0 ? ", \(m.openTrades) open at the end" : "")
+                         + ", win rate \(percent(m.winRate)), profit factor \(ratio(m.profitFactor))"))
+        lines.append(row("exposure", percent(m.exposure) + " of bar times holding a position"))
+        lines.append(row("commissions", money(m.commissions) + " over \(m.fills) fills"))
+        lines.append(row("bars processed", "\(m.barsProcessed)" + (result.statistics.errors > 0 ? ", \(result.statistics.errors) handler errors" : "")))
+        let gaps = data.series.flatMap { series in series.gaps.map { (series.key, $0) } }
+        if gaps.isEmpty {
+            lines.append(row("data gaps", "none (the store covers the whole span)"))
+        } else {
+            lines.append(row("data gaps", "\(gaps.count) span(s) never downloaded:"))
+            for (key, gap) in gaps.prefix(10) { lines.append("    \(key): \(gap)") }
+            if gaps.count > 10 { lines.append("    ... and \(gaps.count - 10) more") }
+        }
+        for (key, quantity) in result.openPositions.sorted(by: { $0.key < $1.key }) {
+            lines.append("  open at the end: \(key) \(quantity.rounded() == quantity ? String(Int(quantity)) : String(quantity)) (marked at the last close)")
+        }
+        if result.statistics.ordersRefused > 0 || result.ordersRejected > 0 {
+            lines.append("  orders refused by the risk gate: \(result.statistics.ordersRefused), rejected by the simulated broker: \(result.ordersRejected)")
+        }
+        for notice in result.notices { lines.append("  note: \(notice)") }
+        if result.journalCount > 0 {
+            lines.append("  \(result.journalCount) error(s), refusal(s) or halt(s); the first:")
+            for entry in result.journal.prefix(3) { lines.append("    \(entry.split(separator: "\n").first ?? "")") }
+        }
+        return lines
+    }
+
+    static func paramText(_ params: [String: String]) -> String {
+        params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    static func commissionText(_ model: CommissionModel) -> String {
+        switch model {
+        case .none: return "none"
+        case .ibFixed: return "IB fixed (0.005/share, min 1.00, max 1 %)"
+        case .ibTiered: return "IB tiered (0.0035/share, min 0.35, max 1 %)"
+        case let .perShare(rate): return "\(rate) per unit"
+        }
+    }
+
+    // MARK: CSV
+
+    static func number(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    static func tradesCSV(_ trades: [BacktestTrade]) -> String {
+        var lines = ["instrument,direction,quantity,entry_time,entry_price,exit_time,exit_price,commission,pnl"]
+        for t in trades {
+            lines.append([t.instrument.contains(",") ? "\"\(t.instrument)\"" : t.instrument, t.direction > 0 ? "long" : "short", number(t.quantity),
+                          UTCTime.iso(t.entryTime), number(t.entryPrice), t.exitTime.map { UTCTime.iso($0) } ?? "",
+                          t.exitPrice.map(number) ?? "", String(format: "%.2f", t.commission), String(format: "%.2f", t.pnl)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func fillsCSV(_ fills: [BacktestFill]) -> String {
+        var lines = ["time,order_id,instrument,side,quantity,price,commission"]
+        for f in fills {
+            lines.append([UTCTime.iso(f.time), String(f.orderId), f.instrument, f.buy ? "BUY" : "SELL", number(f.quantity), number(f.price),
+                          String(format: "%.2f", f.commission)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func equityCSV(_ equity: [EquityPoint]) -> String {
+        var lines = ["time,equity,drawdown,invested"]
+        lines.reserveCapacity(equity.count + 1)
+        var peak = -Double.infinity
+        for point in equity {
+            peak = max(peak, point.equity)
+            lines.append("\(UTCTime.iso(point.time)),\(String(format: "%.2f", point.equity)),\(String(format: "%.2f", peak - point.equity)),\(point.invested ? 1 : 0)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: HTML
+
+    /// At most `limit` points of a series, keeping each bucket's lowest and highest (a curve
+    /// drawn from them keeps every drawdown's depth).
+    static func thin(_ points: [(Int64, Double)], limit: Int) -> [(Int64, Double)] {
+        guard points.count > limit, limit >= 4 else { return points }
+        let bucket = (points.count + limit / 2 - 1) / (limit / 2)
+        var out: [(Int64, Double)] = []
+        var index = 0
+        while index < points.count {
+            let slice = points[index..<min(index + bucket, points.count)]
+            let low = slice.min { $0.1 < $1.1 }!, high = slice.max { $0.1 < $1.1 }!
+            out.append(contentsOf: low.0 <= high.0 ? [low, high] : [high, low])
+            index += bucket
+        }
+        return out
+    }
+
+    static func json(_ points: [(Int64, Double)]) -> String {
+        "[" + points.map { "[\($0.0),\(String(format: "%.4f", $0.1))]" }.joined(separator: ",") + "]"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    public static func html(_ result: BacktestResult, data: BacktestData) -> String {
+        let equity = thin(result.equity.map { ($0.time, $0.equity) }, limit: 2_000)
+        var peak = -Double.infinity
+        let drawdown = thin(result.equity.map { point -> (Int64, Double) in
+            peak = max(peak, point.equity)
+            return (point.time, point.equity - peak)
+        }, limit: 2_000)
+        let prices = data.series.map { series in
+            "{\"key\":\"\(escape(series.key))\",\"bars\":\(json(thin(series.bars.map { ($0.time + Int64(series.barSeconds), $0.close) }, limit: 1_500)))}"
+        }
+        let markers = result.fills.prefix(2_000).map {
+            "[\"\(escape($0.instrument))\",\($0.time),\($0.price),\($0.buy ? 1 : 0)]"
+        }
+        let tradeRows = result.trades.prefix(500).map { t in
+            "<tr><td>\(escape(t.instrument))</td><td>\(t.direction > 0 ? "long" : "short")</td><td>\(number(t.quantity))</td>"
+                + "<td>\(UTCTime.iso(t.entryTime, seconds: false))</td><td>\(number(t.entryPrice))</td>"
+                + "<td>\(t.exitTime.map { UTCTime.iso($0, seconds: false) } ?? "open")</td><td>\(t.exitPrice.map(number) ?? "")</td>"
+                + "<td class=\"\(t.pnl >= 0 ? "up" : "down")\">\(money(t.pnl))</td></tr>"
+        }.joined(separator: "\n")
+        let summary = escape(summary(result, data: data).joined(separator: "\n"))
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>Backtest: \(escape(data.setup.name))</title>
+            <style>
+            body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d1d1f; }
+            h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
+            pre { background: #f5f5f7; padding: 12px; overflow-x: auto; }
+            svg { width: 100%; height: 260px; background: #fbfbfd; border: 1px solid #e5e5ea; }
+            table { border-collapse: collapse; } td, th { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; }
+            .up { color: #137333; } .down { color: #c5221f; } .axis { font-size: 11px; fill: #6e6e73; }
+            </style></head>
+            <body data-rendered="no">
+            <h1>Backtest: \(escape(data.setup.name))</h1>
+            <pre id="summary">\(summary)</pre>
+            <h2>Equity</h2><svg id="equity" viewBox="0 0 1000 260" preserveAspectRatio="none"></svg>
+            <h2>Drawdown</h2><svg id="drawdown" viewBox="0 0 1000 260" preserveAspectRatio="none"></svg>
+            <div id="prices"></div>
+            <h2>Trades\(result.trades.count > 500 ? " (the first 500 of \(result.trades.count); all in trades.csv)" : "")</h2>
+            <table id="trades"><tr><th>instrument</th><th>side</th><th>qty</th><th>entry</th><th>price</th><th>exit</th><th>price</th><th>PnL</th></tr>
+            \(tradeRows)
+            </table>
+            <script>
+            const equity = \(json(equity));
+            const drawdown = \(json(drawdown));
+            const prices = [\(prices.joined(separator: ","))];
+            const fills = [\(markers.joined(separator: ","))];
+            const NS = "http://www.w3.org/2000/svg";
+            function el(name, attrs, parent) {
+              const node = document.createElementNS(NS, name);
+              for (const k in attrs) node.setAttribute(k, attrs[k]);
+              parent.appendChild(node);
+              return node;
+            }
+            function day(t) { return new Date(t * 1000).toISOString().slice(0, 16).replace("T", " "); }
+            // Draws points [[time, value]] as a line; returns the scales for markers.
+            function chart(svg, points, color, fill) {
+              if (points.length === 0) { el("text", {x: 20, y: 130, class: "axis"}, svg).textContent = "no data"; return null; }
+              const t0 = points[0][0], t1 = Math.max(points[points.length - 1][0], t0 + 1);
+              let lo = Math.min(...points.map(p => p[1])), hi = Math.max(...points.map(p => p[1]));
+              if (hi === lo) { hi += 1; lo -= 1; }
+              const x = t => 50 + (t - t0) / (t1 - t0) * 940, y = v => 240 - (v - lo) / (hi - lo) * 220;
+              const d = points.map((p, i) => (i ? "L" : "M") + x(p[0]).toFixed(1) + " " + y(p[1]).toFixed(1)).join(" ");
+              if (fill) el("path", {d: d + ` L ${x(points[points.length - 1][0]).toFixed(1)} ${y(0)} L ${x(t0)} ${y(0)} Z`, fill: fill, stroke: "none"}, svg);
+              el("path", {d: d, fill: "none", stroke: color, "stroke-width": 1.5, "vector-effect": "non-scaling-stroke"}, svg);
+              el("text", {x: 4, y: 22, class: "axis"}, svg).textContent = hi.toFixed(2);
+              el("text", {x: 4, y: 244, class: "axis"}, svg).textContent = lo.toFixed(2);
+              el("text", {x: 50, y: 256, class: "axis"}, svg).textContent = day(t0);
+              el("text", {x: 880, y: 256, class: "axis"}, svg).textContent = day(t1);
+              return {x: x, y: y};
+            }
+            chart(document.getElementById("equity"), equity, "#0a66c2");
+            chart(document.getElementById("drawdown"), drawdown, "#c5221f", "rgba(197,34,31,0.15)");
+            const holder = document.getElementById("prices");
+            for (const series of prices) {
+              const h = document.createElement("h2");
+              h.textContent = series.key + ": price and fills (▲ buy, ▼ sell)";
+              holder.appendChild(h);
+              const svg = el("svg", {viewBox: "0 0 1000 260", preserveAspectRatio: "none", class: "price"}, holder);
+              const scale = chart(svg, series.bars, "#444");
+              if (!scale) continue;
+              for (const f of fills.filter(f => f[0] === series.key)) {
+                const x = scale.x(f[1]), y = scale.y(f[2]);
+                const up = f[3] === 1;
+                el("path", {class: up ? "buy" : "sell", d: up ? `M ${x} ${y} l -5 9 l 10 0 Z` : `M ${x} ${y} l -5 -9 l 10 0 Z`,
+                            fill: up ? "#137333" : "#c5221f"}, svg);
+              }
+            }
+            document.body.dataset.rendered = "ok";
+            </script>
+            </body></html>
+
+            """
+    }
+}

@@ -1,0 +1,318 @@
+import ArgumentParser
+import Backtest
+import Foundation
+import Logging
+import Moonwire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TWSClient
+import TWSProtocol
+
+/// `moonwire backtest STRATEGY.lua --instruments AAPL --from 2024-01-01 --to 2024-12-31 --bar "1 min"`:
+/// the same file, handlers and Lua API as `moonwire run`, over stored bars on a simulated clock.
+struct BacktestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest",
+        abstract: "Run a strategy file over stored bars (the same Lua API, risk gate and handlers as run), with stated fill rules.",
+        discussion: """
+            Fills (the default never looks ahead): an order placed while a bar is handled meets the next bar. \
+            Market: the next bar's open. Limit: when a later bar trades through it, at the limit (at the open if it opens \
+            beyond it). Stop: when a later bar reaches it, at the stop (at the open if it gaps through). \
+            --fill same-close fills market orders at the close of the bar they were placed on. \
+            Missing bars are downloaded first when TWS (or the built-in paper gateway) is reachable, unless --offline.
+            """)
+
+    @Argument(help: "The strategy file (.lua).") var file: String
+    @Option(help: "Instruments, comma-separated: AAPL,MSFT,\"ES 202612\".") var instruments: String
+    @Option(help: "First day (UTC), YYYY-MM-DD (or YYYY-MM-DD HH:MM).") var from: String
+    @Option(help: "Day after the last (UTC), YYYY-MM-DD.") var to: String
+    @Option(help: "Bar size of the stored bars: 1 min, 5 mins, 1 hour, 1 day, ...") var bar = "1 min"
+    @Option(help: "TRADES, MIDPOINT, BID, ASK, ...") var what = "TRADES"
+    @Option(name: .customLong("param"), help: "name=value for the strategy's params (repeatable); name=a,b,c sweeps the values in parallel.")
+    var params: [String] = []
+    @Option(help: "Fill timing: next-open (default) or same-close.") var fill = "next-open"
+    @Option(help: "Slippage in ticks against market and stop fills.") var slippage = 0
+    @Option(help: "Commission: ib-fixed (default), ib-tiered, none, or per-unit:AMOUNT.") var commission = "ib-fixed"
+    @Option(help: "Tick size for slippage where TWS gave none (default 0.01).") var tick: Double?
+    @Option(help: "Contract size of an instrument TWS did not resolve, KEY=N (repeatable), e.g. \"ES 202612=50\".") var multiplier: [String] = []
+    @Option(help: "Starting cash.") var cash = 100_000.0
+    @Option(help: "Folder for the report, trades, fills and equity (default: backtests/NAME-TIME).") var out: String?
+    @Option(help: "How many sweep runs at once (default: the number of cores).") var jobs: Int?
+    @Flag(help: "Use only what is stored; never connect to fetch missing bars.") var offline = false
+    @Flag(help: "Show the strategy's log lines.") var verbose = false
+    @Option(help: "The bar store: a SQLite file (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "YAML config (risk limits, budgets, params; default lookup as for run).") var config: String?
+    @Option(help: "paper or HOST:PORT of TWS / IB Gateway, for missing bars.") var gateway: String?
+    @Option(name: .customLong("client-id"), help: "API client id for fetching missing bars.") var clientId: Int?
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such strategy file") }
+        let specs = try parseInstruments()
+        let start = try day(from, "--from"), end = try day(to, "--to")
+        guard end > start else { throw ValidationError("--to must come after --from") }
+        guard HistoricalSpan.barSeconds(bar, strict: false) != nil else { throw ValidationError("--bar '\(bar)' is not a bar size (1 min, 5 mins, 1 hour, 1 day, ...)") }
+        let (fixed, sweep) = try parseParams()
+        let loaded = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
+        let barStore = try openBarStore(store)
+
+        var setup = BacktestSetup(strategyPath: file, span: TimeSpan(start, end))
+        setup.barSize = bar
+        setup.what = what.uppercased()
+        setup.params = fixed
+        setup.rules = try fillRules()
+        setup.initialCash = cash
+        setup.host = loaded.configuration.host
+        setup.host.strategy.testAPI = false
+
+        let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
+        let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
+        say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(barStore.path)")
+
+        var logger = Logger(label: "backtest") { label in
+            var handler = ConsoleLogHandler(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        logger.logLevel = verbose ? .info : .error
+
+        let combinations = ParameterSweep.combinations(sweep)
+        if combinations.count > 1 {
+            try await runSweep(data, combinations: combinations, logger: logger)
+        } else {
+            try await runOne(data, params: combinations.first ?? [:], logger: logger)
+        }
+    }
+
+    private func parseInstruments() throws -> [InstrumentSpec] {
+        let names = instruments.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--instruments names no instrument") }
+        do {
+            return try names.map { try InstrumentSpec.parse($0) }
+        } catch {
+            throw ValidationError("--instruments: \(error)")
+        }
+    }
+
+    /// Fixed params, and the ones given several values (the sweep), in the order given.
+    private func parseParams() throws -> ([String: String], [(name: String, values: [String])]) {
+        var fixed: [String: String] = [:]
+        var sweep: [(name: String, values: [String])] = []
+        for param in params {
+            guard let equals = param.firstIndex(of: "="), equals != param.startIndex else {
+                throw ValidationError("--param '\(param)' is not name=value (or name=a,b,c to sweep)")
+            }
+            let name = String(param[..<equals]), value = String(param[param.index(after: equals)...])
+            let values = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if values.count > 1 {
+                guard !values.contains(where: \.isEmpty) else { throw ValidationError("--param \(name): an empty value in '\(value)'") }
+                sweep.append((name, values))
+            } else {
+                fixed[name] = value
+            }
+        }
+        return (fixed, sweep)
+    }
+
+    private func fillRules() throws -> FillRules {
+        var rules = FillRules()
+        guard let timing = FillRules.Timing(rawValue: fill) else { throw ValidationError("--fill must be next-open or same-close, got '\(fill)'") }
+        rules.timing = timing
+        guard slippage >= 0 else { throw ValidationError("--slippage must be 0 or more ticks") }
+        rules.slippageTicks = slippage
+        if let tick {
+            guard tick > 0 else { throw ValidationError("--tick must be positive") }
+            rules.tickSize = tick
+        }
+        switch commission {
+        case "ib-fixed": rules.commission = .ibFixed
+        case "ib-tiered": rules.commission = .ibTiered
+        case "none": rules.commission = .none
+        default:
+            guard commission.hasPrefix("per-unit:"), let rate = Double(commission.dropFirst("per-unit:".count)), rate >= 0 else {
+                throw ValidationError("--commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT, got '\(commission)'")
+            }
+            rules.commission = .perShare(rate)
+        }
+        return rules
+    }
+
+    /// The instruments as TWS resolves them, with the bars the store lacks downloaded first,
+    /// when TWS can be reached and --offline is not given; else as named, with what is stored.
+    private func prepareBars(_ specs: [InstrumentSpec], setup: BacktestSetup, store: SQLiteBarStore,
+                             configuration: MoonwireConfiguration) async throws -> [ResolvedInstrument]
+    {
+        var sizes: [String: Double] = [:]
+        for entry in multiplier {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let size = Double(parts[1]), size > 0 else { throw ValidationError("--multiplier '\(entry)' is not KEY=N") }
+            sizes[(try? InstrumentSpec.parse(parts[0]).key) ?? parts[0].uppercased()] = size
+        }
+        func offlineInstrument(_ spec: InstrumentSpec) -> ResolvedInstrument {
+            var contract = spec.contract
+            if let size = sizes[spec.key] {
+                contract.multiplier = Self.number(size)
+            } else if contract.multiplier.isEmpty, contract.secType == "OPT" {
+                contract.multiplier = "100"
+            }
+            return ResolvedInstrument(key: spec.key, contract: contract, details: ContractDetails())
+        }
+        var missing: [(InstrumentSpec, [TimeSpan])] = []
+        for spec in specs {
+            let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
+            let gaps = TimeSpan.missing(setup.span, covered: try await store.covered(series))
+            if !gaps.isEmpty { missing.append((spec, gaps)) }
+        }
+        if missing.isEmpty || offline {
+            for (spec, gaps) in missing { say("\(spec.key): \(gaps.count) span(s) of the backtest never downloaded (--offline): reported as gaps") }
+            for spec in specs where spec.contract.secType == "FUT" && sizes[spec.key] == nil {
+                say("note: \(spec.key)'s contract size is not known offline; give it with --multiplier \"\(spec.key)=N\" (1 is used)")
+            }
+            return specs.map(offlineInstrument)
+        }
+        let client: TWSClient, paper: PaperGatewayServer?
+        do {
+            (client, paper) = try await connectForData(configuration)
+        } catch {
+            say("cannot fetch the missing bars (\(error)); backtesting on what is stored, the rest reported as gaps")
+            return specs.map(offlineInstrument)
+        }
+        defer { Task { await client.stop(); try? await paper?.shutdown() } }
+        var resolved: [ResolvedInstrument] = []
+        let downloader = HistoryDownloader(client: client, store: store)
+        for spec in specs {
+            let instrument: ResolvedInstrument
+            do {
+                instrument = try await spec.resolve(with: client)
+            } catch {
+                throw RuntimeError("\(spec.key): \(error)")
+            }
+            resolved.append(instrument)
+            guard missing.contains(where: { $0.0 == spec }) else { continue }
+            let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
+            say("\(spec.key): fetching the missing \(setup.barSize) bars first")
+            let report = try await downloader.download(series, contract: spec.contract.secType == "CONTFUT" ? spec.contract : instrument.contract,
+                                                       span: setup.span, useRTH: false) { _ in }
+            say("\(spec.key): \(report.bars) bars in \(report.requests) requests" + (report.failed.isEmpty ? "" : ", \(report.failed.count) span(s) failed (gaps)"))
+        }
+        return resolved
+    }
+
+    static func number(_ value: Double) -> String { value.rounded() == value ? String(Int64(value)) : String(value) }
+
+    private func outputFolder(_ name: String) -> URL {
+        if let out { return URL(fileURLWithPath: out) }
+        let stamp = UTCTime.tws(Int64(Date().timeIntervalSince1970)).replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ":", with: "")
+        return URL(fileURLWithPath: "backtests").appendingPathComponent("\(name)-\(stamp)")
+    }
+
+    private func runOne(_ data: BacktestData, params: [String: String], logger: Logger) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let total = data.barCount
+        let lastShown = NIOLockedValueBox(Date.distantPast)
+        let work = Task {
+            try await Backtester.run(data, params: params, loop: group.next(), logger: logger) { done, _ in
+                let due = lastShown.withLockedValue { shown -> Bool in
+                    guard Date().timeIntervalSince(shown) >= 0.5 else { return false }
+                    shown = Date()
+                    return true
+                }
+                if due { Console.shared.status("backtest: \(done)/\(total) bars (\(total > 0 ? done * 100 / total : 100) %)") }
+            }
+        }
+        let signals = Task { await SignalWaiter().wait(for: [SIGINT, SIGTERM]) }
+        let watcher = Task {
+            let signal = await signals.value
+            if !Task.isCancelled { work.cancel() }
+            return signal
+        }
+        let result: BacktestResult
+        do {
+            result = try await work.value
+        } catch {
+            watcher.cancel()
+            signals.cancel()
+            try? await group.shutdownGracefully()
+            throw RuntimeError("\(error)")
+        }
+        watcher.cancel()
+        signals.cancel()
+        try? await group.shutdownGracefully()
+        Console.shared.clearStatus()
+        for line in BacktestReport.summary(result, data: data) { say(line) }
+        let folder = outputFolder(data.setup.name)
+        do {
+            try BacktestReport.write(result, data: data, to: folder)
+        } catch {
+            throw RuntimeError("\(folder.path): cannot write the report: \(error)")
+        }
+        say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json beside it)")
+        if result.interrupted { throw ExitCode(ExitStatus.signal(SIGINT)) }
+    }
+
+    private func runSweep(_ data: BacktestData, combinations: [[String: String]], logger: Logger) async throws {
+        let width = max(1, min(jobs ?? System.coreCount, combinations.count))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: width)
+        let loops = (0..<width).map { _ in group.next() }
+        say("sweeping \(combinations.count) combinations, \(width) at a time")
+        let done = NIOLockedValueBox(0)
+        let count = combinations.count
+        let work = Task {
+            await ParameterSweep.run(data, combinations: combinations, loops: loops, logger: logger) { _, _ in
+                let finished = done.withLockedValue { $0 += 1; return $0 }
+                Console.shared.status("sweep: \(finished)/\(count) done")
+            }
+        }
+        let watcher = Task {
+            _ = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+            if !Task.isCancelled { work.cancel() }
+        }
+        let results = await work.value
+        watcher.cancel()
+        try? await group.shutdownGracefully()
+        Console.shared.clearStatus()
+        let names = combinations.first.map { $0.keys.sorted() } ?? []
+        let header = names + ["net PnL", "return", "Sharpe", "max DD", "trades", "win rate"]
+        var rows: [[String]] = []
+        var csv = [(names + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown", "trades", "win_rate", "profit_factor", "commissions", "error"]).joined(separator: ",")]
+        for (index, outcome) in results.enumerated() {
+            let values = names.map { combinations[index][$0] ?? "" }
+            switch outcome {
+            case let .success(result):
+                let m = result.metrics
+                rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),
+                                      BacktestReport.percent(m.maxDrawdownFraction), String(m.trades), BacktestReport.percent(m.winRate)]
+                            + (result.interrupted ? ["(interrupted)"] : []))
+                csv.append((values + [String(format: "%.2f", m.netPnL), String(m.totalReturn), m.cagr.map { String($0) } ?? "",
+                                      m.sharpe.map { String($0) } ?? "", m.sortino.map { String($0) } ?? "", String(format: "%.2f", m.maxDrawdown),
+                                      String(m.trades), m.winRate.map { String($0) } ?? "", m.profitFactor.map { String($0) } ?? "",
+                                      String(format: "%.2f", m.commissions), ""]).joined(separator: ","))
+            case let .failure(error):
+                let message = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+                rows.append(values + ["error: \(message)"])
+                csv.append((values + ["", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
+            }
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in index < widths.count ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell }
+                .joined(separator: "  ")
+        }
+        say(line(header))
+        for row in rows { say(line(row)) }
+        let best = results.enumerated().compactMap { index, outcome -> (Int, Double)? in
+            if case let .success(result) = outcome { return (index, result.metrics.netPnL) }
+            return nil
+        }.max { $0.1 < $1.1 }
+        if let best {
+            say("best net PnL: " + names.map { "\($0)=\(combinations[best.0][$0] ?? "")" }.joined(separator: " ")
+                + " (run it alone with those --param values for its report)")
+        }
+        let folder = outputFolder(data.setup.name + "-sweep")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("sweep.csv")
+        try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: path, options: .atomic)
+        say("table: \(path.path)")
+        if work.isCancelled { throw ExitCode(ExitStatus.signal(SIGINT)) }
+    }
+}
