@@ -14,6 +14,8 @@ let package = Package(
         // Moonwire as a library: the runtime `moonwire run` is made of, for Swift applications.
         .library(name: "Moonwire", targets: ["Moonwire"]),
         .library(name: "MarketHistory", targets: ["MarketHistory"]),
+        .library(name: "PostgresBarStore", targets: ["PostgresBarStore"]),
+        .library(name: "Backtest", targets: ["Backtest"]),
         .executable(name: "moonwire", targets: ["MoonwireCLI"]),
     ],
     dependencies: [
@@ -24,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The TWS wire codec: frames, fields, every request and message. Pure: no I/O,
@@ -107,6 +110,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The bar store in PostgreSQL (COPY for bulk loads). A target of its own: an application
+        // that embeds Moonwire does not build PostgresNIO unless it asks for it.
+        .target(
+            name: "PostgresBarStore",
+            dependencies: [
+                "MarketHistory",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Backtesting: the simulated broker and its fill rules, and the driver that runs a
         // strategy file through the host's own Strategy over stored bars on a simulated clock.
         .target(
@@ -145,6 +159,7 @@ let package = Package(
             dependencies: [
                 "Moonwire",
                 "Backtest",
+                "PostgresBarStore",
                 "PaperGateway",
                 "TWSClient",
                 "TradingState",
@@ -196,7 +211,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory"]),
+        .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory", "PostgresBarStore"]),
         .testTarget(
             name: "BacktestTests",
             dependencies: [

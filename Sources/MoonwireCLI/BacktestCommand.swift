@@ -41,7 +41,7 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "How many sweep runs at once (default: the number of cores).") var jobs: Int?
     @Flag(help: "Use only what is stored; never connect to fetch missing bars.") var offline = false
     @Flag(help: "Show the strategy's log lines.") var verbose = false
-    @Option(help: "The bar store: a SQLite file (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
     @Option(help: "YAML config (risk limits, budgets, params; default lookup as for run).") var config: String?
     @Option(help: "paper or HOST:PORT of TWS / IB Gateway, for missing bars.") var gateway: String?
     @Option(name: .customLong("client-id"), help: "API client id for fetching missing bars.") var clientId: Int?
@@ -54,7 +54,9 @@ struct BacktestCommand: AsyncParsableCommand {
         guard HistoricalSpan.barSeconds(bar, strict: false) != nil else { throw ValidationError("--bar '\(bar)' is not a bar size (1 min, 5 mins, 1 hour, 1 day, ...)") }
         let (fixed, sweep) = try parseParams()
         let loaded = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
-        let barStore = try openBarStore(store)
+        let opened = try await openBarStore(store, config: loaded.configuration.host)
+        let barStore = opened.store
+        defer { Task { await opened.close() } }
 
         var setup = BacktestSetup(strategyPath: file, span: TimeSpan(start, end))
         setup.barSize = bar
@@ -67,7 +69,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
         let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
         let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
-        say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(barStore.path)")
+        say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
 
         var logger = Logger(label: "backtest") { label in
             var handler = ConsoleLogHandler(label: label)
@@ -139,7 +141,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
     /// The instruments as TWS resolves them, with the bars the store lacks downloaded first,
     /// when TWS can be reached and --offline is not given; else as named, with what is stored.
-    private func prepareBars(_ specs: [InstrumentSpec], setup: BacktestSetup, store: SQLiteBarStore,
+    private func prepareBars(_ specs: [InstrumentSpec], setup: BacktestSetup, store: any BarStore,
                              configuration: MoonwireConfiguration) async throws -> [ResolvedInstrument]
     {
         var sizes: [String: Double] = [:]

@@ -1,16 +1,39 @@
 import ArgumentParser
 import Foundation
 import Moonwire
+import PostgresBarStore
 import TWSProtocol
 
-/// The bar store a history command names (`--store`, else bars.sqlite in the data folder).
-func openBarStore(_ path: String?) throws -> SQLiteBarStore {
-    let path = path ?? HostConfig.dataFolder + "/bars.sqlite"
-    do {
-        return try SQLiteBarStore(path: path)
-    } catch {
-        throw RuntimeError("\(path): \(error)")
+/// A bar store a command opened, and how messages name it; `close()` when done.
+struct OpenedBarStore {
+    let store: any BarStore
+    let name: String
+    let close: @Sendable () async -> Void
+}
+
+/// The bar store a command names: `--store` (a SQLite file or a postgres:// URL), else the
+/// config's `history.store`, else bars.sqlite in the data folder.
+func openBarStore(_ flag: String?, config: HostConfig? = nil) async throws -> OpenedBarStore {
+    let location = flag ?? config?.historyStore ?? HostConfig.dataFolder + "/bars.sqlite"
+    if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+        do {
+            let store = try await PostgresBarStore.open(location)
+            return OpenedBarStore(store: store, name: store.displayURL, close: { await store.shutdown() })
+        } catch {
+            throw RuntimeError("bar store: \(error)")
+        }
     }
+    do {
+        return OpenedBarStore(store: try SQLiteBarStore(path: location), name: location, close: {})
+    } catch {
+        throw RuntimeError("\(location): \(error)")
+    }
+}
+
+/// The config a history command reads `history.store` from (found as for run; none is fine).
+func historyConfig(_ flag: String?) throws -> HostConfig? {
+    guard let path = try configFile(flag).path else { return nil }
+    do { return try HostConfig.load(path: path) } catch let error as HostConfigError { throw RuntimeError(error.message) }
 }
 
 /// A day given on the command line (`YYYY-MM-DD`, or with a time), as UTC epoch seconds.
@@ -29,7 +52,8 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(help: "The instrument the bars are of: AAPL, \"ES 202612\", EUR.USD, ...") var instrument: String
     @Option(help: "Their bar size, as IB spells it (1 min, 5 mins, 1 day, ...).") var bar: String
     @Option(help: "What they show (TRADES, MIDPOINT, ...).") var what = "TRADES"
-    @Option(help: "The bar store (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
+    @Option(help: "YAML config (for history.store).") var config: String?
 
     func run() async throws {
         let key: String
@@ -44,10 +68,16 @@ struct HistoryImportCommand: AsyncParsableCommand {
         }
         guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let barStore = try openBarStore(store)
+        let opened = try await openBarStore(store, config: try historyConfig(config))
         // The file's span counts as covered: a download will not ask TWS for it again.
-        try await barStore.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
-        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(barStore.path)")
+        do {
+            try await opened.store.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
+        } catch {
+            await opened.close()
+            throw RuntimeError("\(opened.name): \(error); nothing was imported")
+        }
+        await opened.close()
+        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(opened.name)")
     }
 }
 
@@ -63,19 +93,27 @@ struct HistoryExportCommand: AsyncParsableCommand {
     @Option(help: "First day (UTC), YYYY-MM-DD (default: the first stored).") var from: String?
     @Option(help: "Day after the last (UTC), YYYY-MM-DD (default: the last stored).") var to: String?
     @Option(help: "Write here instead of standard output.") var output: String?
-    @Option(help: "The bar store (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
+    @Option(help: "YAML config (for history.store).") var config: String?
 
     func run() async throws {
         let key: String
         do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("\(error)") }
         let start = try from.map { try day($0, "--from") } ?? Int64.min / 2
         let end = try to.map { try day($0, "--to") } ?? Int64.max / 2
-        let barStore = try openBarStore(store)
+        let opened = try await openBarStore(store, config: try historyConfig(config))
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let bars = try await barStore.bars(series, in: TimeSpan(start, end))
+        let bars: [StoredBar], known: [String]
+        do {
+            bars = try await opened.store.bars(series, in: TimeSpan(start, end))
+            known = bars.isEmpty ? try await opened.store.series().map(\.description) : []
+        } catch {
+            await opened.close()
+            throw RuntimeError("\(opened.name): \(error)")
+        }
+        await opened.close()
         guard !bars.isEmpty else {
-            let known = try await barStore.series().map(\.description)
-            throw RuntimeError("no bars of \(series) in \(barStore.path)" + (known.isEmpty ? "" : "; it has: \(known.joined(separator: ", "))"))
+            throw RuntimeError("no bars of \(series) in \(opened.name)" + (known.isEmpty ? "" : "; it has: \(known.joined(separator: ", "))"))
         }
         let text = BarCSV.write(bars)
         if let output {

@@ -28,7 +28,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
     @Option(help: "Bar size, as IB spells it: 1 secs, 5 secs, 1 min, 5 mins, 1 hour, 1 day, ...") var bar = "1 min"
     @Option(help: "TRADES, MIDPOINT, BID, ASK, BID_ASK, ...") var what = "TRADES"
     @Flag(help: "Regular trading hours only.") var rth = false
-    @Option(help: "The bar store: a SQLite file (default: bars.sqlite in the data folder).") var store: String?
+    @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
     @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "paper or HOST:PORT of TWS / IB Gateway (default: the connection settings, else the built-in paper gateway).") var gateway: String?
     @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
@@ -49,10 +49,16 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
             throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes (1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1 week, 1 month)")
         }
         let configuration = try loadConfiguration(config: config, gateway: gateway, clientId: clientId).configuration
-        let barStore = try openBarStore(store)
-        let storePath = barStore.path
-        let (client, paper) = try await connectForData(configuration)
-        say("storing \(bar) \(what) bars in \(storePath)")
+        let opened = try await openBarStore(store, config: configuration.host)
+        let barStore = opened.store
+        let client: TWSClient, paper: PaperGatewayServer?
+        do {
+            (client, paper) = try await connectForData(configuration)
+        } catch {
+            await opened.close()
+            throw error
+        }
+        say("storing \(bar) \(what) bars in \(opened.name)")
 
         let downloader = HistoryDownloader(client: client, store: barStore)
         let lastShown = NIOLockedValueBox<[String: Date]>([:])
@@ -94,6 +100,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
         signals.cancel()
         await client.stop()
         try? await paper?.shutdown()
+        defer { Task { await opened.close() } }
         for report in reports {
             let stored = (try? await barStore.count(report.series)) ?? 0
             var line = "\(report.series.instrument): \(report.bars) bars in \(report.requests) requests, \(stored) stored in all"

@@ -26,6 +26,9 @@ public struct HostConfig: Sendable, Equatable {
     public var strategy = StrategyLimits()
     /// Default strategy parameters (`params` in Lua); `--param key=value` overrides them.
     public var params: [String: String] = [:]
+    /// Where `history` and `backtest` keep bars (`history.store`): a SQLite file, or
+    /// `postgres://user:password@host:port/database`. Nil: bars.sqlite in the data folder.
+    public var historyStore: String?
 
     public struct Trading: Sendable, Equatable {
         /// Live trading needs this AND `--live`.
@@ -71,6 +74,7 @@ public struct HostConfig: Sendable, Equatable {
         "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
         "account_risk": ["max_position", "max_open_orders", "max_orders_per_minute"],
         "logging": ["folder", "max_mb", "keep_days", "level", "format"],
+        "history": ["store"],
     ]
 
     public static func load(path: String) throws -> HostConfig {
@@ -189,6 +193,12 @@ public struct HostConfig: Sendable, Equatable {
         if let value = try number(strategy, "strategy", "memory_mb") { config.strategy.memoryMB = Int(value) }
         if let value = try number(strategy, "strategy", "max_consecutive_errors") { config.strategy.maxConsecutiveErrors = Int(value) }
         config.strategy.hardLimitMs = try number(strategy, "strategy", "hard_limit_ms") ?? config.strategy.hardLimitMs
+        if let store = try section("history")["store"] {
+            guard let text = store as? String, !text.isEmpty else {
+                throw HostConfigError(message: "\(source): history.store should be a SQLite file path or a postgres:// URL")
+            }
+            config.historyStore = text.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + text.dropFirst() : text
+        }
         if let params = document["params"] {
             guard let mapping = params as? [String: Any] else { throw HostConfigError(message: "\(source): params must be a mapping") }
             for (key, value) in mapping { config.params[key] = "\(value)" }

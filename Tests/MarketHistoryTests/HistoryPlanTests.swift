@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import MarketHistory
 
-@Suite("History planning and the SQLite bar store")
+@Suite("History planning")
 struct HistoryPlanTests {
     @Test("missing spans are what the covered ones leave; windows respect IB's step sizes, newest first")
     func planning() {
@@ -30,22 +30,5 @@ struct HistoryPlanTests {
         #expect(HistoryPlan.epoch(ofBarDate: "not a date") == nil)
         #expect(HistoryPlan.parseDay("2024-01-02") == 1_704_153_600)
         #expect(HistoryPlan.parseDay("2024-01-02 09:30") == 1_704_187_800)
-    }
-
-    @Test("writes are idempotent; coverage is kept with empty spans; a second store on the file sees it all")
-    func store() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bars-\(UUID().uuidString)/bars.sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
-        let series = BarSeries(instrument: "AAPL", barSize: "1 min", what: "trades")
-        let store = try SQLiteBarStore(path: path)
-        let bars = (0..<5).map { StoredBar(time: Int64($0 * 60), open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, wap: 1.2, count: 3) }
-        try await store.write(bars, of: series, covering: TimeSpan(0, 300))
-        try await store.write(Array(bars.prefix(2)), of: series, covering: TimeSpan(0, 300))
-        try await store.write([], of: series, covering: TimeSpan(300, 600))
-        let again = try SQLiteBarStore(path: path)
-        #expect(try await again.count(series) == 5)
-        #expect(try await again.covered(series) == [TimeSpan(0, 300), TimeSpan(300, 600)])
-        #expect(try await again.bars(series, in: TimeSpan(60, 180)).map(\.time) == [60, 120])
-        #expect(try await again.series() == [BarSeries(instrument: "AAPL", barSize: "1 min", what: "TRADES")])
     }
 }
