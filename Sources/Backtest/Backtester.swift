@@ -167,7 +167,11 @@ final class BacktestDriver: @unchecked Sendable {
     func step(limit: Int) -> Bool {
         var handled = 0
         let count = timeline.count
+        // A batch also ends after ~50 ms, so Ctrl-C and the progress line stay prompt with a
+        // slow strategy.
+        let started = DispatchTime.now().uptimeNanoseconds
         while position < count && handled < limit {
+            if handled & 15 == 15 && DispatchTime.now().uptimeNanoseconds - started > 50_000_000 { break }
             let entry = timeline[position]
             let index = Int(entry.series)
             let bar = bars[index][Int(entry.bar)]
