@@ -42,6 +42,8 @@ struct GatewayCommand: AsyncParsableCommand {
     @Flag(help: "Log every connection, order and fill.")
     var verbose = false
 
+    @OptionGroup var replay: ReplayOptions
+
     func run() async throws {
         var settings: PaperGatewayConfig
         do {
@@ -60,6 +62,7 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw ValidationError(error.message)
         }
+        settings.replay = try await replay.load(config: try historyConfig(config), universe: settings.instruments)
         var logger = Logger(label: "paper-gateway")
         logger.logLevel = verbose ? .info : .warning
         let server: PaperGatewayServer
@@ -70,6 +73,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         say("paper gateway listening on \(server.host):\(server.port) (accounts \(settings.accounts.joined(separator: ",")), seed \(settings.seed))")
         if let control = server.controlPort { say("control port \(server.host):\(control)") }
+        if let market = settings.replay { say(replay.describe(market)) }
         let signals = SignalWaiter()
         await signals.wait()
         say("paper gateway stopping")

@@ -30,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     var statusEvery: Double = 30
     @Option(name: .customLong("reset-store"), help: "Start this strategy with an empty store, dropping the journaled one (repeatable).")
     var resetStore: [String] = []
+    @OptionGroup var replay: ReplayOptions
     @Option(name: .customLong("log-format"), help: "text (default) or json: the log file's lines and, when given, the console's.")
     var logFormat: String?
 
@@ -54,6 +55,13 @@ struct RunCommand: AsyncParsableCommand {
         guard !entries.isEmpty else { throw ValidationError("no strategy: name a .lua file, or list them under strategies: in the config") }
         for entry in entries where !FileManager.default.fileExists(atPath: entry.file) {
             throw RuntimeError("\(entry.file): no such strategy file")
+        }
+        if let market = try await replay.load(config: configuration.host, universe: configuration.paper.instruments) {
+            guard configuration.connection.usesPaperGateway else {
+                throw ValidationError("--replay plays stored bars through the built-in paper gateway: not with --gateway HOST:PORT (TWS has its own market)")
+            }
+            configuration.paper.replay = market
+            if !quiet { say(replay.describe(market)) }
         }
         if let logFormat {
             guard logFormat == "text" || logFormat == "json" else { throw ValidationError("--log-format '\(logFormat)' is not text or json") }

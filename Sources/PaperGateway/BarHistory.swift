@@ -90,4 +90,34 @@ public enum BarHistory {
         }
         return bars.reversed()
     }
+
+    /// A replay's bars as history: those that ended by `end` within the duration, built up to
+    /// `barSeconds` from the replay's own size (never a bar still under way: no look-ahead).
+    public static func replayed(_ replay: MarketReplay, symbol: String, barSeconds: Int, durationSeconds: Int, end: Int,
+                                formatDate: Int, zone: TimeZone) -> [Bar]
+    {
+        let from = Int64(end - durationSeconds), until = Int64(end)
+        let daily = barSeconds >= 86400
+        var out: [Bar] = []
+        var bucket: Int64 = .min
+        var building: (open: Double, high: Double, low: Double, close: Double, volume: Double)?
+        func emit() {
+            guard let b = building, bucket + Int64(barSeconds) <= until else { return }
+            let date = formatDate == 2 && !daily ? String(bucket) : format(Int(bucket), zone: zone, dateOnly: daily)
+            out.append(Bar(date: date, open: b.open, high: b.high, low: b.low, close: b.close, volume: TWSDecimal(approximating: b.volume),
+                           wap: TWSDecimal(approximating: (b.open + b.high + b.low + b.close) / 4), barCount: 1))
+        }
+        for bar in replay.bars[symbol] ?? [] where bar.time >= from && bar.time + Int64(replay.barSeconds) <= until {
+            let start = bar.time / Int64(barSeconds) * Int64(barSeconds)
+            if start != bucket {
+                emit()
+                bucket = start
+                building = (bar.open, bar.high, bar.low, bar.close, bar.volume)
+            } else if let b = building {
+                building = (b.open, max(b.high, bar.high), min(b.low, bar.low), bar.close, b.volume + bar.volume)
+            }
+        }
+        emit()
+        return out
+    }
 }

@@ -42,10 +42,20 @@ extension GatewayEngine {
             }
         }
         let price = market.quote(symbol: instrument.symbol)?.last ?? instrument.startPrice
-        let bars: [Bar]
+        var bars: [Bar]
         do {
-            bars = try BarHistory.bars(instrument: instrument, seed: config.seed, barSeconds: barSeconds, durationSeconds: durationSeconds,
+            if let replay = config.replay, replay.bars[instrument.symbol] != nil {
+                guard barSeconds % replay.barSeconds == 0 else {
+                    session.sendError(request.reqId, 162, "Historical Market Data Service error message:the replay has \(replay.barSeconds) s bars; "
+                                          + "ask for a multiple of them")
+                    return
+                }
+                bars = BarHistory.replayed(replay, symbol: instrument.symbol, barSeconds: barSeconds, durationSeconds: durationSeconds,
+                                           end: end, formatDate: request.formatDate, zone: zone)
+            } else {
+                bars = try BarHistory.bars(instrument: instrument, seed: config.seed, barSeconds: barSeconds, durationSeconds: durationSeconds,
                                        end: end, price: price, whatToShow: request.whatToShow, formatDate: request.formatDate, zone: zone)
+            }
         } catch let error as BarHistory.RequestError {
             session.sendError(request.reqId, error.code, error.message)
             return

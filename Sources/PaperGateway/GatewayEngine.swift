@@ -47,6 +47,8 @@ public final class GatewayEngine {
     var faults = Faults()
     /// Market time: the wall clock, or a clock advanced by `step` in manual mode.
     private(set) var manualTime: Double
+    /// When a replay started on the wall clock.
+    let replayWallStart: Double
     let store: GatewayStateStore?
     /// How many times quotes have moved.
     public var steps: Int { market.steps }
@@ -80,9 +82,10 @@ public final class GatewayEngine {
         self.loop = loop
         self.logger = logger
         self.zone = TimeZone(identifier: config.timeZone) ?? TimeZone(identifier: "UTC")!
-        let start = Date().timeIntervalSince1970
+        let start = config.replay.map { Double($0.start) } ?? Date().timeIntervalSince1970
         self.manualTime = start
-        self.market = MarketSimulator(instruments: config.instruments, seed: config.seed, now: start)
+        self.replayWallStart = Date().timeIntervalSince1970
+        self.market = MarketSimulator(instruments: Self.universe(config), seed: config.seed, now: start, replay: config.replay)
         self.store = store
         for id in config.accounts { accounts[id] = PaperAccount(id: id, cash: config.startingCash) }
         if let store { try restore(from: store) }
@@ -90,8 +93,26 @@ public final class GatewayEngine {
 
     var defaultAccount: String { config.accounts[0] }
 
-    /// Market time in epoch seconds.
-    var now: Double { config.market.clock == "manual" ? manualTime : Date().timeIntervalSince1970 }
+    /// Market time in epoch seconds: the wall clock; in a replay the bars' time, running
+    /// `speed` times as fast as the wall clock; in manual mode what `step` made it.
+    var now: Double {
+        if config.market.clock == "manual" { return manualTime }
+        guard let replay = config.replay else { return Date().timeIntervalSince1970 }
+        return Double(replay.start) + (Date().timeIntervalSince1970 - replayWallStart) * replay.speed
+    }
+
+    /// The configured instruments, and a stock for every replayed symbol they lack (priced
+    /// from its first bar).
+    static func universe(_ config: PaperGatewayConfig) -> [Instrument] {
+        var instruments = config.instruments
+        let known = Set(instruments.map(\.symbol))
+        for (symbol, bars) in (config.replay?.bars ?? [:]).sorted(by: { $0.key < $1.key }) where !known.contains(symbol) {
+            guard let first = bars.first else { continue }
+            instruments.append(Instrument(symbol: symbol, conId: 900_000 + instruments.count, primaryExchange: "NASDAQ",
+                                          longName: "\(symbol) (replayed)", startPrice: first.open, volatility: 0.3))
+        }
+        return instruments
+    }
 
     // MARK: Sessions
 
@@ -280,7 +301,7 @@ public final class GatewayEngine {
         loop.preconditionInEventLoop()
         // Full rate (0) still moves the market by a millisecond per step.
         let seconds = (config.market.tickIntervalMs > 0 ? config.market.tickIntervalMs : 1) / 1000
-        if config.market.clock == "manual" { manualTime += seconds }
+        if config.market.clock == "manual" { manualTime += seconds * (config.replay?.speed ?? 1) }
         settle(market.step(seconds: seconds, now: now))
     }
 

@@ -45,11 +45,16 @@ public struct MarketSimulator: Sendable {
     private var optionTerms: [Int: (underlying: Int, expiry: Double)] = [:]
     public private(set) var quotes: [Quote]
     public private(set) var steps = 0
+    /// Stored bars that move some instruments instead of the walk.
+    public let replay: MarketReplay?
+    /// The instruments the replay moves, by index.
+    private var replayed: Set<Int> = []
 
     /// Seconds of a US trading year, which volatility is quoted against.
     static let tradingYear = 252.0 * 6.5 * 3600
 
-    public init(instruments: [Instrument], seed: UInt64, now: Double) {
+    public init(instruments: [Instrument], seed: UInt64, now: Double, replay: MarketReplay? = nil) {
+        self.replay = replay
         self.instruments = instruments
         generators = instruments.map { SeededRandom(seed: seed, stream: "quotes:" + $0.symbol) }
         mids = instruments.map(\.startPrice)
@@ -57,6 +62,11 @@ public struct MarketSimulator: Sendable {
         for (index, instrument) in instruments.enumerated() {
             bySymbol[instrument.symbol] = index
             byConId[instrument.conId] = index
+        }
+        for (index, instrument) in instruments.enumerated() {
+            guard let price = replay?.price(instrument.symbol, at: now) else { continue }
+            replayed.insert(index)
+            mids[index] = price
         }
         // An option starts at its model price on the underlying's.
         let formatter = DateFormatter()
@@ -104,6 +114,9 @@ public struct MarketSimulator: Sendable {
         var generator = generators[index]
         defer { generators[index] = generator }
         let sigma = instrument.volatility * (max(seconds, 0.001) / Self.tradingYear).squareRoot()
+        if replayed.contains(index), let replay {
+            return moveReplayed(index, replay: replay, seconds: seconds, now: now, generator: &generator)
+        }
         if let terms = optionTerms[index] {
             // An option follows its underlying: priced by the model, not a walk of its own.
             mids[index] = max(Self.optionPrice(instrument, underlying: mids[terms.underlying], expiry: terms.expiry, now: now), instrument.tickSize)
@@ -123,6 +136,32 @@ public struct MarketSimulator: Sendable {
         let buyerInitiated = generator.unit() < 0.5
         let size = generator.unit() < 0.2 ? generator.integer(in: 1...99) : instrument.lot * generator.integer(in: 1...5)
         quote.last = buyerInitiated ? quote.ask : quote.bid
+        quote.lastSize = size
+        quote.volume += size
+        quote.high = max(quote.high, quote.last)
+        quote.low = min(quote.low, quote.last)
+        quote.lastTradeTime = Int64(now)
+        return Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now)
+    }
+
+    /// A replayed instrument: its price from the stored bars at `now`, quoted a tick wide, a
+    /// trade printed with the bar's volume spread over its time (none between bars or after
+    /// the data).
+    private mutating func moveReplayed(_ index: Int, replay: MarketReplay, seconds: Double, now: Double,
+                                       generator: inout SeededRandom) -> Trade? {
+        let instrument = instruments[index]
+        guard let price = replay.price(instrument.symbol, at: now) else { return nil }
+        mids[index] = price
+        let tick = instrument.tickSize
+        var quote = quotes[index]
+        defer { quotes[index] = quote }
+        quote.bid = instrument.round(max(((price - tick / 2) / tick).rounded(.down) * tick, tick))
+        quote.ask = instrument.round(max(quote.bid + tick, ((price + tick / 2) / tick).rounded(.up) * tick))
+        quote.bidSize = instrument.lot * generator.integer(in: 1...12)
+        quote.askSize = instrument.lot * generator.integer(in: 1...12)
+        guard let (bar, _) = replay.bar(instrument.symbol, at: now) else { return nil }
+        let size = max(1, Int((bar.volume * max(seconds, 0.001) * replay.speed / Double(replay.barSeconds)).rounded()))
+        quote.last = instrument.round(price)
         quote.lastSize = size
         quote.volume += size
         quote.high = max(quote.high, quote.last)

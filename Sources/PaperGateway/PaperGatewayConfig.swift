@@ -23,6 +23,9 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
     public var instruments: [Instrument] = Instrument.defaultUniverse
     /// Control-port commands run when the gateway starts (e.g. `reject-next`).
     public var faults: [String] = []
+    /// A market from stored bars instead of the random walk (`moonwire gateway --replay`);
+    /// not a config key: the command line loads the bars.
+    public var replay: MarketReplay? = nil
 
     public struct Market: Sendable, Codable, Equatable {
         /// How often quotes move; IB sends stock quotes about every 250 ms. 0: as fast as the

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Moonwire
+import PaperGateway
+import TWSProtocol
+
+/// `--replay AAPL,MSFT --from 2024-03-01 --to 2024-03-02 [--bar "1 min"] [--speed 60]`: the
+/// paper gateway's market from the bar store instead of its random walk.
+struct ReplayOptions: ParsableArguments {
+    @Option(help: "Replay stored bars of these instruments (comma-separated) instead of the simulated market.")
+    var replay: String?
+    @Option(name: .customLong("replay-from"), help: "Replay from this day (UTC), YYYY-MM-DD (or YYYY-MM-DD HH:MM).")
+    var replayFrom: String?
+    @Option(name: .customLong("replay-to"), help: "Replay up to this day (UTC; default: a day after --replay-from).")
+    var replayTo: String?
+    @Option(name: .customLong("replay-bar"), help: "Bar size of the stored bars to replay.")
+    var replayBar = "1 min"
+    @Option(help: "Replay speed: market seconds per wall second (1 = real speed, 60 = an hour a minute).")
+    var speed = 1.0
+    @Option(name: .customLong("replay-store"), help: "The bar store to replay from (default: history.store of the config, else bars.sqlite in the data folder).")
+    var replayStore: String?
+
+    /// The replay the options describe, its bars read from the store (nil without --replay).
+    func load(config: HostConfig?, universe: [Instrument]) async throws -> MarketReplay? {
+        guard let replay else { return nil }
+        guard let replayFrom else { throw ValidationError("--replay needs --replay-from (the first day to replay)") }
+        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be positive") }
+        let start = try day(replayFrom, "--replay-from")
+        let end = try replayTo.map { try day($0, "--replay-to") } ?? start + 86_400
+        guard end > start else { throw ValidationError("--replay-to must come after --replay-from") }
+        guard let seconds = HistoricalSpan.barSeconds(replayBar, strict: false) else {
+            throw ValidationError("--replay-bar '\(replayBar)' is not a bar size (1 min, 5 mins, ...)")
+        }
+        let opened = try await openBarStore(replayStore, config: config)
+        var bars: [String: [ReplayBar]] = [:]
+        do {
+            for name in replay.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                let key: String
+                do { key = try InstrumentSpec.parse(name).key } catch { throw ValidationError("--replay: \(error)") }
+                let stored = try await opened.store.bars(BarSeries(instrument: key, barSize: replayBar), in: TimeSpan(start, end))
+                guard !stored.isEmpty else {
+                    throw RuntimeError("--replay: no stored \(replayBar) bars of \(key) in \(opened.name) from \(replayFrom) "
+                                       + "(download them: moonwire history \(key) --from \(replayFrom) --bar \"\(replayBar)\")")
+                }
+                bars[Self.symbol(for: key, in: universe)] = stored.map {
+                    ReplayBar(time: $0.time, open: $0.open, high: $0.high, low: $0.low, close: $0.close, volume: $0.volume ?? 0)
+                }
+            }
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
+        return MarketReplay(bars: bars, barSeconds: seconds, speed: speed)
+    }
+
+    /// The paper gateway's name of an instrument key (`ES 202612` is its `ESZ6`); a stock it
+    /// does not list keeps its own name (the gateway adds it).
+    static func symbol(for key: String, in universe: [Instrument]) -> String {
+        for instrument in universe {
+            switch instrument.secType {
+            case "CASH" where "\(instrument.ibSymbol).\(instrument.currency)" == key: return instrument.symbol
+            case "FUT" where "\(instrument.ibSymbol) \(instrument.expiry.prefix(6))" == key: return instrument.symbol
+            case "STK" where instrument.symbol == key: return instrument.symbol
+            default: continue
+            }
+        }
+        return key
+    }
+
+    func describe(_ replay: MarketReplay) -> String {
+        let span = TimeSpan(replay.start, replay.end)
+        let wall = Double(replay.end - replay.start) / replay.speed
+        return "replaying \(replay.bars.keys.sorted().joined(separator: ", ")) from the bar store, \(span), at \(speed)x "
+            + "(about \(wall < 120 ? String(format: "%.0f s", wall) : String(format: "%.0f min", wall / 60)) of wall time)"
+    }
+}

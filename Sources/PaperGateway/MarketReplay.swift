@@ -1,0 +1,65 @@
+/// One stored bar to replay (the paper gateway does not read the bar store itself: the
+/// command line hands it the bars).
+public struct ReplayBar: Sendable, Equatable {
+    public var time: Int64
+    public var open, high, low, close: Double
+    public var volume: Double
+    public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+        self.time = time
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+    }
+}
+
+/// A market taken from stored bars instead of the random walk: the replayed instruments'
+/// prices walk through each bar (open, then the extreme nearer the open's side, then the other
+/// one, then the close) over the bar's time, at real speed or `speed` times faster. The
+/// market clock is the bars' time: quotes, trades, real-time bars and history all carry it.
+public struct MarketReplay: Sendable, Equatable {
+    /// Bars per symbol of the gateway's universe (a stock it lacks is added), sorted by time.
+    public var bars: [String: [ReplayBar]]
+    public var barSeconds: Int
+    /// Market seconds per wall second.
+    public var speed: Double
+
+    public init(bars: [String: [ReplayBar]], barSeconds: Int, speed: Double) {
+        self.bars = bars.mapValues { $0.sorted { $0.time < $1.time } }
+        self.barSeconds = barSeconds
+        self.speed = speed
+    }
+
+    /// When the replay starts and ends (market time).
+    public var start: Int64 { bars.values.compactMap(\.first?.time).min() ?? 0 }
+    public var end: Int64 { (bars.values.compactMap(\.last?.time).max() ?? 0) + Int64(barSeconds) }
+
+    /// The bar of `symbol` under way at `time`, or nil in a gap or outside the data.
+    public func bar(_ symbol: String, at time: Double) -> (bar: ReplayBar, index: Int)? {
+        guard let series = bars[symbol], !series.isEmpty else { return nil }
+        var low = 0, high = series.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Double(series[middle].time) <= time { low = middle + 1 } else { high = middle }
+        }
+        let index = low - 1
+        guard index >= 0, time < Double(series[index].time + Int64(barSeconds)) else { return nil }
+        return (series[index], index)
+    }
+
+    /// The price the replay shows for `symbol` at `time`: along open → first extreme → second
+    /// extreme → close through the bar, a third of it each leg; the last close between bars.
+    public func price(_ symbol: String, at time: Double) -> Double? {
+        if let (bar, _) = bar(symbol, at: time) {
+            let fraction = max(0, min(1, (time - Double(bar.time)) / Double(barSeconds)))
+            let down = bar.close >= bar.open  // a rising bar visits its low first
+            let path = [bar.open, down ? bar.low : bar.high, down ? bar.high : bar.low, bar.close]
+            let leg = min(Int(fraction * 3), 2)
+            let within = fraction * 3 - Double(leg)
+            return path[leg] + (path[leg + 1] - path[leg]) * within
+        }
+        guard let series = bars[symbol] else { return nil }
+        return series.last(where: { Double($0.time) <= time })?.close ?? series.first?.open
+    }
+}
