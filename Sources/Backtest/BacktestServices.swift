@@ -38,6 +38,8 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     private(set) var journalCount = 0
     private(set) var lastStore: Data?
     private(set) var rejected = 0
+    /// The instruments as resolved, in the backtest's order.
+    private let resolved: [ResolvedInstrument]
     /// The simulated now, for history answered off the loop.
     private let cutoff: NIOLockedValueBox<Int64>
 
@@ -48,6 +50,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
                                 multipliers: data.series.map(\.resolved.multiplier))
         account = AccountGate(limits: accountLimits)
         cutoff = NIOLockedValueBox(data.setup.span.start)
+        resolved = data.series.map(\.resolved)
         for series in data.series {
             var rules = data.setup.rules
             if let tick = series.tickSize { rules.tickSize = tick }
@@ -296,10 +299,10 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     // MARK: Instruments
 
     func instrumentStatus(_ key: String) -> InstrumentStatus {
-        data.series.contains { $0.key == key } ? .resolved : .unknown("\(key) is not one of the backtest's instruments (--instruments)")
+        ledger.index[key] != nil ? .resolved : .unknown("\(key) is not one of the backtest's instruments (--instruments)")
     }
 
-    func resolvedInstrument(_ key: String) -> ResolvedInstrument? { data.series.first { $0.key == key }?.resolved }
+    func resolvedInstrument(_ key: String) -> ResolvedInstrument? { ledger.index[key].map { resolved[$0] } }
 
     func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus { instrumentStatus(instrument.key) }
 

@@ -286,20 +286,23 @@ extension Strategy {
     /// Keeps an order's latest record: the open ones all, the finished ones the last
     /// `keptFinishedOrders` (orders.get answers for those; a run of months must not keep
     /// every order it ever placed).
-    func remember(order record: OrderRecord) {
+    func remember(order record: consuming OrderRecord) {
         let id = record.orderId
-        let wasFinished = orders[id].map { $0.status.isTerminal } ?? false
+        // Read in place: an OrderRecord is 2 KB, and this runs for every order event.
+        let wasFinished = orders.index(forKey: id).map { orders.values[$0].status.isTerminal } ?? false
+        let status = record.status
+        let own = record.strategy == name
         orders[id] = record
         // Unknown ones stay in: the exposure counts them (fail-closed).
-        if record.strategy == name && !record.status.isTerminal {
+        if own && !status.isTerminal {
             openOrderIds.insert(id)
         } else {
             openOrderIds.remove(id)
         }
-        if record.status.isTerminal && !wasFinished {
+        if status.isTerminal && !wasFinished {
             finishedOrderIds.append(id)
             while finishedOrderIds.count > Self.keptFinishedOrders, let oldest = finishedOrderIds.popFirst() {
-                if orders[oldest]?.status.isTerminal == true { orders[oldest] = nil }
+                if let index = orders.index(forKey: oldest), orders.values[index].status.isTerminal { orders.remove(at: index) }
             }
         }
     }

@@ -380,7 +380,9 @@ public final class Strategy: @unchecked Sendable {
         case let .order(record):
             // An order that never left (the journal could not hold it, the kill switch came
             // first) counts as refused, not placed.
-            if record.status == .rejected, record.reason.hasPrefix("not sent: "), orders[record.orderId]?.status == .pending {
+            if record.status == .rejected, record.reason.hasPrefix("not sent: "),
+               let index = orders.index(forKey: record.orderId), orders.values[index].status == .pending
+            {
                 statistics.ordersPlaced -= 1
                 statistics.ordersRefused += 1
             }

@@ -29,8 +29,24 @@ public struct OrderRecord: Sendable, Equatable {
     public var clientKey: String
     public var orderId: Int
     public var strategy: String
-    public var contract: Contract
-    public var order: Order
+    /// The contract and the order's terms are kept in a shared box, copied only when one of
+    /// them changes: a record is copied at every step of an order's life (journal, state,
+    /// the strategy's view, events), and the two together are 3 KB of fields and strings.
+    private var terms: Terms
+    public var contract: Contract {
+        _read { yield terms.value.contract }
+        _modify {
+            if !isKnownUniquelyReferenced(&terms) { terms = Terms(terms.value) }
+            yield &terms.value.contract
+        }
+    }
+    public var order: Order {
+        _read { yield terms.value.order }
+        _modify {
+            if !isKnownUniquelyReferenced(&terms) { terms = Terms(terms.value) }
+            yield &terms.value.order
+        }
+    }
     public var status: Status = .pending
     /// Shares filled, from executions (a fill counts even if no orderStatus ever says so).
     public var filled = 0.0
@@ -45,10 +61,22 @@ public struct OrderRecord: Sendable, Equatable {
         self.clientKey = clientKey
         self.orderId = orderId
         self.strategy = strategy
-        self.contract = contract
-        self.order = order
+        self.terms = Terms((contract, order))
         self.createdAt = createdAt
         self.updatedAt = createdAt
+    }
+
+    /// Copy-on-write storage of the contract and the order: never mutated while shared.
+    private final class Terms: @unchecked Sendable {
+        var value: (contract: Contract, order: Order)
+        init(_ value: (contract: Contract, order: Order)) { self.value = value }
+    }
+
+    public static func == (lhs: OrderRecord, rhs: OrderRecord) -> Bool {
+        lhs.clientKey == rhs.clientKey && lhs.orderId == rhs.orderId && lhs.strategy == rhs.strategy && lhs.status == rhs.status
+            && lhs.filled == rhs.filled && lhs.averageFillPrice == rhs.averageFillPrice && lhs.permId == rhs.permId && lhs.reason == rhs.reason
+            && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
+            && (lhs.terms === rhs.terms || (lhs.contract == rhs.contract && lhs.order == rhs.order))
     }
 
     public var quantity: Double { order.totalQuantity?.doubleValue ?? 0 }
