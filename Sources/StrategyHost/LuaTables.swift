@@ -81,11 +81,20 @@ enum LuaTables {
                  "avg_price": r.filled > 0 ? .number(r.averageFillPrice) : .nil, "reason": r.reason.isEmpty ? .nil : .string(r.reason)])
     }
 
-    static func fill(_ e: ExecutionRecord) -> LuaValue {
-        .record(["order_id": .integer(Int64(e.orderId)), "exec_id": .string(e.execId), "symbol": .string(e.symbol),
-                 "side": .string(e.side == "BOT" ? "BUY" : "SELL"), "qty": quantity(e.shares), "price": .number(e.price),
-                 "time": .string(e.details.execution.time), "commission": number(e.commission?.commission),
-                 "corrects": e.corrects.map { .string($0.execId) }])
+    /// The fields of a fill table; written straight onto the Lua stack for on_fill.
+    static let fillFieldCount: Int32 = 9
+
+    static func fill<Sink: LuaFieldSink>(_ e: ExecutionRecord, into sink: inout Sink) {
+        sink.set("order_id", integer: Int64(e.orderId))
+        sink.set("exec_id", e.execId)
+        sink.set("symbol", e.symbol)
+        sink.set("side", e.side == "BOT" ? "BUY" : "SELL")
+        let shares = e.shares
+        if shares == shares.rounded() && abs(shares) < 9e15 { sink.set("qty", integer: Int64(shares)) } else { sink.set("qty", shares) }
+        sink.set("price", e.price)
+        sink.set("time", e.details.execution.time)
+        sink.set("commission", e.commission?.commission)
+        sink.set("corrects", e.corrects?.execId)
     }
 
     static func position(symbol: String, quantity: Double, averageCost: Double, accountQuantity: Double? = nil) -> LuaValue {

@@ -392,7 +392,7 @@ public final class Strategy: @unchecked Sendable {
             if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
             checkOwnLoss()
-            call("on_fill", [LuaTables.fill(execution)])
+            call("on_fill", fields: LuaTables.fillFieldCount) { LuaTables.fill(execution, into: &$0) }
             if let position = positions[execution.symbol] {
                 call("on_position", [positionTable(execution.symbol, position)])
             }
