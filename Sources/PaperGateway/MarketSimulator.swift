@@ -135,13 +135,18 @@ public struct MarketSimulator: Sendable {
         guard generator.unit() < 0.6 else { return nil }
         let buyerInitiated = generator.unit() < 0.5
         let size = generator.unit() < 0.2 ? generator.integer(in: 1...99) : instrument.lot * generator.integer(in: 1...5)
-        quote.last = buyerInitiated ? quote.ask : quote.bid
+        return Self.printTrade(buyerInitiated ? quote.ask : quote.bid, size: size, on: &quote, symbol: instrument.symbol, now: now)
+    }
+
+    /// A trade at `price`: last, its size, the day's volume and range, the time.
+    private static func printTrade(_ price: Double, size: Int, on quote: inout Quote, symbol: String, now: Double) -> Trade {
+        quote.last = price
         quote.lastSize = size
         quote.volume += size
-        quote.high = max(quote.high, quote.last)
-        quote.low = min(quote.low, quote.last)
+        quote.high = max(quote.high, price)
+        quote.low = min(quote.low, price)
         quote.lastTradeTime = Int64(now)
-        return Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now)
+        return Trade(symbol: symbol, price: price, size: size, time: now)
     }
 
     /// A replayed instrument: its price from the stored bars at `now`, quoted a tick wide, a
@@ -161,13 +166,7 @@ public struct MarketSimulator: Sendable {
         quote.askSize = instrument.lot * generator.integer(in: 1...12)
         guard let (bar, _) = replay.bar(instrument.symbol, at: now) else { return nil }
         let size = max(1, Int((bar.volume * max(seconds, 0.001) * replay.speed / Double(replay.barSeconds)).rounded()))
-        quote.last = instrument.round(price)
-        quote.lastSize = size
-        quote.volume += size
-        quote.high = max(quote.high, quote.last)
-        quote.low = min(quote.low, quote.last)
-        quote.lastTradeTime = Int64(now)
-        return Trade(symbol: instrument.symbol, price: quote.last, size: size, time: now)
+        return Self.printTrade(instrument.round(price), size: size, on: &quote, symbol: instrument.symbol, now: now)
     }
 
     /// Black-Scholes with a 4 % rate and the instrument's volatility; at least a day to expiry.

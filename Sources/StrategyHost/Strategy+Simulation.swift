@@ -91,15 +91,7 @@ extension Strategy {
 
     /// Handles the queue now (the loop's own events), instead of at the next drain.
     func runQueued() {
-        while let item = queue.popFirst() {
-            switch item {
-            case let .quote(symbol):
-                guard let quote = pendingQuotes.removeValue(forKey: symbol) else { continue }
-                deliver(.quote(quote))
-            case let .event(event):
-                deliver(event)
-            }
-        }
+        while let item = queue.popFirst() { handle(item) }
     }
 }
 

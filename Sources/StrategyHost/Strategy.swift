@@ -333,13 +333,7 @@ public final class Strategy: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         repeat {
             while let item = queue.popFirst() {
-                switch item {
-                case let .quote(symbol):
-                    guard let quote = pendingQuotes.removeValue(forKey: symbol) else { continue }
-                    deliver(.quote(quote))
-                case let .event(event):
-                    deliver(event)
-                }
+                handle(item)
                 handled += 1
                 // Yield the loop now and then (every 512 events or 2 ms, whichever comes
                 // first) so timers and replies on it stay timely under a flood of quotes.
@@ -355,6 +349,17 @@ public final class Strategy: @unchecked Sendable {
     }
 
     // MARK: Delivering
+
+    /// One queued item: an event, or the latest quote of a symbol (gone if already delivered).
+    func handle(_ item: Item) {
+        switch item {
+        case let .quote(symbol):
+            guard let quote = pendingQuotes.removeValue(forKey: symbol) else { return }
+            deliver(.quote(quote))
+        case let .event(event):
+            deliver(event)
+        }
+    }
 
     func deliver(_ event: StrategyEvent) {
         // Invariant 1: the Lua state is touched by this loop's thread only.

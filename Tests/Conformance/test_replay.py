@@ -8,17 +8,9 @@ import time
 
 from ib_async import IB, Stock
 
-from cli_helpers import environment
+from cli_helpers import HAND_BARS as BARS, environment
 from gateway_process import BINARY, Gateway
 
-BARS = """time,open,high,low,close,volume
-2024-01-02T14:30:00Z,100.00,100.50,99.50,100.20,1000
-2024-01-02T14:31:00Z,100.30,101.00,100.10,100.90,1000
-2024-01-02T14:32:00Z,101.00,101.40,100.60,101.20,1000
-2024-01-02T14:33:00Z,101.10,101.30,98.80,99.00,1000
-2024-01-02T14:34:00Z,98.50,99.20,98.00,99.10,1000
-2024-01-02T14:35:00Z,99.20,102.50,99.10,102.00,1000
-"""
 START = 1_704_205_800  # 2024-01-02 14:30 UTC
 CLOSES = [100.20, 100.90, 101.20, 99.00, 99.10, 102.00]
 
