@@ -72,25 +72,28 @@ extension StrategyRunner {
     // MARK: The watchdog
 
     /// Checks every strategy every 100 ms: a handler still running after the hard limit
-    /// (`strategy.hard_limit_ms`) is declared hung.
+    /// (`strategy.hard_limit_ms`) is declared hung. The checks run on a timer of their own
+    /// (a dispatch queue), not on Swift's cooperative pool: busy tasks there cannot make the
+    /// watchdog miss a stall.
     public func startWatchdog() {
         guard watchdog == nil else { return }
-        watchdog = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(100))
-                guard let self else { return }
-                for strategy in self.all where strategy.hungReason == nil {
-                    if let seconds = strategy.lua.runningFor, seconds > strategy.limits.hangSeconds {
-                        await self.declareHung(strategy, seconds: seconds)
-                    }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "moonwire.watchdog"))
+        timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100), leeway: .milliseconds(10))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            for strategy in self.all where strategy.hungReason == nil {
+                if let seconds = strategy.lua.runningFor, seconds > strategy.limits.hangSeconds, let reason = self.markHung(strategy, seconds: seconds) {
+                    Task { await self.cutOff(strategy, reason: reason) }
                 }
             }
         }
+        timer.resume()
+        watchdog = timer
     }
 
-    /// Cuts a stuck strategy off: nothing is posted to it, nothing it asks for is sent, its
-    /// open orders are cancelled. Saving its file (or `reload`) starts a fresh state of it.
-    func declareHung(_ strategy: Strategy, seconds: Double) async {
+    /// Declares a stuck strategy hung at once (nothing more is posted to it); nil when it
+    /// already was.
+    func markHung(_ strategy: Strategy, seconds: Double) -> String? {
         let handler = Strategy.describe(label: strategy.lua.label)
         let reason = "\(handler) has not returned after \(String(format: "%.1f", seconds)) s "
             + "(last seen running \(strategy.lua.lastPosition)): declared hung"
@@ -99,8 +102,14 @@ extension StrategyRunner {
             current = reason
             return true
         }
-        guard first else { return }
+        guard first else { return nil }
         strategy.inbox.withLockedValue { $0.closed = true }
+        return reason
+    }
+
+    /// Cuts a hung strategy off: nothing it asks for is sent, its open orders are cancelled.
+    /// Saving its file (or `reload`) starts a fresh state of it.
+    func cutOff(_ strategy: Strategy, reason: String) async {
         let open = await state.snapshot().orders.filter { $0.strategy == strategy.name && !$0.status.isTerminal && $0.status != .unknown }
         for order in open { cancel(id: order.orderId) }
         let message = "\(strategy.name): \(reason); cut off from the order flow, \(open.count) open order(s) cancelled; "

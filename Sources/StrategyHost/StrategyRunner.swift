@@ -42,7 +42,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// Loops the runner made for its strategies; a hung strategy's loop is left behind for
     /// good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
-    var watchdog: Task<Void, Never>?
+    var watchdog: DispatchSourceTimer?
     let extensionsBox = NIOLockedValueBox<[LuaExtension]>([])
     /// Which symbols TWS knows (asked at subscription or at the first order).
     let instruments = InstrumentCache()
