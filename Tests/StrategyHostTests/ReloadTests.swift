@@ -123,8 +123,9 @@ struct ReloadTests {
             local function arm()
               timer.every(0.03, function()
                 if store.placed < 40 then
-                  store.placed = store.placed + 1
-                  orders.buy("AAPL", 1, { limit = 1000 })   -- marketable: valued at once, no wait for a price
+                  -- marketable: valued at once, no wait for a price. Counted when it goes (on a
+                  -- loaded machine orders may pile up to a risk limit; the next tick tries again).
+                  if orders.buy("AAPL", 1, { limit = 1000 }) then store.placed = store.placed + 1 end
                 end
               end)
             end
@@ -135,7 +136,7 @@ struct ReloadTests {
             """ }
         let rig = try await Rig.start(code(0) + "\nlocal original_start = on_start\nfunction on_start() original_start(); arm() end",
                                       gateway: { $0.market.tickIntervalMs = 1; $0.instruments = Array(Instrument.defaultUniverse.prefix(10)) },
-                                      host: { $0.risk.maxOrdersPerMinute = 100 })
+                                      host: { $0.risk.maxOrdersPerMinute = 100; $0.risk.maxOpenOrders = 100 })
         var failures = 0
         for version in 1...100 {
             let outcome = await rig.strategy.reload(source: code(version))
