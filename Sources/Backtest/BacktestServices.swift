@@ -71,6 +71,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func mark(_ i: Int, _ close: Double) { ledger.mark(i, close) }
 
+    /// Whether instrument `i` is held now.
+    func holds(_ i: Int) -> Bool { ledger.quantities[i] != 0 }
+
     func sample(at time: Int64) { ledger.sample(at: time) }
 
     /// Delivers the events queued so far, and any they lead to, in order.

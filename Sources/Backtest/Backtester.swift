@@ -88,6 +88,8 @@ final class BacktestDriver: @unchecked Sendable {
     private var plans: [SeriesPlan] = []
     private var plannedVersion = -1
     private var quoteHandler = false
+    /// Each instrument's latest bar (what market.quote answers from).
+    private var lastBars: [StoredBar?]
 
     struct SeriesPlan {
         var asIs = false
@@ -120,6 +122,7 @@ final class BacktestDriver: @unchecked Sendable {
         keys = data.series.map(\.key)
         sizes = data.series.map(\.series.barSize)
         seconds = data.series.map { Int64($0.barSeconds) }
+        lastBars = Array(repeating: nil, count: data.series.count)
     }
 
     static func merge(_ series: [LoadedSeries]) -> [(series: Int32, bar: Int32)] {
@@ -140,7 +143,10 @@ final class BacktestDriver: @unchecked Sendable {
     }
 
     func begin() {
-        strategy.useSimulatedClock(clock)
+        strategy.useSimulatedClock(clock) { [unowned self] key in
+            guard let index = self.keys.firstIndex(of: key), let bar = self.lastBars[index] else { return nil }
+            return self.quote(bar, of: index)
+        }
         services.setNow(data.setup.span.start)
         quoteHandler = strategy.definesQuoteHandler
         for event in services.accountEvents() { strategy.deliverNow(event) }
@@ -219,20 +225,28 @@ final class BacktestDriver: @unchecked Sendable {
         }
     }
 
+    /// A quote made from a bar: last, open, high, low and close are the bar's.
+    private func quote(_ bar: StoredBar, of index: Int) -> MarketQuote {
+        var quote = MarketQuote(symbol: keys[index])
+        quote.last = bar.close
+        quote.open = bar.open
+        quote.high = bar.high
+        quote.low = bar.low
+        quote.close = bar.close
+        quote.volume = bar.volume
+        quote.lastTime = bar.time + seconds[index]
+        return quote
+    }
+
     private func deliver(_ bar: StoredBar, of index: Int) {
         if services.subscriptionVersion != plannedVersion { replan() }
         let key = keys[index]
         let asIs = plans[index].asIs
-        if asIs || plans[index].quotes || strategy.holds(key) {
-            var quote = MarketQuote(symbol: key)
-            quote.last = bar.close
-            quote.open = bar.open
-            quote.high = bar.high
-            quote.low = bar.low
-            quote.close = bar.close
-            quote.volume = bar.volume
-            quote.lastTime = bar.time + seconds[index]
-            strategy.deliverQuoteNow(quote, notify: plans[index].quotes)
+        lastBars[index] = bar
+        // A quote is made only when on_quote wants it or a position needs marking (the daily
+        // loss limit); market.quote makes its own from the latest bar.
+        if plans[index].quotes || services.holds(index) {
+            strategy.deliverQuoteNow(quote(bar, of: index), notify: plans[index].quotes)
         }
         if asIs {
             barsDelivered += 1

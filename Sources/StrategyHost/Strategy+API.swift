@@ -97,7 +97,7 @@ extension Strategy {
         }
         lua.register(table: "market", name: "quote") { [unowned self] call in
             let symbol = try self.instrument(call).key
-            return .values([self.quotes[symbol].map { LuaTables.quote($0, now: self.currentTime) } ?? .nil])
+            return .values([self.currentQuote(symbol).map { LuaTables.quote($0, now: self.currentTime) } ?? .nil])
         }
         lua.register(table: "market", name: "history") { [unowned self] call in
             let instrument = try self.instrument(call)
@@ -264,7 +264,7 @@ extension Strategy {
     /// else the side it would take (ask to buy, bid to sell); nil when the strategy has no
     /// quote of the symbol (the gate then refuses: it never lets an order pass unvalued).
     func referencePrice(_ symbol: String, buy: Bool, limit: Double?, stop: Double?) -> Double? {
-        limit ?? stop ?? quotes[symbol]?.referencePrice(buying: buy)
+        limit ?? stop ?? currentQuote(symbol)?.referencePrice(buying: buy)
     }
 
     /// The strategy's position in `symbol` and what its open orders would add if they all filled.

@@ -8,9 +8,10 @@ import TWSClient
 extension Strategy {
     /// Puts the strategy on `clock`: `now()`, timers and the risk gate's per-minute count
     /// follow it from here on.
-    public func useSimulatedClock(_ clock: SimulatedClock) {
+    public func useSimulatedClock(_ clock: SimulatedClock, quotes: @escaping (String) -> MarketQuote?) {
         loop.preconditionInEventLoop()
         self.clock = clock
+        simulatedQuote = quotes
     }
 
     /// Delivers `event`, then what the strategy queued for itself meanwhile (a halt's error,
@@ -31,8 +32,8 @@ extension Strategy {
         if !queue.isEmpty { runQueued() }
     }
 
-    /// A quote made from a bar: what market.quote answers and what marks positions (for the
-    /// daily loss limit), delivered to on_quote when `notify`.
+    /// A quote made from a bar: what marks a position held (for the daily loss limit),
+    /// delivered to on_quote when `notify`.
     public func deliverQuoteNow(_ quote: MarketQuote, notify: Bool) {
         if notify {
             deliverNow(.quote(quote))
@@ -95,8 +96,3 @@ extension Strategy {
     }
 }
 
-extension Strategy {
-    /// Whether the strategy holds a position in `key` (a backtest then keeps its quote current
-    /// for the daily loss limit even when nothing else asks for it).
-    public func holds(_ key: String) -> Bool { positions[key].map { $0.quantity != 0 } ?? false }
-}

@@ -78,6 +78,12 @@ public final class Strategy: @unchecked Sendable {
     var parsedInstruments: [String: InstrumentSpec] = [:]
     /// A backtest's clock (nil: the wall clock). Set before the strategy starts.
     var clock: SimulatedClock?
+    /// A backtest's quotes, made from the current bars when asked for (market.quote), instead
+    /// of one stored per bar.
+    var simulatedQuote: ((String) -> MarketQuote?)?
+
+    /// The latest quote of `symbol` the strategy has (in a backtest: of the latest bar).
+    func currentQuote(_ symbol: String) -> MarketQuote? { simulatedQuote?(symbol) ?? quotes[symbol] }
     /// The own PnL the day began with: the daily loss limit counts from it (a backtest moves
     /// it at every new day; a live run is one day).
     var dayStartPnL = 0.0
@@ -404,7 +410,7 @@ public final class Strategy: @unchecked Sendable {
             persistStore()
         case let .account(key, value):
             accountValues[key] = value
-            if ["NetLiquidation", "TotalCashValue", "BuyingPower", "UnrealizedPnL", "RealizedPnL"].contains(key) {
+            if Self.accountHandlerKeys.contains(key) {
                 call("on_account", [LuaTables.account(accountValues)])
             }
         case let .pnl(daily, unrealized, realized):
@@ -456,7 +462,7 @@ public final class Strategy: @unchecked Sendable {
     var ownPnL: Double {
         var total = realizedPnL
         for (symbol, position) in positions where position.quantity != 0 {
-            guard let quote = quotes[symbol], let mark = quote.last ?? quote.bid.flatMap({ bid in quote.ask.map { (bid + $0) / 2 } }) else { continue }
+            guard let quote = currentQuote(symbol), let mark = quote.last ?? quote.bid.flatMap({ bid in quote.ask.map { (bid + $0) / 2 } }) else { continue }
             total += (mark - position.averageCost) * position.quantity * multiplier(symbol)
         }
         return total
@@ -482,7 +488,10 @@ public final class Strategy: @unchecked Sendable {
     // `handlerNames` + 1, a resumed wait -1, timer N is -2 - N.
     static let resumedWaitLabel: Int64 = -1
     static let quoteLabel = label(handler: "on_quote")
-    static func label(handler: String) -> Int64 { Int64((handlerNames.firstIndex(of: handler) ?? -1) + 1) }
+    static func label(handler: String) -> Int64 { handlerLabels[handler] ?? 0 }
+    private static let handlerLabels = Dictionary(uniqueKeysWithValues: handlerNames.enumerated().map { ($1, Int64($0 + 1)) })
+    /// The account values whose change on_account hears of.
+    static let accountHandlerKeys: Set<String> = ["NetLiquidation", "TotalCashValue", "BuyingPower", "UnrealizedPnL", "RealizedPnL"]
     static func label(timer id: Int) -> Int64 { -2 - Int64(id) }
 
     /// What a label names: `on_quote`, `timer 3`, `a resumed wait`.

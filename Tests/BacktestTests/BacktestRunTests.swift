@@ -153,7 +153,7 @@ struct BacktestRunTests {
         #expect(abs(result.metrics.netPnL - ((99.50 - 100.20) * 50 - 1.0)) < 1e-9)
     }
 
-    @Test("no look-ahead: market.history in on_bar ends with the bar being handled, now() is that bar's end")
+    @Test("no look-ahead: market.history and market.quote in on_bar end with the bar being handled, now() is that bar's end")
     func noLookAhead() async throws {
         let fixture = try await Self.fixture()
         let lua = """
@@ -164,6 +164,8 @@ struct BacktestRunTests {
               store.last_close = bars[#bars].close
               if bars[#bars].close ~= b.close then store.peeked = true end
               if now() ~= b.time + 60 then store.bad_now = now() end
+              local q = market.quote("AAPL")
+              if q.last ~= b.close or q.time ~= b.time + 60 then store.bad_quote = q.last end
               store.counts = store.counts or {}
               store.counts[#store.counts + 1] = #bars
             end
@@ -173,6 +175,7 @@ struct BacktestRunTests {
         #expect(store["checked"] as? Int == 6)
         #expect(store["peeked"] == nil)
         #expect(store["bad_now"] == nil)
+        #expect(store["bad_quote"] == nil, "market.quote is the bar just closed")
         #expect(store["counts"] as? [Double] == [1, 2, 3, 4, 5, 6])
         #expect(result.journalCount == 0)
     }
@@ -250,5 +253,40 @@ struct BacktestRunTests {
         #expect(bars == [[s, 100.00, 101.00, 99.50, 100.90, s + 120],
                          [s + 120, 101.00, 101.40, 98.80, 99.00, s + 240],
                          [s + 240, 98.50, 102.50, 98.00, 102.00, s + 360]])
+    }
+
+    @Test("the daily loss limit counts per simulated day: halted on a losing day, trading again the next")
+    func dailyLossPerDay() async throws {
+        // Two days: the first falls 20 a share in its third minute, the second is flat.
+        let csv = """
+            time,open,high,low,close,volume
+            2024-01-02T14:30:00Z,100,100,100,100,1000
+            2024-01-02T14:31:00Z,100,100,100,100,1000
+            2024-01-02T14:32:00Z,100,100,80,80,1000
+            2024-01-02T14:33:00Z,80,80,80,80,1000
+            2024-01-03T14:30:00Z,80,80,80,80,1000
+            2024-01-03T14:31:00Z,80,80,80,80,1000
+            """
+        let fixture = try await Self.fixture(csv: csv)
+        let lua = """
+            function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+            function on_bar(b)
+              local id, err = orders.buy("AAPL", 10)
+              store.results = store.results or {}
+              store.results[#store.results + 1] = id and "ok" or err.code
+            end
+            """
+        let file = fixture.folder.appendingPathComponent("strategy.lua")
+        try lua.write(to: file, atomically: true, encoding: .utf8)
+        var setup = BacktestSetup(strategyPath: file.path, span: TimeSpan(Self.start, Self.start + 86_400 + 120))
+        setup.host.risk.maxDailyLoss = 150
+        setup.rules.commission = .none
+        let data = try await BacktestData.load(setup: setup, instruments: [fixture.instrument], store: fixture.store)
+        let result = try await Backtester.run(data, loop: Self.loop)
+        let results = try Self.store(result)["results"] as? [String]
+        // Bars 1 and 2 buy 10 each (filled at 100 at the opens of bars 2 and 3); bar 3 closes
+        // at 80: 20 x 20 = 400 lost, beyond 150: halted before its on_bar, for the rest of the
+        // day. The next day counts from there and trades again.
+        #expect(results == ["ok", "ok", "risk:halted", "risk:halted", "ok", "ok"], "\(results ?? [])")
     }
 }
