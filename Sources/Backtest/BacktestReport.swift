@@ -31,17 +31,18 @@ public enum BacktestReport {
 
     // MARK: Text
 
-    public static func money(_ value: Double) -> String {
-        let sign = value < 0 ? "-" : ""
+    /// `-12,345.60`; `grouped: false` writes `-12345.60`, as TWS writes account values.
+    public static func money(_ value: Double, grouped: Bool = true) -> String {
         let cents = Int64((abs(value) * 100).rounded())
+        let sign = value < 0 && cents > 0 ? "-" : ""
         var whole = String(cents / 100)
-        var grouped = ""
-        while whole.count > 3 {
-            grouped = "," + whole.suffix(3) + grouped
+        var groups = ""
+        while grouped && whole.count > 3 {
+            groups = "," + whole.suffix(3) + groups
             whole = String(whole.dropLast(3))
         }
         let fraction = cents % 100
-        return "\(sign)\(whole)\(grouped).\(fraction < 10 ? "0" : "")\(fraction)"
+        return "\(sign)\(whole)\(groups).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     public static func percent(_ value: Double?) -> String { value.map { String(format: "%.2f %%", $0 * 100) } ?? "n/a" }
@@ -109,7 +110,8 @@ public enum BacktestReport {
 
     // MARK: CSV
 
-    static func number(_ value: Double) -> String {
+    /// A whole number without a fraction, else as Swift writes it (`101`, `98.5`).
+    public static func number(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 

@@ -89,14 +89,8 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     var hasPending: Bool { !pending.isEmpty }
 
     func accountEvents() -> [StrategyEvent] {
-        [.account(key: "NetLiquidation", value: Self.cents(ledger.value)), .account(key: "TotalCashValue", value: Self.cents(ledger.cash))]
-    }
-
-    /// `12345.60`, as TWS writes account values (without a formatter: this is per fill).
-    static func cents(_ value: Double) -> String {
-        let cents = Int64((abs(value) * 100).rounded())
-        let fraction = cents % 100
-        return "\(value < 0 && cents > 0 ? "-" : "")\(cents / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        [.account(key: "NetLiquidation", value: BacktestReport.money(ledger.value, grouped: false)),
+         .account(key: "TotalCashValue", value: BacktestReport.money(ledger.cash, grouped: false))]
     }
 
     // MARK: Orders

@@ -45,15 +45,7 @@ public struct TimeSpan: Sendable, Hashable, CustomStringConvertible {
         self.end = end
     }
     public var isEmpty: Bool { end <= start }
-    public var description: String { "\(TimeSpan.text(start)) to \(TimeSpan.text(end))" }
-
-    static func text(_ epoch: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-    }
+    public var description: String { "\(UTCTime.iso(start, seconds: false)) to \(UTCTime.iso(end, seconds: false))" }
 
     /// `spans` minus `covered`: what is still missing, in order.
     public static func missing(_ wanted: TimeSpan, covered: [TimeSpan]) -> [TimeSpan] {

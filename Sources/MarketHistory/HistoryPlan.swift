@@ -44,13 +44,7 @@ public enum HistoryPlan {
     }
 
     /// `yyyyMMdd-HH:mm:ss` in UTC: an end IB reads without a time zone.
-    public static func endText(_ epoch: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-    }
+    public static func endText(_ epoch: Int64) -> String { UTCTime.tws(epoch, separator: "-") }
 
     /// A bar's time as IB writes it (`20240102 09:30:00 US/Eastern`, `20240102`, or epoch
     /// seconds) in UTC epoch seconds; a day alone is that day at 00:00 UTC.

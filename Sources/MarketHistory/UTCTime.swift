@@ -34,11 +34,12 @@ public enum UTCTime {
     }
 
     /// `20240102 14:30:00` as TWS writes execution times, and with ` UTC` its bar dates
-    /// (`20240102` alone for daily bars).
-    public static func tws(_ epoch: Int64, zone: Bool = false, dateOnly: Bool = false) -> String {
+    /// (`20240102` alone for daily bars); `separator: "-"` gives `20240102-14:30:00`, an end
+    /// time TWS reads as UTC.
+    public static func tws(_ epoch: Int64, zone: Bool = false, dateOnly: Bool = false, separator: String = " ") -> String {
         let c = components(epoch)
         let date = "\(c.year)\(two(c.month))\(two(c.day))"
         if dateOnly { return date }
-        return "\(date) \(two(c.hour)):\(two(c.minute)):\(two(c.second))" + (zone ? " UTC" : "")
+        return "\(date)\(separator)\(two(c.hour)):\(two(c.minute)):\(two(c.second))" + (zone ? " UTC" : "")
     }
 }

@@ -54,35 +54,35 @@ struct BacktestCommand: AsyncParsableCommand {
         guard HistoricalSpan.barSeconds(bar, strict: false) != nil else { throw ValidationError("--bar '\(bar)' is not a bar size (1 min, 5 mins, 1 hour, 1 day, ...)") }
         let (fixed, sweep) = try parseParams()
         let loaded = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
-        let opened = try await openBarStore(store, config: loaded.configuration.host)
-        let barStore = opened.store
-        defer { Task { await opened.close() } }
+        try await withBarStore(store, config: loaded.configuration.host) { opened in
+            let barStore = opened.store
 
-        var setup = BacktestSetup(strategyPath: file, span: TimeSpan(start, end))
-        setup.barSize = bar
-        setup.what = what.uppercased()
-        setup.params = fixed
-        setup.rules = try fillRules()
-        setup.initialCash = cash
-        setup.host = loaded.configuration.host
-        setup.host.strategy.testAPI = false
+            var setup = BacktestSetup(strategyPath: file, span: TimeSpan(start, end))
+            setup.barSize = bar
+            setup.what = what.uppercased()
+            setup.params = fixed
+            setup.rules = try fillRules()
+            setup.initialCash = cash
+            setup.host = loaded.configuration.host
+            setup.host.strategy.testAPI = false
 
-        let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
-        let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
-        say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
+            let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
+            let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
+            say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
 
-        var logger = Logger(label: "backtest") { label in
-            var handler = ConsoleLogHandler(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        logger.logLevel = verbose ? .info : .error
+            var logger = Logger(label: "backtest") { label in
+                var handler = ConsoleLogHandler(label: label)
+                handler.logLevel = .info
+                return handler
+            }
+            logger.logLevel = verbose ? .info : .error
 
-        let combinations = ParameterSweep.combinations(sweep)
-        if combinations.count > 1 {
-            try await runSweep(data, combinations: combinations, logger: logger)
-        } else {
-            try await runOne(data, params: combinations.first ?? [:], logger: logger)
+            let combinations = ParameterSweep.combinations(sweep)
+            if combinations.count > 1 {
+                try await runSweep(data, combinations: combinations, logger: logger)
+            } else {
+                try await runOne(data, params: combinations.first ?? [:], logger: logger)
+            }
         }
     }
 
@@ -153,7 +153,7 @@ struct BacktestCommand: AsyncParsableCommand {
         func offlineInstrument(_ spec: InstrumentSpec) -> ResolvedInstrument {
             var contract = spec.contract
             if let size = sizes[spec.key] {
-                contract.multiplier = Self.number(size)
+                contract.multiplier = BacktestReport.number(size)
             } else if contract.multiplier.isEmpty, contract.secType == "OPT" {
                 contract.multiplier = "100"
             }
@@ -179,7 +179,22 @@ struct BacktestCommand: AsyncParsableCommand {
             say("cannot fetch the missing bars (\(error)); backtesting on what is stored, the rest reported as gaps")
             return specs.map(offlineInstrument)
         }
-        defer { Task { await client.stop(); try? await paper?.shutdown() } }
+        do {
+            let resolved = try await fetchMissing(specs, missing: missing.map(\.0), setup: setup, store: store, client: client)
+            await client.stop()
+            try? await paper?.shutdown()
+            return resolved
+        } catch {
+            await client.stop()
+            try? await paper?.shutdown()
+            throw error
+        }
+    }
+
+    /// The instruments as TWS resolves them, the `missing` ones' bars downloaded.
+    private func fetchMissing(_ specs: [InstrumentSpec], missing: [InstrumentSpec], setup: BacktestSetup, store: any BarStore,
+                              client: TWSClient) async throws -> [ResolvedInstrument]
+    {
         var resolved: [ResolvedInstrument] = []
         let downloader = HistoryDownloader(client: client, store: store)
         for spec in specs {
@@ -190,7 +205,7 @@ struct BacktestCommand: AsyncParsableCommand {
                 throw RuntimeError("\(spec.key): \(error)")
             }
             resolved.append(instrument)
-            guard missing.contains(where: { $0.0 == spec }) else { continue }
+            guard missing.contains(spec) else { continue }
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
             say("\(spec.key): fetching the missing \(setup.barSize) bars first")
             let report = try await downloader.download(series, contract: spec.contract.secType == "CONTFUT" ? spec.contract : instrument.contract,
@@ -199,8 +214,6 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         return resolved
     }
-
-    static func number(_ value: Double) -> String { value.rounded() == value ? String(Int64(value)) : String(value) }
 
     private func outputFolder(_ name: String) -> URL {
         if let out { return URL(fileURLWithPath: out) }

@@ -4,29 +4,31 @@ import Moonwire
 import PostgresBarStore
 import TWSProtocol
 
-/// A bar store a command opened, and how messages name it; `close()` when done.
+/// A bar store a command opened, and how messages name it.
 struct OpenedBarStore {
     let store: any BarStore
     let name: String
-    let close: @Sendable () async -> Void
 }
 
-/// The bar store a command names: `--store` (a SQLite file or a postgres:// URL), else the
-/// config's `history.store`, else bars.sqlite in the data folder.
-func openBarStore(_ flag: String?, config: HostConfig? = nil) async throws -> OpenedBarStore {
+/// Runs `body` with the bar store a command names: `--store` (a SQLite file or a postgres://
+/// URL), else the config's `history.store`, else bars.sqlite in the data folder. The store is
+/// closed when `body` ends, however it ends.
+func withBarStore<Result>(_ flag: String?, config: HostConfig?, _ body: (OpenedBarStore) async throws -> Result) async throws -> Result {
     let location = flag ?? config?.historyStore ?? HostConfig.dataFolder + "/bars.sqlite"
-    if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-        do {
-            let store = try await PostgresBarStore.open(location)
-            return OpenedBarStore(store: store, name: store.displayURL, close: { await store.shutdown() })
-        } catch {
-            throw RuntimeError("bar store: \(error)")
-        }
+    guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") else {
+        let store: SQLiteBarStore
+        do { store = try SQLiteBarStore(path: location) } catch { throw RuntimeError("\(location): \(error)") }
+        return try await body(OpenedBarStore(store: store, name: location))
     }
+    let store: PostgresBarStore
+    do { store = try await PostgresBarStore.open(location) } catch { throw RuntimeError("bar store: \(error)") }
     do {
-        return OpenedBarStore(store: try SQLiteBarStore(path: location), name: location, close: {})
+        let result = try await body(OpenedBarStore(store: store, name: store.displayURL))
+        await store.shutdown()
+        return result
     } catch {
-        throw RuntimeError("\(location): \(error)")
+        await store.shutdown()
+        throw error
     }
 }
 
@@ -68,16 +70,16 @@ struct HistoryImportCommand: AsyncParsableCommand {
         }
         guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let opened = try await openBarStore(store, config: try historyConfig(config))
-        // The file's span counts as covered: a download will not ask TWS for it again.
-        do {
-            try await opened.store.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
-        } catch {
-            await opened.close()
-            throw RuntimeError("\(opened.name): \(error); nothing was imported")
+        let name = try await withBarStore(store, config: try historyConfig(config)) { opened in
+            // The file's span counts as covered: a download will not ask TWS for it again.
+            do {
+                try await opened.store.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
+            } catch {
+                throw RuntimeError("\(opened.name): \(error); nothing was imported")
+            }
+            return opened.name
         }
-        await opened.close()
-        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(opened.name)")
+        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(name)")
     }
 }
 
@@ -101,19 +103,19 @@ struct HistoryExportCommand: AsyncParsableCommand {
         do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("\(error)") }
         let start = try from.map { try day($0, "--from") } ?? Int64.min / 2
         let end = try to.map { try day($0, "--to") } ?? Int64.max / 2
-        let opened = try await openBarStore(store, config: try historyConfig(config))
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let bars: [StoredBar], known: [String]
-        do {
-            bars = try await opened.store.bars(series, in: TimeSpan(start, end))
-            known = bars.isEmpty ? try await opened.store.series().map(\.description) : []
-        } catch {
-            await opened.close()
-            throw RuntimeError("\(opened.name): \(error)")
-        }
-        await opened.close()
-        guard !bars.isEmpty else {
-            throw RuntimeError("no bars of \(series) in \(opened.name)" + (known.isEmpty ? "" : "; it has: \(known.joined(separator: ", "))"))
+        let bars = try await withBarStore(store, config: try historyConfig(config)) { opened in
+            let bars: [StoredBar], known: [String]
+            do {
+                bars = try await opened.store.bars(series, in: TimeSpan(start, end))
+                known = bars.isEmpty ? try await opened.store.series().map(\.description) : []
+            } catch {
+                throw RuntimeError("\(opened.name): \(error)")
+            }
+            guard !bars.isEmpty else {
+                throw RuntimeError("no bars of \(series) in \(opened.name)" + (known.isEmpty ? "" : "; it has: \(known.joined(separator: ", "))"))
+            }
+            return bars
         }
         let text = BarCSV.write(bars)
         if let output {

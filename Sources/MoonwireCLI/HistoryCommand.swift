@@ -49,69 +49,63 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
             throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes (1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1 week, 1 month)")
         }
         let configuration = try loadConfiguration(config: config, gateway: gateway, clientId: clientId).configuration
-        let opened = try await openBarStore(store, config: configuration.host)
-        let barStore = opened.store
-        let client: TWSClient, paper: PaperGatewayServer?
-        do {
-            (client, paper) = try await connectForData(configuration)
-        } catch {
-            await opened.close()
-            throw error
-        }
-        say("storing \(bar) \(what) bars in \(opened.name)")
+        try await withBarStore(store, config: configuration.host) { opened in
+            let barStore = opened.store
+            let (client, paper) = try await connectForData(configuration)
+            say("storing \(bar) \(what) bars in \(opened.name)")
 
-        let downloader = HistoryDownloader(client: client, store: barStore)
-        let lastShown = NIOLockedValueBox<[String: Date]>([:])
-        let work = Task { () -> [HistoryDownloader.Report] in
-            var reports: [HistoryDownloader.Report] = []
-            for spec in specs {
-                let series = BarSeries(instrument: spec.key, barSize: bar, what: what)
-                guard let contract = await Self.resolve(spec, client: client) else { continue }
-                do {
-                    let report = try await downloader.download(series, contract: contract, span: TimeSpan(start, end), useRTH: rth) { progress in
-                        let due = lastShown.withLockedValue { shown -> Bool in
-                            guard Date().timeIntervalSince(shown[series.instrument] ?? .distantPast) >= 1 || progress.requestsDone == progress.requestsTotal
-                            else { return false }
-                            shown[series.instrument] = Date()
-                            return true
+            let downloader = HistoryDownloader(client: client, store: barStore)
+            let lastShown = NIOLockedValueBox<[String: Date]>([:])
+            let work = Task { () -> [HistoryDownloader.Report] in
+                var reports: [HistoryDownloader.Report] = []
+                for spec in specs {
+                    let series = BarSeries(instrument: spec.key, barSize: bar, what: what)
+                    guard let contract = await Self.resolve(spec, client: client) else { continue }
+                    do {
+                        let report = try await downloader.download(series, contract: contract, span: TimeSpan(start, end), useRTH: rth) { progress in
+                            let due = lastShown.withLockedValue { shown -> Bool in
+                                guard Date().timeIntervalSince(shown[series.instrument] ?? .distantPast) >= 1 || progress.requestsDone == progress.requestsTotal
+                                else { return false }
+                                shown[series.instrument] = Date()
+                                return true
+                            }
+                            guard due else { return }
+                            say("\(series.instrument): \(progress.requestsDone)/\(progress.requestsTotal) requests, \(progress.bars) bars"
+                                + (progress.eta.map { String(format: ", about %.0f s left", $0) } ?? ""))
                         }
-                        guard due else { return }
-                        say("\(series.instrument): \(progress.requestsDone)/\(progress.requestsTotal) requests, \(progress.bars) bars"
-                            + (progress.eta.map { String(format: ", about %.0f s left", $0) } ?? ""))
+                        reports.append(report)
+                    } catch is CancellationError {
+                        break
+                    } catch {
+                        Console.shared.log("error: \(series.instrument): \(error)")
                     }
-                    reports.append(report)
-                } catch is CancellationError {
-                    break
-                } catch {
-                    Console.shared.log("error: \(series.instrument): \(error)")
                 }
+                return reports
             }
-            return reports
+            let interrupted = NIOLockedValueBox(false)
+            let signals = Task {
+                let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+                interrupted.withLockedValue { $0 = true }
+                say("interrupted: what was stored stays; run the same command again to resume")
+                work.cancel()
+                return signal
+            }
+            let reports = await work.value
+            signals.cancel()
+            await client.stop()
+            try? await paper?.shutdown()
+            for report in reports {
+                let stored = (try? await barStore.count(report.series)) ?? 0
+                var line = "\(report.series.instrument): \(report.bars) bars in \(report.requests) requests, \(stored) stored in all"
+                if report.alreadyCovered { line += " (already stored: nothing asked)" }
+                if !report.noData.isEmpty { line += "; no data for \(report.noData.count) span(s)" }
+                if let head = report.headTimestamp { line += " (TWS's data starts \(TimeSpan(head, head).description.prefix(16)))" }
+                say(line)
+                for failure in report.failed { say("  gap: \(failure.span): \(failure.reason) (asked again next time)") }
+            }
+            if interrupted.withLockedValue({ $0 }) { throw ExitCode(ExitStatus.signal(SIGINT)) }
+            if reports.contains(where: { !$0.failed.isEmpty }) || reports.count < specs.count { throw ExitCode(ExitStatus.failure) }
         }
-        let interrupted = NIOLockedValueBox(false)
-        let signals = Task {
-            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
-            interrupted.withLockedValue { $0 = true }
-            say("interrupted: what was stored stays; run the same command again to resume")
-            work.cancel()
-            return signal
-        }
-        let reports = await work.value
-        signals.cancel()
-        await client.stop()
-        try? await paper?.shutdown()
-        defer { Task { await opened.close() } }
-        for report in reports {
-            let stored = (try? await barStore.count(report.series)) ?? 0
-            var line = "\(report.series.instrument): \(report.bars) bars in \(report.requests) requests, \(stored) stored in all"
-            if report.alreadyCovered { line += " (already stored: nothing asked)" }
-            if !report.noData.isEmpty { line += "; no data for \(report.noData.count) span(s)" }
-            if let head = report.headTimestamp { line += " (TWS's data starts \(TimeSpan(head, head).description.prefix(16)))" }
-            say(line)
-            for failure in report.failed { say("  gap: \(failure.span): \(failure.reason) (asked again next time)") }
-        }
-        if interrupted.withLockedValue({ $0 }) { throw ExitCode(ExitStatus.signal(SIGINT)) }
-        if reports.contains(where: { !$0.failed.isEmpty }) || reports.count < specs.count { throw ExitCode(ExitStatus.failure) }
     }
 
     /// The contract TWS confirms for a name (its conId; a continuous future as named), or nil

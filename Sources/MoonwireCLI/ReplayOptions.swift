@@ -31,9 +31,8 @@ struct ReplayOptions: ParsableArguments {
         guard let seconds = HistoricalSpan.barSeconds(replayBar, strict: false) else {
             throw ValidationError("--replay-bar '\(replayBar)' is not a bar size (1 min, 5 mins, ...)")
         }
-        let opened = try await openBarStore(replayStore, config: config)
-        var bars: [String: [ReplayBar]] = [:]
-        do {
+        let bars = try await withBarStore(replayStore, config: config) { opened -> [String: [ReplayBar]] in
+            var bars: [String: [ReplayBar]] = [:]
             for name in replay.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
                 let key: String
                 do { key = try InstrumentSpec.parse(name).key } catch { throw ValidationError("--replay: \(error)") }
@@ -46,11 +45,8 @@ struct ReplayOptions: ParsableArguments {
                     ReplayBar(time: $0.time, open: $0.open, high: $0.high, low: $0.low, close: $0.close, volume: $0.volume ?? 0)
                 }
             }
-        } catch {
-            await opened.close()
-            throw error
+            return bars
         }
-        await opened.close()
         return MarketReplay(bars: bars, barSeconds: seconds, speed: speed)
     }
 

@@ -31,4 +31,20 @@ struct HistoryPlanTests {
         #expect(HistoryPlan.parseDay("2024-01-02") == 1_704_153_600)
         #expect(HistoryPlan.parseDay("2024-01-02 09:30") == 1_704_187_800)
     }
+
+    @Test("UTC times as text agree with Foundation's calendar: leap days, century rules, before 1970")
+    func utcText() {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        for epoch: Int64 in [0, 951_782_400, 951_868_799, 1_704_205_800, 4_107_542_400, -1, -86_401, -2_208_988_800, 1_709_164_799] {
+            #expect(UTCTime.iso(epoch) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch))), "\(epoch)")
+        }
+        #expect(UTCTime.tws(1_704_205_800) == "20240102 14:30:00")
+        #expect(UTCTime.tws(1_704_205_800, zone: true) == "20240102 14:30:00 UTC")
+        #expect(UTCTime.tws(1_704_205_800, dateOnly: true) == "20240102")
+        #expect(HistoryPlan.endText(1_704_205_800) == "20240102-14:30:00")
+        #expect(TimeSpan(1_704_205_800, 1_704_206_100).description == "2024-01-02 14:30 to 2024-01-02 14:35")
+    }
 }
