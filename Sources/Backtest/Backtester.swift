@@ -243,10 +243,12 @@ final class BacktestDriver: @unchecked Sendable {
         let key = keys[index]
         let asIs = plans[index].asIs
         lastBars[index] = bar
-        // A quote is made only when on_quote wants it or a position needs marking (the daily
-        // loss limit); market.quote makes its own from the latest bar.
-        if plans[index].quotes || services.holds(index) {
-            strategy.deliverQuoteNow(quote(bar, of: index), notify: plans[index].quotes)
+        // A quote is made only for on_quote; market.quote and the marks of the daily loss limit
+        // read the latest bar.
+        if plans[index].quotes {
+            strategy.deliverNow(.quote(quote(bar, of: index)))
+        } else if services.holds(index) {
+            strategy.markPositionsNow()
         }
         if asIs {
             barsDelivered += 1

@@ -32,15 +32,11 @@ extension Strategy {
         if !queue.isEmpty { runQueued() }
     }
 
-    /// A quote made from a bar: what marks a position held (for the daily loss limit),
-    /// delivered to on_quote when `notify`.
-    public func deliverQuoteNow(_ quote: MarketQuote, notify: Bool) {
-        if notify {
-            deliverNow(.quote(quote))
-        } else {
-            quotes[quote.symbol] = quote
-            if positions[quote.symbol].map({ $0.quantity != 0 }) == true { checkOwnLoss() }
-        }
+    /// A new close of an instrument held: its positions are marked again (the simulated quotes)
+    /// against the daily loss limit, as a live quote would.
+    public func markPositionsNow() {
+        checkOwnLoss()
+        if !queue.isEmpty { runQueued() }
     }
 
     /// Whether the file defines on_quote (a backtest then makes a quote of every bar for it).
@@ -86,9 +82,6 @@ extension Strategy {
         settleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
-
-    /// The strategy's own positions and realized PnL as it sees them.
-    public var ownPositions: PositionBook { positions }
 
     /// Handles the queue now (the loop's own events), instead of at the next drain.
     func runQueued() {
