@@ -212,18 +212,24 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         pending.append(.order(record))
         pending.append(contentsOf: accountEvents())
         // A filled parent releases its children; a filled member of a one-cancels-all group
-        // cancels the others.
+        // (named, or the exits of one bracket, which TWS groups so) cancels the others.
         for child in dormant.removeValue(forKey: fill.orderId) ?? [] {
             guard let childRecord = records[child], !childRecord.status.isTerminal, let kind = Self.kind(of: childRecord.order) else { continue }
             let order = SimulatedOrder(id: child, buy: childRecord.order.action == "BUY", quantity: childRecord.quantity, kind: kind)
             if let childFill = brokers[i].place(order) { apply(childFill, instrument: i) }
         }
-        let group = record.order.ocaGroup
-        if !group.isEmpty {
-            for (id, other) in records where id != fill.orderId && other.order.ocaGroup == group && !other.status.isTerminal {
+        if let group = Self.cancelGroup(of: record.order) {
+            for (id, other) in records where id != fill.orderId && Self.cancelGroup(of: other.order) == group && !other.status.isTerminal {
                 cancel(id: id)
             }
         }
+    }
+
+    /// The one-cancels-all group an order belongs to: its OCA group, or its bracket's (the
+    /// children of one parent), or none.
+    static func cancelGroup(of order: Order) -> String? {
+        if !order.ocaGroup.isEmpty { return "oca:" + order.ocaGroup }
+        return order.parentId != 0 ? "bracket:\(order.parentId)" : nil
     }
 
     // MARK: Market data

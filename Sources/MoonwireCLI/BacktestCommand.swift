@@ -68,6 +68,11 @@ struct BacktestCommand: AsyncParsableCommand {
 
             let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
             let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
+            guard data.barCount > 0 else {
+                let keys = instruments.map(\.key).joined(separator: ",")
+                throw RuntimeError("no stored \(bar) \(setup.what) bars of \(keys) in \(opened.name) from \(from) to \(to): nothing to backtest "
+                                   + "(download them: moonwire history \(keys) --from \(from) --to \(to) --bar \"\(bar)\", or import a CSV)")
+            }
             say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
 
             var logger = Logger(label: "backtest") { label in

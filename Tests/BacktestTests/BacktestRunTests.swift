@@ -289,4 +289,51 @@ struct BacktestRunTests {
         // day. The next day counts from there and trades again.
         #expect(results == ["ok", "ok", "risk:halted", "risk:halted", "ok", "ok"], "\(results ?? [])")
     }
+
+    @Test("a bracket: the entry fills at the next open, its exits work from then on, the first to fill cancels the other")
+    func bracket() async throws {
+        let fixture = try await Self.fixture()
+        let lua = """
+            function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+            function on_bar(b)
+              if not store.ids then
+                store.ids = orders.bracket("AAPL", 100, { take_profit = 101.30, stop_loss = 98.90 })
+              end
+            end
+            function on_order(o)
+              store.statuses = store.statuses or {}
+              store.statuses[#store.statuses + 1] = o.type .. ":" .. o.status
+            end
+            """
+        var rules = FillRules()
+        rules.commission = .none
+        let result = try await Self.run(lua, fixture, rules: rules)
+        // Entry: 14:31's open 100.30. Take profit: 14:32 trades through 101.30 (high 101.40),
+        // filled at the limit. The stop is cancelled then, never filled at 14:33's low.
+        #expect(result.fills.map(\.price) == [100.30, 101.30])
+        #expect(result.fills.map(\.time) == [Self.start + 60, Self.start + 120])
+        let statuses = try Self.store(result)["statuses"] as? [String] ?? []
+        #expect(statuses.contains("STP:cancelled") && !statuses.contains("STP:filled"), "\(statuses)")
+        #expect(abs(result.metrics.netPnL - 100.0) < 1e-9)
+        #expect(result.openPositions.isEmpty)
+    }
+
+    @Test("on_quote gets a quote of every bar (last = the close) when the strategy asked for quotes; trailing stops are refused, said why")
+    func quotesAndTrailingStops() async throws {
+        let fixture = try await Self.fixture()
+        let lua = """
+            function on_start() market.subscribe("AAPL", { quotes = true }) end
+            function on_quote(q)
+              store.lasts = store.lasts or {}
+              store.lasts[#store.lasts + 1] = q.last
+              if #store.lasts == 1 then orders.sell("AAPL", 10, { trail = 0.5 }) end
+            end
+            function on_error(e) store.error = e.message end
+            """
+        let result = try await Self.run(lua, fixture)
+        let store = try Self.store(result)
+        #expect(store["lasts"] as? [Double] == [100.20, 100.90, 101.20, 99.00, 99.10, 102.00])
+        #expect((store["error"] as? String)?.contains("TRAIL orders are not simulated in backtests") == true, "\(store)")
+        #expect(result.fills.isEmpty && result.ordersRejected == 1)
+    }
 }

@@ -201,6 +201,13 @@ def test_bad_input_is_named(tmp_path):
     assert missing.returncode == 64 and "nosuch.lua: no such strategy file" in missing.stderr
     bad_fill = backtest(tmp_path, store, "--fill", "mid")
     assert bad_fill.returncode == 64 and "--fill must be next-open or same-close" in bad_fill.stderr
+    bad_commission = backtest(tmp_path, store, "--commission", "flat")
+    assert bad_commission.returncode == 64 and "--commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT" in bad_commission.stderr
+    bad_param = backtest(tmp_path, store, "--param", "fast")
+    assert bad_param.returncode == 64 and "--param 'fast' is not name=value" in bad_param.stderr
+    bad_bar = moonwire(tmp_path, "backtest", "round_trip.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                       "--bar", "7 mins", "--store", store, "--offline")
+    assert bad_bar.returncode == 1 and "no stored 7 mins TRADES bars of AAPL" in bad_bar.stderr and "nothing to backtest" in bad_bar.stderr, bad_bar.stderr
     (tmp_path / "broken.lua").write_text("function on_bar(b)\n  if then\nend\n")
     broken = backtest(tmp_path, store, strategy="broken.lua")
     assert broken.returncode == 1 and "broken.lua:2" in broken.stderr, broken.stderr

@@ -92,3 +92,6 @@ def test_run_replays_through_its_embedded_gateway(tmp_path):
     refused = subprocess.run([str(BINARY), "run", "watch.lua", "--replay", "MSFT", "--replay-from", "2024-01-02", "--replay-store", str(store),
                               "--duration", "1"], cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "no stored 1 min bars of MSFT" in refused.stderr, refused.stderr
+    no_start = subprocess.run([str(BINARY), "gateway", "--port", "0", "--replay", "TSLA", "--replay-store", str(store)],
+                              cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=60)
+    assert no_start.returncode == 64 and "--replay needs --replay-from" in no_start.stderr, no_start.stderr
