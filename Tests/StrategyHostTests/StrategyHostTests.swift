@@ -424,6 +424,18 @@ struct InvariantTests {
         let config = try HostConfig.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path)
         #expect(config == HostConfig())
     }
+
+    @Test("history.store names the bar store (a file, ~ expanded, or a postgres:// URL); anything else is an error naming it")
+    func historyStore() throws {
+        let url = try HostConfig.load(yaml: "history:\n  store: postgres://me@db:5432/bars\n", source: "c.yaml")
+        #expect(url.historyStore == "postgres://me@db:5432/bars")
+        let file = try HostConfig.load(yaml: "history:\n  store: ~/bars.sqlite\n", source: "c.yaml")
+        #expect(file.historyStore == FileManager.default.homeDirectoryForCurrentUser.path + "/bars.sqlite")
+        #expect(throws: HostConfigError(message: "c.yaml: history.store should be a SQLite file path or a postgres:// URL")) {
+            try HostConfig.load(yaml: "history:\n  store: 5\n", source: "c.yaml")
+        }
+        #expect(throws: HostConfigError.self) { try HostConfig.load(yaml: "history:\n  path: x\n", source: "c.yaml") }
+    }
 }
 
 final class Box: @unchecked Sendable {
