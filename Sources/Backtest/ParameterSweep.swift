@@ -21,33 +21,53 @@ public enum ParameterSweep {
                            logger: Logger = Logger(label: "backtest"),
                            finished: (@Sendable (Int, Result<BacktestResult, any Error>) -> Void)? = nil) async -> [Result<BacktestResult, any Error>]
     {
-        await withTaskGroup(of: (Int, Int, Result<BacktestResult, any Error>).self) { group in
-            var results = [Result<BacktestResult, any Error>?](repeating: nil, count: combinations.count)
+        // One task per loop at a time; a finished run hands its loop (slot) to the next
+        // combination. The group is used only from this body, through `next()` (no nested
+        // function capturing it, no `for await` iterator beside `addTask`): in release builds
+        // that form lost results ("Unexpectedly found nil"). No force-unwrap either: a slot
+        // never filled says so instead of trapping.
+        let total = combinations.count
+        let slots = min(loops.count, total)
+        guard slots > 0 else { return [] }
+        return await withTaskGroup(of: (Int, Int, Result<BacktestResult, any Error>).self,
+                                   returning: [Result<BacktestResult, any Error>].self) { group in
+            var results = [Result<BacktestResult, any Error>](repeating: .failure(SweepError.notRun), count: total)
             var next = 0
-            // Each run has a loop to itself: a finished run hands its loop to the next.
-            func launch(_ index: Int, on slot: Int) {
-                let loop = loops[slot]
-                group.addTask {
-                    do {
-                        return (index, slot, .success(try await Backtester.run(data, params: combinations[index], loop: loop, logger: logger)))
-                    } catch {
-                        return (index, slot, .failure(error))
-                    }
-                }
-            }
-            while next < min(loops.count, combinations.count) {
-                launch(next, on: next)
-                next += 1
-            }
-            for await (index, slot, result) in group {
-                results[index] = result
-                finished?(index, result)
-                if next < combinations.count {
-                    launch(next, on: slot)
+            while next < total {
+                // Start as many as there are free loops, then wait for one to finish.
+                while next < slots {
+                    let (index, loop) = (next, loops[next])
+                    let params = combinations[index]
+                    group.addTask { await (index, index, Self.runOne(data, params: params, loop: loop, logger: logger)) }
                     next += 1
                 }
+                guard next < total, let (index, slot, result) = await group.next() else { break }
+                results[index] = result
+                finished?(index, result)
+                let (nextIndex, loop) = (next, loops[slot])
+                let params = combinations[nextIndex]
+                group.addTask { await (nextIndex, slot, Self.runOne(data, params: params, loop: loop, logger: logger)) }
+                next += 1
             }
-            return results.map { $0! }
+            while let (index, _, result) = await group.next() {
+                results[index] = result
+                finished?(index, result)
+            }
+            return results
         }
     }
+
+    private static func runOne(_ data: BacktestData, params: [String: String], loop: any EventLoop, logger: Logger) async -> Result<BacktestResult, any Error> {
+        do {
+            return .success(try await Backtester.run(data, params: params, loop: loop, logger: logger))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// A combination the sweep never ran (only seen if the sweep itself ended early).
+public struct SweepError: Error, CustomStringConvertible {
+    static let notRun = SweepError()
+    public var description: String { "this combination did not run" }
 }

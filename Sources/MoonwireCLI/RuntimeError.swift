@@ -60,6 +60,9 @@ extension MoonwireCommand {
         } catch let error as CleanExit {
             exit(withError: error)
         } catch {
+            // `--help` (and `help run`) parses into ArgumentParser's own help command, whose
+            // run() "fails" with a help request: it prints the help and exits 0 there.
+            if exitCode(for: error).isSuccess { exit(withError: error) }
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             Foundation.exit(ExitStatus.failure)
         }

@@ -47,7 +47,7 @@ public final class PaperGatewayServer: Sendable {
             let server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 // A client that stops reading shows as unwritable past 1 MiB queued (see GatewaySession).
                 .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
                 .childChannelInitializer { channel in

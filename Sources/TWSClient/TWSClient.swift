@@ -213,7 +213,7 @@ public final class TWSClient: @unchecked Sendable {
         accounts = []
         let handler = ClientChannelHandler(client: self, generation: generation)
         ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
