@@ -64,7 +64,13 @@ struct Embedded {
 }
 
 extension Strategy {
+    /// Its log lines (log.info / print). A loop that does not answer in 10 s fails the test
+    /// (a hung loop must not read as "nothing was printed").
     func lines() async -> [String] {
-        await loop.submit { self.logLines }.value(within: 1) ?? []
+        guard let lines = await loop.submit({ self.logLines }).value(within: 10) else {
+            Issue.record("the strategy's loop did not answer within 10 s: its log lines are unknown")
+            return []
+        }
+        return lines
     }
 }

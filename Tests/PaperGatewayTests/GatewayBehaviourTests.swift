@@ -97,6 +97,7 @@ struct GatewayBehaviourTests {
             try place(client, 1, Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00))
             try client.wait(for: "Submitted") { _ in statuses(client, 1).contains("Submitted") }
             _ = try await control(server, "price AAPL 99.50")
+            try client.sync()  // read what the gateway sent before asserting it sent no fill
             #expect(!statuses(client, 1).contains("Filled"))
             try place(client, 1, Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.60))  // modify: now marketable
             try client.wait(for: "Filled") { _ in statuses(client, 1).contains("Filled") }
@@ -106,6 +107,7 @@ struct GatewayBehaviourTests {
             try place(client, 2, Order(action: "SELL", quantity: 100, type: "STP", stop: 98.00))
             try client.wait(for: "PreSubmitted") { _ in statuses(client, 2).contains("PreSubmitted") }
             _ = try await control(server, "price AAPL 98.50")
+            try client.sync()  // read what the gateway sent before asserting it sent no fill
             #expect(!statuses(client, 2).contains("Filled"))
             _ = try await control(server, "price AAPL 97.90")
             try client.wait(for: "stop filled") { _ in statuses(client, 2).contains("Filled") }
@@ -138,6 +140,7 @@ struct GatewayBehaviourTests {
             try place(client, 1, parent)
             try place(client, 2, takeProfit)
             try client.wait(for: "staged") { _ in statuses(client, 2).contains("PreSubmitted") }
+            try client.sync()  // read what the gateway sent before asserting it sent no fill
             #expect(!statuses(client, 1).contains("Filled"))
             try place(client, 3, stopLoss)  // transmits the family
             try client.wait(for: "parent filled") { _ in statuses(client, 1).contains("Filled") }

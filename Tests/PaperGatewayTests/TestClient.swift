@@ -85,6 +85,18 @@ final class TestClient {
         return received
     }
 
+    /// Reads everything the gateway sent before it answered a request sent now: a round trip
+    /// (reqCurrentTime) whose answer comes after every message the gateway wrote earlier.
+    /// Call it before asserting that something did NOT arrive: `received` holds only what a
+    /// read took off the socket, and nothing reads between two `wait`s.
+    func sync(timeout: Double = 10) throws {
+        let answered = received.filter { if case .currentTime = $0 { true } else { false } }.count
+        try send(.reqCurrentTime(ReqCurrentTime()))
+        try wait(for: "the answer to a sync", timeout: timeout) { messages in
+            messages.filter { if case .currentTime = $0 { true } else { false } }.count > answered
+        }
+    }
+
     /// Waits until the gateway closes the connection.
     func waitForClose(timeout: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -31,8 +31,9 @@ struct OrderFlowTests {
         // Well under the 8 s the cancel takes (a loaded machine may take a few seconds to start
         // the other strategy and fill its order; waiting on the cancel would take 8).
         #expect(ContinuousClock.now - started < .seconds(6), "the other order did not wait for the 8 s cancel")
-        let resting = await rig.state.snapshot().orders.first { $0.strategy == "test_strategy" }
-        #expect(resting?.status != .cancelled, "the cancel itself is still waiting for the exchange")
+        let resting = try #require(await rig.state.snapshot().orders.first { $0.strategy == "test_strategy" },
+                                   "the first strategy's order is known")
+        #expect(resting.status != .cancelled, "the cancel itself is still waiting for the exchange")
         _ = await rig.runner.stopAll()
         await rig.stop()
     }

@@ -43,10 +43,16 @@ struct RequestConformanceTests {
         ["Infinity", "Infinite"],  // +infinity
     ]
 
+    /// Requests ib_async 2.1.0 has no call for (ibapi has): the golden file holds ibapi's only.
+    static let notInIBAsync: Set<String> = ["reqCurrentTimeInMillis", "placeOrder.conditions", "reqExecutions.lastNDays"]
+
     @Test("ib_async 2.1.0 at 178, modulo its documented unset spellings", arguments: GoldenVectors.requestCases)
     func matchesIBAsync(_ golden: GoldenVectors.RequestCase) throws {
         let item = golden.object
         guard let encoding = (item["encodings"] as! [[String: Any]]).first(where: { $0["client"] as! String == "ib_async" }) else {
+            // Only the cases ib_async 2.1.0 cannot express may lack its encoding; any other
+            // missing one is a gap in the golden file, not a pass.
+            #expect(Self.notInIBAsync.contains(golden.name), "\(golden.name): no ib_async encoding in the golden file")
             return
         }
         var request = try RequestBuilder.request(method: item["method"] as! String, args: item["args"] as! [Any])
