@@ -1,16 +1,51 @@
 import Foundation
+import TWSProtocol
 
 /// Bars as CSV: `time,open,high,low,close,volume,wap,count`, the time in UTC ISO 8601.
-/// Reading also takes `2024-01-02 14:30:00` (UTC) and epoch seconds, and volume, wap and count
-/// may be left out or empty. A bad line is an error naming it; nothing is read past it.
+/// Reading also takes `2024-01-02 14:30:00` (UTC), an offset (`2024-01-02T09:30:00-05:00`) and
+/// epoch seconds; volume, wap and count may be left out or empty; a UTF-8 byte order mark and
+/// CRLF line ends are fine. Every cell is checked (`BarBounds`): a file with any bad line is
+/// refused whole, its first bad lines named with the column and why. The cell checks are one
+/// function per cell type (`time`, `price`, `volume`, `wap`, `count`), for any parser to reuse.
 public enum BarCSV {
-    public struct Problem: Error, CustomStringConvertible {
+    /// One bad line: its number (the header is line 1) and why, naming the column.
+    public struct Problem: Error, Equatable, CustomStringConvertible {
         public let line: Int
         public let message: String
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
         public var description: String { "line \(line): \(message)" }
     }
 
+    /// Why a file cannot be imported: its first bad lines (at most `shownProblems`) and how many
+    /// bad lines it has in all.
+    public struct Failure: Error, CustomStringConvertible {
+        public let problems: [Problem]
+        public let total: Int
+        init(_ problem: Problem) {
+            problems = [problem]
+            total = 1
+        }
+        init(problems: [Problem], total: Int) {
+            self.problems = problems
+            self.total = total
+        }
+        public var description: String {
+            problems.map(\.description).joined(separator: "\n") + (total > problems.count ? "\n(\(total - problems.count) more bad lines)" : "")
+        }
+    }
+
+    /// A cell that is not what its column needs, why without the column: `'inf' is not a finite number`.
+    public struct CellProblem: Error, Equatable {
+        public let message: String
+        init(_ cell: Substring, _ why: String) { message = "\(quoted(cell)) \(why)" }
+    }
+
     public static let header = "time,open,high,low,close,volume,wap,count"
+    /// Bad lines named in a refusal; the rest are counted.
+    public static let shownProblems = 10
 
     public static func write(_ bars: [StoredBar]) -> String {
         let formatter = ISO8601DateFormatter()
@@ -26,47 +61,243 @@ public enum BarCSV {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public static func read(_ text: String) throws -> [StoredBar] {
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        guard let first = lines.first else { throw Problem(line: 1, message: "empty file") }
-        let columns = first.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        for required in ["time", "open", "high", "low", "close"] where !columns.contains(required) {
-            throw Problem(line: 1, message: "the header has no '\(required)' column (expected \(header))")
+    /// The bars of a CSV file, in time order; throws a `Failure` listing the bad lines if any
+    /// line is bad (then nothing of the file may be stored).
+    public static func read(_ text: String) throws(Failure) -> [StoredBar] {
+        var body = Substring(text)
+        if body.first == "\u{FEFF}" { body = body.dropFirst() }
+        // Split on the bytes: "\r\n" is one Character, and a combining mark may glue onto a ','.
+        let lines = body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line -> Substring in
+            line.last == UInt8(ascii: "\r") ? Substring(line.dropLast()) : Substring(line)
         }
-        let index = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) })
-        let iso = ISO8601DateFormatter()
+        guard let first = lines.first, !first.allSatisfy({ $0 == " " || $0 == "\t" }) else { throw Failure(Problem(line: 1, message: "empty file")) }
+        let names = cells(first).map { $0.lowercased() }
+        let index = try columns(names)
+
         var bars: [StoredBar] = []
-        for (offset, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        var problems: [Problem] = [], total = 0
+        var previousLine = 0
+        for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
             let number = offset + 1
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            func cell(_ name: String) -> String? { index[name].flatMap { $0 < cells.count ? cells[$0] : nil }.flatMap { $0.isEmpty ? nil : $0 } }
-            func price(_ name: String) throws -> Double {
-                guard let text = cell(name), let value = Double(text), value.isFinite else {
-                    throw Problem(line: number, message: "\(name) '\(cell(name) ?? "")' is not a number")
+            do {
+                let bar = try self.bar(cells(line), names: names, index: index)
+                if let previous = bars.last, bar.time <= previous.time {
+                    throw Problem(line: number, message: "time \(UTCTime.iso(bar.time)) is not after line \(previousLine)'s (\(UTCTime.iso(previous.time)))")
                 }
-                return value
+                bars.append(bar)
+                previousLine = number
+            } catch let problem as Problem {
+                total += 1
+                if problems.count < shownProblems { problems.append(problem) }
+            } catch let message as LineProblem {
+                total += 1
+                if problems.count < shownProblems { problems.append(Problem(line: number, message: message.text)) }
+            } catch {
+                total += 1  // bar(_:) throws only those two
             }
-            guard let timeText = cell("time") else { throw Problem(line: number, message: "no time") }
-            let time: Int64
-            if let epoch = Int64(timeText) {
-                time = epoch
-            } else if let date = iso.date(from: timeText) {
-                time = Int64(date.timeIntervalSince1970)
-            } else if let parsed = HistoryPlan.parseDay(timeText) {
-                time = parsed
-            } else {
-                throw Problem(line: number, message: "time '\(timeText)' is not ISO 8601 (2024-01-02T14:30:00Z), 'YYYY-MM-DD HH:MM:SS' or epoch seconds")
-            }
-            let bar = StoredBar(time: time, open: try price("open"), high: try price("high"), low: try price("low"), close: try price("close"),
-                                volume: cell("volume").flatMap(Double.init), wap: cell("wap").flatMap(Double.init), count: cell("count").flatMap { Int($0) })
-            guard bar.high >= max(bar.open, bar.close, bar.low), bar.low <= min(bar.open, bar.close) else {
-                throw Problem(line: number, message: "high \(bar.high) and low \(bar.low) do not contain open \(bar.open) and close \(bar.close)")
-            }
-            if let previous = bars.last, time <= previous.time {
-                throw Problem(line: number, message: "time \(timeText) is not after the line before's")
-            }
-            bars.append(bar)
         }
+        if total > 0 { throw Failure(problems: problems, total: total) }
         return bars
+    }
+
+    // MARK: - Cells, one function per type
+
+    /// A time: ISO 8601 (`2024-01-02T14:30:00Z`, `2024-01-02T09:30:00-05:00`), `2024-01-02
+    /// 14:30:00` or `2024-01-02 14:30` (UTC), `2024-01-02`, or epoch seconds; 1900...9999.
+    public static func time(_ cell: Substring) throws(CellProblem) -> Int64 {
+        try plain(cell)
+        let bytes = Array(cell.utf8)
+        let epoch: Int64
+        if let first = bytes.first, bytes.count > 1 || isDigit(first),
+           first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || isDigit(first), bytes.dropFirst().allSatisfy(isDigit) {
+            guard let seconds = Int64(cell) else { throw CellProblem(cell, "is out of range (epoch seconds from 1900 to 9999)") }
+            epoch = seconds
+        } else if let parsed = calendarTime(bytes) {
+            epoch = parsed
+        } else {
+            throw CellProblem(cell, "is not a time (2024-01-02T14:30:00Z, 2024-01-02 14:30:00 or epoch seconds)")
+        }
+        if let why = BarBounds.timeProblem(epoch) { throw CellProblem(cell, why) }
+        return epoch
+    }
+
+    /// An open, high, low or close: a decimal number, not negative, at most `BarBounds.maxPrice`.
+    public static func price(_ cell: Substring) throws(CellProblem) -> Double {
+        let value = try decimal(cell)
+        if let why = BarBounds.priceProblem(value) { throw CellProblem(cell, why) }
+        return value
+    }
+
+    /// A volume, or nil for an empty cell: not negative (-1 is TWS's "not available"), at most `BarBounds.maxVolume`.
+    public static func volume(_ cell: Substring) throws(CellProblem) -> Double? {
+        if cell.isEmpty { return nil }
+        let value = try decimal(cell)
+        if let why = BarBounds.volumeProblem(value) { throw CellProblem(cell, why) }
+        return value
+    }
+
+    /// An average price (wap), or nil for an empty cell: a price, or -1 ("not available").
+    public static func wap(_ cell: Substring) throws(CellProblem) -> Double? {
+        if cell.isEmpty { return nil }
+        let value = try decimal(cell)
+        if let why = BarBounds.wapProblem(value) { throw CellProblem(cell, why) }
+        return value
+    }
+
+    /// A trade count, or nil for an empty cell: a whole number (`12` or `12.0`), not negative
+    /// (-1: "not available").
+    public static func count(_ cell: Substring) throws(CellProblem) -> Int? {
+        if cell.isEmpty { return nil }
+        let value: Int
+        if let whole = Int(cell) {
+            value = whole
+        } else {
+            let number = try decimal(cell)
+            // Checked: 1e300 or 2.5 is refused, never converted.
+            guard number.rounded() == number, abs(number) <= BarBounds.maxVolume, let whole = Int(exactly: number) else {
+                throw CellProblem(cell, "is not a whole number of trades")
+            }
+            value = whole
+        }
+        if let why = BarBounds.countProblem(value) { throw CellProblem(cell, why) }
+        return value
+    }
+
+    // MARK: - Lines
+
+    /// A line's message without its number (the caller adds it).
+    private struct LineProblem: Error {
+        let text: String
+    }
+
+    /// Which column each name is in; a name twice, or a required one missing, is refused.
+    private static func columns(_ names: [String]) throws(Failure) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (position, name) in names.enumerated() where !name.isEmpty {
+            if let earlier = index[name] {
+                throw Failure(Problem(line: 1, message: "the header has column \(quoted(Substring(name))) twice (columns \(earlier + 1) and \(position + 1))"))
+            }
+            index[name] = position
+        }
+        for required in ["time", "open", "high", "low", "close"] where index[required] == nil {
+            throw Failure(Problem(line: 1, message: "the header has no '\(required)' column (expected \(header))"))
+        }
+        return index
+    }
+
+    /// The bar of one line's cells, or why not (the first bad cell, by column name).
+    private static func bar(_ cells: [Substring], names: [String], index: [String: Int]) throws -> StoredBar {
+        // A control character anywhere (a NUL would cut a number short) is refused, whatever the column.
+        for (position, cell) in cells.enumerated() {
+            do throws(CellProblem) { try plain(cell) } catch {
+                throw LineProblem(text: "\(position < names.count && !names[position].isEmpty ? names[position] : "column \(position + 1)") \(error.message)")
+            }
+        }
+        func cell(_ name: String) -> Substring { index[name].flatMap { $0 < cells.count ? cells[$0] : nil } ?? "" }
+        func required<T>(_ name: String, _ parse: (Substring) throws(CellProblem) -> T) throws -> T {
+            let text = cell(name)
+            if text.isEmpty { throw LineProblem(text: "\(name) is missing") }
+            do throws(CellProblem) { return try parse(text) } catch { throw LineProblem(text: "\(name) \(error.message)") }
+        }
+        func optional<T>(_ name: String, _ parse: (Substring) throws(CellProblem) -> T?) throws -> T? {
+            do throws(CellProblem) { return try parse(cell(name)) } catch { throw LineProblem(text: "\(name) \(error.message)") }
+        }
+        let bar = StoredBar(time: try required("time", time), open: try required("open", price), high: try required("high", price),
+                            low: try required("low", price), close: try required("close", price), volume: try optional("volume", volume),
+                            wap: try optional("wap", wap), count: try optional("count", count))
+        if let why = BarBounds.rangeProblem(open: bar.open, high: bar.high, low: bar.low, close: bar.close) { throw LineProblem(text: why) }
+        return bar
+    }
+
+    /// A line's cells, split at commas, blanks around each trimmed, quotes around one removed.
+    private static func cells(_ line: Substring) -> [Substring] {
+        line.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { bytes in
+            var cell = Substring(bytes)
+            while let first = cell.first, first == " " || first == "\t" { cell = cell.dropFirst() }
+            while let last = cell.last, last == " " || last == "\t" { cell = cell.dropLast() }
+            if cell.count >= 2, cell.first == "\"", cell.last == "\"" { cell = cell.dropFirst().dropLast() }
+            return cell
+        }
+    }
+
+    // MARK: - Checks
+
+    /// A cell in messages: quoted, escaped, long ones cut.
+    static func quoted(_ cell: Substring) -> String { "'" + ShownText.shown(String(cell), limit: 40) + "'" }
+
+    /// Refuses a control character (NUL, CR, ESC, ...): no cell of a bar file has one.
+    private static func plain(_ cell: Substring) throws(CellProblem) {
+        if cell.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { throw CellProblem(cell, "contains a control character") }
+    }
+
+    /// A decimal number as a CSV writes one: digits, a point, a sign, an exponent. Not `inf`,
+    /// `nan` or hex, which Double(_:) would take; a result beyond Double (1e400) is refused.
+    private static func decimal(_ cell: Substring) throws(CellProblem) -> Double {
+        try plain(cell)
+        let allowed = cell.utf8.allSatisfy { isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+            || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+        guard allowed, let value = Double(cell) else {
+            let word = cell.lowercased()
+            throw CellProblem(cell, word.contains("inf") || word.contains("nan") ? "is not a finite number" : "is not a number")
+        }
+        guard value.isFinite else { throw CellProblem(cell, "is not a finite number") }
+        return value + 0  // -0 as 0
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// `YYYY-MM-DD`, then optionally `T` or a space and `HH:MM[:SS]`, then optionally `Z` or
+    /// an offset `±HH[:MM]`; no zone is UTC. Every field range-checked: nil if anything is off.
+    private static func calendarTime(_ bytes: [UInt8]) -> Int64? {
+        func digits(_ at: Int, _ count: Int) -> Int? {
+            guard at >= 0, at + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[at..<at + count] {
+                guard isDigit(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ at: Int) -> UInt8? { at < bytes.count ? bytes[at] : nil }
+        guard let year = digits(0, 4), byte(4) == UInt8(ascii: "-"), let month = digits(5, 2), byte(7) == UInt8(ascii: "-"),
+              let day = digits(8, 2)
+        else { return nil }
+        var hour = 0, minute = 0, second = 0, offset = 0
+        var at = 10
+        if let separator = byte(at) {
+            guard separator == UInt8(ascii: "T") || separator == UInt8(ascii: " "), let h = digits(at + 1, 2), byte(at + 3) == UInt8(ascii: ":"),
+                  let m = digits(at + 4, 2)
+            else { return nil }
+            (hour, minute) = (h, m)
+            at += 6
+            if byte(at) == UInt8(ascii: ":") {
+                guard let s = digits(at + 1, 2) else { return nil }
+                second = s
+                at += 3
+            }
+            if let zone = byte(at) {
+                if zone == UInt8(ascii: "Z") {
+                    at += 1
+                } else if zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-") {
+                    guard let hours = digits(at + 1, 2), hours <= 23 else { return nil }
+                    at += 3
+                    if byte(at) == UInt8(ascii: ":") { at += 1 }
+                    var minutes = 0
+                    if byte(at) != nil {
+                        guard let value = digits(at, 2), value <= 59 else { return nil }
+                        minutes = value
+                        at += 2
+                    }
+                    offset = (hours * 3600 + minutes * 60) * (zone == UInt8(ascii: "-") ? -1 : 1)
+                } else {
+                    return nil
+                }
+            }
+        }
+        guard at == bytes.count else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...days[month - 1]).contains(day), hour <= 23, minute <= 59, second <= 59 else { return nil }
+        return UTCTime.epoch(year: year, month: month, day: day, hour: hour, minute: minute, second: second) - Int64(offset)
     }
 }

@@ -18,6 +18,19 @@ public enum UTCTime {
         return (year, month, day, seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
     }
 
+    /// Epoch seconds of a UTC date and time (Hinnant's `days_from_civil`, the inverse of
+    /// `components`). The caller keeps the fields in their ranges (a 4-digit year): no overflow.
+    public static func epoch(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days * 86_400 + Int64(hour) * 3_600 + Int64(minute) * 60 + Int64(second)
+    }
+
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// `2024-01-02 14:30:00`.

@@ -2,10 +2,13 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import StrategyHost
+import TWSProtocol
 
 /// The terminal: lines on standard output (`say`), log lines on standard error, and one
 /// status line kept at the bottom of a terminal (redrawn in place) that every other line
-/// clears first and redraws after. Not a terminal: status lines are plain lines.
+/// clears first and redraws after. Not a terminal: status lines are plain lines. Every line is
+/// shown through `ShownText`: a control character (ESC, CR, ...) in it appears escaped, so
+/// nothing a strategy writes can move the cursor, clear the screen or overwrite a line.
 final class Console: Sendable {
     static let shared = Console()
 
@@ -20,15 +23,17 @@ final class Console: Sendable {
     func log(_ line: String) { write(line, to: FileHandle.standardError) }
 
     private func write(_ line: String, to handle: FileHandle) {
+        let shown = ShownText.shown(line, lineBreak: "\n")
         state.withLockedValue { state in
             if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-            handle.write(Data((line + "\n").utf8))
+            handle.write(Data((shown + "\n").utf8))
             if state.shown { FileHandle.standardError.write(Data(state.status.utf8)) }
         }
     }
 
     /// Shows `line` as the status: in place on a terminal (cut to its width), else as a line.
-    func status(_ line: String) {
+    func status(_ text: String) {
+        let line = ShownText.shown(text)
         guard statusInPlace else {
             log(line)
             return
@@ -56,10 +61,15 @@ final class Console: Sendable {
 func say(_ line: String) { Console.shared.say(line) }
 
 /// Log lines on the console: short (`12:57:01.123 momentum: bought 10 AAPL`, the level only
-/// when it is not info), through the `Console` so the status line stays intact.
+/// when it is not info), through the `Console` so the status line stays intact. A message's own
+/// line breaks continue it on lines indented by four spaces (no line a strategy writes can pass
+/// for an entry of its own), its control characters are escaped, and past
+/// `ShownText.consoleLimit` it is cut, saying how much and whether the log file has it all.
 struct ConsoleLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     let label: String
+    /// The run's log file, which keeps more of a long message than the console shows.
+    let logFile: LogFile?
     /// `--quiet`: nothing below warning, whatever level a logger asks for.
     var floor: Logger.Level = .trace
     private var level: Logger.Level = .info
@@ -68,8 +78,9 @@ struct ConsoleLogHandler: LogHandler {
         set { level = max(newValue, floor) }
     }
 
-    init(label: String, floor: Logger.Level = .trace) {
+    init(label: String, floor: Logger.Level = .trace, logFile: LogFile? = nil) {
         self.label = label
+        self.logFile = logFile
         self.floor = floor
         self.level = max(.info, floor)
     }
@@ -92,6 +103,16 @@ struct ConsoleLogHandler: LogHandler {
         var text = "\(event.message)"
         if let error = event.error { text += ": \(error)" }
         let level = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue) "
-        Console.shared.log("\(Self.timeFormat.string(from: Date())) \(level)\(who): \(text.replacingOccurrences(of: "\n", with: "\n    "))")
+        let shown = ShownText.shown(text, limit: ShownText.consoleLimit, lineBreak: "\n    ", rest: rest(of: text, at: event.level))
+        Console.shared.log("\(Self.timeFormat.string(from: Date())) \(level)\(ShownText.shown(who)): \(shown)")
+    }
+
+    /// Where a message cut on the console can be read whole (nil: nowhere).
+    private func rest(of text: String, at level: Logger.Level) -> String? {
+        guard let logFile, level >= logFile.settings.level else { return nil }
+        // Escaping can make a text up to four times longer: below a quarter of the log's cap it
+        // certainly fits whole.
+        return text.utf8.count <= ShownText.logLimit / 4 ? "the full message is in the log file"
+            : "the log file keeps up to \(ShownText.size(ShownText.logLimit)) of it"
     }
 }

@@ -15,10 +15,12 @@ struct OpenedBarStore {
 /// closed when `body` ends, however it ends.
 func withBarStore<Result>(_ flag: String?, config: HostConfig?, _ body: (OpenedBarStore) async throws -> Result) async throws -> Result {
     let location = flag ?? config?.historyStore ?? HostConfig.dataFolder + "/bars.sqlite"
+    // Messages name the store without its password, however it is spelled.
+    let shown = ShownText.shown(StoreLocation.redacted(location))
     guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") else {
         let store: SQLiteBarStore
-        do { store = try SQLiteBarStore(path: location) } catch { throw RuntimeError("\(location): \(error)") }
-        return try await body(OpenedBarStore(store: store, name: location))
+        do { store = try SQLiteBarStore(path: location) } catch { throw RuntimeError("\(shown): \(error)") }
+        return try await body(OpenedBarStore(store: store, name: shown))
     }
     let store: PostgresBarStore
     do { store = try await PostgresBarStore.open(location) } catch { throw RuntimeError("bar store: \(error)") }
@@ -41,6 +43,10 @@ func historyConfig(_ flag: String?) throws -> HostConfig? {
 /// A day given on the command line (`YYYY-MM-DD`, or with a time), as UTC epoch seconds.
 func day(_ text: String, _ option: String) throws -> Int64 {
     guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("\(option) '\(text)' is not YYYY-MM-DD") }
+    // 1900-01-01 to 2199-12-31: beyond, a span of bars (and the requests to fetch it) is absurd.
+    guard (-2_208_988_800..<7_258_118_400).contains(day) else {
+        throw ValidationError("\(option) '\(text)' is out of range (1900-01-01 to 2199-12-31)")
+    }
     return day
 }
 
@@ -65,8 +71,8 @@ struct HistoryImportCommand: AsyncParsableCommand {
         let bars: [StoredBar]
         do {
             bars = try BarCSV.read(String(decoding: data, as: UTF8.self))
-        } catch let error as BarCSV.Problem {
-            throw RuntimeError("\(file):\(error.line): \(error.message); nothing was imported")
+        } catch {
+            throw RuntimeError(Self.refusal(error, file: file))
         }
         guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
@@ -80,6 +86,16 @@ struct HistoryImportCommand: AsyncParsableCommand {
             return opened.name
         }
         say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(name)")
+    }
+
+    /// A refused file: each bad line as `bars.csv:17: volume 'inf' is not a finite number`
+    /// (clickable in an editor), the first few of them, and that nothing was stored.
+    static func refusal(_ failure: BarCSV.Failure, file: String) -> String {
+        let name = ShownText.shown(file)
+        let lines = failure.problems.map { "\(name):\($0.line): \($0.message)" }
+        if failure.total == 1, let only = lines.first { return only + "; nothing was imported" }
+        let shown = failure.total > lines.count ? " (the first \(lines.count) below)" : ""
+        return "\(name): \(failure.total) bad lines\(shown); nothing was imported\n" + lines.joined(separator: "\n")
     }
 }
 

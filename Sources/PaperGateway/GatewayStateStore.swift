@@ -17,6 +17,7 @@ final class GatewayStateStore {
         var configuration = Configuration()
         configuration.label = "paper-gateway-state"
         do {
+            try Self.makePrivate(path)
             queue = try DatabaseQueue(path: path, configuration: configuration)
             // WAL with synchronous=NORMAL: a commit survives the process being killed (the crash
             // test SIGKILLs it); only a power loss may take the last commits back.
@@ -28,6 +29,19 @@ final class GatewayStateStore {
         } catch {
             throw ConfigError(message: "paper_gateway.state_file: cannot open '\(path)' as a SQLite state file: \(error)")
         }
+    }
+
+    /// The paper account's orders and cash are the user's alone: the file is created 0600
+    /// before SQLite opens it (SQLite gives the -wal and -shm files the database's mode), and a
+    /// file an older version left 0644 is made 0600, its -wal and -shm with it.
+    static func makePrivate(_ path: String) throws {
+        // SQLite's names for no file (in memory, temporary) and URIs are not paths to create.
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ConfigError(message: String(cString: strerror(errno))) }
+        _ = fchmod(descriptor, 0o600)
+        close(descriptor)
+        for suffix in ["-wal", "-shm"] { _ = chmod(path + suffix, 0o600) }
     }
 
     private var migrator: DatabaseMigrator {

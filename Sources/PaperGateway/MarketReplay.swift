@@ -1,3 +1,5 @@
+import TWSProtocol
+
 /// One stored bar to replay (the paper gateway does not read the bar store itself: the
 /// command line hands it the bars).
 public struct ReplayBar: Sendable, Equatable {
@@ -24,11 +26,48 @@ public struct MarketReplay: Sendable, Equatable {
     public var barSeconds: Int
     /// Market seconds per wall second.
     public var speed: Double
+    /// Bars left out because a value is unusable (not finite, negative, absurd: `BarBounds`),
+    /// each with why, for the caller to warn about. A store another tool wrote may hold them.
+    public let skipped: [SkippedBar]
 
+    /// A bar the replay left out, and why (`volume inf is not a finite number`).
+    public struct SkippedBar: Sendable, Equatable, CustomStringConvertible {
+        public let symbol: String
+        public let bar: ReplayBar
+        public let reason: String
+        public var description: String { "\(symbol) bar at epoch \(bar.time): \(reason)" }
+    }
+
+    /// A trade never prints more than this (so a day's volume cannot overflow either).
+    static let maxTradeSize = 1e9
+
+    /// `bars` sorted, each series without the bars `BarBounds` refuses (listed in `skipped`).
+    /// A bar size below a second, or a speed that is not a positive number, is taken as 1.
     public init(bars: [String: [ReplayBar]], barSeconds: Int, speed: Double) {
-        self.bars = bars.mapValues { $0.sorted { $0.time < $1.time } }
-        self.barSeconds = barSeconds
-        self.speed = speed
+        var skipped: [SkippedBar] = []
+        var kept: [String: [ReplayBar]] = [:]
+        for (symbol, series) in bars {
+            kept[symbol] = series.filter { bar in
+                let volume = bar.volume == BarBounds.notAvailable ? nil : bar.volume
+                guard let reason = BarBounds.problem(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: volume)
+                else { return true }
+                skipped.append(SkippedBar(symbol: symbol, bar: bar, reason: reason))
+                return false
+            }.sorted { $0.time < $1.time }
+        }
+        self.bars = kept
+        self.skipped = skipped.sorted { ($0.symbol, $0.bar.time) < ($1.symbol, $1.bar.time) }
+        self.barSeconds = max(1, barSeconds)
+        self.speed = speed.isFinite && speed > 0 ? speed : 1
+    }
+
+    /// Shares one trade prints when `wallSeconds` pass during `bar`: its volume spread over the
+    /// bar's time at the replay's speed, at least 1 and at most `maxTradeSize` (checked: no speed,
+    /// volume or pause can overflow the conversion).
+    public func tradeSize(_ bar: ReplayBar, wallSeconds: Double) -> Int {
+        let size = (max(bar.volume, 0) * max(wallSeconds, 0.001) * speed / Double(barSeconds)).rounded()
+        guard size.isFinite else { return size.isNaN ? 1 : Int(Self.maxTradeSize) }
+        return Int(max(1, min(size, Self.maxTradeSize)))
     }
 
     /// When the replay starts and ends (market time).

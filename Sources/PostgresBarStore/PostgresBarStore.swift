@@ -45,10 +45,14 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
               let host = components.host, !host.isEmpty
         else {
-            throw URLError(message: "'\(url)' is not a PostgreSQL URL (postgres://user:password@host:port/database)")
+            throw URLError(message: "'\(StoreLocation.redacted(url))' is not a PostgreSQL URL (postgres://user:password@host:port/database)")
+        }
+        let port = components.port ?? 5432
+        guard (1...65_535).contains(port) else {
+            throw URLError(message: "'\(StoreLocation.redacted(url))': port \(port) is not 1 to 65535")
         }
         let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        return Endpoint(host: host, port: components.port ?? 5432, user: components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres",
+        return Endpoint(host: host, port: port, user: components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres",
                         password: components.password, database: database.isEmpty ? nil : database)
     }
 
@@ -71,11 +75,7 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
     }
 
     /// The URL without its password, for messages.
-    public var displayURL: String {
-        guard var components = URLComponents(string: url) else { return url }
-        if components.password != nil { components.password = "***" }
-        return components.string ?? url
-    }
+    public var displayURL: String { StoreLocation.redacted(url) }
 
     public func shutdown() async {
         runner.cancel()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import TWSProtocol
 
 /// UTC with milliseconds: 2026-11-27T12:05:30.123Z (ISO8601DateFormatter is thread-safe).
 nonisolated(unsafe) private let timeFormat: ISO8601DateFormatter = {
@@ -8,6 +9,9 @@ nonisolated(unsafe) private let timeFormat: ISO8601DateFormatter = {
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter
 }()
+
+/// open(2) for appending, creating the file 0600 (outside `LogFile`, whose `open` would shadow it).
+private func appendPrivately(_ path: String) -> Int32 { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
 
 /// Settings of the log files (`logging:` in the config).
 public struct LogSettings: Sendable, Equatable {
@@ -25,14 +29,16 @@ public struct LogSettings: Sendable, Equatable {
 
 /// The log files of a run: one a day (`moonwire_YYYY-MM-DD.log`), rotated by size, old ones
 /// deleted. Every line has the time (ms, UTC), the level, the component and the strategy.
-/// Any thread: writes are serialized by a lock.
+/// Any thread: writes are serialized by a lock. The files are the user's alone (0600, in a
+/// folder made 0700): strategies log orders, positions and whatever else they like.
 public final class LogFile: Sendable {
     public let settings: LogSettings
     private let state = NIOLockedValueBox<(handle: FileHandle?, path: String, size: Int, day: String)>((nil, "", 0, ""))
 
     public init(settings: LogSettings) throws {
         self.settings = settings
-        try FileManager.default.createDirectory(atPath: settings.folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: settings.folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         removeOldFiles()
     }
 
@@ -71,10 +77,17 @@ public final class LogFile: Sendable {
             try? files.moveItem(atPath: path, toPath: settings.folder + "/moonwire_\(day).\(number).log")
             removeOldFiles()
         }
-        if !files.fileExists(atPath: path) { _ = files.createFile(atPath: path, contents: nil) }
-        let handle = FileHandle(forWritingAtPath: path)
+        let handle = Self.openPrivate(path)
         let end: UInt64 = (try? handle?.seekToEnd()) ?? 0
-        state = (handle, path, Int(end), day)
+        state = (handle, path, Int(clamping: end), day)
+    }
+
+    /// `path` for appending, created 0600; one an older version left 0644 is made 0600 too.
+    static func openPrivate(_ path: String) -> FileHandle? {
+        let descriptor = appendPrivately(path)
+        guard descriptor >= 0 else { return nil }
+        _ = fchmod(descriptor, 0o600)
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     private func removeOldFiles() {
@@ -84,21 +97,29 @@ public final class LogFile: Sendable {
             let path = settings.folder + "/" + name
             if let modified = try? files.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified < cutoff {
                 try? files.removeItem(atPath: path)
+            } else {
+                _ = chmod(path, 0o600)  // kept files of an older version were 0644
             }
         }
     }
 
-    /// One line for an event, as text or JSON.
-    static func line(format: String, level: Logger.Level, label: String, strategy: String?, message: String, at date: Date = Date()) -> String {
+    /// One line for an event, as text or JSON. What a strategy wrote is shown through
+    /// `ShownText`: control characters escaped, the message capped at `limit` bytes with a
+    /// marker saying how much was cut; in text, its own line breaks continue it on lines
+    /// indented by four spaces, so no line a strategy writes can pass for an entry of its own.
+    static func line(format: String, level: Logger.Level, label: String, strategy: String?, message: String, at date: Date = Date(),
+                     limit: Int = ShownText.logLimit) -> String {
         let time = timeFormat.string(from: date)
+        let strategy = strategy.map { ShownText.shown($0) }
         if format == "json" {
-            var object: [String: String] = ["time": time, "level": level.rawValue, "component": label, "message": message]
+            var object: [String: String] = ["time": time, "level": level.rawValue, "component": label,
+                                            "message": ShownText.shown(message, limit: limit, lineBreak: "\n")]
             if let strategy { object["strategy"] = strategy }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
         let name = level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
-        return "\(time) \(name) \(label)" + (strategy.map { " [\($0)]" } ?? "") + " " + message.replacingOccurrences(of: "\n", with: "\n    ")
+        return "\(time) \(name) \(label)" + (strategy.map { " [\($0)]" } ?? "") + " " + ShownText.shown(message, limit: limit, lineBreak: "\n    ")
     }
 }
 
@@ -109,24 +130,30 @@ public struct FileLogHandler: LogHandler {
     public var logLevel: Logger.Level
     let label: String
     let format: String
+    /// A message is cut past this many bytes: `ShownText.logLimit` in a file, `consoleLimit` on the console.
+    let limit: Int
     let sink: @Sendable (String) -> Void
 
     public init(label: String, file: LogFile) {
         self.label = label
         self.format = file.settings.format
         self.logLevel = file.settings.level
+        self.limit = ShownText.logLimit
         self.sink = { file.write($0) }
     }
 
-    /// JSON lines on standard error (`--log-format json`).
+    /// JSON lines on standard error (`--log-format json`): the console's cap.
     public static func standardErrorJSON(label: String) -> FileLogHandler {
-        FileLogHandler(label: label, format: "json", level: .info) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        FileLogHandler(label: label, format: "json", level: .info, limit: ShownText.consoleLimit) {
+            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+        }
     }
 
-    init(label: String, format: String, level: Logger.Level, sink: @escaping @Sendable (String) -> Void) {
+    init(label: String, format: String, level: Logger.Level, limit: Int = ShownText.logLimit, sink: @escaping @Sendable (String) -> Void) {
         self.label = label
         self.format = format
         self.logLevel = level
+        self.limit = limit
         self.sink = sink
     }
 
@@ -140,6 +167,6 @@ public struct FileLogHandler: LogHandler {
         let strategy = all["strategy"].map { "\($0)" }
         var text = "\(event.message)"
         if let error = event.error { text += ": \(error)" }
-        sink(LogFile.line(format: format, level: event.level, label: label, strategy: strategy, message: text))
+        sink(LogFile.line(format: format, level: event.level, label: label, strategy: strategy, message: text, limit: limit))
     }
 }

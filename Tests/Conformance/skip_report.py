@@ -51,8 +51,10 @@ def main():
     if args.swift:
         print(f"swift: {args.swift.lstrip('✔ ').strip()}")
     if args.hostile_dir:
-        corpus = sorted(pathlib.Path(args.hostile_dir).glob("*.lua"))
-        print(f"hostile corpus: {len(corpus)} strategy files in {args.hostile_dir}")
+        folder = pathlib.Path(args.hostile_dir)
+        strategies = sorted(folder.glob("*.lua"))
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".lua")
+        print(f"hostile corpus: {len(strategies)} strategy files and {len(files)} input files in {args.hostile_dir}")
     print(f"pytest: {ran} ran ({failed} failed), {len(skipped)} skipped")
     for name, reason in skipped:
         print(f"    skipped {name}: {reason}")
