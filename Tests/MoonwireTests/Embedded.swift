@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TradingState
 @testable import Moonwire
 @testable import StrategyHost
 
@@ -37,6 +38,19 @@ struct Embedded {
     func lines(_ name: String) async -> [String] {
         guard let strategy = runtime.runner.strategy(named: name) else { return [] }
         return await strategy.lines()
+    }
+
+    /// Waits up to `seconds` for `condition` on the trading state (a test failure when it
+    /// does not come): an event awaited, not a sleep that hopes it came.
+    func waitForState(_ what: String, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
+                      _ condition: (TradingState.Snapshot) -> Bool) async throws
+    {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(await runtime.snapshot()) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("never came: \(what)", sourceLocation: sourceLocation)
     }
 
     /// Waits up to `seconds` for `condition` on the strategy's lines (a test failure when it

@@ -39,7 +39,9 @@ struct InstrumentTradingTests {
         #expect(lines.contains("contract ES 202612 FUT mult=50 tick=0.25 month=202612 tz=US/Central"), "\(lines)")
         #expect(lines.contains("too big nil risk:max_order_notional"), "4 contracts are about 1.09 M of notional")
         #expect(lines.contains("position ES 202612 2"))
-        try await Task.sleep(for: .milliseconds(300))  // commissions
+        try await embedded.waitForState("both ES fills' commission reports") { state in
+            state.executions.filter { $0.details.contract.symbol == "ES" && $0.commission != nil }.count == 2
+        }
         let summary = await embedded.stop()
         let fills = try #require(summary.strategies.first?.fills)
         #expect(fills.count == 2 && fills.allSatisfy { $0.symbol == "ES 202612" && $0.multiplier == 50 })

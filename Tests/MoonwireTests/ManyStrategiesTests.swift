@@ -68,7 +68,9 @@ struct ManyStrategiesTests {
             if run == 1 {
                 try await embedded.waitForLines("big") { $0.contains("filled AAPL 10") }
                 try await embedded.waitForLines("small") { $0.contains("filled AAPL 3") }
-                try await Task.sleep(for: .milliseconds(300))  // the account's position report
+                try await embedded.waitForState("the account's position report of 13 AAPL") { state in
+                    state.positions.contains { $0.symbol == "AAPL" && $0.quantity == 13 }
+                }
             }
             #expect(try embedded.runtime.post("on_report") == 2)
             let bigLines = try await embedded.waitForLines("big") { $0.contains { $0.hasPrefix("position") } }

@@ -92,8 +92,14 @@ struct ClientGatewayTests {
                 _ = try await client.placeOrder(contract: Contract(symbol: "AAPL"), order: Order(action: "BUY", quantity: 0, type: "MKT"))
             }
             let fill = try await client.placeOrder(contract: Contract(symbol: "AAPL"), order: Order(action: "BUY", quantity: 10, type: "MKT"))
-            try await Task.sleep(for: .milliseconds(300))
-            let executions = try await client.executions()
+            // The execution and its commission report come after the order's acknowledgement:
+            // asked until they are there (bounded), not after a sleep that hopes they came.
+            var executions = try await client.executions()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !executions.contains(where: { $0.details.execution.orderId == fill && $0.commission != nil }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                executions = try await client.executions()
+            }
             #expect(executions.contains { $0.details.execution.orderId == fill && $0.commission != nil })
             #expect(try await client.positions().first?.position == 10)
             await client.stop()

@@ -59,9 +59,11 @@ struct CrashRecoveryTests {
         try await Task.sleep(for: .milliseconds(1500))
 
         let (recovery, recoveryOutput) = try launch(common + ["--orders", "0", "--settle-seconds", "20"])
+        // Read to the end first: a child that fills the pipe (64 KiB) never exits while
+        // nobody reads it.
+        let text = String(decoding: recoveryOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         recovery.waitUntilExit()
         #expect(recovery.terminationStatus == 0)
-        let text = String(decoding: recoveryOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let json = try #require(text.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
 
         let gatewayState = try await server.withEngine { engine -> ([String], [String: Double], [String], Double) in
