@@ -165,11 +165,11 @@ function account.values() end
 function account.pnl() end
 
 timer = {}
----@param seconds number
+---@param seconds number  0.001 to 31622400 (366 days); else nil, { code = "invalid_argument" }
 ---@param fn fun()
 ---@return integer
 function timer.after(seconds, fn) end
----@param seconds number
+---@param seconds number  0.001 to 31622400 (366 days); else nil, { code = "invalid_argument" }
 ---@param fn fun()
 ---@return integer
 function timer.every(seconds, fn) end

@@ -5,17 +5,19 @@ import Foundation
 /// Sharpe and Sortino are annualized from daily returns (the equity at the last bar of each
 /// UTC day, √252, no risk-free rate); they are nil with fewer than two days. Max drawdown is
 /// the deepest fall from a peak of the per-bar equity, with the peak's and the trough's times.
-/// Exposure is the share of bar times at which anything was held.
+/// Exposure is the share of bar times at which anything was held. The return and the
+/// drawdown as a fraction are nil (shown "n/a") when the starting cash is not a positive,
+/// finite amount: a fraction of nothing is no figure (it printed a drawdown of 104,904 %).
 public struct BacktestMetrics: Sendable, Equatable, Codable {
     public var initialCash: Double
     public var finalEquity: Double
     public var netPnL: Double
-    public var totalReturn: Double
+    public var totalReturn: Double?
     public var cagr: Double?
     public var sharpe: Double?
     public var sortino: Double?
     public var maxDrawdown: Double
-    public var maxDrawdownFraction: Double
+    public var maxDrawdownFraction: Double?
     public var drawdownPeak: Int64?
     public var drawdownTrough: Int64?
     public var profitFactor: Double?
@@ -31,13 +33,17 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
                         bars: Int, span: (start: Int64, end: Int64)) -> BacktestMetrics
     {
         let final = equity.last?.equity ?? initialCash
+        // Fractions of the starting cash (and of peaks at or above it) mean something only
+        // when it is a positive amount.
+        let hasBase = initialCash.isFinite && initialCash > 0
         var metrics = BacktestMetrics(initialCash: initialCash, finalEquity: final, netPnL: final - initialCash,
-                                      totalReturn: initialCash > 0 ? final / initialCash - 1 : 0, cagr: nil, sharpe: nil, sortino: nil,
-                                      maxDrawdown: 0, maxDrawdownFraction: 0, drawdownPeak: nil, drawdownTrough: nil, profitFactor: nil,
+                                      totalReturn: hasBase && final.isFinite ? final / initialCash - 1 : nil, cagr: nil, sharpe: nil,
+                                      sortino: nil, maxDrawdown: 0, maxDrawdownFraction: hasBase ? 0 : nil, drawdownPeak: nil,
+                                      drawdownTrough: nil, profitFactor: nil,
                                       winRate: nil, trades: 0, openTrades: 0, exposure: 0, commissions: commissions, fills: fills,
                                       barsProcessed: bars)
-        let years = Double(span.end - span.start) / (365.25 * 86_400)
-        if years > 0, initialCash > 0, final > 0 { metrics.cagr = pow(final / initialCash, 1 / years) - 1 }
+        let years = (Double(span.end) - Double(span.start)) / (365.25 * 86_400)  // no Int64 overflow on any span
+        if years > 0, hasBase, final.isFinite, final > 0 { metrics.cagr = pow(final / initialCash, 1 / years) - 1 }
 
         // Drawdown over every bar's equity.
         var peak = initialCash, peakTime = equity.first?.time
@@ -49,7 +55,9 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
             let fall = peak - point.equity
             if fall > metrics.maxDrawdown {
                 metrics.maxDrawdown = fall
-                metrics.maxDrawdownFraction = peak > 0 ? fall / peak : 0
+                // The peak is at least the starting cash, so with a positive one this divides
+                // by a positive amount; without one there is no fraction.
+                metrics.maxDrawdownFraction = hasBase ? fall / peak : nil
                 metrics.drawdownPeak = peakTime
                 metrics.drawdownTrough = point.time
             }

@@ -33,6 +33,8 @@ public enum BacktestReport {
 
     /// `-12,345.60`; `grouped: false` writes `-12345.60`, as TWS writes account values.
     public static func money(_ value: Double, grouped: Bool = true) -> String {
+        // Cents past 9e18 do not fit an Int64 (and NaN or infinity never do): no trap, the plain number.
+        guard value.isFinite, abs(value) < 9e16 else { return value.isFinite ? String(format: "%.2f", value) : "n/a" }
         let cents = Int64((abs(value) * 100).rounded())
         let sign = value < 0 && cents > 0 ? "-" : ""
         var whole = String(cents / 100)
@@ -82,7 +84,7 @@ public enum BacktestReport {
             if gaps.count > 10 { lines.append("    ... and \(gaps.count - 10) more") }
         }
         for (key, quantity) in result.openPositions.sorted(by: { $0.key < $1.key }) {
-            lines.append("  open at the end: \(key) \(quantity.rounded() == quantity ? String(Int(quantity)) : String(quantity)) (marked at the last close)")
+            lines.append("  open at the end: \(key) \(quantity.rounded() == quantity && abs(quantity) < 1e15 ? String(Int(quantity)) : String(quantity)) (marked at the last close)")
         }
         if result.statistics.ordersRefused > 0 || result.ordersRejected > 0 {
             lines.append("  orders refused by the risk gate: \(result.statistics.ordersRefused), rejected by the simulated broker: \(result.ordersRejected)")

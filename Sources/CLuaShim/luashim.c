@@ -255,8 +255,15 @@ int shim_load_text(lua_State *L, const char *source, size_t length, const char *
     return luaL_loadbufferx(L, source, length, chunkname, "t");
 }
 
+// Host-side work, unprotected: the cap must not refuse it (a run that hit the cap still
+// holds its memory until the coroutine is reset, and a refusal here would be an error
+// outside any protected call: a panic).
 void shim_traceback(lua_State *L, lua_State *co, const char *message) {
+    shim_budget *budget = shim_budget_of(L);
+    int enforcing = budget->enforcing_memory;
+    budget->enforcing_memory = 0;
     luaL_traceback(L, co, message, 0);
+    budget->enforcing_memory = enforcing;
 }
 
 int shim_test_block_in_c(lua_State *L) {

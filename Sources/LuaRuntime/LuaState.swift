@@ -43,7 +43,7 @@ public final class LuaState {
         shim_open_safe_libs(L)
         if let stockName {
             shim_newtable(L)
-            for (library, names) in [("string", ["find", "match", "gmatch", "gsub", "rep"]), ("table", ["move", "sort"])] {
+            for (library, names) in [("string", ["find", "match", "gmatch", "gsub", "rep"]), ("table", ["move", "sort", "insert", "remove"])] {
                 lua_getglobal(L, library)
                 for name in names {
                     lua_getfield(L, -1, name)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -103,10 +104,12 @@ extension MoonwireRuntime {
         }
     }
 
-    /// `moonwire halt`, `reload` and `status` reach this run through a socket next to the
-    /// journal (owner-only).
-    func serveControlChannel() async {
-        let channel = try? await ControlChannel.serve(journal: journalPath, group: MultiThreadedEventLoopGroup.singleton) { [weak self] command in
+    /// `moonwire halt`, `reload` and `status` reach this run through a socket in a private
+    /// folder next to the journal (see `ControlChannel`); another user is refused, and logged.
+    func serveControlChannel() async throws {
+        let logger = Logger(label: "moonwire")
+        let server = try await ControlChannel.serve(journal: journalPath, group: MultiThreadedEventLoopGroup.singleton,
+                                                    refused: { line in logger.warning("\(line)") }) { [weak self] command in
             guard let self else { return "error: the run is ending" }
             switch command {
             case "status":
@@ -121,13 +124,11 @@ extension MoonwireRuntime {
             case "halt", "halt --all":
                 let everything = command == "halt --all"
                 self.hub.publish(.notice("halt: cancelling every open order\(everything ? " of the account (global cancel)" : " the strategies placed") and stopping"))
-                let left = await self.halt(everything: everything)
-                return left.isEmpty ? "halted: every open order is cancelled; the run is stopping"
-                    : "halted, but \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))"
+                return await self.halt(everything: everything).text + "\nthe run is stopping"
             default:
                 return "error: unknown command '\(command)' (halt, halt --all, reload, status)"
             }
         }
-        control.withLockedValue { $0 = channel }
+        control.withLockedValue { $0 = server }
     }
 }

@@ -18,7 +18,8 @@ public struct MoonwireConfiguration: Sendable {
     /// Reload a strategy when its file (or a module it required) is saved. Default: on with
     /// the paper gateway, off against TWS.
     public var watchFiles: Bool?
-    /// Serve `moonwire halt`, `reload` and `status` on a socket next to the journal.
+    /// Serve `moonwire halt`, `reload` and `status` on a socket in a private folder next to
+    /// the journal (see `ControlChannel`); a start that cannot serve it fails.
     public var controlChannel = true
     /// Log every event of the connection and the paper gateway (default: warnings only).
     public var verbose = false

@@ -18,10 +18,7 @@ extension MoonwireRuntime {
 
     private func stopOnce() async -> MoonwireRunSummary {
         files.stop()
-        if let channel = control.withLockedValue({ $0 }) {
-            _ = await channel.close().value(within: 2)
-            try? FileManager.default.removeItem(atPath: ControlChannel.socketPath(journal: journalPath))
-        }
+        if let server = control.withLockedValue({ $0 }) { await server.close() }
         let names = strategyNames
         var statistics = await runner.stopAll()
         // What the journal's writer still has from the last moments.

@@ -43,7 +43,7 @@ public final class MoonwireRuntime: Sendable {
     let runner: StrategyRunner
     let hub = EventHub()
     let files = FileFollower()
-    let control = NIOLockedValueBox<Channel?>(nil)
+    let control = NIOLockedValueBox<ControlChannel.Server?>(nil)
     let stopped = NIOLockedValueBox<MoonwireRunSummary?>(nil)
     /// The connection's state and the day's PnL, as the latest events said.
     let tracked = NIOLockedValueBox<(connection: String, dailyPnL: Double?)>(("connected", nil))
@@ -195,7 +195,15 @@ public final class MoonwireRuntime: Sendable {
         // The day's PnL, live, for risk.max_daily_loss.
         runner.followPnL(account: account)
         if runtime.watchesFiles { runtime.startWatchingFiles() }
-        if configuration.controlChannel { await runtime.serveControlChannel() }
+        if configuration.controlChannel {
+            do {
+                try await runtime.serveControlChannel()
+            } catch {
+                // No run without its kill switch.
+                _ = await runtime.stop()
+                throw MoonwireError("the control channel (`moonwire halt`, `status`, `reload`) cannot be served: \(error)")
+            }
+        }
         return runtime
     }
 
@@ -248,7 +256,7 @@ public final class MoonwireRuntime: Sendable {
             }
         }.get()
         if watchesFiles { files.watch(path) }
-        strategy.start(positions: await runner.startingPositions(strategy: chosen))
+        strategy.start(positions: await runner.startingPositions(strategy: chosen), orders: await runner.startingOrders(strategy: chosen))
         hub.publish(.strategyAdded(name: chosen, path: path))
         return chosen
     }
@@ -271,15 +279,17 @@ public final class MoonwireRuntime: Sendable {
         await runner.reload(strategy: name)
     }
 
-    /// The kill switch: no order leaves any more (for good), every open order the strategies
+    /// The kill switch: the order gate closes first (no order leaves any more, for good:
+    /// queued ones and those on their way included), every working order the strategies
     /// placed is cancelled (with `everything`, every order of the account: TWS's global
-    /// cancel), and the cancellations are awaited up to `seconds`. Returns the orders still
-    /// open at the end. The strategies keep running (without order flow) until `stop`.
+    /// cancel), and TWS's open orders are read back, up to `seconds`. Returns what was
+    /// stopped, cancelled and left (`complete` when TWS lists nothing of ours working). The
+    /// strategies keep running (without order flow) until `stop`.
     @discardableResult
-    public func halt(everything: Bool = false, within seconds: Double = 10) async -> [OrderRecord] {
-        let left = await runner.halt(reason: "moonwire halt: trading stopped", everything: everything, within: seconds)
-        hub.publish(.halted(everything: everything, ordersLeftOpen: left.map(\.orderId)))
-        return left
+    public func halt(everything: Bool = false, within seconds: Double = 10) async -> HaltReport {
+        let report = await runner.halt(reason: "moonwire halt: trading stopped", everything: everything, within: seconds)
+        hub.publish(.halted(everything: everything, ordersLeftOpen: report.left.map(\.orderId)))
+        return report
     }
 
     /// Whether orders may leave now, and if not why (`halted`, `journal`, `reconcile`).

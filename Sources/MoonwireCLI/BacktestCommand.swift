@@ -48,6 +48,10 @@ struct BacktestCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such strategy file") }
+        // Starting cash is what every return, drawdown and Sharpe ratio divides by.
+        try OptionRange.check(cash, "--cash", 0...PaperGatewayConfig.maxMoney, exclusive: true)
+        if let jobs { try OptionRange.check(jobs, "--jobs", 1...256) }
+        if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         let specs = try parseInstruments()
         let start = try day(from, "--from"), end = try day(to, "--to")
         guard end > start else { throw ValidationError("--to must come after --from") }
@@ -125,18 +129,16 @@ struct BacktestCommand: AsyncParsableCommand {
         var rules = FillRules()
         guard let timing = FillRules.Timing(rawValue: fill) else { throw ValidationError("--fill must be next-open or same-close, got '\(fill)'") }
         rules.timing = timing
-        guard slippage >= 0 else { throw ValidationError("--slippage must be 0 or more ticks") }
-        rules.slippageTicks = slippage
-        if let tick {
-            guard tick > 0 else { throw ValidationError("--tick must be positive") }
-            rules.tickSize = tick
-        }
+        rules.slippageTicks = try OptionRange.check(slippage, "--slippage", 0...1_000)
+        if let tick { rules.tickSize = try OptionRange.check(tick, "--tick", 0...10_000, exclusive: true) }
         switch commission {
         case "ib-fixed": rules.commission = .ibFixed
         case "ib-tiered": rules.commission = .ibTiered
         case "none": rules.commission = .none
         default:
-            guard commission.hasPrefix("per-unit:"), let rate = Double(commission.dropFirst("per-unit:".count)), rate >= 0 else {
+            guard commission.hasPrefix("per-unit:"), let rate = Double(commission.dropFirst("per-unit:".count)), rate.isFinite,
+                  (0...1_000).contains(rate)
+            else {
                 throw ValidationError("--commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT, got '\(commission)'")
             }
             rules.commission = .perShare(rate)
@@ -152,7 +154,9 @@ struct BacktestCommand: AsyncParsableCommand {
         var sizes: [String: Double] = [:]
         for entry in multiplier {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let size = Double(parts[1]), size > 0 else { throw ValidationError("--multiplier '\(entry)' is not KEY=N") }
+            guard parts.count == 2, let size = Double(parts[1]), size.isFinite, size > 0, size <= 1_000_000 else {
+                throw ValidationError("--multiplier '\(entry)' is not KEY=N (N a contract size from 0 to 1000000)")
+            }
             sizes[(try? InstrumentSpec.parse(parts[0]).key) ?? parts[0].uppercased()] = size
         }
         func offlineInstrument(_ spec: InstrumentSpec) -> ResolvedInstrument {
@@ -303,7 +307,7 @@ struct BacktestCommand: AsyncParsableCommand {
                 rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),
                                       BacktestReport.percent(m.maxDrawdownFraction), String(m.trades), BacktestReport.percent(m.winRate)]
                             + (result.interrupted ? ["(interrupted)"] : []))
-                csv.append((values + [String(format: "%.2f", m.netPnL), String(m.totalReturn), m.cagr.map { String($0) } ?? "",
+                csv.append((values + [String(format: "%.2f", m.netPnL), m.totalReturn.map { String($0) } ?? "", m.cagr.map { String($0) } ?? "",
                                       m.sharpe.map { String($0) } ?? "", m.sortino.map { String($0) } ?? "", String(format: "%.2f", m.maxDrawdown),
                                       String(m.trades), m.winRate.map { String($0) } ?? "", m.profitFactor.map { String($0) } ?? "",
                                       String(format: "%.2f", m.commissions), ""]).joined(separator: ","))

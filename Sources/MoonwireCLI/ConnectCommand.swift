@@ -17,6 +17,7 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
 
     func run() async throws {
+        if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         let settings = try loadConfiguration(config: config, gateway: gateway == "paper" ? nil : gateway, clientId: clientId).configuration.connection
         let host = settings.host ?? "127.0.0.1"
         let port = settings.port ?? 7497

@@ -17,17 +17,19 @@ final class Console: Sendable {
     private let state = NIOLockedValueBox<(status: String, shown: Bool)>(("", false))
 
     /// A line on standard output.
-    func say(_ line: String) { write(line, to: FileHandle.standardOutput) }
+    func say(_ line: String) { write(line, to: STDOUT_FILENO) }
 
     /// A line on standard error (log lines).
-    func log(_ line: String) { write(line, to: FileHandle.standardError) }
+    func log(_ line: String) { write(line, to: STDERR_FILENO) }
 
-    private func write(_ line: String, to handle: FileHandle) {
+    /// A line that cannot be written (a closed pipe, a full disk) is dropped: the run goes on,
+    /// and the log file keeps what the console loses.
+    private func write(_ line: String, to descriptor: Int32) {
         let shown = ShownText.shown(line, lineBreak: "\n")
         state.withLockedValue { state in
-            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-            handle.write(Data((shown + "\n").utf8))
-            if state.shown { FileHandle.standardError.write(Data(state.status.utf8)) }
+            if state.shown { DescriptorOutput.write("\r\u{1B}[2K", to: STDERR_FILENO) }
+            DescriptorOutput.write(shown + "\n", to: descriptor)
+            if state.shown { DescriptorOutput.write(state.status, to: STDERR_FILENO) }
         }
     }
 
@@ -44,14 +46,14 @@ final class Console: Sendable {
         state.withLockedValue { state in
             state.status = shown
             state.shown = true
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + shown).utf8))
+            DescriptorOutput.write("\r\u{1B}[2K" + shown, to: STDERR_FILENO)
         }
     }
 
     /// Removes the status line (before the summary).
     func clearStatus() {
         state.withLockedValue { state in
-            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            if state.shown { DescriptorOutput.write("\r\u{1B}[2K", to: STDERR_FILENO) }
             state.shown = false
         }
     }

@@ -45,6 +45,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup var replay: ReplayOptions
 
     func run() async throws {
+        // Checked here: a port outside 0-65535 would trap where it becomes a socket address.
+        if let port { try OptionRange.check(port, "--port", 0...65_535) }
+        if let controlPort { try OptionRange.check(controlPort, "--control-port", 0...65_535) }
+        if let tickIntervalMs { try OptionRange.check(tickIntervalMs, "--tick-interval-ms", 0...3_600_000) }
         var settings: PaperGatewayConfig
         do {
             settings = try configFile(config).path.map { try PaperGatewayConfig.load(path: $0) } ?? PaperGatewayConfig()

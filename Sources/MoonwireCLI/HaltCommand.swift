@@ -14,25 +14,39 @@ func journalPath(journal: String?, config: String?) throws -> String {
     }
 }
 
-/// Sends `command` to every `moonwire run` on the journal through its control channel and
-/// prints each answer. A socket nobody serves (a run that was killed) is removed, and no
-/// signal ever goes to a process id read from a file.
-func sendToRuns(_ command: String, journal: String) async throws {
-    var answered = 0
-    for socket in ControlChannel.sockets(journal: journal) {
-        do {
-            let reply = try await ControlChannel.send(command, to: socket.path, group: MultiThreadedEventLoopGroup.singleton, timeout: 30)
-            say("moonwire run (process \(socket.pid)):")
-            say(reply.trimmingCharacters(in: .newlines))
-            answered += 1
-        } catch let error as ControlChannelError {
-            throw RuntimeError(error.message)
-        } catch {
-            try? FileManager.default.removeItem(atPath: socket.path)
-            say("removed the control socket of process \(socket.pid), which no longer runs")
+/// Sends `command` to every `moonwire run` registered for the journal, all at once (one
+/// that does not answer holds up no other), and prints each answer. A run that no longer
+/// runs (its socket refuses, its process is gone) has its files removed; one that cannot be
+/// asked is reported and left alone; no signal ever goes to a process id read from a file.
+/// Returns the replies and, per run that could not be asked, why.
+@discardableResult
+func sendToRuns(_ command: String, journal: String, timeout: Double = 30) async throws -> (replies: [String], failures: [String]) {
+    let answers: [(pid: Int32, answer: ControlChannel.Answer)]
+    do {
+        answers = try await ControlChannel.ask(command, journal: journal, group: MultiThreadedEventLoopGroup.singleton, timeout: timeout)
+    } catch {
+        throw RuntimeError("\(error)")
+    }
+    var replies: [String] = []
+    var failures: [String] = []
+    for (pid, answer) in answers {
+        switch answer {
+        case let .replied(text):
+            say("moonwire run (process \(pid)):")
+            say(text.trimmingCharacters(in: .newlines))
+            replies.append(text)
+        case .gone:
+            say("removed the control files of process \(pid), which no longer runs")
+        case let .failed(why):
+            failures.append("process \(pid): \(why)")
+            Console.shared.log("warning: moonwire run (process \(pid)): \(why)")
         }
     }
-    guard answered > 0 else { throw RuntimeError("no running `moonwire run` with journal \(journal)") }
+    guard !replies.isEmpty else {
+        throw RuntimeError("no running `moonwire run` with journal \(journal) answered"
+                           + (failures.isEmpty ? "" : " (\(failures.joined(separator: "; ")))"))
+    }
+    return (replies, failures)
 }
 
 /// `moonwire reload`: the running `moonwire run` reloads its strategies now.
@@ -48,9 +62,10 @@ struct ReloadCommand: AsyncParsableCommand {
     }
 }
 
-/// `moonwire halt`: the kill switch. The running `moonwire run` stops every order from
-/// leaving, cancels the open orders its strategies placed (with `--all`, every open order of
-/// the account), waits for the cancellations and stops; this command returns its answer.
+/// `moonwire halt`: the kill switch. The running `moonwire run` closes its order gate (no
+/// order leaves any more), cancels the working orders its strategies placed (with `--all`,
+/// every open order of the account), reads TWS's open orders back and stops; this command
+/// prints its answer and exits 1 while any order of ours still works (or a run was not reached).
 struct HaltCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "halt",
@@ -61,7 +76,16 @@ struct HaltCommand: AsyncParsableCommand {
     @Flag(help: "Also send TWS's global cancel: every open order of the account, manual ones and other clients' included.") var all = false
 
     func run() async throws {
-        try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config))
+        let (replies, failures) = try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config))
+        // Exit 1 while anything of ours may still work: a run that says so, or one not reached.
+        let incomplete = replies.filter { !$0.hasPrefix(HaltReport.completePrefix) }
+        guard incomplete.isEmpty && failures.isEmpty else {
+            let left = incomplete.flatMap { $0.split(separator: "\n").filter { $0.hasPrefix("  still working: ") } }
+                .map { $0.dropFirst("  still working: ".count) }
+            throw RuntimeError("halt incomplete: " + (left.isEmpty ? "" : "still working: \(left.joined(separator: "; "))")
+                               + (failures.isEmpty ? "" : (left.isEmpty ? "" : "; ") + "not reached: \(failures.joined(separator: "; "))")
+                               + (left.isEmpty && failures.isEmpty ? "TWS did not confirm (see above)" : ""))
+        }
     }
 }
 

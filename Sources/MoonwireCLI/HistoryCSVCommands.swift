@@ -138,7 +138,9 @@ struct HistoryExportCommand: AsyncParsableCommand {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch { throw RuntimeError("\(output): \(error.localizedDescription)") }
             say("exported \(bars.count) bars of \(series) to \(output)")
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            // A reader that went away (`| head`) ends the export quietly, with the status a
+            // program killed by SIGPIPE has: the rest was not wanted.
+            if !DescriptorOutput.write(text, to: STDOUT_FILENO) { Foundation.exit(errno == EPIPE ? 141 : ExitStatus.failure) }
         }
     }
 }

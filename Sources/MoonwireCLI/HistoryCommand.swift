@@ -36,6 +36,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
     func run() async throws {
         let names = instruments.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
         guard !names.isEmpty else { throw ValidationError("name at least one instrument") }
+        if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         let specs: [InstrumentSpec]
         do {
             specs = try names.map { try InstrumentSpec.parse($0) }

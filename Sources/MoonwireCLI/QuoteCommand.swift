@@ -22,6 +22,8 @@ struct QuoteCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !instruments.isEmpty else { throw ValidationError("name at least one instrument") }
+        if let seconds { try OptionRange.check(seconds, "--seconds", 0...OptionRange.maxSeconds, exclusive: true) }
+        if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         let specs: [InstrumentSpec]
         do {
             specs = try instruments.map { try InstrumentSpec.parse($0) }
@@ -84,8 +86,8 @@ struct QuoteCommand: AsyncParsableCommand {
                 let text = Self.table(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 })
                 if inPlace {
                     // Up over the previous table, then draw over it.
-                    FileHandle.standardOutput.write(Data(((drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : "") + text.split(separator: "\n", omittingEmptySubsequences: false)
-                        .map { "\r\u{1B}[2K" + $0 }.joined(separator: "\n") + "\n").utf8))
+                    DescriptorOutput.write((drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : "") + text.split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "\r\u{1B}[2K" + $0 }.joined(separator: "\n") + "\n", to: STDOUT_FILENO)
                     drawnLines = text.split(separator: "\n", omittingEmptySubsequences: false).count
                 } else {
                     say(text + "\n")
@@ -107,7 +109,8 @@ struct QuoteCommand: AsyncParsableCommand {
             return abs(value) < 10 ? String(format: "%.5f", value).replacingOccurrences(of: #"0{1,3}$"#, with: "", options: .regularExpression)
                 : String(format: "%.2f", value)
         }
-        func size(_ value: Double?) -> String { value.map { $0.rounded() == $0 ? String(Int($0)) : String($0) } ?? "-" }
+        // A size TWS sent: whole when an Int holds it (Int(inf) or Int(1e300) would trap).
+        func size(_ value: Double?) -> String { value.map { $0.rounded() == $0 && abs($0) < 1e15 ? String(Int($0)) : String($0) } ?? "-" }
         let header = ["instrument", "bid", "ask", "last", "bid size", "ask size", "volume", "change", "change %", ""]
         var rows: [[String]] = []
         for key in keys {

@@ -24,7 +24,9 @@ struct ReplayOptions: ParsableArguments {
     func load(config: HostConfig?, universe: [Instrument]) async throws -> MarketReplay? {
         guard let replay else { return nil }
         guard let replayFrom else { throw ValidationError("--replay needs --replay-from (the first day to replay)") }
-        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be positive") }
+        // At most a million times real speed: a replayed bar's volume is spread over the wall
+        // seconds, and past that the sizes stop meaning anything.
+        try OptionRange.check(speed, "--speed", 0...1_000_000, exclusive: true)
         let start = try day(replayFrom, "--replay-from")
         let end = try replayTo.map { try day($0, "--replay-to") } ?? start + 86_400
         guard end > start else { throw ValidationError("--replay-to must come after --replay-from") }
@@ -47,7 +49,23 @@ struct ReplayOptions: ParsableArguments {
             }
             return bars
         }
-        return MarketReplay(bars: bars, barSeconds: seconds, speed: speed)
+        let market = MarketReplay(bars: bars, barSeconds: seconds, speed: speed)
+        Self.warn(about: market.skipped)
+        if let empty = market.bars.first(where: { $0.value.isEmpty })?.key {
+            throw RuntimeError("--replay: every stored \(replayBar) bar of \(empty) from \(replayFrom) has unusable values (see the warnings)")
+        }
+        return market
+    }
+
+    /// One warning a skipped bar (a store written by another tool may hold NaN, inf or
+    /// negative values: the replay leaves such a bar out rather than trade on it), the first few.
+    static func warn(about skipped: [MarketReplay.SkippedBar]) {
+        let shown = 10
+        for bad in skipped.prefix(shown) {
+            let time = BarBounds.timeProblem(bad.bar.time) == nil ? UTCTime.iso(bad.bar.time) + " UTC" : "epoch \(bad.bar.time)"
+            Console.shared.log("warning: --replay: skipped the \(bad.symbol) bar at \(time): \(bad.reason)")
+        }
+        if skipped.count > shown { Console.shared.log("warning: --replay: skipped \(skipped.count - shown) more bars with unusable values") }
     }
 
     /// The paper gateway's name of an instrument key (`ES 202612` is its `ESZ6`); a stock it

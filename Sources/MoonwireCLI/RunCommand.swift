@@ -36,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
+        if let duration { try OptionRange.check(duration, "--duration", 0...OptionRange.maxSeconds, exclusive: true) }
+        try OptionRange.check(statusEvery, "--status-every", 0...86_400)
+        if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         var (configuration, found) = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
         configuration.host.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"
         configuration.host.strategy.resetStore = Set(resetStore)
@@ -141,10 +144,7 @@ struct RunCommand: AsyncParsableCommand {
             // strategies placed is cancelled and the cancellations awaited; the strategies
             // stop after that (a hung one cannot delay it).
             say("halt: cancelling every open order and stopping")
-            let left = await runtime.halt(everything: everything)
-            if !left.isEmpty {
-                say("halt: \(left.count) order(s) not confirmed cancelled within 10 s: \(left.map { String($0.orderId) }.joined(separator: ", "))")
-            }
+            say(await runtime.halt(everything: everything).text)
         }
         if case let .signal(number) = cause { progress(number == SIGINT ? "interrupted: stopping" : "terminated: stopping") }
         // Bounded, whatever the strategies are doing.
@@ -187,11 +187,11 @@ struct RunCommand: AsyncParsableCommand {
             file = try LogFile(settings: settings)
         } catch {
             file = nil
-            FileHandle.standardError.write(Data("warning: no log file in \(settings.folder): \(error)\n".utf8))
+            DescriptorOutput.write("warning: no log file in \(settings.folder): \(error)\n", to: STDERR_FILENO)
         }
         LoggingSystem.bootstrap { label in
             let console: any LogHandler = consoleJSON ? FileLogHandler.standardErrorJSON(label: label)
-                : ConsoleLogHandler(label: label, floor: quiet ? .warning : .trace)
+                : ConsoleLogHandler(label: label, floor: quiet ? .warning : .trace, logFile: file)
             guard let file else { return console }
             return MultiplexLogHandler([console, FileLogHandler(label: label, file: file)])
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Moonwire
+import TWSProtocol
 
 /// A failure while running (no connection, a strategy that does not load) or a refusal by a
 /// safety check: printed as one line `error: ...` with no usage text. Usage mistakes stay
@@ -34,6 +35,7 @@ extension MoonwireCommand {
     /// Parses, runs, and ends with the documented status: `error: ...` on one line for a
     /// runtime failure, the usage only for a usage mistake.
     static func main() async {
+        DescriptorOutput.ignoreBrokenPipes()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -48,10 +50,10 @@ extension MoonwireCommand {
             }
         } catch let error as RuntimeError {
             Console.shared.clearStatus()
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            DescriptorOutput.write("error: \(ShownText.shown(error.message, lineBreak: "\n"))\n", to: STDERR_FILENO)
             Foundation.exit(error.code)
         } catch let error as MoonwireError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            DescriptorOutput.write("error: \(ShownText.shown(error.message, lineBreak: "\n"))\n", to: STDERR_FILENO)
             Foundation.exit(error.refused ? ExitStatus.refused : ExitStatus.failure)
         } catch let error as ValidationError {
             exit(withError: error)
@@ -63,7 +65,7 @@ extension MoonwireCommand {
             // `--help` (and `help run`) parses into ArgumentParser's own help command, whose
             // run() "fails" with a help request: it prints the help and exits 0 there.
             if exitCode(for: error).isSuccess { exit(withError: error) }
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            DescriptorOutput.write("error: \(ShownText.shown("\(error)", lineBreak: "\n"))\n", to: STDERR_FILENO)
             Foundation.exit(ExitStatus.failure)
         }
     }

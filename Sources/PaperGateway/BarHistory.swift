@@ -41,7 +41,11 @@ public enum BarHistory {
               let day = Int(dateText.suffix(2))
         else { return nil }
         let clock = timeText.split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
+        // Ranges first: the calendar would roll 25:00 or month 13 over (or overflow on a
+        // client's 2^63 hours) instead of refusing them.
+        guard clock.count == 3, (1...12).contains(month), (1...31).contains(day), (0...23).contains(clock[0]),
+              (0...59).contains(clock[1]), (0...59).contains(clock[2])
+        else { return nil }
         calendar.timeZone = zone
         let components = DateComponents(year: year, month: month, day: day, hour: clock[0], minute: clock[1], second: clock[2])
         guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }

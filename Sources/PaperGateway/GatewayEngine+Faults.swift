@@ -49,6 +49,40 @@ extension GatewayEngine {
         dropAll()
     }
 
+    /// Requests (orders, cancels, everything but the handshake) are kept for `seconds`, then
+    /// handled in the order they came: a busy TWS that acknowledges late. Nothing is lost or
+    /// reordered; what a client sends meanwhile waits behind them.
+    func startHold(seconds: Double) {
+        faults.holdUntil = Date().timeIntervalSince1970 + seconds
+        loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in releaseHeld() }
+    }
+
+    /// Keeps `request` while the hold is on, or while requests kept before it still wait (so
+    /// that none overtakes them). Returns whether it was kept.
+    func hold(_ session: GatewaySession, _ request: ClientRequest) -> Bool {
+        guard !faults.releasing, Date().timeIntervalSince1970 < faults.holdUntil || !faults.held.isEmpty else { return false }
+        faults.held.append((session.id, request))
+        return true
+    }
+
+    /// Handles the kept requests, in order (their message rate was counted when they came).
+    func releaseHeld() {
+        let left = faults.holdUntil - Date().timeIntervalSince1970
+        if left > 0 {
+            // A later, longer hold (or a timer a moment early): its own end releases them.
+            loop.scheduleTask(in: .milliseconds(Int64(left * 1000) + 1)) { [self] in releaseHeld() }
+            return
+        }
+        let held = faults.held
+        faults.held = []
+        faults.releasing = true
+        defer { faults.releasing = false }
+        for (id, request) in held {
+            guard let session = sessions[id] else { continue }
+            if !handle(session, request) { session.channel.close(promise: nil) }
+        }
+    }
+
     /// Sends every execution again to its client, unsolicited, as TWS may after a reconnect.
     func replayExecutions() -> Int {
         var count = 0
@@ -64,12 +98,19 @@ extension GatewayEngine {
         return count
     }
 
+    /// The longest a fault may last, in seconds (a year).
+    static let maxFaultSeconds = 365.0 * 86400
+
     /// Runs one control command; returns the reply line.
     func control(_ line: String) -> String {
         let words = line.split(separator: " ").map(String.init)
         guard let command = words.first?.lowercased() else { return "error empty command" }
+        /// A count or a number of seconds: finite, 0 to a year (the timers take milliseconds
+        /// as Int64, which NaN, infinity or 1e300 would trap on).
         func number(_ index: Int, default value: Double) -> Double? {
-            words.count > index ? Double(words[index]) : value
+            guard words.count > index else { return value }
+            guard let number = Double(words[index]), number >= 0, number <= Self.maxFaultSeconds else { return nil }
+            return number
         }
         switch command {
         case "drop":
@@ -98,25 +139,33 @@ extension GatewayEngine {
             let reason = words.count > 1 ? words.dropFirst().joined(separator: " ") : "Simulated rejection (control port)"
             faults.rejectNextOrder = reason
             return "ok reject-next"
+        case "hold":
+            guard words.count == 2, let seconds = Double(words[1]), seconds >= 0, seconds <= 3600 else {
+                return "error usage: hold SECONDS (0-3600)"
+            }
+            startHold(seconds: seconds)
+            return "ok hold \(seconds)"
         case "slow-cancels":
-            guard words.count == 2, let seconds = Double(words[1]), seconds >= 0 else { return "error usage: slow-cancels SECONDS" }
+            guard words.count == 2, let seconds = number(1, default: 0) else { return "error usage: slow-cancels SECONDS" }
             faults.cancelDelay = seconds
             return "ok slow-cancels \(seconds)"
         case "replay-executions":
             return "ok replayed \(replayExecutions())"
         case "step":
-            guard let count = number(1, default: 1), count >= 1 else { return "error usage: step [COUNT]" }
+            guard let count = number(1, default: 1), count >= 1, count <= 1_000_000 else { return "error usage: step [COUNT] (1-1000000)" }
             for _ in 0..<Int(count) { step() }
             return "ok steps \(market.steps)"
         case "price":
-            guard words.count == 3, market.instrument(symbol: words[1].uppercased()) != nil, let price = Double(words[2]), price > 0 else {
+            guard words.count == 3, market.instrument(symbol: words[1].uppercased()) != nil, let price = Double(words[2]), price > 0,
+                  price <= PaperOrder.maxPrice
+            else {
                 return "error usage: price SYMBOL PRICE (a known symbol and a positive price)"
             }
             setPrice(symbol: words[1].uppercased(), price: price)
             return "ok price \(words[1].uppercased()) \(price)"
         case "position":
             guard words.count == 4, let instrument = market.instrument(symbol: words[1].uppercased()), let quantity = Double(words[2]),
-                  let cost = Double(words[3])
+                  let cost = Double(words[3]), abs(quantity) <= PaperOrder.maxQuantity, abs(cost) <= PaperOrder.maxPrice
             else {
                 return "error usage: position SYMBOL QUANTITY AVERAGE_COST"
             }
@@ -154,10 +203,11 @@ extension GatewayEngine {
             flushAll()
             return "ok halted \(instrument.symbol) \(flag)"
         case "status":
+            let heldCancels = faults.held.filter { if case .cancelOrder = $0.request { true } else { false } }.count
             let working = orders.values.filter(\.isWorking).count
-            return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count)"
+            return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count) held=\(faults.held.count) held_cancels=\(heldCancels)"
         default:
-            return "error unknown command '\(command)' (drop, outage, stall, hang, restart, reject-next, slow-cancels, replay-executions, step, price, position, next-valid-id, notice, halted, status)"
+            return "error unknown command '\(command)' (drop, outage, stall, hang, hold, restart, reject-next, slow-cancels, replay-executions, step, price, position, next-valid-id, notice, halted, status)"
         }
     }
 }

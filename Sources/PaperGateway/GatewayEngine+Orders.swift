@@ -11,6 +11,13 @@ extension GatewayEngine {
             save(existing)
             return
         }
+        // TWS keeps order ids in a Java int: anything outside 1...2^31-1 is no id (and the
+        // next valid id, one more, must not overflow).
+        guard PaperOrder.orderIds.contains(request.orderId) else {
+            session.sendError(request.orderId, 321, "Error validating request.-'placeOrder' : cause - Invalid order id \(request.orderId) "
+                              + "(order ids are 1 to \(PaperOrder.orderIds.upperBound))")
+            return
+        }
         guard request.orderId >= nextValidId(for: clientId) else {
             session.sendError(request.orderId, 103, "Duplicate order id")
             return
@@ -58,6 +65,19 @@ extension GatewayEngine {
         }
         guard let quantity = order.totalQuantity, quantity.doubleValue > 0 else {
             return (434, "The order size cannot be zero")
+        }
+        guard quantity.doubleValue <= PaperOrder.maxQuantity else {
+            return (201, "Order rejected - reason:The order size \(quantity) is over the paper gateway's maximum of \(Int(PaperOrder.maxQuantity))")
+        }
+        // Prices the client set, whatever the order type: none may be NaN, infinite or absurd
+        // (they would turn cash, positions and PnL into nonsense once filled or modified).
+        let prices: [(String, Double?)] = [("limit price", order.lmtPrice), ("aux (stop) price", order.auxPrice),
+                                           ("trailing stop price", order.trailStopPrice), ("trailing percent", order.trailingPercent)]
+        for (name, value) in prices {
+            guard let value else { continue }
+            guard value.isFinite, abs(value) <= PaperOrder.maxPrice else {
+                return (201, "Order rejected - reason:The \(name) \(value) is not a price (a finite number of at most \(Int(PaperOrder.maxPrice)))")
+            }
         }
         guard instrument.tradable else {
             return (201, "Order rejected - reason:\(instrument.symbol) is an index: it is quoted, not traded (trade its future or an ETF)")

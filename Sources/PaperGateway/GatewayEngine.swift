@@ -75,6 +75,11 @@ public final class GatewayEngine {
         var cancelDelay: Double = 0
         /// Symbols whose trading is halted (tick 49 says so; the control command `halted`).
         var halted: Set<String> = []
+        /// Until then requests are kept, in order, and handled when it ends (a busy TWS whose
+        /// answers come late): see `hold(_:_:)`.
+        var holdUntil: Double = 0
+        var held: [(session: Int, request: ClientRequest)] = []
+        var releasing = false
     }
 
     init(config: PaperGatewayConfig, loop: EventLoop, logger: Logger, store: GatewayStateStore?) throws {
@@ -168,7 +173,7 @@ public final class GatewayEngine {
             session.sendError(-1, 321, "Error validating request.-'\(request.name)' : cause - the API session has not started (send startApi first)")
             return true
         }
-        if config.pacing.messageRate, let count = exceedsMessageRate(session) {
+        if config.pacing.messageRate, !faults.releasing, let count = exceedsMessageRate(session) {
             // IB's answer to a flood: error 100, once a second; a client that keeps flooding
             // (10x the rate) is disconnected, and past twice the rate its requests are dropped,
             // so one client's flood never stalls the others.
@@ -182,6 +187,7 @@ public final class GatewayEngine {
             }
             if count > 100 { return true }
         }
+        if hold(session, request) { return true }
         switch request {
         case .startAPI: return true
         case let .reqIds(r): requestIds(session, r)

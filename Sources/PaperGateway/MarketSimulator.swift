@@ -165,7 +165,7 @@ public struct MarketSimulator: Sendable {
         quote.bidSize = instrument.lot * generator.integer(in: 1...12)
         quote.askSize = instrument.lot * generator.integer(in: 1...12)
         guard let (bar, _) = replay.bar(instrument.symbol, at: now) else { return nil }
-        let size = max(1, Int((bar.volume * max(seconds, 0.001) * replay.speed / Double(replay.barSeconds)).rounded()))
+        let size = replay.tradeSize(bar, wallSeconds: seconds)
         return Self.printTrade(instrument.round(price), size: size, on: &quote, symbol: instrument.symbol, now: now)
     }
 

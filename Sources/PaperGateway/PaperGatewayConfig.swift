@@ -112,6 +112,9 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         faults = try c.decodeIfPresent([String].self, forKey: .faults) ?? faults
     }
 
+    /// The most starting cash a paper account may have.
+    public static let maxMoney = 1e12
+
     /// Checks what decoding cannot: values out of range. Throws naming the key.
     public func validate() throws {
         func bad(_ key: String, _ why: String) -> ConfigError { ConfigError(message: "paper_gateway.\(key): \(why)") }
@@ -119,10 +122,22 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
         guard !accounts.isEmpty, accounts.allSatisfy({ !$0.isEmpty }) else {
             throw bad("accounts", "needs at least one non-empty account id")
         }
-        guard startingCash >= 0 else { throw bad("starting_cash", "must not be negative") }
+        // Finite and bounded: NaN passes a `>= 0` test, and infinity or 1e300 would make every
+        // account value and PnL the gateway reports nonsense (or trap where it becomes an integer).
+        guard startingCash.isFinite, (0...Self.maxMoney).contains(startingCash) else {
+            throw bad("starting_cash", "must be 0 to \(Int(Self.maxMoney)), got \(startingCash)")
+        }
         guard TimeZone(identifier: timeZone) != nil else { throw bad("time_zone", "'\(timeZone)' is not a known time zone") }
         guard (1...32).contains(maxClients) else { throw bad("max_clients", "must be 1-32 (TWS allows 32)") }
-        guard market.tickIntervalMs >= 0 else { throw bad("market.tick_interval_ms", "must not be negative") }
+        guard market.tickIntervalMs.isFinite, (0...3_600_000).contains(market.tickIntervalMs) else {
+            throw bad("market.tick_interval_ms", "must be 0 to 3600000 (an hour), got \(market.tickIntervalMs)")
+        }
+        guard (1...1_000_000).contains(pacing.maxMarketDataLines) else {
+            throw bad("pacing.max_market_data_lines", "must be 1 to 1000000, got \(pacing.maxMarketDataLines)")
+        }
+        guard pacing.historicalWindowSeconds.isFinite, (0...86_400).contains(pacing.historicalWindowSeconds) else {
+            throw bad("pacing.historical_window_seconds", "must be 0 to 86400, got \(pacing.historicalWindowSeconds)")
+        }
         guard ["realtime", "manual"].contains(market.clock) else {
             throw bad("market.clock", "'\(market.clock)' is not 'realtime' or 'manual'")
         }
@@ -133,10 +148,25 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
             let key = "instruments[\(index)] (\(instrument.symbol))"
             guard symbols.insert(instrument.symbol).inserted else { throw bad(key, "symbol appears twice") }
             guard ids.insert(instrument.conId).inserted else { throw bad(key, "con_id \(instrument.conId) appears twice") }
-            guard instrument.startPrice > 0 else { throw bad(key + ".start_price", "must be positive") }
-            guard instrument.tickSize > 0 else { throw bad(key + ".tick_size", "must be positive") }
+            // IB's con ids, sizes and prices are Java ints and doubles of sane size; past these
+            // bounds quotes, sizes and fills overflow or stop meaning anything.
+            guard (1...Int(Int32.max)).contains(instrument.conId) else {
+                throw bad(key + ".con_id", "must be 1 to \(Int32.max), got \(instrument.conId)")
+            }
+            guard instrument.startPrice.isFinite, instrument.startPrice > 0, instrument.startPrice <= PaperOrder.maxPrice else {
+                throw bad(key + ".start_price", "must be positive and at most \(Int(PaperOrder.maxPrice)), got \(instrument.startPrice)")
+            }
+            guard instrument.tickSize.isFinite, instrument.tickSize > 0, instrument.tickSize <= instrument.startPrice else {
+                throw bad(key + ".tick_size", "must be positive and at most the start price, got \(instrument.tickSize)")
+            }
             guard instrument.volatility >= 0 && instrument.volatility < 5 else { throw bad(key + ".volatility", "must be 0-5") }
-            guard instrument.lot > 0 else { throw bad(key + ".lot", "must be positive") }
+            guard (1...1_000_000).contains(instrument.lot) else { throw bad(key + ".lot", "must be 1 to 1000000, got \(instrument.lot)") }
+            guard instrument.multiplier.isFinite, instrument.multiplier > 0, instrument.multiplier <= 1_000_000 else {
+                throw bad(key + ".multiplier", "must be positive and at most 1000000, got \(instrument.multiplier)")
+            }
+            if let strike = instrument.strike, !(strike.isFinite && strike >= 0 && strike <= PaperOrder.maxPrice) {
+                throw bad(key + ".strike", "must be 0 to \(Int(PaperOrder.maxPrice)), got \(strike)")
+            }
         }
     }
 

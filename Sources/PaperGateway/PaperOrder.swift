@@ -36,6 +36,11 @@ public struct PaperOrder: Sendable, Equatable {
     /// Order types the simulated exchange executes.
     public static let supportedTypes: Set<String> = ["MKT", "LMT", "STP", "STP LMT", "TRAIL"]
     public static let supportedTIFs: Set<String> = ["", "DAY", "GTC", "IOC"]
+    /// The ids TWS can hold (a Java int).
+    public static let orderIds = 1...Int(Int32.max)
+    /// Bounds a client's numbers must keep to: past them no fill, cash or PnL means anything.
+    public static let maxQuantity = 1_000_000_000.0
+    public static let maxPrice = 1_000_000_000.0
 
     /// What a quote lets this order do now: a fill of some shares at a price, or nothing.
     /// `maxShares` is what the book shows on the side the order takes (nil: no limit).

@@ -45,7 +45,10 @@ public struct AccountGate: Sendable {
         return nil
     }
 
+    /// A quantity or amount for a refusal message. Values come from strategies and TWS: only
+    /// whole ones that fit an integer are printed as one (String(Int(1e20)) would trap).
     static func format(_ value: Double) -> String {
-        value.rounded() == value ? String(Int(value)) : String(format: "%.2f", value)
+        if let whole = Int64(exactly: value) { return String(whole) }
+        return abs(value) < 1e15 ? String(format: "%.2f", value) : "\(value)"
     }
 }

@@ -3,80 +3,314 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The local control channel of a running `moonwire run`: a Unix socket, owner-only, one
-/// per run, found through the run's journal. `moonwire halt`, `reload` and `status` talk to
-/// the run through it, instead of a pid file and a signal (a stale pid could name another
-/// process; a socket nobody serves just refuses).
+/// The local control channel of a running `moonwire run`: `moonwire halt`, `reload` and
+/// `status` talk to the run through a Unix socket, instead of a pid file and a signal.
 ///
-/// One command a connection, one line (`halt`, `halt --all`, `reload`, `status`); the
-/// answer is text, then the run closes the connection.
+/// Nobody else may fake or block it:
+/// - The sockets live in a private folder: the user's own, mode 0700, a real folder (checked
+///   with lstat, so never a link), `JOURNAL.control/` next to the journal, or
+///   `/tmp/moonwire-UID/` when that path is too long for a socket. A folder that is not
+///   private (another user made it first) is refused with an error that names it.
+/// - Each run registers: `PREFIX<pid>.run` (its pid, socket and journal; 0600, written whole
+///   and renamed into place) beside `PREFIX<pid>.sock` (0600). Commands find runs by their
+///   registrations, never by guessing socket names.
+/// - Both ends check who is on the other one (SO_PEERCRED): the run answers only its own
+///   user (another is refused, and the run logs it); a command talks only to the registered
+///   process of its own user.
+/// - Commands ask every registered run at once, each bounded: one that does not answer hides
+///   no other. A run's files are removed only when they are ours, its socket refuses
+///   connections and its process is gone; never because a socket could not be opened.
+///
+/// One command a connection, one line (`halt`, `halt --all`, `reload`, `status`). The run
+/// acknowledges it at once (`accepted: COMMAND`, a line the asking side drops: a socket
+/// whose server never speaks is given up after seconds, not after the whole command's
+/// time), then answers in text and closes the connection.
 public enum ControlChannel {
-    /// The folder the sockets of runs on `journal` live in, and their name prefix. Next to the
-    /// journal when the path is short enough for a socket (108 bytes on Linux), else in a
-    /// private folder under /tmp named after the journal.
-    static func place(journal: String) -> (folder: String, prefix: String) {
+    /// Where the runs of one journal register: the private folder, the names' prefix, and
+    /// the journal's absolute path (which every registration repeats).
+    struct Place {
+        var folder: String
+        var prefix: String
+        var journal: String
+
+        func socket(pid: Int32) -> String { folder + "/" + prefix + String(pid) + ".sock" }
+        func registration(pid: Int32) -> String { folder + "/" + prefix + String(pid) + ".run" }
+    }
+
+    /// `JOURNAL.control/` next to the journal when a socket path there fits (108 bytes on
+    /// Linux, 104 on macOS), else `/tmp/moonwire-UID/` with names led by a hash of the path.
+    static func place(journal: String) -> Place {
         let absolute = URL(fileURLWithPath: journal).standardizedFileURL.path
-        let beside = (URL(fileURLWithPath: absolute).deletingLastPathComponent().path,
-                      URL(fileURLWithPath: absolute).lastPathComponent + ".control.")
-        if (beside.0 + "/" + beside.1 + "4294967295").utf8.count < 100 { return beside }
+        let beside = Place(folder: absolute + ".control", prefix: "", journal: absolute)
+        if beside.socket(pid: Int32.max).utf8.count < 100 { return beside }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in absolute.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return ("/tmp/moonwire-\(getuid())", String(hash, radix: 16) + ".control.")
+        return Place(folder: "/tmp/moonwire-\(getuid())", prefix: String(hash, radix: 16) + ".", journal: absolute)
     }
 
-    /// The socket a run with process id `pid` serves for `journal`.
+    /// The socket the run with process id `pid` serves for `journal`.
     public static func socketPath(journal: String, pid: Int32 = getpid()) -> String {
-        let place = place(journal: journal)
-        return place.folder + "/" + place.prefix + String(pid)
+        place(journal: journal).socket(pid: pid)
     }
 
-    /// The sockets of runs on `journal` (live or stale), with their process ids.
-    public static func sockets(journal: String) -> [(pid: Int32, path: String)] {
+    // MARK: The folder
+
+    /// Checks that `folder` is private to this user: a folder (not a link to one), owned by
+    /// us, with no access for group or others. With `create`, a missing one is made (0700).
+    /// Returns false when it does not exist (and was not to be made); throws when it is not
+    /// private, naming its owner and mode.
+    @discardableResult
+    static func checkFolder(_ folder: String, create: Bool) throws -> Bool {
+        if create {
+            if mkdir(folder, 0o700) == 0 {
+                // The umask may have taken bits off; ours, just made: set exactly 0700.
+                chmod(folder, 0o700)
+            } else if errno != EEXIST {
+                throw ControlChannelError(message: "cannot create the control folder \(folder): \(String(cString: strerror(errno)))")
+            }
+        }
+        var info = stat()
+        guard lstat(folder, &info) == 0 else {
+            if errno == ENOENT && !create { return false }
+            throw ControlChannelError(message: "cannot read the control folder \(folder): \(String(cString: strerror(errno)))")
+        }
+        let kind = info.st_mode & S_IFMT
+        let mode = info.st_mode & 0o7777
+        guard kind == S_IFDIR, info.st_uid == getuid(), mode & 0o077 == 0 else {
+            let what = kind == S_IFLNK ? "a symbolic link" : kind == S_IFDIR ? "a folder" : "not a folder"
+            throw ControlChannelError(message: "the control folder \(folder) is not private to you (\(userName(getuid()))): it is \(what) "
+                                          + "owned by \(userName(info.st_uid)), mode \(String(mode, radix: 8, uppercase: false).leftPadded(4)); "
+                                          + "it must be a folder of yours with mode 0700. Remove it (its owner or root can) and start the run again")
+        }
+        return true
+    }
+
+    static func userName(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return "\(String(cString: name)) (uid \(uid))"
+    }
+
+    // MARK: Registrations
+
+    /// What a run writes about itself next to its socket.
+    struct Registration: Codable, Sendable, Equatable {
+        var pid: Int32
+        var socket: String
+        var journal: String
+    }
+
+    /// Writes the registration of this process: whole, owner-only, then renamed into place
+    /// (a reader never sees half of one).
+    static func register(_ registration: Registration, at path: String) throws {
+        let temporary = path + ".tmp"
+        unlink(temporary)
+        let data = try JSONEncoder().encode(registration)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ControlChannelError(message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw ControlChannelError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The runs registered for `journal`: files of ours in the private folder, naming this
+    /// journal and the socket their pid gives. Throws when the folder is not private.
+    static func registrations(journal: String) throws -> [Registration] {
         let place = place(journal: journal)
+        guard try checkFolder(place.folder, create: false) else { return [] }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: place.folder)) ?? []
-        return names.compactMap { name in
-            guard name.hasPrefix(place.prefix), let pid = Int32(name.dropFirst(place.prefix.count)) else { return nil }
-            return (pid, place.folder + "/" + name)
+        return names.compactMap { name -> Registration? in
+            guard name.hasPrefix(place.prefix), name.hasSuffix(".run"),
+                  let pid = Int32(name.dropFirst(place.prefix.count).dropLast(".run".count)), pid > 0
+            else { return nil }
+            let path = place.folder + "/" + name
+            guard let data = readOwnFile(path), let registration = try? JSONDecoder().decode(Registration.self, from: data),
+                  registration.pid == pid, registration.journal == place.journal, registration.socket == place.socket(pid: pid)
+            else { return nil }
+            return registration
         }.sorted { $0.pid < $1.pid }
     }
 
-    /// Serves commands for the run on `journal` until `close` is called on the result.
-    public static func serve(journal: String, group: EventLoopGroup,
-                             handle: @escaping @Sendable (String) async -> String) async throws -> Channel
-    {
-        let path = socketPath(journal: journal)
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                attributes: folder.hasPrefix("/tmp/moonwire-") ? [.posixPermissions: 0o700] : nil)
-        let channel = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CommandHandler(handle: handle)) }
-            }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        chmod(path, 0o600)  // the owner only
-        return channel
+    /// The contents of a small regular file of ours (never through a link), or nil.
+    static func readOwnFile(_ path: String) -> Data? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == getuid(), info.st_size < 4096 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &buffer, buffer.count)
+        return count > 0 ? Data(buffer[..<count]) : nil
     }
 
-    /// Sends `command` to the socket at `path`; the run's answer, or an error when nothing
-    /// serves it (a run that ended without removing it) or it does not answer in `timeout`.
-    public static func send(_ command: String, to path: String, group: EventLoopGroup, timeout: Double) async throws -> String {
-        let reply = group.any().makePromise(of: String.self)
-        let collector = ReplyCollector(reply: reply)
+    /// Removes `path` when it is ours and of `kind` (S_IFSOCK, S_IFREG); never follows a link.
+    static func removeOwn(_ path: String, kind: mode_t) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == kind, info.st_uid == getuid() else { return }
+        unlink(path)
+    }
+
+    // MARK: Serving
+
+    /// A run's served channel: `close` stops serving and removes its socket and registration.
+    public final class Server: Sendable {
+        let channel: Channel
+        let place: Place
+        let pid: Int32
+
+        init(channel: Channel, place: Place, pid: Int32) {
+            self.channel = channel
+            self.place = place
+            self.pid = pid
+        }
+
+        public func close() async {
+            removeOwn(place.registration(pid: pid), kind: S_IFREG)
+            _ = await channel.close().value(within: 2)
+            removeOwn(place.socket(pid: pid), kind: S_IFSOCK)
+        }
+    }
+
+    /// Serves commands for the run on `journal` until `close` is called on the result. A
+    /// connection from another user is refused and told to `refused` (a line to log).
+    public static func serve(journal: String, group: EventLoopGroup, refused: @escaping @Sendable (String) -> Void = { _ in },
+                             handle: @escaping @Sendable (String) async -> String) async throws -> Server
+    {
+        let place = place(journal: journal)
+        let pid = getpid()
+        try checkFolder(place.folder, create: true)
+        let path = place.socket(pid: pid)
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CommandHandler(handle: handle, refused: refused))
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        chmod(path, 0o600)  // the owner only (the folder already is)
+        do {
+            try register(Registration(pid: pid, socket: path, journal: place.journal), at: place.registration(pid: pid))
+        } catch {
+            _ = await channel.close().value(within: 2)
+            removeOwn(path, kind: S_IFSOCK)
+            throw error
+        }
+        return Server(channel: channel, place: place, pid: pid)
+    }
+
+    // MARK: Asking
+
+    /// What one registered run made of a command.
+    public enum Answer: Sendable {
+        /// Its reply.
+        case replied(String)
+        /// It no longer runs: its socket refused and its process is gone; its files were removed.
+        case gone
+        /// It could not be asked, or did not answer in time (why, in words).
+        case failed(String)
+    }
+
+    /// Sends `command` to every run registered for `journal`, all at once: each connection
+    /// must be made in `connectTimeout` and answered in `timeout`. Throws when the folder is
+    /// not private. Returns each run's process id and answer, by process id.
+    public static func ask(_ command: String, journal: String, group: EventLoopGroup, connectTimeout: Double = 2,
+                           timeout: Double) async throws -> [(pid: Int32, answer: Answer)]
+    {
+        let runs = try registrations(journal: journal)
+        let place = place(journal: journal)
+        return await withTaskGroup(of: (Int32, Answer).self) { tasks in
+            for run in runs {
+                tasks.addTask {
+                    (run.pid, await ask(command, run: run, place: place, group: group, connectTimeout: connectTimeout, timeout: timeout))
+                }
+            }
+            var answers: [(pid: Int32, answer: Answer)] = []
+            for await answer in tasks { answers.append(answer) }
+            return answers.sorted { $0.pid < $1.pid }
+        }
+    }
+
+    /// The line a run sends as soon as it has a command.
+    static let accepted = "accepted: "
+
+    static func ask(_ command: String, run: Registration, place: Place, group: EventLoopGroup, connectTimeout: Double,
+                    timeout: Double) async -> Answer
+    {
+        let loop = group.any()
+        let reply = loop.makePromise(of: String.self)
+        let heard = loop.makePromise(of: Void.self)
+        let collector = ReplyCollector(reply: reply, heard: heard)
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.milliseconds(Int64(connectTimeout * 1000)))
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
-                .connect(unixDomainSocketPath: path).get()
+                .connect(unixDomainSocketPath: run.socket).get()
         } catch {
             reply.fail(error)
-            throw error
+            heard.fail(error)
+            let code = (error as? IOError)?.errnoCode
+            // Nobody serves it, and its process is gone: a run that was killed. Its files
+            // (ours, in our private folder) go. Anything else is reported and left alone.
+            if code == ECONNREFUSED || code == ENOENT, kill(run.pid, 0) != 0, errno == ESRCH {
+                removeOwn(run.socket, kind: S_IFSOCK)
+                removeOwn(place.registration(pid: run.pid), kind: S_IFREG)
+                return .gone
+            }
+            return .failed("cannot connect to \(run.socket): \(error)")
         }
-        try await channel.writeAndFlush(ByteBuffer(string: command + "\n")).get()
-        guard let reply = await reply.futureResult.value(within: timeout) else {
-            channel.close(promise: nil)
-            throw ControlChannelError(message: "the run at \(path) did not answer `\(command)` within \(Int(timeout)) s")
+        defer { channel.close(promise: nil) }
+        // The other end must be the registered process, of this user.
+        guard let peer = await peer(of: channel).value(within: connectTimeout) ?? nil else {
+            return .failed("cannot tell who serves \(run.socket) (SO_PEERCRED): not asked")
         }
-        return reply
+        guard peer.uid == getuid(), peer.pid == run.pid else {
+            return .failed("\(run.socket) is served by process \(peer.pid) of \(userName(peer.uid)), not by process \(run.pid) of "
+                               + "\(userName(getuid())) that registered it: refused, nothing sent")
+        }
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: command + "\n")).get()
+        } catch {
+            return .failed("cannot send `\(command)` to \(run.socket): \(error)")
+        }
+        // A run acknowledges at once; whatever never speaks is given up soon.
+        guard await heard.futureResult.value(within: connectTimeout + 3) != nil else {
+            return .failed("\(run.socket) accepted the connection but did not acknowledge `\(command)` within \(Int(connectTimeout + 3)) s")
+        }
+        guard let text = await reply.futureResult.value(within: timeout) else {
+            return .failed("no answer to `\(command)` within \(Int(timeout)) s")
+        }
+        return .replied(text.hasPrefix(accepted) ? String(text.drop { $0 != "\n" }.dropFirst()) : text)
+    }
+
+    // MARK: Who is on the other end
+
+    struct Peer: Sendable, Equatable {
+        var pid: Int32
+        var uid: uid_t
+    }
+
+    /// Linux's `struct ucred` (Glibc hides it behind _GNU_SOURCE): the same three 32-bit fields.
+    struct Credentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// The process and user at the other end of a connected Unix socket (SO_PEERCRED), or nil
+    /// when the system cannot tell.
+    static func peer(of channel: Channel) -> EventLoopFuture<Peer?> {
+        #if os(Linux)
+        guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+            .map { (credentials: Credentials) -> Peer? in Peer(pid: credentials.pid, uid: uid_t(credentials.uid)) }
+            .recover { _ in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
     }
 }
 
@@ -85,14 +319,22 @@ public struct ControlChannelError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Reads one command line (at most 4 KiB), answers it, closes.
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
+/// Reads one command line (at most 4 KiB), checks who sent it, answers it, closes.
 private final class CommandHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let handle: @Sendable (String) async -> String
+    let refused: @Sendable (String) -> Void
     private let received = NIOLockedValueBox("")
 
-    init(handle: @escaping @Sendable (String) async -> String) { self.handle = handle }
+    init(handle: @escaping @Sendable (String) async -> String, refused: @escaping @Sendable (String) -> Void) {
+        self.handle = handle
+        self.refused = refused
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
@@ -106,34 +348,59 @@ private final class CommandHandler: ChannelInboundHandler, Sendable {
         guard let line else { return }
         let channel = context.channel
         let handle = self.handle
-        Task {
-            let reply = line.isEmpty ? "error: one command a line, at most 4 KiB" : await handle(line.trimmingCharacters(in: .whitespaces))
-            channel.writeAndFlush(ByteBuffer(string: reply.hasSuffix("\n") ? reply : reply + "\n")).whenComplete { _ in
-                channel.close(promise: nil)
+        let refused = self.refused
+        ControlChannel.peer(of: channel).whenComplete { result in
+            let peer = (try? result.get()) ?? nil
+            guard let peer, peer.uid == getuid() else {
+                let who = peer.map { "process \($0.pid) of \(ControlChannel.userName($0.uid))" } ?? "a process the system cannot name"
+                refused("control channel: refused `\(line.prefix(64))` from \(who): only \(ControlChannel.userName(getuid())) may control this run")
+                channel.writeAndFlush(ByteBuffer(string: "error: refused: only the user running this run may control it\n")).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+                return
+            }
+            channel.writeAndFlush(ByteBuffer(string: ControlChannel.accepted + line.prefix(64) + "\n"), promise: nil)
+            Task {
+                let reply = line.isEmpty ? "error: one command a line, at most 4 KiB" : await handle(line.trimmingCharacters(in: .whitespaces))
+                channel.writeAndFlush(ByteBuffer(string: reply.hasSuffix("\n") ? reply : reply + "\n")).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
             }
         }
     }
 }
 
-/// Collects everything the run writes until it closes the connection.
+/// Collects everything the run writes until it closes the connection (at most 1 MiB);
+/// `heard` completes with the first bytes.
 private final class ReplyCollector: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     private let text = NIOLockedValueBox("")
     let reply: EventLoopPromise<String>
+    let heard: EventLoopPromise<Void>
 
-    init(reply: EventLoopPromise<String>) { self.reply = reply }
+    init(reply: EventLoopPromise<String>, heard: EventLoopPromise<Void>) {
+        self.reply = reply
+        self.heard = heard
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         let chunk = buffer.readString(length: buffer.readableBytes) ?? ""
-        text.withLockedValue { $0 += chunk }
+        heard.succeed(())
+        let full = text.withLockedValue { text -> Bool in
+            text += chunk
+            return text.utf8.count > 1 << 20
+        }
+        if full { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        heard.succeed(())
         reply.succeed(text.withLockedValue { $0 })
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        heard.fail(error)
         reply.fail(error)
         context.close(promise: nil)
     }

@@ -104,8 +104,20 @@ public struct HostConfig: Sendable, Equatable {
         func number(_ mapping: [String: Any], _ section: String, _ key: String) throws -> Double? {
             guard let value = mapping[key] else { return nil }
             if let number = value as? Int { return Double(number) }
-            if let number = value as? Double { return number }
+            if let number = value as? Double {
+                // YAML's .nan and .inf are numbers too; no setting means anything with them.
+                guard number.isFinite else { throw HostConfigError(message: "\(source): \(section).\(key) must be a finite number, got \(number)") }
+                return number
+            }
             throw HostConfigError(message: "\(source): \(section).\(key) should be a number, got '\(value)'")
+        }
+        /// A whole number in `range` (checked before it becomes an Int: `Int(1e300)` traps).
+        func integer(_ mapping: [String: Any], _ section: String, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = try number(mapping, section, key) else { return nil }
+            guard value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+                throw HostConfigError(message: "\(source): \(section).\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+            }
+            return Int(value)
         }
         func flag(_ mapping: [String: Any], _ section: String, _ key: String) throws -> Bool? {
             guard let value = mapping[key] else { return nil }
@@ -115,7 +127,7 @@ public struct HostConfig: Sendable, Equatable {
         let trading = try section("trading")
         config.trading.allowLive = try flag(trading, "trading", "allow_live") ?? false
         config.trading.failClosed = try flag(trading, "trading", "fail_closed") ?? true
-        if let id = try number(trading, "trading", "client_id") { config.trading.clientId = Int(id) }
+        if let id = try integer(trading, "trading", "client_id", Self.clientIds) { config.trading.clientId = id }
         if let journal = trading["journal"] {
             guard let path = journal as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): trading.journal should be a file path") }
             config.trading.journal = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
@@ -129,8 +141,8 @@ public struct HostConfig: Sendable, Equatable {
             limits.maxOrderQuantity = try number(mapping, prefix, "max_order_quantity") ?? limits.maxOrderQuantity
             limits.maxOrderNotional = try number(mapping, prefix, "max_order_notional") ?? limits.maxOrderNotional
             limits.maxPosition = try number(mapping, prefix, "max_position") ?? limits.maxPosition
-            if let value = try number(mapping, prefix, "max_open_orders") { limits.maxOpenOrders = Int(value) }
-            if let value = try number(mapping, prefix, "max_orders_per_minute") { limits.maxOrdersPerMinute = Int(value) }
+            if let value = try integer(mapping, prefix, "max_open_orders", Self.counts) { limits.maxOpenOrders = value }
+            if let value = try integer(mapping, prefix, "max_orders_per_minute", Self.counts) { limits.maxOrdersPerMinute = value }
             limits.maxDailyLoss = try number(mapping, prefix, "max_daily_loss") ?? limits.maxDailyLoss
             limits.readOnly = try flag(mapping, prefix, "read_only") ?? limits.readOnly
             if let symbols = mapping["allowed_symbols"] {
@@ -186,12 +198,12 @@ public struct HostConfig: Sendable, Equatable {
         }
         let account = try section("account_risk")
         config.accountRisk.maxPosition = try number(account, "account_risk", "max_position") ?? config.accountRisk.maxPosition
-        if let value = try number(account, "account_risk", "max_open_orders") { config.accountRisk.maxOpenOrders = Int(value) }
-        if let value = try number(account, "account_risk", "max_orders_per_minute") { config.accountRisk.maxOrdersPerMinute = Int(value) }
+        if let value = try integer(account, "account_risk", "max_open_orders", Self.counts) { config.accountRisk.maxOpenOrders = value }
+        if let value = try integer(account, "account_risk", "max_orders_per_minute", Self.counts) { config.accountRisk.maxOrdersPerMinute = value }
         let strategy = try section("strategy")
         config.strategy.budgetMs = try number(strategy, "strategy", "budget_ms") ?? config.strategy.budgetMs
-        if let value = try number(strategy, "strategy", "memory_mb") { config.strategy.memoryMB = Int(value) }
-        if let value = try number(strategy, "strategy", "max_consecutive_errors") { config.strategy.maxConsecutiveErrors = Int(value) }
+        if let value = try integer(strategy, "strategy", "memory_mb", 1...65_536) { config.strategy.memoryMB = value }
+        if let value = try integer(strategy, "strategy", "max_consecutive_errors", Self.counts) { config.strategy.maxConsecutiveErrors = value }
         config.strategy.hardLimitMs = try number(strategy, "strategy", "hard_limit_ms") ?? config.strategy.hardLimitMs
         if let store = try section("history")["store"] {
             guard let text = store as? String, !text.isEmpty else {
@@ -207,24 +219,42 @@ public struct HostConfig: Sendable, Equatable {
         return config
     }
 
+    /// TWS keeps client ids in a Java int.
+    static let clientIds = 0...Int(Int32.max)
+    /// Order counts and the like.
+    static let counts = 1...1_000_000
+
     func validate(source: String) throws {
         func bad(_ key: String, _ why: String) -> HostConfigError { HostConfigError(message: "\(source): \(key): \(why)") }
-        guard risk.maxOrderQuantity > 0 else { throw bad("risk.max_order_quantity", "must be positive") }
-        guard risk.maxOrderNotional > 0 else { throw bad("risk.max_order_notional", "must be positive") }
-        guard risk.maxPosition > 0 else { throw bad("risk.max_position", "must be positive") }
-        guard risk.maxOpenOrders > 0 else { throw bad("risk.max_open_orders", "must be positive") }
-        guard risk.maxOrdersPerMinute > 0 else { throw bad("risk.max_orders_per_minute", "must be positive") }
-        guard risk.maxDailyLoss > 0 else { throw bad("risk.max_daily_loss", "must be positive") }
-        guard logging.maxMegabytes > 0 else { throw bad("logging.max_mb", "must be positive") }
-        guard logging.keepDays > 0 else { throw bad("logging.keep_days", "must be positive") }
-        guard accountRisk.maxPosition > 0 else { throw bad("account_risk.max_position", "must be positive") }
-        guard accountRisk.maxOpenOrders > 0 else { throw bad("account_risk.max_open_orders", "must be positive") }
-        guard accountRisk.maxOrdersPerMinute > 0 else { throw bad("account_risk.max_orders_per_minute", "must be positive") }
-        guard strategy.budgetMs > 0 else { throw bad("strategy.budget_ms", "must be positive") }
+        /// Positive, finite and at most `limit` (a limit of 1e300 is no limit but a typo, and
+        /// sums and products of such values stop meaning anything).
+        func positive(_ value: Double, _ key: String, atMost limit: Double) throws {
+            guard value.isFinite, value > 0, value <= limit else { throw bad(key, "must be positive and at most \(Int64(limit)), got \(value)") }
+        }
+        for (prefix, limits) in [("risk", risk)] + strategies.enumerated().compactMap({ index, entry in
+            entry.risk.map { ("strategies[\(index)].risk", $0) }
+        }) {
+            try positive(limits.maxOrderQuantity, prefix + ".max_order_quantity", atMost: 1e12)
+            try positive(limits.maxOrderNotional, prefix + ".max_order_notional", atMost: 1e15)
+            try positive(limits.maxPosition, prefix + ".max_position", atMost: 1e12)
+            try positive(limits.maxDailyLoss, prefix + ".max_daily_loss", atMost: 1e15)
+            guard Self.counts.contains(limits.maxOpenOrders) else { throw bad(prefix + ".max_open_orders", "must be 1 to \(Self.counts.upperBound)") }
+            guard Self.counts.contains(limits.maxOrdersPerMinute) else { throw bad(prefix + ".max_orders_per_minute", "must be 1 to \(Self.counts.upperBound)") }
+        }
+        try positive(logging.maxMegabytes, "logging.max_mb", atMost: 1_000_000)
+        try positive(logging.keepDays, "logging.keep_days", atMost: 36_500)
+        try positive(accountRisk.maxPosition, "account_risk.max_position", atMost: 1e12)
+        guard Self.counts.contains(accountRisk.maxOpenOrders) else { throw bad("account_risk.max_open_orders", "must be 1 to \(Self.counts.upperBound)") }
+        guard Self.counts.contains(accountRisk.maxOrdersPerMinute) else {
+            throw bad("account_risk.max_orders_per_minute", "must be 1 to \(Self.counts.upperBound)")
+        }
+        try positive(strategy.budgetMs, "strategy.budget_ms", atMost: 3_600_000)
         guard strategy.memoryMB >= 1 else { throw bad("strategy.memory_mb", "must be at least 1") }
-        guard strategy.hardLimitMs >= strategy.budgetMs * 2 else { throw bad("strategy.hard_limit_ms", "must be at least twice strategy.budget_ms") }
+        guard strategy.hardLimitMs.isFinite, strategy.hardLimitMs >= strategy.budgetMs * 2, strategy.hardLimitMs <= 86_400_000 else {
+            throw bad("strategy.hard_limit_ms", "must be at least twice strategy.budget_ms and at most 86400000 (a day)")
+        }
         guard strategy.maxConsecutiveErrors >= 1 else { throw bad("strategy.max_consecutive_errors", "must be at least 1") }
-        guard trading.clientId >= 0 else { throw bad("trading.client_id", "must not be negative") }
+        guard Self.clientIds.contains(trading.clientId) else { throw bad("trading.client_id", "must be 0 to \(Self.clientIds.upperBound)") }
     }
 }
 

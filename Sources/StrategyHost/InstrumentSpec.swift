@@ -26,12 +26,16 @@ public struct InstrumentSpec: Sendable, Hashable {
     /// Parses the string form; throws `InstrumentSpecError` naming what does not fit.
     public static func parse(_ text: String) throws -> InstrumentSpec {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
-        guard !trimmed.isEmpty, trimmed.count <= 40 else { throw InstrumentSpecError("'\(text)' is not an instrument (\(grammar))") }
+        // The text as a message shows it: escaped, and not whole when long.
+        let shown = LuaChecked.excerpt(text)
+        guard !trimmed.isEmpty, trimmed.count <= 40 else { throw InstrumentSpecError("\(shown) is not an instrument (\(grammar))") }
         let parts = trimmed.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        // ASCII only: TWS and the journal take nothing else ("ÄPFEL" or Arabic digits would be
+        // refused by the journal after an id was taken).
         func isTicker(_ word: String) -> Bool {
-            !word.isEmpty && word.count <= 12 && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+            !word.isEmpty && word.count <= 12 && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }
         }
-        func digits(_ word: String, _ counts: Set<Int>) -> Bool { counts.contains(word.count) && word.allSatisfy(\.isNumber) }
+        func digits(_ word: String, _ counts: Set<Int>) -> Bool { counts.contains(word.count) && word.allSatisfy { $0.isASCII && $0.isNumber } }
         var contract = Contract()
         if parts.count == 1, trimmed.hasPrefix("^"), isTicker(String(trimmed.dropFirst())) {
             contract.symbol = String(trimmed.dropFirst())
@@ -51,28 +55,38 @@ public struct InstrumentSpec: Sendable, Hashable {
             contract.symbol = parts[0]
             contract.secType = "CONTFUT"
         } else if parts.count == 4, isTicker(parts[0]), digits(parts[1], [8]), parts[2] == "C" || parts[2] == "P",
-                  let strike = Double(parts[3]), strike > 0
+                  let strike = Double(parts[3]), APIBounds.price.contains(strike)
         {
             contract = Contract(symbol: parts[0], secType: "OPT", exchange: "SMART", currency: "USD")
             contract.lastTradeDateOrContractMonth = parts[1]
             contract.right = parts[2]
             contract.strike = strike
-        } else if parts.allSatisfy(isTicker), parts.count <= 2, parts.count == 1 || parts[1].allSatisfy(\.isLetter) {
+        } else if parts.allSatisfy(isTicker), parts.count <= 2, parts.count == 1 || parts[1].allSatisfy({ $0.isASCII && $0.isLetter }) {
             // A stock; "BRK B" is one too.
             contract = Contract(symbol: trimmed)
         } else {
-            throw InstrumentSpecError("'\(text)' is not an instrument (\(grammar))")
+            throw InstrumentSpecError("\(shown) is not an instrument (\(grammar))")
         }
         return InstrumentSpec(contract: contract)
     }
 
-    /// Reads the table form; `call` and `parameter` name the argument in errors.
+    /// Reads the table form; `call` and `parameter` name the argument in errors. A wrong type
+    /// raises (`LuaArgumentError`); a value TWS could not be sent (a control character, 1e300 as
+    /// con_id) is a `LuaInvalidArgument`.
     public static func from(table: LuaValue, call: String, parameter: String) throws -> InstrumentSpec {
         func string(_ key: String) throws -> String? {
             switch table[key] {
             case .nil: return nil
-            case let .string(text): return text
+            case let .string(text): return try LuaChecked.text(text, "\(call): \(parameter).\(key)", allowEmpty: key != "symbol")
             default: throw LuaArgumentError("\(call): \(parameter).\(key) must be a string")
+            }
+        }
+        func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+            switch table[key] {
+            case .nil: return nil
+            case let .integer(value): return try LuaChecked.number(Double(value), "\(call): \(parameter).\(key)", in: range)
+            case let .number(value): return try LuaChecked.number(value, "\(call): \(parameter).\(key)", in: range)
+            default: throw LuaArgumentError("\(call): \(parameter).\(key) must be a number")
             }
         }
         guard let symbol = try string("symbol")?.uppercased(), !symbol.isEmpty else {
@@ -89,11 +103,16 @@ public struct InstrumentSpec: Sendable, Hashable {
         contract.currency = try string("currency")?.uppercased() ?? (type == "STK" || type == "OPT" ? "USD" : "")
         contract.lastTradeDateOrContractMonth = try string("expiry") ?? ""
         contract.right = try string("right")?.uppercased() ?? ""
-        if let strike = table["strike"].number { contract.strike = strike } else if table["strike"] != .nil {
-            throw LuaArgumentError("\(call): \(parameter).strike must be a number")
+        contract.strike = try number("strike", in: APIBounds.price)
+        if let multiplier = try number("multiplier", in: APIBounds.multiplier) {
+            contract.multiplier = Int64(exactly: multiplier).map(String.init) ?? String(multiplier)
         }
-        if let multiplier = table["multiplier"].number { contract.multiplier = multiplier.rounded() == multiplier ? String(Int(multiplier)) : String(multiplier) }
-        if let conId = table["con_id"].number { contract.conId = Int(conId) }
+        if table["con_id"] != .nil {
+            guard let conId = try LuaChecked.integer(table["con_id"], "\(call): \(parameter).con_id", in: APIBounds.id) else {
+                throw LuaArgumentError("\(call): \(parameter).con_id must be a number")
+            }
+            contract.conId = Int(conId)
+        }
         if type == "STK" { contract.primaryExchange = "" }
         if type == "OPT", contract.right.isEmpty || contract.strike == nil || contract.lastTradeDateOrContractMonth.isEmpty {
             throw LuaArgumentError("\(call): an option needs expiry, strike and right (\"C\" or \"P\")")

@@ -34,6 +34,9 @@ public struct LogSettings: Sendable, Equatable {
 public final class LogFile: Sendable {
     public let settings: LogSettings
     private let state = NIOLockedValueBox<(handle: FileHandle?, path: String, size: Int, day: String)>((nil, "", 0, ""))
+    /// A write failed and was said; cleared by the next write that succeeds. Only touched
+    /// inside `state`'s lock.
+    private let failing = NIOLockedValueBox(false)
 
     public init(settings: LogSettings) throws {
         self.settings = settings
@@ -54,14 +57,25 @@ public final class LogFile: Sendable {
     }()
 
     public func write(_ line: String) {
-        let data = Data((line + "\n").utf8)
+        let text = line + "\n"
+        let count = text.utf8.count
         state.withLockedValue { state in
             let day = Self.dayFormat.string(from: Date())
-            if state.handle == nil || state.day != day || state.size + data.count > Int(settings.maxMegabytes * 1_048_576) {
+            if state.handle == nil || state.day != day || state.size + count > Int(settings.maxMegabytes * 1_048_576) {
                 open(&state, day: day)
             }
-            state.handle?.write(data)
-            state.size += data.count
+            guard let handle = state.handle else { return }
+            if DescriptorOutput.write(text, to: handle.fileDescriptor) {
+                state.size += count
+                failing.withLockedValue { $0 = false }
+            } else if !failing.withLockedValue({ $0 }) {
+                // Said once per failing stretch (a full disk fails every line), on standard
+                // error; the run goes on (the journal, not the log, is what trading relies on).
+                failing.withLockedValue { $0 = true }
+                let reason = String(cString: strerror(errno))
+                DescriptorOutput.write("warning: cannot write the log file \(state.path): \(reason); log lines are lost until it can be written\n",
+                                       to: STDERR_FILENO)
+            }
         }
     }
 
@@ -145,7 +159,7 @@ public struct FileLogHandler: LogHandler {
     /// JSON lines on standard error (`--log-format json`): the console's cap.
     public static func standardErrorJSON(label: String) -> FileLogHandler {
         FileLogHandler(label: label, format: "json", level: .info, limit: ShownText.consoleLimit) {
-            FileHandle.standardError.write(Data(($0 + "\n").utf8))
+            DescriptorOutput.write($0 + "\n", to: STDERR_FILENO)
         }
     }
 

@@ -134,6 +134,18 @@ public struct ExtensionArguments: Sendable {
         }
     }
 
+    /// A number that must be finite and inside `range`: out of it, the call answers
+    /// `nil, { code = "invalid_argument", message = }` naming the argument and the value.
+    public func number(_ index: Int, _ parameter: String, in range: ClosedRange<Double>) throws -> Double {
+        try LuaChecked.number(try number(index, parameter), "\(call): argument \(index) (\(parameter))", in: range)
+    }
+
+    /// A whole number inside `range` (NaN, fractions, ±2^63 and the like answer `invalid_argument`).
+    public func integer(_ index: Int, _ parameter: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        if let whole = try LuaChecked.integer(self[index], "\(call): argument \(index) (\(parameter))", in: range) { return whole }
+        throw mistake(index, parameter, "an integer")
+    }
+
     public func bool(_ index: Int, _ parameter: String) throws -> Bool {
         guard case let .bool(flag) = self[index] else { throw mistake(index, parameter, "a boolean") }
         return flag

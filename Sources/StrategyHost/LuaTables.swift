@@ -149,7 +149,9 @@ struct BarBuilder {
             let notional = (building.wap?.doubleValue ?? 0) * (building.volume?.doubleValue ?? 0) + (bar.wap?.doubleValue ?? 0) * (bar.volume?.doubleValue ?? 0)
             building.volume = TWSDecimal(approximating: volume)
             building.wap = TWSDecimal(approximating: volume > 0 ? notional / volume : bar.close)
-            building.count += bar.count
+            // Counts are TWS's: a sum past Int saturates instead of trapping.
+            let (count, overflow) = building.count.addingReportingOverflow(bar.count)
+            building.count = overflow ? (bar.count < 0 ? .min : .max) : count
             current = building
         } else {
             var building = bar

@@ -118,7 +118,5 @@ public struct RiskGate: Sendable {
         if halted == nil { halted = reason }
     }
 
-    private func format(_ value: Double) -> String {
-        value.rounded() == value ? String(Int(value)) : String(format: "%.2f", value)
-    }
+    private func format(_ value: Double) -> String { AccountGate.format(value) }
 }

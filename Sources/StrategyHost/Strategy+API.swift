@@ -5,9 +5,28 @@ import TWSClient
 import TWSProtocol
 import TradingState
 
+/// The ranges the API takes numbers in; past them a value is refused at the call with
+/// `invalid_argument` (through `LuaChecked`). Wide enough for any real order, narrow enough
+/// that no later product (notional, nanoseconds, a wire field) can overflow or trap.
+enum APIBounds {
+    /// Limit, stop, trail amount, bracket legs, an option's strike.
+    static let price: ClosedRange<Double> = 1e-8...1e9
+    /// Shares, contracts or currency units of one order (10 decimals at most reach TWS).
+    static let quantity: ClosedRange<Double> = 1e-8...1e9
+    /// Percent of a trailing stop (below 100: checked where it is read).
+    static let trailPercent: ClosedRange<Double> = 1e-8...100
+    /// A contract multiplier.
+    static let multiplier: ClosedRange<Double> = 1e-8...1e6
+    /// Timers: a millisecond to a year.
+    static let timerSeconds: ClosedRange<Double> = 0.001...(366 * 86400)
+    /// Order ids, TWS contract ids and timer ids (IB's are 32-bit).
+    static let id: ClosedRange<Int64> = 0...Int64(Int32.max)
+}
+
 /// The Lua API of design.md: market.*, orders.*, account.*, timer.*, log.*, now(), and the
 /// sandboxed print, collectgarbage and require. Wrong argument types raise a Lua error
 /// naming the call and the argument; failed operations return `nil, { code =, message = }`.
+/// A value of the right type out of range answers `nil, { code = "invalid_argument" }`.
 extension Strategy {
     func registerAPI() {
         registerMarket()
@@ -18,10 +37,23 @@ extension Strategy {
         for item in services?.extensions ?? [] { register(item) }
     }
 
+    /// Registers a built-in function. A value it cannot take (`LuaInvalidArgument`: out of
+    /// range, not finite, text TWS would refuse) is answered `nil, { code = "invalid_argument",
+    /// message = }` at the call, before anything is taken or sent; a wrong type still raises.
+    private func define(_ table: String?, _ name: String, _ body: @escaping (LuaCall) throws -> LuaCall.Result) {
+        lua.register(table: table, name: name) { call in
+            do {
+                return try body(call)
+            } catch let invalid as LuaInvalidArgument {
+                return .values(LuaTables.failure(LuaInvalidArgument.code, invalid.message))
+            }
+        }
+    }
+
     /// An embedding application's functions, with the built-in API's checks (LuaExtension).
     private func register(_ item: LuaExtension) {
         for (name, function) in item.functions {
-            lua.register(table: item.table, name: name) { [unowned self] call in
+            define(item.table, name) { [unowned self] call in
                 let arguments = try ExtensionArguments(call: call, strategy: self.name)
                 switch function {
                 case let .immediate(body):
@@ -29,13 +61,15 @@ extension Strategy {
                         return .values(try body(arguments))
                     } catch let error as LuaArgumentError {
                         throw error
+                    } catch let invalid as LuaInvalidArgument {
+                        return .values(LuaTables.failure(LuaInvalidArgument.code, invalid.message))
                     } catch let error as ExtensionError {
                         return .values(LuaTables.failure(error.code, "\(call.name): \(error.message)"))
                     } catch {
                         return .values(LuaTables.failure("error", "\(call.name): \(error)"))
                     }
                 case let .waiting(body):
-                    let work = try body(arguments)
+                    let work = try body(arguments)  // its LuaInvalidArgument is answered by define
                     return try self.wait(call) { _ in try await work() }
                 }
             }
@@ -71,7 +105,7 @@ extension Strategy {
     // MARK: market
 
     private func registerMarket() {
-        lua.register(table: "market", name: "subscribe") { [unowned self] call in
+        define("market", "subscribe") { [unowned self] call in
             try self.requireHandler(call)
             let instrument = try self.instrument(call)
             let symbol = instrument.key
@@ -79,39 +113,49 @@ extension Strategy {
             var quotes = true
             if case let .bool(flag) = options["quotes"] { quotes = flag }
             let bars = try LuaCall.field(options, "bars", string: call, "options")
-            if let bars, BarBuilder.seconds(bars) == nil {
-                throw LuaArgumentError("market.subscribe: options.bars '\(bars)' must be a multiple of 5 seconds, e.g. \"5 secs\", \"1 min\", \"5 mins\"")
-            }
-            if let bars, let seconds = BarBuilder.seconds(bars) {
+            if let bars {
+                let what = "market.subscribe: options.bars"
+                guard let seconds = BarBuilder.seconds(try LuaChecked.text(bars, what, maxBytes: 32)) else {
+                    throw LuaInvalidArgument("\(what) \(LuaChecked.excerpt(bars)) must be a multiple of 5 seconds below a day, e.g. \"5 secs\", \"1 min\", \"5 mins\"")
+                }
                 self.barBuilders["\(symbol)|\(bars)"] = BarBuilder(symbol: symbol, size: bars, seconds: seconds)
             }
             self.services?.subscribe(instrument, quotes: quotes, barSize: bars, strategy: self)
             return .values([.bool(true)])
         }
-        lua.register(table: "market", name: "unsubscribe") { [unowned self] call in
+        define("market", "unsubscribe") { [unowned self] call in
             try self.requireHandler(call)
             let symbol = try self.instrument(call).key
             self.barBuilders = self.barBuilders.filter { !$0.key.hasPrefix(symbol + "|") }
             self.services?.unsubscribe(key: symbol, strategy: self)
             return .values([.bool(true)])
         }
-        lua.register(table: "market", name: "quote") { [unowned self] call in
+        define("market", "quote") { [unowned self] call in
             let symbol = try self.instrument(call).key
             return .values([self.currentQuote(symbol).map { LuaTables.quote($0, now: self.currentTime) } ?? .nil])
         }
-        lua.register(table: "market", name: "history") { [unowned self] call in
+        define("market", "history") { [unowned self] call in
             let instrument = try self.instrument(call)
             let symbol = instrument.key
             let options = try call.table(2, "options", optional: true) ?? .table([:])
             let duration = try LuaCall.field(options, "duration", string: call, "options") ?? "1 D"
             let bar = try LuaCall.field(options, "bar", string: call, "options") ?? "1 min"
-            let what = try LuaCall.field(options, "what", string: call, "options") ?? "TRADES"
+            let what = try LuaChecked.text(try LuaCall.field(options, "what", string: call, "options") ?? "TRADES", "market.history: options.what", maxBytes: 32)
+            // Checked here, by the parser every side uses: a span TWS cannot be asked for is the
+            // call's answer, not a request.
+            guard HistoricalSpan.durationSeconds(try LuaChecked.text(duration, "market.history: options.duration", maxBytes: 32)) != nil else {
+                throw LuaInvalidArgument("market.history: options.duration \(LuaChecked.excerpt(duration)) is not a duration up to 100 years "
+                                             + "(\"3600 S\", \"5 D\", \"2 W\", \"1 M\", \"1 Y\")")
+            }
+            guard HistoricalSpan.barSeconds(try LuaChecked.text(bar, "market.history: options.bar", maxBytes: 32), strict: false) != nil else {
+                throw LuaInvalidArgument("market.history: options.bar \(LuaChecked.excerpt(bar)) is not a bar size (\"1 min\", \"5 mins\", \"1 hour\", \"1 day\")")
+            }
             return try self.wait(call) { services in
                 let bars = try await services.history(instrument, duration: duration, barSize: bar, whatToShow: what)
                 return [.array(bars.map { LuaTables.historyBar(symbol: symbol, size: bar, bar: $0) })]
             }
         }
-        lua.register(table: "market", name: "contract") { [unowned self] call in
+        define("market", "contract") { [unowned self] call in
             let instrument = try self.instrument(call)
             return try self.wait(call) { services in
                 let resolved = try await services.contract(instrument)
@@ -175,15 +219,15 @@ extension Strategy {
     // MARK: orders
 
     private func registerOrders() {
-        lua.register(table: "orders", name: "buy") { [unowned self] call in
+        define("orders", "buy") { [unowned self] call in
             try self.place(call, side: "BUY", instrument: try self.instrument(call), quantity: try call.number(2, "qty"),
                            options: try call.table(3, "options", optional: true) ?? .table([:]))
         }
-        lua.register(table: "orders", name: "sell") { [unowned self] call in
+        define("orders", "sell") { [unowned self] call in
             try self.place(call, side: "SELL", instrument: try self.instrument(call), quantity: try call.number(2, "qty"),
                            options: try call.table(3, "options", optional: true) ?? .table([:]))
         }
-        lua.register(table: "orders", name: "place") { [unowned self] call in
+        define("orders", "place") { [unowned self] call in
             guard let spec = try call.table(1, "order") else { return .values([]) }
             let named = spec["instrument"] != .nil ? spec["instrument"] : spec["symbol"]
             guard named != .nil else { throw LuaArgumentError("orders.place: order.symbol (or order.instrument) is required") }
@@ -194,16 +238,20 @@ extension Strategy {
             guard let quantity = try LuaCall.field(spec, "qty", number: call, "order") else {
                 throw LuaArgumentError("orders.place: order.qty is required")
             }
-            return try self.place(call, side: side, instrument: instrument, quantity: quantity, options: spec)
+            return try self.place(call, side: side, instrument: instrument, quantity: quantity, quantityName: "order.qty", options: spec,
+                                  optionsName: "order")
         }
-        lua.register(table: "orders", name: "bracket") { [unowned self] call in try self.bracket(call) }
-        lua.register(table: "orders", name: "modify") { [unowned self] call in
+        define("orders", "bracket") { [unowned self] call in try self.bracket(call) }
+        define("orders", "modify") { [unowned self] call in
             try self.requireHandler(call)
-            let id = try call.integer(1, "id")
+            let id = try self.orderId(call)
             let change = try call.table(2, "changes") ?? .table([:])
             let quantity = try LuaCall.field(change, "qty", number: call, "changes")
+                .map { try LuaChecked.number($0, "orders.modify: changes.qty", in: APIBounds.quantity) }
             let limit = try LuaCall.field(change, "limit", number: call, "changes")
+                .map { try LuaChecked.number($0, "orders.modify: changes.limit", in: APIBounds.price) }
             let stop = try LuaCall.field(change, "stop", number: call, "changes")
+                .map { try LuaChecked.number($0, "orders.modify: changes.stop", in: APIBounds.price) }
             if let refusal = self.orderFlowRefusal(call) { return .values(refusal) }
             guard let record = self.orders[id], record.strategy == self.name else {
                 return .values(LuaTables.failure("unknown_order", "orders.modify: order \(id) is not one of this strategy's orders"))
@@ -232,9 +280,9 @@ extension Strategy {
             self.services?.modify(id: id, quantity: quantity, limit: limit, stop: stop)
             return .values([.bool(true)])
         }
-        lua.register(table: "orders", name: "cancel") { [unowned self] call in
+        define("orders", "cancel") { [unowned self] call in
             try self.requireHandler(call)
-            let id = try call.integer(1, "id")
+            let id = try self.orderId(call)
             guard let record = self.orders[id], record.strategy == self.name else {
                 return .values(LuaTables.failure("unknown_order", "orders.cancel: order \(id) is not one of this strategy's orders"))
             }
@@ -244,20 +292,25 @@ extension Strategy {
             self.services?.cancel(id: id)
             return .values([.bool(true)])
         }
-        lua.register(table: "orders", name: "cancel_all") { [unowned self] call in
+        define("orders", "cancel_all") { [unowned self] call in
             try self.requireHandler(call)
             let open = self.openOrders
             for record in open { self.services?.cancel(id: record.orderId) }
             return .values([.integer(Int64(open.count))])
         }
-        lua.register(table: "orders", name: "get") { [unowned self] call in
-            let id = try call.integer(1, "id")
+        define("orders", "get") { [unowned self] call in
+            let id = try self.orderId(call)
             return .values([self.orders[id].map(LuaTables.order) ?? .nil])
         }
-        lua.register(table: "orders", name: "open") { [unowned self] _ in
+        define("orders", "open") { [unowned self] _ in
             let open = self.openOrders.sorted { $0.orderId < $1.orderId }
             return .values([.array(open.map(LuaTables.order))])
         }
+    }
+
+    /// Argument 1 of orders.get / cancel / modify: an order id (a whole number in IB's range).
+    func orderId(_ call: LuaCall) throws -> Int {
+        Int(try LuaChecked.integer(try call.number(1, "id"), "\(call.name): argument 1 (id)", in: APIBounds.id))
     }
 
     /// The price an order's notional is valued at: its limit or stop, else the last trade,
@@ -321,26 +374,26 @@ extension Strategy {
     // MARK: account
 
     private func registerAccount() {
-        lua.register(table: "account", name: "position") { [unowned self] call in
+        define("account", "position") { [unowned self] call in
             let symbol = try self.instrument(call).key
             guard let position = self.positions[symbol], position.quantity != 0 else { return .values([.nil]) }
             return .values([self.positionTable(symbol, position)])
         }
-        lua.register(table: "account", name: "account_position") { [unowned self] call in
+        define("account", "account_position") { [unowned self] call in
             let symbol = try self.instrument(call).key
             return .values([.number(self.services?.accountPosition(symbol: symbol) ?? 0)])
         }
-        lua.register(table: "account", name: "positions") { [unowned self] _ in
+        define("account", "positions") { [unowned self] _ in
             let list = self.positions.filter { $0.value.quantity != 0 }.sorted { $0.key < $1.key }
                 .map { self.positionTable($0.key, $0.value) }
             return .values([.array(list)])
         }
-        lua.register(table: "account", name: "values") { [unowned self] _ in
+        define("account", "values") { [unowned self] _ in
             var table: [LuaKey: LuaValue] = [:]
             for (key, value) in self.accountValues { table[.string(key)] = Double(value).map { .number($0) } ?? .string(value) }
             return .values([.table(table)])
         }
-        lua.register(table: "account", name: "pnl") { [unowned self] _ in
+        define("account", "pnl") { [unowned self] _ in
             .values([.record(["daily": LuaTables.number(self.pnl.daily), "unrealized": LuaTables.number(self.pnl.unrealized),
                               "realized": LuaTables.number(self.pnl.realized)])])
         }
@@ -357,30 +410,38 @@ extension Strategy {
     private func registerTimers() {
         func schedule(_ call: LuaCall, repeating: Bool) throws -> LuaCall.Result {
             try self.requireHandler(call)
+            try self.checkTimerRoom(call)
             let seconds = try call.number(1, "seconds")
-            guard seconds >= 0.001, seconds.isFinite else { throw LuaArgumentError("\(call.name): seconds must be at least 0.001") }
             let function = try call.function(2, "fn")
+            // A millisecond to a year (README): a later delay cannot be scheduled, and is no timer anyone means.
+            let nanoseconds: Int64
+            do {
+                nanoseconds = try LuaChecked.nanoseconds(seconds, "\(call.name): argument 1 (seconds)", in: APIBounds.timerSeconds)
+            } catch {
+                self.lua.release(function)
+                throw error
+            }
             let id = nextTimerId
             nextTimerId += 1
-            let delay = TimeAmount.nanoseconds(Int64(seconds * 1e9))
+            let delay = TimeAmount.nanoseconds(nanoseconds)
             if let clock {
                 // A backtest: the timer falls due on the simulated clock.
                 clock.schedule(timer: id, after: seconds, repeating: repeating)
                 timers[id] = (function, repeating, nil)
             } else if repeating {
-                let task = loop.scheduleRepeatedTask(initialDelay: delay, delay: delay) { [weak self] _ in self?.enqueue(.timer(id)) }
+                let task = loop.scheduleRepeatedTask(initialDelay: delay, delay: delay) { [weak self] _ in self?.fire(timer: id) }
                 timers[id] = (function, true, nil)
                 repeatingTasks[id] = task
             } else {
-                let task: Scheduled<Void> = loop.scheduleTask(in: delay) { [weak self] () -> Void in self?.enqueue(.timer(id)) }
+                let task: Scheduled<Void> = loop.scheduleTask(in: delay) { [weak self] () -> Void in self?.fire(timer: id) }
                 timers[id] = (function, false, task)
             }
             return .values([.integer(Int64(id))])
         }
-        lua.register(table: "timer", name: "after") { call in try schedule(call, repeating: false) }
-        lua.register(table: "timer", name: "every") { call in try schedule(call, repeating: true) }
-        lua.register(table: "timer", name: "cancel") { [unowned self] call in
-            let id = try call.integer(1, "id")
+        define("timer", "after") { call in try schedule(call, repeating: false) }
+        define("timer", "every") { call in try schedule(call, repeating: true) }
+        define("timer", "cancel") { [unowned self] call in
+            let id = Int(try LuaChecked.integer(try call.number(1, "id"), "timer.cancel: argument 1 (id)", in: APIBounds.id))
             guard let timer = self.timers.removeValue(forKey: id) else { return .values([.bool(false)]) }
             timer.task?.cancel()
             self.clock?.cancel(timer: id)
@@ -407,20 +468,20 @@ extension Strategy {
         // The Swift side takes one string; Lua wrappers (below) format the arguments with
         // tostring, in Lua, under the budget: no metamethod runs on the host's behalf.
         func line(_ call: LuaCall) -> String { (try? call.string(1, "text")) ?? "" }
-        lua.register(table: "log", name: "info") { [unowned self] call in
+        define("log", "info") { [unowned self] call in
             self.logger.info("\(line(call))")
             self.remember(line(call))
             return .values([])
         }
-        lua.register(table: "log", name: "warn") { [unowned self] call in
+        define("log", "warn") { [unowned self] call in
             self.logger.warning("\(line(call))")
             return .values([])
         }
-        lua.register(table: "log", name: "error") { [unowned self] call in
+        define("log", "error") { [unowned self] call in
             self.logger.error("\(line(call))")
             return .values([])
         }
-        lua.register(table: nil, name: "print") { [unowned self] call in
+        define(nil, "print") { [unowned self] call in
             self.logger.info("\(line(call))")
             self.remember(line(call))
             return .values([])
@@ -438,18 +499,18 @@ extension Strategy {
             log.error = function(...) return error(text(...)) end
             print = function(...) return emit(text(...)) end
             """, chunkName: "moonwire/log.lua")
-        lua.register(table: nil, name: "now") { [unowned self] _ in .values([.number(self.currentTime)]) }
-        lua.register(table: nil, name: "collectgarbage") { [unowned self] call in
+        define(nil, "now") { [unowned self] _ in .values([.number(self.currentTime)]) }
+        define(nil, "collectgarbage") { [unowned self] call in
             let option = call.count >= 1 ? try call.string(1, "opt") : "count"
             guard option == "count" else {
-                throw LuaArgumentError("collectgarbage: only \"count\" is available to strategies, got \"\(option)\"")
+                throw LuaArgumentError("collectgarbage: only \"count\" is available to strategies, got \(LuaChecked.excerpt(option))")
             }
             return .values([.number(Double(self.lua.collectorKilobytes))])
         }
-        lua.register(table: nil, name: "require") { [unowned self] call in
+        define(nil, "require") { [unowned self] call in
             let module = try call.string(1, "name")
-            guard !module.isEmpty, module.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !module.contains("..") else {
-                throw LuaArgumentError("require: '\(module)' is not a module name (letters, digits, _ and . only)")
+            guard !module.isEmpty, module.utf8.count <= 128, module.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !module.contains("..") else {
+                throw LuaArgumentError("require: \(LuaChecked.excerpt(module)) is not a module name (letters, digits, _ and . only, at most 128)")
             }
             if let loaded = self.loadedModules[module] {
                 return call.push(reference: loaded)

@@ -7,25 +7,30 @@ import TradingState
 /// it by, the risk gate, then TWS under ids taken in call order. Single orders, one-cancels-all
 /// groups, trailing stops, and brackets (parent and two children sent as one).
 extension Strategy {
-    /// orders.buy / sell / place: the terms from `options`, then `route`.
-    func place(_ call: LuaCall, side: String, instrument: InstrumentSpec, quantity: Double, options: LuaValue) throws -> LuaCall.Result {
+    /// orders.buy / sell / place: the terms from `options`, then `route`. Errors name the
+    /// quantity and the options as the call has them (`argument 2 (qty)`, `options.limit`;
+    /// orders.place: `order.qty`, `order.limit`).
+    func place(_ call: LuaCall, side: String, instrument: InstrumentSpec, quantity: Double, quantityName: String = "argument 2 (qty)",
+               options: LuaValue, optionsName: String = "options") throws -> LuaCall.Result
+    {
         try requireHandler(call)
         if let refusal = orderFlowRefusal(call) { return .values(refusal) }
-        var order = try terms(call, side: side, quantity: quantity, options: options)
-        let oca = try LuaCall.field(options, "oca", string: call, "options")
+        var order = try terms(call, side: side, quantity: quantity, quantityName: quantityName, options: options, optionsName: optionsName)
+        let oca = try LuaCall.field(options, "oca", string: call, optionsName)
         if let oca {
-            guard !oca.isEmpty, oca.count <= 64 else { throw LuaArgumentError("\(call.name): options.oca must be a group name (1-64 characters)") }
-            order.ocaGroup = oca
-            let kind = try LuaCall.field(options, "oca_type", string: call, "options") ?? "cancel"
+            order.ocaGroup = try LuaChecked.text(oca, "\(call.name): \(optionsName).oca")
+            let kind = try LuaCall.field(options, "oca_type", string: call, optionsName) ?? "cancel"
             guard let type = ["cancel": 1, "reduce": 3, "reduce_block": 2][kind] else {
-                throw LuaArgumentError("\(call.name): options.oca_type must be \"cancel\", \"reduce\" or \"reduce_block\", got \"\(kind)\"")
+                throw LuaArgumentError("\(call.name): \(optionsName).oca_type must be \"cancel\", \"reduce\" or \"reduce_block\", got \(LuaChecked.excerpt(kind))")
             }
             order.ocaType = type
         }
         let buy = side == "BUY"
+        if let unsendable = unsendable(call.name, instrument.contract, [order]) { return .values(unsendable) }
+        let callName = call.name
         return try route(call, instrument: instrument, buy: buy, quantity: quantity, limit: order.lmtPrice,
                          stop: order.orderType == "TRAIL" ? nil : order.auxPrice) { [unowned self] contract, price in
-            self.send(contract, order, valuedAt: price)
+            self.send(contract, order, valuedAt: price, call: callName)
         }
     }
 
@@ -38,20 +43,19 @@ extension Strategy {
         try requireHandler(call)
         if let refusal = orderFlowRefusal(call) { return .values(refusal) }
         let instrument = try self.instrument(call)
-        let quantity = try call.number(2, "qty")
+        let quantity = try LuaChecked.number(try call.number(2, "qty"), "\(call.name): argument 2 (qty)", in: APIBounds.quantity)
         guard let options = try call.table(3, "legs") else { throw LuaArgumentError("\(call.name): argument 3 (legs) is required") }
         let side = (try LuaCall.field(options, "side", string: call, "legs") ?? "BUY").uppercased()
         guard side == "BUY" || side == "SELL" else { throw LuaArgumentError("\(call.name): legs.side must be \"BUY\" or \"SELL\"") }
         let buy = side == "BUY"
-        let entry = try LuaCall.field(options, "entry", number: call, "legs")
-        guard let take = try LuaCall.field(options, "take_profit", number: call, "legs"),
-              let stopLoss = try LuaCall.field(options, "stop_loss", number: call, "legs")
-        else {
+        func price(_ key: String) throws -> Double? {
+            try LuaCall.field(options, key, number: call, "legs").map { try LuaChecked.number($0, "\(call.name): legs.\(key)", in: APIBounds.price) }
+        }
+        let entry = try price("entry")
+        guard let take = try price("take_profit"), let stopLoss = try price("stop_loss") else {
             throw LuaArgumentError("\(call.name): legs.take_profit and legs.stop_loss are required")
         }
-        for price in [entry, take, stopLoss].compactMap({ $0 }) where !(price > 0 && price.isFinite) {
-            throw LuaArgumentError("\(call.name): prices must be positive")
-        }
+        // Legs the wrong way round are a mistake in the strategy's logic: they raise.
         guard buy ? take > stopLoss : take < stopLoss else {
             throw LuaArgumentError("\(call.name): a \(buy ? "long" : "short") bracket needs take_profit \(buy ? "above" : "below") stop_loss")
         }
@@ -66,35 +70,38 @@ extension Strategy {
         var loss = Order(action: exit, quantity: TWSDecimal(approximating: quantity), type: "STP", stop: stopLoss, tif: parent.tif)
         profit.outsideRth = parent.outsideRth
         loss.outsideRth = parent.outsideRth
+        if let unsendable = unsendable(call.name, instrument.contract, [parent, profit, loss]) { return .values(unsendable) }
+        let callName = call.name
         return try route(call, instrument: instrument, buy: buy, quantity: quantity, limit: entry, stop: nil) { [unowned self] contract, price in
-            self.sendBracket(contract, parent: parent, takeProfit: profit, stopLoss: loss, valuedAt: price)
+            self.sendBracket(contract, parent: parent, takeProfit: profit, stopLoss: loss, valuedAt: price, call: callName)
         }
     }
 
     /// An order's terms: type from limit / stop / trail (or `type`), time in force, outside RTH.
-    private func terms(_ call: LuaCall, side: String, quantity: Double, options: LuaValue) throws -> Order {
-        guard quantity > 0, quantity.isFinite else {
-            throw LuaArgumentError("\(call.name): qty must be a positive number, got \(quantity)")
+    /// `quantity` is the call's own (argument 2, or order.qty: `quantityName` says which).
+    private func terms(_ call: LuaCall, side: String, quantity: Double, quantityName: String = "argument 2 (qty)",
+                       options: LuaValue, optionsName: String = "options") throws -> Order
+    {
+        let quantity = try LuaChecked.number(quantity, "\(call.name): \(quantityName)", in: APIBounds.quantity)
+        func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+            try LuaCall.field(options, key, number: call, optionsName).map { try LuaChecked.number($0, "\(call.name): \(optionsName).\(key)", in: range) }
         }
-        let limit = try LuaCall.field(options, "limit", number: call, "options")
-        let stop = try LuaCall.field(options, "stop", number: call, "options")
-        let trail = try LuaCall.field(options, "trail", number: call, "options")
-        let trailPercent = try LuaCall.field(options, "trail_percent", number: call, "options")
-        for (name, price) in [("limit", limit), ("stop", stop), ("trail", trail), ("trail_percent", trailPercent)] {
-            if let price, !(price > 0 && price.isFinite) { throw LuaArgumentError("\(call.name): \(name) must be positive") }
-        }
+        let limit = try number("limit", in: APIBounds.price)
+        let stop = try number("stop", in: APIBounds.price)
+        let trail = try number("trail", in: APIBounds.price)
+        let trailPercent = try number("trail_percent", in: APIBounds.trailPercent)
         if trail != nil || trailPercent != nil {
             guard (trail == nil) != (trailPercent == nil), limit == nil else {
                 throw LuaArgumentError("\(call.name): a trailing stop takes trail (an amount) or trail_percent, one of them, and no limit")
             }
-            if let trailPercent, trailPercent >= 100 { throw LuaArgumentError("\(call.name): trail_percent must be below 100") }
+            if let trailPercent, trailPercent >= 100 { throw LuaInvalidArgument("\(call.name): \(optionsName).trail_percent \(trailPercent) must be below 100") }
         }
-        let tif = (try LuaCall.field(options, "tif", string: call, "options") ?? "DAY").uppercased()
-        guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \"\(tif)\"") }
+        let tif = (try LuaCall.field(options, "tif", string: call, optionsName) ?? "DAY").uppercased()
+        guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \(LuaChecked.excerpt(tif))") }
         var type = trail != nil || trailPercent != nil ? "TRAIL" : limit != nil && stop != nil ? "STP LMT" : limit != nil ? "LMT" : stop != nil ? "STP" : "MKT"
-        if let requested = try LuaCall.field(options, "type", string: call, "options")?.uppercased(), type != "TRAIL" {
+        if let requested = try LuaCall.field(options, "type", string: call, optionsName)?.uppercased(), type != "TRAIL" {
             guard ["MKT", "LMT", "STP", "STP LMT"].contains(requested) else {
-                throw LuaArgumentError("\(call.name): type must be \"MKT\", \"LMT\", \"STP\" or \"STP LMT\", got \"\(requested)\"")
+                throw LuaArgumentError("\(call.name): type must be \"MKT\", \"LMT\", \"STP\" or \"STP LMT\", got \(LuaChecked.excerpt(requested))")
             }
             let needsLimit = requested == "LMT" || requested == "STP LMT"
             let needsStop = requested == "STP" || requested == "STP LMT"
@@ -108,7 +115,7 @@ extension Strategy {
             order.trailingPercent = trailPercent
             order.trailStopPrice = stop  // where it starts, when given
         }
-        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, "options") ?? false
+        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, optionsName) ?? false
         return order
     }
 
@@ -181,8 +188,9 @@ extension Strategy {
 
     /// The risk gate in full, then the order goes to TWS under an id taken now. Returns the
     /// id, or `nil, err` for a refusal.
-    func send(_ contract: Contract, _ order: Order, valuedAt price: Double) -> [LuaValue] {
+    func send(_ contract: Contract, _ order: Order, valuedAt price: Double, call: String) -> [LuaValue] {
         if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
+        if let unsendable = unsendable(call, contract, [order]) { return unsendable }
         if let refusal = check(contract, order, valuedAt: price, on: &gate) { return refuse(refusal) }
         switch submit(contract, order) {
         case let .success(id): return [.integer(Int64(id))]
@@ -193,8 +201,9 @@ extension Strategy {
     /// A bracket: the gate checks all three legs (the children as if the entry had filled)
     /// before any leaves; then the entry and the take-profit go staged and the stop-loss
     /// transmits the three. A leg refused on the way takes the ones before it back.
-    func sendBracket(_ contract: Contract, parent: Order, takeProfit: Order, stopLoss: Order, valuedAt price: Double) -> [LuaValue] {
+    func sendBracket(_ contract: Contract, parent: Order, takeProfit: Order, stopLoss: Order, valuedAt price: Double, call: String) -> [LuaValue] {
         if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
+        if let unsendable = unsendable(call, contract, [parent, takeProfit, stopLoss]) { return unsendable }
         var trial = gate
         if let refusal = check(contract, parent, valuedAt: price, on: &trial) { return refuse(refusal) }
         var afterEntry = exposure(contract.instrumentKey)
@@ -223,6 +232,21 @@ extension Strategy {
             }
         }
         return [.record(["parent": .integer(Int64(ids[0])), "take_profit": .integer(Int64(ids[1])), "stop_loss": .integer(Int64(ids[2]))])]
+    }
+
+    /// `nil, err` when TWS or the journal could not take one of `orders` on `contract`: each is
+    /// encoded here as the journal and the client will encode it (IB's own client's rules:
+    /// printable ASCII, ...). Checked at the call, before an id is taken, so a field nobody can
+    /// send is this call's error alone, not a journal failure that closes trading for all.
+    func unsendable(_ call: String, _ contract: Contract, _ orders: [Order]) -> [LuaValue]? {
+        for order in orders {
+            do {
+                _ = try PlaceOrder(orderId: 1, contract: contract, order: order).payload(serverVersion: ServerVersion.supported.upperBound, style: .python)
+            } catch {
+                return LuaTables.failure(LuaInvalidArgument.code, "\(call): the order cannot be sent to TWS: \(error)")
+            }
+        }
+        return nil
     }
 
     /// The gate's verdict on one order (valued per unit with the multiplier: one ES contract at

@@ -31,7 +31,9 @@ extension Strategy {
     /// and subscriptions carry over; `on_reload(store)` runs in the new code (not on_start).
     /// Events that arrive meanwhile wait in the queue and go to the new code, in order.
     public func reload(source: String) async -> ReloadOutcome {
-        (try? await loop.submit { self.reloadNow(source: source) }.get())
+        // A hung strategy's loop may never answer; the runner starts a fresh state instead (`StrategyRunner.reload`).
+        if let reason = hungReason { return ReloadOutcome(succeeded: false, hash: "", milliseconds: 0, error: "\(name): \(reason)") }
+        return (try? await loop.submit { self.reloadNow(source: source) }.get())
             ?? ReloadOutcome(succeeded: false, hash: "", milliseconds: 0, error: "the strategy's loop is gone")
     }
 

@@ -39,12 +39,25 @@ public final class Strategy: @unchecked Sendable {
     }
     var queue = Deque<Item>()
     var pendingQuotes: [String: MarketQuote] = [:]
+    /// What was posted and the loop has not taken yet. Bounded: a quote is folded into the
+    /// one of its symbol already waiting (so quotes take one slot per symbol), and other
+    /// events (never dropped or merged: invariant 3) are at most `maximumWaitingEvents`;
+    /// one more and the strategy is declared overloaded (`overloaded()`), not left to grow.
     struct Inbox {
         var items: [Posted] = []
+        /// Where the waiting quote of each symbol is in `items`.
+        var quoteSlots: [String: Int] = [:]
+        /// Quotes folded into one already waiting (the loop counts them when it takes the inbox).
+        var coalesced = 0
+        /// Items of `items` that are not quotes.
+        var events = 0
         var scheduled = false
-        /// After stop: posts are dropped (the loop may be shutting down).
+        /// After stop, a hang or an overload: posts are dropped (the loop may be shutting down).
         var closed = false
     }
+    /// Events other than quotes the inbox holds at most. The loop takes the whole inbox at
+    /// once, so at most about twice as many wait in all (some 100 MB of order updates at worst).
+    static let maximumWaitingEvents = 100_000
     let inbox = NIOLockedValueBox(Inbox())
     /// The inbox's other buffer (loop only): the two are swapped when the loop takes a burst.
     private var takenItems: [Posted] = []
@@ -67,6 +80,12 @@ public final class Strategy: @unchecked Sendable {
     // Timers, waits, bars.
     var timers: [Int: (function: LuaRef, repeating: Bool, task: Scheduled<Void>?)] = [:]
     var nextTimerId = 1
+    /// Live timers a strategy may have (`timer.after` and `timer.every` refuse one more).
+    static let maximumTimers = 1_000
+    /// Timers whose firing is queued and not yet delivered: a repeating timer does not fire
+    /// again until its last firing was handled, so a strategy that cannot keep up with its
+    /// timers gets each of them as often as it can, not a queue growing without bound.
+    var firingTimers: Set<Int> = []
     /// Coroutines suspended in a host call, and what turns the reply into the call's results
     /// (run on the loop when the reply comes: `orders.buy` waiting for a price sends then).
     var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
@@ -93,6 +112,13 @@ public final class Strategy: @unchecked Sendable {
     /// (nothing is posted to it, nothing it asks for is sent) for good.
     let hungBox = NIOLockedValueBox<String?>(nil)
     public var hungReason: String? { hungBox.withLockedValue { $0 } }
+    /// Set with `hungBox` when the strategy declared itself overloaded: the watchdog cuts it
+    /// off (cancels its orders, reports) as it does a hung one.
+    let cutOffWanted = NIOLockedValueBox(false)
+    /// A hung strategy's way back: a restart is wanted (waiting for its stuck handler to
+    /// return) or started (a fresh state replaced it).
+    enum RestartState: Sendable { case none, wanted, started }
+    let restartState = NIOLockedValueBox(RestartState.none)
     /// The statistics as of the end of the last burst of events (any thread: the summary of
     /// a strategy whose loop does not answer).
     let publishedStatistics = NIOLockedValueBox(StrategyStatistics())
@@ -246,14 +272,56 @@ public final class Strategy: @unchecked Sendable {
     }
 
     private func deposit(_ item: Posted) {
+        var overflowed = false
         let wake = inbox.withLockedValue { box -> Bool in
             if box.closed { return false }
+            if case let .quote(quote) = item {
+                if let slot = box.quoteSlots[quote.symbol], case let .quote(waiting) = box.items[slot] {
+                    box.items[slot] = .quote(Self.fold(quote, into: waiting))
+                    box.coalesced += 1
+                    return false  // the waiting quote already woke the loop
+                }
+                box.quoteSlots[quote.symbol] = box.items.count
+            } else {
+                guard box.events < Self.maximumWaitingEvents else {
+                    box.closed = true
+                    overflowed = true
+                    return false
+                }
+                box.events += 1
+            }
             box.items.append(item)
             if box.scheduled { return false }
             box.scheduled = true
             return true
         }
+        if overflowed { overloaded() }
         if wake { loop.execute { self.drain() } }
+    }
+
+    /// The inbox overflowed with events that are never dropped (order updates, fills,
+    /// errors): the strategy handles them more slowly than they arrive. It is declared hung
+    /// (nothing more is delivered to it or sent for it; the watchdog cancels its orders and
+    /// reports), as a stuck one is, rather than holding events without bound.
+    private func overloaded() {
+        let reason = "overloaded: more than \(Self.maximumWaitingEvents) events waiting (it handles them more slowly than they "
+            + "arrive, and order updates, fills and errors are never dropped): declared hung"
+        let first = hungBox.withLockedValue { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        if first { cutOffWanted.withLockedValue { $0 = true } }
+    }
+
+    /// `newer` with the ticks of `waiting` folded in: as old as the oldest tick in it.
+    static func fold(_ newer: MarketQuote, into waiting: MarketQuote) -> MarketQuote {
+        var quote = newer
+        quote.ticks += waiting.ticks
+        if waiting.receivedAt != 0 && (quote.receivedAt == 0 || waiting.receivedAt < quote.receivedAt) {
+            quote.receivedAt = waiting.receivedAt
+        }
+        return quote
     }
 
     /// Moves what was posted into the queue; false (and the loop counts as idle again) when
@@ -262,14 +330,20 @@ public final class Strategy: @unchecked Sendable {
         // The inbox's array and the loop's spare are swapped, never copied: no allocation per burst.
         var items: [Posted] = []
         swap(&items, &takenItems)
+        var coalesced = 0
         let taken = inbox.withLockedValue { box -> Bool in
             if box.items.isEmpty {
                 box.scheduled = false
                 return false
             }
             swap(&items, &box.items)
+            box.quoteSlots.removeAll(keepingCapacity: true)
+            coalesced = box.coalesced
+            box.coalesced = 0
+            box.events = 0
             return true
         }
+        statistics.quotesCoalesced += coalesced
         for item in items {
             switch item {
             case let .event(event): queue(event)
@@ -288,6 +362,21 @@ public final class Strategy: @unchecked Sendable {
         scheduleDrain()
     }
 
+    /// A timer fell due on the wall clock: its event is queued, unless its last firing is
+    /// still waiting (a repeating timer then skips this beat).
+    func fire(timer id: Int) {
+        guard timers[id] != nil, firingTimers.insert(id).inserted else { return }
+        enqueue(.timer(id))
+    }
+
+    /// Refuses a timer past `maximumTimers` live ones (each holds a Lua function and a task
+    /// on the loop).
+    func checkTimerRoom(_ call: LuaCall) throws {
+        guard timers.count < Self.maximumTimers else {
+            throw LuaArgumentError("\(call.name): too many timers (\(Self.maximumTimers) live): cancel one (timer.cancel) before making another")
+        }
+    }
+
     private func queue(_ event: StrategyEvent) {
         guard !stopped else { return }
         queue.append(.event(event))
@@ -298,11 +387,7 @@ public final class Strategy: @unchecked Sendable {
         var quote = quote
         if let waiting = pendingQuotes[quote.symbol] {
             statistics.quotesCoalesced += 1
-            quote.ticks += waiting.ticks
-            // A coalesced quote is as old as the oldest tick folded into it.
-            if waiting.receivedAt != 0 && (quote.receivedAt == 0 || waiting.receivedAt < quote.receivedAt) {
-                quote.receivedAt = waiting.receivedAt
-            }
+            quote = Self.fold(quote, into: waiting)
         } else {
             queue.append(.quote(quote.symbol))
         }
@@ -422,6 +507,7 @@ public final class Strategy: @unchecked Sendable {
         case let .connection(state):
             call("on_connection", [.string(state)])
         case let .timer(id):
+            firingTimers.remove(id)
             guard let timer = timers[id] else { return }
             if !timer.repeating { timers[id] = nil }
             lua.label = Self.label(timer: id)
@@ -560,11 +646,13 @@ public final class Strategy: @unchecked Sendable {
     }
 
     /// Writes the store to the journal when it changed (a backtest keeps it in Lua until the end).
+    /// Bounded like every read of Lua: the copy and its journaled form each at most the
+    /// memory cap, the entries visited at most `LuaState.maximumEntries`.
     func persistStore() {
         guard clock == nil || stopped else { return }
-        let value: LuaValue
+        let data: Data
         do {
-            value = try lua.read(storeRef, path: "store")
+            data = try lua.read(storeRef, path: "store").journaled(limit: lua.memoryLimit, path: "store")
         } catch {
             // Not journaled: the last good store stays. Said once per distinct problem.
             let message = "store: \(error)"
@@ -577,7 +665,7 @@ public final class Strategy: @unchecked Sendable {
             return
         }
         lastStoreProblem = nil
-        guard let data = try? JSONEncoder().encode(value), data != lastStoreData else { return }
+        guard data != lastStoreData else { return }
         lastStoreData = data
         services?.saveStore(strategy: name, data: data)
     }

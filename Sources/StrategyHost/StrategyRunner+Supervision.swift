@@ -5,8 +5,9 @@ import NIOCore
 import NIOPosix
 import TradingState
 
-/// What the host does when a strategy misbehaves beyond what its budget can stop, and the
-/// kill switch. None of it runs on, or waits for, a strategy's loop (design.md invariant 9).
+/// What the host does when a strategy misbehaves beyond what its budget can stop (the kill
+/// switch: StrategyRunner+KillSwitch.swift). None of it runs on, or waits for, a strategy's
+/// loop (design.md invariant 9).
 extension StrategyRunner {
     // MARK: Launching
 
@@ -35,12 +36,15 @@ extension StrategyRunner {
             for strategy in all { group.addTask { (strategy.name, await strategy.stop()) } }
             for await (name, statistics) in group { results[name] = statistics }
         }
+        // A hung strategy's loop stays listed: the watchdog shuts it down once its stuck
+        // handler returns (`reclaimReturnedLoops`).
         let owned = loops.withLockedValue { list -> [(group: MultiThreadedEventLoopGroup, strategy: Strategy)] in
-            defer { list.removeAll() }
-            return list
+            let running = list.filter { $0.strategy.hungReason == nil }
+            list.removeAll { $0.strategy.hungReason == nil }
+            return running
         }
         await withTaskGroup(of: Void.self) { group in
-            for entry in owned where entry.strategy.hungReason == nil {
+            for entry in owned {
                 group.addTask { _ = await entry.group.shutdown(within: 2) }
             }
         }
@@ -62,33 +66,76 @@ extension StrategyRunner {
         unsubscribeAll(strategy)
         remove(strategy)
         let owned = loops.withLockedValue { list -> MultiThreadedEventLoopGroup? in
-            guard let index = list.firstIndex(where: { $0.strategy === strategy }) else { return nil }
+            // A hung strategy's loop stays listed until its stuck handler returns (`reclaimReturnedLoops`).
+            guard strategy.hungReason == nil, let index = list.firstIndex(where: { $0.strategy === strategy }) else { return nil }
             return list.remove(at: index).group
         }
-        if let owned, strategy.hungReason == nil { _ = await owned.shutdown(within: 2) }
+        if let owned { _ = await owned.shutdown(within: 2) }
         return statistics
     }
 
     // MARK: The watchdog
 
     /// Checks every strategy every 100 ms: a handler still running after the hard limit
-    /// (`strategy.hard_limit_ms`) is declared hung. The checks run on a timer of their own
-    /// (a dispatch queue), not on Swift's cooperative pool: busy tasks there cannot make the
-    /// watchdog miss a stall.
+    /// (`strategy.hard_limit_ms`) is declared hung; one that declared itself overloaded (its
+    /// inbox overflowed) is cut off the same way; the loop of a hung one whose handler has
+    /// returned is taken back. The checks run on a timer of their own (a dispatch queue), not
+    /// on Swift's cooperative pool: busy tasks there cannot make the watchdog miss a stall.
     public func startWatchdog() {
         guard watchdog == nil else { return }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "moonwire.watchdog"))
         timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100), leeway: .milliseconds(10))
         timer.setEventHandler { [weak self] in
             guard let self else { return }
-            for strategy in self.all where strategy.hungReason == nil {
-                if let seconds = strategy.lua.runningFor, seconds > strategy.limits.hangSeconds, let reason = self.markHung(strategy, seconds: seconds) {
+            for strategy in self.all {
+                if strategy.hungReason == nil {
+                    if let seconds = strategy.lua.runningFor, seconds > strategy.limits.hangSeconds, let reason = self.markHung(strategy, seconds: seconds) {
+                        Task { await self.cutOff(strategy, reason: reason) }
+                    }
+                } else if strategy.cutOffWanted.withLockedValue({ wanted in defer { wanted = false }; return wanted }) {
+                    let reason = strategy.hungReason ?? "overloaded"
                     Task { await self.cutOff(strategy, reason: reason) }
                 }
             }
+            self.reclaimReturnedLoops()
         }
         timer.resume()
         watchdog = timer
+    }
+
+    /// The thread of a hung strategy comes back when its stuck handler returns at last (the
+    /// budget stopped a C loop, a host extension that blocked returned): nothing runs on it
+    /// any more. A restart asked for meanwhile starts then, and once a fresh state has
+    /// replaced it (or it was removed) its loop is shut down: nothing reaches it through the
+    /// runner any more (work submitted to a loop that is shut down would never complete).
+    /// One that never returns (a C function no budget reaches) keeps its one thread, and no
+    /// restart adds another beside it (`restart`).
+    func reclaimReturnedLoops() {
+        let current = Set(all.map(ObjectIdentifier.init))
+        let returned = loops.withLockedValue { list -> [(group: MultiThreadedEventLoopGroup, strategy: Strategy)] in
+            let done = list.filter { entry in
+                entry.strategy.hungReason != nil && entry.strategy.lua.runningFor == nil && !current.contains(ObjectIdentifier(entry.strategy))
+            }
+            list.removeAll { entry in done.contains { $0.strategy === entry.strategy } }
+            return done
+        }
+        for entry in returned {
+            Task { _ = await entry.group.shutdown(within: 2) }
+        }
+        for strategy in all where strategy.hungReason != nil && strategy.lua.runningFor == nil {
+            if strategy.restartState.withLockedValue({ $0 == .wanted }) {
+                Task { await self.restart(strategy) }
+            }
+        }
+    }
+
+    /// The threads the runner made for strategies (one loop each; a hung strategy's until its
+    /// handler returns), and how many of them are still in a handler of a strategy declared
+    /// hung (stuck in something no budget reaches).
+    public var strategyThreads: (alive: Int, stuck: Int) {
+        loops.withLockedValue { list in
+            (list.count, list.filter { $0.strategy.hungReason != nil && $0.strategy.lua.runningFor != nil }.count)
+        }
     }
 
     /// Declares a stuck strategy hung at once (nothing more is posted to it); nil when it
@@ -143,12 +190,35 @@ extension StrategyRunner {
     /// A fresh Lua state of a hung strategy, from its file as it is now, on a new loop. Its
     /// `store` is the last one journaled, its subscriptions carry over (by name), its
     /// `on_start` runs, then its `on_error` hears of the hang.
+    /// While the hung state's thread is still stuck, the fresh one waits for it to return
+    /// (the watchdog starts it then): a thread that cannot be stopped is not joined by
+    /// another at every reload.
     @discardableResult
     func restart(_ hung: Strategy) async -> Strategy.ReloadOutcome {
         let started = DispatchTime.now().uptimeNanoseconds
         let source = (try? Strategy.read(hung.path)) ?? ""
         let hash = Strategy.fingerprint(source)
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6 }
+        enum Decision { case already, deferred, now }
+        let stuckFor = hung.lua.runningFor
+        let decision = hung.restartState.withLockedValue { state -> Decision in
+            guard state != .started else { return .already }
+            state = stuckFor == nil ? .started : .wanted
+            return stuckFor == nil ? .now : .deferred
+        }
+        switch decision {
+        case .already:
+            return Strategy.ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: "\(hung.name) has already been started afresh")
+        case .deferred:
+            let message = "\(hung.name) is still stuck after \(String(format: "%.1f", stuckFor ?? 0)) s (last seen running \(hung.lua.lastPosition)), "
+                + "in something no budget reaches: it starts afresh from its file as soon as that returns (a fresh state now would add a "
+                + "thread beside one that cannot be stopped)"
+            journal(strategy: hung.name, kind: "restart", detail: "deferred: still stuck")
+            onSupervision?(message)
+            return Strategy.ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
+        case .now:
+            break
+        }
         do {
             let fresh = try await launch(path: hung.path, name: hung.name, config: hung.config, params: hung.extraParams, logger: hung.baseLogger)
             let callback = hung.onReload
@@ -157,7 +227,7 @@ extension StrategyRunner {
                 fresh.onReload = callback
                 fresh.modulePaths = watchers
             }.get()
-            fresh.start(positions: await startingPositions(strategy: hung.name))
+            fresh.start(positions: await startingPositions(strategy: hung.name), orders: await startingOrders(strategy: hung.name))
             fresh.post(.error(code: "hung", message: hung.hungReason ?? "the previous state hung", orderId: nil))
             let outcome = Strategy.ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
             journal(strategy: hung.name, kind: "restart", detail: "fresh state after a hang, hash=\(hash)")
@@ -165,36 +235,11 @@ extension StrategyRunner {
             return outcome
         } catch {
             let message = (error as? LuaError)?.message ?? "\(error)"
+            hung.restartState.withLockedValue { $0 = .none }  // a fixed file may try again
             journal(strategy: hung.name, kind: "restart", detail: "failed: \(message)")
             onSupervision?("\(hung.name): cannot start afresh, the file still fails: \(message)")
             return Strategy.ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
         }
-    }
-
-    // MARK: The kill switch
-
-    /// Stops every order from leaving (queued ones included), then cancels every open order
-    /// the strategies placed (this client's orders, by their orderRef) and waits up to
-    /// `seconds` for the cancellations. Never touches a strategy's loop. Returns the orders
-    /// still open at the end (empty when all were cancelled).
-    /// With `everything`, TWS's global cancel goes out too: every open order of the account,
-    /// manual ones and other clients' included.
-    public func halt(reason: String, everything: Bool = false, within seconds: Double = 10) async -> [OrderRecord] {
-        closed.withLockedValue { if $0["halted"] == nil { $0["halted"] = reason } }
-        journal.connectionEvent("halt", reason + (everything ? " (global cancel)" : ""))
-        if everything { try? await client.globalCancel() }
-        func ours() async -> [OrderRecord] {
-            await state.snapshot().orders.filter { !$0.strategy.isEmpty && !$0.status.isTerminal && $0.status != .unknown }
-        }
-        let open = await ours()
-        // Each cancel waits for its own answer; none waits for another's, and the switch
-        // waits for none beyond `seconds`.
-        for order in open { _ = state.beginCancel(orderId: order.orderId) }
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline, !(await ours()).isEmpty {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return await ours()
     }
 }
 

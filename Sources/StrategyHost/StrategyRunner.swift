@@ -31,7 +31,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var latestQuotes: [String: MarketQuote] = [:]
     private var quoteStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
     private var barStreams: [String: (id: Int?, subscribers: Set<String>)] = [:]
-    private let commands: AsyncStream<Command>.Continuation
+    let commands: AsyncStream<Command>.Continuation
+    /// Orders the kill switch stopped before they reached TWS (StrategyRunner+KillSwitch.swift).
+    let stoppedByHalt = NIOLockedValueBox<Set<Int>>([])
     private var worker: Task<Void, Never>?
     /// Why no order may leave now, by cause: `halted` (the kill switch, for good), `journal`
     /// (it cannot be written), `reconcile` (the last reconciliation left something
@@ -53,6 +55,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         case submit(id: Int, contract: Contract, order: Order, strategy: String)
         case modify(id: Int, quantity: Double?, limit: Double?, stop: Double?)
         case cancel(id: Int)
+        /// Runs once every command before it has been handled (the kill switch waits on it).
+        case barrier(@Sendable () -> Void)
     }
 
     public init(client: TWSClient, state: TradingState, journal: Journal, accountLimits: AccountLimits = AccountLimits(),
@@ -69,10 +73,20 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         // strategies made them. It waits for none of their answers: each answer is awaited
         // on its own (`watch`), so a slow cancel holds up nothing else.
         worker = Task { [weak self, state, logger] in
-            func watch<T>(_ answer: EventLoopFuture<T>, _ what: String) {
-                answer.whenFailure { error in
+            func watch<T>(_ answer: EventLoopFuture<T>, _ what: String, order: Int? = nil) {
+                answer.whenFailure { [weak self] error in
                     // Rejections reach the strategy through the trading state's events; the
-                    // rest (a cancel TWS refused, a timeout) is logged here.
+                    // rest (a cancel TWS refused, a timeout) is logged here. Orders the kill
+                    // switch stopped are counted in its report, not logged one by one.
+                    switch error as? TWSError {
+                    case .orderGateClosed?:
+                        if let order { self?.stoppedByHalt.withLockedValue { _ = $0.insert(order) } }
+                        return
+                    case .superseded?:
+                        return  // a cancel came before TWS's acknowledgement: the order's events tell the rest
+                    default:
+                        break
+                    }
                     logger.warning("\(what) failed: \(error)")
                 }
             }
@@ -82,11 +96,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                     case let .submit(id, contract, order, strategy):
                         // Queued before the kill switch, not sent yet: it never leaves.
                         if let reason = self?.haltReason {
-                            logger.warning("order \(id) of \(strategy) not sent: \(reason)")
+                            self?.stoppedByHalt.withLockedValue { _ = $0.insert(id) }
                             self?.orderNotSent(command, reason: reason)
                             continue
                         }
-                        watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)")
+                        watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)", order: id)
                     case let .modify(id, quantity, limit, stop):
                         watch(try await state.beginModify(orderId: id) { order in
                             if let quantity { order.totalQuantity = TWSDecimal(approximating: quantity) }
@@ -95,10 +109,14 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                         }, "modification of order \(id)")
                     case let .cancel(id):
                         watch(state.beginCancel(orderId: id), "cancel of order \(id)")
+                    case let .barrier(done):
+                        done()
                     }
                 } catch {
                     logger.warning("order command \(command) failed: \(error)")
-                    if case .submit = command { self?.orderNotSent(command, reason: "\(error)") }
+                    // An order the journal cannot hold (a field it refuses) is refused alone.
+                    let alone = error is JournalRowError ? LuaInvalidArgument.code : nil
+                    if case .submit = command { self?.orderNotSent(command, reason: "\(error)", code: alone) }
                 }
             }
         }
@@ -188,14 +206,14 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     /// An order the strategy was given an id for never left (the journal could not hold it,
     /// or the kill switch came first): the strategy hears it as rejected, and why.
-    private func orderNotSent(_ command: Command, reason: String) {
+    private func orderNotSent(_ command: Command, reason: String, code given: String? = nil) {
         guard case let .submit(id, contract, order, name) = command else { return }
         lock.withLock { account.open[id] = nil }
         guard let strategy = strategy(named: name) else { return }
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order, createdAt: Date().timeIntervalSince1970)
         record.status = .rejected
         record.reason = "not sent: \(reason)"
-        let code = haltReason != nil ? "halted" : "journal"
+        let code = given ?? (haltReason != nil ? "halted" : "journal")
         strategy.post(.order(record))
         strategy.post(.error(code: code, message: "order \(id) was not sent: \(reason)", orderId: id))
     }
@@ -214,6 +232,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// several strategies reach TWS with increasing ids, as TWS requires.
     public func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
         try lock.withLock {
+            if let reason = haltReason { throw RiskRefusal(code: "halted", message: "orders: \(reason)") }
             let quantity = order.totalQuantity?.doubleValue ?? 0
             if let refusal = account.check(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: quantity,
                                            now: Date().timeIntervalSince1970)

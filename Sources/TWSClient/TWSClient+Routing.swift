@@ -154,8 +154,14 @@ extension TWSClient {
                 self.pendingByKind[kind] = request
                 request.onDone = { [unowned self] in self.pendingByKind[kind] = nil }
             } else {
+                // One request a key: one still waiting when another takes its key (a cancel of
+                // an order TWS has not acknowledged yet) is ended, never dropped unanswered.
+                self.pending[id]?.fail(.superseded(request: "\(self.pending[id]?.name ?? "") \(id)", by: name))
                 self.pending[id] = request
-                request.onDone = { [unowned self] in self.pending[id] = nil }
+                let identity = ObjectIdentifier(request)
+                request.onDone = { [unowned self] in
+                    if let current = self.pending[id], ObjectIdentifier(current) == identity { self.pending[id] = nil }
+                }
             }
             let seconds = timeout ?? self.configuration.requestTimeout
             request.timer = self.loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {

@@ -77,6 +77,8 @@ public final class TWSClient: @unchecked Sendable {
     var heartbeatTask: RepeatedTask?
     var heartbeatDeadline: Scheduled<Void>?
     var historyScheduler: HistoryScheduler
+    /// The kill switch at the socket (TWSClient+OrderGate.swift): any thread.
+    public let orderGate = OrderGate()
 
     /// - Parameters:
     ///   - eventLoop: the loop to run on; by default the client makes its own thread.
@@ -346,7 +348,7 @@ public final class TWSClient: @unchecked Sendable {
         guard let channel else { return }
         do {
             let frame = try request.frame(serverVersion: serverVersion)
-            channel.writeAndFlush(channel.allocator.buffer(bytes: frame), promise: nil)
+            guard write(frame, of: request, to: channel) else { return }  // an order, after the kill switch
             limiter.record(now: Date().timeIntervalSince1970)
         } catch {
             logger.error("cannot encode \(request.name): \(error)")
@@ -357,6 +359,7 @@ public final class TWSClient: @unchecked Sendable {
     /// by `connectionLost` (their requests fail and are retried by their owners).
     func send(_ request: ClientRequest) throws {
         guard machine.isReady, channel != nil else { throw TWSError.notConnected }
+        if case .placeOrder = request, let reason = orderGate.closedReason { throw TWSError.orderGateClosed(reason) }
         _ = try request.payload(serverVersion: serverVersion)  // refuse what this version cannot carry, now
         // Orders and cancels go ahead of queued requests (a storm of resubscriptions or
         // history requests must not hold up an order), in their own order.

@@ -20,6 +20,11 @@ public enum TWSError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidRequest(String)
     /// The TCP connection itself failed (refused, unreachable, timed out).
     case cannotConnect(host: String, port: Int, reason: String)
+    /// An order (or a modification) the kill switch stopped before it reached TWS: why.
+    case orderGateClosed(String)
+    /// A request whose answer another request under the same id now waits for (a cancel sent
+    /// before TWS acknowledged the order): the order's fate comes through its events.
+    case superseded(request: String, by: String)
 
     public var description: String {
         switch self {
@@ -35,6 +40,8 @@ public enum TWSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .stopped: return "the TWS client was stopped"
         case let .invalidRequest(reason): return "invalid request: \(reason)"
         case let .cannotConnect(host, port, reason): return "cannot connect to \(host):\(port): \(reason)"
+        case let .orderGateClosed(reason): return "not sent: \(reason)"
+        case let .superseded(request, by): return "\(request): no answer awaited any more (\(by) under the same id took its place)"
         }
     }
 

@@ -23,6 +23,7 @@ public final class Journal: IdStore, @unchecked Sendable {
         self.path = path
         self.openMarker = path + ".open.\(getpid())"
         try Self.checkBeforeOpening(path)
+        let created = try Self.makePrivate(path)
         do {
             var configuration = Configuration()
             // Several runs may share a journal (each keeps to its own account): wait for a
@@ -37,6 +38,7 @@ public final class Journal: IdStore, @unchecked Sendable {
             }
             try Self.migrator.migrate(queue)
         } catch {
+            if created { Self.removeIfEmpty(path) }
             throw JournalError(message: "journal '\(path)': cannot open: \(error)")
         }
         let check = (try? queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }) ?? ["the check could not run"]
@@ -45,7 +47,7 @@ public final class Journal: IdStore, @unchecked Sendable {
                 + "Nothing was changed. Keep a copy of it, then start a new journal deliberately (--journal NEW.sqlite) or restore a backup")
         }
         Self.removeStaleMarkers(path)
-        _ = FileManager.default.createFile(atPath: openMarker, contents: Data("\(getpid())".utf8))
+        _ = FileManager.default.createFile(atPath: openMarker, contents: Data("\(getpid())".utf8), attributes: [.posixPermissions: 0o600])
     }
 
     deinit { close() }
@@ -372,7 +374,8 @@ public final class Journal: IdStore, @unchecked Sendable {
     public func strategyEvent(strategy: String, kind: String, detail: String) throws {
         try queue.write { db in
             try db.execute(sql: "INSERT INTO strategy_events (time, strategy, kind, detail) VALUES (?, ?, ?, ?)",
-                           arguments: [Date().timeIntervalSince1970, strategy, kind, detail])
+                           // What a strategy raised, escaped and capped (ShownText) like the log's.
+                           arguments: [Date().timeIntervalSince1970, strategy, kind, ShownText.shown(detail, limit: ShownText.logLimit, lineBreak: "\n")])
         }
     }
 

@@ -56,6 +56,10 @@ public final class TradingState: @unchecked Sendable {
     /// Writes that failed and the events behind them, in order (writer only).
     var backlog: [JournalItem] = []
     var retryScheduled = false
+    /// How many retries since the journal failed (their spacing grows), and when trading last
+    /// reopened after a failure (writer only).
+    var retryStep = 0
+    var reopenedAt = 0.0
     /// The last connectivity notice said the connection to IB was lost (1100); repeats of
     /// the same state are only counted.
     var connectivityLost = false
@@ -186,11 +190,14 @@ public final class TradingState: @unchecked Sendable {
         }.get()
         let key = record.clientKey
         // Journal first (on the writer, behind everything before it): an order the journal
-        // cannot hold is not sent.
+        // cannot hold is not sent. A journal that cannot be written closes trading; an order
+        // with a field it cannot hold is refused alone.
         try await writer.submit {
             if let failure = self.journalFailure { throw JournalError(message: failure) }
             do {
                 try self.journal.insert(order: record, scope: scope)
+            } catch where JournalFault(error) == .row {
+                throw JournalRowError(message: "order \(id) cannot be journaled: \(error); it was not sent (only this order is refused)")
             } catch {
                 self.journalFailed("order \(key)", error)
                 throw JournalError(message: self.journalFailure ?? "the journal cannot be written: \(error)")
@@ -203,6 +210,7 @@ public final class TradingState: @unchecked Sendable {
                 .map { _ in self.orders[key] ?? record }
                 .flatMapErrorThrowing { error in
                     if case let TWSError.ib(code, message, _) = error { self.reject(key: key, code: code, message: message) }
+                    if case let TWSError.orderGateClosed(reason) = error { self.notSent(key: key, reason: reason) }
                     throw error
                 }
         }.get()

@@ -16,7 +16,7 @@ DURATION = 3.0
 
 
 def attacks():
-    for path in sorted(HOSTILE.glob("attack_*.lua")):
+    for path in sorted([*HOSTILE.glob("attack_*.lua"), *HOSTILE.glob("numbers_*.lua")]):
         lines = path.read_text().splitlines()
 
         def header(key):

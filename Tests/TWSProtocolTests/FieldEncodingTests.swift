@@ -107,6 +107,14 @@ struct FieldEncodingTests {
         #expect(try written(.java) { try $0.string(&text, "x") } == "caf\\u00e9 \\ud83d\\ude00")
     }
 
+    @Test("a gateway's backslash goes out as \\u005c: text that looks like an escape reads back as written")
+    func backslashEscaped() throws {
+        var text = "bad '\\u0000\\ud800' C:\\x"
+        let wire = try written(.java) { try $0.string(&text, "x") }
+        #expect(wire == "bad '\\u005cu0000\\u005cud800' C:\\u005cx")
+        #expect(try read(wire) { r -> String in var v = ""; try r.string(&v, "x"); return v } == text)
+    }
+
     @Test("a client refuses non-ASCII text, as IB's client does (579)")
     func clientRefusesNonASCII() {
         var text = "café"

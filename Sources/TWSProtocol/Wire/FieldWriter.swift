@@ -92,8 +92,11 @@ public struct FieldWriter: FieldCoder {
             bytes.append(contentsOf: value.utf8)
         case .java:
             // TWS escapes everything outside ASCII as \uXXXX (UTF-16 units) since version 153.
+            // A backslash is escaped too (\u005c): a reader undoes every \uXXXX, so text that
+            // merely looks like an escape (a client's "\ud800" echoed in an error) must not
+            // reach it as one, or the client reads a lone surrogate and cannot decode the message.
             for unit in value.utf16 {
-                if unit < 0x80 && unit != 0 {
+                if unit < 0x80 && unit != 0 && unit != 0x5C {
                     bytes.append(UInt8(unit))
                 } else {
                     bytes.append(contentsOf: "\\u".utf8)
