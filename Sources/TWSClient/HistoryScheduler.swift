@@ -89,7 +89,7 @@ extension TWSClient {
         let contractKey = "\(contract.conId):\(contract.symbol):\(contract.exchange):\(whatToShow)"
         let identity = "\(contractKey):\(end):\(duration):\(barSize):\(useRTH)"
         let promise = loop.makePromise(of: [Bar].self)
-        loop.execute {
+        onLoop(failing: promise) {
             self.historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: contractKey) {
                 self.startHistory(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH,
                                   identity: identity, contractKey: contractKey, promise: promise)

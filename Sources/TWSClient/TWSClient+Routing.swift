@@ -138,7 +138,7 @@ extension TWSClient {
                             onError: (@Sendable (Int, String, String) -> TWSError?)? = nil) -> EventLoopFuture<T>
     {
         let promise = loop.makePromise(of: T.self)
-        loop.execute {
+        onLoop(failing: promise) {
             guard self.machine.isReady else {
                 promise.fail(TWSError.notConnected)
                 return

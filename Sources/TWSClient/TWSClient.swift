@@ -48,6 +48,10 @@ public final class TWSClient: @unchecked Sendable {
     /// Guarded by a lock so an id can be taken from any thread (a strategy returns an order
     /// id to Lua at once, before the order is sent).
     let ids = NIOLockedValueBox(1)
+    /// `stop()` was called: requests fail at once. A loop that has shut down drops what it is
+    /// given, so a request hopping onto it after `stop()` would leave its promise for ever
+    /// unanswered (and its caller waiting). Checked and set under its lock, around the hop.
+    let stopped = NIOLockedValueBox(false)
     var nextId: Int {
         get { ids.withLockedValue { $0 } }
         set { ids.withLockedValue { $0 = newValue } }
@@ -109,7 +113,19 @@ public final class TWSClient: @unchecked Sendable {
 
     /// Starts connecting (and reconnecting whenever the connection drops) until `stop()`.
     public func start() {
+        stopped.withLockedValue { $0 = false }
         loop.execute { self.apply(self.machine.handle(.start)) }
+    }
+
+    /// Runs `body` on the loop, or fails `promise` with `notConnected` when the client was
+    /// stopped (see `stopped`).
+    func onLoop<T>(failing promise: EventLoopPromise<T>, _ body: @escaping @Sendable () -> Void) {
+        let accepted = stopped.withLockedValue { stopped -> Bool in
+            guard !stopped else { return false }
+            loop.execute(body)
+            return true
+        }
+        if !accepted { promise.fail(TWSError.notConnected) }
     }
 
     /// Waits until the client is connected and synchronized. With `failFast`, the first
@@ -118,7 +134,7 @@ public final class TWSClient: @unchecked Sendable {
     /// client keeps retrying in the background until `stop()`.
     public func waitUntilReady(timeout: Double, failFast: Bool = false) async throws {
         let promise = loop.makePromise(of: Void.self)
-        loop.execute {
+        onLoop(failing: promise) {
             if self.machine.isReady { promise.succeed(()) } else { self.readyWaiters.append((promise, failFast)) }
         }
         let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
@@ -130,6 +146,7 @@ public final class TWSClient: @unchecked Sendable {
 
     public func stop() async {
         try? await loop.submit { self.apply(self.machine.handle(.stop)) }.get()
+        stopped.withLockedValue { $0 = true }
         try? await ownsGroup?.shutdownGracefully()
     }
 

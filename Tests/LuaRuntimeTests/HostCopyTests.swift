@@ -64,7 +64,8 @@ struct HostCopyTests {
     func dag() throws {
         let (lua, env) = try state(memory: 64 << 20)
         try lua.load(source: "dag = { leaf = true } for i = 1, 18 do dag = { a = dag, b = dag } end", chunkName: "dag.lua", env: env)
-        let started = ContinuousClock.now
+        // Bounded by the count of entries visited (the error says the limit was reached), not
+        // by a time a loaded machine may miss.
         do {
             _ = try lua.read(lua.makeReferenceToField(env, "dag"), path: "store.dag")
             Issue.record("a DAG of 2^19 entries was read")
@@ -72,7 +73,6 @@ struct HostCopyTests {
             #expect("\(error)".hasPrefix("value has more than \(LuaState.maximumEntries) table entries"), "\(error)")
             #expect("\(error)".contains("at store.dag."), "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
     }
 
     @Test("a store within the cap whose journaled form would not be is refused before it is encoded")
@@ -111,7 +111,8 @@ struct HostCopyTests {
         let started = ContinuousClock.now
         let error = failure(lua.call(env, "attack", [], budget: 0.05))
         #expect(error?.kind == .budget, "\(body): \(String(describing: error))")
-        #expect(ContinuousClock.now - started < .milliseconds(500))
+        // Unbudgeted, the loop runs about 2^63 times: a ceiling this generous still tells.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("the budgeted table.insert and table.remove agree with Lua's own (results, tables, errors)")

@@ -42,7 +42,7 @@ struct Embedded {
 
     /// Waits up to `seconds` for `condition` on the trading state (a test failure when it
     /// does not come): an event awaited, not a sleep that hopes it came.
-    func waitForState(_ what: String, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
+    func waitForState(_ what: String, seconds: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
                       _ condition: (TradingState.Snapshot) -> Bool) async throws
     {
         let deadline = Date().addingTimeInterval(seconds)
@@ -56,7 +56,7 @@ struct Embedded {
     /// Waits up to `seconds` for `condition` on the strategy's lines (a test failure when it
     /// does not come); returns the lines.
     @discardableResult
-    func waitForLines(_ name: String, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
+    func waitForLines(_ name: String, seconds: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
                       _ condition: ([String]) -> Bool) async throws -> [String]
     {
         let deadline = Date().addingTimeInterval(seconds)
