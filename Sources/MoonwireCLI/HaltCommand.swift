@@ -69,20 +69,24 @@ struct ReloadCommand: AsyncParsableCommand {
 struct HaltCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "halt",
-        abstract: "Kill switch: the running `moonwire run` cancels the orders it placed (--all: every order of the account) and stops.")
+        abstract: "Kill switch: the running `moonwire run` lets no order leave, cancels the orders it placed (--all: every order of "
+            + "the account), reads TWS back and stops; exit 1 while an order of ours still works.")
 
     @Option(help: "The journal of the run to halt (default: trading.journal of the config, or the data folder).") var journal: String?
     @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Flag(help: "Also send TWS's global cancel: every open order of the account, manual ones and other clients' included.") var all = false
 
     func run() async throws {
-        let (replies, failures) = try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config))
+        // The run's halt takes 10 s past the time its cancels take to leave, 100 s at most.
+        let (replies, failures) = try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config),
+                                                       timeout: 120)
         // Exit 1 while anything of ours may still work: a run that says so, or one not reached.
         let incomplete = replies.filter { !$0.hasPrefix(HaltReport.completePrefix) }
         guard incomplete.isEmpty && failures.isEmpty else {
             let left = incomplete.flatMap { $0.split(separator: "\n").filter { $0.hasPrefix("  still working: ") } }
                 .map { $0.dropFirst("  still working: ".count) }
-            throw RuntimeError("halt incomplete: " + (left.isEmpty ? "" : "still working: \(left.joined(separator: "; "))")
+            let named = left.prefix(10).joined(separator: "; ") + (left.count > 10 ? "; and \(left.count - 10) more (listed above)" : "")
+            throw RuntimeError("halt incomplete: " + (left.isEmpty ? "" : "still working: \(named)")
                                + (failures.isEmpty ? "" : (left.isEmpty ? "" : "; ") + "not reached: \(failures.joined(separator: "; "))")
                                + (left.isEmpty && failures.isEmpty ? "TWS did not confirm (see above)" : ""))
         }

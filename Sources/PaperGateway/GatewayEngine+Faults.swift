@@ -49,18 +49,24 @@ extension GatewayEngine {
         dropAll()
     }
 
-    /// Requests (orders, cancels, everything but the handshake) are kept for `seconds`, then
-    /// handled in the order they came: a busy TWS that acknowledges late. Nothing is lost or
-    /// reordered; what a client sends meanwhile waits behind them.
-    func startHold(seconds: Double) {
+    /// Order requests (orders, cancels, and the reports of open orders and executions) are
+    /// kept for `seconds`, then handled in the order they came: a busy order desk that
+    /// acknowledges late. Nothing is lost or reordered; market data, heartbeats and the rest
+    /// are answered at once (so a client does not take the gateway for dead). With
+    /// `everything`, every request but the handshake is kept (a busy TWS; not for long: the
+    /// heartbeats wait too).
+    func startHold(seconds: Double, everything: Bool = false) {
         faults.holdUntil = Date().timeIntervalSince1970 + seconds
+        faults.holdEverything = everything
         loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in releaseHeld() }
     }
 
     /// Keeps `request` while the hold is on, or while requests kept before it still wait (so
     /// that none overtakes them). Returns whether it was kept.
     func hold(_ session: GatewaySession, _ request: ClientRequest) -> Bool {
-        guard !faults.releasing, Date().timeIntervalSince1970 < faults.holdUntil || !faults.held.isEmpty else { return false }
+        guard !faults.releasing, request.isOrderFlow || faults.holdEverything,
+              Date().timeIntervalSince1970 < faults.holdUntil || !faults.held.isEmpty
+        else { return false }
         faults.held.append((session.id, request))
         return true
     }
@@ -140,11 +146,13 @@ extension GatewayEngine {
             faults.rejectNextOrder = reason
             return "ok reject-next"
         case "hold":
-            guard words.count == 2, let seconds = Double(words[1]), seconds >= 0, seconds <= 3600 else {
-                return "error usage: hold SECONDS (0-3600)"
+            guard (2...3).contains(words.count), let seconds = Double(words[1]), seconds >= 0, seconds <= 3600,
+                  words.count == 2 || words[2] == "all"
+            else {
+                return "error usage: hold SECONDS [all] (0-3600)"
             }
-            startHold(seconds: seconds)
-            return "ok hold \(seconds)"
+            startHold(seconds: seconds, everything: words.count == 3)
+            return "ok hold \(seconds)\(words.count == 3 ? " all" : "")"
         case "slow-cancels":
             guard words.count == 2, let seconds = number(1, default: 0) else { return "error usage: slow-cancels SECONDS" }
             faults.cancelDelay = seconds
@@ -208,6 +216,19 @@ extension GatewayEngine {
             return "ok clients=\(clients.count) steps=\(market.steps) orders=\(orders.count) working=\(working) executions=\(executions.count) held=\(faults.held.count) held_cancels=\(heldCancels)"
         default:
             return "error unknown command '\(command)' (drop, outage, stall, hang, hold, restart, reject-next, slow-cancels, replay-executions, step, price, position, next-valid-id, notice, halted, status)"
+        }
+    }
+}
+
+extension ClientRequest {
+    /// Orders, cancels and the requests that report them: what the `hold` fault keeps.
+    var isOrderFlow: Bool {
+        switch self {
+        case .placeOrder, .cancelOrder, .reqGlobalCancel, .reqOpenOrders, .reqAllOpenOrders, .reqAutoOpenOrders, .reqCompletedOrders,
+             .reqExecutions:
+            return true
+        default:
+            return false
         }
     }
 }

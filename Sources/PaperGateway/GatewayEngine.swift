@@ -79,6 +79,7 @@ public final class GatewayEngine {
         /// answers come late): see `hold(_:_:)`.
         var holdUntil: Double = 0
         var held: [(session: Int, request: ClientRequest)] = []
+        var holdEverything = false
         var releasing = false
     }
 

@@ -7,13 +7,14 @@ import NIOPosix
 /// `status` talk to the run through a Unix socket, instead of a pid file and a signal.
 ///
 /// Nobody else may fake or block it:
-/// - The sockets live in a private folder: the user's own, mode 0700, a real folder (checked
-///   with lstat, so never a link), `JOURNAL.control/` next to the journal, or
-///   `/tmp/moonwire-UID/` when that path is too long for a socket. A folder that is not
-///   private (another user made it first) is refused with an error that names it.
-/// - Each run registers: `PREFIX<pid>.run` (its pid, socket and journal; 0600, written whole
-///   and renamed into place) beside `PREFIX<pid>.sock` (0600). Commands find runs by their
-///   registrations, never by guessing socket names.
+/// - Runs register in a private folder next to the journal, `JOURNAL.control/`: the user's
+///   own, mode 0700, a real folder (checked with lstat, so never a link); one that is not
+///   private is refused with an error that names it, its owner and its mode.
+/// - Each run registers: `<pid>.run` (its pid, socket and journal; 0600, written whole and
+///   renamed into place). Its socket `<pid>.sock` (0600) sits beside it, or, when that path is
+///   too long for a socket (108 bytes), in a folder the run makes for itself under /tmp with
+///   an unpredictable name (mkdtemp: 0700, its own): no name another user could take first.
+///   Commands find runs by their registrations, never by guessing socket names.
 /// - Both ends check who is on the other one (SO_PEERCRED): the run answers only its own
 ///   user (another is refused, and the run logs it); a command talks only to the registered
 ///   process of its own user.
@@ -35,22 +36,41 @@ public enum ControlChannel {
 
         func socket(pid: Int32) -> String { folder + "/" + prefix + String(pid) + ".sock" }
         func registration(pid: Int32) -> String { folder + "/" + prefix + String(pid) + ".run" }
+        /// Whether a socket beside the registrations fits in a socket address (108 bytes on
+        /// Linux, 104 on macOS, with room to spare).
+        var socketFitsBeside: Bool { socket(pid: Int32.max).utf8.count < 100 }
     }
 
-    /// `JOURNAL.control/` next to the journal when a socket path there fits (108 bytes on
-    /// Linux, 104 on macOS), else `/tmp/moonwire-UID/` with names led by a hash of the path.
+    /// `JOURNAL.control/` next to the journal (links resolved: every spelling of the
+    /// journal's path finds the same runs).
     static func place(journal: String) -> Place {
-        let absolute = URL(fileURLWithPath: journal).standardizedFileURL.path
-        let beside = Place(folder: absolute + ".control", prefix: "", journal: absolute)
-        if beside.socket(pid: Int32.max).utf8.count < 100 { return beside }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in absolute.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return Place(folder: "/tmp/moonwire-\(getuid())", prefix: String(hash, radix: 16) + ".", journal: absolute)
+        let absolute = URL(fileURLWithPath: journal).resolvingSymlinksInPath().path
+        return Place(folder: absolute + ".control", prefix: "", journal: absolute)
     }
 
-    /// The socket the run with process id `pid` serves for `journal`.
-    public static func socketPath(journal: String, pid: Int32 = getpid()) -> String {
-        place(journal: journal).socket(pid: pid)
+    /// Prefix of the folders a run makes under /tmp for a socket whose path beside the journal
+    /// would be too long.
+    static let temporaryPrefix = "/tmp/moonwire-sock-"
+
+    /// Whether `socket`, named in the registration of process `pid`, is where such a run puts
+    /// it: beside the registration, or `<pid>.sock` in a private folder of ours under /tmp.
+    static func isOwnSocketPath(_ socket: String, pid: Int32, place: Place) -> Bool {
+        if socket == place.socket(pid: pid) { return true }
+        let url = URL(fileURLWithPath: socket)
+        let folder = url.deletingLastPathComponent().path
+        guard url.lastPathComponent == "\(pid).sock", folder.hasPrefix(temporaryPrefix),
+              !folder.dropFirst(temporaryPrefix.count).contains("/")
+        else { return false }
+        return (try? checkFolder(folder, create: false)) == true
+    }
+
+    /// A new private folder under /tmp (mkdtemp: a name nobody can take first, 0700, ours).
+    static func makeTemporaryFolder() throws -> String {
+        var template = Array((temporaryPrefix + "XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ControlChannelError(message: "cannot create a folder for the control socket under /tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
     }
 
     // MARK: The folder
@@ -80,7 +100,7 @@ public enum ControlChannel {
             let what = kind == S_IFLNK ? "a symbolic link" : kind == S_IFDIR ? "a folder" : "not a folder"
             throw ControlChannelError(message: "the control folder \(folder) is not private to you (\(userName(getuid()))): it is \(what) "
                                           + "owned by \(userName(info.st_uid)), mode \(String(mode, radix: 8, uppercase: false).leftPadded(4)); "
-                                          + "it must be a folder of yours with mode 0700. Remove it (its owner or root can) and start the run again")
+                                          + "it must be a folder of yours with mode 0700: remove it (its owner or root can), then start the run")
         }
         return true
     }
@@ -128,7 +148,8 @@ public enum ControlChannel {
             else { return nil }
             let path = place.folder + "/" + name
             guard let data = readOwnFile(path), let registration = try? JSONDecoder().decode(Registration.self, from: data),
-                  registration.pid == pid, registration.journal == place.journal, registration.socket == place.socket(pid: pid)
+                  registration.pid == pid, registration.journal == place.journal,
+                  isOwnSocketPath(registration.socket, pid: pid, place: place)
             else { return nil }
             return registration
         }.sorted { $0.pid < $1.pid }
@@ -160,18 +181,27 @@ public enum ControlChannel {
         let channel: Channel
         let place: Place
         let pid: Int32
+        let socket: String
 
-        init(channel: Channel, place: Place, pid: Int32) {
+        init(channel: Channel, place: Place, pid: Int32, socket: String) {
             self.channel = channel
             self.place = place
             self.pid = pid
+            self.socket = socket
         }
 
         public func close() async {
             removeOwn(place.registration(pid: pid), kind: S_IFREG)
             _ = await channel.close().value(within: 2)
-            removeOwn(place.socket(pid: pid), kind: S_IFSOCK)
+            removeOwn(socket, kind: S_IFSOCK)
+            removeOwnTemporaryFolder(of: socket)
         }
+    }
+
+    /// Removes the private /tmp folder a socket was made in (empty once the socket is gone).
+    static func removeOwnTemporaryFolder(of socket: String) {
+        let folder = URL(fileURLWithPath: socket).deletingLastPathComponent().path
+        if folder.hasPrefix(temporaryPrefix) { rmdir(folder) }
     }
 
     /// Serves commands for the run on `journal` until `close` is called on the result. A
@@ -182,23 +212,30 @@ public enum ControlChannel {
         let place = place(journal: journal)
         let pid = getpid()
         try checkFolder(place.folder, create: true)
-        let path = place.socket(pid: pid)
-        let channel = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(CommandHandler(handle: handle, refused: refused))
+        let path = place.socketFitsBeside ? place.socket(pid: pid) : try makeTemporaryFolder() + "/\(pid).sock"
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(CommandHandler(handle: handle, refused: refused))
+                    }
                 }
-            }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        } catch {
+            removeOwnTemporaryFolder(of: path)
+            throw error
+        }
         chmod(path, 0o600)  // the owner only (the folder already is)
         do {
             try register(Registration(pid: pid, socket: path, journal: place.journal), at: place.registration(pid: pid))
         } catch {
             _ = await channel.close().value(within: 2)
             removeOwn(path, kind: S_IFSOCK)
+            removeOwnTemporaryFolder(of: path)
             throw error
         }
-        return Server(channel: channel, place: place, pid: pid)
+        return Server(channel: channel, place: place, pid: pid, socket: path)
     }
 
     // MARK: Asking
@@ -257,6 +294,7 @@ public enum ControlChannel {
             // (ours, in our private folder) go. Anything else is reported and left alone.
             if code == ECONNREFUSED || code == ENOENT, kill(run.pid, 0) != 0, errno == ESRCH {
                 removeOwn(run.socket, kind: S_IFSOCK)
+                removeOwnTemporaryFolder(of: run.socket)
                 removeOwn(place.registration(pid: run.pid), kind: S_IFREG)
                 return .gone
             }
@@ -264,10 +302,9 @@ public enum ControlChannel {
         }
         defer { channel.close(promise: nil) }
         // The other end must be the registered process, of this user.
-        guard let peer = await peer(of: channel).value(within: connectTimeout) ?? nil else {
-            return .failed("cannot tell who serves \(run.socket) (SO_PEERCRED): not asked")
-        }
-        guard peer.uid == getuid(), peer.pid == run.pid else {
+        let peer = await peer(of: channel).value(within: connectTimeout) ?? nil
+        if peer == nil && peersAreChecked { return .failed("cannot tell who serves \(run.socket) (SO_PEERCRED): nothing sent") }
+        if let peer, peer.uid != getuid() || peer.pid != run.pid {
             return .failed("\(run.socket) is served by process \(peer.pid) of \(userName(peer.uid)), not by process \(run.pid) of "
                                + "\(userName(getuid())) that registered it: refused, nothing sent")
         }
@@ -300,6 +337,14 @@ public enum ControlChannel {
         var gid: UInt32 = 0
     }
 
+    /// Whether this system names the peer of a Unix socket (Linux: SO_PEERCRED). Elsewhere
+    /// (macOS) the private folder alone keeps other users out.
+    #if os(Linux)
+    static let peersAreChecked = true
+    #else
+    static let peersAreChecked = false
+    #endif
+
     /// The process and user at the other end of a connected Unix socket (SO_PEERCRED), or nil
     /// when the system cannot tell.
     static func peer(of channel: Channel) -> EventLoopFuture<Peer?> {
@@ -329,7 +374,8 @@ private final class CommandHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = ByteBuffer
     let handle: @Sendable (String) async -> String
     let refused: @Sendable (String) -> Void
-    private let received = NIOLockedValueBox("")
+    /// What came so far, and whether the one command was read (anything after it is ignored).
+    private let received = NIOLockedValueBox((text: "", done: false))
 
     init(handle: @escaping @Sendable (String) async -> String, refused: @escaping @Sendable (String) -> Void) {
         self.handle = handle
@@ -340,10 +386,12 @@ private final class CommandHandler: ChannelInboundHandler, Sendable {
         var buffer = unwrapInboundIn(data)
         let text = buffer.readString(length: buffer.readableBytes) ?? ""
         let line = received.withLockedValue { received -> String? in
-            received += text
-            guard let end = received.firstIndex(of: "\n") else { return received.utf8.count > 4096 ? "" : nil }
-            defer { received = "" }
-            return String(received[..<end])
+            guard !received.done else { return nil }
+            received.text += text
+            let end = received.text.firstIndex(of: "\n")
+            guard end != nil || received.text.utf8.count > 4096 else { return nil }
+            defer { received = ("", true) }
+            return end.map { String(received.text[..<$0]) } ?? ""
         }
         guard let line else { return }
         let channel = context.channel
@@ -351,9 +399,11 @@ private final class CommandHandler: ChannelInboundHandler, Sendable {
         let refused = self.refused
         ControlChannel.peer(of: channel).whenComplete { result in
             let peer = (try? result.get()) ?? nil
-            guard let peer, peer.uid == getuid() else {
+            if peer?.uid != getuid() && (peer != nil || ControlChannel.peersAreChecked) {
                 let who = peer.map { "process \($0.pid) of \(ControlChannel.userName($0.uid))" } ?? "a process the system cannot name"
-                refused("control channel: refused `\(line.prefix(64))` from \(who): only \(ControlChannel.userName(getuid())) may control this run")
+                // What another user sent is shown tamed: no control character reaches the log.
+                let shown = String(line.prefix(64).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
+                refused("control channel: refused `\(shown)` from \(who): only \(ControlChannel.userName(getuid())) may control this run")
                 channel.writeAndFlush(ByteBuffer(string: "error: refused: only the user running this run may control it\n")).whenComplete { _ in
                     channel.close(promise: nil)
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TWSClient
 import TWSProtocol
 import TradingState
@@ -79,7 +80,6 @@ extension StrategyRunner {
     /// manual ones and other clients' included.
     public func halt(reason: String, everything: Bool = false, within seconds: Double = 10) async -> HaltReport {
         let started = Date()
-        let deadline = started.addingTimeInterval(seconds)
         closed.withLockedValue { if $0["halted"] == nil { $0["halted"] = reason } }
         var report = HaltReport()
         var dropped = Set(await client.closeOrderGate(reason))
@@ -93,38 +93,52 @@ extension StrategyRunner {
                                 + (report.notSent.isEmpty ? "" : "; \(report.notSent.count) queued order(s) not sent"))
         if everything { try? await client.globalCancel() }
 
+        // Each order's cancels, by round: whether TWS has answered the latest (done or refused).
+        let cancels = NIOLockedValueBox<[Int: (round: Int, ended: Bool)]>([:])
+        func cancel(_ id: Int) {
+            let round = cancels.withLockedValue { table -> Int in
+                let round = (table[id]?.round ?? 0) + 1
+                table[id] = (round, false)
+                return round
+            }
+            state.beginCancel(orderId: id).whenComplete { _ in
+                cancels.withLockedValue { table in if table[id]?.round == round { table[id]?.ended = true } }
+            }
+        }
+        // Cancels leave at the client's rate (TWS takes about 50 messages a second): the halt
+        // waits `seconds` beyond the time they take, up to 100 s (`moonwire halt` waits 120).
+        let rate = Double(max(client.configuration.messagesPerSecond, 1))
+        func deadline() -> Date {
+            started.addingTimeInterval(min(seconds + Double(cancels.withLockedValue { $0.count }) / rate, 100))
+        }
         var seen: [Int: OrderRecord] = [:]  // every order of ours open at some point of the halt
-        var cancelSent: Set<Int> = []
         var lastReadBack = Date.distantPast
         var atTWS: [Int: String]?  // ours working at TWS, by the latest read-back: id -> status
         halting: while true {
             let open = await openOrdersOfOurs()
-            for order in open {
-                seen[order.orderId] = order
-                if cancelSent.insert(order.orderId).inserted { _ = state.beginCancel(orderId: order.orderId) }
-            }
+            for order in open where seen.updateValue(order, forKey: order.orderId) == nil { cancel(order.orderId) }
             let now = Date()
             // TWS's own list: once the journal shows nothing open, and every second meanwhile
             // (an order TWS acknowledged late, or one the journal took for done, shows there).
-            if open.isEmpty || now.timeIntervalSince(lastReadBack) >= 1 || now >= deadline {
+            if open.isEmpty || now.timeIntervalSince(lastReadBack) >= 1 || now >= deadline() {
                 lastReadBack = now
-                switch await readBack(within: max(deadline.timeIntervalSince(now), 2)) {
+                switch await readBack(within: max(deadline().timeIntervalSince(now), 2)) {
                 case let .success(working):
                     atTWS = working
                     report.readBackError = nil
-                    for (id, status) in working where status != "PendingCancel" {
-                        // Working at TWS, no cancel on its way: cancel it (again).
-                        _ = state.beginCancel(orderId: id)
-                        cancelSent.insert(id)
-                    }
+                    // Working at TWS with no cancel of ours on its way (none yet, or TWS
+                    // answered the last one: refused, or it came before the order): cancel it.
+                    let waiting = cancels.withLockedValue { table in Set(table.filter { !$0.value.ended }.keys) }
+                    for (id, status) in working where status != "PendingCancel" && !waiting.contains(id) { cancel(id) }
                     if working.isEmpty && open.isEmpty { break halting }
                 case let .failure(error):
                     report.readBackError = "\(error)"
                 }
             }
-            if Date() >= deadline { break halting }
+            if Date() >= deadline() { break halting }
             try? await Task.sleep(for: .milliseconds(50))
         }
+        let cancelSent = cancels.withLockedValue { Set($0.keys) }
 
         // The verdict: TWS's list where it answered, else what the journal shows.
         let final = await state.snapshot().orders.filter { !$0.strategy.isEmpty }

@@ -145,8 +145,14 @@ public final class TWSClient: @unchecked Sendable {
     }
 
     public func stop() async {
+        // Once: a second stop (a `defer` and an explicit call, say) would hop onto the loop
+        // the first one shut down.
+        let already = stopped.withLockedValue { stopped -> Bool in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !already else { return }
         try? await loop.submit { self.apply(self.machine.handle(.stop)) }.get()
-        stopped.withLockedValue { $0 = true }
         try? await ownsGroup?.shutdownGracefully()
     }
 

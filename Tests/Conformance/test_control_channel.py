@@ -15,6 +15,7 @@ import pathlib
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -39,7 +40,16 @@ end
 
 
 def control_folder(journal):
+    """Next to the journal (the tests keep its path short enough for a socket there)."""
     return pathlib.Path(str(journal) + ".control")
+
+
+@pytest.fixture
+def short_tmp():
+    """A folder whose path leaves room for a socket (pytest's own can be too long for one)."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mw-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def registrations(folder):
@@ -110,16 +120,16 @@ def moonwire(command, journal, user=None, timeout=60, env=None):
 # MARK: one user
 
 
-def test_a_socket_that_never_answers_hides_no_run(tmp_path):
-    journal = tmp_path / "j.sqlite"
-    run = Run(tmp_path, journal)
+def test_a_socket_that_never_answers_hides_no_run(short_tmp):
+    journal = short_tmp / "j.sqlite"
+    run = Run(short_tmp, journal)
     silent = []
     try:
         run.wait_resting()
         folder = control_folder(journal)
         [real] = registrations(folder)
         # Named like a control socket, lower pid, nobody registered it (old scheme and new).
-        silent.append(listening_socket(tmp_path / "j.sqlite.control.1"))
+        silent.append(listening_socket(short_tmp / "j.sqlite.control.1"))
         silent.append(listening_socket(folder / "1.sock"))
         # Registered (this process, alive) and served by it, but it never answers.
         me = os.getpid()
@@ -136,7 +146,7 @@ def test_a_socket_that_never_answers_hides_no_run(tmp_path):
         assert halt.returncode == 1, halt.stdout + halt.stderr
         assert f"process {me}" in halt.stderr and "did not acknowledge" in halt.stderr, halt.stderr
         # Nothing it could not open was removed.
-        assert (tmp_path / "j.sqlite.control.1").exists() and (folder / "1.sock").exists() and (folder / f"{me}.sock").exists()
+        assert (short_tmp / "j.sqlite.control.1").exists() and (folder / "1.sock").exists() and (folder / f"{me}.sock").exists()
         assert run.process.returncode == 0, run.output[-3000:]
     finally:
         for server in silent:
@@ -144,11 +154,11 @@ def test_a_socket_that_never_answers_hides_no_run(tmp_path):
         run.stop()
 
 
-def test_a_stale_registration_goes_and_a_socket_nobody_registered_stays(tmp_path):
+def test_a_stale_registration_goes_and_a_socket_nobody_registered_stays(short_tmp):
     """A run that was killed leaves its registration and socket: `halt` finds its socket
     refusing and its process gone, removes both and says so. A socket without a
     registration is no run's: never touched. No signal is sent anywhere."""
-    journal = tmp_path / "k.sqlite"
+    journal = short_tmp / "k.sqlite"
     folder = control_folder(journal)
     folder.mkdir(mode=0o700)
     dead = subprocess.Popen(["true"])
@@ -166,17 +176,17 @@ def test_a_stale_registration_goes_and_a_socket_nobody_registered_stays(tmp_path
     assert (folder / "5.sock").exists(), "a socket nobody registered is left alone"
 
 
-def test_a_control_folder_that_is_not_private_is_refused(tmp_path):
-    journal = tmp_path / "o.sqlite"
+def test_a_control_folder_that_is_not_private_is_refused(short_tmp):
+    journal = short_tmp / "o.sqlite"
     folder = control_folder(journal)
     folder.mkdir()
     folder.chmod(0o755)
     result = moonwire("status", journal)
     assert result.returncode == 1
     assert f"the control folder {folder} is not private to you" in result.stderr and "mode 0755" in result.stderr, result.stderr
-    (tmp_path / "rest.lua").write_text(REST)
-    run = subprocess.run([str(BINARY), "run", str(tmp_path / "rest.lua"), "--journal", str(journal), "--no-watch", "--duration", "30"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    (short_tmp / "rest.lua").write_text(REST)
+    run = subprocess.run([str(BINARY), "run", str(short_tmp / "rest.lua"), "--journal", str(journal), "--no-watch", "--duration", "30"],
+                         cwd=short_tmp, capture_output=True, text=True, timeout=60)
     assert run.returncode != 0, "no run without its kill switch"
     assert f"the control folder {folder} is not private to you" in run.stderr, run.stderr
 
@@ -219,34 +229,42 @@ def victim_env(folder):
 
 
 @multiuser
-def test_a_control_folder_made_by_another_user_is_refused(victim_folder):
-    """A journal path too long for a socket beside it puts the sockets under /tmp/moonwire-UID.
-    Another user made that folder first (open to all): the run refuses to start without its
-    kill switch, and `halt` refuses the folder; both name it, its owner and its mode."""
+def test_folders_another_user_makes_under_tmp_block_nothing(victim_folder):
+    """A journal path too long for a socket beside it: the socket goes in a folder the run
+    makes under /tmp with a name nobody can take first. Another user who made every folder a
+    guess would name (/tmp/moonwire-UID, the old place, open to all) blocks nothing: the run
+    starts, its socket is in a private folder of its own, `halt` reaches it, and nothing of
+    the victim's lands in the attacker's folders."""
     folder, user = victim_folder
     deep = folder / ("a-long-folder-name-" * 4)
     deep.mkdir()
     os.chown(deep, user.pw_uid, user.pw_gid)
     journal = deep / "journal.sqlite"
-    shared = pathlib.Path(f"/tmp/moonwire-{user.pw_uid}")
-    shutil.rmtree(shared, ignore_errors=True)
-    try:
-        made = subprocess.run(as_user(ATTACKER, ["mkdir", "-m", "777", str(shared)]), capture_output=True, text=True)
+    planted = [pathlib.Path(f"/tmp/moonwire-{user.pw_uid}"), pathlib.Path(f"/tmp/moonwire-sock-{user.pw_uid}")]
+    for path in planted:
+        shutil.rmtree(path, ignore_errors=True)
+        made = subprocess.run(as_user(ATTACKER, ["mkdir", "-m", "777", str(path)]), capture_output=True, text=True)
         assert made.returncode == 0, made.stderr
-        run = Run(deep, journal, user=VICTIM, env=victim_env(folder))
-        try:
-            run.process.wait(timeout=60)
-        finally:
-            run.stop()
-        assert run.process.returncode != 0, "no run without its kill switch: " + run.output[-2000:]
-        assert f"the control folder {shared} is not private to you" in run.output, run.output[-2000:]
-        assert f"owned by {ATTACKER}" in run.output and "mode 0777" in run.output, run.output[-2000:]
+    run = Run(deep, journal, user=VICTIM, env=victim_env(folder))
+    try:
+        run.wait_resting()
+        [registration] = registrations(control_folder(journal))
+        sock = pathlib.Path(json.loads(registration.read_text())["socket"])
+        assert sock.parent.name.startswith("moonwire-sock-") and sock.parent not in planted, sock
+        info = sock.parent.lstat()
+        assert info.st_uid == user.pw_uid and stat.S_IMODE(info.st_mode) == 0o700, oct(info.st_mode)
         halt = moonwire("halt", journal, user=VICTIM, env=victim_env(folder))
-        assert halt.returncode == 1
-        assert f"the control folder {shared} is not private to you" in halt.stderr, halt.stderr
-        assert list(shared.iterdir()) == [], "nothing of the victim's went into the attacker's folder"
+        assert halt.returncode == 0, halt.stdout + halt.stderr
+        assert "halted: no order leaves any more" in halt.stdout
+        run.process.wait(timeout=60)
+        assert run.process.returncode == 0, run.output[-3000:]
+        assert not sock.parent.exists(), "the run removed its socket's folder when it stopped"
+        for path in planted:
+            assert list(path.iterdir()) == [], "nothing of the victim's went into the attacker's folder"
     finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        run.stop()
+        for path in planted:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @multiuser

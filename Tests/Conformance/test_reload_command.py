@@ -1,21 +1,27 @@
 """`moonwire reload` (SIGHUP) makes a running `moonwire run` load its file again, and prints it."""
+import pathlib
+import shutil
 import subprocess
+import tempfile
 import time
 
 from gateway_process import BINARY, ROOT
 
 
-def test_reload_command(tmp_path):
-    strategy = tmp_path / "r.lua"
+def test_reload_command():
+    # The control socket goes next to the journal when the path leaves room for it (pytest's
+    # own folders can be too long).
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mw-", dir="/tmp"))
+    strategy = folder / "r.lua"
     strategy.write_text("function on_start() log.info('v1') end\n")
-    journal = tmp_path / "r.sqlite"
+    journal = folder / "r.sqlite"
     run = subprocess.Popen([str(BINARY), "run", str(strategy), "--no-watch", "--journal", str(journal)],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 60
-        while time.time() < deadline and not list(tmp_path.glob("r.sqlite.control/*.sock")):
+        while time.time() < deadline and not list(folder.glob("r.sqlite.control/*.sock")):
             time.sleep(0.1)
-        sockets = list(tmp_path.glob("r.sqlite.control/*.sock"))
+        sockets = list(folder.glob("r.sqlite.control/*.sock"))
         assert sockets and oct(sockets[0].stat().st_mode & 0o777) == "0o600", "the control socket is the owner's only"
         time.sleep(0.5)
         # --no-watch: saving alone does nothing; the command does.
@@ -32,13 +38,14 @@ def test_reload_command(tmp_path):
         assert halt.returncode == 0, halt.stderr
         assert "halted: no order leaves any more" in halt.stdout, halt.stdout
         out, err = run.communicate(timeout=60)
-        assert not list(tmp_path.glob("r.sqlite.control/*")), "the run removes its socket and registration"
+        assert not list(folder.glob("r.sqlite.control/*")), "the run removes its socket and registration"
         assert out.count("reloaded r.lua") == 1, out
         assert "v2 by command" in err
     finally:
         if run.poll() is None:
             run.kill()
             run.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_reload_without_a_run_is_a_clear_error(tmp_path):
