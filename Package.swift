@@ -32,6 +32,9 @@ let package = Package(
         // The TWS wire codec: frames, fields, every request and message. Pure: no I/O,
         // no dependencies, so the fuzzer can compile it on its own.
         .target(name: "TWSProtocol"),
+        // Files that hold an account's data (the journal, the paper gateway's state): the
+        // user's alone, or refused. No dependencies.
+        .target(name: "PrivateFiles"),
         // SwiftNIO channel handlers that cut TWS frames out of a byte stream.
         .target(
             name: "TWSWire",
@@ -63,6 +66,7 @@ let package = Package(
             dependencies: [
                 "TWSProtocol",
                 "TWSClient",
+                "PrivateFiles",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -93,6 +97,7 @@ let package = Package(
             dependencies: [
                 "TWSProtocol",
                 "TWSWire",
+                "PrivateFiles",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -49,7 +49,8 @@ struct BacktestCommand: AsyncParsableCommand {
     func run() async throws {
         guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such strategy file") }
         // Starting cash is what every return, drawdown and Sharpe ratio divides by.
-        try OptionRange.check(cash, "--cash", 0...PaperGatewayConfig.maxMoney, exclusive: true)
+        // At least 1: a return on 1e-300 of cash printed a number 300 digits long.
+        try OptionRange.check(cash, "--cash", 1...PaperGatewayConfig.maxMoney)
         if let jobs { try OptionRange.check(jobs, "--jobs", 1...256) }
         if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         let specs = try parseInstruments()

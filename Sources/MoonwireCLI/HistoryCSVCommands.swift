@@ -17,13 +17,21 @@ func withBarStore<Result>(_ flag: String?, config: HostConfig?, _ body: (OpenedB
     let location = flag ?? config?.historyStore ?? HostConfig.dataFolder + "/bars.sqlite"
     // Messages name the store without its password, however it is spelled.
     let shown = ShownText.shown(StoreLocation.redacted(location))
-    guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") else {
+    guard StoreLocation.looksLikePostgres(location) else {
         let store: SQLiteBarStore
         do { store = try SQLiteBarStore(path: location) } catch { throw RuntimeError("\(shown): \(error)") }
         return try await body(OpenedBarStore(store: store, name: shown))
     }
+    // A mistyped URL is refused, never taken for the name of a SQLite file to create.
+    guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") else {
+        throw RuntimeError("bar store \(shown) is not a PostgreSQL URL (postgres://user:password@host:port/database)")
+    }
     let store: PostgresBarStore
-    do { store = try await PostgresBarStore.open(location) } catch { throw RuntimeError("bar store: \(error)") }
+    do {
+        store = try await PostgresBarStore.open(location)
+    } catch {
+        throw RuntimeError("bar store: " + StoreLocation.scrubbing("\(error)", of: location))
+    }
     do {
         let result = try await body(OpenedBarStore(store: store, name: store.displayURL))
         await store.shutdown()

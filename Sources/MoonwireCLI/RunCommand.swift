@@ -38,6 +38,8 @@ struct RunCommand: AsyncParsableCommand {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
         if let duration { try OptionRange.check(duration, "--duration", 0...OptionRange.maxSeconds, exclusive: true) }
         try OptionRange.check(statusEvery, "--status-every", 0...86_400)
+        // 0 is none; a positive one at least 0.1 s (1e-300 wrote 12,000 status lines a second).
+        if statusEvery > 0 { try OptionRange.check(statusEvery, "--status-every", 0.1...86_400) }
         if let clientId { try OptionRange.check(clientId, "--client-id", OptionRange.clientIds) }
         var (configuration, found) = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
         configuration.host.strategy.testAPI = ProcessInfo.processInfo.environment["MOONWIRE_TEST_API"] == "1"

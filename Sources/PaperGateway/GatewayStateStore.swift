@@ -1,4 +1,5 @@
 import Foundation
+import PrivateFiles
 import GRDB
 import TWSProtocol
 
@@ -31,17 +32,13 @@ final class GatewayStateStore {
         }
     }
 
-    /// The paper account's orders and cash are the user's alone: the file is created 0600
-    /// before SQLite opens it (SQLite gives the -wal and -shm files the database's mode), and a
-    /// file an older version left 0644 is made 0600, its -wal and -shm with it.
+    /// The paper account's orders and cash are the user's alone (see `PrivateDatabase`).
     static func makePrivate(_ path: String) throws {
-        // SQLite's names for no file (in memory, temporary) and URIs are not paths to create.
-        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ConfigError(message: String(cString: strerror(errno))) }
-        _ = fchmod(descriptor, 0o600)
-        close(descriptor)
-        for suffix in ["-wal", "-shm"] { _ = chmod(path + suffix, 0o600) }
+        do {
+            try PrivateDatabase.prepare(path)
+        } catch let error as PrivateFileError {
+            throw ConfigError(message: error.description)
+        }
     }
 
     private var migrator: DatabaseMigrator {

@@ -41,11 +41,24 @@ public enum ControlChannel {
         var socketFitsBeside: Bool { socket(pid: Int32.max).utf8.count < 100 }
     }
 
-    /// `JOURNAL.control/` next to the journal (links resolved: every spelling of the
-    /// journal's path finds the same runs).
+    /// `JOURNAL.control/` next to the journal. Every spelling of the journal's path (relative,
+    /// through a link to its folder or to itself) finds the same runs: the path is made
+    /// canonical with realpath(3), of the journal when it exists, else of its folder.
     static func place(journal: String) -> Place {
-        let absolute = URL(fileURLWithPath: journal).resolvingSymlinksInPath().path
+        let absolute = canonicalPath(URL(fileURLWithPath: journal).standardizedFileURL.path)
         return Place(folder: absolute + ".control", prefix: "", journal: absolute)
+    }
+
+    static func canonicalPath(_ path: String) -> String {
+        func real(_ path: String) -> String? {
+            guard let resolved = realpath(path, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        if let whole = real(path) { return whole }
+        let url = URL(fileURLWithPath: path)
+        guard let folder = real(url.deletingLastPathComponent().path) else { return path }
+        return folder + "/" + url.lastPathComponent
     }
 
     /// Prefix of the folders a run makes under /tmp for a socket whose path beside the journal

@@ -46,12 +46,19 @@ final class InstrumentCache: Sendable {
         return nil
     }
 
-    /// Asks TWS (unless it answered already) and keeps a definite answer.
+    /// The answer for `spec` as it was asked (see `InstrumentSpec.lookupKey`).
+    func resolved(_ spec: InstrumentSpec) -> ResolvedInstrument? { resolved(spec.lookupKey) }
+
+    /// Asks TWS (unless it answered already) and keeps a definite answer, under the spec's
+    /// lookup key: a table naming AAPL with a con_id, an exchange or a currency of its own is
+    /// another question, whose "no such instrument" must not stand for plain AAPL (one
+    /// strategy's bad table refused every strategy's AAPL orders for the rest of the run).
     @discardableResult
     func resolve(_ spec: InstrumentSpec, client: TWSClient) async -> InstrumentStatus {
+        let lookup = spec.lookupKey
         let current = known.withLockedValue { known -> Entry? in
-            let current = known[spec.key]
-            if current == nil { known[spec.key] = .checking }
+            let current = known[lookup]
+            if current == nil { known[lookup] = .checking }
             return current
         }
         switch current {
@@ -65,10 +72,10 @@ final class InstrumentCache: Sendable {
         } catch let error as InstrumentSpecError {
             answer = .unknown(error.description)
         } catch {
-            known.withLockedValue { if case .checking? = $0[spec.key] { $0[spec.key] = nil } }
+            known.withLockedValue { if case .checking? = $0[lookup] { $0[lookup] = nil } }
             return .unresolved
         }
-        known.withLockedValue { $0[spec.key] = answer }
+        known.withLockedValue { $0[lookup] = answer }
         if case let .unknown(why) = answer { return .unknown(why) }
         return .resolved
     }
@@ -82,6 +89,13 @@ extension Contract {
 }
 
 extension InstrumentSpec {
+    /// What answers about this instrument are kept under: its key when it is the instrument
+    /// its key names as a string (`AAPL`, `ES 202612`), else the key and the whole contract.
+    var lookupKey: String {
+        if let plain = try? InstrumentSpec.parse(key), plain.contract == contract { return key }
+        return key + " | " + String(describing: contract)
+    }
+
     /// Asks TWS for the one contract this names (contract details). Throws
     /// `InstrumentSpecError` when TWS has none (200) or it fits several (naming them), and the
     /// client's error when TWS does not answer.

@@ -499,6 +499,20 @@ extension Strategy {
             log.error = function(...) return error(text(...)) end
             print = function(...) return emit(text(...)) end
             """, chunkName: "moonwire/log.lua")
+        // xpcall's message handler runs while the error unwinds, where a stopping budget
+        // raises inside the handler again and again: a `while true do end` there escaped the
+        // time budget and spun a core for good. Here the handler is called after the protected
+        // call returned, as an ordinary call the budget stops (it sees the error value, not
+        // the stack at the error: strategies have no debug library anyway).
+        try? lua.defineInBase("""
+            local pcall, pack, unpack, error, select = pcall, table.pack, table.unpack, error, select
+            xpcall = function(f, handler, ...)
+              if select("#", handler) == 0 or handler == nil then error("bad argument #2 to 'xpcall' (value expected)", 2) end
+              local results = pack(pcall(f, ...))
+              if results[1] then return unpack(results, 1, results.n) end
+              return false, handler(results[2])
+            end
+            """, chunkName: "moonwire/xpcall.lua")
         define(nil, "now") { [unowned self] _ in .values([.number(self.currentTime)]) }
         define(nil, "collectgarbage") { [unowned self] call in
             let option = call.count >= 1 ? try call.string(1, "opt") : "count"

@@ -135,9 +135,12 @@ extension Strategy {
         // sent as named; anything else is sent by the contract TWS resolved (with its conId).
         let isStock = instrument.contract.secType == "STK"
         let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
-        let status = quoted && isStock ? .resolved : services.instrumentStatus(symbol)
+        // Asked as named: a table with a con_id, exchange or currency of its own is answered
+        // for itself, never by what plain AAPL resolved to (nor refused because of it).
+        let lookup = instrument.lookupKey
+        let status = quoted && isStock && lookup == symbol ? .resolved : services.instrumentStatus(lookup)
         if case let .unknown(why) = status { return .values(refuseUnknown(call.name, why)) }
-        let resolved = services.resolvedInstrument(symbol)
+        let resolved = services.resolvedInstrument(lookup)
         if let reference, let contract = resolved?.contract ?? (isStock && status != .unresolved ? instrument.contract : nil) {
             return .values(submit(contract, reference))
         }
@@ -163,7 +166,7 @@ extension Strategy {
                 return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
                                                    + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
             }
-            guard let contract = self.services?.resolvedInstrument(symbol)?.contract ?? (isStock ? instrument.contract : nil) else {
+            guard let contract = self.services?.resolvedInstrument(lookup)?.contract ?? (isStock ? instrument.contract : nil) else {
                 return self.refuseUnknown(callName, "TWS did not confirm \(symbol) in time")
             }
             return submit(contract, price)

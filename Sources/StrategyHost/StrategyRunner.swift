@@ -256,7 +256,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func subscribe(_ instrument: InstrumentSpec, quotes: Bool, barSize: String?, strategy: Strategy) {
         let name = strategy.name
         let key = instrument.key
-        if instrument.contract.secType == "STK" { instruments.markChecking(key) }
+        if instrument.contract.secType == "STK" { instruments.markChecking(instrument.lookupKey) }
         let (firstQuotes, firstBars) = lock.withLock { () -> (Bool, Bool) in
             var firstQuotes = false, firstBars = false
             if quotes {
@@ -311,7 +311,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// The contract market data is asked for by: TWS's own (with its conId) once resolved; a
     /// continuous future as named (TWS streams the front month for it).
     func streamContract(_ instrument: InstrumentSpec) -> Contract {
-        guard instrument.contract.secType != "CONTFUT", let resolved = instruments.resolved(instrument.key) else { return instrument.contract }
+        guard instrument.contract.secType != "CONTFUT", let resolved = instruments.resolved(instrument) else { return instrument.contract }
         return resolved.contract
     }
 
@@ -394,7 +394,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     public func contract(_ instrument: InstrumentSpec) async throws -> ResolvedInstrument {
         let status = await instruments.resolve(instrument, client: client)
         if case let .unknown(why) = status { throw TWSError.ib(code: 200, message: why, advancedOrderRejectJson: "") }
-        guard let resolved = instruments.resolved(instrument.key) else { throw TWSError.timeout(request: "contract details of \(instrument.key)", seconds: client.configuration.requestTimeout) }
+        guard let resolved = instruments.resolved(instrument) else { throw TWSError.timeout(request: "contract details of \(instrument.key)", seconds: client.configuration.requestTimeout) }
         return resolved
     }
 

@@ -54,6 +54,9 @@ extension TWSClient {
     /// Bars for `contract`, ending at `end` (empty: now) and covering `duration` (IB's
     /// spelling: "2 D", "3600 S", "1 Y"). Long spans are split into requests IB accepts
     /// and joined; every request waits for pacing rather than failing with 162.
+    /// The most bars one `historicalBars` call returns (a year of 1-minute bars, RTH or not).
+    public static let maxBarsPerCall = 600_000
+
     public func historicalBars(_ contract: Contract, end: String = "", duration: String, barSize: String,
                                whatToShow: String = "TRADES", useRTH: Bool = false) async throws -> [Bar]
     {
@@ -63,12 +66,21 @@ extension TWSClient {
         guard let total = HistoricalSpan.durationSeconds(duration) else {
             throw TWSError.invalidRequest("duration '\(duration)' is not IB's form (e.g. '3600 S', '2 D', '1 W', '1 Y')")
         }
+        // One call answers with at most `maxBarsPerCall` bars: 100 Y of 1-second bars was
+        // 876,000 requests, a core busy for hours and the bars piling up in memory.
+        guard total / barSeconds <= Self.maxBarsPerCall else {
+            throw TWSError.invalidRequest("\(duration) of '\(barSize)' bars is \(total / barSeconds) bars; one call returns at most "
+                                          + "\(Self.maxBarsPerCall): ask for a shorter duration or larger bars (`moonwire history` "
+                                          + "downloads long spans into the bar store)")
+        }
         // At most ~2,000 bars a request, and no more than IB serves at once for small bars.
         let chunk = barSeconds >= 86400 ? total : min(total, max(barSeconds * 2000, 3600))
         if chunk >= total {
             return try await historyRequest(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH)
         }
-        var bars: [Bar] = []
+        // Newest part first; parts overlap at their edges, so a bar already held is dropped.
+        var parts: [[Bar]] = []
+        var seen = Set<String>()
         var chunkEnd = end.isEmpty ? Date() : (Self.parseDate(end) ?? Date())
         var covered = 0
         while covered < total {
@@ -76,11 +88,11 @@ extension TWSClient {
             let endText = Self.utcText(chunkEnd)
             let part = try await historyRequest(contract, end: endText, duration: HistoricalSpan.durationText(seconds), barSize: barSize,
                                                 whatToShow: whatToShow, useRTH: useRTH)
-            bars.insert(contentsOf: part.filter { bar in !bars.contains { $0.date == bar.date } }, at: 0)
+            parts.append(part.filter { seen.insert($0.date).inserted })
             covered += seconds
             chunkEnd = chunkEnd.addingTimeInterval(-Double(seconds))
         }
-        return bars
+        return parts.reversed().flatMap { $0 }
     }
 
     private func historyRequest(_ contract: Contract, end: String, duration: String, barSize: String, whatToShow: String,

@@ -84,7 +84,10 @@ def test_a_byte_order_mark_and_crlf_are_read(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["postgres://user:secret@[bad", "postgres://user:secret@host:99999999/bars",
-                                 "postgresql://user:se@cret@/bars", "postgres://user:secret@127.0.0.1:1/bars"])
+                                 "postgresql://user:se@cret@/bars", "postgres://user:secret@127.0.0.1:1/bars",
+                                 # mistyped: each was echoed whole, the last taken for a SQLite file's name
+                                 "postgres://u:secret", "postgres://u%3Asecret@127.0.0.1:1/x", "postgresql:/user:secret@h/x",
+                                 "postgres//user:secret@h/x", "postgres:u:secret@h"])
 def test_a_store_url_is_never_echoed_with_its_password(tmp_path, url):
     (tmp_path / "good.csv").write_text(HAND_BARS)
     for args in (["history", "import", "good.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", url],
@@ -92,7 +95,8 @@ def test_a_store_url_is_never_echoed_with_its_password(tmp_path, url):
         done = run(tmp_path, *args)
         assert done.returncode == 1, done.stderr
         assert "secret" not in done.stdout + done.stderr and "cret" not in done.stderr, done.stderr
-        assert "user:***@" in done.stderr, done.stderr
+        assert "***" in done.stderr, done.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("postgres")], "no file was made of a mistyped URL"
 
 
 WATCHER = """

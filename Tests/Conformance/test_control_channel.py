@@ -154,6 +154,26 @@ def test_a_socket_that_never_answers_hides_no_run(short_tmp):
         run.stop()
 
 
+@pytest.mark.parametrize("spelling", ["link to the folder", "relative"])
+def test_halt_finds_the_run_however_the_journal_is_spelled(short_tmp, spelling):
+    """The run names its journal through a link to its folder (or relatively); `halt` names
+    the real path: the same run (halt missed it and said there was none while it traded)."""
+    real = short_tmp / "real"
+    real.mkdir()
+    (short_tmp / "alias").symlink_to(real)
+    given = short_tmp / "alias" / "ja.sqlite" if spelling == "link to the folder" else pathlib.Path("ja.sqlite")
+    run = Run(real, given)
+    try:
+        run.wait_resting()
+        halt = moonwire("halt", real / "ja.sqlite")
+        assert halt.returncode == 0, halt.stdout + halt.stderr
+        assert "halted: no order leaves any more" in halt.stdout, halt.stdout
+        run.process.wait(timeout=60)
+        assert run.process.returncode == 0, run.output[-3000:]
+    finally:
+        run.stop()
+
+
 def test_a_stale_registration_goes_and_a_socket_nobody_registered_stays(short_tmp):
     """A run that was killed leaves its registration and socket: `halt` finds its socket
     refusing and its process gone, removes both and says so. A socket without a

@@ -55,7 +55,7 @@ def backtest(folder, *args):
 
 
 BACKTEST_CASES = [
-    ("--cash", value) for value in ["nan", "inf", "-inf", "0", "-0", "-1", "1e300", "1e13"]
+    ("--cash", value) for value in ["nan", "inf", "-inf", "0", "-0", "-1", "1e300", "1e13", "1e-300", "0.5"]
 ] + [
     ("--jobs", value) for value in ["0", "-1", "257", "2147483648", "9223372036854775807"]
 ] + [
@@ -88,7 +88,7 @@ def test_backtest_jobs_zero_in_a_sweep(workspace):
 
 def test_backtest_cash_zero_is_refused_not_a_huge_drawdown(workspace):
     run = backtest(workspace, "--cash=0")
-    assert "must be more than 0" in assert_refused(run, ["--cash"])
+    assert "--cash must be between 1 and" in assert_refused(run, ["--cash"])
     assert "%" not in run.stdout
 
 
@@ -101,7 +101,7 @@ def test_backtest_to_out_of_range(workspace):
 RUN_CASES = [
     ("--duration", value) for value in ["nan", "inf", "-inf", "0", "-1", "1e300"]
 ] + [
-    ("--status-every", value) for value in ["nan", "inf", "-1", "1e300"]
+    ("--status-every", value) for value in ["nan", "inf", "-1", "1e300", "1e-300", "0.01"]
 ] + [
     ("--client-id", value) for value in ["-1", "2147483648", "9223372036854775807"]
 ]

@@ -51,4 +51,26 @@ struct JournalPermissionTests {
         #expect(journal.highestUsedId() == 6)
         journal.close()
     }
+
+    @Test("a -wal or -shm another user made first (open to all, in a shared folder) is refused, naming it; nothing is written through it",
+          .enabled(if: getuid() == 0, "root gives the file to another user: the attack of one who created it first"),
+          arguments: ["-wal", "-shm"])
+    func anotherUsersFileIsRefused(_ suffix: String) throws {
+        let path = temporaryPath("planted")
+        defer { for end in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + end) } }
+        let planted = path + suffix
+        #expect(FileManager.default.createFile(atPath: planted, contents: Data(), attributes: [.posixPermissions: 0o666]))
+        chmod(planted, 0o666)
+        #expect(chown(planted, 65534, 65534) == 0)
+        do {
+            let journal = try Journal(path: path)
+            journal.close()
+            Issue.record("a journal whose \(suffix.isEmpty ? "file" : suffix) belongs to another user was opened")
+        } catch {
+            #expect("\(error)".contains("\(planted) is not a file of yours"), "\(error)")
+            #expect("\(error)".contains("mode 0666"), "\(error)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: planted)[.size] as? Int) ?? -1
+        #expect(size == 0, "nothing was written into the planted file")
+    }
 }

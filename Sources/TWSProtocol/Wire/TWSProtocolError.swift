@@ -33,7 +33,9 @@ public enum TWSProtocolError: Error, Equatable, Sendable, CustomStringConvertibl
         case let .missingField(message, field):
             return "\(message): field '\(field)' is missing (the frame ended early)"
         case let .invalidNumber(message, field, text):
-            return "\(message): field '\(field)' should be a number, got '\(text)'"
+            // At most 80 bytes of the field, escaped: a client's 100 KB field is neither
+            // logged nor sent back (error 320) whole.
+            return "\(message): field '\(field)' should be a number, got '\(ShownText.shown(text, limit: 80))'"
         case let .invalidUTF8(message, field):
             return "\(message): field '\(field)' is not valid UTF-8"
         case let .invalidValue(message, field, reason):
