@@ -127,17 +127,6 @@ struct GatewayEdgeValueFuzzTests {
         return config
     }
 
-    func withGateway(_ body: (PaperGatewayServer) async throws -> Void) async throws {
-        let server = try await PaperGatewayServer.start(config: Self.config())
-        do {
-            try await body(server)
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
-        try await server.shutdown()
-    }
-
     @Test("every request type the gateway decodes has a sample here")
     func everyTypeHasASample() {
         for type in ClientRequest.allTypes {
@@ -179,7 +168,7 @@ struct GatewayEdgeValueFuzzTests {
 
     @Test("each field of each request, at each edge value: answered, and the connection lives on")
     func everyFieldEveryEdge() async throws {
-        try await withGateway { server in
+        try await withGateway(Self.config()) { server in
             var nextId = 1_000_000
             var clientId = 100
             for type in ClientRequest.allTypes where "\(type.name)" != "startApi" {
@@ -213,7 +202,7 @@ struct GatewayEdgeValueFuzzTests {
 
     @Test("absurd numbers get IB's error codes, each for its own request")
     func refusals() async throws {
-        try await withGateway { server in
+        try await withGateway(Self.config()) { server in
             let client = try TestClient(port: server.port)
             try client.start(clientId: 5)
             func history(_ id: Int, duration: String = "1 D", bar: String = "1 min", end: String = "") -> ClientRequest {
@@ -248,7 +237,7 @@ struct GatewayEdgeValueFuzzTests {
 
     @Test("control commands (and so the config's faults) with edge values: an error line, never a trap")
     func controlCommands() async throws {
-        try await withGateway { server in
+        try await withGateway(Self.config()) { server in
             let commands = ["outage 1101 X", "outage X", "stall X", "restart X", "hang X", "slow-cancels X", "step X", "price AAPL X",
                             "position AAPL X 1", "position AAPL 1 X", "next-valid-id X", "notice 1 X", "notice X 1", "halted AAPL X", "hold X"]
             let values = Self.edgeValues.compactMap { String(validating: $0, as: UTF8.self) }.filter { !$0.contains(" ") && !$0.isEmpty }
@@ -268,7 +257,7 @@ struct GatewayEdgeValueFuzzTests {
 
     @Test("startApi and the hello with edge values: refused or served, the gateway lives on")
     func sessionStart() async throws {
-        try await withGateway { server in
+        try await withGateway(Self.config()) { server in
             var nextId = 0
             let sample = try #require(Self.samples["startApi"]?.first)
             for frames in try Self.mutations(of: sample, serverVersion: 200, nextId: &nextId) {

@@ -14,7 +14,7 @@ struct GatewayLimitTests {
         var config = PaperGatewayConfig()
         config.port = 0
         change(&config)
-        try await GatewaySocketTests().withGateway(config, body)
+        try await PaperGatewayTests.withGateway(config, body)
     }
 
     @Test("40 sockets that connect and send nothing hold no client slot, and are closed after the handshake deadline")

@@ -16,18 +16,6 @@ struct GatewaySocketTests {
 
     static func aapl() -> Contract { Contract(symbol: "AAPL") }
 
-    /// Runs `body` against a fresh gateway and always shuts it down, pass or fail.
-    func withGateway(_ config: PaperGatewayConfig, _ body: (PaperGatewayServer) async throws -> Void) async throws {
-        let server = try await PaperGatewayServer.start(config: config)
-        do {
-            try await body(server)
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
-        try await server.shutdown()
-    }
-
     @Test("startup: managedAccounts, nextValidId and the farm notices")
     func startup() async throws {
         try await withGateway(Self.config()) { server in

@@ -1,4 +1,5 @@
 import Foundation
+import PaperGateway
 import TWSProtocol
 #if canImport(Glibc)
 import Glibc
@@ -112,6 +113,18 @@ final class TestClient {
     func errors(_ code: Int) -> [ErrorMessage] {
         received.compactMap { if case let .error(e) = $0, e.errorCode == code { return e } else { return nil } }
     }
+}
+
+/// Runs `body` against a fresh gateway and always shuts it down, pass or fail.
+func withGateway(_ config: PaperGatewayConfig, _ body: (PaperGatewayServer) async throws -> Void) async throws {
+    let server = try await PaperGatewayServer.start(config: config)
+    do {
+        try await body(server)
+    } catch {
+        try? await server.shutdown()
+        throw error
+    }
+    try await server.shutdown()
 }
 
 struct TestError: Error, CustomStringConvertible {
