@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "TWSProtocol", targets: ["TWSProtocol"]),
+        .library(name: "Money", targets: ["Money"]),
         .library(name: "TWSWire", targets: ["TWSWire"]),
         .library(name: "PaperGateway", targets: ["PaperGateway"]),
         .library(name: "TWSClient", targets: ["TWSClient"]),
@@ -35,6 +36,10 @@ let package = Package(
         // Files that hold an account's data (the journal, the paper gateway's state): the
         // user's alone, or refused. No dependencies.
         .target(name: "PrivateFiles"),
+        // Money, computed once: the ledger (positions, average cost, realized and unrealized
+        // PnL, commissions, currencies), the commission schedule and the fill rules, shared by
+        // backtests, the paper gateway and live runs. Value types, no I/O, no dependencies.
+        .target(name: "Money"),
         // SwiftNIO channel handlers that cut TWS frames out of a byte stream.
         .target(
             name: "TWSWire",
@@ -64,6 +69,7 @@ let package = Package(
         .target(
             name: "TradingState",
             dependencies: [
+                "Money",
                 "TWSProtocol",
                 "TWSClient",
                 "PrivateFiles",
@@ -78,6 +84,7 @@ let package = Package(
         .target(
             name: "StrategyHost",
             dependencies: [
+                "Money",
                 "LuaRuntime",
                 "TWSProtocol",
                 "TWSClient",
@@ -95,6 +102,7 @@ let package = Package(
         .target(
             name: "PaperGateway",
             dependencies: [
+                "Money",
                 "TWSProtocol",
                 "TWSWire",
                 "PrivateFiles",
@@ -110,6 +118,7 @@ let package = Package(
         .target(
             name: "MarketHistory",
             dependencies: [
+                "Money",
                 "TWSProtocol",
                 "TWSClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -131,6 +140,7 @@ let package = Package(
         .target(
             name: "Backtest",
             dependencies: [
+                "Money",
                 "MarketHistory",
                 "StrategyHost",
                 "TWSClient",
@@ -145,6 +155,7 @@ let package = Package(
         .target(
             name: "Moonwire",
             dependencies: [
+                "Money",
                 "StrategyHost",
                 "MarketHistory",
                 "PaperGateway",
@@ -162,6 +173,7 @@ let package = Package(
         .executableTarget(
             name: "MoonwireCLI",
             dependencies: [
+                "Money",
                 "Moonwire",
                 "Backtest",
                 "PostgresBarStore",
@@ -216,11 +228,14 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MoneyTests", dependencies: ["Money"]),
         .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory", "PostgresBarStore"]),
         .testTarget(
             name: "BacktestTests",
             dependencies: [
+                "Money",
                 "Backtest",
+                "PaperGateway",  // the fill rules' parity: the gateway's quote path against the backtest's bars
                 "LuaRuntime",
                 "MarketHistory",
                 "StrategyHost",
@@ -233,6 +248,7 @@ let package = Package(
         .testTarget(
             name: "StrategyHostTests",
             dependencies: [
+                "Money",
                 "StrategyHost",
                 "LuaRuntime",
                 "TradingState",
@@ -267,6 +283,7 @@ let package = Package(
         .testTarget(
             name: "PaperGatewayTests",
             dependencies: [
+                "Money",
                 "PaperGateway",
                 "TWSProtocol",
                 "TWSWire",

@@ -1,7 +1,9 @@
 import Foundation
 import MarketHistory
+import Money
 import StrategyHost
 import TWSProtocol
+import TradingState
 
 /// What a backtest runs: the strategy file and its parameters, the bars, the span, the fill
 /// rules, the money, and the same risk limits a live run has.
@@ -14,6 +16,9 @@ public struct BacktestSetup: Sendable {
     public var span: TimeSpan
     public var rules = FillRules()
     public var initialCash = 100_000.0
+    /// The currency money is counted in (three letters, upper case); an instrument quoted in
+    /// another needs stored bars of the pair (`BacktestData.rates`).
+    public var baseCurrency = "USD"
     /// Risk limits, strategy budgets and config params, as `moonwire run` would use them.
     public var host = HostConfig()
 
@@ -40,6 +45,10 @@ public struct LoadedSeries: Sendable {
     public let gaps: [TimeSpan]
 
     public var key: String { resolved.key }
+
+    /// What money one unit of it moves: its sec type, currency (USD when TWS or the store gave
+    /// none), multiplier, and a forex pair's base.
+    public var terms: InstrumentTerms { resolved.contract.terms }
 
     public init(resolved: ResolvedInstrument, series: BarSeries, barSeconds: Int, bars: [StoredBar], loaded: TimeSpan,
                 tickSize: Double?, gaps: [TimeSpan])
@@ -78,17 +87,32 @@ public struct BacktestData: Sendable {
     public let setup: BacktestSetup
     public let series: [LoadedSeries]
     public let store: (any BarStore)?
+    /// For every currency an instrument is quoted in other than `setup.baseCurrency`, its
+    /// rates in base over the span (from stored bars of the pair), sorted by currency.
+    public let rates: [RateSeries]
+    /// What the backtest assumed and the user should know (details not stored, ...), for the
+    /// summary.
+    public let notices: [String]
 
-    public init(setup: BacktestSetup, series: [LoadedSeries], store: (any BarStore)?) {
+    public init(setup: BacktestSetup, series: [LoadedSeries], store: (any BarStore)?, rates: [RateSeries] = [], notices: [String] = []) {
         self.setup = setup
         self.series = series
         self.store = store
+        self.rates = rates
+        self.notices = notices
     }
 
+    /// The rates of `currency` in base; nil for the base itself and for a currency no
+    /// instrument is quoted in.
+    public func rates(of currency: String) -> RateSeries? { rates.first { $0.currency == currency.uppercased() } }
+
     /// Reads the bars of `instruments` over the setup's span from `store`; the gaps are what
-    /// the store never covered there.
+    /// the store never covered there. Every currency an instrument is quoted in other than the
+    /// base gets its rates from stored bars of the pair; when they are not stored, this throws
+    /// naming what to download (money in JPY is never counted as USD). `notices` go with the
+    /// data to the summary.
     public static func load(setup: BacktestSetup, instruments: [ResolvedInstrument], tickSizes: [String: Double] = [:],
-                            store: any BarStore) async throws -> BacktestData
+                            store: any BarStore, notices: [String] = []) async throws -> BacktestData
     {
         guard let barSeconds = HistoricalSpan.barSeconds(setup.barSize, strict: false) else {
             throw BacktestDataError("'\(setup.barSize)' is not a bar size (\"1 min\", \"5 mins\", \"1 hour\", \"1 day\")")
@@ -103,7 +127,77 @@ public struct BacktestData: Sendable {
                                        tickSize: tickSizes[instrument.key] ?? (instrument.details.minTick > 0 ? instrument.details.minTick : nil),
                                        gaps: gaps))
         }
-        return BacktestData(setup: setup, series: loaded, store: store)
+        let rates = try await loadRates(setup: setup, series: loaded, store: store)
+        return BacktestData(setup: setup, series: loaded, store: store, rates: rates, notices: notices)
+    }
+
+    /// The rate series of every foreign currency of `series`, or an error naming the pair to
+    /// download when one is not stored (or starts after the currency's first bar).
+    static func loadRates(setup: BacktestSetup, series: [LoadedSeries], store: any BarStore) async throws -> [RateSeries] {
+        let base = setup.baseCurrency.uppercased()
+        let foreign = Set(series.map(\.terms.currency)).subtracting([base]).sorted()
+        // The backtest's own kind of bars first (the pair may be one of its instruments), then
+        // what forex is quoted as.
+        var whats: [String] = []
+        for what in [setup.what.uppercased(), "MIDPOINT", "TRADES"] where !whats.contains(what) { whats.append(what) }
+        var rates: [RateSeries] = []
+        for currency in foreign {
+            let pair = "\(base).\(currency)"
+            let download = "moonwire history \(pair) --bar \"\(setup.barSize)\" --what MIDPOINT --from \(UTCTime.day(setup.span.start)) "
+                + "--to \(UTCTime.day(setup.span.end + 86_399))"
+            let quoted = series.filter { $0.terms.currency == currency }
+            let names = quoted.map(\.key).joined(separator: ", ")
+            guard let rate = try await RateSeries.load(currency: currency, base: base, barSize: setup.barSize, whats: whats, span: setup.span,
+                                                       store: store)
+            else {
+                throw BacktestDataError("\(names) \(quoted.count == 1 ? "is" : "are") quoted in \(currency), and the store has no \(setup.barSize) "
+                                        + "bars of \(pair) or \(currency).\(base) to count \(currency) in \(base): download them "
+                                        + "(\(download)), or give --base-currency \(currency)")
+            }
+            // A first bar without a rate would have no value in base: the rates must start by then.
+            if let first = quoted.compactMap(\.bars.first?.time).min(), let start = rate.start, start > first {
+                throw BacktestDataError("the stored \(rate.source) bars start at \(UTCTime.iso(start, seconds: false)), after the first "
+                                        + "\(currency) bar (\(UTCTime.iso(first, seconds: false))): \(currency) has no rate in \(base) there; "
+                                        + "download them from earlier (\(download))")
+            }
+            rates.append(rate)
+        }
+        return rates
+    }
+
+    /// An instrument as the store knows it, for a backtest that does not ask TWS: the key's
+    /// contract with the stored sec type, currency, exchange and multiplier, and the stored
+    /// tick as its minTick. Without stored details, a multiplier of 1 (100 for an option) and
+    /// the fill rules' tick are assumed, and the notice says so. `multiplier` (the command
+    /// line's) overrides what is stored.
+    public static func storedInstrument(_ spec: InstrumentSpec, stored: StoredInstrument?, multiplier: Double? = nil,
+                                        defaultTick: Double = FillRules().tickSize) -> (instrument: ResolvedInstrument, notice: String?)
+    {
+        var contract = spec.contract
+        var details = ContractDetails()
+        var notice: String?
+        if let stored, stored.problem == nil {
+            // The stored sec type where it names the same instrument (OPT/FOP, a continuous
+            // future's FUT keeps CONTFUT: the key is what bars and orders are filed under).
+            var typed = contract
+            typed.secType = stored.secType
+            if typed.instrumentKey == contract.instrumentKey { contract.secType = stored.secType }
+            contract.currency = stored.currency
+            if !stored.exchange.isEmpty { contract.exchange = stored.exchange }
+            contract.multiplier = stored.multiplier == 1 ? "" : StoredInstrument.multiplierField(stored.multiplier)
+            details.minTick = stored.tick
+            details.tradingHours = stored.tradingHours
+        } else {
+            let size = contract.secType == "OPT" ? 100.0 : 1
+            contract.multiplier = size == 1 ? "" : StoredInstrument.multiplierField(size)
+            let why = stored?.problem.map { "the stored instrument details are unusable (\($0))" } ?? "no stored instrument details"
+            let assumed = multiplier == nil ? "multiplier \(StoredInstrument.number(size)) and tick \(StoredInstrument.number(defaultTick)) assumed"
+                : "tick \(StoredInstrument.number(defaultTick)) assumed"
+            notice = "\(spec.key): \(why): \(assumed); import with --multiplier/--tick or download the bars once"
+        }
+        if let multiplier { contract.multiplier = StoredInstrument.multiplierField(multiplier) }
+        details.contract = contract
+        return (ResolvedInstrument(key: spec.key, contract: contract, details: details), notice)
     }
 
     public var barCount: Int { series.reduce(0) { $0 + $1.bars.count } }

@@ -1,4 +1,5 @@
 import MarketHistory
+import Money
 
 /// One round trip: from flat to flat (or to the other side) in one instrument.
 public struct BacktestTrade: Sendable, Equatable {
@@ -25,6 +26,8 @@ public struct BacktestFill: Sendable, Equatable {
     public var quantity: Double
     public var price: Double
     public var commission: Double
+    /// "" for the instrument's currency (forex is charged in USD).
+    public var commissionCurrency = ""
 }
 
 /// The equity after a bar time: cash plus every position at its last close.
@@ -35,114 +38,107 @@ public struct EquityPoint: Sendable, Equatable {
     public var invested: Bool
 }
 
-/// Cash, positions and round trips of a backtest, from its fills; equity from the closes.
-/// Instruments are numbered (their order in the backtest): the per-bar work (marks, equity)
-/// touches arrays, never a dictionary.
+/// A backtest's money: the one `Money.Ledger` (positions, cost, realized PnL, commissions,
+/// currencies), plus what a report wants on top: the round trips, the fills and the equity
+/// after each bar time. Instruments are numbered (their order in the backtest): the per-bar
+/// work (marks, equity) touches arrays, never a dictionary.
 struct BacktestLedger {
     let initialCash: Double
     let keys: [String]
     let index: [String: Int]
-    private(set) var cash: Double
-    private(set) var quantities: [Double]
-    private(set) var averageCosts: [Double]
+    private(set) var money: Ledger
     private(set) var marks: [Double?]
-    let multipliers: [Double]
     private(set) var fills: [BacktestFill] = []
     private(set) var trades: [BacktestTrade] = []
     private(set) var equity: [EquityPoint] = []
-    private(set) var commissions = 0.0
     /// Round trips under way, per instrument (index into `trades`).
     private var openTrade: [Int?]
     /// Instruments held now (so the equity of a bar costs nothing when flat).
     private var held = 0
 
-    init(initialCash: Double, keys: [String], multipliers: [Double]) {
+    init(initialCash: Double, keys: [String], terms: [InstrumentTerms], base: String = "USD") {
         self.initialCash = initialCash
         self.keys = keys
         index = Dictionary(keys.enumerated().map { ($1, $0) }) { first, _ in first }
-        cash = initialCash
-        self.multipliers = multipliers
-        quantities = Array(repeating: 0, count: keys.count)
-        averageCosts = Array(repeating: 0, count: keys.count)
+        money = Ledger(base: base, cash: initialCash, keepsHistory: false)
+        for (key, terms) in zip(keys, terms) { money.register(key, terms: terms) }
         marks = Array(repeating: nil, count: keys.count)
         openTrade = Array(repeating: nil, count: keys.count)
         equity.reserveCapacity(1_024)
     }
 
-    func position(_ key: String) -> Double { index[key].map { quantities[$0] } ?? 0 }
+    var cash: Double { money.cashBase }
+    /// Commissions in base.
+    var commissions: Double { money.commissionsBase }
+    var rates: CurrencyRates { money.rates }
+
+    func quantity(_ i: Int) -> Double { money.holdings[i].quantity }
+
+    func position(_ key: String) -> Double { money.quantity(key) }
 
     func mark(of key: String) -> Double? { index[key].flatMap { marks[$0] } }
 
     mutating func mark(_ instrument: Int, _ close: Double) { marks[instrument] = close }
 
+    mutating func setRate(_ currency: String, toBase rate: Double) { money.rates.set(currency, toBase: rate) }
+
     var positions: [String: Double] {
         var out: [String: Double] = [:]
-        for (i, quantity) in quantities.enumerated() where quantity != 0 { out[keys[i]] = quantity }
+        for (i, holding) in money.holdings.enumerated() where holding.quantity != 0 { out[keys[i]] = holding.quantity }
         return out
     }
 
+    /// Cash and positions in base: what the account is worth after a bar.
     var value: Double {
         guard held > 0 else { return cash }
-        var total = cash
-        for i in quantities.indices where quantities[i] != 0 {
-            total += quantities[i] * (marks[i] ?? averageCosts[i]) * multipliers[i]
-        }
-        return total
+        return money.equityBase { [marks, index] key in index[key].flatMap { marks[$0] } }
     }
 
     mutating func sample(at time: Int64) {
         equity.append(EquityPoint(time: time, equity: value, invested: held > 0))
     }
 
+    /// Books a fill in the ledger, and in the round trip it opens, grows, shrinks or ends.
     mutating func record(_ fill: BacktestFill, instrument i: Int) {
         fills.append(fill)
-        let multiplier = multipliers[i]
         let signed = fill.buy ? fill.quantity : -fill.quantity
-        cash -= signed * fill.price * multiplier + fill.commission
-        commissions += fill.commission
-        let current = (quantity: quantities[i], averageCost: averageCosts[i])
-        let next = current.quantity + signed
+        let before = money.holdings[i].quantity
+        let realizedBefore = money.realizedBase, commissionsBefore = money.commissionsBase
+        money.apply(LedgerFill(instrument: keys[i], quantity: signed, price: fill.price, commission: fill.commission,
+                               commissionCurrency: fill.commissionCurrency), slot: i)
+        let after = money.holdings[i].quantity
+        let realized = money.realizedBase - realizedBefore
+        let commission = money.commissionsBase - commissionsBefore
+        held += (before == 0 ? 0 : -1) + (after == 0 ? 0 : 1)
         var remaining = signed
-        // The part that closes (or reduces) the current position ends or shrinks its trade.
-        if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
-            let closing = min(abs(signed), abs(current.quantity))
+        // The part that closes (or reduces) the current position shrinks or ends its trade.
+        if before != 0 && (before > 0) != (signed > 0) {
+            let closing = min(abs(signed), abs(before))
             remaining = signed + (signed > 0 ? -closing : closing)
             if let t = openTrade[i] {
-                let share = closing / abs(signed)
-                trades[t].pnl += (fill.price - current.averageCost) * closing * (current.quantity > 0 ? 1 : -1) * multiplier
-                trades[t].commission += fill.commission * share
-                trades[t].pnl -= fill.commission * share
-                if abs(next) < 1e-9 || (next > 0) != (current.quantity > 0) {
+                trades[t].pnl += realized
+                trades[t].commission += commission * closing / abs(signed)
+                if after == 0 || (after > 0) != (before > 0) {
                     trades[t].exitTime = fill.time
                     trades[t].exitPrice = fill.price
                     openTrade[i] = nil
                 }
             }
         }
-        if abs(next) < 1e-9 {
-            (quantities[i], averageCosts[i]) = (0, 0)
-        } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
-            (quantities[i], averageCosts[i]) = (next, (current.averageCost * abs(current.quantity) + fill.price * abs(signed)) / abs(next))
-        } else if (next > 0) != (current.quantity > 0) {
-            (quantities[i], averageCosts[i]) = (next, fill.price)
-        } else {
-            quantities[i] = next
-        }
-        held += (current.quantity == 0 ? 0 : -1) + (quantities[i] == 0 ? 0 : 1)
-        // What opens (or adds to) a position starts or grows its trade.
+        // What opens (or adds to) a position starts or grows its trade; its commission is in
+        // the position's cost, so in the trade's PnL when it closes (or is marked).
         if abs(remaining) > 1e-9 {
-            let share = abs(remaining) / abs(signed)
+            let share = commission * abs(remaining) / abs(signed)
             if let t = openTrade[i] {
                 let total = trades[t].quantity + abs(remaining)
                 trades[t].entryPrice = (trades[t].entryPrice * trades[t].quantity + fill.price * abs(remaining)) / total
                 trades[t].quantity = total
-                trades[t].commission += fill.commission * share
-                trades[t].pnl -= fill.commission * share
+                trades[t].commission += share
             } else {
                 openTrade[i] = trades.count
                 trades.append(BacktestTrade(instrument: fill.instrument, direction: remaining > 0 ? 1 : -1, quantity: abs(remaining),
                                             entryTime: fill.time, entryPrice: fill.price, exitTime: nil, exitPrice: nil,
-                                            commission: fill.commission * share, pnl: -fill.commission * share))
+                                            commission: share, pnl: 0))
             }
         }
     }
@@ -151,9 +147,10 @@ struct BacktestLedger {
     var tradesMarked: [BacktestTrade] {
         var marked = trades
         for (i, t) in openTrade.enumerated() {
-            guard let t, quantities[i] != 0 else { continue }
-            let mark = marks[i] ?? averageCosts[i]
-            marked[t].pnl += (mark - averageCosts[i]) * quantities[i] * multipliers[i]
+            guard let t, money.holdings[i].quantity != 0 else { continue }
+            let holding = money.holdings[i]
+            let unrealized = holding.unrealized(at: marks[i] ?? holding.averagePrice)
+            marked[t].pnl += money.rates.convert(unrealized, from: holding.terms.currency) ?? 0
         }
         return marked
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Money
 import MarketHistory
 
 /// A backtest's files: the summary (text and JSON), trades, fills and equity as CSV, and a
@@ -60,6 +61,10 @@ public enum BacktestReport {
                      + "\(UTCTime.day(setup.span.end - 1))" + (result.params.isEmpty ? "" : " (\(paramText(result.params)))"))
         lines.append("  fills: \(setup.rules.timing == .nextBarOpen ? "next bar's open" : "same bar's close"), slippage \(setup.rules.slippageTicks) tick(s), "
                      + "commission \(commissionText(setup.rules.commission))")
+        if !data.rates.isEmpty {
+            let sources = data.rates.map { "\($0.currency) from stored \($0.source.instrument) bars" }.joined(separator: ", ")
+            lines.append("  money: in \(setup.baseCurrency.uppercased()) (the base currency); \(sources)")
+        }
         if result.interrupted { lines.append("  INTERRUPTED after \(m.barsProcessed) bars: the figures cover only those") }
         func row(_ label: String, _ value: String) -> String { "  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value }
         lines.append(row("net PnL", "\(money(m.netPnL)) (\(percent(m.totalReturn)) of \(money(m.initialCash)))"))
@@ -101,14 +106,7 @@ public enum BacktestReport {
         params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 
-    static func commissionText(_ model: CommissionModel) -> String {
-        switch model {
-        case .none: return "none"
-        case .ibFixed: return "IB fixed (0.005/share, min 1.00, max 1 %)"
-        case .ibTiered: return "IB tiered (0.0035/share, min 0.35, max 1 %)"
-        case let .perShare(rate): return "\(rate) per unit"
-        }
-    }
+    static func commissionText(_ model: CommissionSchedule) -> String { model.summary }
 
     // MARK: CSV
 

@@ -1,5 +1,6 @@
 import Foundation
 import MarketHistory
+import Money
 import NIOConcurrencyHelpers
 import StrategyHost
 import TWSClient
@@ -22,8 +23,6 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     private var records: [Int: OrderRecord] = [:]
     private var nextOrderId = 1
     private var executions = 0
-    /// Children of a bracket, waiting for their parent to fill.
-    private var dormant: [Int: [Int]] = [:]
     private var account: AccountGate
     /// Events for the strategy, delivered by the driver in order (`flush`).
     private var pending: [StrategyEvent] = []
@@ -47,14 +46,14 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         self.data = data
         strategyName = strategy
         ledger = BacktestLedger(initialCash: data.setup.initialCash, keys: data.series.map(\.key),
-                                multipliers: data.series.map(\.resolved.multiplier))
+                                terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency)
         account = AccountGate(limits: accountLimits)
         cutoff = NIOLockedValueBox(data.setup.span.start)
         resolved = data.series.map(\.resolved)
         for series in data.series {
             var rules = data.setup.rules
             if let tick = series.tickSize { rules.tickSize = tick }
-            brokers.append(SimulatedBroker(rules: rules))
+            brokers.append(SimulatedBroker(rules: rules, terms: series.resolved.terms))
         }
     }
 
@@ -63,16 +62,22 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     func setNow(_ time: Int64) { cutoff.withLockedValue { $0 = time } }
 
     /// A new bar of instrument `i` meets the working orders: fills, children released, OCA
-    /// siblings cancelled.
+    /// siblings cancelled or reduced.
     func open(_ i: Int, _ bar: StoredBar) {
-        let fills = brokers[i].open(bar)
-        for fill in fills { apply(fill, instrument: i) }
+        handle(brokers[i].open(bar), instrument: i)
     }
+
+    /// Bars in which a stop and another exit of one group were both inside the range (the
+    /// stop was assumed first): the summary says how many.
+    var ambiguousExits: Int { brokers.reduce(0) { $0 + $1.ambiguousExits } }
 
     func mark(_ i: Int, _ close: Double) { ledger.mark(i, close) }
 
     /// Whether instrument `i` is held now.
-    func holds(_ i: Int) -> Bool { ledger.quantities[i] != 0 }
+    func holds(_ i: Int) -> Bool { ledger.quantity(i) != 0 }
+
+    /// The rates money is counted in base with, as the driver moves through time.
+    func setRate(_ currency: String, toBase rate: Double) { ledger.setRate(currency, toBase: rate) }
 
     func sample(at time: Int64) { ledger.sample(at: time) }
 
@@ -99,7 +104,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
         let key = contract.instrumentKey
-        if let refusal = account.check(symbol: key, buy: order.action == "BUY", quantity: order.quantity, now: Double(cutoff.withLockedValue { $0 })) {
+        if let refusal = account.check(symbol: key, buy: order.action == "BUY", quantity: order.quantity, now: Double(cutoff.withLockedValue { $0 }),
+                                      terms: contract.terms)
+        {
             throw refusal
         }
         let id = nextOrderId
@@ -108,7 +115,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         record.updatedAt = now
         guard let kind = Self.kind(of: order) else {
             record.status = .rejected
-            record.reason = "\(order.orderType) orders are not simulated in backtests (market, limit, stop and stop-limit are)"
+            record.reason = "\(order.orderType) orders are not simulated in backtests (market, limit, stop, stop-limit and trailing stops are)"
             reject(record)
             return id
         }
@@ -122,13 +129,41 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         records[id] = record
         account.open[id] = (key, order.action == "BUY", order.quantity)
         pending.append(.order(record))
-        let simulated = SimulatedOrder(id: id, buy: order.action == "BUY", quantity: order.quantity, kind: kind)
-        if order.parentId != 0, records[order.parentId] != nil {
-            dormant[order.parentId, default: []].append(id)
-        } else if let fill = brokers[i].place(simulated) {
-            apply(fill, instrument: i)
-        }
+        // The broker holds a staged order until its bracket transmits, and a child until its
+        // parent fills (IB's transmit and parentId, as the paper gateway has them).
+        handle(brokers[i].place(Self.simulated(id, order, kind)), instrument: i)
         return id
+    }
+
+    static func simulated(_ id: Int, _ order: Order, _ kind: SimulatedOrder.Kind) -> SimulatedOrder {
+        SimulatedOrder(id: id, buy: order.action == "BUY", quantity: order.quantity, kind: kind,
+                       family: OrderFamily(ocaGroup: order.ocaGroup, ocaType: order.ocaType, parentId: order.parentId),
+                       transmit: order.transmit, trailStop: order.orderType == "TRAIL" ? order.trailStopPrice : nil)
+    }
+
+    /// What the broker did: fills booked and told, group members cancelled or reduced.
+    private func handle(_ events: [BrokerEvent], instrument i: Int) {
+        for event in events {
+            switch event {
+            case let .filled(fill):
+                apply(fill, instrument: i)
+            case let .cancelled(id, reason):
+                guard var record = records[id], !record.status.isTerminal else { continue }
+                record.status = .cancelled
+                if !reason.isEmpty { record.reason = reason }
+                record.updatedAt = now
+                records[id] = nil
+                account.open[id] = nil
+                pending.append(.order(record))
+            case let .reduced(id, quantity):
+                guard var record = records[id], !record.status.isTerminal else { continue }
+                record.order.totalQuantity = TWSDecimal(approximating: quantity)
+                record.updatedAt = now
+                records[id] = record
+                account.open[id]?.remaining = quantity
+                pending.append(.order(record))
+            }
+        }
     }
 
     private func reject(_ record: OrderRecord) {
@@ -145,6 +180,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         case "STP LMT":
             guard let stop = order.auxPrice, let limit = order.lmtPrice else { return nil }
             return .stopLimit(stop: stop, limit: limit)
+        case "TRAIL":
+            if let percent = order.trailingPercent, percent > 0 { return .trailing(.percent(percent)) }
+            return order.auxPrice.flatMap { $0 > 0 ? .trailing(.amount($0)) : nil }
         default: return nil
         }
     }
@@ -159,21 +197,15 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         records[id] = record
         account.open[id]?.remaining = record.quantity
         if let i = ledger.index[record.contract.instrumentKey] {
-            brokers[i].replace(SimulatedOrder(id: id, buy: record.order.action == "BUY", quantity: record.quantity, kind: kind))
+            brokers[i].replace(Self.simulated(id, record.order, kind))
         }
         pending.append(.order(record))
     }
 
     func cancel(id: Int) {
-        guard var record = records[id], !record.status.isTerminal else { return }
-        if let i = ledger.index[record.contract.instrumentKey] { _ = brokers[i].cancel(id) }
-        record.status = .cancelled
-        record.updatedAt = now
-        records[id] = nil
-        account.open[id] = nil
-        pending.append(.order(record))
-        // A bracket's children go with their parent.
-        for child in dormant.removeValue(forKey: id) ?? [] { cancel(id: child) }
+        guard let record = records[id], !record.status.isTerminal, let i = ledger.index[record.contract.instrumentKey] else { return }
+        // The order, and the bracket children it holds (they go with their parent).
+        handle(brokers[i].cancel(id), instrument: i)
     }
 
     private var now: Double { Double(cutoff.withLockedValue { $0 }) }
@@ -190,7 +222,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         account.open[fill.orderId] = nil
         account.positions[key, default: 0] += fill.buy ? fill.quantity : -fill.quantity
         ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
-                                   price: fill.price, commission: fill.commission), instrument: i)
+                                   price: fill.price, commission: fill.commission, commissionCurrency: fill.commissionCurrency), instrument: i)
         var details = ExecDetails()
         details.contract = record.contract
         details.execution.orderId = fill.orderId
@@ -206,30 +238,12 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         var report = CommissionReport()
         report.execId = details.execution.execId
         report.commission = fill.commission
-        report.currency = record.contract.currency.isEmpty ? "USD" : record.contract.currency
+        report.currency = fill.commissionCurrency
         execution.commission = report
         pending.append(.fill(execution))
         pending.append(.order(record))
         pending.append(contentsOf: accountEvents())
-        // A filled parent releases its children; a filled member of a one-cancels-all group
-        // (named, or the exits of one bracket, which TWS groups so) cancels the others.
-        for child in dormant.removeValue(forKey: fill.orderId) ?? [] {
-            guard let childRecord = records[child], !childRecord.status.isTerminal, let kind = Self.kind(of: childRecord.order) else { continue }
-            let order = SimulatedOrder(id: child, buy: childRecord.order.action == "BUY", quantity: childRecord.quantity, kind: kind)
-            if let childFill = brokers[i].place(order) { apply(childFill, instrument: i) }
-        }
-        if let group = Self.cancelGroup(of: record.order) {
-            for (id, other) in records where id != fill.orderId && Self.cancelGroup(of: other.order) == group && !other.status.isTerminal {
-                cancel(id: id)
-            }
-        }
-    }
-
-    /// The one-cancels-all group an order belongs to: its OCA group, or its bracket's (the
-    /// children of one parent), or none.
-    static func cancelGroup(of order: Order) -> String? {
-        if !order.ocaGroup.isEmpty { return "oca:" + order.ocaGroup }
-        return order.parentId != 0 ? "bracket:\(order.parentId)" : nil
+        // Its group and its bracket's children: the broker settled them (events after this one).
     }
 
     // MARK: Market data
@@ -252,6 +266,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     }
 
     func latestPrice(symbol: String, buy: Bool) -> Double? { ledger.mark(of: symbol) }
+
+    /// The rates of the simulated now (from stored bars of the pairs), for the risk limits.
+    func rates() -> CurrencyRates { ledger.rates }
 
     func snapshotPrice(_ instrument: InstrumentSpec, buy: Bool) async throws -> Double? { nil }
 
@@ -313,7 +330,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func accountPosition(symbol: String) -> Double { ledger.position(symbol) }
 
-    func startingPositions(strategy: String) async -> PositionBook { [:] }
+    func startingPositions(strategy: String) async -> PositionBook { PositionBook() }
 
     func loadStore(strategy: String) -> Data? { nil }
 

@@ -21,6 +21,9 @@ public struct BacktestResult: Sendable {
     public var journal: [String]
     public var journalCount: Int
     public var ordersRejected: Int
+    /// Bars that reached both the stop and another exit of one bracket or OCA group inside
+    /// their range: the stop was assumed first (docs/backtest.md), as the notices say.
+    public var ambiguousExits = 0
     /// Positions held at the end (marked at the last close in the equity, not closed).
     public var openPositions: [String: Double]
     /// Stopped before the last bar (Ctrl-C).
@@ -206,6 +209,10 @@ final class BacktestDriver: @unchecked Sendable {
         day = today
         strategy.advanceClock(to: Double(time))
         if services.hasPending { services.flush(into: strategy) }
+        // Fills at the open count in base at the rates known then (the last closes before it).
+        for rate in data.rates {
+            if let value = rate.rate(at: time - 1) ?? rate.rate(at: time) { services.setRate(rate.currency, toBase: value) }
+        }
         var index = start
         while index < timeline.count, bar(timeline[index]).time == time {
             let entry = timeline[index]
@@ -217,6 +224,8 @@ final class BacktestDriver: @unchecked Sendable {
         strategy.advanceClock(to: Double(end))
         services.setNow(end)
         if services.hasPending { services.flush(into: strategy) }
+        // The equity after the bar counts in base at the rates of its closes.
+        for rate in data.rates { if let value = rate.rate(at: time) { services.setRate(rate.currency, toBase: value) } }
         index = start
         while index < timeline.count, bar(timeline[index]).time == time {
             let entry = timeline[index]
@@ -340,6 +349,11 @@ final class BacktestDriver: @unchecked Sendable {
             notice("\(series.key): no stored \(series.series.barSize) \(series.series.what) bars from \(UTCTime.iso(setup.span.start, seconds: false)) "
                    + "to \(UTCTime.iso(setup.span.end, seconds: false))")
         }
+        let ambiguous = services.ambiguousExits
+        if ambiguous > 0 {
+            notice("\(ambiguous) bar\(ambiguous == 1 ? "" : "s") reached both the stop and the take-profit of one bracket (or OCA group): "
+                   + "the stop was assumed first (docs/backtest.md)")
+        }
         let end = timeline.last.map { self.bar($0).time + seconds[Int($0.series)] } ?? setup.span.end
         let trades = ledger.tradesMarked
         let metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
@@ -348,7 +362,7 @@ final class BacktestDriver: @unchecked Sendable {
         return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },
-                              journalCount: services.journalCount, ordersRejected: services.rejected,
+                              journalCount: services.journalCount, ordersRejected: services.rejected, ambiguousExits: ambiguous,
                               openPositions: ledger.positions,
                               interrupted: interrupted, finalStore: services.lastStore)
     }

@@ -1,62 +1,53 @@
 import MarketHistory
+import Money
 
 /// How simulated orders fill on bars. The default never looks ahead: an order placed while
 /// a bar is handled (its close already known) fills on a later bar.
 ///
-/// * Market: at the next bar's open (`sameBarClose`: at the close of the bar it was placed on).
-/// * Limit: on a later bar that trades through it: at the limit, or at the open when the bar
-///   opens beyond it (a gap in the order's favour fills at the better price).
-/// * Stop: on a later bar that reaches it: at the stop, or at the open when the bar gaps
-///   through it (the worse price, as a real stop would get). Stop-limit: triggered so, then a
-///   limit order from that bar on.
-/// * Slippage: `slippageTicks` ticks against the order on market and stop fills.
+/// The order-type rules are Money's (`FillOrder`, `FillRule`), the paper gateway's too. A bar
+/// is read as its open first, then its range:
+/// * At the open every working order marketable there fills there, in the order placed: a
+///   market order; a limit the bar opens beyond (the better price); a stop the bar gaps
+///   through (the worse price, as a real stop gets), before any take-profit of its group.
+/// * In the range: a limit at its limit, a stop at its stop, a stop-limit triggered by then
+///   at its limit (also one gapped past its limit at the open that trades back through it).
+///   Two orders of one group both inside the range: the stop first (counted, `ambiguousExits`).
+/// * `sameBarClose`: a market order fills at the close of the bar it was placed on.
+/// * Slippage: `slippageTicks` ticks against the order on fills at the market (market, stop,
+///   trailing stop).
 public struct FillRules: Sendable, Equatable {
     public enum Timing: String, Sendable { case nextBarOpen = "next-open", sameBarClose = "same-close" }
     public var timing = Timing.nextBarOpen
     public var slippageTicks = 0
     public var tickSize = 0.01
-    public var commission = CommissionModel.ibFixed
+    /// The one commission schedule (Money), as the paper gateway charges it.
+    public var commission = CommissionSchedule.ibFixed
     public init() {}
 }
 
-/// What a fill costs in commission.
-public enum CommissionModel: Sendable, Equatable {
-    case none
-    /// IB's fixed rate for US stocks: 0.005 a share, at least 1.00, at most 1 % of the value.
-    case ibFixed
-    /// IB's tiered rate (the first tier): 0.0035 a share, at least 0.35, at most 1 % of the value.
-    case ibTiered
-    case perShare(Double)
-
-    public func commission(quantity: Double, price: Double) -> Double {
-        let value = quantity * price
-        let raw: Double
-        switch self {
-        case .none: return 0
-        case .ibFixed: raw = min(max(0.005 * quantity, 1.0), 0.01 * value)
-        case .ibTiered: raw = min(max(0.0035 * quantity, 0.35), 0.01 * value)
-        case let .perShare(rate): raw = rate * quantity
-        }
-        return (raw * 100).rounded() / 100
-    }
-}
-
 public struct SimulatedOrder: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case market
-        case limit(Double)
-        case stop(Double)
-        case stopLimit(stop: Double, limit: Double)
-    }
+    public typealias Kind = FillOrder.Kind
     public var id: Int
     public var buy: Bool
     public var quantity: Double
     public var kind: Kind
-    public init(id: Int, buy: Bool, quantity: Double, kind: Kind) {
+    /// Its one-cancels-all group and bracket parent.
+    public var family: OrderFamily
+    /// False: staged until a child of its bracket transmits (IB's `transmit`).
+    public var transmit: Bool
+    /// Where a trailing stop starts, when given (IB's `trailStopPrice`).
+    public var trailStop: Double?
+
+    public init(id: Int, buy: Bool, quantity: Double, kind: Kind, family: OrderFamily = OrderFamily(), transmit: Bool = true,
+                trailStop: Double? = nil)
+    {
         self.id = id
         self.buy = buy
         self.quantity = quantity
         self.kind = kind
+        self.family = family
+        self.transmit = transmit
+        self.trailStop = trailStop
     }
 }
 
@@ -67,97 +58,169 @@ public struct SimulatedFill: Sendable, Equatable {
     public var quantity: Double
     public var price: Double
     public var commission: Double
+    public var commissionCurrency = ""
+}
+
+/// What the broker did, in the order it did it.
+public enum BrokerEvent: Sendable, Equatable {
+    case filled(SimulatedFill)
+    /// Cancelled by its group (a sibling filled), with its parent, or by `cancel`.
+    case cancelled(id: Int, reason: String)
+    /// A reducing group's member, its quantity now `quantity`.
+    case reduced(id: Int, quantity: Double)
+}
+
+extension Array where Element == BrokerEvent {
+    public var fills: [SimulatedFill] { compactMap { if case let .filled(fill) = $0 { fill } else { nil } } }
 }
 
 /// The orders of one instrument, filled bar by bar under `FillRules`. Deterministic: the same
 /// bars and orders give the same fills.
 public struct SimulatedBroker: Sendable {
     public let rules: FillRules
-    private var working: [(order: SimulatedOrder, triggered: Bool)] = []
+    /// What the instrument's units are worth (the commission schedule needs its type).
+    public let terms: InstrumentTerms
+    private struct Entry: Sendable {
+        var order: SimulatedOrder
+        var state: FillOrder
+        /// Transmitted and, for a bracket's child, its parent filled.
+        var released: Bool
+    }
+    /// Working and held orders, in the order placed.
+    private var entries: [Entry] = []
+    /// Orders that filled (a bracket's child placed later works at once).
+    private var filled: Set<Int> = []
     /// The bar being handled (orders placed now see its close, never fill on it by default).
     private var current: StoredBar?
+    /// Bars in which both a stop and another order of one group were inside the range (the
+    /// stop was taken first).
+    public private(set) var ambiguousExits = 0
 
-    public init(rules: FillRules = FillRules()) { self.rules = rules }
+    public init(rules: FillRules = FillRules(), terms: InstrumentTerms = InstrumentTerms()) {
+        self.rules = rules
+        self.terms = terms
+    }
 
-    public var openOrders: [SimulatedOrder] { working.map(\.order) }
+    public var openOrders: [SimulatedOrder] { entries.map(\.order) }
 
-    /// Places an order while `current` is being handled. With `sameBarClose` a market order
-    /// fills at once at that bar's close.
-    public mutating func place(_ order: SimulatedOrder) -> SimulatedFill? {
-        if rules.timing == .sameBarClose, order.kind == .market, let bar = current {
-            return fill(order, at: slipped(bar.close, buy: order.buy), time: bar.time)
+    /// Places an order while `current` is being handled. A transmitting child releases its
+    /// staged bracket. With `sameBarClose` a market order fills at once at that bar's close.
+    public mutating func place(_ order: SimulatedOrder) -> [BrokerEvent] {
+        entries.append(Entry(order: order, state: FillOrder(buy: order.buy, kind: order.kind, trailStop: order.trailStop), released: false))
+        if order.transmit && order.family.parentId != 0 {
+            for index in entries.indices where entries[index].order.id == order.family.parentId || entries[index].order.family.parentId == order.family.parentId {
+                entries[index].order.transmit = true
+            }
         }
-        working.append((order, false))
-        return nil
+        release()
+        var events: [BrokerEvent] = []
+        if rules.timing == .sameBarClose, let bar = current {
+            // Market orders released now (and any a fill here releases) fill at the close.
+            while let index = entries.firstIndex(where: { $0.released && $0.order.kind == .market }) {
+                fill(at: index, FillPrice(price: bar.close, atMarket: true), time: bar.time, into: &events)
+            }
+        }
+        return events
     }
 
-    public mutating func cancel(_ id: Int) -> Bool {
-        guard let index = working.firstIndex(where: { $0.order.id == id }) else { return false }
-        working.remove(at: index)
-        return true
+    /// Cancels a working or held order, with the children it still holds. Nothing for an
+    /// order it does not have.
+    public mutating func cancel(_ id: Int) -> [BrokerEvent] {
+        guard let index = entries.firstIndex(where: { $0.order.id == id }) else { return [] }
+        var events: [BrokerEvent] = []
+        remove(at: index, reason: "", into: &events)
+        return events
     }
 
-    /// New terms for a working order (orders.modify): it keeps its place; a stop-limit that
-    /// was triggered stays triggered.
+    /// New terms for a working order (orders.modify): it keeps its place, its group and its
+    /// state (a stop-limit that was triggered stays triggered).
     @discardableResult
     public mutating func replace(_ order: SimulatedOrder) -> Bool {
-        guard let index = working.firstIndex(where: { $0.order.id == order.id }) else { return false }
-        working[index].order = order
+        guard let index = entries.firstIndex(where: { $0.order.id == order.id }) else { return false }
+        let kept = entries[index]
+        entries[index].order = order
+        entries[index].order.family = kept.order.family
+        entries[index].order.transmit = kept.order.transmit
+        entries[index].state = FillOrder(buy: order.buy, kind: order.kind, triggered: kept.state.triggered, trailStop: kept.state.trailStop)
         return true
     }
 
-    /// A new bar: the working orders meet it (in the order they were placed), then it becomes
-    /// the bar being handled. Returns the fills it made.
-    public mutating func open(_ bar: StoredBar) -> [SimulatedFill] {
-        var fills: [SimulatedFill] = []
-        var still: [(order: SimulatedOrder, triggered: Bool)] = []
-        for var entry in working {
-            if let price = price(for: &entry, on: bar) {
-                fills.append(fill(entry.order, at: price, time: bar.time))
-            } else {
-                still.append(entry)
+    /// A new bar: the working orders meet its open (in the order placed), then its range;
+    /// then it becomes the bar being handled. Returns what happened.
+    public mutating func open(_ bar: StoredBar) -> [BrokerEvent] {
+        let prices = BarPrices(open: bar.open, high: bar.high, low: bar.low, close: bar.close)
+        var events: [BrokerEvent] = []
+        // The open. A bracket's child released here by its parent's fill meets it too (it
+        // comes later in the order placed), as the gateway's children meet the quote their
+        // parent filled on.
+        for id in entries.map(\.order.id) {
+            guard let index = entries.firstIndex(where: { $0.order.id == id }), entries[index].released,
+                  let price = entries[index].state.meetOpen(of: prices)
+            else { continue }
+            fill(at: index, price, time: bar.time, into: &events)
+        }
+        // The range: the orders working after the open (a child released by a fill inside
+        // the range waits for the next bar: after that fill is unknown).
+        var candidates: [(id: Int, price: FillPrice, family: OrderFamily, isStop: Bool)] = []
+        for index in entries.indices where entries[index].released {
+            if let price = entries[index].state.meetRange(of: prices) {
+                candidates.append((entries[index].order.id, price, entries[index].order.family, entries[index].state.isStop))
             }
         }
-        working = still
+        let (order, ambiguous) = GroupSettlement.rangeOrder(candidates.map { RangeCandidate(family: $0.family, isStop: $0.isStop, price: $0.price.price) },
+                                                            open: bar.open)
+        if ambiguous { ambiguousExits += 1 }
+        for position in order {
+            let candidate = candidates[position]
+            guard let index = entries.firstIndex(where: { $0.order.id == candidate.id }) else { continue }  // its group's fill cancelled it
+            fill(at: index, candidate.price, time: bar.time, into: &events)
+        }
         current = bar
-        return fills
+        return events
     }
 
-    private func price(for entry: inout (order: SimulatedOrder, triggered: Bool), on bar: StoredBar) -> Double? {
-        let buy = entry.order.buy
-        switch entry.order.kind {
-        case .market:
-            return slipped(bar.open, buy: buy)
-        case let .limit(limit):
-            return limitPrice(limit, buy: buy, on: bar)
-        case let .stop(stop):
-            guard reaches(stop, buy: buy, on: bar) else { return nil }
-            return slipped(buy ? max(bar.open, stop) : min(bar.open, stop), buy: buy)
-        case let .stopLimit(stop, limit):
-            if !entry.triggered {
-                guard reaches(stop, buy: buy, on: bar) else { return nil }
-                entry.triggered = true
-                // Triggered in this bar: the limit can fill in it only from the stop on.
-                let from = buy ? max(bar.open, stop) : min(bar.open, stop)
-                let marketable = buy ? from <= limit : from >= limit
-                return marketable ? from : nil
+    /// Held orders whose bracket transmitted and whose parent filled start working.
+    private mutating func release() {
+        for index in entries.indices where !entries[index].released {
+            let order = entries[index].order
+            entries[index].released = OrderFamily.isReleased(transmitted: order.transmit, parentId: order.family.parentId,
+                                                             parentFilled: filled.contains(order.family.parentId))
+        }
+    }
+
+    /// Fills the order at `index`, then settles its group (Money's rule, in id order) and
+    /// releases its children.
+    private mutating func fill(at index: Int, _ price: FillPrice, time: Int64, into events: inout [BrokerEvent]) {
+        let order = entries.remove(at: index).order
+        filled.insert(order.id)
+        events.append(.filled(fill(order, at: price.atMarket ? slipped(price.price, buy: order.buy) : price.price, time: time)))
+        let members = entries.map { GroupMember(id: $0.order.id, family: $0.order.family, remaining: $0.order.quantity) }
+        for settlement in GroupSettlement.settle(filled: order.quantity, by: order.id, family: order.family, others: members) {
+            guard let other = entries.firstIndex(where: { $0.order.id == settlement.id }) else { continue }
+            switch settlement {
+            case let .cancel(_, reason):
+                remove(at: other, reason: reason, into: &events)
+            case let .reduce(id, by):
+                entries[other].order.quantity -= by
+                events.append(.reduced(id: id, quantity: entries[other].order.quantity))
             }
-            return limitPrice(limit, buy: buy, on: bar)
         }
+        release()
     }
 
-    private func limitPrice(_ limit: Double, buy: Bool, on bar: StoredBar) -> Double? {
-        if buy {
-            guard bar.low <= limit else { return nil }
-            return min(bar.open, limit)
+    /// Removes a cancelled order and the children it holds (they go with their parent).
+    private mutating func remove(at index: Int, reason: String, into events: inout [BrokerEvent]) {
+        let id = entries.remove(at: index).order.id
+        events.append(.cancelled(id: id, reason: reason))
+        while let child = entries.firstIndex(where: { $0.order.family.parentId == id && !$0.released }) {
+            remove(at: child, reason: "parent order \(id) cancelled", into: &events)
         }
-        guard bar.high >= limit else { return nil }
-        return max(bar.open, limit)
     }
-
-    private func reaches(_ stop: Double, buy: Bool, on bar: StoredBar) -> Bool { buy ? bar.high >= stop : bar.low <= stop }
 
     private func slipped(_ price: Double, buy: Bool) -> Double {
+        // Without slippage the bar's own price, as it is: a tick the instrument may not even
+        // have (0.01 on EUR.USD) must never move a fill (1.08437 is not 1.08).
+        guard rules.slippageTicks != 0 else { return price }
         let slip = Double(rules.slippageTicks) * rules.tickSize
         let slipped = buy ? price + slip : price - slip
         // On the tick grid, divided rather than multiplied (100.6, not 100.60000000000001)
@@ -168,7 +231,8 @@ public struct SimulatedBroker: Sendable {
     }
 
     private func fill(_ order: SimulatedOrder, at price: Double, time: Int64) -> SimulatedFill {
-        SimulatedFill(orderId: order.id, time: time, buy: order.buy, quantity: order.quantity, price: price,
-                      commission: rules.commission.commission(quantity: order.quantity, price: price))
+        let commission = rules.commission.charge(terms, quantity: order.quantity, price: price)
+        return SimulatedFill(orderId: order.id, time: time, buy: order.buy, quantity: order.quantity, price: price,
+                             commission: commission.amount, commissionCurrency: commission.currency)
     }
 }

@@ -70,4 +70,9 @@ public protocol BarStore: Sendable {
     func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar]
     func count(_ series: BarSeries) async throws -> Int
     func series() async throws -> [BarSeries]
+    /// Keeps `details` for its key, replacing what was stored for it.
+    func saveInstrument(_ details: StoredInstrument) async throws
+    /// The details stored for an instrument key, or nil (bars imported or downloaded before
+    /// the store kept them).
+    func instrument(_ key: String) async throws -> StoredInstrument?
 }

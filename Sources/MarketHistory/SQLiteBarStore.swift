@@ -26,6 +26,14 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
                   PRIMARY KEY (instrument, bar_size, what, start, end));
                 """)
         }
+        // Stores written before instrument details were kept gain the table; their bars stay.
+        migrator.registerMigration("v2-instruments") { db in
+            try db.execute(sql: """
+                CREATE TABLE instruments (
+                  instrument TEXT NOT NULL PRIMARY KEY, sec_type TEXT NOT NULL, currency TEXT NOT NULL, exchange TEXT NOT NULL,
+                  multiplier REAL NOT NULL, tick REAL NOT NULL, trading_hours TEXT NOT NULL, pair_base TEXT, saved_at REAL NOT NULL)
+                """)
+        }
         try migrator.migrate(queue)
     }
 
@@ -70,6 +78,31 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
         try await queue.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bars WHERE instrument = ? AND bar_size = ? AND what = ?",
                              arguments: [series.instrument, series.barSize, series.what]) ?? 0
+        }
+    }
+
+    public func saveInstrument(_ details: StoredInstrument) async throws {
+        try details.validate()
+        try await queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [details.key, details.secType, details.currency, details.exchange, details.multiplier, details.tick,
+                                       details.tradingHours, details.pairBase, Date().timeIntervalSince1970])
+        }
+    }
+
+    public func instrument(_ key: String) async throws -> StoredInstrument? {
+        try await queue.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base FROM instruments WHERE instrument = ?
+                """, arguments: [key]).map { row in
+                // Optional reads: a row another tool wrote with text where a number belongs
+                // comes back unusable (its `problem` says so), never a trap.
+                let multiplier: Double? = row["multiplier"], tick: Double? = row["tick"]
+                let secType: String? = row["sec_type"], currency: String? = row["currency"]
+                return StoredInstrument(key: key, secType: secType ?? "", currency: currency ?? "", exchange: row["exchange"] ?? "",
+                                        multiplier: multiplier ?? .nan, tick: tick ?? .nan, tradingHours: row["trading_hours"] ?? "",
+                                        pairBase: row["pair_base"])
+            }
         }
     }
 

@@ -91,7 +91,7 @@ public struct MoonwireRunSummary: Sendable {
             return Part(name: name, statistics: statistics[name] ?? StrategyStatistics(), fills: fills,
                         commissions: fills.compactMap { $0.commission?.commission }.reduce(0, +),
                         openOrders: orders.filter { !$0.status.isTerminal && $0.status != .unknown },
-                        positions: book.keys.sorted().map { HeldPosition(symbol: $0, quantity: book[$0]!.quantity, averageCost: book[$0]!.averageCost) })
+                        positions: book.keys.compactMap { key in book[key].map { HeldPosition(symbol: key, quantity: $0.quantity, averageCost: $0.averageCost) } })
         }
     }
 

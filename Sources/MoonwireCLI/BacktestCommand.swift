@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backtest
 import Foundation
+import Money
 import Logging
 import Moonwire
 import NIOConcurrencyHelpers
@@ -34,9 +35,11 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Fill timing: next-open (default) or same-close.") var fill = "next-open"
     @Option(help: "Slippage in ticks against market and stop fills.") var slippage = 0
     @Option(help: "Commission: ib-fixed (default), ib-tiered, none, or per-unit:AMOUNT.") var commission = "ib-fixed"
-    @Option(help: "Tick size for slippage where TWS gave none (default 0.01).") var tick: Double?
-    @Option(help: "Contract size of an instrument TWS did not resolve, KEY=N (repeatable), e.g. \"ES 202612=50\".") var multiplier: [String] = []
+    @Option(help: "Tick size for slippage where neither TWS nor the bar store gives one (default 0.01).") var tick: Double?
+    @Option(help: "Contract size, KEY=N (repeatable), e.g. \"ES 202612=50\", over what TWS or the bar store says.") var multiplier: [String] = []
     @Option(help: "Starting cash.") var cash = 100_000.0
+    @Option(name: .customLong("base-currency"), help: "The currency money is counted in; an instrument quoted in another needs stored bars of the pair (USD.JPY).")
+    var baseCurrency = "USD"
     @Option(help: "Folder for the report, trades, fills and equity (default: backtests/NAME-TIME).") var out: String?
     @Option(help: "How many sweep runs at once (default: the number of cores).") var jobs: Int?
     @Flag(help: "Use only what is stored; never connect to fetch missing bars.") var offline = false
@@ -58,6 +61,10 @@ struct BacktestCommand: AsyncParsableCommand {
         guard end > start else { throw ValidationError("--to must come after --from") }
         guard HistoricalSpan.barSeconds(bar, strict: false) != nil else { throw ValidationError("--bar '\(bar)' is not a bar size (1 min, 5 mins, 1 hour, 1 day, ...)") }
         let (fixed, sweep) = try parseParams()
+        let base = baseCurrency.uppercased()
+        guard base.count == 3, base.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw ValidationError("--base-currency '\(ShownText.shown(baseCurrency))' is not a currency's three letters (USD, EUR, JPY, ...)")
+        }
         let loaded = try loadConfiguration(config: config, gateway: gateway, clientId: clientId)
         try await withBarStore(store, config: loaded.configuration.host) { opened in
             let barStore = opened.store
@@ -68,11 +75,18 @@ struct BacktestCommand: AsyncParsableCommand {
             setup.params = fixed
             setup.rules = try fillRules()
             setup.initialCash = cash
+            setup.baseCurrency = base
             setup.host = loaded.configuration.host
             setup.host.strategy.testAPI = false
 
-            let instruments = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
-            let data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore)
+            let (instruments, notices) = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
+            for notice in notices { say("note: \(notice)") }
+            let data: BacktestData
+            do {
+                data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore, notices: notices)
+            } catch let error as BacktestDataError {
+                throw RuntimeError(error.message)
+            }
             guard data.barCount > 0 else {
                 let keys = instruments.map(\.key).joined(separator: ",")
                 throw RuntimeError("no stored \(bar) \(setup.what) bars of \(keys) in \(opened.name) from \(from) to \(to): nothing to backtest "
@@ -132,25 +146,19 @@ struct BacktestCommand: AsyncParsableCommand {
         rules.timing = timing
         rules.slippageTicks = try OptionRange.check(slippage, "--slippage", 0...1_000)
         if let tick { rules.tickSize = try OptionRange.check(tick, "--tick", 0...10_000, exclusive: true) }
-        switch commission {
-        case "ib-fixed": rules.commission = .ibFixed
-        case "ib-tiered": rules.commission = .ibTiered
-        case "none": rules.commission = .none
-        default:
-            guard commission.hasPrefix("per-unit:"), let rate = Double(commission.dropFirst("per-unit:".count)), rate.isFinite,
-                  (0...1_000).contains(rate)
-            else {
-                throw ValidationError("--commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT, got '\(commission)'")
-            }
-            rules.commission = .perShare(rate)
+        guard let schedule = CommissionSchedule(parsing: commission) else {
+            throw ValidationError("--commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT (0 to 1000), got '\(commission)'")
         }
+        rules.commission = schedule
         return rules
     }
 
-    /// The instruments as TWS resolves them, with the bars the store lacks downloaded first,
-    /// when TWS can be reached and --offline is not given; else as named, with what is stored.
+    /// The instruments as TWS resolves them, with the bars the store lacks downloaded first
+    /// (and what TWS answered about them stored beside the bars), when TWS can be reached and
+    /// --offline is not given; else as the store knows them (its instrument details), with
+    /// what is stored, and notices naming what had to be assumed.
     private func prepareBars(_ specs: [InstrumentSpec], setup: BacktestSetup, store: any BarStore,
-                             configuration: MoonwireConfiguration) async throws -> [ResolvedInstrument]
+                             configuration: MoonwireConfiguration) async throws -> ([ResolvedInstrument], [String])
     {
         var sizes: [String: Double] = [:]
         for entry in multiplier {
@@ -160,14 +168,19 @@ struct BacktestCommand: AsyncParsableCommand {
             }
             sizes[(try? InstrumentSpec.parse(parts[0]).key) ?? parts[0].uppercased()] = size
         }
-        func offlineInstrument(_ spec: InstrumentSpec) -> ResolvedInstrument {
-            var contract = spec.contract
-            if let size = sizes[spec.key] {
-                contract.multiplier = BacktestReport.number(size)
-            } else if contract.multiplier.isEmpty, contract.secType == "OPT" {
-                contract.multiplier = "100"
+        // Offline: what the store keeps about each instrument (the same TWS answered when its
+        // bars were downloaded, or the import was told), the same money as online.
+        func fromStore() async throws -> ([ResolvedInstrument], [String]) {
+            var instruments: [ResolvedInstrument] = [], notices: [String] = []
+            for spec in specs {
+                let stored: StoredInstrument?
+                do { stored = try await store.instrument(spec.key) } catch { throw RuntimeError("\(spec.key): the bar store: \(error)") }
+                let (instrument, notice) = BacktestData.storedInstrument(spec, stored: stored, multiplier: sizes[spec.key],
+                                                                         defaultTick: setup.rules.tickSize)
+                instruments.append(instrument)
+                if let notice { notices.append(notice) }
             }
-            return ResolvedInstrument(key: spec.key, contract: contract, details: ContractDetails())
+            return (instruments, notices)
         }
         var missing: [(InstrumentSpec, [TimeSpan])] = []
         for spec in specs {
@@ -177,23 +190,24 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         if missing.isEmpty || offline {
             for (spec, gaps) in missing { say("\(spec.key): \(gaps.count) span(s) of the backtest never downloaded (--offline): reported as gaps") }
-            for spec in specs where spec.contract.secType == "FUT" && sizes[spec.key] == nil {
-                say("note: \(spec.key)'s contract size is not known offline; give it with --multiplier \"\(spec.key)=N\" (1 is used)")
-            }
-            return specs.map(offlineInstrument)
+            return try await fromStore()
         }
         let client: TWSClient, paper: PaperGatewayServer?
         do {
             (client, paper) = try await connectForData(configuration)
         } catch {
             say("cannot fetch the missing bars (\(error)); backtesting on what is stored, the rest reported as gaps")
-            return specs.map(offlineInstrument)
+            return try await fromStore()
         }
         do {
-            let resolved = try await fetchMissing(specs, missing: missing.map(\.0), setup: setup, store: store, client: client)
+            var resolved = try await fetchMissing(specs, missing: missing.map(\.0), setup: setup, store: store, client: client)
             await client.stop()
             try? await paper?.shutdown()
-            return resolved
+            // --multiplier overrides TWS's answer as it overrides the store's.
+            for index in resolved.indices {
+                if let size = sizes[resolved[index].key] { resolved[index].contract.multiplier = StoredInstrument.multiplierField(size) }
+            }
+            return (resolved, [])
         } catch {
             await client.stop()
             try? await paper?.shutdown()
@@ -215,6 +229,12 @@ struct BacktestCommand: AsyncParsableCommand {
                 throw RuntimeError("\(spec.key): \(error)")
             }
             resolved.append(instrument)
+            // Kept beside the bars: an offline rerun builds the same instrument from it.
+            do {
+                try await HistoryDownloadCommand.keepDetails(of: instrument, in: store)
+            } catch {
+                throw RuntimeError("\(spec.key): cannot keep its instrument details in the bar store: \(error)")
+            }
             guard missing.contains(spec) else { continue }
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
             say("\(spec.key): fetching the missing \(setup.barSize) bars first")

@@ -58,11 +58,19 @@ func day(_ text: String, _ option: String) throws -> Int64 {
     return day
 }
 
-/// `moonwire history import FILE.csv --instrument AAPL --bar "1 min"`: bars from elsewhere.
+/// `moonwire history import FILE.csv --instrument AAPL --bar "1 min"`: bars from elsewhere,
+/// and what the instrument is worth in money (`--multiplier 50 --tick 0.25` for ES), kept
+/// beside them for backtests.
 struct HistoryImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time in UTC: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 or epoch seconds).")
+        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time in UTC: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 or epoch seconds).",
+        discussion: """
+            The instrument's details are stored with the bars, for backtests: what --sec-type, --currency, --exchange, \
+            --multiplier and --tick give, the rest from its name (EUR.USD: forex quoted in USD; AAPL: a US stock, tick 0.01), \
+            else assumed (currency USD, multiplier 1, tick 0.01) with a note. Details already stored stay; given values \
+            that disagree with them refuse the import unless --replace-details.
+            """)
 
     @Argument(help: "The CSV file (a header line first).") var file: String
     @Option(help: "The instrument the bars are of: AAPL, \"ES 202612\", EUR.USD, ...") var instrument: String
@@ -70,10 +78,19 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(help: "What they show (TRADES, MIDPOINT, ...).") var what = "TRADES"
     @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
     @Option(help: "YAML config (for history.store).") var config: String?
+    @Option(name: .customLong("sec-type"), help: "Its security type, as its name has it: STK, FUT, CASH, OPT (or FOP), IND.") var secType: String?
+    @Option(help: "The currency its prices are in (default: from its name, else USD).") var currency: String?
+    @Option(help: "Its exchange (default: from its name: SMART, IDEALPRO).") var exchange: String?
+    @Option(help: "Contract size: 50 for ES (default: 1; 100 for an option).") var multiplier: Double?
+    @Option(help: "Minimum price step: 0.25 for ES (default: 0.01; forex 0.00005, yen pairs 0.005).") var tick: Double?
+    @Flag(name: .customLong("replace-details"), help: "Replace stored instrument details the given ones disagree with.") var replaceDetails = false
 
     func run() async throws {
-        let key: String
-        do { key = try InstrumentSpec.parse(instrument).key } catch { throw ValidationError("--instrument: \(error)") }
+        let spec: InstrumentSpec
+        do { spec = try InstrumentSpec.parse(instrument) } catch { throw ValidationError("--instrument: \(error)") }
+        let key = spec.key
+        let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick)
+            .validated(for: spec)
         guard let barSeconds = HistoricalSpan.barSeconds(bar) else { throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes") }
         guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let bars: [StoredBar]
@@ -84,15 +101,31 @@ struct HistoryImportCommand: AsyncParsableCommand {
         }
         guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let name = try await withBarStore(store, config: try historyConfig(config)) { opened in
+        let (name, notes) = try await withBarStore(store, config: try historyConfig(config)) { opened in
+            // The details first: a disagreement refuses the import before any bar is written.
+            let outcome: ImportedDetails.Outcome
+            do {
+                outcome = given.outcome(for: spec, stored: try await opened.store.instrument(key), replace: replaceDetails)
+            } catch {
+                throw RuntimeError("\(opened.name): \(error); nothing was imported")
+            }
+            var notes: [String] = []
+            switch outcome {
+            case .keep: break
+            case let .conflict(message): throw RuntimeError("\(message); nothing was imported")
+            case let .save(details, saidNotes):
+                notes = saidNotes
+                do { try await opened.store.saveInstrument(details) } catch { throw RuntimeError("\(opened.name): \(error); nothing was imported") }
+            }
             // The file's span counts as covered: a download will not ask TWS for it again.
             do {
                 try await opened.store.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
             } catch {
                 throw RuntimeError("\(opened.name): \(error); nothing was imported")
             }
-            return opened.name
+            return (opened.name, notes)
         }
+        for note in notes { say("note: \(note)") }
         say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(name)")
     }
 

@@ -61,7 +61,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
                 var reports: [HistoryDownloader.Report] = []
                 for spec in specs {
                     let series = BarSeries(instrument: spec.key, barSize: bar, what: what)
-                    guard let contract = await Self.resolve(spec, client: client) else { continue }
+                    guard let contract = await Self.resolve(spec, client: client, keepingDetailsIn: barStore) else { continue }
                     do {
                         let report = try await downloader.download(series, contract: contract, span: TimeSpan(start, end), useRTH: rth) { progress in
                             let due = lastShown.withLockedValue { shown -> Bool in
@@ -110,14 +110,33 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
     }
 
     /// The contract TWS confirms for a name (its conId; a continuous future as named), or nil
-    /// after saying why not.
-    static func resolve(_ spec: InstrumentSpec, client: TWSClient) async -> Contract? {
+    /// after saying why not. What TWS answered about it is kept in `store` beside its bars.
+    static func resolve(_ spec: InstrumentSpec, client: TWSClient, keepingDetailsIn store: any BarStore) async -> Contract? {
         do {
             let resolved = try await spec.resolve(with: client)
+            try await keepDetails(of: resolved, in: store)
             return spec.contract.secType == "CONTFUT" ? spec.contract : resolved.contract
         } catch {
             Console.shared.log("error: \(error is InstrumentSpecError ? "" : "\(spec.key): ")\(error)")
             return nil
         }
+    }
+
+    /// Keeps what TWS answered about an instrument (sec type, currency, exchange, multiplier,
+    /// tick, trading hours, a pair's base) beside its bars, so a backtest over them later counts
+    /// the same money without asking TWS. TWS's answer replaces what was stored, saying so when
+    /// that changes money; an answer without a usable tick or multiplier is not stored (said).
+    static func keepDetails(of resolved: ResolvedInstrument, in store: any BarStore) async throws {
+        let details = StoredInstrument(key: resolved.key, contract: resolved.contract, details: resolved.details)
+        if let problem = details.problem {
+            say("note: \(resolved.key): TWS's details are not stored (\(problem)); a backtest offline assumes them")
+            return
+        }
+        let stored = try await store.instrument(resolved.key)
+        if let stored, stored.problem == nil {
+            let changes = stored.moneyDifferences(from: details, mine: "stored", theirs: "TWS")
+            if !changes.isEmpty { say("note: \(resolved.key): instrument details replaced by TWS's: \(changes.joined(separator: ", "))") }
+        }
+        if stored != details { try await store.saveInstrument(details) }
     }
 }

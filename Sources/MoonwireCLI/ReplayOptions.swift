@@ -4,8 +4,9 @@ import Moonwire
 import PaperGateway
 import TWSProtocol
 
-/// `--replay AAPL,MSFT --from 2024-03-01 --to 2024-03-02 [--bar "1 min"] [--speed 60]`: the
-/// paper gateway's market from the bar store instead of its random walk.
+/// `--replay AAPL,MSFT --replay-from 2024-03-01 --replay-to 2024-03-02 [--replay-bar "1 min"]
+/// [--speed 60] [--replay-spread 0]`: the paper gateway's market from the bar store instead of
+/// its random walk.
 struct ReplayOptions: ParsableArguments {
     @Option(help: "Replay stored bars of these instruments (comma-separated) instead of the simulated market.")
     var replay: String?
@@ -19,6 +20,10 @@ struct ReplayOptions: ParsableArguments {
     var speed = 1.0
     @Option(name: .customLong("replay-store"), help: "The bar store to replay from (default: history.store of the config, else bars.sqlite in the data folder).")
     var replayStore: String?
+    @Option(name: .customLong("replay-what"), help: "What the stored bars show: TRADES, or MIDPOINT for forex (as backtest's --what).")
+    var replayWhat = "TRADES"
+    @Option(name: .customLong("replay-spread"), help: "How wide replayed instruments are quoted, in ticks (0-100). 0: bid = ask = the replayed price, so a market order fills at it, as in a backtest; 1 (default): a market order pays half a tick.")
+    var replaySpread = 1
 
     /// The replay the options describe, its bars read from the store (nil without --replay).
     func load(config: HostConfig?, universe: [Instrument]) async throws -> MarketReplay? {
@@ -27,6 +32,11 @@ struct ReplayOptions: ParsableArguments {
         // At most a million times real speed: a replayed bar's volume is spread over the wall
         // seconds, and past that the sizes stop meaning anything.
         try OptionRange.check(speed, "--speed", 0...1_000_000, exclusive: true)
+        try OptionRange.check(replaySpread, "--replay-spread", MarketReplay.spreadTicksRange)
+        let what = replayWhat.uppercased()
+        guard Self.whats.contains(what) else {
+            throw ValidationError("--replay-what '\(replayWhat.prefix(40))' is not one of \(Self.whats.joined(separator: ", "))")
+        }
         let start = try day(replayFrom, "--replay-from")
         let end = try replayTo.map { try day($0, "--replay-to") } ?? start + 86_400
         guard end > start else { throw ValidationError("--replay-to must come after --replay-from") }
@@ -38,10 +48,12 @@ struct ReplayOptions: ParsableArguments {
             for name in replay.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
                 let key: String
                 do { key = try InstrumentSpec.parse(name).key } catch { throw ValidationError("--replay: \(error)") }
-                let stored = try await opened.store.bars(BarSeries(instrument: key, barSize: replayBar), in: TimeSpan(start, end))
+                let stored = try await opened.store.bars(BarSeries(instrument: key, barSize: replayBar, what: what), in: TimeSpan(start, end))
                 guard !stored.isEmpty else {
-                    throw RuntimeError("--replay: no stored \(replayBar) bars of \(key) in \(opened.name) from \(replayFrom) "
-                                       + "(download them: moonwire history \(key) --from \(replayFrom) --bar \"\(replayBar)\")")
+                    let shows = what == "TRADES" ? "" : " \(what)"
+                    throw RuntimeError("--replay: no stored \(replayBar)\(shows) bars of \(key) in \(opened.name) from \(replayFrom) "
+                                       + "(download them: moonwire history \(key) --from \(replayFrom) --bar \"\(replayBar)\""
+                                       + (what == "TRADES" ? "" : " --what \(what)") + ")")
                 }
                 bars[Self.symbol(for: key, in: universe)] = stored.map {
                     ReplayBar(time: $0.time, open: $0.open, high: $0.high, low: $0.low, close: $0.close, volume: $0.volume ?? 0)
@@ -49,13 +61,16 @@ struct ReplayOptions: ParsableArguments {
             }
             return bars
         }
-        let market = MarketReplay(bars: bars, barSeconds: seconds, speed: speed)
+        let market = MarketReplay(bars: bars, barSeconds: seconds, speed: speed, spreadTicks: replaySpread)
         Self.warn(about: market.skipped)
         if let empty = market.bars.first(where: { $0.value.isEmpty })?.key {
             throw RuntimeError("--replay: every stored \(replayBar) bar of \(empty) from \(replayFrom) has unusable values (see the warnings)")
         }
         return market
     }
+
+    /// What stored bars a replay can play: prices that traded or were quoted.
+    static let whats = ["TRADES", "MIDPOINT", "BID", "ASK"]
 
     /// One warning a skipped bar (a store written by another tool may hold NaN, inf or
     /// negative values: the replay leaves such a bar out rather than trade on it), the first few.
@@ -87,5 +102,6 @@ struct ReplayOptions: ParsableArguments {
         let wall = Double(replay.end - replay.start) / replay.speed
         return "replaying \(replay.bars.keys.sorted().joined(separator: ", ")) from the bar store, \(span), at \(speed)x "
             + "(about \(wall < 120 ? String(format: "%.0f s", wall) : String(format: "%.0f min", wall / 60)) of wall time)"
+            + (replay.spreadTicks == 0 ? ", quoted at the bars' own prices (no spread)" : "")
     }
 }

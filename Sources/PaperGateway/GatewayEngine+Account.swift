@@ -1,4 +1,5 @@
 import Foundation
+import Money
 import TWSProtocol
 
 extension GatewayEngine {
@@ -10,6 +11,19 @@ extension GatewayEngine {
 
     /// The value of one unit at the mark: price × multiplier (what the account counts in).
     func mark(_ symbol: String) -> Double { markPrice(symbol) * (market.instrument(symbol: symbol)?.multiplier ?? 1) }
+
+    /// The mark a ledger reads: the quoted price, nil without a quote (then it counts at cost).
+    func ledgerMark(_ symbol: String) -> Double? {
+        let price = markPrice(symbol)
+        return price > 0 && price.isFinite ? price : nil
+    }
+
+    /// The account with the gateway's current rates (its figures are in base).
+    func valued(_ id: String) -> PaperAccount? {
+        guard var account = accounts[id] else { return nil }
+        account.use(rates: exchangeRates())
+        return account
+    }
 
     /// Margin IB would ask of a holding's value: stocks 25 %, futures 6 %, forex 3 %, options the premium.
     func marginRate(_ symbol: String) -> Double {
@@ -23,26 +37,60 @@ extension GatewayEngine {
 
     private func money(_ value: Double) -> String { String(format: "%.2f", value) }
 
+    /// Positions TWS counts in cash rather than as positions: a forex pair's (a balance in the
+    /// pair's base currency) and a future's (only its commissions and PnL ever moved cash).
+    private func countsAsCash(_ terms: InstrumentTerms) -> Bool { terms.secType == "CASH" || terms.secType == "FUT" }
+
+    /// The base value of the positions TWS counts as cash (`cashLike`) or of the others, at
+    /// the marks (at cost without one); `absolute` sums their sizes (GrossPositionValue).
+    private func positionsValue(_ account: PaperAccount, cashLike: Bool, absolute: Bool = false) -> Double {
+        let ledger = account.ledger
+        var total = 0.0
+        for (slot, key) in ledger.keys.enumerated() {
+            let holding = ledger.holdings[slot]
+            guard holding.quantity != 0, countsAsCash(holding.terms) == cashLike else { continue }
+            let value = ledgerMark(key).map { holding.marketValue(at: $0) } ?? holding.costBasis
+            let inBase = ledger.rates.convert(value, from: holding.terms.currency) ?? 0
+            total += absolute ? abs(inBase) : inBase
+        }
+        return total
+    }
+
+    /// TotalCashValue as TWS reports it: every currency's cash in base, forex balances and
+    /// futures' PnL included (the ledger books a future's and a pair's value as paid).
+    func cashValue(_ account: PaperAccount) -> Double { account.cash + positionsValue(account, cashLike: true) }
+
+    /// GrossPositionValue as TWS reports it: without cash, forex balances and futures.
+    func grossPositionValue(_ account: PaperAccount) -> Double { positionsValue(account, cashLike: false, absolute: true) }
+
+    /// A position's realized PnL since the gateway started, in the instrument's currency.
+    func realized(_ account: PaperAccount, _ symbol: String) -> Double { account.ledger.holding(symbol)?.realized ?? 0 }
+
     /// The values TWS reports for an account, as (key, value, currency).
     func accountValues(_ id: String) -> [(String, String, String)] {
-        guard let account = accounts[id] else { return [] }
-        let net = account.netLiquidation(mark: mark)
-        let gross = account.grossPositionValue(mark: mark)
-        let margin = account.holdings.values.reduce(0.0) { $0 + abs($1.quantity * mark($1.symbol)) * marginRate($1.symbol) }
+        guard let account = valued(id) else { return [] }
+        let net = account.netLiquidation(markPrice: ledgerMark)
+        let gross = grossPositionValue(account)
+        let cash = cashValue(account)
+        let rates = account.ledger.rates
+        let margin = account.holdings.values.reduce(0.0) { total, holding in
+            let currency = market.instrument(symbol: holding.symbol)?.currency ?? rates.base
+            return total + abs(rates.convert(holding.quantity * mark(holding.symbol), from: currency) ?? 0) * marginRate(holding.symbol)
+        }
         let maintenance = margin
         let initial = margin
         let available = net - initial
         return [
             ("AccountCode", id, ""), ("AccountType", "INDIVIDUAL", ""), ("Currency", "USD", "USD"),
-            ("NetLiquidation", money(net), "USD"), ("TotalCashValue", money(account.cash), "USD"),
-            ("CashBalance", money(account.cash), "USD"), ("SettledCash", money(account.cash), "USD"),
+            ("NetLiquidation", money(net), "USD"), ("TotalCashValue", money(cash), "USD"),
+            ("CashBalance", money(cash), "USD"), ("SettledCash", money(cash), "USD"),
             ("EquityWithLoanValue", money(net), "USD"), ("GrossPositionValue", money(gross), "USD"),
             ("InitMarginReq", money(initial), "USD"), ("MaintMarginReq", money(maintenance), "USD"),
             ("AvailableFunds", money(available), "USD"), ("ExcessLiquidity", money(net - maintenance), "USD"),
             ("BuyingPower", money(max(0, available) * 4), "USD"),
-            ("UnrealizedPnL", money(account.unrealizedPnL(mark: mark)), "USD"),
+            ("UnrealizedPnL", money(account.unrealizedPnL(markPrice: ledgerMark)), "USD"),
             ("RealizedPnL", money(account.realizedPnL), "USD"),
-        ]
+        ] + exchangeRateValues()
     }
 
     func requestAccountUpdates(_ session: GatewaySession, _ request: ReqAccountUpdates) {
@@ -74,8 +122,9 @@ extension GatewayEngine {
             portfolio.marketPrice = markPrice(holding.symbol)
             portfolio.marketValue = (holding.quantity * mark(holding.symbol) * 100).rounded() / 100
             portfolio.averageCost = holding.averageCost
+            // In the instrument's currency, as TWS reports a portfolio line.
             portfolio.unrealizedPNL = holding.quantity == 0 ? 0 : ((mark(holding.symbol) - holding.averageCost) * holding.quantity * 100).rounded() / 100
-            portfolio.realizedPNL = 0
+            portfolio.realizedPNL = accounts[id].map { (realized($0, holding.symbol) * 100).rounded() / 100 } ?? 0
             portfolio.accountName = id
             session.send(.updatePortfolio(portfolio))
         }
@@ -110,9 +159,9 @@ extension GatewayEngine {
         case "HighestSeverity": return ("0", "")
         case "DayTradesRemaining": return ("-1", "")
         case "Leverage":
-            guard let account = accounts[id] else { return nil }
-            let net = account.netLiquidation(mark: mark)
-            return (String(format: "%.2f", net == 0 ? 0 : account.grossPositionValue(mark: mark) / net), "")
+            guard let account = valued(id) else { return nil }
+            let net = account.netLiquidation(markPrice: ledgerMark)
+            return (String(format: "%.2f", net == 0 ? 0 : grossPositionValue(account) / net), "")
         default: return values[tag]
         }
     }
@@ -203,10 +252,10 @@ extension GatewayEngine {
     }
 
     func sendPnL(_ session: GatewaySession, _ reqId: Int, _ id: String) {
-        guard let account = accounts[id] else { return }
+        guard let account = valued(id) else { return }
         var pnl = PnL()
         pnl.reqId = reqId
-        let unrealized = account.unrealizedPnL(mark: mark)
+        let unrealized = account.unrealizedPnL(markPrice: ledgerMark)
         pnl.dailyPnL = ((account.realizedToday + unrealized) * 100).rounded() / 100
         pnl.unrealizedPnL = (unrealized * 100).rounded() / 100
         pnl.realizedPnL = (account.realizedPnL * 100).rounded() / 100
@@ -231,10 +280,14 @@ extension GatewayEngine {
         var pnl = PnLSingle()
         pnl.reqId = reqId
         pnl.position = TWSDecimal(approximating: quantity)
-        let unrealized = quantity == 0 ? 0 : (mark(symbol) - (holding?.averageCost ?? 0)) * quantity
-        pnl.dailyPnL = (unrealized * 100).rounded() / 100
+        let account = valued(id)
+        let unrealized = quantity == 0 ? 0 : account?.unrealizedPnL(of: symbol, markPrice: markPrice(symbol)) ?? 0
+        // In base at today's rate (the account's RealizedPnL converts each at its own moment).
+        let currency = market.instruments[index].currency
+        let realized = account.flatMap { $0.ledger.rates.convert(self.realized($0, symbol), from: currency) } ?? 0
+        pnl.dailyPnL = ((realized + unrealized) * 100).rounded() / 100
         pnl.unrealizedPnL = (unrealized * 100).rounded() / 100
-        pnl.realizedPnL = 0
+        pnl.realizedPnL = (realized * 100).rounded() / 100
         pnl.value = (quantity * mark(symbol) * 100).rounded() / 100
         session.send(.pnlSingle(pnl))
     }

@@ -177,8 +177,8 @@ extension GatewayEngine {
             else {
                 return "error usage: position SYMBOL QUANTITY AVERAGE_COST"
             }
-            accounts[defaultAccount]?.holdings[instrument.symbol] = PaperAccount.Holding(symbol: instrument.symbol, conId: instrument.conId,
-                                                                                        quantity: quantity, averageCost: cost)
+            accounts[defaultAccount]?.place(symbol: instrument.symbol, conId: instrument.conId, terms: instrument.terms,
+                                            quantity: quantity, averageCost: cost)
             saveAccounts()
             return "ok position \(instrument.symbol) \(quantity)"
         case "next-valid-id":

@@ -232,7 +232,6 @@ extension GatewayEngine {
 
     func aggregateRealTimeBars(_ trades: [Trade]) {
         let bucket = Int64(now) / 5 * 5
-        for trade in trades { realTimeBuckets[trade.symbol, default: RealTimeBucket(start: bucket)].add(trade) }
         for (symbol, current) in realTimeBuckets where current.start < bucket {
             let quote = market.quote(symbol: symbol)
             for session in clients where !session.stalled {
@@ -245,6 +244,10 @@ extension GatewayEngine {
         for instrument in market.instruments where realTimeBuckets[instrument.symbol] == nil {
             realTimeBuckets[instrument.symbol] = RealTimeBucket(start: bucket)
         }
+        // This step's trades count after the windows that ended were sent: a trade at 14:30:05
+        // opens the 14:30:05 bar, it does not close the 14:30:00 one (a replayed bar's close
+        // would otherwise read as the next bar's open).
+        for trade in trades { realTimeBuckets[trade.symbol, default: RealTimeBucket(start: bucket)].add(trade) }
     }
 }
 

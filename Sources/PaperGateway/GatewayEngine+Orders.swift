@@ -1,4 +1,5 @@
 import Foundation
+import Money
 import TWSProtocol
 
 extension GatewayEngine {
@@ -182,11 +183,8 @@ extension GatewayEngine {
 
     /// Transmitted, and (for a child) its parent filled.
     func isReleased(_ paper: PaperOrder) -> Bool {
-        guard paper.order.transmit || paper.order.parentId == 0 && paper.order.transmit else { return false }
-        if paper.order.parentId != 0 {
-            return orders[OrderKey(clientId: paper.clientId, orderId: paper.order.parentId)]?.status == "Filled"
-        }
-        return true
+        let parentFilled = paper.order.parentId != 0 && orders[OrderKey(clientId: paper.clientId, orderId: paper.order.parentId)]?.status == "Filled"
+        return OrderFamily.isReleased(transmitted: paper.order.transmit, parentId: paper.order.parentId, parentFilled: parentFilled)
     }
 
     func isStopWaiting(_ paper: PaperOrder) -> Bool {
@@ -253,18 +251,22 @@ extension GatewayEngine {
     /// orderStatus, openOrder once filled, commissionReport), then the other subscribers.
     private func execute(_ paper: inout PaperOrder, shares: Double, price: Double) {
         let instrument = market.instrument(symbol: paper.contract.localSymbol)
-        let multiplier = instrument?.multiplier ?? 1
-        let commission = CommissionModel.commission(secType: instrument?.secType ?? "STK", shares: shares, price: price * multiplier,
-                                                    previousShares: paper.filled,
-                                                    previousValue: paper.filled * paper.averageFillPrice * multiplier, paid: paper.commissionPaid)
+        let terms = instrument?.terms ?? InstrumentTerms(currency: paper.contract.currency)
+        let rates = exchangeRates()
+        let commission = config.fills.commission.charge(terms, quantity: shares, price: price,
+                                                        before: OrderSoFar(quantity: paper.filled,
+                                                                           value: paper.filled * paper.averageFillPrice * terms.multiplier,
+                                                                           paid: paper.commissionPaid),
+                                                        rates: rates)
         let account = paper.order.account.isEmpty ? defaultAccount : paper.order.account
-        // The account counts in value per unit: price × multiplier, as IB's average costs do.
-        let realized = accounts[account]?.apply(symbol: paper.contract.localSymbol, conId: paper.contract.conId, buy: paper.isBuy,
-                                                quantity: shares, price: price * multiplier, commission: commission)
-        paper.recordFill(shares: shares, price: price, commission: commission)
+        let execId = String(format: "%08x.%08x.01.01", instanceId, executions.count + 1)
+        accounts[account]?.use(rates: rates)
+        let realized = accounts[account]?.apply(symbol: paper.contract.localSymbol, conId: paper.contract.conId, terms: terms, execId: execId,
+                                                buy: paper.isBuy, quantity: shares, price: price, commission: commission)
+        paper.recordFill(shares: shares, price: price, commission: commission.amount)
         var execution = Execution()
         execution.orderId = paper.orderId
-        execution.execId = String(format: "%08x.%08x.01.01", instanceId, executions.count + 1)
+        execution.execId = execId
         execution.time = BarHistory.format(Int(now), zone: zone)
         execution.acctNumber = account
         execution.exchange = paper.contract.primaryExchange == "NASDAQ" ? "ISLAND" : paper.contract.secType == "STK" ? paper.contract.primaryExchange : paper.contract.exchange
@@ -277,7 +279,7 @@ extension GatewayEngine {
         execution.avgPrice = (paper.averageFillPrice * 10000).rounded() / 10000
         execution.orderRef = paper.order.orderRef
         execution.lastLiquidity = 2
-        let report = CommissionReport(execId: execution.execId, commission: commission, currency: paper.contract.currency,
+        let report = CommissionReport(execId: execution.execId, commission: commission.amount, currency: commission.currency,
                                       realizedPNL: realized.map { ($0 * 100).rounded() / 100 })
         let record = ExecutionRecord(contract: paper.contract, execution: execution, commission: report, time: now)
         executions.append(record)
@@ -303,7 +305,7 @@ extension GatewayEngine {
     private func afterFill(_ paper: PaperOrder) {
         for key in orderSequence {
             guard var other = orders[key], other.isWorking, other.clientId == paper.clientId, other.orderId != paper.orderId else { continue }
-            if other.order.parentId == paper.orderId && other.status == "PreSubmitted" && other.order.transmit
+            if other.order.parentId == paper.orderId && other.status == "PreSubmitted" && isReleased(other)
                 && !isStopWaiting(other) && marketOpen(for: other)
             {
                 other.status = "Submitted"
@@ -315,23 +317,24 @@ extension GatewayEngine {
     }
 
     /// One fill of an order in a one-cancels-all group (an `ocaGroup`, or the take-profit and
-    /// stop-loss children of one bracket): with ocaType 1 the others are cancelled at the
-    /// first fill; with 2 or 3 (and a bracket's children) they are reduced by what filled,
-    /// and cancelled once nothing is left of them.
+    /// stop-loss children of one bracket): Money's rule (`GroupSettlement`), the backtest's
+    /// too: with ocaType 1 the others are cancelled at the first fill; with 2 or 3 (and a
+    /// bracket's children) they are reduced by what filled, and cancelled once nothing is
+    /// left of them. In id order, whatever order the orders are kept in.
     private func settleGroup(of paper: PaperOrder, filled shares: Double) {
-        let bracketChild = paper.order.parentId != 0
-        guard !paper.order.ocaGroup.isEmpty || bracketChild else { return }
-        let reduce = paper.order.ocaGroup.isEmpty || paper.order.ocaType == 2 || paper.order.ocaType == 3
-        for key in orderSequence {
-            guard var other = orders[key], other.isWorking, other.clientId == paper.clientId, other.orderId != paper.orderId else { continue }
-            let sameGroup = !paper.order.ocaGroup.isEmpty && other.order.ocaGroup == paper.order.ocaGroup
-            let sibling = bracketChild && other.order.parentId == paper.order.parentId
-            guard sameGroup || sibling else { continue }
-            let group = sameGroup ? "OCA group \(paper.order.ocaGroup)" : "bracket \(paper.order.parentId)"
-            if !reduce || other.remaining <= shares + 1e-9 {
-                cancel(&other, reason: "\(group): order \(paper.orderId) filled")
-            } else {
-                other.order.totalQuantity = TWSDecimal(approximating: other.quantity - shares)
+        guard paper.family.isGrouped else { return }
+        let members = orderSequence.compactMap { key -> GroupMember? in
+            guard let other = orders[key], other.isWorking, other.clientId == paper.clientId else { return nil }
+            return GroupMember(id: other.orderId, family: other.family, remaining: other.remaining)
+        }
+        for settlement in GroupSettlement.settle(filled: shares, by: paper.orderId, family: paper.family, others: members) {
+            let key = OrderKey(clientId: paper.clientId, orderId: settlement.id)
+            guard var other = orders[key], other.isWorking else { continue }
+            switch settlement {
+            case let .cancel(_, reason):
+                cancel(&other, reason: reason)
+            case let .reduce(_, by):
+                other.order.totalQuantity = TWSDecimal(approximating: other.quantity - by)
                 report(other)
             }
             orders[key] = other

@@ -1,6 +1,7 @@
 import Foundation
 import PrivateFiles
 import GRDB
+import Money
 import TWSProtocol
 
 /// The paper account's memory: orders, executions, positions, cash and next order ids, in
@@ -87,6 +88,16 @@ final class GatewayStateStore {
                 t.primaryKey(["account", "symbol"])
             }
         }
+        // Cash per currency (a forex trade moves two): the accounts table's cash is the total
+        // in base, kept for a file read by an older gateway.
+        migrator.registerMigration("v2 cash by currency") { db in
+            try db.create(table: "account_cash") { t in
+                t.column("account", .text).notNull()
+                t.column("currency", .text).notNull()
+                t.column("amount", .double).notNull()
+                t.primaryKey(["account", "currency"])
+            }
+        }
         return migrator
     }
 
@@ -133,6 +144,11 @@ final class GatewayStateStore {
                     try db.execute(sql: "INSERT INTO holdings (account, symbol, con_id, quantity, average_cost) VALUES (?, ?, ?, ?, ?)",
                                    arguments: [account.id, holding.symbol, holding.conId, holding.quantity, holding.averageCost])
                 }
+                try db.execute(sql: "DELETE FROM account_cash WHERE account = ?", arguments: [account.id])
+                for (currency, amount) in account.cashByCurrency {
+                    try db.execute(sql: "INSERT INTO account_cash (account, currency, amount) VALUES (?, ?, ?)",
+                                   arguments: [account.id, currency, amount])
+                }
             }
         }
     }
@@ -146,10 +162,20 @@ final class GatewayStateStore {
         }
     }
 
+    /// An account as the file keeps it (the gateway rebuilds its ledger with the instruments' terms).
+    struct StoredAccount {
+        var id: String
+        /// The total in base: all an older file has.
+        var baseCash: Double
+        var realized: Double
+        var cash: [String: Double] = [:]
+        var holdings: [PaperAccount.Holding] = []
+    }
+
     struct Snapshot {
         var orders: [PaperOrder] = []
         var executions: [(ExecDetails, CommissionReport, Double)] = []
-        var accounts: [PaperAccount] = []
+        var accounts: [StoredAccount] = []
         var nextIds: [Int: Int] = [:]
         var nextPermId: Int64?
         var instanceId: UInt32?
@@ -184,11 +210,13 @@ final class GatewayStateStore {
                 snapshot.executions.append((details, report, row["time"]))
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts") {
-                var account = PaperAccount(id: row["id"], cash: row["cash"])
-                account.realizedPnL = row["realized_pnl"]
+                var account = StoredAccount(id: row["id"], baseCash: row["cash"], realized: row["realized_pnl"])
+                for cash in try Row.fetchAll(db, sql: "SELECT * FROM account_cash WHERE account = ?", arguments: [account.id]) {
+                    account.cash[cash["currency"]] = cash["amount"]
+                }
                 for holding in try Row.fetchAll(db, sql: "SELECT * FROM holdings WHERE account = ?", arguments: [account.id]) {
-                    account.holdings[holding["symbol"]] = PaperAccount.Holding(symbol: holding["symbol"], conId: holding["con_id"],
-                                                                               quantity: holding["quantity"], averageCost: holding["average_cost"])
+                    account.holdings.append(PaperAccount.Holding(symbol: holding["symbol"], conId: holding["con_id"],
+                                                                 quantity: holding["quantity"], averageCost: holding["average_cost"]))
                 }
                 snapshot.accounts.append(account)
             }
@@ -211,7 +239,16 @@ extension GatewayEngine {
         for (details, report, time) in snapshot.executions {
             executions.append(ExecutionRecord(contract: details.contract, execution: details.execution, commission: report, time: time))
         }
-        for account in snapshot.accounts where accounts[account.id] != nil { accounts[account.id] = account }
+        for stored in snapshot.accounts where accounts[stored.id] != nil {
+            var account = PaperAccount(id: stored.id, cash: 0)
+            for holding in stored.holdings {
+                let terms = market.instrument(symbol: holding.symbol)?.terms ?? InstrumentTerms()
+                account.place(symbol: holding.symbol, conId: holding.conId, terms: terms, quantity: holding.quantity,
+                              averageCost: holding.averageCost)
+            }
+            account.restore(cash: stored.cash.isEmpty ? ["USD": stored.baseCash] : stored.cash, realized: stored.realized)
+            accounts[stored.id] = account
+        }
         nextValidIds = snapshot.nextIds
         if let permId = snapshot.nextPermId { nextPermId = max(nextPermId, permId) }
         if let id = snapshot.instanceId {

@@ -1,3 +1,4 @@
+import Money
 import TWSProtocol
 
 /// A tradable instrument of the simulated market.
@@ -199,5 +200,12 @@ public struct Instrument: Sendable, Hashable, Codable {
             }
         }
         return chain
+    }
+}
+
+extension Instrument {
+    /// What one unit moves in money (the ledger's and the commission schedule's view).
+    public var terms: InstrumentTerms {
+        InstrumentTerms(secType: secType, currency: currency, multiplier: multiplier, pairBase: secType == "CASH" ? ibSymbol : nil)
     }
 }

@@ -18,14 +18,22 @@ public struct ReplayBar: Sendable, Equatable {
 
 /// A market taken from stored bars instead of the random walk: the replayed instruments'
 /// prices walk through each bar (open, then the extreme nearer the open's side, then the other
-/// one, then the close) over the bar's time, at real speed or `speed` times faster. The
-/// market clock is the bars' time: quotes, trades, real-time bars and history all carry it.
+/// one, then the close, which holds for the bar's last quarter) at real speed or `speed` times
+/// faster. The market clock is the bars' time: quotes, trades, real-time bars and history all
+/// carry it.
 public struct MarketReplay: Sendable, Equatable {
     /// Bars per symbol of the gateway's universe (a stock it lacks is added), sorted by time.
     public var bars: [String: [ReplayBar]]
     public var barSeconds: Int
     /// Market seconds per wall second.
     public var speed: Double
+    /// How wide replayed instruments are quoted, in ticks around the replayed price. 0: bid,
+    /// ask and last are all that price, so a market order fills at it, as a backtest's does
+    /// at a bar's price (the parity docs/backtest.md states); 1 (the default): a tick wide, a
+    /// market order pays half a tick.
+    public var spreadTicks: Int
+    /// The widest spread a replay quotes.
+    public static let spreadTicksRange = 0...100
     /// Bars left out because a value is unusable (not finite, negative, absurd: `BarBounds`),
     /// each with why, for the caller to warn about. A store another tool wrote may hold them.
     public let skipped: [SkippedBar]
@@ -42,8 +50,9 @@ public struct MarketReplay: Sendable, Equatable {
     static let maxTradeSize = 1e9
 
     /// `bars` sorted, each series without the bars `BarBounds` refuses (listed in `skipped`).
-    /// A bar size below a second, or a speed that is not a positive number, is taken as 1.
-    public init(bars: [String: [ReplayBar]], barSeconds: Int, speed: Double) {
+    /// A bar size below a second, or a speed that is not a positive number, is taken as 1; a
+    /// spread outside `spreadTicksRange` is taken as the nearest end of it.
+    public init(bars: [String: [ReplayBar]], barSeconds: Int, speed: Double, spreadTicks: Int = 1) {
         var skipped: [SkippedBar] = []
         var kept: [String: [ReplayBar]] = [:]
         for (symbol, series) in bars {
@@ -59,6 +68,7 @@ public struct MarketReplay: Sendable, Equatable {
         self.skipped = skipped.sorted { ($0.symbol, $0.bar.time) < ($1.symbol, $1.bar.time) }
         self.barSeconds = max(1, barSeconds)
         self.speed = speed.isFinite && speed > 0 ? speed : 1
+        self.spreadTicks = min(max(spreadTicks, Self.spreadTicksRange.lowerBound), Self.spreadTicksRange.upperBound)
     }
 
     /// Shares one trade prints when `wallSeconds` pass during `bar`: its volume spread over the
@@ -88,17 +98,36 @@ public struct MarketReplay: Sendable, Equatable {
     }
 
     /// The price the replay shows for `symbol` at `time`: along open → first extreme → second
-    /// extreme → close through the bar, a third of it each leg; the last close between bars.
+    /// extreme → close through the first three quarters of the bar, a quarter each leg, then
+    /// the close until the bar ends (so the bar's last trades print its close, and 5-second bars
+    /// built from the replay end where the stored bar did); the last close between bars.
     public func price(_ symbol: String, at time: Double) -> Double? {
         if let (bar, _) = bar(symbol, at: time) {
-            let fraction = max(0, min(1, (time - Double(bar.time)) / Double(barSeconds)))
-            let down = bar.close >= bar.open  // a rising bar visits its low first
-            let path = [bar.open, down ? bar.low : bar.high, down ? bar.high : bar.low, bar.close]
-            let leg = min(Int(fraction * 3), 2)
-            let within = fraction * 3 - Double(leg)
-            return path[leg] + (path[leg + 1] - path[leg]) * within
+            let path = Self.path(of: bar)
+            let quarters = max(0, (time - Double(bar.time)) / Double(barSeconds) * 4)
+            guard quarters < 3 else { return bar.close }
+            let leg = min(Int(quarters), 2)
+            let within = quarters - Double(leg)
+            return within == 0 ? path[leg] : path[leg] + (path[leg + 1] - path[leg]) * within
         }
         guard let series = bars[symbol] else { return nil }
         return series.last(where: { Double($0.time) <= time })?.close ?? series.first?.open
+    }
+
+    /// The price the market shows for `symbol` at `time`: a bar's own price (its open, an
+    /// extreme, its close) exactly as stored, never moved to a tick (a backtest fills at it as
+    /// it is: EUR.USD stored at 1.08437 stays 1.08437); a price between two of them `rounded`
+    /// to the instrument's tick.
+    public func shownPrice(_ symbol: String, at time: Double, rounded: (Double) -> Double) -> Double? {
+        guard let price = price(symbol, at: time) else { return nil }
+        guard let (bar, _) = bar(symbol, at: time) else { return price }
+        return Self.path(of: bar).contains(price) ? price : rounded(price)
+    }
+
+    /// The prices a bar visits in order: a rising bar (close at or above its open) its low
+    /// first, a falling one its high.
+    static func path(of bar: ReplayBar) -> [Double] {
+        let down = bar.close >= bar.open
+        return [bar.open, down ? bar.low : bar.high, down ? bar.high : bar.low, bar.close]
     }
 }

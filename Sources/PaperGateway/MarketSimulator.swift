@@ -88,6 +88,13 @@ public struct MarketSimulator: Sendable {
                                 lastSize: instrument.lot, volume: 0, high: instrument.round(price), low: instrument.round(price),
                                 open: instrument.round(price), close: previousClose, lastTradeTime: Int64(now)))
         }
+        if let replay {
+            // Replayed ones are quoted as every move quotes them (at the stored price itself
+            // with a spread of 0), from the start.
+            for index in replayed {
+                if let price = quoteReplayed(index, replay: replay, now: now) { quotes[index].last = price }
+            }
+        }
     }
 
     public func index(symbol: String) -> Int? { bySymbol[symbol] }
@@ -149,24 +156,39 @@ public struct MarketSimulator: Sendable {
         return Trade(symbol: symbol, price: price, size: size, time: now)
     }
 
-    /// A replayed instrument: its price from the stored bars at `now`, quoted a tick wide, a
-    /// trade printed with the bar's volume spread over its time (none between bars or after
-    /// the data).
+    /// A replayed instrument: its price from the stored bars at `now`, quoted `spreadTicks`
+    /// wide around it, a trade printed at it with the bar's volume spread over its time (none
+    /// between bars or after the data).
     private mutating func moveReplayed(_ index: Int, replay: MarketReplay, seconds: Double, now: Double,
                                        generator: inout SeededRandom) -> Trade? {
         let instrument = instruments[index]
-        guard let price = replay.price(instrument.symbol, at: now) else { return nil }
-        mids[index] = price
-        let tick = instrument.tickSize
-        var quote = quotes[index]
-        defer { quotes[index] = quote }
-        quote.bid = instrument.round(max(((price - tick / 2) / tick).rounded(.down) * tick, tick))
-        quote.ask = instrument.round(max(quote.bid + tick, ((price + tick / 2) / tick).rounded(.up) * tick))
-        quote.bidSize = instrument.lot * generator.integer(in: 1...12)
-        quote.askSize = instrument.lot * generator.integer(in: 1...12)
+        guard let price = quoteReplayed(index, replay: replay, now: now) else { return nil }
+        quotes[index].bidSize = instrument.lot * generator.integer(in: 1...12)
+        quotes[index].askSize = instrument.lot * generator.integer(in: 1...12)
         guard let (bar, _) = replay.bar(instrument.symbol, at: now) else { return nil }
         let size = replay.tradeSize(bar, wallSeconds: seconds)
-        return Self.printTrade(instrument.round(price), size: size, on: &quote, symbol: instrument.symbol, now: now)
+        return Self.printTrade(price, size: size, on: &quotes[index], symbol: instrument.symbol, now: now)
+    }
+
+    /// Sets a replayed instrument's bid and ask from the replay's price at `now` (a stored price
+    /// as stored, one between two on the tick grid): with a spread of 0 both are that price
+    /// (a market order fills at it, as a backtest's fills at the bar's price), else the nearest
+    /// ticks at least `spreadTicks` apart around it. Returns the price.
+    @discardableResult
+    private mutating func quoteReplayed(_ index: Int, replay: MarketReplay, now: Double) -> Double? {
+        let instrument = instruments[index]
+        guard let price = replay.shownPrice(instrument.symbol, at: now, rounded: instrument.round) else { return nil }
+        mids[index] = price
+        let tick = instrument.tickSize
+        if replay.spreadTicks == 0 {
+            quotes[index].bid = price
+            quotes[index].ask = price
+        } else {
+            let half = Double(replay.spreadTicks) * tick / 2
+            quotes[index].bid = instrument.round(max(((price - half) / tick).rounded(.down) * tick, tick))
+            quotes[index].ask = instrument.round(max(quotes[index].bid + Double(replay.spreadTicks) * tick, ((price + half) / tick).rounded(.up) * tick))
+        }
+        return price
     }
 
     /// Black-Scholes with a 4 % rate and the instrument's volatility; at least a day to expiry.

@@ -1,98 +1,106 @@
-/// The paper account: cash, positions with average cost, realized PnL.
-///
-/// Average cost includes commissions, as IB reports it. A fill that reduces a position
-/// realizes (price − average cost) × quantity less its own commission.
+import Money
+
+/// The paper account: a `Money.Ledger` (the one place money is booked) and the contract ids
+/// TWS reports positions with. Figures are in the base currency (USD) at the gateway's rates;
+/// average costs as IB reports them (per contract, commissions included).
 public struct PaperAccount: Sendable, Equatable {
     public struct Holding: Sendable, Equatable {
         public var symbol: String
         public var conId: Int
         /// Shares; negative when short.
         public var quantity: Double
+        /// IB's avgCost: per unit of the position (price × multiplier), commissions included.
         public var averageCost: Double
     }
 
     public var id: String
-    public var cash: Double
-    public var realizedPnL = 0.0
-    /// Realized since the gateway started (the "daily" figure of reqPnL).
-    public var realizedToday = 0.0
-    public var holdings: [String: Holding] = [:]
+    public private(set) var ledger: Ledger
+    private var conIds: [String: Int] = [:]
+    /// Realized before this gateway started (restored from its state file).
+    public private(set) var realizedBefore = 0.0
 
     public init(id: String, cash: Double) {
         self.id = id
-        self.cash = cash
+        ledger = Ledger(base: "USD", cash: cash)
     }
 
-    /// Applies one execution; returns the PnL it realized (nil if it only opened or added).
+    /// Cash in base, every currency at the current rates.
+    public var cash: Double { ledger.cashBase }
+    public var cashByCurrency: [String: Double] { ledger.cash }
+    public var realizedPnL: Double { realizedBefore + ledger.realizedBase }
+    /// Realized since the gateway started (the "daily" figure of reqPnL).
+    public var realizedToday: Double { ledger.realizedBase }
+
+    /// The positions by symbol (flat ones included once traded: TWS reports them with 0).
+    public var holdings: [String: Holding] {
+        var out: [String: Holding] = [:]
+        for (slot, key) in ledger.keys.enumerated() {
+            let holding = ledger.holdings[slot]
+            out[key] = Holding(symbol: key, conId: conIds[key] ?? 0, quantity: holding.quantity, averageCost: holding.averageCost)
+        }
+        return out
+    }
+
+    /// The rates the base figures use (the gateway's forex mids).
+    public mutating func use(rates: CurrencyRates) { ledger.rates = rates }
+
+    /// Books one execution; returns the PnL it realized in the instrument's currency, nil when
+    /// it only opened or added (IB then leaves realizedPNL unset in the commission report).
     @discardableResult
-    public mutating func apply(symbol: String, conId: Int, buy: Bool, quantity: Double, price: Double, commission: Double) -> Double? {
-        let signed = buy ? quantity : -quantity
-        cash -= signed * price + commission
-        var holding = holdings[symbol] ?? Holding(symbol: symbol, conId: conId, quantity: 0, averageCost: 0)
-        var realized: Double? = nil
-        if holding.quantity == 0 || (holding.quantity > 0) == buy {
-            // Opening or adding: the commission goes into the average cost.
-            let cost = holding.averageCost * abs(holding.quantity) + quantity * price + commission
-            holding.quantity += signed
-            holding.averageCost = cost / abs(holding.quantity)
-        } else {
-            let closing = min(quantity, abs(holding.quantity))
-            let direction = holding.quantity > 0 ? 1.0 : -1.0
-            let pnl = (price - holding.averageCost) * closing * direction - commission * (closing / quantity)
-            holding.quantity += signed
-            if abs(holding.quantity) < 1e-9 {
-                holding.quantity = 0
-                holding.averageCost = 0
-            } else if (holding.quantity > 0) != (direction > 0) {
-                // Reversed through zero: the rest opens a new position at this price.
-                holding.averageCost = price + commission / quantity
-            }
-            realized = pnl
-            realizedPnL += pnl
-            realizedToday += pnl
-        }
-        if holding.quantity == 0 {
-            holdings[symbol] = Holding(symbol: symbol, conId: conId, quantity: 0, averageCost: 0)
-        } else {
-            holdings[symbol] = holding
-        }
-        return realized
-    }
-
-    public func marketValue(mark: (String) -> Double) -> Double {
-        holdings.values.reduce(0) { $0 + $1.quantity * mark($1.symbol) }
-    }
-
-    public func grossPositionValue(mark: (String) -> Double) -> Double {
-        holdings.values.reduce(0) { $0 + abs($1.quantity * mark($1.symbol)) }
-    }
-
-    public func unrealizedPnL(mark: (String) -> Double) -> Double {
-        holdings.values.reduce(0) { $0 + ($1.quantity == 0 ? 0 : (mark($1.symbol) - $1.averageCost) * $1.quantity) }
-    }
-
-    public func netLiquidation(mark: (String) -> Double) -> Double { cash + marketValue(mark: mark) }
-}
-
-/// IB's fixed-rate commissions for US stocks: USD 0.005 a share, at least 1.00 an order,
-/// at most 1 % of the trade value.
-public enum CommissionModel {
-    /// The commission for a fill, given what the order has already paid and traded. `price`
-    /// is the value of one unit (price × multiplier). Stocks: 0.005 a share, 1.00 minimum, 1 %
-    /// maximum; futures 0.85 a contract; options 0.65 a contract, 1.00 minimum; forex 0.2
-    /// basis points of the value, 2.00 minimum (IB's fixed rates).
-    public static func commission(secType: String = "STK", shares: Double, price: Double, previousShares: Double, previousValue: Double,
-                                  paid: Double) -> Double
+    public mutating func apply(symbol: String, conId: Int, terms: InstrumentTerms, execId: String, buy: Bool, quantity: Double,
+                               price: Double, commission: Commission) -> Double?
     {
-        let totalShares = previousShares + shares
-        let totalValue = previousValue + shares * price
-        let total: Double
-        switch secType {
-        case "FUT": total = 0.85 * totalShares
-        case "OPT": total = max(0.65 * totalShares, 1.0)
-        case "CASH": total = max(0.00002 * totalValue, 2.0)
-        default: total = min(max(0.005 * totalShares, 1.0), 0.01 * totalValue)
-        }
-        return max(0, ((total - paid) * 100).rounded() / 100)
+        conIds[symbol] = conId
+        ledger.register(symbol, terms: terms)
+        let before = ledger.quantity(symbol)
+        let realized = ledger.apply(LedgerFill(execId: execId, instrument: symbol, quantity: buy ? quantity : -quantity, price: price,
+                                               commission: commission.amount, commissionCurrency: commission.currency))
+        return before != 0 && (before > 0) != buy ? realized : nil
     }
+
+    /// A position that appears without a trade (restored from the state file, or the `position`
+    /// fault: an unexplained position), at IB's average cost.
+    public mutating func place(symbol: String, conId: Int, terms: InstrumentTerms, quantity: Double, averageCost: Double) {
+        conIds[symbol] = conId
+        var rebuilt = Ledger(base: ledger.rates.base, keepsHistory: true)
+        rebuilt.rates = ledger.rates
+        // Keep every other position as it is; this one is set outright.
+        for (slot, key) in ledger.keys.enumerated() where key != symbol {
+            let holding = ledger.holdings[slot]
+            rebuilt.seed(key, terms: holding.terms, quantity: holding.quantity, averageCost: holding.averageCost)
+        }
+        rebuilt.seed(symbol, terms: terms, quantity: quantity, averageCost: averageCost)
+        rebuilt.restore(cash: ledger.cash)
+        realizedBefore += ledger.realizedBase
+        ledger = rebuilt
+    }
+
+    /// The state file's account: cash per currency and the realized PnL so far.
+    public mutating func restore(cash: [String: Double], realized: Double) {
+        ledger.restore(cash: cash)
+        realizedBefore = realized - ledger.realizedBase
+    }
+
+    public func marketValue(markPrice: (String) -> Double?) -> Double { ledger.marketValueBase(mark: markPrice) }
+
+    public func grossPositionValue(markPrice: (String) -> Double?) -> Double {
+        var total = 0.0
+        for (slot, key) in ledger.keys.enumerated() {
+            let holding = ledger.holdings[slot]
+            guard holding.quantity != 0 else { continue }
+            let value = markPrice(key).map { holding.marketValue(at: $0) } ?? holding.costBasis
+            total += abs(ledger.rates.convert(value, from: holding.terms.currency) ?? 0)
+        }
+        return total
+    }
+
+    public func unrealizedPnL(markPrice: (String) -> Double?) -> Double { ledger.unrealizedBase(mark: markPrice) }
+
+    /// One position's unrealized PnL in base.
+    public func unrealizedPnL(of symbol: String, markPrice: Double) -> Double {
+        guard let holding = ledger.holding(symbol) else { return 0 }
+        return ledger.rates.convert(holding.unrealized(at: markPrice), from: holding.terms.currency) ?? 0
+    }
+
+    public func netLiquidation(markPrice: (String) -> Double?) -> Double { ledger.equityBase(mark: markPrice) }
 }

@@ -1,3 +1,4 @@
+import Money
 import Foundation
 import Yams
 
@@ -57,11 +58,20 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
     public struct Fills: Sendable, Codable, Equatable {
         /// An order larger than the displayed size fills in parts, one per quote update.
         public var partialFills = true
+        /// The commission schedule by name (`ib-fixed`, `ib-tiered`, `none`, `per-unit:AMOUNT`):
+        /// the same schedule backtests use.
+        public var commissionPlan = "ib-fixed"
+        public var commission: CommissionSchedule { CommissionSchedule(parsing: commissionPlan) ?? .ibFixed }
         public init() {}
-        enum CodingKeys: String, CodingKey { case partialFills = "partial_fills" }
+        enum CodingKeys: String, CodingKey { case partialFills = "partial_fills", commissionPlan = "commission" }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             partialFills = try c.decodeIfPresent(Bool.self, forKey: .partialFills) ?? partialFills
+            commissionPlan = try c.decodeIfPresent(String.self, forKey: .commissionPlan) ?? commissionPlan
+            guard CommissionSchedule(parsing: commissionPlan) != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .commissionPlan, in: c,
+                                                       debugDescription: "fills.commission must be ib-fixed, ib-tiered, none or per-unit:AMOUNT, got '\(commissionPlan)'")
+            }
         }
     }
 
@@ -187,7 +197,7 @@ public struct PaperGatewayConfig: Sendable, Codable, Equatable {
             try checkKeys(mapping, known: CodingKeys.allNames, path: "paper_gateway", source: source)
             let nested: [String: [String]] = [
                 "market": ["tick_interval_ms", "regular_hours_only", "clock", "live_data"],
-                "fills": ["partial_fills"],
+                "fills": ["partial_fills", "commission"],
                 "pacing": ["historical", "message_rate", "max_market_data_lines", "historical_window_seconds"],
             ]
             for (section, keys) in nested {

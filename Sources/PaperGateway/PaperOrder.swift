@@ -1,3 +1,4 @@
+import Money
 import TWSProtocol
 
 /// An order the paper gateway holds, and the rules that fill it.
@@ -43,49 +44,49 @@ public struct PaperOrder: Sendable, Equatable {
     public static let maxPrice = 1_000_000_000.0
 
     /// What a quote lets this order do now: a fill of some shares at a price, or nothing.
-    /// `maxShares` is what the book shows on the side the order takes (nil: no limit).
+    /// `maxShares` is what the book shows on the side the order takes (nil: no limit). The
+    /// price and trigger rules are Money's (`FillOrder`), the backtest's too.
     public mutating func match(quote: Quote, maxShares: Double?) -> (shares: Double, price: Double)? {
-        guard isWorking, remaining > 0 else { return nil }
-        let type = order.orderType
-        if type == "TRAIL" && !triggered {
-            // The stop follows the market by the trailing amount (or percent): up behind a
-            // sell's best bid, down behind a buy's best ask; it never moves back.
-            let reference = isBuy ? min(quote.ask, quote.last) : max(quote.bid, quote.last)
-            let distance = order.trailingPercent.map { reference * $0 / 100 } ?? order.auxPrice ?? 0
-            let candidate = isBuy ? reference + distance : reference - distance
-            if let current = order.trailStopPrice {
-                order.trailStopPrice = isBuy ? min(current, candidate) : max(current, candidate)
-            } else {
-                order.trailStopPrice = candidate
-            }
-            let stop = order.trailStopPrice!
-            let hit = isBuy ? (quote.ask >= stop || quote.last >= stop) : (quote.bid <= stop || quote.last <= stop)
-            guard hit else { return nil }
-            triggered = true
-        }
-        if (type == "STP" || type == "STP LMT") && !triggered {
-            guard let stop = order.auxPrice else { return nil }
-            // A buy stop triggers when the market trades or offers at or above it; a sell stop at or below.
-            let hit = isBuy ? (quote.ask >= stop || quote.last >= stop) : (quote.bid <= stop || quote.last <= stop)
-            guard hit else { return nil }
-            triggered = true
-        }
-        let marketable: Bool
-        let price = isBuy ? quote.ask : quote.bid
-        switch type {
-        case "MKT", "STP", "TRAIL":
-            marketable = true
-        case "LMT", "STP LMT":
-            guard let limit = order.lmtPrice else { return nil }
-            marketable = isBuy ? quote.ask <= limit + 1e-9 : quote.bid >= limit - 1e-9
-        default:
-            marketable = false
-        }
-        guard marketable else { return nil }
+        guard isWorking, remaining > 0, var rules = fillOrder else { return nil }
+        let fill = rules.meet(PricePoint(bid: quote.bid, ask: quote.ask, last: quote.last))
+        triggered = rules.triggered
+        if case .trailing = rules.kind { order.trailStopPrice = rules.trailStop }
+        guard let fill else { return nil }
         let shares = maxShares.map { min(remaining, $0) } ?? remaining
         guard shares > 0 else { return nil }
-        return (shares, price)
+        return (shares, fill.price)
     }
+
+    /// The order as the fill rules see it; nil for a type they do not know or a price it lacks.
+    public var fillOrder: FillOrder? {
+        let kind: FillOrder.Kind
+        switch order.orderType {
+        case "MKT":
+            kind = .market
+        case "LMT":
+            guard let limit = order.lmtPrice else { return nil }
+            kind = .limit(limit)
+        case "STP":
+            guard let stop = order.auxPrice else { return nil }
+            kind = .stop(stop)
+        case "STP LMT":
+            guard let stop = order.auxPrice, let limit = order.lmtPrice else { return nil }
+            kind = .stopLimit(stop: stop, limit: limit)
+        case "TRAIL":
+            // An amount or a percent, whichever is set (an unset percent may come as 0).
+            if let percent = order.trailingPercent, percent > 0 {
+                kind = .trailing(.percent(percent))
+            } else {
+                kind = .trailing(.amount(order.auxPrice ?? 0))
+            }
+        default:
+            return nil
+        }
+        return FillOrder(buy: isBuy, kind: kind, triggered: triggered, trailStop: order.orderType == "TRAIL" ? order.trailStopPrice : nil)
+    }
+
+    /// Its one-cancels-all group and bracket parent.
+    public var family: OrderFamily { OrderFamily(ocaGroup: order.ocaGroup, ocaType: order.ocaType, parentId: order.parentId) }
 
     public mutating func recordFill(shares: Double, price: Double, commission: Double) {
         averageFillPrice = (averageFillPrice * filled + price * shares) / (filled + shares)

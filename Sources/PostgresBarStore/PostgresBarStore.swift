@@ -129,6 +129,14 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
                   bars BIGINT NOT NULL, fetched_at DOUBLE PRECISION NOT NULL,
                   PRIMARY KEY (instrument, bar_size, what, start, "end"))
                 """, logger: logger)
+        // Instrument details beside the bars (see StoredInstrument); a store made before they
+        // were kept gains the table on its next open, its bars untouched.
+        try await connection.query("""
+                CREATE TABLE IF NOT EXISTS instruments (
+                  instrument TEXT NOT NULL PRIMARY KEY, sec_type TEXT NOT NULL, currency TEXT NOT NULL, exchange TEXT NOT NULL,
+                  multiplier DOUBLE PRECISION NOT NULL, tick DOUBLE PRECISION NOT NULL, trading_hours TEXT NOT NULL, pair_base TEXT,
+                  saved_at DOUBLE PRECISION NOT NULL)
+                """, logger: logger)
     }
 
     /// COPY's text format: tab-separated, `\N` for nothing, backslashes and control characters escaped.
@@ -217,6 +225,31 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
             """, logger: logger)
         for try await (count,) in rows.decode((Int64,).self) { return Int(count) }
         return 0
+    }
+
+    public func saveInstrument(_ details: StoredInstrument) async throws {
+        try details.validate()
+        let savedAt = Date().timeIntervalSince1970
+        try await client.query("""
+            INSERT INTO instruments VALUES (\(details.key), \(details.secType), \(details.currency), \(details.exchange), \(details.multiplier),
+              \(details.tick), \(details.tradingHours), \(details.pairBase), \(savedAt))
+            ON CONFLICT (instrument) DO UPDATE SET sec_type = EXCLUDED.sec_type, currency = EXCLUDED.currency, exchange = EXCLUDED.exchange,
+              multiplier = EXCLUDED.multiplier, tick = EXCLUDED.tick, trading_hours = EXCLUDED.trading_hours, pair_base = EXCLUDED.pair_base,
+              saved_at = EXCLUDED.saved_at
+            """, logger: logger)
+    }
+
+    public func instrument(_ key: String) async throws -> StoredInstrument? {
+        let rows = try await client.query("""
+            SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base FROM instruments WHERE instrument = \(key)
+            """, logger: logger)
+        for try await (secType, currency, exchange, multiplier, tick, hours, pairBase) in rows.decode(
+            (String, String, String, Double, Double, String, String?).self)
+        {
+            return StoredInstrument(key: key, secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick,
+                                    tradingHours: hours, pairBase: pairBase)
+        }
+        return nil
     }
 
     public func series() async throws -> [BarSeries] {

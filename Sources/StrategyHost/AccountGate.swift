@@ -1,11 +1,12 @@
 import Foundation
+import Money
 
 /// Limits for the account as a whole, across every strategy of the run (`account_risk:` in the
 /// config), on top of each strategy's own (`risk:`).
 public struct AccountLimits: Sendable, Equatable {
     /// Largest absolute position per symbol all strategies together may lead to, counting
-    /// every open order as if it filled.
-    public var maxPosition = 10_000.0
+    /// every open order as if it filled; per instrument type (shares, contracts, units).
+    public var maxPosition: TypeLimits = ["STK": 10_000, "FUT": 100, "OPT": 1_000, "FOP": 100, "CASH": 10_000_000]
     public var maxOpenOrders = 100
     public var maxOrdersPerMinute = 120
     public init() {}
@@ -23,7 +24,10 @@ public struct AccountGate: Sendable {
 
     public init(limits: AccountLimits) { self.limits = limits }
 
-    public mutating func check(symbol: String, buy: Bool, quantity: Double, now: Double) -> RiskRefusal? {
+    /// `terms`: the instrument's (its type picks the limit, its unit names it); nil reads the
+    /// type from the instrument's key (`EUR.USD` forex, `ES 202612` a future), for callers
+    /// that have no contract at hand.
+    public mutating func check(symbol: String, buy: Bool, quantity: Double, now: Double, terms: InstrumentTerms? = nil) -> RiskRefusal? {
         if open.count >= limits.maxOpenOrders {
             return RiskRefusal(code: "account_max_open_orders",
                                message: "risk: \(open.count) orders of the account are open, account_risk.max_open_orders is \(limits.maxOpenOrders)")
@@ -31,10 +35,13 @@ public struct AccountGate: Sendable {
         let position = positions[symbol] ?? 0
         let sameSide = open.values.filter { $0.symbol == symbol && $0.buy == buy }.reduce(0) { $0 + $1.remaining }
         let after = position + (buy ? sameSide + quantity : -(sameSide + quantity))
-        if abs(after) > limits.maxPosition && abs(after) > abs(position) {
+        let terms = terms ?? (try? InstrumentSpec.parse(symbol))?.contract.terms ?? InstrumentTerms()
+        let type = TypeLimits.key(terms.secType)
+        let limit = limits.maxPosition[type]
+        if abs(after) > limit && abs(after) > abs(position) {
             return RiskRefusal(code: "account_max_position",
-                               message: "risk: the account's position in \(symbol) could reach \(Self.format(after)) with every strategy's open orders, "
-                                   + "beyond account_risk.max_position \(Self.format(limits.maxPosition))")
+                               message: "risk: the account's position in \(symbol) could reach \(Self.format(after)) \(terms.quantityUnit) with every "
+                                   + "strategy's open orders, beyond account_risk.max_position.\(type) \(Self.format(limit))")
         }
         recent.removeAll { now - $0 >= 60 }
         if recent.count >= limits.maxOrdersPerMinute {

@@ -69,8 +69,8 @@ public struct HostConfig: Sendable, Equatable {
 
     static let known: [String: [String]] = [
         "trading": ["allow_live", "client_id", "journal", "fail_closed"],
-        "risk": ["max_order_quantity", "max_order_notional", "max_position", "max_open_orders", "max_orders_per_minute",
-                 "allowed_symbols", "max_daily_loss", "read_only"],
+        "risk": ["max_order_quantity", "max_order_notional", "max_position", "max_position_notional", "max_open_orders",
+                 "max_orders_per_minute", "allowed_symbols", "max_daily_loss", "read_only"],
         "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
         "account_risk": ["max_position", "max_open_orders", "max_orders_per_minute"],
         "logging": ["folder", "max_mb", "keep_days", "level", "format"],
@@ -119,6 +119,30 @@ public struct HostConfig: Sendable, Equatable {
             }
             return Int(value)
         }
+        /// A quantity limit: one number for every instrument type, or a mapping by type
+        /// (`{ STK: 1000, FUT: 10, CASH: 1000000 }`) over `base` (types it does not name keep
+        /// theirs). A type Moonwire does not trade is refused by name.
+        func typeLimits(_ mapping: [String: Any], _ section: String, _ key: String, over base: TypeLimits) throws -> TypeLimits {
+            guard let value = mapping[key] else { return base }
+            guard let byType = value as? [AnyHashable: Any] else {
+                guard value is Int || value is Double else {
+                    throw HostConfigError(message: "\(source): \(section).\(key) should be a number, or a mapping by instrument type "
+                                              + "({ STK: 1000, FUT: 10, OPT: 100, CASH: 1000000 }), got '\(value)'")
+                }
+                return TypeLimits(try number(mapping, section, key) ?? 0)
+            }
+            var limits = base
+            var named: Set<String> = []
+            for (name, amount) in byType.map({ ("\($0.key)", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
+                let type = name.uppercased()
+                guard TypeLimits.types.contains(type) else {
+                    throw HostConfigError(message: "\(source): \(section).\(key).\(name) is not an instrument type (known: \(TypeLimits.types.joined(separator: ", ")))")
+                }
+                guard named.insert(type).inserted else { throw HostConfigError(message: "\(source): \(section).\(key) names \(type) twice") }
+                limits[type] = try number([name: amount], "\(section).\(key)", name) ?? 0
+            }
+            return limits
+        }
         func flag(_ mapping: [String: Any], _ section: String, _ key: String) throws -> Bool? {
             guard let value = mapping[key] else { return nil }
             guard let flag = value as? Bool else { throw HostConfigError(message: "\(source): \(section).\(key) should be true or false, got '\(value)'") }
@@ -138,9 +162,10 @@ public struct HostConfig: Sendable, Equatable {
             for key in mapping.keys.sorted() where !(known["risk"] ?? []).contains(key) {
                 throw HostConfigError(message: "\(source): \(prefix).\(key) is not a setting (known: \((known["risk"] ?? []).joined(separator: ", ")))")
             }
-            limits.maxOrderQuantity = try number(mapping, prefix, "max_order_quantity") ?? limits.maxOrderQuantity
+            limits.maxOrderQuantity = try typeLimits(mapping, prefix, "max_order_quantity", over: limits.maxOrderQuantity)
             limits.maxOrderNotional = try number(mapping, prefix, "max_order_notional") ?? limits.maxOrderNotional
-            limits.maxPosition = try number(mapping, prefix, "max_position") ?? limits.maxPosition
+            limits.maxPosition = try typeLimits(mapping, prefix, "max_position", over: limits.maxPosition)
+            limits.maxPositionNotional = try number(mapping, prefix, "max_position_notional") ?? limits.maxPositionNotional
             if let value = try integer(mapping, prefix, "max_open_orders", Self.counts) { limits.maxOpenOrders = value }
             if let value = try integer(mapping, prefix, "max_orders_per_minute", Self.counts) { limits.maxOrdersPerMinute = value }
             limits.maxDailyLoss = try number(mapping, prefix, "max_daily_loss") ?? limits.maxDailyLoss
@@ -197,7 +222,7 @@ public struct HostConfig: Sendable, Equatable {
             config.logging.format = name
         }
         let account = try section("account_risk")
-        config.accountRisk.maxPosition = try number(account, "account_risk", "max_position") ?? config.accountRisk.maxPosition
+        config.accountRisk.maxPosition = try typeLimits(account, "account_risk", "max_position", over: config.accountRisk.maxPosition)
         if let value = try integer(account, "account_risk", "max_open_orders", Self.counts) { config.accountRisk.maxOpenOrders = value }
         if let value = try integer(account, "account_risk", "max_orders_per_minute", Self.counts) { config.accountRisk.maxOrdersPerMinute = value }
         let strategy = try section("strategy")
@@ -231,12 +256,18 @@ public struct HostConfig: Sendable, Equatable {
         func positive(_ value: Double, _ key: String, atMost limit: Double) throws {
             guard value.isFinite, value > 0, value <= limit else { throw bad(key, "must be positive and at most \(Int64(limit)), got \(value)") }
         }
+        /// Each type's limit (named `key.TYPE` when the types differ).
+        func positive(_ limits: TypeLimits, _ key: String, atMost limit: Double) throws {
+            let uniform = Set(limits.values.values).count == 1
+            for type in TypeLimits.types { try positive(limits[type], uniform ? key : key + "." + type, atMost: limit) }
+        }
         for (prefix, limits) in [("risk", risk)] + strategies.enumerated().compactMap({ index, entry in
             entry.risk.map { ("strategies[\(index)].risk", $0) }
         }) {
             try positive(limits.maxOrderQuantity, prefix + ".max_order_quantity", atMost: 1e12)
             try positive(limits.maxOrderNotional, prefix + ".max_order_notional", atMost: 1e15)
             try positive(limits.maxPosition, prefix + ".max_position", atMost: 1e12)
+            if let value = limits.maxPositionNotional { try positive(value, prefix + ".max_position_notional", atMost: 1e15) }
             try positive(limits.maxDailyLoss, prefix + ".max_daily_loss", atMost: 1e15)
             guard Self.counts.contains(limits.maxOpenOrders) else { throw bad(prefix + ".max_open_orders", "must be 1 to \(Self.counts.upperBound)") }
             guard Self.counts.contains(limits.maxOrdersPerMinute) else { throw bad(prefix + ".max_orders_per_minute", "must be 1 to \(Self.counts.upperBound)") }

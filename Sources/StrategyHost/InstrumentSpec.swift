@@ -1,3 +1,4 @@
+import Money
 import Foundation
 import LuaRuntime
 import TWSProtocol
@@ -132,6 +133,8 @@ public struct ResolvedInstrument: Sendable {
     public var contract: Contract
     public var details: ContractDetails
     public var multiplier: Double { contract.size }
+    /// What its units are worth in money (the ledger's, the commission schedule's view).
+    public var terms: InstrumentTerms { contract.terms }
 
     public init(key: String, contract: Contract, details: ContractDetails) {
         self.key = key

@@ -1,34 +1,62 @@
+import Money
+import TWSProtocol
 import TradingState
 
 /// Positions kept from fills: what one strategy holds by its own orders, apart from what the
-/// account holds in total (other strategies, other clients, manual trades).
-public typealias PositionBook = [String: (quantity: Double, averageCost: Double)]
+/// account holds in total (other strategies, other clients, manual trades). Booked in the one
+/// `Money.Ledger`, so a strategy's PnL is computed as the backtest's and the paper account's:
+/// average cost with commissions, corrections replacing the execution they correct, an
+/// execution told twice booked once.
+public struct PositionBook: Sendable, ExpressibleByDictionaryLiteral {
+    public private(set) var ledger = Ledger(keepsHistory: true)
 
-extension Dictionary where Key == String, Value == (quantity: Double, averageCost: Double) {
-    /// Moves the position of the fill's symbol by the fill (a correction by the difference to
-    /// the execution it corrects). Returns the PnL it realizes: the part that closes the
-    /// position, at its average cost, less the fill's commission.
-    @discardableResult
-    mutating func apply(_ execution: ExecutionRecord) -> Double {
-        let current = self[execution.symbol] ?? (0, 0)
-        let signed = execution.signedShares - (execution.corrects?.signedShares ?? 0)
-        var realized = -(execution.commission?.commission ?? 0)
-        if current.quantity != 0 && (current.quantity > 0) != (signed > 0) {
-            let closed = Swift.min(abs(signed), abs(current.quantity))
-            realized += (execution.price - current.averageCost) * closed * (current.quantity > 0 ? 1 : -1) * execution.multiplier
+    public init() {}
+
+    /// Positions held before any fill (tests, tools): stocks in base currency at `averageCost`.
+    public init(dictionaryLiteral elements: (String, (quantity: Double, averageCost: Double))...) {
+        for (key, position) in elements {
+            ledger.seed(key, terms: InstrumentTerms(currency: ledger.rates.base), quantity: position.quantity, averageCost: position.averageCost)
         }
-        var next = current
-        next.quantity = current.quantity + signed
-        if abs(next.quantity) < 1e-9 {
-            next = (0, 0)
-        } else if current.quantity == 0 || (current.quantity > 0) == (signed > 0) {
-            next.averageCost = (current.averageCost * abs(current.quantity) + execution.price * abs(signed)) / abs(next.quantity)
-        } else if (next.quantity > 0) != (current.quantity > 0) {
-            next.averageCost = execution.price
-        }
-        self[execution.symbol] = next
-        return realized
     }
+
+    /// A held position: quantity and average price per unit, commissions included (what to
+    /// compare with a quote). Nil when the strategy never traded it.
+    public subscript(key: String) -> (quantity: Double, averageCost: Double)? {
+        ledger.holding(key).map { ($0.quantity, $0.averagePrice) }
+    }
+
+    /// The instruments held now (flat ones left out), sorted.
+    public var keys: [String] { ledger.keys.filter { ledger.quantity($0) != 0 }.sorted() }
+    public var count: Int { keys.count }
+    public var isFlat: Bool { keys.isEmpty }
+
+    /// Realized PnL in base, commissions of the reducing fills included.
+    public var realized: Double { ledger.realizedBase }
+
+    public mutating func use(rates: CurrencyRates) { ledger.rates = rates }
+
+    /// Books an execution (a correction replaces the one it corrects). Returns the PnL it
+    /// realized in base.
+    @discardableResult
+    public mutating func apply(_ execution: ExecutionRecord) -> Double {
+        ledger.register(execution.symbol, terms: execution.details.contract.terms)
+        let before = ledger.realizedBase
+        ledger.apply(LedgerFill(execId: execution.execId, instrument: execution.symbol, quantity: execution.signedShares,
+                                price: execution.price, commission: execution.commission?.commission ?? 0,
+                                commissionCurrency: execution.commission?.currency ?? "", corrects: execution.corrects?.execId))
+        return ledger.realizedBase - before
+    }
+
+    /// A commission report that came after its execution was booked.
+    @discardableResult
+    public mutating func commission(_ report: CommissionReport) -> Double {
+        let before = ledger.realizedBase
+        ledger.setCommission(execId: report.execId, amount: report.commission, currency: report.currency)
+        return ledger.realizedBase - before
+    }
+
+    /// Unrealized PnL in base at the marks (a position without one counts nothing).
+    public func unrealized(mark: (String) -> Double?) -> Double { ledger.unrealizedBase(mark: mark) }
 
     /// The positions a strategy's own journaled fills add up to (attribution survives restarts:
     /// every order is journaled with the strategy that placed it).
@@ -36,10 +64,10 @@ extension Dictionary where Key == String, Value == (quantity: Double, averageCos
         let orders = snapshot.orders.filter { $0.strategy == strategy }
         let keys = Set(orders.map(\.clientKey))
         let ids = Set(orders.map(\.orderId))
-        var book: PositionBook = [:]
+        var book = PositionBook()
         for execution in snapshot.executions where execution.clientKey.map(keys.contains) ?? ids.contains(execution.orderId) {
             book.apply(execution)
         }
-        return book.filter { $0.value.quantity != 0 }
+        return book
     }
 }

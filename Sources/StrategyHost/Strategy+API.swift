@@ -270,9 +270,9 @@ extension Strategy {
                 if record.isBuy { others.openBuys -= record.remaining } else { others.openSells -= record.remaining }
                 let intent = OrderIntent(symbol: symbol, buy: record.isBuy, quantity: remaining,
                                          referencePrice: self.referencePrice(symbol, buy: record.isBuy, limit: limit ?? record.order.lmtPrice,
-                                                                             stop: stop ?? record.order.auxPrice).map { $0 * record.contract.size })
+                                                                             stop: stop ?? record.order.auxPrice), terms: record.contract.terms)
                 if let refusal = self.gate.check(intent, exposure: others, openOrders: max(self.openOrderCount - 1, 0),
-                                                 now: self.currentTime, counting: false)
+                                                 now: self.currentTime, rates: self.currentRates, counting: false)
                 {
                     return .values(self.refuse(refusal))
                 }
@@ -384,8 +384,7 @@ extension Strategy {
             return .values([.number(self.services?.accountPosition(symbol: symbol) ?? 0)])
         }
         define("account", "positions") { [unowned self] _ in
-            let list = self.positions.filter { $0.value.quantity != 0 }.sorted { $0.key < $1.key }
-                .map { self.positionTable($0.key, $0.value) }
+            let list = self.positions.keys.compactMap { key in self.positions[key].map { self.positionTable(key, $0) } }
             return .values([.array(list)])
         }
         define("account", "values") { [unowned self] _ in

@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import Money
 import TWSProtocol
 import TradingState
 
@@ -147,7 +148,8 @@ extension Strategy {
         // The call waits: for TWS to say whether it knows the instrument, for a price to value
         // the order by (a snapshot of the market), or both. Then the order is checked in full
         // and sent, or refused. Its id is taken only then, so ids still reach TWS in order.
-        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference.map { $0 * (resolved?.multiplier ?? 1) })
+        let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference,
+                                 terms: (resolved?.contract ?? instrument.contract).terms)
         if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: currentTime) {
             return .values(refuse(refusal))
         }
@@ -208,13 +210,14 @@ extension Strategy {
         if let closed = services?.orderFlowClosed { return LuaTables.failure(closed.code, "orders: \(closed.message)") }
         if let unsendable = unsendable(call, contract, [parent, takeProfit, stopLoss]) { return unsendable }
         var trial = gate
-        if let refusal = check(contract, parent, valuedAt: price, on: &trial) { return refuse(refusal) }
+        let rates = currentRates
+        if let refusal = check(contract, parent, valuedAt: price, on: &trial, rates: rates) { return refuse(refusal) }
         var afterEntry = exposure(contract.instrumentKey)
         afterEntry.position += parent.action == "BUY" ? parent.quantity : -parent.quantity
         for leg in [takeProfit, stopLoss] {
             let intent = OrderIntent(symbol: contract.instrumentKey, buy: leg.action == "BUY", quantity: leg.quantity,
-                                     referencePrice: (leg.lmtPrice ?? leg.auxPrice ?? price) * contract.size)
-            if let refusal = trial.check(intent, exposure: afterEntry, openOrders: openOrderCount + 1, now: currentTime) {
+                                     referencePrice: leg.lmtPrice ?? leg.auxPrice ?? price, terms: contract.terms)
+            if let refusal = trial.check(intent, exposure: afterEntry, openOrders: openOrderCount + 1, now: currentTime, rates: rates) {
                 return refuse(refusal)
             }
         }
@@ -252,13 +255,20 @@ extension Strategy {
         return nil
     }
 
-    /// The gate's verdict on one order (valued per unit with the multiplier: one ES contract at
-    /// 5450 is 272,500 of notional); nil when it passes.
-    private func check(_ contract: Contract, _ order: Order, valuedAt price: Double, on gate: inout RiskGate) -> RiskRefusal? {
+    /// The gate's verdict on one order, on the terms of the contract TWS confirmed (quantities
+    /// per its type; valued with its multiplier in the account's base currency: one ES
+    /// contract at 5450 is 272,500 USD of notional); nil when it passes.
+    private func check(_ contract: Contract, _ order: Order, valuedAt price: Double, on gate: inout RiskGate,
+                       rates: CurrencyRates? = nil) -> RiskRefusal?
+    {
         let intent = OrderIntent(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: order.quantity,
-                                 referencePrice: price * contract.size)
-        return gate.check(intent, exposure: exposure(contract.instrumentKey), openOrders: openOrderCount, now: currentTime)
+                                 referencePrice: price, terms: contract.terms)
+        return gate.check(intent, exposure: exposure(contract.instrumentKey), openOrders: openOrderCount, now: currentTime,
+                          rates: rates ?? currentRates)
     }
+
+    /// The account's base currency and exchange rates now, for the risk gate.
+    var currentRates: CurrencyRates { services?.rates() ?? CurrencyRates() }
 
     /// Takes the next id and queues the order (the account's limits are checked there);
     /// records it as the strategy's.

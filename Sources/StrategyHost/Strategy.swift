@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import Money
 import Logging
 import LuaRuntime
 import NIOConcurrencyHelpers
@@ -75,7 +76,8 @@ public final class Strategy: @unchecked Sendable {
     var accountValues: [String: String] = [:]
     var pnl: (daily: Double?, unrealized: Double?, realized: Double?) = (nil, nil, nil)
     /// Realized PnL of this run from the strategy's own fills (commissions included).
-    var realizedPnL = 0.0
+    /// What the book had realized when this run started (the summary counts this run's part).
+    var realizedAtStart = 0.0
 
     // Timers, waits, bars.
     var timers: [Int: (function: LuaRef, repeating: Bool, task: Scheduled<Void>?)] = [:]
@@ -493,6 +495,10 @@ public final class Strategy: @unchecked Sendable {
                 call("on_position", [positionTable(execution.symbol, position)])
             }
             persistStore()
+        case let .commission(report):
+            if let rates = services?.rates() { positions.use(rates: rates) }
+            positions.commission(report)
+            statistics.realizedPnL = positions.realized - realizedAtStart
         case let .account(key, value):
             accountValues[key] = value
             if Self.accountHandlerKeys.contains(key) {
@@ -500,7 +506,7 @@ public final class Strategy: @unchecked Sendable {
             }
         case let .pnl(daily, unrealized, realized):
             pnl = (daily, unrealized, realized)
-            if let daily, gate.checkLoss(daily) { halt(reason: gate.halted ?? "daily loss") }
+            if let daily, gate.checkLoss(daily, currency: services?.rates().base) { halt(reason: gate.halted ?? "daily loss") }
         case let .error(code, message, orderId):
             statistics.errors += 1
             call("on_error", [LuaTables.error(code: code, message: message, orderId: orderId)], isErrorHandler: true)
@@ -528,14 +534,14 @@ public final class Strategy: @unchecked Sendable {
     }
 
     /// A fill changes the position the strategy sees at the moment it is told of the fill.
+    /// Booked in the one ledger, at the account's rates (PnL in base currency).
     func applyFillToView(_ execution: ExecutionRecord) {
         multipliers[execution.symbol] = execution.multiplier
-        realizedPnL += positions.apply(execution)
-        statistics.realizedPnL = realizedPnL
+        if let rates = services?.rates() { positions.use(rates: rates) }
+        positions.apply(execution)
+        statistics.realizedPnL = positions.realized - realizedAtStart
     }
 
-    /// The strategy's own PnL of this run, from its fills and the latest quotes: the daily loss
-    /// limit holds with it even when TWS's PnL stream is silent.
     /// The contract size of an instrument the strategy holds (50 for ES): from its fills, or
     /// from what TWS resolved.
     func multiplier(_ key: String) -> Double {
@@ -545,19 +551,20 @@ public final class Strategy: @unchecked Sendable {
     /// Now, for `now()`, the risk gate's per-minute count and the times of what the strategy is told.
     var currentTime: Double { clock?.now ?? Date().timeIntervalSince1970 }
 
+    /// The strategy's own PnL in base currency, from its fills and the latest quotes (the
+    /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL
+    /// stream is silent.
     var ownPnL: Double {
-        var total = realizedPnL
-        for (symbol, position) in positions where position.quantity != 0 {
-            guard let quote = currentQuote(symbol), let mark = quote.last ?? quote.bid.flatMap({ bid in quote.ask.map { (bid + $0) / 2 } }) else { continue }
-            total += (mark - position.averageCost) * position.quantity * multiplier(symbol)
+        positions.realized + positions.unrealized { [self] symbol in
+            guard let quote = currentQuote(symbol) else { return nil }
+            return quote.last ?? quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } }
         }
-        return total
     }
 
     /// Halts when the strategy's own PnL passes the daily loss limit.
     func checkOwnLoss() {
-        guard gate.halted == nil, positions.values.contains(where: { $0.quantity != 0 }) || realizedPnL != 0 else { return }
-        if gate.checkLoss(ownPnL - dayStartPnL) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
+        guard gate.halted == nil, !positions.isFlat || positions.realized != realizedAtStart else { return }
+        if gate.checkLoss(ownPnL - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
     /// Calls `handler` when the file defines it (now: a handler may be defined at any time);

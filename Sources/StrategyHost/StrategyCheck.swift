@@ -97,7 +97,7 @@ final class NullServices: StrategyServices, @unchecked Sendable {
     func loadStore(strategy: String) -> Data? { nil }
     func saveStore(strategy: String, data: Data) {}
     func journal(strategy: String, kind: String, detail: String) {}
-    func startingPositions(strategy: String) async -> PositionBook { [:] }
+    func startingPositions(strategy: String) async -> PositionBook { PositionBook() }
     func accountPosition(symbol: String) -> Double { 0 }
     func instrumentStatus(_ key: String) -> InstrumentStatus { .unresolved }
     func resolvedInstrument(_ key: String) -> ResolvedInstrument? { nil }

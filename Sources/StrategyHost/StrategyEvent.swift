@@ -14,6 +14,9 @@ public enum StrategyEvent: Sendable {
     indirect case bar(symbol: String, size: String, bar: RealTimeBar)
     indirect case order(OrderRecord)
     indirect case fill(ExecutionRecord)
+    /// A commission report that came after its fill was delivered without one (IB's arrived
+    /// later than the wait): it goes into the strategy's positions, no handler is called.
+    indirect case commission(CommissionReport)
     case account(key: String, value: String)
     case pnl(daily: Double?, unrealized: Double?, realized: Double?)
     case error(code: String, message: String, orderId: Int?)

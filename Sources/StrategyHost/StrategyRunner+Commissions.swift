@@ -27,10 +27,14 @@ extension StrategyRunner {
         strategy.post(event)
     }
 
-    /// The commission report of a held fill: the fill goes out with it, then what waited.
-    func commissionArrived(_ execution: ExecutionRecord) {
-        guard let name = heldForCommission.first(where: { $0.value.fill.execId == execution.execId })?.key else { return }
-        release(strategy: name, commission: execution.commission)
+    /// The commission report of a held fill: the fill goes out with it, then what waited. One
+    /// that comes after its fill went out without it still reaches the owner's positions.
+    func commissionArrived(_ execution: ExecutionRecord, owner: Strategy?) {
+        if let name = heldForCommission.first(where: { $0.value.fill.execId == execution.execId })?.key {
+            release(strategy: name, commission: execution.commission)
+        } else if let owner, let report = execution.commission {
+            relay(.commission(report), to: owner)
+        }
     }
 
     private func release(strategy name: String, commission: CommissionReport?) {

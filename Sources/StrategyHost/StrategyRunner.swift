@@ -176,7 +176,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             }
             if let owner, let strategy = strategy(named: owner) { relay(.fill(execution), to: strategy) }
         case let .commission(execution):
-            commissionArrived(execution)
+            let owner = lock.withLock { ownerOfOrder[execution.orderId] }
+            commissionArrived(execution, owner: owner.flatMap { strategy(named: $0) })
         case let .position(position):
             lock.withLock { account.positions[position.symbol] = position.quantity }
         case let .account(_, key, value, _):
@@ -235,7 +236,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             if let reason = haltReason { throw RiskRefusal(code: "halted", message: "orders: \(reason)") }
             let quantity = order.totalQuantity?.doubleValue ?? 0
             if let refusal = account.check(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: quantity,
-                                           now: Date().timeIntervalSince1970)
+                                           now: Date().timeIntervalSince1970, terms: contract.terms)
             {
                 throw refusal
             }
@@ -448,9 +449,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 extension Strategy {
 
     /// Sets the positions the strategy starts with, then delivers on_start.
-    public func start(positions: [String: (quantity: Double, averageCost: Double)]) {
+    public func start(positions: PositionBook) {
         loop.execute {
             self.positions = positions
+            self.realizedAtStart = positions.realized
+            self.dayStartPnL = positions.realized
             self.enqueue(.start)
             // Falling behind is worth a log line (the summary has the total).
             self.coalescingReport = self.loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [weak self] _ in

@@ -1,4 +1,5 @@
 import Foundation
+import Money
 import TWSClient
 import TWSProtocol
 
@@ -42,8 +43,13 @@ public protocol StrategyServices: AnyObject, Sendable {
     func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus
     /// Lua functions the embedding application added (registered in every strategy).
     var extensions: [LuaExtension] { get }
+    /// The account's base currency and exchange rates now (any thread): risk limits compare
+    /// amounts in base, and refuse an order in a currency without a rate.
+    func rates() -> CurrencyRates
 }
 
 extension StrategyServices {
     public var extensions: [LuaExtension] { [] }
+    /// USD only: services that know no account (tests) value USD instruments alone.
+    public func rates() -> CurrencyRates { CurrencyRates() }
 }

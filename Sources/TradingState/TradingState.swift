@@ -37,6 +37,8 @@ public final class TradingState: @unchecked Sendable {
     var waitingCommissions: [String: CommissionReport] = [:]
     var positions: [String: PositionRecord] = [:]
     var accountValues: [String: [String: (String, String)]] = [:]
+    /// The base currency and exchange rates from the account values (TradingState+Rates).
+    let rateBook = NIOLockedValueBox(RateBook())
     var observers: [(TradingEvent) -> Void] = []
     var keySequence = 0
     var reconcileTask: Task<ReconciliationReport, Never>?
@@ -379,11 +381,13 @@ public final class TradingState: @unchecked Sendable {
             emit(.position(record))
         case let .updateAccountValue(m):
             accountValues[m.accountName, default: [:]][m.key] = (m.value, m.currency)
+            noteRate(key: m.key, value: m.value, currency: m.currency)
             let time = Date().timeIntervalSince1970
             journaled("account value", { [journal] in try journal.insert(accountValues: [m], time: time) },
                       then: [.account(account: m.accountName, key: m.key, value: m.value, currency: m.currency)])
         case let .accountSummary(m):
             accountValues[m.account, default: [:]][m.tag] = (m.value, m.currency)
+            noteRate(key: m.tag, value: m.value, currency: m.currency)
             emit(.account(account: m.account, key: m.tag, value: m.value, currency: m.currency))
         case let .pnl(m):
             emit(.pnl(daily: m.dailyPnL, unrealized: m.unrealizedPnL, realized: m.realizedPnL))

@@ -1,5 +1,6 @@
 import Foundation
 import MarketHistory
+import Money
 import NIOPosix
 import LuaRuntime
 import StrategyHost
@@ -143,7 +144,7 @@ struct BacktestRunTests {
             end
             """
         var rules = FillRules()
-        rules.commission = .perShare(0.01)
+        rules.commission = .perUnit(0.01)
         let result = try await Self.run(lua, fixture, rules: rules)
         // The limit fills at 100.20 on 14:31; the stop, placed on 14:32's close, meets 14:33
         // (open 101.10, low 98.80): touched inside the bar, filled at the stop 99.50.
@@ -318,7 +319,7 @@ struct BacktestRunTests {
         #expect(result.openPositions.isEmpty)
     }
 
-    @Test("on_quote gets a quote of every bar (last = the close) when the strategy asked for quotes; trailing stops are refused, said why")
+    @Test("on_quote gets a quote of every bar (last = the close) when the strategy asked for quotes; a trailing stop follows the highs")
     func quotesAndTrailingStops() async throws {
         let fixture = try await Self.fixture()
         let lua = """
@@ -333,7 +334,10 @@ struct BacktestRunTests {
         let result = try await Self.run(lua, fixture)
         let store = try Self.store(result)
         #expect(store["lasts"] as? [Double] == [100.20, 100.90, 101.20, 99.00, 99.10, 102.00])
-        #expect((store["error"] as? String)?.contains("TRAIL orders are not simulated in backtests") == true, "\(store)")
-        #expect(result.fills.isEmpty && result.ordersRejected == 1)
+        // Sell, trailing 0.50 (Money's rule, the paper gateway's): 14:31 opens 100.30 (stop
+        // 99.80), its high 101.00 lifts it to 100.50; 14:32's high 101.40 to 100.90; 14:33
+        // opens 101.10 and falls to 98.80: sold at the stop, 100.90.
+        #expect(store["error"] == nil, "\(store)")
+        #expect(result.fills.map(\.price) == [100.90] && result.fills.map(\.time) == [Self.start + 180] && result.ordersRejected == 0)
     }
 }

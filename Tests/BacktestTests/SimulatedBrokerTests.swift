@@ -1,3 +1,4 @@
+import Money
 import Testing
 @testable import Backtest
 import MarketHistory
@@ -20,8 +21,8 @@ struct SimulatedBrokerTests {
         var broker = SimulatedBroker(rules: rules)
         var fills: [SimulatedFill] = []
         for (index, bar) in Self.bars.enumerated() {
-            fills += broker.open(bar)
-            for order in orders[index] ?? [] { if let fill = broker.place(order) { fills.append(fill) } }
+            fills += broker.open(bar).fills
+            for order in orders[index] ?? [] { fills += broker.place(order).fills }
         }
         return fills
     }
@@ -31,7 +32,7 @@ struct SimulatedBrokerTests {
         var rules = FillRules()
         rules.commission = .none
         let fills = run(rules, [0: [SimulatedOrder(id: 1, buy: true, quantity: 100, kind: .market)]])
-        #expect(fills == [SimulatedFill(orderId: 1, time: 60, buy: true, quantity: 100, price: 100.6, commission: 0)])
+        #expect(fills == [SimulatedFill(orderId: 1, time: 60, buy: true, quantity: 100, price: 100.6, commission: 0, commissionCurrency: "USD")])
     }
 
     @Test("same-close fills at the close of the bar the order was placed on; slippage goes against the order")
@@ -62,21 +63,40 @@ struct SimulatedBrokerTests {
         var rules = FillRules()
         rules.commission = .none
         // Buy stop 101 limit 101.2: bar 1 reaches 101 (opening at 100.6), and 101 <= 101.2: fills at 101.
-        // Sell stop 99.5 limit 99.4: bar 2 opens at 99.0, below the limit: triggered, not filled.
-        // Bar 3 trades up to 103: the sell limit fills at max(open 98.2, limit 99.4) = 99.4.
+        // Sell stop 99.5 limit 99.4: bar 2 opens at 99.0, below the limit: triggered at the
+        // open, not filled there; its high 99.5 trades back through the limit: sold at 99.4.
         let fills = run(rules, [0: [SimulatedOrder(id: 1, buy: true, quantity: 1, kind: .stopLimit(stop: 101, limit: 101.2)),
                                     SimulatedOrder(id: 2, buy: false, quantity: 1, kind: .stopLimit(stop: 99.5, limit: 99.4))]])
-        #expect(fills.map { "\($0.orderId)@\($0.price)@\($0.time)" } == ["1@101.0@60", "2@99.4@180"])
+        #expect(fills.map { "\($0.orderId)@\($0.price)@\($0.time)" } == ["1@101.0@60", "2@99.4@120"])
+    }
+
+    @Test("a stop-limit gapped past its limit is triggered at the open and fills at the limit when the bar trades back through it")
+    func stopLimitGappedThenBack() {
+        var rules = FillRules()
+        rules.commission = .none
+        var broker = SimulatedBroker(rules: rules)
+        _ = broker.open(Self.bar(0, 100.0, 100.5, 99.5, 100.0))
+        // Buy stop 101 limit 101.5: the next bar opens at 102, past both (triggered, 102 is
+        // over the limit), then trades down to 101.2: back through the limit, bought at 101.5.
+        _ = broker.place(SimulatedOrder(id: 1, buy: true, quantity: 1, kind: .stopLimit(stop: 101, limit: 101.5)))
+        // Sell stop 99 limit 98.5 on another broker's bar that opens at 98 and trades up to 99.
+        var seller = SimulatedBroker(rules: rules)
+        _ = seller.open(Self.bar(0, 100.0, 100.5, 99.5, 100.0))
+        _ = seller.place(SimulatedOrder(id: 2, buy: false, quantity: 1, kind: .stopLimit(stop: 99, limit: 98.5)))
+        let bought = broker.open(Self.bar(60, 102.0, 103.0, 101.2, 102.5))
+        let sold = seller.open(Self.bar(60, 98.0, 99.0, 97.0, 97.5))
+        #expect(bought.fills.map { "\($0.orderId)@\($0.price)@\($0.time)" } == ["1@101.5@60"])
+        #expect(sold.fills.map { "\($0.orderId)@\($0.price)@\($0.time)" } == ["2@98.5@60"])
     }
 
     @Test("commissions: IB fixed and tiered with their minimums and the 1 % cap")
     func commissions() {
-        #expect(CommissionModel.ibFixed.commission(quantity: 100, price: 100) == 1.0)      // 0.50 → the 1.00 minimum
-        #expect(CommissionModel.ibFixed.commission(quantity: 1000, price: 100) == 5.0)
-        #expect(CommissionModel.ibFixed.commission(quantity: 10, price: 1) == 0.1)         // capped at 1 % of 10.00
-        #expect(CommissionModel.ibTiered.commission(quantity: 100, price: 100) == 0.35)
-        #expect(CommissionModel.ibTiered.commission(quantity: 1000, price: 100) == 3.5)
-        #expect(CommissionModel.none.commission(quantity: 1000, price: 100) == 0)
+        #expect(CommissionSchedule.ibFixed.charge(InstrumentTerms(), quantity: 100, price: 100).amount == 1.0)      // 0.50 → the 1.00 minimum
+        #expect(CommissionSchedule.ibFixed.charge(InstrumentTerms(), quantity: 1000, price: 100).amount == 5.0)
+        #expect(CommissionSchedule.ibFixed.charge(InstrumentTerms(), quantity: 10, price: 1).amount == 0.1)         // capped at 1 % of 10.00
+        #expect(CommissionSchedule.ibTiered.charge(InstrumentTerms(), quantity: 100, price: 100).amount == 0.35)
+        #expect(CommissionSchedule.ibTiered.charge(InstrumentTerms(), quantity: 1000, price: 100).amount == 3.5)
+        #expect(CommissionSchedule.none.charge(InstrumentTerms(), quantity: 1000, price: 100).amount == 0)
     }
 
     @Test("the same bars and orders give the same fills, bit for bit; a cancelled order never fills")
@@ -97,6 +117,6 @@ struct SimulatedBrokerTests {
         let cancelled = broker.cancel(9)
         let next = broker.open(Self.bars[1])
         let again = broker.cancel(9)
-        #expect(cancelled && next.isEmpty && !again)
+        #expect(cancelled == [.cancelled(id: 9, reason: "")] && next.isEmpty && again.isEmpty)
     }
 }

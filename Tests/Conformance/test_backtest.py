@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import string
 import subprocess
 import time
@@ -241,3 +242,145 @@ def test_ctrl_c_ends_with_a_summary_of_what_ran(tmp_path):
     assert 0 < bars < 4320, out
     assert (tmp_path / "cut" / "report.html").exists()
     assert len(rows(tmp_path / "cut" / "equity.csv")) == bars
+
+
+# Issue 22: the same money offline and online. Six ES minutes in 2026 (the paper gateway's ES
+# 202612 has history from a year before its expiry): bought 1 at 14:32's open 4800.00, sold at
+# 14:34's open 4810.00: +10 points of a 50-dollar contract, 500.00 less the two commissions.
+ES_BARS = """time,open,high,low,close,volume
+2026-01-05T14:30:00Z,4795.00,4797.00,4794.00,4796.00,100
+2026-01-05T14:31:00Z,4798.00,4800.00,4797.00,4799.50,100
+2026-01-05T14:32:00Z,4800.00,4802.00,4799.00,4801.00,100
+2026-01-05T14:33:00Z,4805.00,4806.00,4803.00,4804.00,100
+2026-01-05T14:34:00Z,4810.00,4811.00,4808.00,4809.00,100
+2026-01-05T14:35:00Z,4812.00,4813.00,4811.00,4812.50,100
+"""
+
+# Buys params.qty of params.symbol on the second bar, sells them on the fourth.
+QTY_ROUND_TRIP = """
+local n = 0
+function on_start() market.subscribe(params.symbol, { bars = "1 min" }) end
+function on_bar(b)
+  n = n + 1
+  if n == 2 then orders.buy(b.symbol, tonumber(params.qty)) end
+  if n == 4 then orders.sell(b.symbol, tonumber(params.qty)) end
+end
+"""
+
+
+def es_backtest(tmp_path, store, out, *args, symbol="ES 202612", qty=1, start="2026-01-05 14:30", end="2026-01-05 14:36"):
+    (tmp_path / "qty.lua").write_text(QTY_ROUND_TRIP)
+    return moonwire(tmp_path, "backtest", "qty.lua", "--instruments", symbol, "--from", start, "--to", end, "--store", store,
+                    "--out", out, "--param", f"symbol={symbol}", "--param", f"qty={qty}", *args)
+
+
+def money_of(tmp_path, out):
+    summary = json.loads((tmp_path / out / "summary.json").read_text())
+    return summary["netPnL"], summary["commissions"]
+
+
+def import_bars(tmp_path, text, symbol, store, *args, name="bars.csv"):
+    (tmp_path / name).write_text(text)
+    return moonwire(tmp_path, "history", "import", name, "--instrument", symbol, "--bar", "1 min", "--store", store, *args)
+
+
+def test_future_gives_the_same_money_downloaded_in_the_run_and_offline(tmp_path):
+    source = str(tmp_path / "source.sqlite")
+    assert import_bars(tmp_path, ES_BARS, "ES 202612", source).returncode == 0
+    store = str(tmp_path / "bars.sqlite")
+    # The paper gateway replays the six minutes (fast: its clock is past them at once) and
+    # answers for ES 202612 as TWS does: multiplier 50, tick 0.25.
+    with Gateway("--replay", "ES 202612", "--replay-from", "2026-01-05 14:30", "--replay-to", "2026-01-05 14:36", "--speed", "1000000",
+                 "--replay-store", source) as gateway:
+        online = es_backtest(tmp_path, store, "online", "--gateway", f"127.0.0.1:{gateway.port}")
+        # `moonwire history` keeps TWS's answer beside the bars too (another span: IB paces identical requests 15 s apart).
+        downloaded = moonwire(tmp_path, "history", "ES 202612", "--from", "2026-01-05 14:29", "--to", "2026-01-05 14:36",
+                              "--gateway", f"127.0.0.1:{gateway.port}", "--store", "downloaded.sqlite")
+    assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
+    assert online.returncode == 0, online.stdout + online.stderr
+    assert "ES 202612: fetching the missing 1 min bars first" in online.stdout, online.stdout
+    assert [f["price"] for f in rows(tmp_path / "online" / "fills.csv")] == ["4800", "4810"]
+    net, commissions = money_of(tmp_path, "online")
+    assert net + commissions == pytest.approx(500.0), online.stdout
+    # The rerun finds every bar stored and builds ES from what TWS answered then.
+    offline = es_backtest(tmp_path, store, "offline", "--offline")
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert "fetching" not in offline.stdout and "assumed" not in offline.stdout, offline.stdout
+    assert money_of(tmp_path, "offline") == money_of(tmp_path, "online")
+    assert (tmp_path / "offline" / "fills.csv").read_text() == (tmp_path / "online" / "fills.csv").read_text()
+    for kept in (store, str(tmp_path / "downloaded.sqlite")):
+        with sqlite3.connect(kept) as db:
+            assert db.execute("SELECT sec_type, currency, exchange, multiplier, tick FROM instruments WHERE instrument = 'ES 202612'").fetchone() \
+                == ("FUT", "USD", "CME", 50.0, 0.25)
+    from_history = es_backtest(tmp_path, "downloaded.sqlite", "history", "--offline")
+    assert from_history.returncode == 0 and money_of(tmp_path, "history") == money_of(tmp_path, "online"), from_history.stdout
+
+
+def test_imported_details_give_the_future_its_money_offline(tmp_path):
+    store = str(tmp_path / "bars.sqlite")
+    imported = import_bars(tmp_path, ES_BARS, "ES 202612", store, "--multiplier", "50", "--tick", "0.25", "--exchange", "CME",
+                           "--currency", "USD", "--sec-type", "FUT")
+    assert imported.returncode == 0 and "note:" not in imported.stdout, imported.stdout + imported.stderr
+    run = es_backtest(tmp_path, store, "out", "--offline")
+    assert run.returncode == 0, run.stdout + run.stderr
+    net, commissions = money_of(tmp_path, "out")
+    assert net + commissions == pytest.approx(500.0), run.stdout
+    assert "assumed" not in run.stdout
+
+
+def test_missing_details_are_said_not_assumed_silently(tmp_path):
+    store = str(tmp_path / "bars.sqlite")
+    imported = import_bars(tmp_path, ES_BARS, "ES 202612", store)
+    assert imported.returncode == 0, imported.stderr
+    assert "note: ES 202612: currency USD, multiplier 1, tick 0.01 assumed" in imported.stdout, imported.stdout
+    # A store from before details were kept (or another tool's): the backtest says what it assumes.
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM instruments")
+    run = es_backtest(tmp_path, store, "out", "--offline")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ("note: ES 202612: no stored instrument details: multiplier 1 and tick 0.01 assumed; "
+            "import with --multiplier/--tick or download the bars once") in run.stdout, run.stdout
+    # --multiplier on the command line still gives the contract its size.
+    sized = es_backtest(tmp_path, store, "sized", "--offline", "--multiplier", "ES 202612=50")
+    assert sized.returncode == 0 and "tick 0.01 assumed" in sized.stdout, sized.stdout
+    net, commissions = money_of(tmp_path, "sized")
+    assert net + commissions == pytest.approx(500.0)
+
+
+def test_forex_fills_at_the_open_unrounded_without_slippage(tmp_path):
+    eurusd = """time,open,high,low,close,volume
+2024-01-02T14:30:00Z,1.08401,1.08420,1.08390,1.08410,0
+2024-01-02T14:31:00Z,1.08410,1.08440,1.08400,1.08430,0
+2024-01-02T14:32:00Z,1.08437,1.08460,1.08420,1.08450,0
+2024-01-02T14:33:00Z,1.08450,1.08500,1.08440,1.08490,0
+2024-01-02T14:34:00Z,1.08489,1.08510,1.08470,1.08500,0
+2024-01-02T14:35:00Z,1.08500,1.08520,1.08480,1.08510,0
+"""
+    store = str(tmp_path / "bars.sqlite")
+    assert import_bars(tmp_path, eurusd, "EUR.USD", store).returncode == 0
+    run = es_backtest(tmp_path, store, "out", "--offline", symbol="EUR.USD", qty=1000, start="2024-01-02 14:30", end="2024-01-02 14:36")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert [f["price"] for f in rows(tmp_path / "out" / "fills.csv")] == ["1.08437", "1.08489"], run.stdout
+    # One tick of slippage: EUR.USD's tick (0.00005), on its grid: 1.08437 + 0.00005 -> 1.0844.
+    slipped = es_backtest(tmp_path, store, "slip", "--offline", "--slippage", "1", symbol="EUR.USD", qty=1000,
+                          start="2024-01-02 14:30", end="2024-01-02 14:36")
+    assert [f["price"] for f in rows(tmp_path / "slip" / "fills.csv")] == ["1.0844", "1.08485"], slipped.stdout
+
+
+def test_a_currency_without_rates_refuses_naming_the_download(tmp_path):
+    store = str(tmp_path / "bars.sqlite")
+    toyota = BARS.replace("100.", "2500.").replace("101.", "2501.").replace("98.", "2498.").replace("99.", "2499.").replace("102.", "2502.")
+    assert import_bars(tmp_path, toyota, "7203", store, "--currency", "JPY", "--tick", "1").returncode == 0
+    run = es_backtest(tmp_path, store, "out", "--offline", symbol="7203", qty=100, start="2024-01-02 14:30", end="2024-01-02 14:36")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "7203 is quoted in JPY" in run.stderr and 'moonwire history USD.JPY --bar "1 min" --what MIDPOINT' in run.stderr, run.stderr
+    assert not (tmp_path / "out").exists()
+    rates = BARS.replace("100.", "150.").replace("101.", "151.").replace("98.", "148.").replace("99.", "149.").replace("102.", "152.")
+    assert import_bars(tmp_path, rates, "USD.JPY", store, "--what", "MIDPOINT", name="usdjpy.csv").returncode == 0
+    counted = es_backtest(tmp_path, store, "out", "--offline", symbol="7203", qty=100, start="2024-01-02 14:30", end="2024-01-02 14:36")
+    assert counted.returncode == 0, counted.stdout + counted.stderr
+    in_yen = es_backtest(tmp_path, store, "yen", "--offline", "--base-currency", "JPY", symbol="7203", qty=100,
+                         start="2024-01-02 14:30", end="2024-01-02 14:36")
+    assert in_yen.returncode == 0, in_yen.stdout + in_yen.stderr
+    bad = es_backtest(tmp_path, store, "bad", "--offline", "--base-currency", "US", symbol="7203", qty=100)
+    assert bad.returncode == 64 and "--base-currency 'US' is not a currency's three letters" in bad.stderr, bad.stderr

@@ -2,9 +2,12 @@
 bad CSV of `Tests/Hostile/csv` with the file, line and column (exit 1, nothing stored, never a
 crash) and reads what spreadsheets write; a replay skips the bad rows another tool wrote into the
 store, with a warning naming each; a store URL is never echoed with its password."""
+import os
 import pathlib
+import random
 import re
 import sqlite3
+import string
 import subprocess
 
 import pytest
@@ -128,3 +131,144 @@ def test_a_replay_skips_bad_rows_another_tool_wrote_and_names_them(tmp_path):
         assert f"warning: --replay: skipped the TSLA bar at 2024-01-02 14:{minute}:00 UTC: {reason}" in done.stderr, done.stderr[-3000:]
     prices = [float(p) for p in re.findall(r"last (\d+\.\d+) at", done.stderr)]
     assert prices and all(98.0 <= p <= 102.5 for p in prices), prices
+
+
+# Instrument details stored with the bars (issue 22): each option's bad value refused by name
+# (exit 64, nothing stored), details that disagree with stored ones refused naming both, and a
+# store made before details were kept upgraded without losing a bar.
+BAD_DETAILS = [
+    (["--multiplier", "nan"], "--multiplier must be between"), (["--multiplier", "0"], "--multiplier must be between"),
+    (["--multiplier=-50"], "--multiplier must be between"), (["--multiplier", "1e300"], "--multiplier must be between"),
+    (["--multiplier", "inf"], "--multiplier must be between"), (["--multiplier", "fifty"], "--multiplier"),
+    (["--tick", "0"], "--tick must be between"), (["--tick=-0.25"], "--tick must be between"), (["--tick", "inf"], "--tick must be between"),
+    (["--tick", "1e-300"], "--tick must be between"), (["--currency", "US"], "--currency 'US' is not a currency's three letters"),
+    (["--currency", "U$D"], "--currency 'U$D' is not a currency's three letters"),
+    (["--currency", "JPY"], "--currency JPY does not fit EUR.USD: it is quoted in USD"),
+    (["--sec-type", "FUT"], "--sec-type 'FUT' does not fit EUR.USD: its name makes it CASH"),
+    (["--exchange", "C M E"], "--exchange 'C M E' is not an exchange's name"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_DETAILS, ids=[" ".join(a) for a, _ in BAD_DETAILS])
+def test_bad_instrument_details_are_refused_by_option(tmp_path, args, message):
+    store = tmp_path / "bars.sqlite"
+    (tmp_path / "good.csv").write_text(HAND_BARS)
+    done = run(tmp_path, "history", "import", "good.csv", "--instrument", "EUR.USD", "--bar", "1 min", "--store", str(store), *args)
+    assert done.returncode == 64, (done.returncode, done.stderr)
+    assert message in done.stderr, done.stderr
+    assert not store.exists() or stored(store, "EUR.USD") == (0, 0)
+
+
+def details(store, instrument):
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT sec_type, currency, exchange, multiplier, tick, pair_base FROM instruments WHERE instrument = ?",
+                          (instrument,)).fetchone()
+
+
+def test_details_from_the_name_and_disagreements_refused_unless_replaced(tmp_path):
+    store = tmp_path / "bars.sqlite"
+    (tmp_path / "good.csv").write_text(HAND_BARS)
+
+    def imported(instrument, *args):
+        return run(tmp_path, "history", "import", "good.csv", "--instrument", instrument, "--bar", "1 min", "--store", str(store), *args)
+
+    # A US stock and a forex pair are what their names say; only what the name does not say is assumed, and said.
+    aapl = imported("AAPL")
+    assert aapl.returncode == 0 and "note:" not in aapl.stdout, aapl.stdout
+    assert details(store, "AAPL") == ("STK", "USD", "SMART", 1.0, 0.01, None)
+    eur = imported("EUR.USD")
+    assert eur.returncode == 0 and "note: EUR.USD: tick 0.00005 assumed" in eur.stdout, eur.stdout
+    assert details(store, "EUR.USD") == ("CASH", "USD", "IDEALPRO", 1.0, 0.00005, "EUR")
+
+    es = imported("ES 202612", "--multiplier", "50", "--tick", "0.25", "--exchange", "cme", "--sec-type", "fut")
+    assert es.returncode == 0 and "note: ES 202612: currency USD assumed" in es.stdout, es.stdout
+    assert details(store, "ES 202612") == ("FUT", "USD", "CME", 50.0, 0.25, None)
+    # Again without options: the stored details stay, no defaults over them.
+    again = imported("ES 202612")
+    assert again.returncode == 0 and "note:" not in again.stdout and details(store, "ES 202612")[3] == 50.0, again.stdout
+    same = imported("ES 202612", "--multiplier", "50")
+    assert same.returncode == 0, same.stderr
+
+    (tmp_path / "later.csv").write_text(HAND_BARS.replace("2024-01-02", "2024-01-03"))
+    wrong = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", str(store),
+                "--multiplier", "5", "--tick", "0.25")
+    assert wrong.returncode == 1, wrong.stderr
+    assert ("ES 202612: the stored instrument details disagree with the given ones: multiplier 50 (stored) vs 5 (given); "
+            "give --replace-details to replace them; nothing was imported") in wrong.stderr, wrong.stderr
+    assert stored(store, "ES 202612") == (6, 1) and details(store, "ES 202612")[3] == 50.0
+    replaced = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", str(store),
+                   "--multiplier", "5", "--replace-details")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "note: ES 202612: instrument details replaced: multiplier 50 (stored) vs 5 (given)" in replaced.stdout, replaced.stdout
+    assert stored(store, "ES 202612") == (12, 2) and details(store, "ES 202612") == ("FUT", "USD", "CME", 5.0, 0.25, None)
+
+
+# The schema GRDB made before instrument details were kept (migration v1-bars only).
+V1_SCHEMA = """
+CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+INSERT INTO grdb_migrations VALUES ('v1-bars');
+CREATE TABLE bars (
+  instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, time INTEGER NOT NULL,
+  open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+  volume REAL, wap REAL, count INTEGER,
+  PRIMARY KEY (instrument, bar_size, what, time)) WITHOUT ROWID;
+CREATE TABLE coverage (
+  instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  bars INTEGER NOT NULL, fetched_at REAL NOT NULL,
+  PRIMARY KEY (instrument, bar_size, what, start, end));
+"""
+
+
+def test_a_store_from_before_details_is_upgraded_keeping_its_bars(tmp_path):
+    store = tmp_path / "old.sqlite"
+    start = 1_704_205_800
+    with sqlite3.connect(store) as db:
+        db.executescript(V1_SCHEMA)
+        for minute in range(6):
+            db.execute("INSERT INTO bars VALUES ('ES 202612', '1 min', 'TRADES', ?, 4800, 4801, 4799, 4800.5, 10, NULL, NULL)",
+                       (start + 60 * minute,))
+        db.execute("INSERT INTO coverage VALUES ('ES 202612', '1 min', 'TRADES', ?, ?, 6, 0)", (start, start + 360))
+    (tmp_path / "later.csv").write_text(HAND_BARS.replace("2024-01-02", "2024-01-03"))
+    done = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", str(store),
+               "--multiplier", "50", "--tick", "0.25", "--currency", "USD")
+    assert done.returncode == 0, done.stderr
+    assert stored(store, "ES 202612") == (12, 2)
+    assert details(store, "ES 202612") == ("FUT", "USD", "", 50.0, 0.25, None)
+    exported = run(tmp_path, "history", "export", "ES 202612", "--bar", "1 min", "--to", "2024-01-03", "--store", str(store))
+    assert exported.returncode == 0 and exported.stdout.count("\n") == 7, exported.stdout + exported.stderr
+
+
+def psql(url, *sql):
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-At", *[arg for s in sql for arg in ("-c", s)]],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(not os.environ.get("MOONWIRE_TEST_POSTGRES"), reason="Scripts/test starts PostgreSQL and sets MOONWIRE_TEST_POSTGRES")
+def test_a_postgres_store_from_before_details_is_upgraded_keeping_its_bars(tmp_path):
+    server = os.environ["MOONWIRE_TEST_POSTGRES"]
+    name = "old_" + "".join(random.choices(string.ascii_lowercase, k=8))
+    created = psql(server, f"CREATE DATABASE {name}")
+    assert created.returncode == 0, created.stderr
+    url = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        made = psql(url, """CREATE TABLE bars (
+              instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, time BIGINT NOT NULL,
+              open DOUBLE PRECISION NOT NULL, high DOUBLE PRECISION NOT NULL, low DOUBLE PRECISION NOT NULL,
+              close DOUBLE PRECISION NOT NULL, volume DOUBLE PRECISION, wap DOUBLE PRECISION, count BIGINT,
+              PRIMARY KEY (instrument, bar_size, what, time))""",
+                    """CREATE TABLE coverage (
+              instrument TEXT NOT NULL, bar_size TEXT NOT NULL, what TEXT NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
+              bars BIGINT NOT NULL, fetched_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (instrument, bar_size, what, start, "end"))""",
+                    "INSERT INTO bars SELECT 'ES 202612', '1 min', 'TRADES', 1704205800 + 60 * g, 4800, 4801, 4799, 4800.5, 10, NULL, NULL "
+                    "FROM generate_series(0, 5) g",
+                    "INSERT INTO coverage VALUES ('ES 202612', '1 min', 'TRADES', 1704205800, 1704206160, 6, 0)")
+        assert made.returncode == 0, made.stderr
+        (tmp_path / "later.csv").write_text(HAND_BARS.replace("2024-01-02", "2024-01-03"))
+        done = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", url,
+                   "--multiplier", "50", "--tick", "0.25", "--currency", "USD")
+        assert done.returncode == 0, done.stderr
+        counted = psql(url, "SELECT COUNT(*) FROM bars WHERE instrument = 'ES 202612'",
+                       "SELECT sec_type, currency, multiplier, tick FROM instruments WHERE instrument = 'ES 202612'")
+        assert counted.stdout.split() == ["12", "FUT|USD|50|0.25"], counted.stdout + counted.stderr
+    finally:
+        psql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

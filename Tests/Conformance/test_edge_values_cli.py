@@ -175,6 +175,12 @@ CONFIG_CASES = [
     ("logging:\n  keep_days: .inf\n", "logging.keep_days"),
     ("logging:\n  max_mb: 1e300\n", "logging.max_mb"),
     ("strategies:\n  - file: s.lua\n    risk:\n      max_position: .inf\n", "strategies[0].risk.max_position"),
+    # Quantity limits by instrument type: a type Moonwire does not trade, and edge values per type.
+    ("risk:\n  max_order_quantity: {STK: 10, CFD: 5}\n", "risk.max_order_quantity.CFD"),
+    ("risk:\n  max_position: {FUT: .inf}\n", "risk.max_position.FUT"),
+    ("risk:\n  max_order_quantity: {OPT: -1}\n", "risk.max_order_quantity.OPT"),
+    ("account_risk:\n  max_position: {CASH: 1e300}\n", "account_risk.max_position.CASH"),
+    ("risk:\n  max_position_notional: 1e300\n", "risk.max_position_notional"),
     ("paper_gateway:\n  starting_cash: .nan\n", "paper_gateway.starting_cash"),
     ("paper_gateway:\n  starting_cash: 1e300\n", "paper_gateway.starting_cash"),
     ("paper_gateway:\n  starting_cash: .inf\n", "paper_gateway.starting_cash"),

@@ -53,6 +53,36 @@ enum BarStoreContract {
         #expect(try await store.covered(other) == [TimeSpan(0, 60)])
     }
 
+    /// Instrument details: kept per key beside the bars, read back exactly by another store on
+    /// the same data, replaced by a second save, and refused (nothing stored) when unusable.
+    static func instrumentDetails(_ open: Opener, key: String) async throws {
+        let store = try await open()
+        #expect(try await store.instrument(key) == nil)
+        let es = StoredInstrument(key: key, secType: "FUT", currency: "USD", exchange: "CME", multiplier: 50, tick: 0.25,
+                                  tradingHours: "20260105:1700-20260106:1600;20260106:1700-20260107:1600")
+        try await store.saveInstrument(es)
+        let forex = StoredInstrument(key: key + ".FX", secType: "CASH", currency: "JPY", exchange: "IDEALPRO", multiplier: 1, tick: 0.005,
+                                     pairBase: "USD")
+        try await store.saveInstrument(forex)
+        let again = try await open()
+        #expect(try await again.instrument(key) == es)
+        #expect(try await again.instrument(key + ".FX") == forex)
+        var corrected = es
+        corrected.multiplier = 5
+        corrected.tradingHours = ""
+        try await again.saveInstrument(corrected)
+        #expect(try await store.instrument(key) == corrected)
+        for bad in [Double.nan, .infinity, 0, -50, 1e300] {
+            var wrong = es
+            wrong.multiplier = bad
+            await #expect(throws: InvalidInstrumentDetails.self) { try await store.saveInstrument(wrong) }
+            wrong = es
+            wrong.tick = bad
+            await #expect(throws: InvalidInstrumentDetails.self) { try await store.saveInstrument(wrong) }
+        }
+        #expect(try await store.instrument(key) == corrected)
+    }
+
     /// Two weeks of minutes at once (the bulk path), and two writers at the same time.
     static func bulkAndConcurrent(_ open: Opener, instrument: String) async throws {
         let series = BarSeries(instrument: instrument, barSize: "1 min")
@@ -89,6 +119,9 @@ struct SQLiteBarStoreTests {
 
     @Test("20,000 bars at once, and two overlapping writers at the same time")
     func bulk() async throws { try await BarStoreContract.bulkAndConcurrent(open, instrument: "SPY") }
+
+    @Test("instrument details round trip, are replaced by a second save, and unusable ones are refused")
+    func details() async throws { try await BarStoreContract.instrumentDetails(open, key: "ES 202612") }
 }
 
 /// Against the server Scripts/test starts; each test on its own instruments (the tables are shared).
@@ -132,6 +165,9 @@ struct PostgresBarStoreTests {
 
     @Test("20,000 bars at once (COPY), and two overlapping writers at the same time")
     func bulk() async throws { try await run { try await BarStoreContract.bulkAndConcurrent($0, instrument: "SPY\(tag)") } }
+
+    @Test("instrument details round trip, are replaced by a second save, and unusable ones are refused")
+    func details() async throws { try await run { try await BarStoreContract.instrumentDetails($0, key: "ES \(tag)") } }
 
     @Test("a wrong URL and a server that is not there are errors that name them")
     func badURLs() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Money
 import Testing
 import TWSProtocol
 @testable import PaperGateway
@@ -69,27 +70,36 @@ struct SimulationTests {
         try await server.shutdown()
     }
 
-    @Test("average cost includes commissions; closing realizes PnL")
+    @Test("average cost includes commissions (a short's reduces it); closing realizes PnL")
     func account() {
+        let usd = Commission(amount: 1, currency: "USD")
         var account = PaperAccount(id: "DU1", cash: 10_000)
-        #expect(account.apply(symbol: "X", conId: 1, buy: true, quantity: 100, price: 10, commission: 1) == nil)
+        #expect(account.apply(symbol: "X", conId: 1, terms: InstrumentTerms(), execId: "1", buy: true, quantity: 100, price: 10, commission: usd) == nil)
         #expect(account.holdings["X"]!.averageCost == 10.01)
         #expect(account.cash == 10_000 - 1000 - 1)
-        let realized = account.apply(symbol: "X", conId: 1, buy: false, quantity: 40, price: 11, commission: 1)
+        let realized = account.apply(symbol: "X", conId: 1, terms: InstrumentTerms(), execId: "2", buy: false, quantity: 40, price: 11, commission: usd)
         #expect(abs(realized! - (40 * 0.99 - 1)) < 1e-9)
         #expect(account.holdings["X"]!.quantity == 60)
-        _ = account.apply(symbol: "X", conId: 1, buy: false, quantity: 100, price: 12, commission: 1)
+        // Sell 100 @ 12 paying 1.00: 60 close, 40 open short with 0.40 of it: (−480 + 0.40) / −40 = 11.99.
+        _ = account.apply(symbol: "X", conId: 1, terms: InstrumentTerms(), execId: "3", buy: false, quantity: 100, price: 12, commission: usd)
         #expect(account.holdings["X"]!.quantity == -40)
-        #expect(abs(account.holdings["X"]!.averageCost - 12.01) < 1e-9)
+        #expect(abs(account.holdings["X"]!.averageCost - 11.99) < 1e-9)
+        // Short 100 @ 10 paying 1.00, covered @ 10 paying 1.00: −2.00 (the old account said 0.00).
+        var short = PaperAccount(id: "DU1", cash: 10_000)
+        short.apply(symbol: "Y", conId: 2, terms: InstrumentTerms(), execId: "1", buy: false, quantity: 100, price: 10, commission: usd)
+        let covered = short.apply(symbol: "Y", conId: 2, terms: InstrumentTerms(), execId: "2", buy: true, quantity: 100, price: 10, commission: usd)
+        #expect(abs(covered! - -2) < 1e-9)
+        #expect(abs(short.realizedPnL - -2) < 1e-9)
     }
 
-    @Test("IB fixed commissions: 0.005 a share, at least 1.00, at most 1 % of value")
+    @Test("the gateway charges the one commission schedule")
     func commissions() {
-        #expect(CommissionModel.commission(shares: 100, price: 187, previousShares: 0, previousValue: 0, paid: 0) == 1.0)
-        #expect(CommissionModel.commission(shares: 1000, price: 187, previousShares: 0, previousValue: 0, paid: 0) == 5.0)
-        #expect(CommissionModel.commission(shares: 100, price: 0.5, previousShares: 0, previousValue: 0, paid: 0) == 0.5)
+        let stock = InstrumentTerms()
+        #expect(CommissionSchedule.ibFixed.charge(stock, quantity: 100, price: 187).amount == 1.0)
+        #expect(CommissionSchedule.ibFixed.charge(stock, quantity: 1000, price: 187).amount == 5.0)
+        #expect(CommissionSchedule.ibFixed.charge(stock, quantity: 100, price: 0.5).amount == 0.5)
         // A partial fill after the minimum: only what the order owes beyond what it paid.
-        #expect(CommissionModel.commission(shares: 300, price: 187, previousShares: 100, previousValue: 18700, paid: 1.0) == 1.0)
+        #expect(CommissionSchedule.ibFixed.charge(stock, quantity: 300, price: 187, before: OrderSoFar(quantity: 100, value: 18_700, paid: 1)).amount == 1.0)
     }
 
     @Test("orders: LMT fills only when marketable; stops trigger then execute")

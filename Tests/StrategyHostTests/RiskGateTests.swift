@@ -50,7 +50,7 @@ struct RiskGateTests {
               end)
             end
             function on_order(o) if o.status == "filled" then print("filled " .. o.symbol .. " " .. o.qty) end end
-            """)
+            """, host: { $0.risk.maxOrderNotional = 100_000 })  // 600 AAPL (about 112,000 USD) and 10 at 50,000 pass no more
         try await eventually("all answered") { await rig.lines().contains { $0.hasPrefix("in comparator") } }
         try await eventually("the small market order fills") { await rig.lines().contains("filled AAPL 10") }
         let lines = await rig.lines()

@@ -415,10 +415,11 @@ struct InvariantTests {
 
     @Test("invariant 8: a bad config value names the key; a syntax error names file:line")
     func badInput() throws {
-        #expect(throws: HostConfigError(message: "c.yaml: risk.max_order_quantity should be a number, got 'lots'")) {
+        #expect(throws: HostConfigError(message: "c.yaml: risk.max_order_quantity should be a number, or a mapping by instrument type "
+                                            + "({ STK: 1000, FUT: 10, OPT: 100, CASH: 1000000 }), got 'lots'")) {
             try HostConfig.load(yaml: "risk:\n  max_order_quantity: lots\n", source: "c.yaml")
         }
-        #expect(throws: HostConfigError(message: "c.yaml: risk.max_qty is not a setting (known: max_order_quantity, max_order_notional, max_position, max_open_orders, max_orders_per_minute, allowed_symbols, max_daily_loss, read_only)")) {
+        #expect(throws: HostConfigError(message: "c.yaml: risk.max_qty is not a setting (known: max_order_quantity, max_order_notional, max_position, max_position_notional, max_open_orders, max_orders_per_minute, allowed_symbols, max_daily_loss, read_only)")) {
             try HostConfig.load(yaml: "risk:\n  max_qty: 1\n", source: "c.yaml")
         }
         let config = try HostConfig.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path)

@@ -1,0 +1,30 @@
+/// What money one unit of an instrument moves: the facts every money rule needs, and no more.
+/// Built from a TWS contract (live, paper), from the instrument details stored with bars
+/// (backtest), or from the paper gateway's universe.
+public struct InstrumentTerms: Sendable, Hashable {
+    /// IB's security type: STK, FUT, OPT, CASH (forex), ...
+    public var secType: String
+    /// The currency prices are quoted in (a forex pair's quote currency: JPY for USD.JPY).
+    public var currency: String
+    /// Contract size: 50 for ES, 100 for an equity option, 1 otherwise. Positive and finite.
+    public var multiplier: Double
+    /// A forex pair's base currency (USD for USD.JPY, EUR for EUR.USD); nil for anything else.
+    public var pairBase: String?
+
+    public init(secType: String = "STK", currency: String = "USD", multiplier: Double = 1, pairBase: String? = nil) {
+        self.secType = secType.isEmpty ? "STK" : secType.uppercased()
+        self.currency = currency.isEmpty ? "USD" : currency.uppercased()
+        self.multiplier = multiplier.isFinite && multiplier > 0 ? multiplier : 1
+        self.pairBase = pairBase.map { $0.uppercased() }
+    }
+
+    /// The unit a quantity of this instrument counts: what a risk refusal names.
+    public var quantityUnit: String {
+        switch secType {
+        case "STK", "ETF": return "shares"
+        case "FUT", "OPT", "FOP": return "contracts"
+        case "CASH": return pairBase ?? "units"
+        default: return "units"
+        }
+    }
+}

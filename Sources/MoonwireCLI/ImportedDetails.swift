@@ -1,0 +1,142 @@
+import ArgumentParser
+import Moonwire
+import TWSProtocol
+
+/// The instrument details `history import` is told (`--sec-type`, `--currency`,
+/// `--exchange`, `--multiplier`, `--tick`), and what it stores from them: the given values,
+/// the rest from the instrument's name (EUR.USD is forex quoted in USD, AAPL a US stock) or,
+/// where the name does not say, assumed (USD, multiplier 1, tick 0.01) and said so. Details
+/// already stored are kept unless given values disagree: then the import is refused, naming
+/// both, unless `--replace-details`.
+struct ImportedDetails {
+    var secType: String?
+    var currency: String?
+    var exchange: String?
+    var multiplier: Double?
+    var tick: Double?
+
+    /// What to do with the store's details.
+    enum Outcome: Equatable {
+        /// What is stored stands (nothing given, or the same).
+        case keep
+        /// Store these; `notes` say what was assumed or replaced.
+        case save(StoredInstrument, notes: [String])
+        /// Given values disagree with stored ones (the message names both).
+        case conflict(String)
+    }
+
+    /// The sec types an instrument's name allows: its form decides what it is.
+    static func secTypes(fitting spec: InstrumentSpec) -> [String] {
+        switch spec.contract.secType {
+        case "CONTFUT": return ["FUT", "CONTFUT"]
+        case "OPT": return ["OPT", "FOP"]
+        case "": return ["STK"]
+        default: return [spec.contract.secType]
+        }
+    }
+
+    /// The given values checked against what they can mean and against the name (exit 64
+    /// naming the option and the value).
+    func validated(for spec: InstrumentSpec) throws -> ImportedDetails {
+        var checked = self
+        if let multiplier {
+            try OptionRange.check(multiplier, "--multiplier", StoredInstrument.multipliers)
+        }
+        if let tick { try OptionRange.check(tick, "--tick", StoredInstrument.ticks) }
+        if let secType {
+            let type = secType.uppercased()
+            let fitting = Self.secTypes(fitting: spec)
+            guard fitting.contains(type) else {
+                throw ValidationError("--sec-type '\(ShownText.shown(secType))' does not fit \(spec.key): its name makes it \(fitting.joined(separator: " or ")) "
+                                      + "(\(InstrumentSpec.grammar))")
+            }
+            checked.secType = type
+        }
+        if let currency {
+            let code = currency.uppercased()
+            guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw ValidationError("--currency '\(ShownText.shown(currency))' is not a currency's three letters (USD, EUR, JPY, ...)")
+            }
+            if spec.contract.secType == "CASH", code != spec.contract.currency {
+                throw ValidationError("--currency \(code) does not fit \(spec.key): it is quoted in \(spec.contract.currency)")
+            }
+            checked.currency = code
+        }
+        if let exchange {
+            let name = exchange.uppercased()
+            guard !name.isEmpty, name.count <= 32, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+                throw ValidationError("--exchange '\(ShownText.shown(exchange))' is not an exchange's name (SMART, CME, IDEALPRO, ...)")
+            }
+            checked.exchange = name
+        }
+        return checked
+    }
+
+    /// The details for `spec` with nothing stored: the given values, then what its name says,
+    /// then the assumed defaults, which `assumed` lists (`multiplier 1`).
+    func details(for spec: InstrumentSpec) -> (details: StoredInstrument, assumed: [String]) {
+        let form = spec.contract.secType.isEmpty ? "STK" : spec.contract.secType
+        var assumed: [String] = []
+        let type = secType ?? (form == "CONTFUT" ? "FUT" : form)
+        // A stock or option named plainly is a US one (USD), forex is quoted in its second currency.
+        let named: String? = form == "CASH" || form == "STK" || form == "OPT" ? spec.contract.currency : nil
+        let quote = currency ?? named ?? {
+            assumed.append("currency USD")
+            return "USD"
+        }()
+        let size: Double
+        if let multiplier {
+            size = multiplier
+        } else if ["STK", "CASH", "IND"].contains(form) {
+            size = 1
+        } else {
+            size = form == "OPT" ? 100 : 1
+            assumed.append("multiplier \(StoredInstrument.number(size))")
+        }
+        let step: Double
+        if let tick {
+            step = tick
+        } else if form == "STK", quote == "USD" {
+            step = 0.01  // a US stock's (above a dollar)
+        } else {
+            // IDEALPRO quotes forex to a twentieth of a pip (half a JPY pip for yen pairs).
+            step = form == "CASH" ? (quote == "JPY" ? 0.005 : 0.00005) : 0.01
+            assumed.append("tick \(StoredInstrument.number(step))")
+        }
+        let details = StoredInstrument(key: spec.key, secType: type, currency: quote, exchange: exchange ?? spec.contract.exchange,
+                                       multiplier: size, tick: step, pairBase: form == "CASH" ? spec.contract.symbol : nil)
+        return (details, assumed)
+    }
+
+    /// What to store, given what is: defaults only when nothing (usable) is stored; given values
+    /// that disagree with stored ones refused unless `replace`.
+    func outcome(for spec: InstrumentSpec, stored: StoredInstrument?, replace: Bool) -> Outcome {
+        guard let stored, stored.problem == nil else {
+            let (details, assumed) = details(for: spec)
+            var notes: [String] = []
+            if let stored, let problem = stored.problem { notes.append("\(spec.key): the stored instrument details were unusable (\(problem)): replaced") }
+            if !assumed.isEmpty {
+                notes.append("\(spec.key): \(assumed.joined(separator: ", ")) assumed (state them with --currency, --multiplier, --tick)")
+            }
+            return .save(details, notes: notes)
+        }
+        var merged = stored
+        if let secType { merged.secType = secType }
+        if let currency { merged.currency = currency }
+        if let exchange { merged.exchange = exchange }
+        if let multiplier { merged.multiplier = multiplier }
+        if let tick { merged.tick = tick }
+        guard merged != stored else { return .keep }
+        var differences = stored.moneyDifferences(from: merged, mine: "stored", theirs: "given")
+        // An exchange where none was stored fills a gap; another one disagrees.
+        if !stored.exchange.isEmpty, merged.exchange != stored.exchange {
+            differences.append("exchange \(stored.exchange) (stored) vs \(merged.exchange) (given)")
+        }
+        guard !differences.isEmpty else { return .save(merged, notes: []) }
+        guard replace else {
+            return .conflict("\(spec.key): the stored instrument details disagree with the given ones: \(differences.joined(separator: ", ")); "
+                             + "give --replace-details to replace them")
+        }
+        return .save(merged, notes: ["\(spec.key): instrument details replaced: \(differences.joined(separator: ", "))"])
+    }
+}
