@@ -225,6 +225,8 @@ let package = Package(
                 "Moonwire",
                 "StrategyHost",
                 "PaperGateway",
+                "Backtest",  // the backtest/replay parity: one strategy file through both
+                "MarketHistory",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

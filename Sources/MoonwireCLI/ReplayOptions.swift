@@ -22,7 +22,7 @@ struct ReplayOptions: ParsableArguments {
     var replayStore: String?
     @Option(name: .customLong("replay-what"), help: "What the stored bars show: TRADES, or MIDPOINT for forex (as backtest's --what).")
     var replayWhat = "TRADES"
-    @Option(name: .customLong("replay-spread"), help: "How wide replayed instruments are quoted, in ticks (0-100). 0: bid = ask = the replayed price, so a market order fills at it, as in a backtest; 1 (default): a market order pays half a tick.")
+    @Option(name: .customLong("replay-spread"), help: "How replayed instruments are quoted, in ticks (0-100). 0: bid = ask = the replayed price, so a market order fills at it, as in a backtest; n: bid and ask at least n/2 ticks either side (default 1: a market order pays half a tick to a tick).")
     var replaySpread = 1
 
     /// The replay the options describe, its bars read from the store (nil without --replay).

@@ -27,10 +27,11 @@ public struct MarketReplay: Sendable, Equatable {
     public var barSeconds: Int
     /// Market seconds per wall second.
     public var speed: Double
-    /// How wide replayed instruments are quoted, in ticks around the replayed price. 0: bid,
-    /// ask and last are all that price, so a market order fills at it, as a backtest's does
-    /// at a bar's price (the parity docs/backtest.md states); 1 (the default): a tick wide, a
-    /// market order pays half a tick.
+    /// How replayed instruments are quoted around the replayed price, in ticks. 0: bid, ask
+    /// and last are all that price, so a market order fills at it, as a backtest's does at a
+    /// bar's price (the parity docs/backtest.md states). n: bid and ask on the tick grid, each
+    /// at least n/2 ticks from the price; 1 (the default) puts them a tick either side of a
+    /// price on the grid, so a market order pays half a tick to a tick.
     public var spreadTicks: Int
     /// The widest spread a replay quotes.
     public static let spreadTicksRange = 0...100

@@ -172,8 +172,8 @@ public struct MarketSimulator: Sendable {
 
     /// Sets a replayed instrument's bid and ask from the replay's price at `now` (a stored price
     /// as stored, one between two on the tick grid): with a spread of 0 both are that price
-    /// (a market order fills at it, as a backtest's fills at the bar's price), else the nearest
-    /// ticks at least `spreadTicks` apart around it. Returns the price.
+    /// (a market order fills at it, as a backtest's fills at the bar's price), else the ticks
+    /// at least `spreadTicks`/2 ticks below and above it. Returns the price.
     @discardableResult
     private mutating func quoteReplayed(_ index: Int, replay: MarketReplay, now: Double) -> Double? {
         let instrument = instruments[index]

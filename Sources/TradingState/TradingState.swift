@@ -380,15 +380,17 @@ public final class TradingState: @unchecked Sendable {
             positions[m.contract.instrumentKey] = record
             emit(.position(record))
         case let .updateAccountValue(m):
-            accountValues[m.accountName, default: [:]][m.key] = (m.value, m.currency)
             noteRate(key: m.key, value: m.value, currency: m.currency)
+            let key = accountValueKey(account: m.accountName, key: m.key, currency: m.currency)
+            accountValues[m.accountName, default: [:]][key] = (m.value, m.currency)
             let time = Date().timeIntervalSince1970
             journaled("account value", { [journal] in try journal.insert(accountValues: [m], time: time) },
-                      then: [.account(account: m.accountName, key: m.key, value: m.value, currency: m.currency)])
+                      then: [.account(account: m.accountName, key: key, value: m.value, currency: m.currency)])
         case let .accountSummary(m):
-            accountValues[m.account, default: [:]][m.tag] = (m.value, m.currency)
             noteRate(key: m.tag, value: m.value, currency: m.currency)
-            emit(.account(account: m.account, key: m.tag, value: m.value, currency: m.currency))
+            let key = accountValueKey(account: m.account, key: m.tag, currency: m.currency)
+            accountValues[m.account, default: [:]][key] = (m.value, m.currency)
+            emit(.account(account: m.account, key: key, value: m.value, currency: m.currency))
         case let .pnl(m):
             emit(.pnl(daily: m.dailyPnL, unrealized: m.unrealizedPnL, realized: m.realizedPnL))
         default:

@@ -65,8 +65,9 @@ struct MarketReplayTests {
         #expect(trade?.price == 97)
         #expect(trade?.size == 100)  // 600 shares over 60 s, 1 s of wall time at 10x
         let quote = market.quote(symbol: "AAPL")!
-        // A tick wide (the default): a market buy pays 97.01, a sell gets 97.00.
-        #expect(quote.bid == 97 && quote.ask == 97.01)
+        // The default spread: bid and ask on the tick grid at least half a tick from the price
+        // (a tick either side of one on the grid): a market buy pays 97.01, a sell gets 96.99.
+        #expect(abs(quote.bid - 96.99) < 1e-9 && abs(quote.ask - 97.01) < 1e-9)
     }
 
     @Test("a spread of 0: bid, ask and last are the replayed price itself, from the start and at every move")
