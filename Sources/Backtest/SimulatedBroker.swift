@@ -85,9 +85,12 @@ public struct SimulatedBroker: Sendable {
         var state: FillOrder
         /// Transmitted and, for a bracket's child, its parent filled.
         var released: Bool
+        /// Its place in the order placed.
+        var sequence: Int
     }
     /// Working and held orders, in the order placed.
     private var entries: [Entry] = []
+    private var placed = 0
     /// Orders that filled (a bracket's child placed later works at once).
     private var filled: Set<Int> = []
     /// The bar being handled (orders placed now see its close, never fill on it by default).
@@ -106,7 +109,9 @@ public struct SimulatedBroker: Sendable {
     /// Places an order while `current` is being handled. A transmitting child releases its
     /// staged bracket. With `sameBarClose` a market order fills at once at that bar's close.
     public mutating func place(_ order: SimulatedOrder) -> [BrokerEvent] {
-        entries.append(Entry(order: order, state: FillOrder(buy: order.buy, kind: order.kind, trailStop: order.trailStop), released: false))
+        placed += 1
+        entries.append(Entry(order: order, state: FillOrder(buy: order.buy, kind: order.kind, trailStop: order.trailStop), released: false,
+                             sequence: placed))
         if order.transmit && order.family.parentId != 0 {
             for index in entries.indices where entries[index].order.id == order.family.parentId || entries[index].order.family.parentId == order.family.parentId {
                 entries[index].order.transmit = true
@@ -153,11 +158,16 @@ public struct SimulatedBroker: Sendable {
         // The open. A bracket's child released here by its parent's fill meets it too (it
         // comes later in the order placed), as the gateway's children meet the quote their
         // parent filled on.
-        for id in entries.map(\.order.id) {
-            guard let index = entries.firstIndex(where: { $0.order.id == id }), entries[index].released,
-                  let price = entries[index].state.meetOpen(of: prices)
-            else { continue }
+        var index = 0
+        while index < entries.count {
+            guard entries[index].released, let price = entries[index].state.meetOpen(of: prices) else {
+                index += 1
+                continue
+            }
+            // A fill may cancel orders before or after it: go on after it in the order placed.
+            let sequence = entries[index].sequence
             fill(at: index, price, time: bar.time, into: &events)
+            index = entries.firstIndex { $0.sequence > sequence } ?? entries.count
         }
         // The range: the orders working after the open (a child released by a fill inside
         // the range waits for the next bar: after that fill is unknown).

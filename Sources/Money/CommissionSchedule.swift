@@ -48,7 +48,7 @@ public enum CommissionSchedule: Sendable, Equatable {
     public func charge(_ terms: InstrumentTerms, quantity: Double, price: Double, before: OrderSoFar = OrderSoFar(),
                        rates: CurrencyRates? = nil) -> Commission
     {
-        let currency = terms.secType == "CASH" ? "USD" : terms.currency
+        let currency = Self.currency(of: terms)
         let totalQuantity = before.quantity + quantity
         let totalValue = before.value + quantity * price * terms.multiplier
         let total: Double
@@ -76,6 +76,9 @@ public enum CommissionSchedule: Sendable, Equatable {
         let amount = max(0, ((total - before.paid) * 100).rounded() / 100)
         return Commission(amount: amount.isFinite ? amount : 0, currency: currency)
     }
+
+    /// The currency a commission on `terms` is charged in: USD for forex, else the instrument's.
+    public static func currency(of terms: InstrumentTerms) -> String { terms.secType == "CASH" ? "USD" : terms.currency }
 
     /// A forex trade's value in USD: the quantity when USD is the pair's base, the value when
     /// USD is its quote, else through the rates (nil without one: the minimum applies).

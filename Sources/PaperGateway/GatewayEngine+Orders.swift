@@ -187,9 +187,7 @@ extension GatewayEngine {
         return OrderFamily.isReleased(transmitted: paper.order.transmit, parentId: paper.order.parentId, parentFilled: parentFilled)
     }
 
-    func isStopWaiting(_ paper: PaperOrder) -> Bool {
-        (paper.order.orderType == "STP" || paper.order.orderType == "STP LMT" || paper.order.orderType == "TRAIL") && !paper.triggered
-    }
+    func isStopWaiting(_ paper: PaperOrder) -> Bool { paper.fillOrder?.isWaitingForTrigger ?? false }
 
     /// With regular hours switched on, orders without outsideRth wait for the open.
     func marketOpen(for paper: PaperOrder) -> Bool {

@@ -17,9 +17,9 @@ public struct ReplayBar: Sendable, Equatable {
 }
 
 /// A market taken from stored bars instead of the random walk: the replayed instruments'
-/// prices walk through each bar (open, then the extreme nearer the open's side, then the other
-/// one, then the close, which holds for the bar's last quarter) at real speed or `speed` times
-/// faster. The market clock is the bars' time: quotes, trades, real-time bars and history all
+/// prices walk through each bar (the open, held for the bar's first fifth, then the extreme
+/// nearer the open's side, the other one, and the close, held for the last fifth) at real speed
+/// or `speed` times faster. The market clock is the bars' time: quotes, trades, real-time bars and history all
 /// carry it.
 public struct MarketReplay: Sendable, Equatable {
     /// Bars per symbol of the gateway's universe (a stock it lacks is added), sorted by time.
@@ -98,17 +98,22 @@ public struct MarketReplay: Sendable, Equatable {
         return (series[index], index)
     }
 
-    /// The price the replay shows for `symbol` at `time`: along open → first extreme → second
-    /// extreme → close through the first three quarters of the bar, a quarter each leg, then
-    /// the close until the bar ends (so the bar's last trades print its close, and 5-second bars
-    /// built from the replay end where the stored bar did); the last close between bars.
+    /// The price the replay shows for `symbol` at `time`, in fifths of the bar: the open for
+    /// the first fifth, then to the first extreme, the second, the close (a fifth each leg),
+    /// and the close for the last fifth; the last close between bars. The open held first is
+    /// what a market order placed when the bar before ended meets (a backtest's next-open
+    /// fill) when it reaches the gateway within that fifth; the close held last is what the
+    /// bar's last trades print, so 5-second bars built from the replay end where the stored
+    /// bar did.
     public func price(_ symbol: String, at time: Double) -> Double? {
         if let (bar, _) = bar(symbol, at: time) {
             let path = Self.path(of: bar)
-            let quarters = max(0, (time - Double(bar.time)) / Double(barSeconds) * 4)
-            guard quarters < 3 else { return bar.close }
-            let leg = min(Int(quarters), 2)
-            let within = quarters - Double(leg)
+            // Multiplied before divided: a step landing on a fifth gives a whole number exactly.
+            let fifths = (time - Double(bar.time)) * 5 / Double(barSeconds)
+            guard fifths > 1 else { return bar.open }
+            guard fifths < 4 else { return bar.close }
+            let leg = Int(fifths) - 1
+            let within = fifths - Double(leg + 1)
             return within == 0 ? path[leg] : path[leg] + (path[leg + 1] - path[leg]) * within
         }
         guard let series = bars[symbol] else { return nil }

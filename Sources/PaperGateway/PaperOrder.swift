@@ -125,7 +125,7 @@ public struct PaperOrder: Sendable, Equatable {
         if reported.auxPrice == nil { reported.auxPrice = 0 }
         if reported.displaySize == 0 { reported.displaySize = nil }
         var state = OrderState(status: status)
-        state.commissionAndFeesCurrency = contract.currency
+        state.commissionAndFeesCurrency = CommissionSchedule.currency(of: InstrumentTerms(secType: contract.secType, currency: contract.currency))
         if commissionPaid > 0 { state.commissionAndFees = commissionPaid }
         var message = OpenOrder(contract: contract, order: reported, orderState: state)
         message.order.usePriceMgmtAlgo = message.order.usePriceMgmtAlgo ?? false

@@ -527,8 +527,6 @@ def test_usd_jpy_commission_stays_in_usd(config):
     money_close(values[("CashBalance", "USD")], 999_996.00 + 20_000 / 151.0025, "CashBalance")
 
 
-@pytest.mark.xfail(strict=True, reason="Sources/PaperGateway/PaperOrder.swift openOrderMessage: "
-                   "orderState.commissionAndFeesCurrency is the contract's currency (JPY), not the commission's (USD)")
 def test_open_order_names_the_commission_currency(config):
     """The filled order's openOrder carries the commission and its currency, as the report does."""
     with start(config) as gateway:

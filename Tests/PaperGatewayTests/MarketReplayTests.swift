@@ -9,20 +9,22 @@ struct MarketReplayTests {
     static let falling = ReplayBar(time: 660, open: 102, high: 104, low: 99, close: 100, volume: 60)
     static let replay = MarketReplay(bars: ["AAPL": [falling, rising]], barSeconds: 60, speed: 10)
 
-    @Test("a rising bar goes open, low, high, close; a falling one open, high, low, close; a quarter of the bar each leg, then the close holds")
+    @Test("a rising bar goes open, low, high, close; a falling one open, high, low, close; the open held for the first fifth, a fifth each leg, the close held for the last")
     func pathThroughTheBar() {
         let r = Self.replay
-        #expect(r.price("AAPL", at: 600) == 100)
-        #expect(r.price("AAPL", at: 615) == 97)
-        #expect(r.price("AAPL", at: 630) == 103)
-        // The close is reached with a quarter of the bar left and holds to its end: the bar's
+        // The open holds for the first fifth: an order placed when the bar before ended and
+        // arriving within it meets the open, as a backtest's next-open fill does.
+        #expect(r.price("AAPL", at: 600) == 100 && r.price("AAPL", at: 610) == 100 && r.price("AAPL", at: 612) == 100)
+        #expect(r.price("AAPL", at: 618) == 98.5)  // half way from the open to the low
+        #expect(r.price("AAPL", at: 624) == 97)
+        #expect(r.price("AAPL", at: 636) == 103)
+        // The close is reached with a fifth of the bar left and holds to its end: the bar's
         // last trades print it (5-second bars built from the replay end where the stored one did).
-        #expect(r.price("AAPL", at: 645) == 102)
+        #expect(r.price("AAPL", at: 648) == 102)
         #expect(r.price("AAPL", at: 659.999) == 102)
-        #expect(r.price("AAPL", at: 675) == 104)
-        #expect(r.price("AAPL", at: 690) == 99)
-        #expect(r.price("AAPL", at: 705) == 100 && r.price("AAPL", at: 719.9) == 100)
-        #expect(r.price("AAPL", at: 610) == 98)  // two thirds of the way from the open to the low
+        #expect(r.price("AAPL", at: 672) == 102 && r.price("AAPL", at: 684) == 104)
+        #expect(r.price("AAPL", at: 696) == 99)
+        #expect(r.price("AAPL", at: 708) == 100 && r.price("AAPL", at: 719.9) == 100)
         // Before the data: the first open; after it: the last close. No bar is under way then.
         #expect(r.price("AAPL", at: 0) == 100 && r.bar("AAPL", at: 0) == nil)
         #expect(r.price("AAPL", at: 10_000) == 100 && r.bar("AAPL", at: 10_000) == nil)
@@ -36,10 +38,10 @@ struct MarketReplayTests {
         let replay = MarketReplay(bars: ["EUR.USD": [bar]], barSeconds: 60, speed: 1)
         let halfPip = { (price: Double) in (price / 0.00005).rounded() * 0.00005 }
         #expect(replay.shownPrice("EUR.USD", at: 0, rounded: halfPip) == 1.08437)
-        #expect(replay.shownPrice("EUR.USD", at: 15, rounded: halfPip) == 1.08409)
+        #expect(replay.shownPrice("EUR.USD", at: 24, rounded: halfPip) == 1.08409)
         #expect(replay.shownPrice("EUR.USD", at: 50, rounded: halfPip) == 1.08452)
         // Between the open and the low: on the grid.
-        let between = replay.shownPrice("EUR.USD", at: 7.5, rounded: halfPip)!
+        let between = replay.shownPrice("EUR.USD", at: 18, rounded: halfPip)!
         #expect(between == halfPip(between) && between < 1.08437 && between > 1.08409)
         // Out-of-range spreads are taken as the nearest end of the range.
         #expect(MarketReplay(bars: [:], barSeconds: 60, speed: 1, spreadTicks: -3).spreadTicks == 0)
@@ -61,7 +63,7 @@ struct MarketReplayTests {
     @Test("the simulator moves a replayed instrument along its bars and prints the bar's volume over its time")
     func simulator() {
         var market = MarketSimulator(instruments: Instrument.defaultUniverse, seed: 1, now: 600, replay: Self.replay)
-        let trade = market.step(seconds: 1, now: 615).first { $0.symbol == "AAPL" }
+        let trade = market.step(seconds: 1, now: 624).first { $0.symbol == "AAPL" }
         #expect(trade?.price == 97)
         #expect(trade?.size == 100)  // 600 shares over 60 s, 1 s of wall time at 10x
         let quote = market.quote(symbol: "AAPL")!
@@ -76,7 +78,7 @@ struct MarketReplayTests {
         var market = MarketSimulator(instruments: Instrument.defaultUniverse, seed: 1, now: 600, replay: replay)
         var quote = market.quote(symbol: "AAPL")!
         #expect(quote.bid == 100 && quote.ask == 100 && quote.last == 100)
-        for (time, price) in [(615.0, 97.0), (630, 103), (645, 102), (660, 102), (675, 104)] {
+        for (time, price) in [(612.0, 100.0), (624, 97), (636, 103), (648, 102), (660, 102), (684, 104)] {
             _ = market.step(seconds: 1, now: time)
             quote = market.quote(symbol: "AAPL")!
             #expect(quote.bid == price && quote.ask == price && quote.last == price, "at \(time)")
