@@ -156,8 +156,8 @@ public struct MarketSimulator: Sendable {
         return Trade(symbol: symbol, price: price, size: size, time: now)
     }
 
-    /// A replayed instrument: its price from the stored bars at `now`, quoted `spreadTicks`
-    /// wide around it, a trade printed at it with the bar's volume spread over its time (none
+    /// A replayed instrument: its price from the stored bars at `now`, quoted around it
+    /// (`quoteReplayed`), a trade printed at it with the bar's volume spread over its time (none
     /// between bars or after the data).
     private mutating func moveReplayed(_ index: Int, replay: MarketReplay, seconds: Double, now: Double,
                                        generator: inout SeededRandom) -> Trade? {

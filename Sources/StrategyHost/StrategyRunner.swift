@@ -300,7 +300,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             }
             if firstBars {
                 do {
-                    let id = try await client.subscribeBars(contract) { [weak self] event in self?.deliverBar(key, event) }
+                    // Forex has no trades: its bars are of the midpoint, as TWS requires.
+                    let what = contract.secType.uppercased() == "CASH" ? "MIDPOINT" : "TRADES"
+                    let id = try await client.subscribeBars(contract, whatToShow: what) { [weak self] event in self?.deliverBar(key, event) }
                     self.lock.withLock { self.barStreams[key]?.id = id }
                 } catch {
                     strategy.post(.error(code: "subscribe", message: "market.subscribe(\(key)) bars: \(error)", orderId: nil))
