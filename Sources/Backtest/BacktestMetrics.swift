@@ -63,12 +63,14 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
             }
         }
 
-        // Daily returns: the last equity of each UTC day against the one before.
+        // Daily returns: the last equity of each UTC day against the one before. An equity point
+        // is stamped at its bar's end: the bar ending at midnight belongs to the day it closes
+        // (a one-day backtest is one day, not two).
         var daily: [Double] = []
         var previous = initialCash
         for (index, point) in equity.enumerated() {
-            let day = point.time / 86_400
-            let isLastOfDay = index == equity.count - 1 || equity[index + 1].time / 86_400 != day
+            let day = utcDay(point.time &- 1)
+            let isLastOfDay = index == equity.count - 1 || utcDay(equity[index + 1].time &- 1) != day
             guard isLastOfDay else { continue }
             if previous > 0 { daily.append(point.equity / previous - 1) }
             previous = point.equity
@@ -94,4 +96,8 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
         if !equity.isEmpty { metrics.exposure = Double(equity.filter(\.invested).count) / Double(equity.count) }
         return metrics
     }
+
+    /// The UTC day of `time`, floored: before 1970 too (`/` truncates toward zero, which read
+    /// 31 Dec 1969 and 1 Jan 1970 as one day). No overflow at any Int64.
+    static func utcDay(_ time: Int64) -> Int64 { time >= 0 ? time / 86_400 : (time + 1) / 86_400 - 1 }
 }

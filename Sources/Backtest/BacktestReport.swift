@@ -61,13 +61,21 @@ public enum BacktestReport {
                      + "\(UTCTime.day(setup.span.end - 1))" + (result.params.isEmpty ? "" : " (\(paramText(result.params)))"))
         lines.append("  fills: \(setup.rules.timing == .nextBarOpen ? "next bar's open" : "same bar's close"), slippage \(setup.rules.slippageTicks) tick(s), "
                      + "commission \(commissionText(setup.rules.commission))")
+        // What every unit was worth: a wrong multiplier or currency is the first thing to see.
+        let terms = data.series.map { series -> String in
+            let t = series.resolved.terms
+            return "\(series.key) (\(t.secType), \(t.currency), multiplier \(number(t.multiplier))"
+                + (series.tickSize.map { ", tick \(number($0))" } ?? "") + ")"
+        }
+        lines.append("  instruments: " + terms.joined(separator: "; "))
         if !data.rates.isEmpty {
             let sources = data.rates.map { "\($0.currency) from stored \($0.source.instrument) bars" }.joined(separator: ", ")
             lines.append("  money: in \(setup.baseCurrency.uppercased()) (the base currency); \(sources)")
         }
         if result.interrupted { lines.append("  INTERRUPTED after \(m.barsProcessed) bars: the figures cover only those") }
         func row(_ label: String, _ value: String) -> String { "  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value }
-        lines.append(row("net PnL", "\(money(m.netPnL)) (\(percent(m.totalReturn)) of \(money(m.initialCash)))"))
+        let base = setup.baseCurrency.uppercased()
+        lines.append(row("net PnL", "\(money(m.netPnL)) (\(percent(m.totalReturn)) of \(money(m.initialCash)) \(base))"))
         lines.append(row("CAGR", percent(m.cagr)))
         lines.append(row("Sharpe / Sortino", "\(ratio(m.sharpe)) / \(ratio(m.sortino)) (daily returns, annualized)"))
         var drawdown = "\(money(m.maxDrawdown)) (\(percent(m.maxDrawdownFraction)))"
@@ -78,7 +86,7 @@ public enum BacktestReport {
         lines.append(row("trades", "\(m.trades) closed" + (m.openTrades > 0 ? ", \(m.openTrades) open at the end" : "")
                          + ", win rate \(percent(m.winRate)), profit factor \(ratio(m.profitFactor))"))
         lines.append(row("exposure", percent(m.exposure) + " of bar times holding a position"))
-        lines.append(row("commissions", money(m.commissions) + " over \(m.fills) fills"))
+        lines.append(row("commissions", money(m.commissions) + " \(base) over \(m.fills) fills"))
         lines.append(row("bars processed", "\(m.barsProcessed)" + (result.statistics.errors > 0 ? ", \(result.statistics.errors) handler errors" : "")))
         let gaps = data.series.flatMap { series in series.gaps.map { (series.key, $0) } }
         if gaps.isEmpty {
@@ -87,6 +95,11 @@ public enum BacktestReport {
             lines.append(row("data gaps", "\(gaps.count) span(s) never downloaded:"))
             for (key, gap) in gaps.prefix(10) { lines.append("    \(key): \(gap)") }
             if gaps.count > 10 { lines.append("    ... and \(gaps.count - 10) more") }
+        }
+        let balances = result.cashByCurrency.filter { abs($0.value) >= 0.005 }
+        if balances.keys.contains(where: { $0 != base }) {
+            let text = balances.sorted { $0.key < $1.key }.map { "\($0.key) \(money($0.value))" }.joined(separator: ", ")
+            lines.append("  cash at the end: \(text) (other currencies counted in \(base) at the last rate: part of the net PnL, not of the trades)")
         }
         for (key, quantity) in result.openPositions.sorted(by: { $0.key < $1.key }) {
             lines.append("  open at the end: \(key) \(quantity.rounded() == quantity && abs(quantity) < 1e15 ? String(Int(quantity)) : String(quantity)) (marked at the last close)")

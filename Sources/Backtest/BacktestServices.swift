@@ -41,6 +41,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     private let resolved: [ResolvedInstrument]
     /// The simulated now, for history answered off the loop.
     private let cutoff: NIOLockedValueBox<Int64>
+    /// The strategy's simulated clock (set by the driver): the account's per-minute count takes
+    /// its time, which a timer moves between bar closes (`cutoff` stays at the last bar's end).
+    var clock: SimulatedClock?
 
     init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {
         self.data = data
@@ -77,7 +80,10 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     func holds(_ i: Int) -> Bool { ledger.quantity(i) != 0 }
 
     /// The rates money is counted in base with, as the driver moves through time.
-    func setRate(_ currency: String, toBase rate: Double) { ledger.setRate(currency, toBase: rate) }
+    func setRate(_ currency: String, toBase rate: Double) {
+        ledger.setRate(currency, toBase: rate)
+        for i in brokers.indices where brokers[i].terms.currency != "USD" { brokers[i].rates = ledger.rates }
+    }
 
     func sample(at time: Int64) { ledger.sample(at: time) }
 
@@ -104,7 +110,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
         let key = contract.instrumentKey
-        if let refusal = account.check(symbol: key, buy: order.action == "BUY", quantity: order.quantity, now: Double(cutoff.withLockedValue { $0 }),
+        if let refusal = account.check(symbol: key, buy: order.action == "BUY", quantity: order.quantity, now: clock?.now ?? now,
                                       terms: contract.terms)
         {
             throw refusal

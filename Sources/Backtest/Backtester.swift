@@ -26,6 +26,9 @@ public struct BacktestResult: Sendable {
     public var ambiguousExits = 0
     /// Positions held at the end (marked at the last close in the equity, not closed).
     public var openPositions: [String: Double]
+    /// Cash per currency at the end (a forex round trip can leave a balance in the quote
+    /// currency: counted in base at the last rate).
+    public var cashByCurrency: [String: Double] = [:]
     /// Stopped before the last bar (Ctrl-C).
     public var interrupted: Bool
     /// The strategy's `store` at the end, as JSON (a backtest never touches the journal's).
@@ -151,6 +154,7 @@ final class BacktestDriver: @unchecked Sendable {
             return self.quote(bar, of: index)
         }
         services.setNow(data.setup.span.start)
+        services.clock = clock
         quoteHandler = strategy.definesQuoteHandler
         for event in services.accountEvents() { strategy.deliverNow(event) }
         strategy.deliverNow(.start)
@@ -204,7 +208,7 @@ final class BacktestDriver: @unchecked Sendable {
     /// moves to its end and every instrument's close is known.
     private func openBarTime(_ time: Int64, from start: Int) {
         openedTime = time
-        let today = time / 86_400
+        let today = BacktestMetrics.utcDay(time)
         if let day, day != today { strategy.beginSimulatedDay() }
         day = today
         strategy.advanceClock(to: Double(time))
@@ -363,7 +367,7 @@ final class BacktestDriver: @unchecked Sendable {
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },
                               journalCount: services.journalCount, ordersRejected: services.rejected, ambiguousExits: ambiguous,
-                              openPositions: ledger.positions,
+                              openPositions: ledger.positions, cashByCurrency: ledger.money.cash,
                               interrupted: interrupted, finalStore: services.lastStore)
     }
 }

@@ -80,6 +80,9 @@ public struct SimulatedBroker: Sendable {
     public let rules: FillRules
     /// What the instrument's units are worth (the commission schedule needs its type).
     public let terms: InstrumentTerms
+    /// The rates of the simulated now (IB's dollar amounts charged on an instrument quoted in
+    /// another currency); set by the backtest as the rates move.
+    public var rates: CurrencyRates?
     private struct Entry: Sendable {
         var order: SimulatedOrder
         var state: FillOrder
@@ -241,7 +244,7 @@ public struct SimulatedBroker: Sendable {
     }
 
     private func fill(_ order: SimulatedOrder, at price: Double, time: Int64) -> SimulatedFill {
-        let commission = rules.commission.charge(terms, quantity: order.quantity, price: price)
+        let commission = rules.commission.charge(terms, quantity: order.quantity, price: price, rates: rates)
         return SimulatedFill(orderId: order.id, time: time, buy: order.buy, quantity: order.quantity, price: price,
                              commission: commission.amount, commissionCurrency: commission.currency)
     }

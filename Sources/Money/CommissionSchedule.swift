@@ -48,9 +48,20 @@ public enum CommissionSchedule: Sendable, Equatable {
     public func charge(_ terms: InstrumentTerms, quantity: Double, price: Double, before: OrderSoFar = OrderSoFar(),
                        rates: CurrencyRates? = nil) -> Commission
     {
-        let currency = Self.currency(of: terms)
+        var currency = Self.currency(of: terms)
+        // IB's amounts are US dollars: an instrument quoted in another currency is charged in
+        // USD on its value in USD, when a rate knows it (a JPY stock's minimum is 1.00 USD, not
+        // 1 JPY); without a rate, in its own currency.
+        var toCharged = 1.0
+        if self == .ibFixed || self == .ibTiered, terms.secType != "CASH", terms.currency != "USD",
+           let usd = rates?.convert(1, from: terms.currency, to: "USD")
+        {
+            currency = "USD"
+            toCharged = usd
+        }
         let totalQuantity = before.quantity + quantity
-        let totalValue = before.value + quantity * price * terms.multiplier
+        let totalValue = (before.value + quantity * price * terms.multiplier) * toCharged
+        let price = price * toCharged
         let total: Double
         switch self {
         case .none:

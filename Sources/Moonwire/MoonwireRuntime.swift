@@ -256,7 +256,9 @@ public final class MoonwireRuntime: Sendable {
             }
         }.get()
         if watchesFiles { files.watch(path) }
-        strategy.start(positions: await runner.startingPositions(strategy: chosen), orders: await runner.startingOrders(strategy: chosen))
+        // From the journal's delivered state: what it starts with holds every event told
+        // before, every later one reaches it after on_start (nothing twice).
+        runner.start(strategy)
         hub.publish(.strategyAdded(name: chosen, path: path))
         return chosen
     }

@@ -266,8 +266,11 @@ struct BacktestCommand: AsyncParsableCommand {
             }
         }
         let signals = Task { await SignalWaiter().wait(for: [SIGINT, SIGTERM]) }
+        // The signal that interrupted it: the exit status is 128 + it (130 Ctrl-C, 143 SIGTERM).
+        let received = NIOLockedValueBox(SIGINT)
         let watcher = Task {
             let signal = await signals.value
+            received.withLockedValue { $0 = signal }
             if !Task.isCancelled { work.cancel() }
             return signal
         }
@@ -292,7 +295,7 @@ struct BacktestCommand: AsyncParsableCommand {
             throw RuntimeError("\(folder.path): cannot write the report: \(error)")
         }
         say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json beside it)")
-        if result.interrupted { throw ExitCode(ExitStatus.signal(SIGINT)) }
+        if result.interrupted { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
     }
 
     private func runSweep(_ data: BacktestData, combinations: [[String: String]], logger: Logger) async throws {
@@ -308,8 +311,10 @@ struct BacktestCommand: AsyncParsableCommand {
                 Console.shared.status("sweep: \(finished)/\(count) done")
             }
         }
+        let received = NIOLockedValueBox(SIGINT)
         let watcher = Task {
-            _ = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM])
+            received.withLockedValue { $0 = signal }
             if !Task.isCancelled { work.cancel() }
         }
         let results = await work.value
@@ -358,6 +363,6 @@ struct BacktestCommand: AsyncParsableCommand {
         let path = folder.appendingPathComponent("sweep.csv")
         try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: path, options: .atomic)
         say("table: \(path.path)")
-        if work.isCancelled { throw ExitCode(ExitStatus.signal(SIGINT)) }
+        if work.isCancelled { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
     }
 }

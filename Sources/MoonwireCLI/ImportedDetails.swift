@@ -113,6 +113,11 @@ struct ImportedDetails {
     func outcome(for spec: InstrumentSpec, stored: StoredInstrument?, replace: Bool) -> Outcome {
         guard let stored, stored.problem == nil else {
             let (details, assumed) = details(for: spec)
+            // A future's multiplier is half its money (50 for ES, 5 for MES): never assumed.
+            if ["FUT", "FOP", "CONTFUT"].contains(details.secType.uppercased()) && multiplier == nil {
+                return .conflict("\(spec.key) is a future: its multiplier decides every PnL (50 for ES, 5 for MES) and none is stored; "
+                                 + "give --multiplier (and --tick), or download its bars once (moonwire history) so TWS says")
+            }
             var notes: [String] = []
             if let stored, let problem = stored.problem { notes.append("\(spec.key): the stored instrument details were unusable (\(problem)): replaced") }
             if !assumed.isEmpty {

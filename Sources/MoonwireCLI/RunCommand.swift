@@ -100,9 +100,14 @@ struct RunCommand: AsyncParsableCommand {
                 case let .trading(.error(id, code, message)) where id != nil && Self.isOrderProblem(code):
                     // An order TWS refused: one readable line (on_error has it too).
                     // (An id that is no order is a request's: its caller reports it.)
-                    guard let order = await runtime.snapshot().orders.first(where: { $0.orderId == id }) else { continue }
-                    Console.shared.log("warning: order \(order.orderId) of \(order.strategy) (\(order.order.action) \(StateTables.quantity(order.quantity)) "
-                        + "\(order.instrumentKey) \(order.order.orderType)) rejected by TWS: \(code) \(message)")
+                    // 10148: a cancel that found the order already done (its status says how): no problem.
+                    guard code != 10148, let order = await runtime.snapshot().orders.first(where: { $0.orderId == id }) else { continue }
+                    let terms = "\(order.order.action) \(StateTables.quantity(order.quantity)) \(order.instrumentKey) \(order.order.orderType)"
+                    // Only a placement is rejected; a refused modify or cancel leaves the order working.
+                    Console.shared.log(order.status == .rejected
+                        ? "warning: order \(order.orderId) of \(order.strategy) (\(terms)) rejected by TWS: \(code) \(message)"
+                        : "warning: TWS refused a request on order \(order.orderId) of \(order.strategy) (\(terms)): \(code) \(message); "
+                            + "the order stays \(order.status.rawValue)")
                 default: break
                 }
             }

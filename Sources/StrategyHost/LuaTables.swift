@@ -70,6 +70,7 @@ enum LuaTables {
         case .rejected: return "rejected"
         case .inactive: return "inactive"
         case .unknown: return "unknown"
+        case .notSent: return "not_sent"
         }
     }
 

@@ -11,7 +11,7 @@ public struct RiskLimits: Sendable, Equatable {
     public var maxOrderQuantity: TypeLimits = ["STK": 1_000, "FUT": 10, "OPT": 100, "FOP": 10, "CASH": 1_000_000]
     /// Base currency per order: quantity × price × multiplier × the currency's rate. 1 ES
     /// (about 272,500 USD) and 25,000 EUR.USD pass; 5,000 AAPL do not.
-    public var maxOrderNotional = 500_000.0
+    public var maxOrderNotional = 1_000_000.0
     /// Largest absolute position per instrument the order may lead to.
     public var maxPosition: TypeLimits = ["STK": 2_000, "FUT": 20, "OPT": 200, "FOP": 20, "CASH": 2_000_000]
     /// Base currency: that position valued at the order's price. Nil: twice

@@ -18,8 +18,11 @@ public struct OrderRecord: Sendable, Equatable {
         case inactive
         /// Not found at TWS after a restart: it never got there, or was lost. Never resent.
         case unknown
+        /// Never left Moonwire (the socket was down, or the kill switch closed the gate before
+        /// it was written): TWS never saw it, so it is over and holds no exposure.
+        case notSent = "not_sent"
 
-        public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected }
+        public var isTerminal: Bool { self == .filled || self == .cancelled || self == .rejected || self == .notSent }
 
         /// The status TWS names, in our terms (see `OrderLifecycle`).
         public static func from(tws: String) -> Status? { OrderLifecycle.status(tws: tws) }

@@ -31,6 +31,8 @@ public final class TradingState: @unchecked Sendable {
     var logger: Logger
     public private(set) var orders: [String: OrderRecord] = [:]
     var keyByOrderId: [Int: String] = [:]
+    /// Modifies and cancels sent and not answered yet, per order id (TradingState+Requests).
+    var requestsInFlight: [Int: Int] = [:]
     var executions: [String: ExecutionRecord] = [:]
     var executionOrder: [String] = []
     /// Commission reports that came before their execution.
@@ -213,6 +215,7 @@ public final class TradingState: @unchecked Sendable {
                 .flatMapErrorThrowing { error in
                     if case let TWSError.ib(code, message, _) = error { self.reject(key: key, code: code, message: message) }
                     if case let TWSError.orderGateClosed(reason) = error { self.notSent(key: key, reason: reason) }
+                    if case TWSError.notConnected = error { self.notSent(key: key, reason: "\(error)") }
                     throw error
                 }
         }.get()
@@ -233,7 +236,7 @@ public final class TradingState: @unchecked Sendable {
             var changed = record.order
             change(&changed)
             let order = changed
-            return self.client.startOrder(orderId: orderId, contract: record.contract, order: order, name: "modifyOrder").flatMapThrowing { _ in
+            return self.inFlight(orderId, self.client.startOrder(orderId: orderId, contract: record.contract, order: order, name: "modifyOrder")).flatMapThrowing { _ in
                 guard var current = self.orders[record.clientKey] else { return }
                 current.order = order
                 current.updatedAt = Date().timeIntervalSince1970
@@ -248,7 +251,7 @@ public final class TradingState: @unchecked Sendable {
 
     /// Queues the cancel before returning; the future completes when TWS reports it done.
     public func beginCancel(orderId: Int) -> EventLoopFuture<Bool> {
-        client.startCancel(id: orderId)
+        loop.flatSubmit { self.inFlight(orderId, self.client.startCancel(id: orderId)) }
     }
 
     private func reject(key: String, code: Int, message: String) {
@@ -311,6 +314,12 @@ public final class TradingState: @unchecked Sendable {
     private func handleError(id: Int, code: Int, message: String, category: IBErrorCategory) {
         if let key = keyByOrderId[id], var record = orders[key] {
             switch category {
+            case .orderRejection where !record.status.isTerminal && !refusesPlacement(of: record, code: code):
+                // A modify or cancel TWS refused: the order works on as TWS last reported it;
+                // only the request failed (the strategy hears on_error, and on_order with why).
+                record.reason = "request refused: \(code): \(message)"
+                record.updatedAt = Date().timeIntervalSince1970
+                store(record, event: "request refused", detail: record.reason)
             case .orderRejection where !record.status.isTerminal && record.filled == 0:
                 record.status = .rejected
                 record.reason = "\(code): \(message)"

@@ -138,7 +138,7 @@ struct BacktestMetricsValueTests {
         #expect(none.winRate == nil && none.profitFactor == nil && none.trades == 0, "only an open trade: nothing to rate")
     }
 
-    @Test("Sharpe and Sortino need two UTC days: many bars in one day give n/a; a bar past midnight UTC makes a second day")
+    @Test("Sharpe and Sortino need two UTC days: many bars in one day give n/a (the bar closing at midnight included); a bar past midnight makes a second day")
     func twoDays() {
         // 00:01 to 23:59 UTC of one day, moving up and down: one daily return.
         let oneDay = [EquityPoint(time: Self.d0 + 60, equity: 101_000, invested: true),
@@ -146,8 +146,12 @@ struct BacktestMetricsValueTests {
                       EquityPoint(time: Self.d0 + 86_340, equity: 102_000, invested: false)]
         let one = Self.compute(oneDay)
         #expect(one.sharpe == nil && one.sortino == nil, "\(String(describing: one.sharpe)) \(String(describing: one.sortino))")
-        // 00:00 UTC the next day: a second day (+2 %, then 99,960 / 102,000 - 1 = -2 %).
-        let twoDays = oneDay + [EquityPoint(time: Self.d0 + 86_400, equity: 99_960, invested: false)]
+        // A point is stamped at its bar's end: the bar ending at 00:00 UTC is the first day's last
+        // (a one-day backtest of 1-minute bars ends there): still one day, still n/a.
+        let closedAtMidnight = Self.compute(oneDay + [EquityPoint(time: Self.d0 + 86_400, equity: 102_000, invested: false)])
+        #expect(closedAtMidnight.sharpe == nil && closedAtMidnight.sortino == nil, "\(String(describing: closedAtMidnight.sharpe))")
+        // The bar ending 00:01 UTC the next day: a second day (+2 %, then 99,960 / 102,000 - 1 = -2 %).
+        let twoDays = oneDay + [EquityPoint(time: Self.d0 + 86_460, equity: 99_960, invested: false)]
         let two = Self.compute(twoDays)
         // mean 0: Sharpe and Sortino 0 (a number, not n/a).
         #expect(Self.close(two.sharpe, 0, within: 1e-12) && Self.close(two.sortino, 0, within: 1e-12),

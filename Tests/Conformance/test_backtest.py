@@ -63,9 +63,9 @@ def test_fills_by_hand_for_each_rule(tmp_path):
     # IB fixed commission max(0.005 * 100, 1.00) = 1.00 a side: (98.50 - 101.00) * 100 - 2.00.
     run = backtest(tmp_path, store)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"net PnL\s+-252\.00 \(-0\.25 % of 100,000\.00\)", run.stdout), run.stdout
+    assert re.search(r"net PnL\s+-252\.00 \(-0\.25 % of 100,000\.00 USD\)", run.stdout), run.stdout
     assert re.search(r"trades\s+1 closed, win rate 0\.00 %", run.stdout), run.stdout
-    assert re.search(r"commissions\s+2\.00 over 2 fills", run.stdout), run.stdout
+    assert re.search(r"commissions\s+2\.00 USD over 2 fills", run.stdout), run.stdout
     assert re.search(r"bars processed\s+6", run.stdout) and "data gaps           none" in run.stdout, run.stdout
     fills = rows(tmp_path / "out" / "fills.csv")
     assert [(f["time"], f["side"], f["quantity"], f["price"], f["commission"]) for f in fills] == [

@@ -53,4 +53,23 @@ import Testing
             #expect(CommissionSchedule(parsing: bad) == nil, "\(bad)")
         }
     }
+
+    @Test func anInstrumentInAnotherCurrencyIsChargedIBsDollarAmounts() {
+        // 100 shares of a JPY stock at 2,000 JPY (13.33 USD at 150): the 1.00 minimum is a
+        // dollar, charged in USD; without a rate to value it, in yen as before.
+        let toyota = InstrumentTerms(secType: "STK", currency: "JPY")
+        var rates = CurrencyRates(base: "USD")
+        rates.learn(pairBase: "USD", quote: "JPY", price: 150)
+        #expect(CommissionSchedule.ibFixed.charge(toyota, quantity: 100, price: 2_000, rates: rates) == Commission(amount: 1, currency: "USD"))
+        // 10,000 shares: 50.00 USD (0.005 a share), under 1 % of 133,333 USD.
+        #expect(CommissionSchedule.ibFixed.charge(toyota, quantity: 10_000, price: 2_000, rates: rates) == Commission(amount: 50, currency: "USD"))
+        #expect(CommissionSchedule.ibFixed.charge(toyota, quantity: 100, price: 2_000).currency == "JPY")
+        // With a EUR base the dollar is reached through the rates too.
+        var eurBase = CurrencyRates(base: "EUR")
+        eurBase.set("USD", toBase: 0.9)
+        eurBase.set("JPY", toBase: 0.006)
+        #expect(CommissionSchedule.ibFixed.charge(toyota, quantity: 100, price: 2_000, rates: eurBase).currency == "USD")
+        // A flat per-unit rate is the user's own, in the instrument's currency.
+        #expect(CommissionSchedule.perUnit(1).charge(toyota, quantity: 100, price: 2_000, rates: rates) == Commission(amount: 100, currency: "JPY"))
+    }
 }

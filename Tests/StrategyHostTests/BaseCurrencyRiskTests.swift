@@ -54,20 +54,26 @@ struct BaseCurrencyRiskTests {
         #expect(options?.message == "risk: 101 contracts exceeds risk.max_order_quantity.OPT 100", "\(String(describing: options))")
         let shares = verdict("AAPL", 1_001, at: 190, InstrumentTerms())
         #expect(shares?.message == "risk: 1001 shares exceeds risk.max_order_quantity.STK 1000", "\(String(describing: shares))")
-        // 2 ES are 545,000 USD: past the notional limit, named in the base currency.
-        let two = verdict("ES 202612", 2, at: 5_450, Self.es)
-        #expect(two?.code == "max_order_notional")
-        #expect(two?.message == "risk: notional 545,000 USD exceeds risk.max_order_notional 500,000 USD", "\(String(describing: two))")
+        // 2 ES (545,000 USD: a 1-contract reversal) pass; 4 are 1,090,000 USD: past the notional
+        // limit, named in the base currency.
+        #expect(verdict("ES 202612", 2, at: 5_450, Self.es) == nil)
+        let four = verdict("ES 202612", 4, at: 5_450, Self.es)
+        #expect(four?.code == "max_order_notional")
+        #expect(four?.message == "risk: notional 1,090,000 USD exceeds risk.max_order_notional 1,000,000 USD", "\(String(describing: four))")
     }
 
-    @Test("USD.JPY and a JPY stock are valued in USD: 300,000 USD.JPY at 150 (45 M JPY) is 300,000 USD; 1 M is 1 M USD")
+    @Test("USD.JPY and a JPY stock are valued in USD: 300,000 USD.JPY at 150 (45 M JPY) is 300,000 USD; 160 M JPY is 1.07 M USD")
     func yenCountedInBase() {
-        // 45,000,000 JPY × 1/150 = 300,000 USD: within 500,000.
+        // 45,000,000 JPY × 1/150 = 300,000 USD: within 1,000,000.
         #expect(verdict("USD.JPY", 300_000, at: 150, Self.forex("USD.JPY")) == nil)
-        // 150,000,000 JPY = 1,000,000 USD: refused, in USD, with the JPY amount beside it.
-        let big = verdict("USD.JPY", 1_000_000, at: 150, Self.forex("USD.JPY"))
+        // 8,000 shares of a JPY stock at 20,000 JPY: 160,000,000 JPY = 1,066,667 USD: refused, in
+        // USD, with the JPY amount beside it (counted 1:1 it was 160 M).
+        var wide = RiskLimits()
+        wide.maxOrderQuantity = TypeLimits(10_000)
+        wide.maxPosition = TypeLimits(10_000)
+        let big = verdict("7203", 8_000, at: 20_000, InstrumentTerms(currency: "JPY"), limits: wide)
         #expect(big?.code == "max_order_notional")
-        #expect(big?.message == "risk: notional 1,000,000 USD (150,000,000 JPY) exceeds risk.max_order_notional 500,000 USD",
+        #expect(big?.message == "risk: notional 1,066,666.67 USD (160,000,000 JPY) exceeds risk.max_order_notional 1,000,000 USD",
                 "\(String(describing: big))")
         // 100 shares at 3,000 JPY = 300,000 JPY = 2,000 USD (counted 1:1 it was 3 × the old 100,000 limit).
         var limits = RiskLimits()

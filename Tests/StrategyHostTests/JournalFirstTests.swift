@@ -48,7 +48,7 @@ struct JournalFirstTests {
         await rig.stop()
     }
 
-    @Test("an order the journal cannot hold is not sent: refused at the call, or, when the id was already given, rejected with on_error")
+    @Test("an order the journal cannot hold is not sent: refused at the call, or, when the id was already given, not_sent with on_error")
     func orderNotJournaled() async throws {
         let rig = try await Rig.start("""
             function on_start() market.subscribe("AAPL") end
@@ -69,7 +69,7 @@ struct JournalFirstTests {
         try await eventually("refused, or placed and rejected") {
             let lines = await rig.lines()
             return lines.contains("refused journal")
-                || (lines.contains { $0.hasPrefix("order ") && $0.contains(" rejected not sent: ") }
+                || (lines.contains { $0.hasPrefix("order ") && $0.contains(" not_sent not sent: ") }
                     && lines.contains { $0.hasPrefix("on_error journal ") && !$0.hasSuffix(" nil") })
         }
         #expect(try await rig.server.withEngine { engine in engine.orders.count } == 0, "TWS never saw it")

@@ -52,10 +52,10 @@ struct LiveRatesTests {
     func defaultLimitsLive() async throws {
         let rig = try await Rig.start("""
             local orders_for = {
-              ["EUR.USD"] = { 20000, 1000001 },
+              ["EUR.USD"] = { 20000, 1000001, 950000 },
               ["ES 202612"] = { 1, 11 },
               ["AAPL 20261218 C 190"] = { 1 },
-              ["USD.JPY"] = { 300000, 1000000 },
+              ["USD.JPY"] = { 300000 },
               ["GBP.CHF"] = { 1000 },
             }
             function on_start() for symbol in pairs(orders_for) do market.subscribe(symbol) end end
@@ -80,9 +80,9 @@ struct LiveRatesTests {
         }
         #expect(lines.contains("EUR.USD 1000001 refused risk:max_order_quantity risk: 1000001 EUR exceeds risk.max_order_quantity.CASH 1000000"), "\(lines)")
         #expect(lines.contains("ES 202612 11 refused risk:max_order_quantity risk: 11 contracts exceeds risk.max_order_quantity.FUT 10"), "\(lines)")
-        // About 150,000,000 JPY: about 1,000,000 USD, named in USD.
-        #expect(lines.contains { $0.hasPrefix("USD.JPY 1000000 refused risk:max_order_notional risk: notional ") && $0.contains(" USD (")
-                && $0.contains(" JPY) exceeds risk.max_order_notional 500,000 USD") }, "\(lines)")
+        // 950,000 EUR at about 1.08: about 1,026,000 USD, past the 1,000,000 USD of notional.
+        #expect(lines.contains { $0.hasPrefix("EUR.USD 950000 refused risk:max_order_notional risk: notional ")
+                && $0.contains(" USD exceeds risk.max_order_notional 1,000,000 USD") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("GBP.CHF 1000 refused risk:no_rate risk: no exchange rate for CHF yet") }, "\(lines)")
     }
 }
