@@ -231,7 +231,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoneyTests", dependencies: ["Money"]),
-        .testTarget(name: "MarketHistoryTests", dependencies: ["MarketHistory", "PostgresBarStore"]),
+        .testTarget(
+            name: "MarketHistoryTests",
+            dependencies: ["MarketHistory", "PostgresBarStore", "TWSProtocol", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "BacktestTests",
             dependencies: [

@@ -119,9 +119,14 @@ public struct BacktestData: Sendable {
         }
         guard !setup.span.isEmpty else { throw BacktestDataError("the backtest's span is empty (--from must come before --to)") }
         var loaded: [LoadedSeries] = []
+        var notices = notices
         for instrument in instruments {
             let series = BarSeries(instrument: instrument.key, barSize: setup.barSize, what: setup.what)
-            let bars = try await store.bars(series, in: setup.span)
+            let (bars, refused) = usable(try await store.bars(series, in: setup.span))
+            if let first = refused.first {
+                notices.append("\(instrument.key): \(refused.count) stored bar\(refused.count == 1 ? "" : "s") left out as unusable "
+                               + "(the first at \(UTCTime.iso(first.time, seconds: false)): \(first.reason)): the replay skips them too")
+            }
             let gaps = TimeSpan.missing(setup.span, covered: try await store.covered(series))
             loaded.append(LoadedSeries(resolved: instrument, series: series, barSeconds: barSeconds, bars: bars, loaded: setup.span,
                                        tickSize: tickSizes[instrument.key] ?? (instrument.details.minTick > 0 ? instrument.details.minTick : nil),
@@ -131,11 +136,32 @@ public struct BacktestData: Sendable {
         return BacktestData(setup: setup, series: loaded, store: store, rates: rates, notices: notices)
     }
 
+    /// The bars a backtest can trade on, and the others with why (a price that is negative, not
+    /// a number or absurd, a high below the close...): the same checks the replay applies.
+    static func usable(_ bars: [StoredBar]) -> (bars: [StoredBar], refused: [(time: Int64, reason: String)]) {
+        var kept: [StoredBar] = []
+        kept.reserveCapacity(bars.count)
+        var refused: [(time: Int64, reason: String)] = []
+        for bar in bars {
+            let volume = bar.volume == BarBounds.notAvailable ? nil : bar.volume
+            if let reason = BarBounds.problem(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: volume) {
+                refused.append((bar.time, reason))
+            } else {
+                kept.append(bar)
+            }
+        }
+        return (kept, refused)
+    }
+
     /// The rate series of every foreign currency of `series`, or an error naming the pair to
     /// download when one is not stored (or starts after the currency's first bar).
     static func loadRates(setup: BacktestSetup, series: [LoadedSeries], store: any BarStore) async throws -> [RateSeries] {
         let base = setup.baseCurrency.uppercased()
-        let foreign = Set(series.map(\.terms.currency)).subtracting([base]).sorted()
+        var currencies = Set(series.map(\.terms.currency))
+        // Forex commissions are charged in USD (docs/money.md): a backtest in another base needs
+        // the dollar's rate too, or those commissions would count nothing.
+        if series.contains(where: { $0.terms.secType == "CASH" }) && setup.rules.commission != .none { currencies.insert("USD") }
+        let foreign = currencies.subtracting([base]).sorted()
         // The backtest's own kind of bars first (the pair may be one of its instruments), then
         // what forex is quoted as.
         var whats: [String] = []
@@ -150,9 +176,12 @@ public struct BacktestData: Sendable {
             guard let rate = try await RateSeries.load(currency: currency, base: base, barSize: setup.barSize, whats: whats, span: setup.span,
                                                        store: store)
             else {
-                throw BacktestDataError("\(names) \(quoted.count == 1 ? "is" : "are") quoted in \(currency), and the store has no \(setup.barSize) "
+                let who = quoted.isEmpty ? "forex commissions are charged in \(currency)"
+                    : "\(names) \(quoted.count == 1 ? "is" : "are") quoted in \(currency)"
+                throw BacktestDataError("\(who), and the store has no \(setup.barSize) "
                                         + "bars of \(pair) or \(currency).\(base) to count \(currency) in \(base): download them "
-                                        + "(\(download)), or give --base-currency \(currency)")
+                                        + "(\(download), with the same --store), import a CSV of them (moonwire history import FILE "
+                                        + "--instrument \(pair) --bar \"\(setup.barSize)\" --what MIDPOINT), or give --base-currency \(currency)")
             }
             // A first bar without a rate would have no value in base: the rates must start by then.
             if let first = quoted.compactMap(\.bars.first?.time).min(), let start = rate.start, start > first {

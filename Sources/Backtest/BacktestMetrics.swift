@@ -43,7 +43,12 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
                                       winRate: nil, trades: 0, openTrades: 0, exposure: 0, commissions: commissions, fills: fills,
                                       barsProcessed: bars)
         let years = (Double(span.end) - Double(span.start)) / (365.25 * 86_400)  // no Int64 overflow on any span
-        if years > 0, hasBase, final.isFinite, final > 0 { metrics.cagr = pow(final / initialCash, 1 / years) - 1 }
+        if years > 0, hasBase, final.isFinite, final > 0 {
+            // Over a short span the power overflows (50 of cash making 500 in a day): no figure
+            // rather than inf, which no report can hold.
+            let cagr = pow(final / initialCash, 1 / years) - 1
+            metrics.cagr = cagr.isFinite ? cagr : nil
+        }
 
         // Drawdown over every bar's equity.
         var peak = initialCash, peakTime = equity.first?.time
@@ -94,6 +99,13 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
             metrics.profitFactor = losses > 0 ? gains / losses : nil
         }
         if !equity.isEmpty { metrics.exposure = Double(equity.filter(\.invested).count) / Double(equity.count) }
+        // A ratio of extreme figures can overflow: a figure that is not a number is no figure.
+        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
+        metrics.sharpe = finite(metrics.sharpe)
+        metrics.sortino = finite(metrics.sortino)
+        metrics.profitFactor = finite(metrics.profitFactor)
+        metrics.totalReturn = finite(metrics.totalReturn)
+        metrics.maxDrawdownFraction = finite(metrics.maxDrawdownFraction)
         return metrics
     }
 

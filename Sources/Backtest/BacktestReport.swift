@@ -25,6 +25,8 @@ public enum BacktestReport {
         let json = folder.appendingPathComponent("summary.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // JSON has no infinity: a sum that overflowed is written as text, never a lost report.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try encoder.encode(result.metrics).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths

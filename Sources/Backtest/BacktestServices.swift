@@ -152,7 +152,15 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         for event in events {
             switch event {
             case let .filled(fill):
+                let group = records[fill.orderId].map { OrderFamily(ocaGroup: $0.order.ocaGroup, ocaType: $0.order.ocaType, parentId: $0.order.parentId) }
                 apply(fill, instrument: i)
+                // A named group may span instruments (IB's OCA groups do): its members in the
+                // other brokers are settled too, in the backtest's instrument order.
+                if let group, !group.ocaGroup.isEmpty {
+                    for j in brokers.indices where j != i {
+                        handle(brokers[j].settleGroup(filled: fill.quantity, by: fill.orderId, family: group), instrument: j)
+                    }
+                }
             case let .cancelled(id, reason):
                 guard var record = records[id], !record.status.isTerminal else { continue }
                 record.status = .cancelled

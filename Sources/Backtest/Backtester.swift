@@ -353,6 +353,11 @@ final class BacktestDriver: @unchecked Sendable {
             notice("\(series.key): no stored \(series.series.barSize) \(series.series.what) bars from \(UTCTime.iso(setup.span.start, seconds: false)) "
                    + "to \(UTCTime.iso(setup.span.end, seconds: false))")
         }
+        let unconverted = ledger.money.unconvertedCurrencies
+        if !unconverted.isEmpty {
+            notice("money in \(unconverted.joined(separator: ", ")) had no rate to \(setup.baseCurrency.uppercased()) and is left out of "
+                   + "the figures (store bars of the pairs to count it)")
+        }
         let ambiguous = services.ambiguousExits
         if ambiguous > 0 {
             notice("\(ambiguous) bar\(ambiguous == 1 ? "" : "s") reached both the stop and the take-profit of one bracket (or OCA group): "

@@ -207,8 +207,21 @@ public struct SimulatedBroker: Sendable {
         let order = entries.remove(at: index).order
         filled.insert(order.id)
         events.append(.filled(fill(order, at: price.atMarket ? slipped(price.price, buy: order.buy) : price.price, time: time)))
+        events += settleMembers(filled: order.quantity, by: order.id, family: order.family)
+        release()
+    }
+
+    /// A member of a named one-cancels-all group filled in ANOTHER instrument's broker: this
+    /// broker's members of the group are settled by the same rule (in id order).
+    public mutating func settleGroup(filled quantity: Double, by id: Int, family: OrderFamily) -> [BrokerEvent] {
+        family.ocaGroup.isEmpty ? [] : settleMembers(filled: quantity, by: id, family: family)
+    }
+
+    /// The group's members here, settled by Money's rule for a fill of `quantity` by `id`.
+    private mutating func settleMembers(filled quantity: Double, by id: Int, family: OrderFamily) -> [BrokerEvent] {
+        var events: [BrokerEvent] = []
         let members = entries.map { GroupMember(id: $0.order.id, family: $0.order.family, remaining: $0.order.quantity) }
-        for settlement in GroupSettlement.settle(filled: order.quantity, by: order.id, family: order.family, others: members) {
+        for settlement in GroupSettlement.settle(filled: quantity, by: id, family: family, others: members) {
             guard let other = entries.firstIndex(where: { $0.order.id == settlement.id }) else { continue }
             switch settlement {
             case let .cancel(_, reason):
@@ -218,7 +231,7 @@ public struct SimulatedBroker: Sendable {
                 events.append(.reduced(id: id, quantity: entries[other].order.quantity))
             }
         }
-        release()
+        return events
     }
 
     /// Removes a cancelled order and the children it holds (they go with their parent).

@@ -55,7 +55,9 @@ public struct RateSeries: Sendable {
                 let series = BarSeries(instrument: key, barSize: barSize, what: what)
                 let bars = try await store.bars(series, in: TimeSpan(from, span.end))
                 let points = bars.compactMap { bar -> (time: Int64, toBase: Double)? in
-                    guard bar.close.isFinite, bar.close > 0 else { return nil }
+                    // A pair's price outside 1e-6...1e7 is a broken file, not a market (1/1e-300 made
+                    // a rate of 1e300 and an equity of -1e304).
+                    guard bar.close.isFinite, (1e-6...1e7).contains(bar.close) else { return nil }
                     let rate = inverted ? 1 / bar.close : bar.close
                     return rate.isFinite && rate > 0 ? (bar.time, rate) : nil
                 }

@@ -58,7 +58,10 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
     public func covered(_ series: BarSeries) async throws -> [TimeSpan] {
         try await queue.read { db in
             try Row.fetchAll(db, sql: "SELECT start, end FROM coverage WHERE instrument = ? AND bar_size = ? AND what = ? ORDER BY start",
-                             arguments: [series.instrument, series.barSize, series.what]).map { TimeSpan($0["start"], $0["end"]) }
+                             arguments: [series.instrument, series.barSize, series.what]).compactMap { row in
+                guard let start: Int64 = row.lenient("start"), let end: Int64 = row.lenient("end") else { return nil }
+                return TimeSpan(start, end)
+            }
         }
     }
 
@@ -67,9 +70,14 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
             try Row.fetchAll(db, sql: """
                 SELECT time, open, high, low, close, volume, wap, count FROM bars
                 WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ? ORDER BY time
-                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]).map {
-                StoredBar(time: $0["time"], open: $0["open"], high: $0["high"], low: $0["low"], close: $0["close"], volume: $0["volume"],
-                          wap: $0["wap"], count: $0["count"])
+                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]).compactMap { row in
+                // Lenient reads: a file another tool wrote may hold text or a blob where a
+                // number belongs. An unreadable price is NaN (the bar checks refuse the bar,
+                // saying why); a bar without a readable time cannot be placed and is left out.
+                guard let time: Int64 = row.lenient("time") else { return nil }
+                return StoredBar(time: time, open: row.lenient("open") ?? .nan, high: row.lenient("high") ?? .nan,
+                                 low: row.lenient("low") ?? .nan, close: row.lenient("close") ?? .nan, volume: row.lenient("volume"),
+                                 wap: row.lenient("wap"), count: row.lenient("count"))
             }
         }
     }
@@ -97,11 +105,11 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
                 """, arguments: [key]).map { row in
                 // Optional reads: a row another tool wrote with text where a number belongs
                 // comes back unusable (its `problem` says so), never a trap.
-                let multiplier: Double? = row["multiplier"], tick: Double? = row["tick"]
-                let secType: String? = row["sec_type"], currency: String? = row["currency"]
-                return StoredInstrument(key: key, secType: secType ?? "", currency: currency ?? "", exchange: row["exchange"] ?? "",
-                                        multiplier: multiplier ?? .nan, tick: tick ?? .nan, tradingHours: row["trading_hours"] ?? "",
-                                        pairBase: row["pair_base"])
+                let multiplier: Double? = row.lenient("multiplier"), tick: Double? = row.lenient("tick")
+                let secType: String? = row.lenient("sec_type"), currency: String? = row.lenient("currency")
+                return StoredInstrument(key: key, secType: secType ?? "", currency: currency ?? "", exchange: row.lenient("exchange") ?? "",
+                                        multiplier: multiplier ?? .nan, tick: tick ?? .nan, tradingHours: row.lenient("trading_hours") ?? "",
+                                        pairBase: row.lenient("pair_base"))
             }
         }
     }
@@ -109,8 +117,17 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
     public func series() async throws -> [BarSeries] {
         try await queue.read { db in
             try Row.fetchAll(db, sql: "SELECT DISTINCT instrument, bar_size, what FROM bars ORDER BY instrument, bar_size, what").map {
-                BarSeries(instrument: $0["instrument"], barSize: $0["bar_size"], what: $0["what"])
+                BarSeries(instrument: $0.lenient("instrument") ?? "", barSize: $0.lenient("bar_size") ?? "", what: $0.lenient("what") ?? "")
             }
         }
+    }
+}
+
+extension Row {
+    /// The column's value as `Value`, or nil when it is NULL or of another kind (GRDB's own
+    /// subscript traps on text where a number belongs: a store is outside input).
+    func lenient<Value: DatabaseValueConvertible>(_ column: String) -> Value? {
+        let raw: DatabaseValue? = self[column]
+        return raw.flatMap { Value.fromDatabaseValue($0) }
     }
 }

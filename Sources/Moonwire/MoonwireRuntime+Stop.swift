@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import TWSProtocol
 
 extension MoonwireRuntime {
@@ -17,18 +16,13 @@ extension MoonwireRuntime {
         return await task.value
     }
 
-    /// How long a stop waits, at most, for the journal's writer to write what it still has.
-    static let journalDrainSeconds = 5.0
-
     private func stopOnce() async -> MoonwireRunSummary {
         files.stop()
         if let server = control.withLockedValue({ $0 }) { await server.close() }
         let names = strategyNames
         var statistics = await runner.stopAll()
-        // What the journal's writer still has from the last moments (the strategies' last
-        // stores included), within one bound for the whole stop.
-        let deadline = Date().addingTimeInterval(Self.journalDrainSeconds)
-        var backlog = await state.drainWriter(within: Self.journalDrainSeconds)
+        // What the journal's writer still has from the last moments.
+        try? await Task.sleep(for: .milliseconds(200))
         let snapshot = await state.snapshot()
         let account = self.account
         let client = self.client
@@ -41,21 +35,10 @@ extension MoonwireRuntime {
         }
         await client.stop()
         try? await paperGateway?.shutdown()
-        // What the last messages of the connection made, within what is left of the bound.
-        backlog = await state.drainWriter(within: max(deadline.timeIntervalSinceNow, 0.5))
-        if backlog.waiting > 0 {
-            let line = "the journal could not be drained within \(Int(Self.journalDrainSeconds)) s: \(backlog.waiting) writes were not written"
-                + " (\(backlog.failure ?? "the journal's writer did not finish")); reconcile at the next start (`moonwire reconcile`)"
-            var logger = Logger(label: "moonwire")
-            logger.logLevel = .notice
-            logger.error("\(line)")
-            hub.publish(.notice(line))
-        }
+        try? await Task.sleep(for: .milliseconds(100))  // what the journal's writer still has
         journal.close()
         for name in names where statistics[name] == nil { statistics[name] = StrategyStatistics() }
-        var summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)
-        summary.journalNotWritten = backlog.waiting
-        summary.journalFailure = backlog.failure
+        let summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)
         stopped.withLockedValue { $0 = summary }
         hub.finish(with: .stopped(summary))
         return summary
@@ -90,9 +73,6 @@ public struct MoonwireRunSummary: Sendable {
     public var pnl: PnL?
     /// The account's positions at the end (all strategies, other clients, manual trades).
     public var accountPositions: [PositionRecord]
-    /// Writes the journal still had when the stop's bound ran out (0: all written), and why.
-    public var journalNotWritten = 0
-    public var journalFailure: String?
 
     init(startedAt: Date, stoppedAt: Date, statistics: [String: StrategyStatistics], snapshot: TradingState.Snapshot, pnl: PnL?) {
         self.startedAt = startedAt
@@ -145,10 +125,6 @@ public struct MoonwireRunSummary: Sendable {
             blocks.append(lines.joined(separator: "\n"))
         }
         blocks.append("account pnl: daily \(money(pnl?.dailyPnL)), unrealized \(money(pnl?.unrealizedPnL)), realized \(money(pnl?.realizedPnL))")
-        if journalNotWritten > 0 {
-            blocks.append("warning: the journal could not be drained: \(journalNotWritten) writes were not written ("
-                          + (journalFailure ?? "the journal's writer did not finish") + "); reconcile at the next start")
-        }
         if leavesRiskOn {
             blocks.append("warning: the run leaves risk on (open orders or positions above); they stay with the account after this process ends")
         }

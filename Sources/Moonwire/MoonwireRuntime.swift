@@ -256,9 +256,7 @@ public final class MoonwireRuntime: Sendable {
             }
         }.get()
         if watchesFiles { files.watch(path) }
-        // From the journal's delivered state: what it starts with holds every event told
-        // before, every later one reaches it after on_start (nothing twice).
-        runner.start(strategy)
+        strategy.start(positions: await runner.startingPositions(strategy: chosen), orders: await runner.startingOrders(strategy: chosen))
         hub.publish(.strategyAdded(name: chosen, path: path))
         return chosen
     }

@@ -87,6 +87,8 @@ struct BacktestCommand: AsyncParsableCommand {
             } catch let error as BacktestDataError {
                 throw RuntimeError(error.message)
             }
+            // What loading the bars found (bars left out as unusable), said before the run.
+            for notice in data.notices.dropFirst(notices.count) { say("note: \(notice)") }
             guard data.barCount > 0 else {
                 let keys = instruments.map(\.key).joined(separator: ",")
                 throw RuntimeError("no stored \(bar) \(setup.what) bars of \(keys) in \(opened.name) from \(from) to \(to): nothing to backtest "

@@ -22,11 +22,10 @@ extension Strategy {
         return Array(finished) + own.filter { !$0.status.isTerminal }
     }
 
-    /// Sets the orders and positions the strategy starts with, then delivers on_start (the
-    /// runner's `start(_:)` calls it at the journal's delivered point, so that they hold
-    /// exactly what was told before it and nothing after).
+    /// Sets the orders and positions the strategy starts with, then delivers on_start.
     public func start(positions: PositionBook, orders: [OrderRecord]) {
         loop.execute {
+            // An event relayed since the snapshot was taken is as new or newer: it stays.
             for record in orders where self.orders[record.orderId] == nil { self.remember(order: record) }
         }
         start(positions: positions)

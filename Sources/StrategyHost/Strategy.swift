@@ -55,9 +55,6 @@ public final class Strategy: @unchecked Sendable {
         var scheduled = false
         /// After stop, a hang or an overload: posts are dropped (the loop may be shutting down).
         var closed = false
-        /// Before start (a strategy the runner starts from the journal): posts wait here,
-        /// behind on_start, which comes first.
-        var held = false
     }
     /// Events other than quotes the inbox holds at most. The loop takes the whole inbox at
     /// once, so at most about twice as many wait in all (some 100 MB of order updates at worst).
@@ -141,12 +138,8 @@ public final class Strategy: @unchecked Sendable {
     /// Called on the strategy's loop with the socket-to-handler latency of each quote (ns), for benchmarks.
     public var quoteLatencyObserver: ((UInt64) -> Void)?
     var consecutiveFailures = 0
-    /// The store last handed to the journal (written, or waiting there in order to be):
-    /// an unchanged store is not handed over again.
     var lastStoreData: Data?
     var lastStoreProblem: String?
-    /// The journal cannot take the store now (trading is closed): said once until it is written (any thread).
-    let storeWaiting = NIOLockedValueBox(false)
     var stopped = false
     var pendingReload: Scheduled<Void>?
     var coalescingReport: RepeatedTask?
@@ -300,7 +293,7 @@ public final class Strategy: @unchecked Sendable {
                 box.events += 1
             }
             box.items.append(item)
-            if box.held || box.scheduled { return false }
+            if box.scheduled { return false }
             box.scheduled = true
             return true
         }
@@ -341,7 +334,7 @@ public final class Strategy: @unchecked Sendable {
         swap(&items, &takenItems)
         var coalesced = 0
         let taken = inbox.withLockedValue { box -> Bool in
-            if box.items.isEmpty || box.held {
+            if box.items.isEmpty {
                 box.scheduled = false
                 return false
             }
@@ -363,15 +356,6 @@ public final class Strategy: @unchecked Sendable {
         items.removeAll(keepingCapacity: true)
         swap(&items, &takenItems)
         return taken
-    }
-
-    /// What is posted from now on waits until `releaseHeldPosts` (the start).
-    func holdUntilStart() { inbox.withLockedValue { $0.held = true } }
-
-    /// On the loop, once on_start is queued: what was posted meanwhile follows it.
-    func releaseHeldPosts() {
-        inbox.withLockedValue { $0.held = false }
-        scheduleDrain()
     }
 
     /// Queues an event raised on the loop itself (timers, replies) and makes sure it is handled.
@@ -690,39 +674,7 @@ public final class Strategy: @unchecked Sendable {
         lastStoreProblem = nil
         guard data != lastStoreData else { return }
         lastStoreData = data
-        services?.saveStore(strategy: name, data: data) { [weak self] outcome in
-            guard let self else { return }
-            if outcome == .written {
-                if self.storeWaiting.withLockedValue({ was in defer { was = false }; return was }) { self.logger.notice("store: written to the journal after waiting") }
-                return
-            }
-            // A stopping strategy's loop may be gone: nothing to tell it then.
-            guard !self.inbox.withLockedValue({ $0.closed }) else { return }
-            self.loop.execute { self.stored(data, outcome) }
-        }
-    }
-
-    /// What the journal did with a store handed to it (on the loop). Waiting (the journal
-    /// cannot be written: trading is closed, every strategy hears `journal`): kept, written
-    /// in order once it can be, and the strategy told once. Refused for good (a row the journal
-    /// cannot hold): not saved, so the next change tries again, and the strategy is told.
-    func stored(_ data: Data, _ outcome: JournalWriteOutcome) {
-        switch outcome {
-        case .written:
-            break
-        case let .waiting(reason):
-            guard !storeWaiting.withLockedValue({ was in defer { was = true }; return was }) else { return }
-            let message = "store: not written yet: \(reason); kept, and written in order once the journal can be written"
-            logger.error("\(message)")
-            enqueue(.error(code: "store", message: message, orderId: nil))
-        case let .refused(reason):
-            if lastStoreData == data { lastStoreData = nil }
-            let message = "store: the journal cannot hold it (\(reason)); not saved, tried again at its next change"
-            guard message != lastStoreProblem else { return }
-            lastStoreProblem = message
-            logger.error("\(message)")
-            enqueue(.error(code: "store", message: message, orderId: nil))
-        }
+        services?.saveStore(strategy: name, data: data)
     }
 
     /// Delivers `on_stop`, stops timers, persists the store. Returns the statistics.

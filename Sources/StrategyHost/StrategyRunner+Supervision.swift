@@ -20,7 +20,7 @@ extension StrategyRunner {
             let strategy = try await Strategy.make(path: path, name: name, loop: group.next(), services: self, config: config,
                                                    params: params, logger: logger)
             loops.withLockedValue { $0.append((group, strategy)) }
-            add(strategy, startsFromJournal: true)  // started by `start(_:)`, from the journal's delivered state
+            add(strategy)
             return strategy
         } catch {
             try? await group.shutdownGracefully()
@@ -227,7 +227,7 @@ extension StrategyRunner {
                 fresh.onReload = callback
                 fresh.modulePaths = watchers
             }.get()
-            start(fresh)
+            fresh.start(positions: await startingPositions(strategy: hung.name), orders: await startingOrders(strategy: hung.name))
             fresh.post(.error(code: "hung", message: hung.hungReason ?? "the previous state hung", orderId: nil))
             let outcome = Strategy.ReloadOutcome(succeeded: true, hash: hash, milliseconds: elapsed(), error: nil)
             journal(strategy: hung.name, kind: "restart", detail: "fresh state after a hang, hash=\(hash)")

@@ -18,13 +18,6 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     var logger: Logger
     private let lock = NIOLock()
     private var strategies: [String: Strategy] = [:]
-    /// Strategies added but not started yet (under `lock`): the trading state's events are
-    /// not relayed to them, since what they start with holds everything told before their
-    /// start (Strategy+Rebuild.swift).
-    private var awaitingStart: Set<String> = []
-    /// Per strategy, the `store` handed to the journal and not written yet: a strategy loaded
-    /// meanwhile (added again, restarted) gets it, not the journal's older one.
-    let unwrittenStores = NIOLockedValueBox<[String: Data]>([:])
     private var ownerOfOrder: [Int: String] = [:]
     /// The account-wide limits and exposure (under `lock`).
     private var account: AccountGate
@@ -136,36 +129,13 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         watchdog?.cancel()
     }
 
-    /// Adds a strategy; its events are relayed from now on. With `startsFromJournal`, nothing
-    /// reaches it before it starts (`start(_:)`): what it starts with holds what was told
-    /// before, and what it is posted meanwhile waits behind on_start.
-    public func add(_ strategy: Strategy, startsFromJournal: Bool = false) {
-        if startsFromJournal { strategy.holdUntilStart() }
-        lock.withLock {
-            strategies[strategy.name] = strategy
-            if startsFromJournal { awaitingStart.insert(strategy.name) } else { awaitingStart.remove(strategy.name) }
-        }
+    public func add(_ strategy: Strategy) {
+        lock.withLock { strategies[strategy.name] = strategy }
     }
 
     public func remove(_ strategy: Strategy) {
-        lock.withLock {
-            _ = strategies.removeValue(forKey: strategy.name)
-            awaitingStart.remove(strategy.name)
-        }
+        lock.withLock { _ = strategies.removeValue(forKey: strategy.name) }
     }
-
-    /// The trading state's events reach `strategy` from now on (it has started).
-    func beginRelaying(to strategy: Strategy) {
-        lock.withLock { _ = awaitingStart.remove(strategy.name) }
-    }
-
-    /// The strategy named, when the trading state's events are relayed to it (started).
-    private func relayed(named name: String) -> Strategy? {
-        lock.withLock { awaitingStart.contains(name) ? nil : strategies[name] }
-    }
-
-    /// Every strategy the trading state's events are relayed to.
-    private var relayedAll: [Strategy] { lock.withLock { strategies.values.filter { !awaitingStart.contains($0.name) } } }
 
     public func strategy(named name: String) -> Strategy? { lock.withLock { strategies[name] } }
     var all: [Strategy] { lock.withLock { Array(strategies.values) } }
@@ -198,42 +168,42 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                     account.open[record.orderId] = (record.instrumentKey, record.isBuy, record.remaining)
                 }
             }
-            if let strategy = relayed(named: record.strategy) { relay(.order(record), to: strategy) }
+            if let strategy = strategy(named: record.strategy) { relay(.order(record), to: strategy) }
         case let .fill(execution):
             let owner = lock.withLock { () -> String? in
                 account.positions[execution.symbol, default: 0] += execution.signedShares - (execution.corrects?.signedShares ?? 0)
                 return ownerOfOrder[execution.orderId]
             }
-            if let owner, let strategy = relayed(named: owner) { relay(.fill(execution), to: strategy) }
+            if let owner, let strategy = strategy(named: owner) { relay(.fill(execution), to: strategy) }
         case let .commission(execution):
             let owner = lock.withLock { ownerOfOrder[execution.orderId] }
-            commissionArrived(execution, owner: owner.flatMap { relayed(named: $0) })
+            commissionArrived(execution, owner: owner.flatMap { strategy(named: $0) })
         case let .position(position):
             lock.withLock { account.positions[position.symbol] = position.quantity }
         case let .account(_, key, value, _):
-            for strategy in relayedAll { relay(.account(key: key, value: value), to: strategy) }
+            for strategy in all { relay(.account(key: key, value: value), to: strategy) }
         case let .pnl(daily, unrealized, realized):
-            for strategy in relayedAll { relay(.pnl(daily: daily, unrealized: unrealized, realized: realized), to: strategy) }
+            for strategy in all { relay(.pnl(daily: daily, unrealized: unrealized, realized: realized), to: strategy) }
         case let .error(id, code, message):
             // 202 is the cancellation the strategy asked for: on_order reports it, it is no error.
             // 10148 (cannot be cancelled: already filled or cancelled) is a cancel that found the
             // order done: its on_order tells how it ended; no error either.
             if IBErrorCategory.of(code: code, message: message) == .orderCancelled || code == 10148 { return }
-            if let id, let owner = lock.withLock({ ownerOfOrder[id] }), let strategy = relayed(named: owner) {
+            if let id, let owner = lock.withLock({ ownerOfOrder[id] }), let strategy = strategy(named: owner) {
                 relay(.error(code: String(code), message: message, orderId: id), to: strategy)
             } else if id == nil && IBErrorCategory.of(code: code, message: message) == .connectivity {
-                for strategy in relayedAll { relay(.error(code: String(code), message: message, orderId: nil), to: strategy) }
+                for strategy in all { relay(.error(code: String(code), message: message, orderId: nil), to: strategy) }
             }
         case let .connection(state):
-            for strategy in relayedAll { relay(.connection(state), to: strategy) }
+            for strategy in all { relay(.connection(state), to: strategy) }
         case let .reconciled(report):
             closeOrderFlow(after: report)
         case let .journalFailed(reason):
             closed.withLockedValue { $0["journal"] = reason }
-            for strategy in relayedAll { relay(.error(code: "journal", message: reason, orderId: nil), to: strategy) }
+            for strategy in all { relay(.error(code: "journal", message: reason, orderId: nil), to: strategy) }
         case .journalRestored:
             closed.withLockedValue { $0["journal"] = nil }
-            for strategy in relayedAll { relay(.error(code: "journal", message: "the journal can be written again: trading is open", orderId: nil), to: strategy) }
+            for strategy in all { relay(.error(code: "journal", message: "the journal can be written again: trading is open", orderId: nil), to: strategy) }
         }
     }
 
@@ -433,26 +403,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         return resolved
     }
 
-    public func loadStore(strategy: String) -> Data? {
-        unwrittenStores.withLockedValue { $0[strategy] } ?? journal.loadStore(strategy: strategy)
-    }
-
-    public func saveStore(strategy: String, data: Data) { saveStore(strategy: strategy, data: data) { _ in } }
-
-    /// Through the trading state's writer, in order with every other record: a journal that
-    /// cannot be written closes trading (as for any record) and the store waits, in order,
-    /// until it can be written.
-    public func saveStore(strategy: String, data: Data, done: @escaping @Sendable (JournalWriteOutcome) -> Void) {
-        unwrittenStores.withLockedValue { $0[strategy] = data }
-        state.journalStore(strategy: strategy, data: data) { [unwrittenStores] outcome in
-            if case .waiting = outcome {} else {
-                // Written or refused for good: the journal's copy is what loads now, unless a
-                // newer one was handed over meanwhile.
-                unwrittenStores.withLockedValue { if $0[strategy] == data { $0[strategy] = nil } }
-            }
-            done(outcome)
-        }
-    }
+    public func loadStore(strategy: String) -> Data? { journal.loadStore(strategy: strategy) }
+    public func saveStore(strategy: String, data: Data) { journal.saveStore(strategy: strategy, data: data) }
 
     public func journal(strategy: String, kind: String, detail: String) {
         do {
@@ -464,18 +416,6 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     public func startingPositions(strategy: String) async -> PositionBook {
         PositionBook.own(of: strategy, in: await state.snapshot())
-    }
-
-    /// Starts a strategy added with `startsFromJournal` (`launch`) from the journal's
-    /// delivered state: its positions and open orders are exactly what the trading state had
-    /// told when it starts, and every later event reaches it, after on_start (nothing twice,
-    /// nothing missed). While the journal cannot be written, the start waits for what waits
-    /// before it.
-    public func start(_ strategy: Strategy) {
-        let name = strategy.name
-        state.atDeliveredPoint("start of \(name)") { snapshot in
-            strategy.start(positions: PositionBook.own(of: name, in: snapshot), orders: Strategy.ownOrders(of: name, in: snapshot))
-        }
     }
 
     public func instrumentStatus(_ key: String) -> InstrumentStatus { instruments.status(key) }
@@ -512,16 +452,13 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
 extension Strategy {
 
-    /// Sets the positions the strategy starts with, then delivers on_start, before anything
-    /// posted to it so far. The runner's events reach it from this call on.
+    /// Sets the positions the strategy starts with, then delivers on_start.
     public func start(positions: PositionBook) {
-        (services as? StrategyRunner)?.beginRelaying(to: self)
         loop.execute {
             self.positions = positions
             self.realizedAtStart = positions.realized
             self.dayStartPnL = positions.realized
             self.enqueue(.start)
-            self.releaseHeldPosts()
             // Falling behind is worth a log line (the summary has the total).
             self.coalescingReport = self.loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [weak self] _ in
                 guard let self else { return }

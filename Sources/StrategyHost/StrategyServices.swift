@@ -2,7 +2,6 @@ import Foundation
 import Money
 import TWSClient
 import TWSProtocol
-import TradingState
 
 /// What a strategy needs from the rest of Moonwire; `StrategyRunner` provides it over
 /// TWSClient and TradingState, tests may provide it otherwise.
@@ -29,9 +28,6 @@ public protocol StrategyServices: AnyObject, Sendable {
     /// The journaled `store` of a strategy (nil when there is none yet).
     func loadStore(strategy: String) -> Data?
     func saveStore(strategy: String, data: Data)
-    /// Journals the `store` in order with everything else; `done` hears what became of the
-    /// write (any thread). Services without a journal save it at once.
-    func saveStore(strategy: String, data: Data, done: @escaping @Sendable (JournalWriteOutcome) -> Void)
     /// Journals a strategy event (errors, risk refusals, reloads) before the strategy hears of it.
     func journal(strategy: String, kind: String, detail: String)
     /// What the strategy's own journaled fills hold, to start it with.
@@ -54,10 +50,6 @@ public protocol StrategyServices: AnyObject, Sendable {
 
 extension StrategyServices {
     public var extensions: [LuaExtension] { [] }
-    public func saveStore(strategy: String, data: Data, done: @escaping @Sendable (JournalWriteOutcome) -> Void) {
-        saveStore(strategy: strategy, data: data)
-        done(.written)
-    }
     /// USD only: services that know no account (tests) value USD instruments alone.
     public func rates() -> CurrencyRates { CurrencyRates() }
 }

@@ -379,14 +379,6 @@ public final class Journal: IdStore, @unchecked Sendable {
         }
     }
 
-    /// A strategy's `store`, replacing the one before (TradingState.journalStore writes it in
-    /// order with everything else; a failure is the caller's to handle, never swallowed).
-    public func writeStore(strategy: String, data: Data) throws {
-        try queue.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO store (strategy, key, value) VALUES (?, 'store', ?)", arguments: [strategy, data])
-        }
-    }
-
     public func count(_ table: String) throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }

@@ -33,11 +33,6 @@ extension TradingState {
         writer.execute { self.process(item) }
     }
 
-    /// Queues `item` on the writer, behind everything queued before it (any thread).
-    func enqueue(_ item: JournalItem) {
-        writer.execute { self.process(item) }
-    }
-
     /// Tells the consumers, after whatever waits to be journaled (order is kept).
     func emit(_ event: TradingEvent) {
         let item = JournalItem(what: "", write: nil, events: [event])
@@ -50,7 +45,6 @@ extension TradingState {
             do {
                 try item.write?()
                 for event in item.events { deliver(event) }
-                item.done?(.written)
                 return
             } catch where JournalFault(error) == .row {
                 notJournaled(item, error)
@@ -60,7 +54,6 @@ extension TradingState {
             }
         }
         backlog.append(item)
-        item.done?(.waiting(journalFailure ?? "the journal cannot be written"))
         scheduleRetry()
     }
 
@@ -74,7 +67,6 @@ extension TradingState {
         logger.error("journal: \(item.what) cannot be journaled (\(error)); skipped alone, trading goes on")
         journal.connectionEvent("not journaled", "\(item.what): \(error)")
         for event in item.events { deliver(event) }
-        item.done?(.refused("\(error)"))
     }
 
     /// Any thread: a storage fault closes trading and tells the consumers why (once); the
@@ -117,7 +109,6 @@ extension TradingState {
                 try item.write?()
                 backlog.removeFirst()
                 for event in item.events { deliver(event) }
-                item.done?(.written)
             } catch where JournalFault(error) == .row {
                 backlog.removeFirst()
                 notJournaled(item, error)
@@ -148,17 +139,4 @@ struct JournalItem: Sendable {
     var what: String
     var write: (@Sendable () throws -> Void)?
     var events: [TradingEvent]
-    /// Told on the writer what became of the write (after its events were delivered).
-    var done: (@Sendable (JournalWriteOutcome) -> Void)? = nil
-}
-
-/// What became of a write queued on the journal's writer.
-public enum JournalWriteOutcome: Sendable, Equatable {
-    /// The journal holds it (and its events were told).
-    case written
-    /// The journal cannot be written now (trading is closed): the write waits, in order, and
-    /// is made by the retries; `.written` follows when it is.
-    case waiting(String)
-    /// The journal can never hold this record (a row fault): it was skipped alone.
-    case refused(String)
 }

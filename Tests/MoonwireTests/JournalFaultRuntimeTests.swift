@@ -60,17 +60,17 @@ struct JournalFaultRuntimeTests {
             """))
         // Refused at the call, or given an id and then rejected alone (never a journal failure).
         let bad = try await embedded.waitForLines("bad") { lines in
-            lines.contains { $0.hasPrefix("refused ") } || lines.contains { $0.hasPrefix("order ") && $0.hasSuffix(" rejected") }
+            lines.contains { $0.hasPrefix("refused ") } || lines.contains { $0.hasPrefix("order ") && $0.hasSuffix(" not_sent") }
         }
         #expect(!bad.contains { $0.contains("journal") }, "\(bad)")
         #expect(embedded.runtime.orderFlowClosed == nil, "one bad order closes nothing")
         try await embedded.waitForLines("good") { $0.contains("ready") }
         #expect(try await Self.attempt(embedded, "good") == "try 1: placed")
         // One that gets past the call's checks (sent as the runner would send it) has its id
-        // already: it is rejected alone, the strategy told why, and trading goes on.
+        // already: it is not sent (not_sent: it never left), the strategy told why, and trading goes on.
         let id = try embedded.runtime.runner.submitNew(contract: Contract(symbol: "AAPL\u{1}"),
                                                        order: Order(action: "BUY", quantity: 1, type: "LMT", limit: 1), strategy: "bad")
-        let told = try await embedded.waitForLines("bad") { $0.contains("order \(id) rejected") && $0.contains("on_error invalid_argument \(id)") }
+        let told = try await embedded.waitForLines("bad") { $0.contains("order \(id) not_sent") && $0.contains("on_error invalid_argument \(id)") }
         #expect(!told.contains { $0.contains("journal") }, "\(told)")
         #expect(embedded.runtime.orderFlowClosed == nil, "one bad order closes nothing")
         #expect(try await Self.attempt(embedded, "good") == "try 2: placed")

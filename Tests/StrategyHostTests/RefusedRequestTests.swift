@@ -65,6 +65,28 @@ struct RefusedRequestTests {
         }
     }
 
+    @Test("the kill switch cancels an order whose modify TWS refused (110), and counts it cancelled")
+    func haltAfterRefusedModify() async throws {
+        try await with(Rig.restOneOrder + """
+
+            function on_order(o)
+              if o.status == "submitted" and not modified then
+                modified = true
+                orders.modify(o.id, { limit = o.limit + 0.005 })
+              end
+            end
+            function on_error(e) print("error", e.code, orders.get(e.order_id).status) end
+            """) { rig in
+            try await eventually("the modify refused") { await rig.lines().contains { $0.hasPrefix("error 110") } }
+            #expect(await rig.lines().contains("error 110 submitted"))
+            let id = try #require(await rig.state.snapshot().orders.first?.orderId)
+            let report = await rig.runner.halt(reason: "test", within: 5)
+            #expect(report.cancelled == [id], "\(report.text)")
+            #expect(report.complete, "\(report.text)")
+            #expect(await rig.state.snapshot().orders.first?.status == .cancelled)
+        }
+    }
+
     @Test("a cancel answered 10148 is no rejection: the order's fate is TWS's status, and the kill switch counts it done")
     func cancelRefusedAsDone() async throws {
         try await with(Rig.restOneOrder + """
