@@ -286,7 +286,7 @@ def import_bars(tmp_path, text, symbol, store, *args, name="bars.csv"):
 
 def test_future_gives_the_same_money_downloaded_in_the_run_and_offline(tmp_path):
     source = str(tmp_path / "source.sqlite")
-    assert import_bars(tmp_path, ES_BARS, "ES 202612", source).returncode == 0
+    assert import_bars(tmp_path, ES_BARS, "ES 202612", source, "--multiplier", "50", "--tick", "0.25").returncode == 0
     store = str(tmp_path / "bars.sqlite")
     # The paper gateway replays the six minutes (fast: its clock is past them at once) and
     # answers for ES 202612 as TWS does: multiplier 50, tick 0.25.
@@ -330,9 +330,12 @@ def test_imported_details_give_the_future_its_money_offline(tmp_path):
 
 def test_missing_details_are_said_not_assumed_silently(tmp_path):
     store = str(tmp_path / "bars.sqlite")
-    imported = import_bars(tmp_path, ES_BARS, "ES 202612", store)
+    # A future's multiplier is never assumed at import: refused, naming what to give.
+    refused = import_bars(tmp_path, ES_BARS, "ES 202612", store)
+    assert refused.returncode == 1 and "ES 202612 is a future: its multiplier decides every PnL" in refused.stderr, refused.stderr
+    imported = import_bars(tmp_path, ES_BARS, "ES 202612", store, "--multiplier", "50")
     assert imported.returncode == 0, imported.stderr
-    assert "note: ES 202612: currency USD, multiplier 1, tick 0.01 assumed" in imported.stdout, imported.stdout
+    assert "note: ES 202612: currency USD, tick 0.01 assumed" in imported.stdout, imported.stdout
     # A store from before details were kept (or another tool's): the backtest says what it assumes.
     with sqlite3.connect(store) as db:
         db.execute("DELETE FROM instruments")
