@@ -8,7 +8,13 @@ import Foundation
 /// Exposure is the share of bar times at which anything was held. The return and the
 /// drawdown as a fraction are nil (shown "n/a") when the starting cash is not a positive,
 /// finite amount: a fraction of nothing is no figure (it printed a drawdown of 104,904 %).
+/// A closed trade is a win, a loss or even: even when its PnL (net of commissions, in the
+/// base currency) is within `breakEvenTolerance` of zero, so rounding noise (+0.000001,
+/// -0.004 of commission) is no win and no loss. The win rate is wins over all closed trades.
 public struct BacktestMetrics: Sendable, Equatable, Codable {
+    /// Half a cent of the base currency: a PnL that rounds to 0.00.
+    public static let breakEvenTolerance = 0.005
+
     public var initialCash: Double
     public var finalEquity: Double
     public var netPnL: Double
@@ -23,6 +29,10 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
     public var profitFactor: Double?
     public var winRate: Double?
     public var trades: Int
+    /// The closed trades that made more than `breakEvenTolerance`, lost more, or neither.
+    public var wins: Int
+    public var losses: Int
+    public var evens: Int
     public var openTrades: Int
     public var exposure: Double
     public var commissions: Double
@@ -40,7 +50,7 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
                                       totalReturn: hasBase && final.isFinite ? final / initialCash - 1 : nil, cagr: nil, sharpe: nil,
                                       sortino: nil, maxDrawdown: 0, maxDrawdownFraction: hasBase ? 0 : nil, drawdownPeak: nil,
                                       drawdownTrough: nil, profitFactor: nil,
-                                      winRate: nil, trades: 0, openTrades: 0, exposure: 0, commissions: commissions, fills: fills,
+                                      winRate: nil, trades: 0, wins: 0, losses: 0, evens: 0, openTrades: 0, exposure: 0, commissions: commissions, fills: fills,
                                       barsProcessed: bars)
         let years = (Double(span.end) - Double(span.start)) / (365.25 * 86_400)  // no Int64 overflow on any span
         if years > 0, hasBase, final.isFinite, final > 0 {
@@ -92,10 +102,14 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
         metrics.trades = closed.count
         metrics.openTrades = trades.count - closed.count
         if !closed.isEmpty {
-            let wins = closed.filter { $0.pnl > 0 }
+            let wins = closed.filter { $0.pnl > Self.breakEvenTolerance }
+            let lost = closed.filter { $0.pnl < -Self.breakEvenTolerance }
+            metrics.wins = wins.count
+            metrics.losses = lost.count
+            metrics.evens = closed.count - wins.count - lost.count
             metrics.winRate = Double(wins.count) / Double(closed.count)
             let gains = wins.reduce(0) { $0 + $1.pnl }
-            let losses = -closed.filter { $0.pnl < 0 }.reduce(0) { $0 + $1.pnl }
+            let losses = -lost.reduce(0) { $0 + $1.pnl }
             metrics.profitFactor = losses > 0 ? gains / losses : nil
         }
         if !equity.isEmpty { metrics.exposure = Double(equity.filter(\.invested).count) / Double(equity.count) }

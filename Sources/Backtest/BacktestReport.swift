@@ -50,8 +50,16 @@ public enum BacktestReport {
         return "\(sign)\(whole)\(groups).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
-    public static func percent(_ value: Double?) -> String { value.map { String(format: "%.2f %%", $0 * 100) } ?? "n/a" }
-    public static func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "n/a" }
+    public static func percent(_ value: Double?) -> String { value.map { fixed($0 * 100, 2) + " %" } ?? "n/a" }
+    public static func ratio(_ value: Double?) -> String { value.map { fixed($0, 2) } ?? "n/a" }
+
+    /// `value` with `digits` decimals, never `-0.00`: a loss of 0.004 (or a return of
+    /// -0.000004 %) rounds to nothing, which has no sign.
+    public static func fixed(_ value: Double, _ digits: Int) -> String {
+        let text = String(format: "%.\(digits)f", value)
+        guard text.hasPrefix("-"), text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) else { return text }
+        return String(text.dropFirst())
+    }
 
     /// The summary lines `moonwire backtest` prints (and summary.txt holds).
     public static func summary(_ result: BacktestResult, data: BacktestData) -> [String] {
@@ -85,8 +93,10 @@ public enum BacktestReport {
             drawdown += " from \(UTCTime.iso(peak, seconds: false)) to \(UTCTime.iso(trough, seconds: false))"
         }
         lines.append(row("max drawdown", drawdown))
+        // Break-even trades apart: neither a win nor a loss (within BacktestMetrics.breakEvenTolerance).
+        let outcomes = m.trades > 0 ? " (\(m.wins) won, \(m.losses) lost, \(m.evens) even)" : ""
         lines.append(row("trades", "\(m.trades) closed" + (m.openTrades > 0 ? ", \(m.openTrades) open at the end" : "")
-                         + ", win rate \(percent(m.winRate)), profit factor \(ratio(m.profitFactor))"))
+                         + ", win rate \(percent(m.winRate))\(outcomes), profit factor \(ratio(m.profitFactor))"))
         lines.append(row("exposure", percent(m.exposure) + " of bar times holding a position"))
         lines.append(row("commissions", money(m.commissions) + " \(base) over \(m.fills) fills"))
         lines.append(row("bars processed", "\(m.barsProcessed)" + (result.statistics.errors > 0 ? ", \(result.statistics.errors) handler errors" : "")))
@@ -125,9 +135,13 @@ public enum BacktestReport {
 
     // MARK: CSV
 
-    /// A whole number without a fraction, else as Swift writes it (`101`, `98.5`).
+    /// A whole number without a fraction, else the shortest decimal that stands for it (`101`,
+    /// `98.5`, `187.64`): a price computed as ticks × tick size is a hair off its decimal
+    /// (187.64000000000001), and 15 significant digits are all a double holds faithfully.
     public static func number(_ value: Double) -> String {
-        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        guard value.isFinite else { return String(value) }
+        if value.rounded() == value && abs(value) < 1e15 { return String(Int64(value)) }
+        return String(Double(String(format: "%.15g", value)) ?? value)
     }
 
     static func tradesCSV(_ trades: [BacktestTrade]) -> String {
@@ -135,7 +149,7 @@ public enum BacktestReport {
         for t in trades {
             lines.append([t.instrument.contains(",") ? "\"\(t.instrument)\"" : t.instrument, t.direction > 0 ? "long" : "short", number(t.quantity),
                           UTCTime.iso(t.entryTime), number(t.entryPrice), t.exitTime.map { UTCTime.iso($0) } ?? "",
-                          t.exitPrice.map(number) ?? "", String(format: "%.2f", t.commission), String(format: "%.2f", t.pnl)].joined(separator: ","))
+                          t.exitPrice.map(number) ?? "", fixed(t.commission, 2), fixed(t.pnl, 2)].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -144,7 +158,7 @@ public enum BacktestReport {
         var lines = ["time,order_id,instrument,side,quantity,price,commission"]
         for f in fills {
             lines.append([UTCTime.iso(f.time), String(f.orderId), f.instrument, f.buy ? "BUY" : "SELL", number(f.quantity), number(f.price),
-                          String(format: "%.2f", f.commission)].joined(separator: ","))
+                          fixed(f.commission, 2)].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -155,7 +169,7 @@ public enum BacktestReport {
         var peak = -Double.infinity
         for point in equity {
             peak = max(peak, point.equity)
-            lines.append("\(UTCTime.iso(point.time)),\(String(format: "%.2f", point.equity)),\(String(format: "%.2f", peak - point.equity)),\(point.invested ? 1 : 0)")
+            lines.append("\(UTCTime.iso(point.time)),\(fixed(point.equity, 2)),\(fixed(peak - point.equity, 2)),\(point.invested ? 1 : 0)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -179,7 +193,7 @@ public enum BacktestReport {
     }
 
     static func json(_ points: [(Int64, Double)]) -> String {
-        "[" + points.map { "[\($0.0),\(String(format: "%.4f", $0.1))]" }.joined(separator: ",") + "]"
+        "[" + points.map { "[\($0.0),\(fixed($0.1, 4))]" }.joined(separator: ",") + "]"
     }
 
     static func escape(_ text: String) -> String {
@@ -197,7 +211,7 @@ public enum BacktestReport {
             "{\"key\":\"\(escape(series.key))\",\"bars\":\(json(thin(series.bars.map { ($0.time + Int64(series.barSeconds), $0.close) }, limit: 1_500)))}"
         }
         let markers = result.fills.prefix(2_000).map {
-            "[\"\(escape($0.instrument))\",\($0.time),\($0.price),\($0.buy ? 1 : 0)]"
+            "[\"\(escape($0.instrument))\",\($0.time),\(number($0.price)),\($0.buy ? 1 : 0)]"
         }
         let tradeRows = result.trades.prefix(500).map { t in
             "<tr><td>\(escape(t.instrument))</td><td>\(t.direction > 0 ? "long" : "short")</td><td>\(number(t.quantity))</td>"

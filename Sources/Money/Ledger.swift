@@ -180,6 +180,9 @@ public struct Ledger: Sendable, Equatable {
         return holdings[slot].realized - realizedBefore
     }
 
+    /// Whether the execution `execId` is booked (only a ledger that keeps history knows).
+    public func hasBooked(_ execId: String) -> Bool { seen[execId] != nil }
+
     /// The commission report of an execution booked without one (TWS sends it just after):
     /// the execution is rebooked with it. Returns the change in realized PnL.
     @discardableResult

@@ -21,8 +21,8 @@ extension MoonwireRuntime {
         if let server = control.withLockedValue({ $0 }) { await server.close() }
         let names = strategyNames
         var statistics = await runner.stopAll()
-        // What the journal's writer still has from the last moments.
-        try? await Task.sleep(for: .milliseconds(200))
+        // What the journal's writer still has from the last moments (stores of on_stop included).
+        _ = await state.drainJournal(within: 3)
         let snapshot = await state.snapshot()
         let account = self.account
         let client = self.client
@@ -35,10 +35,13 @@ extension MoonwireRuntime {
         }
         await client.stop()
         try? await paperGateway?.shutdown()
-        try? await Task.sleep(for: .milliseconds(100))  // what the journal's writer still has
+        // What the last messages brought, written before the journal closes; a journal that
+        // cannot take it (a full disk) is said in the summary, never dropped silently.
+        let unwritten = await state.drainJournal(within: 5)
         journal.close()
         for name in names where statistics[name] == nil { statistics[name] = StrategyStatistics() }
-        let summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)
+        var summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)
+        summary.unjournaled = unwritten ?? 0
         stopped.withLockedValue { $0 = summary }
         hub.finish(with: .stopped(summary))
         return summary
@@ -73,6 +76,9 @@ public struct MoonwireRunSummary: Sendable {
     public var pnl: PnL?
     /// The account's positions at the end (all strategies, other clients, manual trades).
     public var accountPositions: [PositionRecord]
+    /// Writes the journal could not take before it closed (it was failing: a full disk, a
+    /// read-only file): what they held is not in the journal.
+    public var unjournaled = 0
 
     init(startedAt: Date, stoppedAt: Date, statistics: [String: StrategyStatistics], snapshot: TradingState.Snapshot, pnl: PnL?) {
         self.startedAt = startedAt
@@ -125,6 +131,10 @@ public struct MoonwireRunSummary: Sendable {
             blocks.append(lines.joined(separator: "\n"))
         }
         blocks.append("account pnl: daily \(money(pnl?.dailyPnL)), unrealized \(money(pnl?.unrealizedPnL)), realized \(money(pnl?.realizedPnL))")
+        if unjournaled > 0 {
+            blocks.append("error: \(unjournaled) journal write(s) could not be made before the end (the journal was failing): "
+                          + "what they held (orders' states, fills, a store) is missing from the journal; check it with `moonwire state`")
+        }
         if leavesRiskOn {
             blocks.append("warning: the run leaves risk on (open orders or positions above); they stay with the account after this process ends")
         }

@@ -283,7 +283,9 @@ struct BacktestCommand: AsyncParsableCommand {
             watcher.cancel()
             signals.cancel()
             try? await group.shutdownGracefully()
-            throw RuntimeError("\(error)")
+            // One line (a strategy that fails to load brings its Lua traceback: its first line
+            // names the file and line).
+            throw RuntimeError(Self.firstLine(of: error))
         }
         watcher.cancel()
         signals.cancel()
@@ -335,12 +337,12 @@ struct BacktestCommand: AsyncParsableCommand {
                 rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),
                                       BacktestReport.percent(m.maxDrawdownFraction), String(m.trades), BacktestReport.percent(m.winRate)]
                             + (result.interrupted ? ["(interrupted)"] : []))
-                csv.append((values + [String(format: "%.2f", m.netPnL), m.totalReturn.map { String($0) } ?? "", m.cagr.map { String($0) } ?? "",
-                                      m.sharpe.map { String($0) } ?? "", m.sortino.map { String($0) } ?? "", String(format: "%.2f", m.maxDrawdown),
+                csv.append((values + [BacktestReport.fixed(m.netPnL, 2), m.totalReturn.map { String($0) } ?? "", m.cagr.map { String($0) } ?? "",
+                                      m.sharpe.map { String($0) } ?? "", m.sortino.map { String($0) } ?? "", BacktestReport.fixed(m.maxDrawdown, 2),
                                       String(m.trades), m.winRate.map { String($0) } ?? "", m.profitFactor.map { String($0) } ?? "",
-                                      String(format: "%.2f", m.commissions), ""]).joined(separator: ","))
+                                      BacktestReport.fixed(m.commissions, 2), ""]).joined(separator: ","))
             case let .failure(error):
-                let message = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+                let message = Self.firstLine(of: error)
                 rows.append(values + ["error: \(message)"])
                 csv.append((values + ["", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
             }
@@ -366,5 +368,19 @@ struct BacktestCommand: AsyncParsableCommand {
         try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: path, options: .atomic)
         say("table: \(path.path)")
         if work.isCancelled { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
+        // A combination that did not run (its strategy failed to load) fails the sweep: a
+        // script must not take a table of errors for results.
+        let failures = results.compactMap { outcome -> String? in
+            if case let .failure(error) = outcome { return Self.firstLine(of: error) }
+            return nil
+        }
+        if let first = failures.first {
+            throw RuntimeError("\(failures.count) of \(results.count) combinations failed (the first: \(first))")
+        }
+    }
+
+    /// The first line of an error's description.
+    static func firstLine(of error: any Error) -> String {
+        "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "\(error)"
     }
 }

@@ -52,9 +52,18 @@ struct ConnectCommand: AsyncParsableCommand {
             ("market data", settings.marketData + " (type \(max(settings.marketDataType, 1)))"),
             ("connected in", String(format: "%.3f s", connected)),
             ("TWS time", time.map { Self.utc.string(from: Date(timeIntervalSince1970: Double($0))) + " UTC" } ?? "(no answer)"),
-            ("clock offset", time.map { String(format: "%+.0f s (TWS minus this machine)", Double($0) - askedAt) } ?? "-"),
+            // TWS answers in whole seconds (its clock read anywhere in [t, t + 1)): the middle of
+            // that second is the estimate; against t itself a clock that agrees showed -1 or -0.
+            ("clock offset", time.map { Self.offset(Double($0) + 0.5 - askedAt) + " s (TWS minus this machine)" } ?? "-"),
         ]
         for (key, value) in rows { say(key.padding(toLength: 16, withPad: " ", startingAt: 0) + value) }
+    }
+
+    /// Whole seconds, always signed, and never "-0" ("%+.0f" printed -0.4 as "-0").
+    static func offset(_ seconds: Double) -> String {
+        let whole = seconds.rounded()
+        // -0.4 rounds to -0.0, which equals 0.
+        return whole == 0 || !whole.isFinite ? "+0" : String(format: "%+.0f", whole)
     }
 
     static let utc: DateFormatter = {

@@ -78,8 +78,12 @@ struct HaltCommand: AsyncParsableCommand {
 
     func run() async throws {
         // The run's halt takes 10 s past the time its cancels take to leave, 100 s at most.
-        let (replies, failures) = try await sendToRuns(all ? "halt --all" : "halt", journal: try journalPath(journal: journal, config: config),
-                                                       timeout: 120)
+        let path = try journalPath(journal: journal, config: config)
+        let (replies, failures) = try await sendToRuns(all ? "halt --all" : "halt", journal: path, timeout: 120)
+        // Which orders those were, by name: the answer counts them by id.
+        for reply in replies {
+            for line in await HaltedOrders.lines(for: reply, journal: path) { say(line) }
+        }
         // Exit 1 while anything of ours may still work: a run that says so, or one not reached.
         let incomplete = replies.filter { !$0.hasPrefix(HaltReport.completePrefix) }
         guard incomplete.isEmpty && failures.isEmpty else {

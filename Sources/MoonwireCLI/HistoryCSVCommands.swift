@@ -174,7 +174,7 @@ struct HistoryExportCommand: AsyncParsableCommand {
             }
             return bars
         }
-        let text = BarCSV.write(bars)
+        let text = BarCSV.write(bars.map(TraderNumbers.cleaned))
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch { throw RuntimeError("\(output): \(error.localizedDescription)") }
             say("exported \(bars.count) bars of \(series) to \(output)")

@@ -120,10 +120,11 @@ struct QuoteCommand: AsyncParsableCommand {
             }
             let q = quotes[key]
             let mark = q?.last ?? q.flatMap { quote in quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } } }
+            // A price a hair off its decimal left -0.00 here (187.64 - 187.64000000000001): signed() has no -0.
             let change = mark.flatMap { value in q?.close.map { value - $0 } }
-            let percent = change.flatMap { value in q?.close.map { $0 != 0 ? String(format: "%+.2f%%", value / $0 * 100) : "-" } } ?? "-"
+            let percent = change.flatMap { value in q?.close.map { $0 != 0 ? TraderNumbers.signed(value / $0 * 100, 2) + "%" : "-" } } ?? "-"
             rows.append([key, price(q?.bid), price(q?.ask), price(q?.last), size(q?.bidSize), size(q?.askSize), size(q?.volume),
-                         change.map { String(format: "%+.2f", $0) } ?? "-", percent,
+                         change.map { TraderNumbers.signed($0, 2) } ?? "-", percent,
                          [q?.delayed == true ? "delayed" : nil, q?.halted == true ? "HALTED" : nil, q?.stale == true ? "stale" : nil,
                           q == nil ? "waiting" : nil].compactMap { $0 }.joined(separator: " ")])
         }

@@ -56,7 +56,7 @@ extension MoonwireCommand {
             DescriptorOutput.write("error: \(ShownText.shown(error.message, lineBreak: "\n"))\n", to: STDERR_FILENO)
             Foundation.exit(error.refused ? ExitStatus.refused : ExitStatus.failure)
         } catch let error as ValidationError {
-            exit(withError: error)
+            exitWithUsage(error, of: type(of: command))
         } catch let error as ExitCode {
             exit(withError: error)
         } catch let error as CleanExit {
@@ -68,5 +68,32 @@ extension MoonwireCommand {
             DescriptorOutput.write("error: \(ShownText.shown("\(error)", lineBreak: "\n"))\n", to: STDERR_FILENO)
             Foundation.exit(ExitStatus.failure)
         }
+    }
+}
+
+extension MoonwireCommand {
+    /// A usage mistake found while a command ran (`--to` before `--from`, `--param n`): the
+    /// message, then the usage of THAT command and where its help is, exit 64, as
+    /// ArgumentParser says a mistake it finds while parsing. (Its own `exit(withError:)` knows
+    /// only the root here, and printed `Usage: moonwire <subcommand>`.)
+    static func exitWithUsage(_ error: ValidationError, of command: ParsableCommand.Type) -> Never {
+        Console.shared.clearStatus()
+        let path = commandPath(to: command) ?? [_commandName]
+        let usage = usageString(for: command)
+        let text = "Error: \(ShownText.shown(error.message, lineBreak: "\n"))\n"
+            + "Usage: \(usage)\n"
+            + "  See '\(path.joined(separator: " ")) --help' for more information.\n"
+        DescriptorOutput.write(text, to: STDERR_FILENO)
+        Foundation.exit(ExitStatus.usage)
+    }
+
+    /// The names from `moonwire` down to `command` (`moonwire history export`), nil if it is
+    /// not one of this tool's commands.
+    static func commandPath(to command: ParsableCommand.Type, from root: ParsableCommand.Type = MoonwireCommand.self) -> [String]? {
+        if root == command { return [root._commandName] }
+        for subcommand in root.configuration.subcommands {
+            if let rest = commandPath(to: command, from: subcommand) { return [root._commandName] + rest }
+        }
+        return nil
     }
 }

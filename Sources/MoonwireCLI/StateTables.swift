@@ -48,7 +48,7 @@ enum StateTables {
     }
 
     static func quantity(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
-    static func price(_ value: Double) -> String { String(format: "%.2f", value) }
+    static func price(_ value: Double) -> String { TraderNumbers.fixed(value, 2) }
     static func time(_ seconds: Double) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"

@@ -2,8 +2,8 @@ import Foundation
 import TWSProtocol
 
 /// Parses IB's bar sizes and durations, and generates history consistent with the live
-/// price: the last bar closes at the current price and earlier bars walk back from it,
-/// deterministically for a seed, symbol, bar size and end time.
+/// price: one seeded path per symbol (`PricePath`) through the current price now, from which
+/// every request cuts its bars, so that requests for consecutive spans meet.
 public enum BarHistory {
     public struct RequestError: Error, Equatable {
         public let code: Int
@@ -62,37 +62,63 @@ public enum BarHistory {
         return date + String(format: " %02d:%02d:%02d ", c.hour!, c.minute!, c.second!) + zone.identifier
     }
 
-    /// The bars of a request ending at `end` (epoch seconds) with the last close at `price`.
+    /// The bars of a request ending at `end` (epoch seconds), cut from one seeded path of the
+    /// instrument's price (`PricePath`) that passes through `price` at `now` (default: `end`):
+    /// requests for consecutive spans meet where they meet (a bar opens where the one before
+    /// it closed, across midnights and requests alike), and the same seed, symbol, `now` and
+    /// `price` give the same bars.
     public static func bars(instrument: Instrument, seed: UInt64, barSeconds: Int, durationSeconds: Int, end: Int,
-                            price: Double, whatToShow: String, formatDate: Int, zone: TimeZone) throws -> [Bar]
+                            price: Double, now: Int? = nil, whatToShow: String, formatDate: Int, zone: TimeZone) throws -> [Bar]
     {
         let count = max(1, durationSeconds / barSeconds)
         guard count <= 100_000 else {
             throw RequestError(code: 162, message: "Historical Market Data Service error message:Time length exceed max.")
         }
         let daily = barSeconds >= 86400
-        let lastStart = (end - 1) / barSeconds * barSeconds
-        var generator = SeededRandom(seed: seed, stream: "history:\(instrument.symbol):\(barSeconds):\(lastStart)")
-        let sigma = instrument.volatility * (Double(barSeconds) / MarketSimulator.tradingYear).squareRoot()
-        var close = price
+        let anchor = Int64(now ?? end)
+        let lastStart = Int64((end - 1) / barSeconds * barSeconds)
+        let step = Int64(barSeconds)
+        let starts = (0..<count).map { lastStart - Int64(count - 1 - $0) * step }
+        // A bar opens at its start and closes at its end, or now for one still under way.
+        let ends = starts.map { min($0 + step, anchor) }
+        let path = PricePath(seed: seed, symbol: instrument.symbol).values(at: starts + ends + [anchor])
+        let sigma = instrument.volatility / MarketSimulator.tradingYear.squareRoot()
+        let atAnchor = path[anchor] ?? 0
+        func priceAt(_ second: Int64) -> Double { price * exp(sigma * ((path[second] ?? atAnchor) - atAnchor)) }
+        let barSigma = sigma * Double(barSeconds).squareRoot()
+        var streamRoot = SeededRandom(seed: seed, stream: "history-bars:\(instrument.symbol):\(barSeconds)")
+        let streamKey = streamRoot.next()
+        let trades = whatToShow == "TRADES"
         var bars: [Bar] = []
         bars.reserveCapacity(count)
-        let trades = whatToShow == "TRADES"
-        for offset in 0..<count {
-            let start = lastStart - offset * barSeconds
-            let open = close * exp(-sigma * generator.gaussian())
-            let high = max(open, close) * (1 + abs(generator.gaussian()) * sigma * 0.3)
-            let low = min(open, close) * (1 - abs(generator.gaussian()) * sigma * 0.3)
-            let date = formatDate == 2 && !daily ? String(start) : format(start, zone: zone, dateOnly: daily)
+        for (index, start) in starts.enumerated() {
+            // What is not the path (the extremes, volume, trade count) is drawn per bar from
+            // its start, so it too repeats for every request that covers the bar.
+            var generator = SeededRandom(seed: streamKey ^ UInt64(bitPattern: start), stream: "bar")
+            let open = priceAt(start), close = priceAt(ends[index])
+            let high = max(open, close) * (1 + abs(generator.gaussian()) * barSigma * 0.3)
+            let low = min(open, close) * (1 - abs(generator.gaussian()) * barSigma * 0.3)
+            let date = formatDate == 2 && !daily ? String(start) : format(Int(start), zone: zone, dateOnly: daily)
             let volume = instrument.lot * generator.integer(in: 5...400)
-            let o = instrument.round(open), h = instrument.round(high), l = instrument.round(low), c = instrument.round(close)
+            let o = onTick(open, instrument), h = onTick(high, instrument), l = onTick(low, instrument), c = onTick(close, instrument)
             bars.append(Bar(date: date, open: o, high: max(h, o, c), low: min(l, o, c), close: c,
                             volume: trades ? TWSDecimal(volume) : TWSDecimal(-1),
-                            wap: trades ? TWSDecimal(approximating: instrument.round((o + h + l + c) / 4)) : TWSDecimal(-1),
+                            wap: trades ? TWSDecimal(approximating: onTick((o + h + l + c) / 4, instrument)) : TWSDecimal(-1),
                             barCount: trades ? generator.integer(in: 1...200) : -1))
-            close = open
         }
-        return bars.reversed()
+        return bars
+    }
+
+    /// `price` at a whole number of ticks, as the double nearest that decimal: 18764 / 100 is
+    /// 187.64, where 18764 × 0.01 is 187.64000000000001 (which every CSV then printed).
+    static func onTick(_ price: Double, _ instrument: Instrument) -> Double {
+        let tick = instrument.tickSize
+        guard tick > 0, price.isFinite else { return price }
+        let ticks = max((price / tick).rounded(), 1)
+        let perUnit = (1 / tick).rounded()
+        // Ticks that divide 1 (0.01, 0.25, 0.00005): divide by a whole number, exact to the last digit.
+        if perUnit >= 1, abs(perUnit * tick - 1) < 1e-9 { return ticks / perUnit }
+        return ticks * tick
     }
 
     /// A replay's bars as history: those that ended by `end` within the duration, built up to

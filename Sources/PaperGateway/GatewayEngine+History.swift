@@ -25,13 +25,14 @@ extension GatewayEngine {
             session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - End date not supported with live updates (keepUpToDate needs an empty endDateTime).")
             return
         }
-        var end = Int(now)
+        let asked = Int(now)
+        var end = asked
         if !request.endDateTime.isEmpty {
             guard let date = BarHistory.parseEndDate(request.endDateTime, defaultZone: zone) else {
                 session.sendError(request.reqId, 10314, "End Date/Time: The date, time, or time-zone entered is invalid. The correct format is yyyymmdd hh:mm:ss xx/xxxx where yyyymmdd and xx/xxxx are optional. E.g.: 20031126 15:59:00 US/Eastern")
                 return
             }
-            end = min(Int(date.timeIntervalSince1970), Int(now))
+            end = min(Int(date.timeIntervalSince1970), asked)
         }
         if config.pacing.historical {
             let contractKey = "\(instrument.symbol):\(request.contract.exchange):\(request.whatToShow)"
@@ -53,8 +54,11 @@ extension GatewayEngine {
                 bars = BarHistory.replayed(replay, symbol: instrument.symbol, barSeconds: barSeconds, durationSeconds: durationSeconds,
                                            end: end, formatDate: request.formatDate, zone: zone)
             } else {
+                // Every request cuts its bars from the one path through the price now: a day asked
+                // for on its own meets the days before and after it.
                 bars = try BarHistory.bars(instrument: instrument, seed: config.seed, barSeconds: barSeconds, durationSeconds: durationSeconds,
-                                       end: end, price: price, whatToShow: request.whatToShow, formatDate: request.formatDate, zone: zone)
+                                           end: end, price: price, now: asked, whatToShow: request.whatToShow,
+                                           formatDate: request.formatDate, zone: zone)
             }
         } catch let error as BarHistory.RequestError {
             session.sendError(request.reqId, error.code, error.message)
@@ -88,7 +92,9 @@ extension GatewayEngine {
         for session in clients where !session.stalled {
             for reqId in session.liveHistory.keys.sorted() {
                 guard var live = session.liveHistory[reqId], let quote = market.quote(symbol: live.symbol) else { continue }
-                let price = live.whatToShow == "TRADES" ? quote.last : quote.mid
+                // On the tick as the double nearest its decimal (the simulator's ticks × tick size is a hair off).
+                let price = live.whatToShow == "TRADES" ? (market.instrument(symbol: live.symbol).map { BarHistory.onTick(quote.last, $0) } ?? quote.last)
+                    : quote.mid
                 let start = Int(now) / live.barSeconds * live.barSeconds
                 if start > live.barStart {
                     live.barStart = start

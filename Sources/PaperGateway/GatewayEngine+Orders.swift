@@ -38,6 +38,7 @@ extension GatewayEngine {
         nextPermId += 1
         orders[key] = paper
         orderSequence.append(key)
+        compactFinishedOrders()
         logger.info("order \(clientId)/\(request.orderId): \(order.action) \(order.totalQuantity?.description ?? "?") \(instrument.symbol) \(order.orderType)")
         report(paper)  // PreSubmitted
         if instrument.secType == "CASH", let quantity = order.totalQuantity?.doubleValue, quantity < 20_000 {
@@ -139,6 +140,7 @@ extension GatewayEngine {
         paper.status = "Inactive"
         orders[key] = paper
         orderSequence.append(key)
+        compactFinishedOrders()
         session.sendError(key.orderId, code, text)
         session.send(.orderStatus(paper.statusMessage))
         logger.info("order \(key.clientId)/\(key.orderId) rejected: \(code) \(text)")
@@ -171,7 +173,9 @@ extension GatewayEngine {
         paper.order.auxPrice = request.order.auxPrice
         paper.order.tif = request.order.tif.isEmpty ? paper.order.tif : request.order.tif
         paper.order.outsideRth = request.order.outsideRth
-        paper.order.transmit = request.order.transmit
+        // As at TWS: an order once transmitted stays transmitted (a modification sent with
+        // transmit off is not withdrawn from the market); a staged one goes with transmit on.
+        paper.order.transmit = paper.order.transmit || request.order.transmit
         if paper.order.orderType == "LMT" || paper.order.orderType == "MKT" { paper.triggered = false }
         if !wasReleased && isReleased(paper) && paper.status == "PreSubmitted" && !isStopWaiting(paper) { paper.status = "Submitted" }
         logger.info("order \(paper.clientId)/\(paper.orderId) modified")

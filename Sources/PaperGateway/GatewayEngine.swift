@@ -28,6 +28,8 @@ public final class GatewayEngine {
     /// Keyed by client id and order id, as TWS scopes order ids.
     var orders: [OrderKey: PaperOrder] = [:]
     var orderSequence: [OrderKey] = []
+    /// When `orderSequence` is next compacted (GatewayEngine+Memory.swift).
+    var compactOrdersAt = GatewayEngine.keptFinishedOrders * 2
     var executions: [ExecutionRecord] = []
     /// The next order id each client id may use (persisted with a state file).
     var nextValidIds: [Int: Int] = [:]

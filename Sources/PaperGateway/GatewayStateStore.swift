@@ -236,6 +236,7 @@ extension GatewayEngine {
             orders[key] = paper
             orderSequence.append(key)
         }
+        compactFinishedOrders()
         for (details, report, time) in snapshot.executions {
             executions.append(ExecutionRecord(contract: details.contract, execution: details.execution, commission: report, time: time))
         }
@@ -261,9 +262,10 @@ extension GatewayEngine {
 
     func save(_ paper: PaperOrder) {
         guard let store else { return }
-        let key = OrderKey(clientId: paper.clientId, orderId: paper.orderId)
         do {
-            try store.save(order: paper, sequence: orderSequence.firstIndex(of: key) ?? orderSequence.count,
+            // The permId grows with every order made (restored across restarts): the order of
+            // creation without a search of the sequence, which compaction shortens.
+            try store.save(order: paper, sequence: Int(clamping: paper.permId),
                            nextId: nextValidIds[paper.clientId] ?? paper.orderId + 1)
         } catch {
             logger.error("state file: could not save order \(paper.clientId)/\(paper.orderId): \(error)")

@@ -47,6 +47,10 @@ public struct PositionBook: Sendable, ExpressibleByDictionaryLiteral {
         return ledger.realizedBase - before
     }
 
+    /// Whether the execution is in the book already (the start's snapshot held it, and it is
+    /// relayed again): a correction is always new.
+    public func holds(_ execution: ExecutionRecord) -> Bool { execution.corrects == nil && ledger.hasBooked(execution.execId) }
+
     /// A commission report that came after its execution was booked.
     @discardableResult
     public mutating func commission(_ report: CommissionReport) -> Double {

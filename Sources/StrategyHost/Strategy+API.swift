@@ -289,13 +289,13 @@ extension Strategy {
             guard !record.status.isTerminal else {
                 return .values(LuaTables.failure("not_open", "orders.cancel: order \(id) is \(LuaTables.status(record.status))"))
             }
-            self.services?.cancel(id: id)
+            self.requestCancel(id)
             return .values([.bool(true)])
         }
         define("orders", "cancel_all") { [unowned self] call in
             try self.requireHandler(call)
             let open = self.openOrders
-            for record in open { self.services?.cancel(id: record.orderId) }
+            for record in open { self.requestCancel(record.orderId) }
             return .values([.integer(Int64(open.count))])
         }
         define("orders", "get") { [unowned self] call in
@@ -339,12 +339,27 @@ extension Strategy {
     /// Keeps an order's latest record: the open ones all, the finished ones the last
     /// `keptFinishedOrders` (orders.get answers for those; a run of months must not keep
     /// every order it ever placed).
+    /// A cancel asked again before TWS answered the last one (within `cancelRepeatAfter`
+    /// seconds) is the same cancel: one message, not one per call. A strategy that cancels on
+    /// every quote would otherwise queue thousands of cancels at TWS's 50 messages a second,
+    /// and everything it sends after them (orders, subscriptions) would wait minutes behind.
+    func requestCancel(_ id: Int) {
+        let now = currentTime
+        if let sent = cancelsSent[id], now - sent < Self.cancelRepeatAfter { return }
+        cancelsSent[id] = now
+        services?.cancel(id: id)
+    }
+
+    static let cancelRepeatAfter = 5.0
+
     func remember(order record: consuming OrderRecord) {
         let id = record.orderId
         // Read in place: an OrderRecord is 2 KB, and this runs for every order event.
         let wasFinished = orders.index(forKey: id).map { orders.values[$0].status.isTerminal } ?? false
         let status = record.status
         let own = record.strategy == name
+        // A cancel was answered: refused (it may be asked again at once) or the order ended.
+        if status.isTerminal || record.reason.hasPrefix("request refused") { cancelsSent[id] = nil }
         orders[id] = record
         // Unknown ones stay in: the exposure counts them (fail-closed).
         if own && !status.isTerminal {

@@ -141,6 +141,13 @@ public final class Strategy: @unchecked Sendable {
     var lastStoreData: Data?
     var lastStoreProblem: String?
     var stopped = false
+    /// Set by the runner for a strategy it launched: until `on_start` has run, what is relayed
+    /// to it waits (in order), so `on_start` is the first handler and its starting positions
+    /// and the events after them meet without a gap or an overlap (see `deliver`).
+    var awaitingStart = false
+    var heldBeforeStart: [StrategyEvent] = []
+    /// When each order's latest cancel was sent, until TWS answers it (Strategy+API `requestCancel`).
+    var cancelsSent: [Int: Double] = [:]
     var pendingReload: Scheduled<Void>?
     var coalescingReport: RepeatedTask?
     var coalescedReported = 0
@@ -458,6 +465,16 @@ public final class Strategy: @unchecked Sendable {
         // Invariant 1: the Lua state is touched by this loop's thread only.
         loop.preconditionInEventLoop()
         guard !stopped else { return }
+        if awaitingStart {
+            guard case .start = event else {
+                heldBeforeStart.append(event)
+                return
+            }
+            awaitingStart = false
+            // Then what came meanwhile, before anything queued after it.
+            queue.prepend(contentsOf: heldBeforeStart.map { .event($0) })
+            heldBeforeStart = []
+        }
         statistics.eventsDelivered += 1
         switch event {
         case .start:
@@ -487,6 +504,9 @@ public final class Strategy: @unchecked Sendable {
             remember(order: record)
             call("on_order", [LuaTables.order(record)])
         case let .fill(execution):
+            // A fill the starting positions hold already (the state's snapshot is taken ahead of
+            // what the journal has delivered) is not told or counted twice.
+            guard !positions.holds(execution) else { return }
             if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
             checkOwnLoss()

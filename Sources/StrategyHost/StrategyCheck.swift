@@ -33,10 +33,10 @@ public enum StrategyCheck {
                 try Strategy(path: path, loop: group.next(), services: services, config: HostConfig())
             }.get()
             result.handlers = try await group.next().submit { strategy.definedHandlers }.get()
-            for name in result.handlers where !Strategy.handlerNames.contains(name) {
-                let guess = Strategy.handlerNames.min { distance($0, name) < distance($1, name) }!
-                result.warnings.append("\(name) is not a handler Moonwire calls\(distance(guess, name) <= 3 ? "; did you mean \(guess)?" : "") (handlers: \(Strategy.handlerNames.joined(separator: ", ")))")
-            }
+            // Every global function: `onQuote` is a handler misnamed too, though not spelled on_.
+            let functions = try await group.next().submit { strategy.lua.functionNames(strategy.env) }.get()
+            let handlers = Strategy.handlerNames
+            result.warnings += functions.compactMap { HandlerNameSuggestion.warning(for: $0, handlers: handlers) }
         } catch let error as LuaError {
             result.errors.append(error.message)
         }

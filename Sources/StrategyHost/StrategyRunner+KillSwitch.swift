@@ -80,7 +80,6 @@ extension StrategyRunner {
     /// manual ones and other clients' included.
     public func halt(reason: String, everything: Bool = false, within seconds: Double = 10) async -> HaltReport {
         let started = Date()
-        closed.withLockedValue { if $0["halted"] == nil { $0["halted"] = reason } }
         var report = HaltReport()
         var dropped = Set(await client.closeOrderGate(reason))
         // What the strategies handed over before the switch meets it now: the runner's queue

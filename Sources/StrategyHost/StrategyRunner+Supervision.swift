@@ -20,6 +20,8 @@ extension StrategyRunner {
             let strategy = try await Strategy.make(path: path, name: name, loop: group.next(), services: self, config: config,
                                                    params: params, logger: logger)
             loops.withLockedValue { $0.append((group, strategy)) }
+            // Relayed events wait for on_start from the moment it is on the runner.
+            try await strategy.loop.submit { strategy.awaitingStart = true }.get()
             add(strategy)
             return strategy
         } catch {
@@ -246,20 +248,15 @@ extension StrategyRunner {
 extension StrategyRunner {
     // MARK: Fail-closed at every reconciliation
 
-    /// After every reconciliation (startup, each reconnect): while a position is unexplained
-    /// or a part of the state unknown, no order leaves, and each strategy hears why once
-    /// (`on_error` with code `reconcile`); a clean reconciliation opens the flow again.
+    /// After every reconciliation (startup, each reconnect): the trading state has set the
+    /// order gate from its findings (`reconcile`: a position unexplained or a part of the
+    /// state unknown keeps orders from leaving); each strategy hears of each change once
+    /// (`on_error` with code `reconcile`), and the journal says when trading reopens.
     func closeOrderFlow(after report: ReconciliationReport) {
-        var problems = report.unknown.map { "unknown \($0)" }
-        if state.failsClosed {
-            problems += report.unexplainedPositions.sorted { $0.key < $1.key }
-                .map { "position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }
-        }
-        let reason = problems.isEmpty ? nil
-            : "trading is closed until reconciled: \(problems.joined(separator: "; ")) (see `moonwire reconcile`)"
-        let changed = closed.withLockedValue { causes -> Bool in
-            defer { causes["reconcile"] = reason }
-            return causes["reconcile"] != reason
+        let reason = client.orderGate.reason(of: "reconcile")
+        let changed = toldReconcile.withLockedValue { told -> Bool in
+            defer { told = reason }
+            return told != reason
         }
         guard changed else { return }
         if let reason {

@@ -19,6 +19,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private let lock = NIOLock()
     private var strategies: [String: Strategy] = [:]
     private var ownerOfOrder: [Int: String] = [:]
+    /// Orders that ended unfilled, oldest first: their owners are forgotten beyond the latest
+    /// `TradingState.keptUnfilledOrders` (memory flat in the number of orders; under `lock`).
+    private var endedUnfilled: [Int] = []
     /// The account-wide limits and exposure (under `lock`).
     private var account: AccountGate
     /// Per strategy and code: notices delivered and folded in the current window (events loop).
@@ -35,12 +38,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// Orders the kill switch stopped before they reached TWS (StrategyRunner+KillSwitch.swift).
     let stoppedByHalt = NIOLockedValueBox<Set<Int>>([])
     private var worker: Task<Void, Never>?
-    /// Why no order may leave now, by cause: `halted` (the kill switch, for good), `journal`
-    /// (it cannot be written), `reconcile` (the last reconciliation left something
-    /// unexplained or unknown; kept from the trading state's events: nothing reads the state
-    /// off its loop). The first of them, in that order, is what a strategy is told.
-    let closed = NIOLockedValueBox<[String: String]>([:])
-    static let closureOrder = ["halted", "journal", "reconcile"]
+    /// The `reconcile` closure strategies were last told of (they hear each change once).
+    let toldReconcile = NIOLockedValueBox<String?>(nil)
     /// Loops the runner made for its strategies; a hung strategy's loop is left behind for
     /// good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
@@ -73,14 +72,20 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         // strategies made them. It waits for none of their answers: each answer is awaited
         // on its own (`watch`), so a slow cancel holds up nothing else.
         worker = Task { [weak self, state, logger] in
-            func watch<T>(_ answer: EventLoopFuture<T>, _ what: String, order: Int? = nil) {
+            func watch<T>(_ answer: EventLoopFuture<T>, _ what: String, order: Int? = nil, modifying: Int? = nil) {
                 answer.whenFailure { [weak self] error in
                     // Rejections reach the strategy through the trading state's events; the
                     // rest (a cancel TWS refused, a timeout) is logged here. Orders the kill
                     // switch stopped are counted in its report, not logged one by one.
                     switch error as? TWSError {
                     case .orderGateClosed?:
-                        if let order { self?.stoppedByHalt.withLockedValue { _ = $0.insert(order) } }
+                        if let order, self?.haltReason != nil { self?.stoppedByHalt.withLockedValue { _ = $0.insert(order) } }
+                        // A modification the gate stopped: the order works on unchanged, and
+                        // its strategy hears that its change never left.
+                        if let modifying, let self, let closed = self.orderFlowClosed, let strategy = self.strategy(ofOrder: modifying) {
+                            strategy.post(.error(code: closed.code, message: "the modification of order \(modifying) was not sent: \(closed.message)",
+                                                 orderId: modifying))
+                        }
                         return
                     case .superseded?:
                         return  // a cancel came before TWS's acknowledgement: the order's events tell the rest
@@ -94,10 +99,11 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                 do {
                     switch command {
                     case let .submit(id, contract, order, strategy):
-                        // Queued before the kill switch, not sent yet: it never leaves.
-                        if let reason = self?.haltReason {
-                            self?.stoppedByHalt.withLockedValue { _ = $0.insert(id) }
-                            self?.orderNotSent(command, reason: reason)
+                        // Queued before the gate closed (the kill switch, a drop, the journal),
+                        // not sent yet: it never leaves.
+                        if let closed = self?.orderFlowClosed {
+                            if closed.code == "halted" { self?.stoppedByHalt.withLockedValue { _ = $0.insert(id) } }
+                            self?.orderNotSent(command, reason: closed.message, code: closed.code)
                             continue
                         }
                         watch(try await state.beginSubmit(contract: contract, order: order, strategy: strategy, id: id), "order \(id)", order: id)
@@ -106,7 +112,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                             if let quantity { order.totalQuantity = TWSDecimal(approximating: quantity) }
                             if let limit { order.lmtPrice = limit }
                             if let stop { order.auxPrice = stop }
-                        }, "modification of order \(id)")
+                        }, "modification of order \(id)", modifying: id)
                     case let .cancel(id):
                         watch(state.beginCancel(orderId: id), "cancel of order \(id)")
                     case let .barrier(done):
@@ -138,6 +144,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     }
 
     public func strategy(named name: String) -> Strategy? { lock.withLock { strategies[name] } }
+    /// The strategy that placed order `id`, if it runs.
+    func strategy(ofOrder id: Int) -> Strategy? { lock.withLock { ownerOfOrder[id].flatMap { strategies[$0] } } }
     var all: [Strategy] { lock.withLock { Array(strategies.values) } }
 
     /// Orders known to the trading state (from the journal) keep reporting to their strategy.
@@ -154,6 +162,16 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         }
     }
 
+    /// Under `lock`: the oldest ended orders beyond the bound lose their owner entry, in batches.
+    private func forgetOwnerLater(_ id: Int) {
+        endedUnfilled.append(id)
+        let kept = TradingState.keptUnfilledOrders
+        guard endedUnfilled.count > 2 * kept else { return }
+        let evicted = endedUnfilled.count - kept
+        for old in endedUnfilled.prefix(evicted) where account.open[old] == nil { ownerOfOrder[old] = nil }
+        endedUnfilled.removeFirst(evicted)
+    }
+
     // MARK: Events from the trading state (on the client's loop)
 
     private func route(_ event: TradingEvent) {
@@ -164,6 +182,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
                 ownerOfOrder[record.orderId] = record.strategy
                 if record.status.isTerminal || record.status == .unknown {
                     account.open[record.orderId] = nil
+                    if record.status.isTerminal && record.filled == 0 { forgetOwnerLater(record.orderId) }
                 } else {
                     account.open[record.orderId] = (record.instrumentKey, record.isBuy, record.remaining)
                 }
@@ -196,13 +215,16 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             }
         case let .connection(state):
             for strategy in all { relay(.connection(state), to: strategy) }
+            // The gate closed at the drop (the trading state closed it before this event): the
+            // strategies hear why their orders are refused until the reconciliation.
+            if state == "lost", let reason = client.orderGate.reason(of: "reconciling") {
+                for strategy in all { relay(.error(code: "reconciling", message: reason, orderId: nil), to: strategy) }
+            }
         case let .reconciled(report):
             closeOrderFlow(after: report)
         case let .journalFailed(reason):
-            closed.withLockedValue { $0["journal"] = reason }
             for strategy in all { relay(.error(code: "journal", message: reason, orderId: nil), to: strategy) }
         case .journalRestored:
-            closed.withLockedValue { $0["journal"] = nil }
             for strategy in all { relay(.error(code: "journal", message: "the journal can be written again: trading is open", orderId: nil), to: strategy) }
         }
     }
@@ -211,7 +233,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     /// or the kill switch came first): the strategy hears it as not_sent, and why.
     private func orderNotSent(_ command: Command, reason: String, code given: String? = nil) {
         guard case let .submit(id, contract, order, name) = command else { return }
-        lock.withLock { account.open[id] = nil }
+        lock.withLock {
+            account.open[id] = nil
+            forgetOwnerLater(id)
+        }
         guard let strategy = strategy(named: name) else { return }
         var record = OrderRecord(clientKey: "", orderId: id, strategy: name, contract: contract, order: order, createdAt: Date().timeIntervalSince1970)
         record.status = .notSent
@@ -224,18 +249,19 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     // MARK: StrategyServices
 
 
-    public var haltReason: String? { closed.withLockedValue { $0["halted"] } }
+    public var haltReason: String? { client.orderGate.haltReason }
 
+    /// Why no order may leave now (the first cause of the client's order gate: `halted`,
+    /// `journal`, `reconcile`, `reconciling`), or nil.
     public var orderFlowClosed: (code: String, message: String)? {
-        let causes = closed.withLockedValue { $0 }
-        return Self.closureOrder.lazy.compactMap { code in causes[code].map { (code, $0) } }.first
+        client.orderGate.closure.map { ($0.cause, $0.reason) }
     }
 
     /// Takes the next order id and queues the order in one step, under one lock: orders from
     /// several strategies reach TWS with increasing ids, as TWS requires.
     public func submitNew(contract: Contract, order: Order, strategy: String) throws -> Int {
         try lock.withLock {
-            if let reason = haltReason { throw RiskRefusal(code: "halted", message: "orders: \(reason)") }
+            if let closed = orderFlowClosed { throw RiskRefusal(code: closed.code, message: "orders: \(closed.message)") }
             let quantity = order.totalQuantity?.doubleValue ?? 0
             if let refusal = account.check(symbol: contract.instrumentKey, buy: order.action == "BUY", quantity: quantity,
                                            now: Date().timeIntervalSince1970, terms: contract.terms)
@@ -404,7 +430,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     }
 
     public func loadStore(strategy: String) -> Data? { journal.loadStore(strategy: strategy) }
-    public func saveStore(strategy: String, data: Data) { journal.saveStore(strategy: strategy, data: data) }
+    public func saveStore(strategy: String, data: Data) { state.saveStore(strategy: strategy, data: data) }
 
     public func journal(strategy: String, kind: String, detail: String) {
         do {
@@ -477,9 +503,4 @@ extension Journal {
         try? queue.read { db in try Data.fetchOne(db, sql: "SELECT value FROM store WHERE strategy = ? AND key = 'store'", arguments: [strategy]) }
     }
 
-    public func saveStore(strategy: String, data: Data) {
-        try? queue.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO store (strategy, key, value) VALUES (?, 'store', ?)", arguments: [strategy, data])
-        }
-    }
 }

@@ -6,6 +6,9 @@ import TWSProtocol
 /// Lives on the client's loop only.
 protocol PendingRequest: AnyObject {
     var name: String { get }
+    /// Its message has been written to the socket (set for orders by the client's gate, which
+    /// must tell a placement on its way from a modification of it stopped behind it).
+    var written: Bool { get set }
     /// Returns true when the message completed the request.
     func deliver(_ message: ServerMessage)
     /// An IB error with this request's id. Returns true when handled (e.g. retried).
@@ -16,6 +19,7 @@ protocol PendingRequest: AnyObject {
 /// Touched on the client's loop only; `@unchecked` because its timer closure is @Sendable.
 final class Pending<T: Sendable>: PendingRequest, @unchecked Sendable {
     let name: String
+    var written = false
     private var state: T
     private let handle: (inout T, ServerMessage) -> Bool
     private let promise: EventLoopPromise<T>

@@ -62,11 +62,16 @@ extension TWSClient {
     /// the future completes when TWS acknowledges it (openOrder or orderStatus) or fails with
     /// the rejection. Orders started one after the other leave in that order, and none waits
     /// for another's answer.
+    /// A modification is acknowledged only by an openOrder carrying its terms: reports of the
+    /// order made before TWS took the change (a fill's status, the placement's own
+    /// acknowledgement, a cancel's) answer something else.
     public func startOrder(orderId: Int, contract: Contract, order: Order, name: String = "placeOrder") -> EventLoopFuture<Bool> {
-        start(name, key: orderId, initial: false,
-                              make: { .placeOrder(PlaceOrder(orderId: $0, contract: contract, order: order)) }) { _, message in
+        let modifying = name == "modifyOrder"
+        return start(name, key: orderId, initial: false,
+                     make: { .placeOrder(PlaceOrder(orderId: $0, contract: contract, order: order)) }) { _, message in
             switch message {
-            case .openOrder, .orderStatus: return true
+            case let .openOrder(m): return !modifying || Self.carries(m.order, order)
+            case .orderStatus: return !modifying
             default: return false
             }
         } onError: { code, text, json in
@@ -75,6 +80,20 @@ extension TWSClient {
             guard category != .orderWarning && category != .notice else { return nil }
             return .ib(code: code, message: text, advancedOrderRejectJson: json)
         }
+    }
+
+    /// Whether TWS's report of an order shows the terms a modification asked for (quantity,
+    /// limit and stop price; prices compared to a billionth).
+    static func carries(_ reported: Order, _ asked: Order) -> Bool {
+        func same(_ a: Double?, _ b: Double?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): return true
+            case let (x?, y?): return abs(x - y) <= 1e-9 * max(1, abs(y))
+            case let (nil, y?), let (y?, nil): return y == 0  // an unset price reads as nothing or 0
+            }
+        }
+        return same(reported.totalQuantity?.doubleValue, asked.totalQuantity?.doubleValue)
+            && same(reported.lmtPrice, asked.lmtPrice) && same(reported.auxPrice, asked.auxPrice)
     }
 
     /// Cancels an order; ends when TWS reports it cancelled (or refuses: 10147, 10148).

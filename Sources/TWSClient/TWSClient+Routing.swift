@@ -48,15 +48,15 @@ extension TWSClient {
         default:
             break
         }
-        if let reqId = message.requestId, let request = pending[reqId] {
-            request.deliver(message)
+        if let reqId = message.requestId, let requests = pending[reqId] {
+            for request in requests { request.deliver(message) }
         }
         if let kind = message.requestKind, let request = pendingByKind[kind] {
             request.deliver(message)
         }
         if case .commissionReport = message {
             // Commission reports carry no request id: the executions requests in flight pair them.
-            for request in pending.values where request.name == "reqExecutions" { request.deliver(message) }
+            for request in pending.values.joined() where request.name == "reqExecutions" { request.deliver(message) }
         }
         if message.isTradingState { emit(.message(message)) }
     }
@@ -110,7 +110,7 @@ extension TWSClient {
                 barByReqId[error.reqId] = nil
                 return
             }
-            if let request = pending[error.reqId], category != .notice, category != .orderWarning {
+            if let request = answeredBy(error.reqId, code: code), category != .notice, category != .orderWarning {
                 request.error(code: code, message: error.errorString, json: error.advancedOrderRejectJson)
             }
         }
@@ -118,6 +118,19 @@ extension TWSClient {
     }
 
     // MARK: Pending requests
+
+    /// The request an error with `id` answers. TWS names only the id, and answers an order's
+    /// requests in the order they were written: a cancel's codes (202, 10147, 10148) answer
+    /// the oldest cancel waiting; any other error the oldest placement or modification written
+    /// (one refused does not fail the next modification, which TWS may well take). A request
+    /// id that is not an order's has one request.
+    func answeredBy(_ id: Int, code: Int) -> PendingRequest? {
+        guard let requests = pending[id], !requests.isEmpty else { return nil }
+        if [202, 10147, 10148].contains(code) { return requests.first { $0.name == "cancelOrder" } }
+        if let order = requests.first(where: { $0.written && ($0.name == "placeOrder" || $0.name == "modifyOrder") }) { return order }
+        return requests.first { $0.name != "cancelOrder" && $0.name != "placeOrder" && $0.name != "modifyOrder" }
+            ?? requests.first { $0.name == "cancelOrder" }
+    }
 
     /// Sends a request and collects its answer. `byKind`: the answer carries no request id
     /// (one such request of a kind at a time; a second waits for the first).
@@ -154,13 +167,13 @@ extension TWSClient {
                 self.pendingByKind[kind] = request
                 request.onDone = { [unowned self] in self.pendingByKind[kind] = nil }
             } else {
-                // One request a key: one still waiting when another takes its key (a cancel of
-                // an order TWS has not acknowledged yet) is ended, never dropped unanswered.
-                self.pending[id]?.fail(.superseded(request: "\(self.pending[id]?.name ?? "") \(id)", by: name))
-                self.pending[id] = request
+                // Requests under one key wait side by side (a cancel of an order whose
+                // placement TWS has not acknowledged yet): each ends on its own answer.
+                self.pending[id, default: []].append(request)
                 let identity = ObjectIdentifier(request)
                 request.onDone = { [unowned self] in
-                    if let current = self.pending[id], ObjectIdentifier(current) == identity { self.pending[id] = nil }
+                    self.pending[id]?.removeAll { ObjectIdentifier($0) == identity }
+                    if self.pending[id]?.isEmpty == true { self.pending[id] = nil }
                 }
             }
             let seconds = timeout ?? self.configuration.requestTimeout

@@ -57,7 +57,10 @@ public final class TWSClient: @unchecked Sendable {
         set { ids.withLockedValue { $0 = newValue } }
     }
     let idStore: IdStore?
-    var pending: [Int: PendingRequest] = [:]
+    /// The highest id reserved in `idStore` (see `reserve`).
+    let reservedIds = NIOLockedValueBox(0)
+    /// Requests waiting for their answer, by request id (an order's requests under its id).
+    var pending: [Int: [PendingRequest]] = [:]
     /// Requests answered by messages without a request id (positions, open orders...).
     var pendingByKind: [String: PendingRequest] = [:]
     var observers: [(TWSClientEvent) -> Void] = []
@@ -319,7 +322,11 @@ public final class TWSClient: @unchecked Sendable {
     private func becameReady(restored: Bool) {
         let tws = receivedNextValidId ?? 1
         let stored = min(max(idStore?.highestUsedId() ?? 0, 0), TWSClient.largestOrderId - 1)
-        ids.withLockedValue { $0 = max($0, tws, stored + 1) }
+        let next = ids.withLockedValue { value -> Int in
+            value = max(value, tws, stored + 1)
+            return value
+        }
+        reserve(through: next)  // the first block, here rather than on an order's way
         logger.info("ready: server version \(serverVersion), accounts \(accounts), next id \(nextId)\(restored ? " (reconnected)" : "")")
         sendNow(.reqMarketDataType(ReqMarketDataType(marketDataType: max(configuration.marketDataType, 1))))
         if restored { resubscribeAll() }
@@ -333,10 +340,16 @@ public final class TWSClient: @unchecked Sendable {
     }
 
     private func connectionLost() {
-        let inFlight = Array(pending.values) + Array(pendingByKind.values)
+        // An order whose frame was never written never reached TWS: it fails as not sent
+        // (`notConnected`), not as lost in flight (whose fate only the reconciliation tells).
+        let byId = Array(pending.values.joined())
+        let byKind = Array(pendingByKind.values)
         pending.removeAll()
         pendingByKind.removeAll()
-        for request in inFlight { request.fail(.connectionLost(request: request.name)) }
+        for request in byId {
+            request.fail(!request.written && request.name == "placeOrder" ? .notConnected : .connectionLost(request: request.name))
+        }
+        for request in byKind { request.fail(.connectionLost(request: request.name)) }
         quoteBook.markAllStale()
         quoteBook.flush()
         quoteBook.forgetRequestIds()
@@ -350,6 +363,11 @@ public final class TWSClient: @unchecked Sendable {
     /// Ids are Java ints at TWS.
     static let largestOrderId = Int(Int32.max)
 
+    /// Ids are reserved in the id store a block at a time: one write per `idBlock` ids, not one
+    /// per order under the caller's lock (a strategy's order call, the runner's). A restart
+    /// goes on after the block (ids skipped are harmless: TWS wants them increasing only).
+    static let idBlock = 100
+
     /// The next id for a request or an order.
     func takeId() -> Int {
         let id = ids.withLockedValue { value -> Int in
@@ -357,8 +375,19 @@ public final class TWSClient: @unchecked Sendable {
             value += 1
             return id
         }
-        idStore?.recordUsedId(id)
+        reserve(through: id)
         return id
+    }
+
+    /// Makes sure the id store holds a mark at or past `id` before `id` is used: a new block
+    /// when `id` is past the last one (a taker of an id in it waits here until it is written).
+    func reserve(through id: Int) {
+        guard let idStore else { return }
+        reservedIds.withLockedValue { through in
+            guard id > through else { return }
+            through = min(id + Self.idBlock - 1, TWSClient.largestOrderId)
+            idStore.recordUsedId(through)
+        }
     }
 
     /// An id for an order yet to be sent, taken at once from any thread.
@@ -432,7 +461,12 @@ public final class TWSClient: @unchecked Sendable {
             self.logger.warning("no heartbeat answer in \(self.configuration.heartbeatTimeout) s: the connection is dead")
             self.apply(self.machine.handle(.heartbeatMissed))
         }
-        try? send(.reqCurrentTime(ReqCurrentTime()))
+        // At the head of the send queue: behind a burst of orders (which go ahead of other
+        // requests, at 50 messages a second) it would wait longer than its own timeout, and a
+        // live connection would be declared dead by our own queue.
+        guard machine.isReady, channel != nil else { return }
+        outgoing.insert(.reqCurrentTime(ReqCurrentTime()), at: 0)
+        flushOutgoing()
     }
 }
 

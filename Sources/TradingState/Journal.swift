@@ -388,3 +388,13 @@ public struct JournalError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public var description: String { message }
 }
+
+extension Journal {
+    /// Replaces the saved `store` of `strategy` (throws: the caller journals it, see
+    /// `TradingState.saveStore`).
+    public func writeStore(strategy: String, data: Data) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store (strategy, key, value) VALUES (?, 'store', ?)", arguments: [strategy, data])
+        }
+    }
+}

@@ -33,6 +33,36 @@ extension TradingState {
         writer.execute { self.process(item) }
     }
 
+    /// A strategy's `store`, journaled like everything else: written in order behind what
+    /// waits; while the journal cannot be written it waits with the rest (trading is closed,
+    /// the strategies are told) and is written by the retries. Any thread.
+    public func saveStore(strategy: String, data: Data) {
+        journaled("the store of \(strategy)", { [journal] in try journal.writeStore(strategy: strategy, data: data) }, then: [])
+    }
+
+    /// Waits (up to `seconds`) until everything handed to the journal's writer so far is
+    /// written. Returns nil when it is, or how many writes still wait (the journal failing).
+    public func drainJournal(within seconds: Double) async -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        // What the client's loop handed over reaches the writer first: one turn of that loop,
+        // bounded (a loop shut down with its client drops what it is given, and a hop onto it
+        // would wait for ever).
+        let turned = writer.makePromise(of: Void.self)
+        let once = NIOLockedValueBox(false)
+        let finish: @Sendable () -> Void = { if once.withLockedValue({ done in defer { done = true }; return !done }) { turned.succeed(()) } }
+        loop.execute(finish)
+        let timer = writer.scheduleTask(in: .milliseconds(Int64(max(seconds, 0) * 1000))) { finish() }
+        try? await turned.futureResult.get()
+        timer.cancel()
+        while true {
+            // The writer runs its items in order: this answer comes after every write before it.
+            guard let left = try? await writer.submit({ self.backlog.count }).get() else { return nil }
+            if left == 0 { return nil }
+            if Date() >= deadline { return left }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Tells the consumers, after whatever waits to be journaled (order is kept).
     func emit(_ event: TradingEvent) {
         let item = JournalItem(what: "", write: nil, events: [event])
@@ -81,7 +111,7 @@ extension TradingState {
         }
         guard first else { return }
         logger.critical("\(reason)")
-        loop.execute { self.tradingAllowed = false }
+        client.orderGate.update(["journal": reason])
         writer.execute {
             if Date().timeIntervalSince1970 - self.reopenedAt > Self.settledAfter { self.retryStep = 0 }
             self.deliver(.journalFailed(reason))
@@ -127,9 +157,7 @@ extension TradingState {
         failure.withLockedValue { $0 = nil }
         reopenedAt = Date().timeIntervalSince1970
         logger.warning("journal writable again: trading reopened (it had failed: \(reason))")
-        loop.execute {
-            self.tradingAllowed = self.lastReport.unknown.isEmpty && (self.lastReport.unexplainedPositions.isEmpty || !self.options.failClosed)
-        }
+        client.orderGate.update(["journal": nil])
         deliver(.journalRestored)
     }
 }

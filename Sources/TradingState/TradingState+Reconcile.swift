@@ -11,18 +11,36 @@ extension TradingState {
     @discardableResult
     public func reconcile() async -> ReconciliationReport {
         let task = try? await loop.submit { () -> Task<ReconciliationReport, Never> in
-            if let running = self.reconcileTask { return running }
-            let task = Task { await self.performReconciliation() }
-            self.reconcileTask = task
+            // One that began before the last drop reconciles a connection that is gone: a
+            // fresh one starts beside it.
+            if let running = self.reconcileTask, running.connection == self.connectionNumber { return running.task }
+            let connection = self.connectionNumber
+            let task = Task { await self.performReconciliation(connection: connection) }
+            self.reconcileTask = (connection, task)
             return task
         }.get()
         guard let task else { return ReconciliationReport(unknown: ["the client's loop is gone"]) }
         let report = await task.value
-        try? await loop.submit { self.reconcileTask = nil }.get()
+        try? await loop.submit { if self.reconcileTask?.task == task { self.reconcileTask = nil } }.get()
         return report
     }
 
-    private func performReconciliation() async -> ReconciliationReport {
+    static let notReconciledYet = "not reconciled with TWS yet: orders leave once the state is (open orders, executions, positions)"
+    static let reconcilingAfterDrop = "the connection to TWS dropped: no order leaves until the state is reconciled after the reconnect"
+
+    /// Why a reconciliation's findings keep trading closed (`reconcile`), or nil: a step
+    /// that failed, or (fail-closed) a position the journal cannot explain.
+    func closure(after report: ReconciliationReport) -> String? {
+        var problems = report.unknown.map { "unknown \($0)" }
+        if options.failClosed {
+            problems += report.unexplainedPositions.sorted { $0.key < $1.key }
+                .map { "position \($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }
+        }
+        return problems.isEmpty ? nil
+            : "trading is closed until reconciled: \(problems.joined(separator: "; ")) (see `moonwire reconcile`)"
+    }
+
+    private func performReconciliation(connection: Int) async -> ReconciliationReport {
         var report = ReconciliationReport()
         // Orders placed while this reconciliation asks TWS are not in its answers: only
         // those older than it can be lost.
@@ -101,7 +119,13 @@ extension TradingState {
                     }
                 }
             }
-            self.tradingAllowed = report.unknown.isEmpty && (report.unexplainedPositions.isEmpty || !self.options.failClosed)
+            // The gate opens only on a reconciliation of the connection as it is now; its
+            // findings and the end of `reconciling` change in one step (nothing leaves between).
+            if connection == self.connectionNumber {
+                self.client.orderGate.update(["reconciling": nil, "reconcile": self.closure(after: report)])
+            } else {
+                report.unknown.append("the connection dropped during the reconciliation: another follows the reconnect")
+            }
             if !report.unexplainedPositions.isEmpty {
                 let text = report.unexplainedPositions.sorted { $0.key < $1.key }
                     .map { "\($0.key): TWS \($0.value.reported), journal \($0.value.explained)" }.joined(separator: "; ")
@@ -128,7 +152,7 @@ extension TradingState {
             for (symbol, quantity) in explained { baseline[symbol, default: 0] -= quantity }
             try self.journal.setPositionBaseline(baseline.filter { abs($0.value) > 1e-9 }, scope: self.scope)
             self.lastReport.unexplainedPositions = [:]
-            self.tradingAllowed = self.lastReport.unknown.isEmpty
+            self.client.orderGate.update(["reconcile": self.closure(after: self.lastReport)])
         }.get()
     }
 }

@@ -29,8 +29,10 @@ public final class TradingState: @unchecked Sendable {
     let options: Options
     let loop: EventLoop
     var logger: Logger
-    public private(set) var orders: [String: OrderRecord] = [:]
+    public internal(set) var orders: [String: OrderRecord] = [:]
     var keyByOrderId: [Int: String] = [:]
+    /// Keys of orders that ended unfilled, oldest first (TradingState+Memory).
+    var finishedUnfilled: [String] = []
     /// Modifies and cancels sent and not answered yet, per order id (TradingState+Requests).
     var requestsInFlight: [Int: Int] = [:]
     var executions: [String: ExecutionRecord] = [:]
@@ -43,9 +45,14 @@ public final class TradingState: @unchecked Sendable {
     let rateBook = NIOLockedValueBox(RateBook())
     var observers: [(TradingEvent) -> Void] = []
     var keySequence = 0
-    var reconcileTask: Task<ReconciliationReport, Never>?
-    /// False while a reconciliation left something unexplained (fail-closed) or unknown.
-    public internal(set) var tradingAllowed = false
+    /// The reconciliation running now and the connection it reconciles (TradingState+Reconcile).
+    var reconcileTask: (connection: Int, task: Task<ReconciliationReport, Never>)?
+    /// How many times the connection dropped: a reconciliation reconciles the connection it
+    /// began on, and only a clean one of the connection as it is now opens the order gate.
+    var connectionNumber = 0
+    /// Whether orders may leave now: the client's order gate is open (no halt, the journal
+    /// can be written, reconciled since the last connection, nothing left unexplained). Any thread.
+    public var tradingAllowed: Bool { client.orderGate.closure == nil }
     public internal(set) var lastReport = ReconciliationReport()
     /// Whether an unexplained position closes trading (any thread: the options never change).
     public var failsClosed: Bool { options.failClosed }
@@ -78,6 +85,9 @@ public final class TradingState: @unchecked Sendable {
         self.loop = client.eventLoop
         self.writer = MultiThreadedEventLoopGroup.singleton.next()
         self.logger = logger
+        // Nothing leaves before the first reconciliation: an order decided on a picture TWS
+        // has not confirmed is an order decided on a guess.
+        client.orderGate.update(["reconciling": Self.notReconciledYet])
         try load(scope: options.scope ?? "")
         client.observe { [weak self] event in self?.handle(event) }
     }
@@ -90,6 +100,7 @@ public final class TradingState: @unchecked Sendable {
         executionOrder = []
         waitingCommissions = [:]
         positions = [:]
+        finishedUnfilled = []
         for record in try journal.loadOrders(scope: scope) {
             orders[record.clientKey] = record
             keyByOrderId[record.orderId] = record.clientKey
@@ -111,6 +122,8 @@ public final class TradingState: @unchecked Sendable {
             if filled >= order.quantity - 1e-9 { order.status = .filled }
             orders[key] = order
         }
+        // Only the latest finished unfilled orders stay in memory (TradingState+Memory).
+        for record in orders.values.sorted(by: { ($0.updatedAt, $0.orderId) < ($1.updatedAt, $1.orderId) }) { rememberFinished(record) }
     }
 
     /// On connecting: the scope is the configured one, or the account TWS reports. Another
@@ -123,7 +136,7 @@ public final class TradingState: @unchecked Sendable {
             logger.info("journal: \(orders.count) orders and \(executions.count) executions of \(wanted)")
         } catch {
             logger.error("journal: cannot read the records of \(wanted): \(error)")
-            tradingAllowed = false
+            client.orderGate.update(["journal": "the journal's records of \(wanted) cannot be read (\(error)): trading is closed"])
         }
     }
 
@@ -235,6 +248,9 @@ public final class TradingState: @unchecked Sendable {
             guard !record.status.isTerminal else { throw TWSError.invalidRequest("order \(orderId) is \(record.status.rawValue)") }
             var changed = record.order
             change(&changed)
+            // A modification takes effect: a bracket's legs were placed staged (transmit off,
+            // the last leg sending all three), and resent as they were they would stay staged.
+            changed.transmit = true
             let order = changed
             return self.inFlight(orderId, self.client.startOrder(orderId: orderId, contract: record.contract, order: order, name: "modifyOrder")).flatMapThrowing { _ in
                 guard var current = self.orders[record.clientKey] else { return }
@@ -266,6 +282,7 @@ public final class TradingState: @unchecked Sendable {
     func store(_ record: OrderRecord, event: String, detail: String) {
         orders[record.clientKey] = record
         keyByOrderId[record.orderId] = record.clientKey
+        rememberFinished(record)
         journaled("order \(record.clientKey)", { [journal] in try journal.update(order: record, event: event, detail: detail) },
                   then: [.order(record)])
     }
@@ -286,7 +303,11 @@ public final class TradingState: @unchecked Sendable {
                       then: [.connection(restored ? "restored" : "connected")])
             Task { _ = await self.reconcile() }
         case .connectionLost:
-            tradingAllowed = false
+            // Closed at once, before anyone hears of the drop: what filled, was cancelled or
+            // was placed by others meanwhile is unknown until the reconciliation after the
+            // reconnect (a strategy that buys when flat would buy twice).
+            client.orderGate.update(["reconciling": Self.reconcilingAfterDrop])
+            connectionNumber += 1
             journaled("connection event", { [journal] in journal.connectionEvent("lost", "") }, then: [.connection("lost")])
         case let .connectivity(code, message):
             // A storm of the same notice is one event: counted, journaled and told once.

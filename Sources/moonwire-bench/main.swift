@@ -4,7 +4,8 @@
 // on_quote was given; and the latency from the socket read of a quote's oldest folded tick
 // to the entry of on_quote.
 //
-//     moonwire-bench [SECONDS] [all|reload|floor|full|100k|host|ib]
+//     moonwire-bench [SECONDS] [all|reload|floor|full|100k|host|ib|orders]
+//     (orders: the order soak, OrderSoak.swift; MOONWIRE_SOAK_ORDERS orders, 100,000 by default)
 import Dispatch
 import Foundation
 import Histogram
@@ -204,4 +205,5 @@ if phase == "all" || phase == "100k" { try await run(tickIntervalMs: 0.65, label
 if phase == "all" || phase == "host" {
     try await run(tickIntervalMs: 250, label: "strategy host alone (quotes posted from another thread, no socket)", direct: true)
 }
+if phase == "orders" { try await orderSoak(total: Int(ProcessInfo.processInfo.environment["MOONWIRE_SOAK_ORDERS"] ?? "") ?? 100_000) }
 if phase == "all" || phase == "ib" { try await run(tickIntervalMs: 250, label: "IB cadence (250 ms)") }

@@ -3,6 +3,7 @@ import LuaRuntime
 import Testing
 import TWSProtocol
 @testable import StrategyHost
+@testable import TWSClient
 
 /// Generated fuzz of the Lua API with values at the edges (issue 21, item 2): every function
 /// the host registers (enumerated from its tables at run time, so a new one cannot be missed),
@@ -248,6 +249,16 @@ struct EdgeValueFuzzTests {
                 rig.journal.loadStore(strategy: "test_strategy").map { String(decoding: $0, as: UTF8.self).contains("after the edges") } == true
             }
         } catch {
+            // What the strategy last said and what the client still has to send: the reason a
+            // wait above ran out.
+            let last = await rig.lines().suffix(8)
+            let queued = try? await rig.client.eventLoop.submit {
+                "\(rig.client.outgoing.count) queued, \(rig.client.pending.count) pending, timer \(rig.client.outgoingTimer != nil), "
+                    + "delay \(rig.client.limiter.delay(now: Date().timeIntervalSince1970)), ready \(rig.client.machine.isReady), "
+                    + "by kind \(Dictionary(grouping: rig.client.outgoing, by: \.name).mapValues(\.count)), "
+                    + "cancel ids \(Set(rig.client.outgoing.compactMap { if case let .cancelOrder(c) = $0 { c.orderId } else { nil } }).count)"
+            }.get()
+            Issue.record("last lines: \(Array(last)); client queue, pending: \(String(describing: queued))")
             await rig.stop()
             throw error
         }

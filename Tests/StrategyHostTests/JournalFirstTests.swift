@@ -83,7 +83,7 @@ extension JournalFirstTests {
     func undecodableStore() async throws {
         func damage(_ folder: URL) throws {
             let journal = try Journal(path: folder.appendingPathComponent("journal.sqlite").path)
-            journal.saveStore(strategy: "test_strategy", data: Data("{not json".utf8))
+            try journal.writeStore(strategy: "test_strategy", data: Data("{not json".utf8))
         }
         do {
             let rig = try await Rig.start("function on_start() print(store.x) end", prepare: damage)

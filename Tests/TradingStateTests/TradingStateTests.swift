@@ -62,6 +62,7 @@ struct TradingStateTests {
         client.start()
         do {
             try await client.waitUntilReady(timeout: 10)
+            _ = await state.reconcile()  // orders leave only once reconciled
             try await body(Rig(server: server, client: client, state: state, journal: journal))
         } catch {
             await client.stop()

@@ -1,0 +1,61 @@
+import Foundation
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose sequence is fixed by its
+/// seed on every platform and Swift version (the system generator is neither seedable nor
+/// stable), so a failing seed of the order-path model replays the same operations.
+struct OrderPathModelRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// 0..<n (the modulo bias of a 64-bit draw over small n does not matter here).
+    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+
+    /// A Double in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+
+    mutating func chance(_ probability: Double) -> Bool { unit() < probability }
+
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+
+    /// One of `choices` by weight.
+    mutating func weighted<T>(_ choices: [(T, Int)]) -> T {
+        var left = below(choices.reduce(0) { $0 + $1.1 })
+        for (choice, weight) in choices {
+            if left < weight { return choice }
+            left -= weight
+        }
+        return choices[choices.count - 1].0
+    }
+}
+
+/// How much the order-path model runs: a CI-sized run by default; the soak script sets
+/// `MOONWIRE_MODEL_SEED` (the first seed), `MOONWIRE_MODEL_SEQUENCES` (how many seeds from it)
+/// and `MOONWIRE_MODEL_STEPS` (operations per sequence).
+enum OrderPathModelSettings {
+    static let environment = ProcessInfo.processInfo.environment
+
+    static var seeds: [UInt64] {
+        guard let first = environment["MOONWIRE_MODEL_SEED"].flatMap(UInt64.init) else { return [1, 2, 3, 4] }
+        let count = environment["MOONWIRE_MODEL_SEQUENCES"].flatMap(Int.init) ?? 1
+        return (0..<UInt64(max(count, 1))).map { first &+ $0 }
+    }
+
+    static var steps: Int { environment["MOONWIRE_MODEL_STEPS"].flatMap(Int.init) ?? 80 }
+
+    /// Each modification waits for the answers to the requests of its order, before and after
+    /// (see `OrderPathModelRun.settleRequests`). Off by default: the race it avoids is a finding.
+    static var settleModifies: Bool { environment["MOONWIRE_MODEL_SETTLE_MODIFIES"] == "1" }
+
+    /// A bound on one sequence, so that a hang fails with its seed instead of stalling the
+    /// run: generous (a step takes well under a second; a quiet point waits at most 20 s).
+    static var minutesPerSequence: Int { max(5, steps / 100) }
+}
