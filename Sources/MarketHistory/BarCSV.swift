@@ -64,39 +64,36 @@ public enum BarCSV {
     /// The bars of a CSV file, in time order; throws a `Failure` listing the bad lines if any
     /// line is bad (then nothing of the file may be stored).
     public static func read(_ text: String) throws(Failure) -> [StoredBar] {
-        var body = Substring(text)
-        if body.first == "\u{FEFF}" { body = body.dropFirst() }
-        // Split on the bytes: "\r\n" is one Character, and a combining mark may glue onto a ','.
-        let lines = body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line -> Substring in
-            line.last == UInt8(ascii: "\r") ? Substring(line.dropLast()) : Substring(line)
-        }
-        guard let first = lines.first, !first.allSatisfy({ $0 == " " || $0 == "\t" }) else { throw Failure(Problem(line: 1, message: "empty file")) }
-        let names = cells(first).map { $0.lowercased() }
-        let index = try columns(names)
-
         var bars: [StoredBar] = []
-        var problems: [Problem] = [], total = 0
-        var previousLine = 0
-        for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
-            let number = offset + 1
-            do {
-                let bar = try self.bar(cells(line), names: names, index: index)
-                if let previous = bars.last, bar.time <= previous.time {
-                    throw Problem(line: number, message: "time \(UTCTime.iso(bar.time)) is not after line \(previousLine)'s (\(UTCTime.iso(previous.time)))")
+        var text = text
+        do {
+            try text.withUTF8 { bytes in
+                var parser = BarCSVParser()
+                try BarCSVParser.lines(of: UnsafeRawBufferPointer(bytes)) { line in
+                    try parser.consume(line) { batch in bars.append(contentsOf: batch) }
                 }
-                bars.append(bar)
-                previousLine = number
-            } catch let problem as Problem {
-                total += 1
-                if problems.count < shownProblems { problems.append(problem) }
-            } catch let message as LineProblem {
-                total += 1
-                if problems.count < shownProblems { problems.append(Problem(line: number, message: message.text)) }
-            } catch {
-                total += 1  // bar(_:) throws only those two
+                try parser.finish { batch in bars.append(contentsOf: batch) }
             }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(Problem(line: 1, message: "\(error)"))  // the parser throws only Failure
         }
-        if total > 0 { throw Failure(problems: problems, total: total) }
+        return bars
+    }
+
+    /// The bars of the CSV file at `path`, read in chunks (see `BarCSVParser`): the same bars
+    /// and refusals as `read(_:)`, without the file as one String. A file that cannot be read
+    /// is refused on line 1, saying why.
+    public static func read(fileAt path: String) throws(Failure) -> [StoredBar] {
+        var bars: [StoredBar] = []
+        do {
+            try BarCSVParser.parseFile(at: path) { batch in bars.append(contentsOf: batch) }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(Problem(line: 1, message: "the file cannot be read (\(error.localizedDescription))"))
+        }
         return bars
     }
 
@@ -166,12 +163,12 @@ public enum BarCSV {
     // MARK: - Lines
 
     /// A line's message without its number (the caller adds it).
-    private struct LineProblem: Error {
+    struct LineProblem: Error {
         let text: String
     }
 
     /// Which column each name is in; a name twice, or a required one missing, is refused.
-    private static func columns(_ names: [String]) throws(Failure) -> [String: Int] {
+    static func columns(_ names: [String]) throws(Failure) -> [String: Int] {
         var index: [String: Int] = [:]
         for (position, name) in names.enumerated() where !name.isEmpty {
             if let earlier = index[name] {
@@ -186,7 +183,7 @@ public enum BarCSV {
     }
 
     /// The bar of one line's cells, or why not (the first bad cell, by column name).
-    private static func bar(_ cells: [Substring], names: [String], index: [String: Int]) throws -> StoredBar {
+    static func bar(_ cells: [Substring], names: [String], index: [String: Int]) throws -> StoredBar {
         // A control character anywhere (a NUL would cut a number short) is refused, whatever the column.
         for (position, cell) in cells.enumerated() {
             do throws(CellProblem) { try plain(cell) } catch {
@@ -210,7 +207,7 @@ public enum BarCSV {
     }
 
     /// A line's cells, split at commas, blanks around each trimmed, quotes around one removed.
-    private static func cells(_ line: Substring) -> [Substring] {
+    static func cells(_ line: Substring) -> [Substring] {
         line.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { bytes in
             var cell = Substring(bytes)
             while let first = cell.first, first == " " || first == "\t" { cell = cell.dropFirst() }

@@ -68,11 +68,76 @@ public protocol BarStore: Sendable {
     func write(_ bars: [StoredBar], of series: BarSeries, covering span: TimeSpan) async throws
     func covered(_ series: BarSeries) async throws -> [TimeSpan]
     func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar]
+    /// Up to `limit` bars of `span` from its start, in time order, and the part of `span` left
+    /// to read (nil when nothing is): bars streamed in chunks, memory flat in the span's size.
+    func barChunk(_ series: BarSeries, in span: TimeSpan, limit: Int) async throws -> BarChunk
     func count(_ series: BarSeries) async throws -> Int
     func series() async throws -> [BarSeries]
+    /// Stores the bars of the CSV file at `path` (`BarCSV`'s format) as `series`, bars of
+    /// `barSeconds`: all of the file or nothing (a bad line refuses it whole with a
+    /// `BarCSV.Failure`; a file without bars stores nothing); the file's span counts as covered.
+    func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> BarImportSummary
     /// Keeps `details` for its key, replacing what was stored for it.
     func saveInstrument(_ details: StoredInstrument) async throws
     /// The details stored for an instrument key, or nil (bars imported or downloaded before
     /// the store kept them).
     func instrument(_ key: String) async throws -> StoredInstrument?
+}
+
+/// Some bars of a span, in time order, and what of the span is left to read.
+public struct BarChunk: Sendable {
+    public var bars: [StoredBar]
+    /// The rest of the span, after these bars; nil when they were the last.
+    public var rest: TimeSpan?
+
+    public init(bars: [StoredBar], rest: TimeSpan?) {
+        self.bars = bars
+        self.rest = rest
+    }
+}
+
+/// What a CSV import stored: how many bars, the first and last, the span recorded as covered.
+public struct BarImportSummary: Sendable, Equatable {
+    public var bars: Int
+    public var first: StoredBar?
+    public var last: StoredBar?
+    /// The first bar's start to the last bar's end; nil when there were no bars.
+    public var covered: TimeSpan?
+
+    public init(bars: Int, first: StoredBar? = nil, last: StoredBar? = nil, covered: TimeSpan? = nil) {
+        self.bars = bars
+        self.first = first
+        self.last = last
+        self.covered = covered
+    }
+}
+
+extension BarStore {
+    /// A store without a streaming import of its own: the file read in chunks into one array
+    /// of bars (no whole-file String), then written at once.
+    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> BarImportSummary {
+        let bars = try BarCSV.read(fileAt: path)
+        guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0) }
+        let span = TimeSpan(first.time, last.time + barSeconds)
+        try await write(bars, of: series, covering: span)
+        return BarImportSummary(bars: bars.count, first: first, last: last, covered: span)
+    }
+
+    /// A store without a chunked read of its own reads the span whole and hands it over as
+    /// one chunk (correct, not flat in memory).
+    public func barChunk(_ series: BarSeries, in span: TimeSpan, limit: Int) async throws -> BarChunk {
+        BarChunk(bars: try await bars(series, in: span), rest: nil)
+    }
+
+    /// Every bar of `span`, `chunk` at a time, to `body` in time order.
+    public func forEachChunk(_ series: BarSeries, in span: TimeSpan, chunk: Int = 65_536,
+                             _ body: ([StoredBar]) throws -> Void) async throws
+    {
+        var next: TimeSpan? = span
+        while let part = next {
+            let read = try await barChunk(series, in: part, limit: chunk)
+            if !read.bars.isEmpty { try body(read.bars) }
+            next = read.rest
+        }
+    }
 }

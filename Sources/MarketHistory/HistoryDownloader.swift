@@ -3,9 +3,11 @@ import TWSClient
 import TWSProtocol
 
 /// Downloads a series into a store: asks only for what the store does not cover, window by
-/// window through the client (whose scheduler keeps every pacing rule, so TWS never answers
-/// 162 for pacing), retries windows that time out or are cancelled, records windows with no
-/// data as covered, and stores each window as it comes (an interrupted download keeps them).
+/// window through the client, several windows at once (the client's scheduler keeps every
+/// pacing rule: small bars by IB's small-bar pacing, larger ones a bounded number in flight,
+/// so TWS never answers 162 for pacing), retries windows that time out or are cancelled,
+/// records windows with no data as covered, and stores each window as it comes (an
+/// interrupted download keeps them).
 public struct HistoryDownloader: Sendable {
     public struct Progress: Sendable {
         public var series: BarSeries
@@ -62,43 +64,79 @@ public struct HistoryDownloader: Sendable {
         let windows = HistoryPlan.windows(for: missing, barSize: series.barSize)
         report.alreadyCovered = windows.isEmpty && report.noData.isEmpty
         let started = Date()
-        for (index, window) in windows.enumerated() {
-            try Task.checkCancellation()
-            var attempt = 0
-            while true {
-                do {
-                    let bars = try await client.historicalBars(contract, end: HistoryPlan.endText(window.end), duration: HistoryPlan.duration(of: window),
-                                                               barSize: series.barSize, whatToShow: series.what, useRTH: useRTH)
-                    let stored = bars.compactMap { bar -> StoredBar? in
-                        guard let time = HistoryPlan.epoch(ofBarDate: bar.date), time >= window.start, time < window.end else { return nil }
-                        return StoredBar(time: time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
-                                         volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.barCount)
-                    }
-                    try await store.write(stored, of: series, covering: window)
+        // Several windows at once: the client's scheduler decides when each may go (small
+        // bars by IB's small-bar pacing, larger ones a bounded number in flight).
+        let width = TWSClient.largeBarRequestsInFlight + 2
+        try await withThrowingTaskGroup(of: (TimeSpan, WindowOutcome).self) { group in
+            var next = 0
+            func add() {
+                guard next < windows.count else { return }
+                let window = windows[next]
+                next += 1
+                group.addTask { (window, try await fetch(window, series: series, contract: contract, useRTH: useRTH)) }
+            }
+            for _ in 0..<width { add() }
+            var done = 0
+            while let (window, outcome) = try await group.next() {
+                done += 1
+                switch outcome {
+                case let .bars(count):
                     report.requests += 1
-                    report.bars += stored.count
-                    if stored.isEmpty { report.noData.append(window) }
-                    break
-                } catch let error as TWSError where Self.isNoData(error) {
-                    try await store.write([], of: series, covering: window)
+                    report.bars += count
+                    if count == 0 { report.noData.append(window) }
+                case .noData:
                     report.requests += 1
                     report.noData.append(window)
-                    break
-                } catch let error as TWSError where Self.isRetryable(error) && attempt < retries {
-                    attempt += 1
-                    try await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
-                } catch is CancellationError {
-                    throw CancellationError()
-                } catch {
+                case let .failed(reason):
                     report.requests += 1
-                    report.failed.append((window, "\(error)"))
-                    break
+                    report.failed.append((window, reason))
                 }
+                progress(Progress(series: series, requestsDone: done, requestsTotal: windows.count, bars: report.bars,
+                                  seconds: Date().timeIntervalSince(started)))
+                add()
             }
-            progress(Progress(series: series, requestsDone: index + 1, requestsTotal: windows.count, bars: report.bars,
-                              seconds: Date().timeIntervalSince(started)))
         }
+        // In the order asked (newest first), whatever order the answers came in.
+        report.noData.sort { $0.end > $1.end }
+        report.failed.sort { $0.span.end > $1.span.end }
         return report
+    }
+
+    /// What became of one window.
+    enum WindowOutcome: Sendable {
+        case bars(Int)
+        case noData
+        case failed(String)
+    }
+
+    /// One window: asked (again after a timeout or a cancel, up to `retries` times), stored.
+    private func fetch(_ window: TimeSpan, series: BarSeries, contract: Contract, useRTH: Bool) async throws -> WindowOutcome {
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            do {
+                let bars = try await client.historicalBars(contract, end: HistoryPlan.endText(window.end), duration: HistoryPlan.duration(of: window),
+                                                           barSize: series.barSize, whatToShow: series.what, useRTH: useRTH)
+                var dates = HistoryPlan.BarDateReader()
+                let stored = bars.compactMap { bar -> StoredBar? in
+                    guard let time = dates.epoch(bar.date), time >= window.start, time < window.end else { return nil }
+                    return StoredBar(time: time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                                     volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.barCount)
+                }
+                try await store.write(stored, of: series, covering: window)
+                return .bars(stored.count)
+            } catch let error as TWSError where Self.isNoData(error) {
+                try await store.write([], of: series, covering: window)
+                return .noData
+            } catch let error as TWSError where Self.isRetryable(error) && attempt < retries {
+                attempt += 1
+                try await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                return .failed("\(error)")
+            }
+        }
     }
 
     /// 162 "HMDS query returned no data": the window has no bars (before the listing, a holiday).

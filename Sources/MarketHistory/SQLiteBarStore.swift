@@ -4,13 +4,16 @@ import GRDB
 /// The embedded bar store: one SQLite file (WAL), a row per bar, a row per covered span.
 public final class SQLiteBarStore: BarStore, @unchecked Sendable {
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Reads through a memory map: no copy of each page out of the OS's cache (a backtest
+        // reads a series whole). File-backed, so memory stays the OS's to reclaim.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 268435456") }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-bars") { db in
@@ -39,19 +42,9 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
 
     public func write(_ bars: [StoredBar], of series: BarSeries, covering span: TimeSpan) async throws {
         try await queue.write { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO bars (instrument, bar_size, what, time, open, high, low, close, volume, wap, count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for bar in bars {
-                try statement.execute(arguments: [series.instrument, series.barSize, series.what, bar.time, bar.open, bar.high, bar.low,
-                                                  bar.close, bar.volume, bar.wap, bar.count])
-            }
-            if !span.isEmpty {
-                try db.execute(sql: "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [series.instrument, series.barSize, series.what, span.start, span.end, bars.count,
-                                           Date().timeIntervalSince1970])
-            }
+            // One prepared statement, values bound by SQLite's C API (SQLiteBarImport.swift).
+            try Self.insert(db, bars, of: series)
+            try Self.recordCoverage(db, series: series, span: span, bars: bars.count)
         }
     }
 
@@ -66,20 +59,14 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
     }
 
     public func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar] {
-        try await queue.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT time, open, high, low, close, volume, wap, count FROM bars
-                WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ? ORDER BY time
-                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]).compactMap { row in
-                // Lenient reads: a file another tool wrote may hold text or a blob where a
-                // number belongs. An unreadable price is NaN (the bar checks refuse the bar,
-                // saying why); a bar without a readable time cannot be placed and is left out.
-                guard let time: Int64 = row.lenient("time") else { return nil }
-                return StoredBar(time: time, open: row.lenient("open") ?? .nan, high: row.lenient("high") ?? .nan,
-                                 low: row.lenient("low") ?? .nan, close: row.lenient("close") ?? .nan, volume: row.lenient("volume"),
-                                 wap: row.lenient("wap"), count: row.lenient("count"))
-            }
-        }
+        // Read by column index through SQLite's C API (SQLiteBarReader.swift), all at once.
+        try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil).bars }
+    }
+
+    /// Up to `limit` bars of `span`, from its start, and what is left to read (nil: nothing);
+    /// a read transaction of its own, so a long stream never holds the store.
+    public func barChunk(_ series: BarSeries, in span: TimeSpan, limit: Int) async throws -> BarChunk {
+        try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: max(limit, 1)) }
     }
 
     public func count(_ series: BarSeries) async throws -> Int {

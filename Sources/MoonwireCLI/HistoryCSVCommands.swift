@@ -92,10 +92,11 @@ struct HistoryImportCommand: AsyncParsableCommand {
         let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick)
             .validated(for: spec)
         guard let barSeconds = HistoricalSpan.barSeconds(bar) else { throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes") }
-        guard let data = FileManager.default.contents(atPath: file) else { throw RuntimeError("\(file): no such file") }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let bars: [StoredBar]
         do {
-            bars = try BarCSV.read(String(decoding: data, as: UTF8.self))
+            // Read in chunks and parsed as bytes (no whole-file text; BarCSV's checks and messages).
+            bars = try BarCSV.read(fileAt: file)
         } catch {
             throw RuntimeError(Self.refusal(error, file: file))
         }

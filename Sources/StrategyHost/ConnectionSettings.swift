@@ -68,7 +68,9 @@ public struct ConnectionSettings: Sendable, Equatable {
         }
         func number(_ key: String, _ value: String, _ source: String, _ range: ClosedRange<Double>) throws -> Double {
             guard let number = Double(value), range.contains(number) else {
-                throw HostConfigError(message: "\(source): \(key) '\(value)' must be a number from \(range.lowerBound) to \(range.upperBound)")
+                // Whole bounds read as whole numbers (1 to 65535, not 1.0 to 65535.0).
+                func bound(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
+                throw HostConfigError(message: "\(source): \(key) '\(value)' must be a number from \(bound(range.lowerBound)) to \(bound(range.upperBound))")
             }
             return number
         }

@@ -2,27 +2,60 @@ import Foundation
 import NIOCore
 import TWSProtocol
 
-/// Queues historical-data requests so that none breaks IB's pacing rules: a request waits
-/// until `HistoricalPacing` admits it, instead of failing with 162. If TWS still answers
-/// 162 (another client shares the budget), the request waits and goes again.
+/// Queues historical-data requests so that none breaks IB's rules (`HistoricalPacing`).
+///
+/// Bars of 30 seconds or less wait until the small-bar pacing admits them (60 in 10 minutes,
+/// 6 per contract in 2 s, 15 s between identical requests), instead of failing with 162.
+/// Bars of 1 minute and above are not paced that way (IB lifted those rules for them): they
+/// go with up to `largeBarConcurrency` in flight at once. If TWS still answers with a pacing
+/// error (162 pacing, 366, 420: another client shares the budget, or IB throttles), the
+/// request waits and goes again, and the number of larger-bar requests in flight is halved,
+/// growing back by one with each answer. Never more than IB's 50 are open at once.
 struct HistoryScheduler {
     struct Job {
         var identity: String
         var contractKey: String
+        var barSeconds: Int
         var start: () -> Void
+        var isSmall: Bool { HistoricalPacing.isSmallBar(barSeconds) }
     }
+
+    /// Larger-bar requests in flight at once, by default. IB's documentation ("Historical Data
+    /// Limitations") caps open historical requests at 50 and advises "a much smaller number of
+    /// requests pending at a time": a fifth of the cap keeps TWS and the data farm busy
+    /// without queueing behind each other.
+    static let defaultLargeBarConcurrency = 10
+    /// How often one request is sent again after a pacing error before its caller gets it.
+    static let maxPacingRetries = 5
 
     var pacing: HistoricalPacing
     var queue: [Job] = []
     var timer: Scheduled<Void>?
+    /// Requests sent and not yet answered, of any bar size; and the most there ever were.
+    private(set) var inFlight = 0
+    private(set) var peakInFlight = 0
+    /// Larger-bar requests in flight, and how many may be now (lowered by pacing errors).
+    private(set) var largeInFlight = 0
+    private(set) var largeLimit: Int
+    let largeBarConcurrency: Int
 
-    init(window: Double) {
+    init(window: Double, largeBarConcurrency: Int = Self.defaultLargeBarConcurrency) {
         pacing = HistoricalPacing()
         pacing.window = window
         pacing.margin = 0.5
+        self.largeBarConcurrency = min(max(largeBarConcurrency, 1), HistoricalPacing.maximumOpen)
+        largeLimit = self.largeBarConcurrency
     }
 
     mutating func enqueue(_ job: Job) { queue.append(job) }
+
+    /// A request sent by `start` was answered (or failed); `paced`: with a pacing error.
+    mutating func finished(small: Bool, paced: Bool) {
+        inFlight -= 1
+        if small { return }
+        largeInFlight -= 1
+        largeLimit = paced ? max(1, largeLimit / 2) : min(largeBarConcurrency, largeLimit + 1)
+    }
 
     /// Starts every job that may go now; schedules a wake-up for the next one.
     mutating func resume(client: TWSClient) {
@@ -31,12 +64,23 @@ struct HistoryScheduler {
         let now = Date().timeIntervalSince1970
         var earliest = Double.infinity
         var index = 0
-        while index < queue.count {
+        while index < queue.count, inFlight < HistoricalPacing.maximumOpen {
             let job = queue[index]
-            let at = pacing.earliestAdmission(identity: job.identity, contractKey: job.contractKey, now: now)
-            if at <= now, pacing.admit(identity: job.identity, contractKey: job.contractKey, now: now) == nil {
+            if !job.isSmall {
+                // Waits for an answer (which resumes the queue), not for a time.
+                guard largeInFlight < largeLimit else {
+                    index += 1
+                    continue
+                }
                 queue.remove(at: index)
-                job.start()
+                largeInFlight += 1
+                started(job)
+                continue
+            }
+            let at = pacing.earliestAdmission(identity: job.identity, contractKey: job.contractKey, barSeconds: job.barSeconds, now: now)
+            if at <= now, pacing.admit(identity: job.identity, contractKey: job.contractKey, barSeconds: job.barSeconds, now: now) == nil {
+                queue.remove(at: index)
+                started(job)
             } else {
                 earliest = min(earliest, max(at, now + 0.01))
                 index += 1
@@ -48,9 +92,37 @@ struct HistoryScheduler {
             }
         }
     }
+
+    private mutating func started(_ job: Job) {
+        inFlight += 1
+        peakInFlight = max(peakInFlight, inFlight)
+        job.start()
+    }
+
+    /// An IB answer that means "too fast": 162 for pacing, 366 (the query was dropped), 420
+    /// (pacing of the data farm).
+    static func isPacing(_ error: TWSError) -> Bool {
+        guard case let .ib(code, message, _) = error else { return false }
+        switch code {
+        case 162: return IBErrorCategory.of(code: 162, message: message) == .pacing
+        case 366, 420: return true
+        default: return false
+        }
+    }
 }
 
 extension TWSClient {
+    /// Historical-data requests for bars of 1 minute and above this client keeps in flight
+    /// at once (small bars go by IB's small-bar pacing instead): see
+    /// `HistoryScheduler.defaultLargeBarConcurrency` for why this many.
+    public static let largeBarRequestsInFlight = HistoryScheduler.defaultLargeBarConcurrency
+
+    /// The most historical-data requests this client has had sent and unanswered at once (for
+    /// monitoring, and for tests that the downloader keeps several in flight).
+    public func historyRequestsInFlightPeak() async throws -> Int {
+        try await loop.submit { self.historyScheduler.peakInFlight }.get()
+    }
+
     /// Bars for `contract`, ending at `end` (empty: now) and covering `duration` (IB's
     /// spelling: "2 D", "3600 S", "1 Y"). Long spans are split into requests IB accepts
     /// and joined; every request waits for pacing rather than failing with 162.
@@ -76,7 +148,8 @@ extension TWSClient {
         // At most ~2,000 bars a request, and no more than IB serves at once for small bars.
         let chunk = barSeconds >= 86400 ? total : min(total, max(barSeconds * 2000, 3600))
         if chunk >= total {
-            return try await historyRequest(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH)
+            return try await historyRequest(contract, end: end, duration: duration, barSize: barSize, barSeconds: barSeconds,
+                                            whatToShow: whatToShow, useRTH: useRTH)
         }
         // Newest part first; parts overlap at their edges, so a bar already held is dropped.
         var parts: [[Bar]] = []
@@ -87,7 +160,7 @@ extension TWSClient {
             let seconds = min(chunk, total - covered)
             let endText = Self.utcText(chunkEnd)
             let part = try await historyRequest(contract, end: endText, duration: HistoricalSpan.durationText(seconds), barSize: barSize,
-                                                whatToShow: whatToShow, useRTH: useRTH)
+                                                barSeconds: barSeconds, whatToShow: whatToShow, useRTH: useRTH)
             parts.append(part.filter { seen.insert($0.date).inserted })
             covered += seconds
             chunkEnd = chunkEnd.addingTimeInterval(-Double(seconds))
@@ -95,60 +168,83 @@ extension TWSClient {
         return parts.reversed().flatMap { $0 }
     }
 
-    private func historyRequest(_ contract: Contract, end: String, duration: String, barSize: String, whatToShow: String,
+    private func historyRequest(_ contract: Contract, end: String, duration: String, barSize: String, barSeconds: Int, whatToShow: String,
                                 useRTH: Bool) async throws -> [Bar]
     {
         let contractKey = "\(contract.conId):\(contract.symbol):\(contract.exchange):\(whatToShow)"
         let identity = "\(contractKey):\(end):\(duration):\(barSize):\(useRTH)"
         let promise = loop.makePromise(of: [Bar].self)
+        let request = HistoryRequest(contract: contract, end: end, duration: duration, barSize: barSize, barSeconds: barSeconds,
+                                     whatToShow: whatToShow, useRTH: useRTH, identity: identity, contractKey: contractKey)
         onLoop(failing: promise) {
-            self.historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: contractKey) {
-                self.startHistory(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH,
-                                  identity: identity, contractKey: contractKey, promise: promise)
-            })
-            self.historyScheduler.resume(client: self)
+            self.enqueueHistory(request, attempt: 0, promise: promise)
         }
         return try await promise.futureResult.get()
     }
 
-    private func startHistory(_ contract: Contract, end: String, duration: String, barSize: String, whatToShow: String, useRTH: Bool,
-                              identity: String, contractKey: String, promise: EventLoopPromise<[Bar]>)
-    {
-        let request = ReqHistoricalData(reqId: 0, contract: contract, endDateTime: end, durationStr: duration, barSizeSetting: barSize,
-                                        whatToShow: whatToShow, useRTH: useRTH, formatDate: 1)
-        Task {
-            do {
-                let bars = try await self.perform("reqHistoricalData", timeout: self.configuration.historicalTimeout, initial: [Bar](),
-                                                  make: { id in
-                                                      var wire = request
-                                                      wire.reqId = id
-                                                      return .reqHistoricalData(wire)
-                                                  }) { bars, message in
-                    switch message {
-                    case let .historicalData(m):
-                        bars = m.bars
-                        return self.serverVersion < ServerVersion.historicalDataEnd
-                    case .historicalDataEnd: return true
-                    default: return false
-                    }
-                } onError: { code, text, json in
-                    .ib(code: code, message: text, advancedOrderRejectJson: json)
-                }
+    /// One reqHistoricalData as the scheduler queues it.
+    private struct HistoryRequest: Sendable {
+        var contract: Contract
+        var end, duration, barSize: String
+        var barSeconds: Int
+        var whatToShow: String
+        var useRTH: Bool
+        var identity, contractKey: String
+    }
+
+    /// On the loop: queues `request` (a retry under an identity of its own, so that the
+    /// identical-request rule counts the wait already done) and starts what may go.
+    private func enqueueHistory(_ request: HistoryRequest, attempt: Int, promise: EventLoopPromise<[Bar]>) {
+        let identity = attempt == 0 ? request.identity : request.identity + ":retry\(attempt):\(Date().timeIntervalSince1970)"
+        historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: request.contractKey, barSeconds: request.barSeconds) {
+            self.startHistory(request, attempt: attempt, promise: promise)
+        })
+        historyScheduler.resume(client: self)
+    }
+
+    /// On the loop, once the scheduler lets `request` go: sends it; its answer frees its place.
+    private func startHistory(_ request: HistoryRequest, attempt: Int, promise: EventLoopPromise<[Bar]>) {
+        let wire = ReqHistoricalData(reqId: 0, contract: request.contract, endDateTime: request.end, durationStr: request.duration,
+                                     barSizeSetting: request.barSize, whatToShow: request.whatToShow, useRTH: request.useRTH, formatDate: 1)
+        let small = HistoricalPacing.isSmallBar(request.barSeconds)
+        let answer = start("reqHistoricalData", timeout: configuration.historicalTimeout, initial: [Bar](), make: { id in
+            var sent = wire
+            sent.reqId = id
+            return .reqHistoricalData(sent)
+        }) { bars, message in
+            switch message {
+            case let .historicalData(m):
+                bars = m.bars
+                return self.serverVersion < ServerVersion.historicalDataEnd
+            case .historicalDataEnd: return true
+            default: return false
+            }
+        } onError: { code, text, json in
+            .ib(code: code, message: text, advancedOrderRejectJson: json)
+        }
+        answer.whenComplete { result in
+            // On the loop: the answer's promise is the loop's.
+            var paced = false, patient = false
+            if case let .failure(error as TWSError) = result {
+                paced = HistoryScheduler.isPacing(error)
+                // A small-bar 162 is retried for as long as it takes (the budget frees up in
+                // at most 10 minutes); other pacing answers a few times.
+                patient = small && error.code == 162
+            }
+            self.historyScheduler.finished(small: small, paced: paced)
+            switch result {
+            case let .success(bars):
                 promise.succeed(bars)
-            } catch let error as TWSError where error.code == 162 && IBErrorCategory.of(code: 162, message: "\(error)") == .pacing {
-                // TWS counted requests we did not see (another client): wait, then go again.
-                self.logger.warning("pacing violation from TWS on \(identity); retrying in \(self.configuration.pacingRetryDelay) s")
+            case let .failure(error) where paced && (patient || attempt < HistoryScheduler.maxPacingRetries):
+                // TWS counted requests we did not see (another client), or throttles: wait, then go again.
+                self.logger.warning("pacing error from TWS on \(request.identity) (\(error)); retrying in \(self.configuration.pacingRetryDelay) s")
                 self.loop.scheduleTask(in: .milliseconds(Int64(self.configuration.pacingRetryDelay * 1000))) {
-                    self.historyScheduler.enqueue(HistoryScheduler.Job(identity: identity + ":retry\(Date().timeIntervalSince1970)",
-                                                                       contractKey: contractKey) {
-                        self.startHistory(contract, end: end, duration: duration, barSize: barSize, whatToShow: whatToShow, useRTH: useRTH,
-                                          identity: identity, contractKey: contractKey, promise: promise)
-                    })
-                    self.historyScheduler.resume(client: self)
+                    self.enqueueHistory(request, attempt: attempt + 1, promise: promise)
                 }
-            } catch {
+            case let .failure(error):
                 promise.fail(error)
             }
+            self.historyScheduler.resume(client: self)
         }
     }
 

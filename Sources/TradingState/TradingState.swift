@@ -369,7 +369,7 @@ public final class TradingState: @unchecked Sendable {
         case let .completedOrder(m):
             // completedOrder carries no order id (it reads as 0): match by orderRef only.
             applyReport(orderId: nil, contract: m.contract, order: m.order, permId: m.order.permId,
-                        status: m.orderState.status, filled: m.order.filledQuantity?.doubleValue, average: nil)
+                        status: m.orderState.status, filled: m.order.filledQuantity?.doubleValue, average: nil, completed: true)
         case let .orderStatus(m):
             guard let key = keyByOrderId[m.orderId], var record = orders[key] else { return }
             var changed = false
@@ -430,7 +430,12 @@ public final class TradingState: @unchecked Sendable {
 
     /// openOrder / completedOrder: binds TWS's order to ours by orderRef, adopts orders
     /// placed elsewhere, and moves the status forward (never back from terminal).
-    private func applyReport(orderId: Int?, contract: Contract, order: Order, permId: Int64, status: String, filled: Double?, average: Double?) {
+    /// `completed`: from TWS's completed orders, which hold only orders that are over: a status
+    /// that would leave the order working (Inactive: a placement refused while we were away)
+    /// ends it (cancelled when part of it filled, rejected otherwise).
+    private func applyReport(orderId: Int?, contract: Contract, order: Order, permId: Int64, status: String, filled: Double?, average: Double?,
+                             completed: Bool = false)
+    {
         var key = orderId.flatMap { keyByOrderId[$0] }
         if let ref = OrderRecord.clientKey(fromOrderRef: order.orderRef), orders[ref] != nil { key = ref }
         if key == nil, let permKey = orders.first(where: { permId != 0 && $0.value.permId == permId })?.key { key = permKey }
@@ -459,6 +464,10 @@ public final class TradingState: @unchecked Sendable {
         if !record.strategy.isEmpty && newStatus == .filled && executedShares(key) < record.quantity - 1e-9 {
             newStatus = record.status == .pending || record.status == .inactive ? .submitted : record.status
         }
+        if completed && !newStatus.isTerminal && newStatus != .filled {
+            newStatus = executedShares(key) > 0 || record.filled > 0 ? .cancelled : .rejected
+            if record.reason.isEmpty { record.reason = "TWS lists it among completed orders as \(status)" }
+        }
         if newStatus != record.status {
             record.status = newStatus
             changed = true
@@ -471,6 +480,18 @@ public final class TradingState: @unchecked Sendable {
         {
             record.order.totalQuantity = order.totalQuantity
             changed = true
+        }
+        // Prices as TWS works them (a modification TWS took whose answer we missed; TWS's
+        // reports are the truth of what works).
+        if !record.status.isTerminal {
+            if let reported = order.lmtPrice, reported != 0, let mine = record.order.lmtPrice, abs(reported - mine) > 1e-9 * max(1, abs(mine)) {
+                record.order.lmtPrice = reported
+                changed = true
+            }
+            if let reported = order.auxPrice, reported != 0, let mine = record.order.auxPrice, abs(reported - mine) > 1e-9 * max(1, abs(mine)) {
+                record.order.auxPrice = reported
+                changed = true
+            }
         }
         if record.strategy.isEmpty, let filled, filled > record.filled { record.filled = filled; changed = true }
         if changed {

@@ -13,6 +13,14 @@ import TWSProtocol
 // the store not included (it is measured on its own line).
 //
 //   backtest-bench [BARS] [STRATEGY.lua ...]
+//   backtest-bench csv BARS FILE.csv        a generated CSV of BARS 1-minute bars (ResearchBench.swift)
+//   backtest-bench import FILE.csv STORE    CSV import into a fresh SQLite store: bars/s
+//   backtest-bench read STORE               chunked reads from the store: bars/s
+
+if let mode = CommandLine.arguments.dropFirst().first, ResearchBench.modes.contains(mode) {
+    try await ResearchBench.run(mode, Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
 
 let arguments = CommandLine.arguments.dropFirst()
 let count = Int(arguments.first ?? "") ?? 1_000_000

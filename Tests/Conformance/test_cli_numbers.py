@@ -108,3 +108,12 @@ def test_break_even_trades_are_counted_apart_and_no_negative_zero_is_printed(tmp
     # Win rate over every closed trade: the break-even one is not a win.
     assert metrics["winRate"] == 0.5, metrics
     assert re.search(r"win rate 50\.00 % \(1 won, 0 lost, 1 even\)", both.stdout), both.stdout
+
+
+def test_a_port_out_of_range_names_whole_bounds(tmp_path):
+    env = environment(tmp_path)
+    env["IB_PORT"] = "70000"
+    done = subprocess.run([str(BINARY), "connect"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "from 1 to 65535" in done.stderr + done.stdout, done.stderr + done.stdout
+    assert "1.0" not in done.stderr + done.stdout

@@ -84,8 +84,10 @@ def test_ib_async_scenario(gateway):
             summary = {v.tag: v.value for v in await ib.accountSummaryAsync()}
             assert float(summary["TotalCashValue"]) < 1_000_000
 
-            # Pacing: an identical history request inside 15 s gets 162.
-            await ib.reqHistoricalDataAsync(qualified, "", "1 D", "1 min", "TRADES", False, timeout=5)
+            # Pacing (small bars, 30 seconds or less: IB lifted it for larger ones): an
+            # identical history request inside 15 s gets 162.
+            await ib.reqHistoricalDataAsync(qualified, "", "1800 S", "30 secs", "TRADES", False, timeout=10)
+            await ib.reqHistoricalDataAsync(qualified, "", "1800 S", "30 secs", "TRADES", False, timeout=5)
             assert any(code == 162 for _, code, _ in errors), errors
 
             # A second connection with the same client id is refused (326).

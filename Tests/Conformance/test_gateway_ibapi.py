@@ -180,8 +180,11 @@ def test_ibapi_scenario(gateway):
         app.wait(lambda: app.of("execDetailsEnd"), what="execDetailsEnd")
         assert [a for a in app.of("execDetails") if a[0] == 7]
 
-        # Pacing: the same history request again within 15 s is a violation (162).
-        app.reqHistoricalData(8, aapl(), "", "1 D", "1 min", "TRADES", 0, 1, False, [])
+        # Pacing (small bars, 30 seconds or less: IB lifted it for larger ones): the same
+        # history request again within 15 s is a violation (162).
+        app.reqHistoricalData(80, aapl(), "", "1800 S", "30 secs", "TRADES", 0, 1, False, [])
+        app.wait(lambda: [r for r in app.of("historicalDataEnd") if r[0] == 80], what="the first 30-second request's end")
+        app.reqHistoricalData(8, aapl(), "", "1800 S", "30 secs", "TRADES", 0, 1, False, [])
         app.wait(lambda: app.errors(162), what="error 162")
         assert app.errors(162)[0][0] == 8
 

@@ -25,7 +25,7 @@ struct StoreOutsideInputTests {
             try db.execute(sql: "UPDATE bars SET volume = X'00' WHERE time = 1704205860")
             try db.execute(sql: "UPDATE instruments SET multiplier = 'abc', tick = X'00'")
         }
-        try await raw.close()
+        try raw.close()
         let read = try await store.bars(series, in: TimeSpan(1_704_205_800, 1_704_205_920))
         #expect(read.count == 2)
         #expect(read[0].open.isNaN)

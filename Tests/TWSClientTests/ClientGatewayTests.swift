@@ -272,7 +272,7 @@ struct ClientGatewayTests {
                 for index in 0..<70 {
                     group.addTask {
                         let bars = try await client.historicalBars(Contract(symbol: symbols[index % 10]), duration: "\(600 + index) S",
-                                                                   barSize: "1 min")
+                                                                   barSize: "30 secs")  // small bars: IB's pacing applies
                         return bars.count
                     }
                 }

@@ -1,0 +1,86 @@
+import GRDB
+import GRDBSQLite
+
+/// Bars read from the SQLite store by column index through SQLite's C API (GRDB's rows,
+/// decoded by column name, cost several times SQLite's own stepping), with a prepared
+/// statement per shape of query.
+///
+/// Lenient as before: a file another tool wrote may hold text or a blob where a number
+/// belongs. An unreadable price is NaN (the bar checks refuse the bar, saying why); an
+/// unreadable volume, wap or count is nil; a bar without a readable time cannot be placed and
+/// is left out. A real number where an integer belongs is taken rounded toward zero, as GRDB did.
+enum SQLiteBarReader {
+    /// Up to `limit` bars (nil: all) of `span` from its start, and the rest of the span.
+    static func read(_ db: Database, _ series: BarSeries, in span: TimeSpan, limit: Int?) throws -> BarChunk {
+        guard !span.isEmpty else { return BarChunk(bars: [], rest: nil) }
+        let statement = try db.cachedStatement(sql: """
+            SELECT time, open, high, low, close, volume, wap, count FROM bars
+            WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?
+            """)
+        try statement.setArguments([series.instrument, series.barSize, series.what, span.start, span.end, limit ?? -1])
+        let sqlite = statement.sqliteStatement
+        var bars: [StoredBar] = []
+        if let limit { bars.reserveCapacity(min(limit, 1 << 20)) }
+        var rows = 0
+        // Where the next chunk starts: just past the last row's time, however it was stored.
+        var next = span.start
+        defer { sqlite3_reset(sqlite) }
+        while true {
+            let code = sqlite3_step(sqlite)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            rows += 1
+            // One call a column: its value, then its type and number read from it.
+            let stamp = sqlite3_column_value(sqlite, 0)
+            let time: Int64
+            switch sqlite3_value_type(stamp) {
+            case SQLITE_INTEGER:
+                time = sqlite3_value_int64(stamp)
+                next = time &+ 1
+            case SQLITE_FLOAT:
+                let real = sqlite3_value_double(stamp)
+                // Stored times are within the span's (integer) bounds: these conversions hold.
+                next = Int64(real.rounded(.down)) + 1
+                guard let whole = Self.integer(real) else { continue }
+                time = whole
+            default:
+                continue  // text or a blob compares after every number: never within the span
+            }
+            bars.append(StoredBar(time: time, open: Self.real(sqlite, 1) ?? .nan, high: Self.real(sqlite, 2) ?? .nan,
+                                  low: Self.real(sqlite, 3) ?? .nan, close: Self.real(sqlite, 4) ?? .nan, volume: Self.real(sqlite, 5),
+                                  wap: Self.real(sqlite, 6), count: Self.count(sqlite, 7)))
+        }
+        let more = limit.map { rows >= $0 } ?? false
+        return BarChunk(bars: bars, rest: more && next < span.end ? TimeSpan(next, span.end) : nil)
+    }
+
+    /// A number column as a double; nil for NULL, text or a blob.
+    @inline(__always)
+    private static func real(_ sqlite: OpaquePointer, _ column: CInt) -> Double? {
+        let value = sqlite3_column_value(sqlite, column)
+        switch sqlite3_value_type(value) {
+        case SQLITE_FLOAT: return sqlite3_value_double(value)
+        case SQLITE_INTEGER: return Double(sqlite3_value_int64(value))
+        default: return nil
+        }
+    }
+
+    /// An integer column as an Int; a real rounded toward zero; nil for NULL, text, a blob.
+    @inline(__always)
+    private static func count(_ sqlite: OpaquePointer, _ column: CInt) -> Int? {
+        let value = sqlite3_column_value(sqlite, column)
+        switch sqlite3_value_type(value) {
+        case SQLITE_INTEGER: return Int(exactly: sqlite3_value_int64(value))
+        case SQLITE_FLOAT: return integer(sqlite3_value_double(value)).flatMap { Int(exactly: $0) }
+        default: return nil
+        }
+    }
+
+    /// GRDB's reading of a real as an Int64: rounded toward zero when within range.
+    private static func integer(_ real: Double) -> Int64? {
+        guard real >= Double(Int64.min), real < Double(Int64.max) else { return nil }
+        return Int64(real)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import MarketHistory
+import Testing
+
+/// Chunked reads from the SQLite store (SQLiteBarReader): exactly the stored bars, in order,
+/// each once, whatever the chunk size, and only the series and span asked for.
+@Suite("Speed: chunked store reads")
+struct SpeedReadTests {
+    static func store() throws -> (SQLiteBarStore, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-speed-read-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (try SQLiteBarStore(path: folder.appendingPathComponent("bars.sqlite").path), folder)
+    }
+
+    /// Every chunk of `span`, `limit` at a time.
+    static func chunks(_ store: SQLiteBarStore, _ series: BarSeries, _ span: TimeSpan, limit: Int) async throws -> [[StoredBar]] {
+        var chunks: [[StoredBar]] = []
+        var next: TimeSpan? = span
+        while let part = next {
+            let chunk = try await store.barChunk(series, in: part, limit: limit)
+            chunks.append(chunk.bars)
+            next = chunk.rest
+        }
+        return chunks
+    }
+
+    @Test("chunks of any size return exactly the stored bars in order, each once")
+    func chunkedReads() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let series = BarSeries(instrument: "AAPL", barSize: "1 min")
+        // Gaps (a bar every 1 to 3 minutes), missing volumes, waps and counts, odd doubles.
+        var bars: [StoredBar] = []
+        var time: Int64 = 1_704_205_800
+        for index in 0..<10_000 {
+            let price = 100 + Double(index % 1_000) * 0.01 + 0.1 + 0.2
+            bars.append(StoredBar(time: time, open: price, high: price + 0.5, low: price - 0.5, close: price + 0.25,
+                                  volume: index % 5 == 0 ? nil : Double(index), wap: index % 7 == 0 ? nil : price,
+                                  count: index % 11 == 0 ? nil : index))
+            time += Int64(60 * (1 + index % 3))
+        }
+        try await store.write(bars, of: series, covering: TimeSpan(bars[0].time, time))
+        // Another series in the same store must not leak in.
+        try await store.write(bars, of: BarSeries(instrument: "MSFT", barSize: "1 min"), covering: TimeSpan(bars[0].time, time))
+        for limit in [1, 777, 10_000, 65_536] {
+            let chunks = try await Self.chunks(store, series, TimeSpan(0, .max), limit: limit)
+            #expect(chunks.joined().elementsEqual(bars), "limit \(limit)")
+            #expect(chunks.allSatisfy { $0.count <= limit })
+            #expect(chunks.dropLast().allSatisfy { $0.count == limit }, "only the last chunk is short")
+        }
+        // A span: its start included, its end excluded.
+        let span = TimeSpan(bars[100].time, bars[5_000].time)
+        #expect(try await Self.chunks(store, series, span, limit: 333).joined().elementsEqual(bars[100..<5_000]))
+        #expect(try await store.bars(series, in: span) == Array(bars[100..<5_000]))
+        var streamed: [StoredBar] = []
+        try await store.forEachChunk(series, in: span, chunk: 1_000) { streamed += $0 }
+        #expect(streamed == Array(bars[100..<5_000]))
+    }
+
+    @Test("a real-valued time at a chunk's edge: the next chunk starts after it, nothing skipped or repeated")
+    func realTimesAtEdges() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let series = BarSeries(instrument: "ES", barSize: "1 min")
+        try await store.write((1...6).map { StoredBar(time: Int64($0) * 10, open: 1, high: 2, low: 0.5, close: 1.5) }, of: series,
+                              covering: TimeSpan(0, 100))
+        // Another tool wrote a time as a real: 30.5 (read as 30, as GRDB did; the next chunk starts at 31).
+        let raw = try DatabaseQueue(path: store.path)
+        try await raw.write { db in
+            try db.execute(sql: "UPDATE bars SET time = 30.5 WHERE time = 30")
+        }
+        try raw.close()
+        for limit in [1, 2, 4] {
+            let read = try await Self.chunks(store, series, TimeSpan(0, 100), limit: limit).joined().map(\.time)
+            #expect(read == [10, 20, 30, 40, 50, 60], "limit \(limit)")
+        }
+    }
+}
