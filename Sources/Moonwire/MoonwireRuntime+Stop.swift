@@ -37,7 +37,7 @@ extension MoonwireRuntime {
         try? await paperGateway?.shutdown()
         // What the last messages brought, written before the journal closes; a journal that
         // cannot take it (a full disk) is said in the summary, never dropped silently.
-        let unwritten = await state.drainJournal(within: 5)
+        let unwritten = await state.drainJournal(within: 5, clientRunning: false)
         journal.close()
         for name in names where statistics[name] == nil { statistics[name] = StrategyStatistics() }
         var summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)

@@ -158,6 +158,8 @@ struct RunCommand: AsyncParsableCommand {
         let summary = await runtime.stop()
         say(summary.text)
         if case let .signal(number) = cause { throw ExitCode(ExitStatus.signal(number)) }
+        // Journal writes lost at the end are a failure a script must see (the summary said which).
+        if summary.unjournaled > 0 { throw ExitCode(1) }
     }
 
     /// TWS's answer about one order that went wrong (a rejection, an unknown instrument).

@@ -253,6 +253,7 @@ extension StrategyRunner {
     /// state unknown keeps orders from leaving); each strategy hears of each change once
     /// (`on_error` with code `reconcile`), and the journal says when trading reopens.
     func closeOrderFlow(after report: ReconciliationReport) {
+        if client.orderGate.reason(of: "reconciling") == nil { toldReconciling.withLockedValue { $0 = false } }
         let reason = client.orderGate.reason(of: "reconcile")
         let changed = toldReconcile.withLockedValue { told -> Bool in
             defer { told = reason }

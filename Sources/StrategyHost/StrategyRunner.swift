@@ -40,6 +40,8 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var worker: Task<Void, Never>?
     /// The `reconcile` closure strategies were last told of (they hear each change once).
     let toldReconcile = NIOLockedValueBox<String?>(nil)
+    /// Strategies were told of the `reconciling` closure now in force (cleared when it ends).
+    let toldReconciling = NIOLockedValueBox(false)
     /// Loops the runner made for its strategies; a hung strategy's loop is left behind for
     /// good (its thread cannot be taken back), the others are shut down.
     let loops = NIOLockedValueBox<[(group: MultiThreadedEventLoopGroup, strategy: Strategy)]>([])
@@ -217,7 +219,10 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
             for strategy in all { relay(.connection(state), to: strategy) }
             // The gate closed at the drop (the trading state closed it before this event): the
             // strategies hear why their orders are refused until the reconciliation.
-            if state == "lost", let reason = client.orderGate.reason(of: "reconciling") {
+            // Once per closure: reconnect attempts that fail in a row are one drop to a strategy.
+            if state == "lost", let reason = client.orderGate.reason(of: "reconciling"),
+               toldReconciling.withLockedValue({ told in defer { told = true }; return !told })
+            {
                 for strategy in all { relay(.error(code: "reconciling", message: reason, orderId: nil), to: strategy) }
             }
         case let .reconciled(report):

@@ -42,18 +42,21 @@ extension TradingState {
 
     /// Waits (up to `seconds`) until everything handed to the journal's writer so far is
     /// written. Returns nil when it is, or how many writes still wait (the journal failing).
-    public func drainJournal(within seconds: Double) async -> Int? {
+    /// `clientRunning`: false once the client has stopped (its loop is shut down, and ran all
+    /// it had before it stopped: nothing more can come from it, and a hop onto it is refused).
+    public func drainJournal(within seconds: Double, clientRunning: Bool = true) async -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
-        // What the client's loop handed over reaches the writer first: one turn of that loop,
-        // bounded (a loop shut down with its client drops what it is given, and a hop onto it
-        // would wait for ever).
-        let turned = writer.makePromise(of: Void.self)
-        let once = NIOLockedValueBox(false)
-        let finish: @Sendable () -> Void = { if once.withLockedValue({ done in defer { done = true }; return !done }) { turned.succeed(()) } }
-        loop.execute(finish)
-        let timer = writer.scheduleTask(in: .milliseconds(Int64(max(seconds, 0) * 1000))) { finish() }
-        try? await turned.futureResult.get()
-        timer.cancel()
+        if clientRunning {
+            // What the client's loop handed over reaches the writer first: one turn of that
+            // loop, bounded (a loop that shuts down meanwhile drops what it is given).
+            let turned = writer.makePromise(of: Void.self)
+            let once = NIOLockedValueBox(false)
+            let finish: @Sendable () -> Void = { if once.withLockedValue({ done in defer { done = true }; return !done }) { turned.succeed(()) } }
+            loop.execute(finish)
+            let timer = writer.scheduleTask(in: .milliseconds(Int64(max(seconds, 0) * 1000))) { finish() }
+            try? await turned.futureResult.get()
+            timer.cancel()
+        }
         while true {
             // The writer runs its items in order: this answer comes after every write before it.
             guard let left = try? await writer.submit({ self.backlog.count }).get() else { return nil }

@@ -49,7 +49,7 @@ struct OrderPathGateTests {
             // The reports of open orders and executions wait 3 s at the gateway (a busy TWS):
             // quotes flow again ~1 s after the drop, long before the reconciliation can end.
             try await rig.control("hold 3")
-            try await rig.control("restart 1")
+            try await rig.control("restart 2")
             try await rig.control("price AAPL \(String(format: "%.2f", limit * 0.98))")  // the resting buy fills while we are away
             try await eventually("the fill is known to the strategy") {
                 try await rig.strategy.loop.submit { rig.strategy.positions["AAPL"]?.quantity ?? 0 }.get() == 100
@@ -59,7 +59,8 @@ struct OrderPathGateTests {
             try await eventually("reconciled: trading open again") { rig.state.tradingAllowed }
             let lines = await rig.lines()
             #expect(!lines.contains { $0.hasPrefix("bought when flat") }, "\(lines)")
-            #expect(lines.contains("told reconciling"), "\(lines)")
+            // Told once, though reconnect attempts failed while the gateway refused them.
+            #expect(lines.filter { $0 == "told reconciling" }.count == 1, "\(lines)")
             #expect(try await Self.executedAtGateway(rig, "AAPL") == 100)
         } catch {
             await rig.stop()
