@@ -1,26 +1,21 @@
 import Foundation
+import PaperGateway
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose sequence is fixed by its
-/// seed on every platform and Swift version (the system generator is neither seedable nor
-/// stable), so a failing seed of the order-path model replays the same operations.
+/// The paper gateway's seeded generator (SplitMix64: its sequence is fixed by its seed on
+/// every platform and Swift version, the system generator is neither seedable nor stable), with
+/// the draws the order-path model makes, so a failing seed replays the same operations.
 struct OrderPathModelRandom {
-    private var state: UInt64
+    private var source: SeededRandom
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { source = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { source.next() }
 
     /// 0..<n (the modulo bias of a 64-bit draw over small n does not matter here).
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 
     /// A Double in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+    mutating func unit() -> Double { source.unit() }
 
     mutating func chance(_ probability: Double) -> Bool { unit() < probability }
 
