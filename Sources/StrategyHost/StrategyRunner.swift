@@ -21,7 +21,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
     private var ownerOfOrder: [Int: String] = [:]
     /// Orders that ended unfilled, oldest first: their owners are forgotten beyond the latest
     /// `TradingState.keptUnfilledOrders` (memory flat in the number of orders; under `lock`).
-    private var endedUnfilled: [Int] = []
+    private var endedUnfilled = FinishedKeys<Int>(kept: TradingState.keptUnfilledOrders)
     /// The account-wide limits and exposure (under `lock`).
     private var account: AccountGate
     /// Per strategy and code: notices delivered and folded in the current window (events loop).
@@ -166,12 +166,7 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
 
     /// Under `lock`: the oldest ended orders beyond the bound lose their owner entry, in batches.
     private func forgetOwnerLater(_ id: Int) {
-        endedUnfilled.append(id)
-        let kept = TradingState.keptUnfilledOrders
-        guard endedUnfilled.count > 2 * kept else { return }
-        let evicted = endedUnfilled.count - kept
-        for old in endedUnfilled.prefix(evicted) where account.open[old] == nil { ownerOfOrder[old] = nil }
-        endedUnfilled.removeFirst(evicted)
+        for old in endedUnfilled.add(id) where account.open[old] == nil { ownerOfOrder[old] = nil }
     }
 
     // MARK: Events from the trading state (on the client's loop)

@@ -32,7 +32,7 @@ public final class TradingState: @unchecked Sendable {
     public internal(set) var orders: [String: OrderRecord] = [:]
     var keyByOrderId: [Int: String] = [:]
     /// Keys of orders that ended unfilled, oldest first (TradingState+Memory).
-    var finishedUnfilled: [String] = []
+    var finishedUnfilled = FinishedKeys<String>(kept: TradingState.keptUnfilledOrders)
     /// Modifies and cancels sent and not answered yet, per order id (TradingState+Requests).
     var requestsInFlight: [Int: Int] = [:]
     var executions: [String: ExecutionRecord] = [:]
@@ -100,7 +100,7 @@ public final class TradingState: @unchecked Sendable {
         executionOrder = []
         waitingCommissions = [:]
         positions = [:]
-        finishedUnfilled = []
+        finishedUnfilled = FinishedKeys(kept: Self.keptUnfilledOrders)
         for record in try journal.loadOrders(scope: scope) {
             orders[record.clientKey] = record
             keyByOrderId[record.orderId] = record.clientKey
