@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The TWS wire codec: frames, fields, every request and message. Pure: no I/O,
@@ -96,6 +101,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // A TWS-protocol server with a simulated market and paper account.
@@ -169,14 +175,38 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // `moonwire serve`: the runtime's HTTP face (JSON API, WebSocket events, the dashboard
+        // page, Prometheus metrics, scheduled ingest), beside the runtime in one ServiceGroup.
+        // A target of its own: an application embedding Moonwire builds no HTTP server unless asked.
+        .target(
+            name: "MoonwireServe",
+            dependencies: [
+                "Moonwire",
+                "MarketHistory",
+                "StrategyHost",
+                "TradingState",
+                "TWSClient",
+                "TWSProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The command line (`moonwire run`, `gateway`, `check`, ...), a thin layer over Moonwire.
         .executableTarget(
             name: "MoonwireCLI",
             dependencies: [
                 "Money",
                 "Moonwire",
+                "MoonwireServe",
                 "Backtest",
                 "PostgresBarStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PaperGateway",
                 "TWSClient",
                 "TradingState",
@@ -231,6 +261,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoneyTests", dependencies: ["Money"]),
+        .testTarget(
+            name: "MoonwireServeTests",
+            dependencies: ["MoonwireServe", "StrategyHost", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(
             name: "MarketHistoryTests",
             dependencies: ["MarketHistory", "PostgresBarStore", "TWSProtocol", .product(name: "GRDB", package: "GRDB.swift")]

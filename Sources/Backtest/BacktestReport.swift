@@ -27,7 +27,7 @@ public enum BacktestReport {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // JSON has no infinity: a sum that overflowed is written as text, never a lost report.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(result.metrics).write(to: json, options: .atomic)
+        try encoder.encode(written(result.metrics)).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths
     }
@@ -132,6 +132,56 @@ public enum BacktestReport {
     }
 
     static func commissionText(_ model: CommissionSchedule) -> String { model.summary }
+
+    // MARK: JSON
+
+    /// The metrics as summary.json holds them: without arithmetic noise. The encoder already
+    /// writes each double's shortest round-trip form, but the doubles themselves carry the
+    /// sums' rounding (`"netPnL" : 3.599999999991269`, `"finalEquity" : 100003.59999999999`
+    /// for 3.60 made on 100,000); a script comparing a figure to the summary's would see them.
+    static func written(_ m: BacktestMetrics) -> BacktestMetrics {
+        var m = m
+        m.initialCash = amount(m.initialCash)
+        m.finalEquity = amount(m.finalEquity)
+        m.netPnL = amount(m.netPnL)
+        m.maxDrawdown = amount(m.maxDrawdown)
+        m.commissions = amount(m.commissions)
+        m.totalReturn = m.totalReturn.map(figure)
+        m.cagr = m.cagr.map(figure)
+        m.sharpe = m.sharpe.map(figure)
+        m.sortino = m.sortino.map(figure)
+        m.maxDrawdownFraction = m.maxDrawdownFraction.map(figure)
+        m.profitFactor = m.profitFactor.map(figure)
+        m.winRate = m.winRate.map(figure)
+        m.exposure = figure(m.exposure)
+        return m
+    }
+
+    /// An amount of money to the millionth (finer than any commission or price step; the noise
+    /// of a sum of many bars' equity stays far below it): `100003.6`, not `100003.59999999999`.
+    /// From a billion up a double has no millionths to spare: 15 significant digits there.
+    public static func amount(_ value: Double) -> Double {
+        guard value.isFinite else { return value }
+        // n / 1e6 (both exact) is the double nearest that decimal, which prints as it.
+        let cleaned = abs(value) < 1e9 ? (value * 1e6).rounded() / 1e6 : significant(value, 15)
+        return cleaned == 0 ? 0 : cleaned  // no -0
+    }
+
+    /// A ratio (a return, a Sharpe ratio, a win rate) to 10 significant digits: more than any
+    /// reading of it needs, and clear of the noise its money carries in (3.6 / 100,000 was
+    /// `3.599999999992498e-05`; it is `3.6e-05`).
+    public static func figure(_ value: Double) -> Double {
+        guard value.isFinite else { return value }
+        let cleaned = significant(value, 10)
+        return cleaned == 0 ? 0 : cleaned
+    }
+
+    /// `figure` as text for a CSV cell: its shortest round-trip decimal.
+    public static func figureText(_ value: Double) -> String { "\(figure(value))" }
+
+    private static func significant(_ value: Double, _ digits: Int) -> Double {
+        Double(String(format: "%.\(digits)g", value)) ?? value
+    }
 
     // MARK: CSV
 

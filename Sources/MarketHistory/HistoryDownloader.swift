@@ -50,6 +50,14 @@ public struct HistoryDownloader: Sendable {
         guard HistoryPlan.maxSpan(barSize: series.barSize) != nil else {
             throw TWSError.invalidRequest("bar size '\(series.barSize)' is not one of IB's (1 secs ... 1 month: e.g. '1 min', '5 mins', '1 hour', '1 day')")
         }
+        // Only whole bars: a window ending now would bring the bar still forming (stored as if
+        // final, never corrected) and, not ending on a bar's edge, lose the first bar.
+        var span = span
+        if let seconds = HistoricalSpan.barSeconds(series.barSize) {
+            let now = Int64(Date().timeIntervalSince1970)
+            span = TimeSpan(span.start, min(span.end, now - now % Int64(seconds)))
+            guard span.end > span.start else { return report }
+        }
         var missing = TimeSpan.missing(span, covered: try await store.covered(series))
         // Nothing before the earliest data point TWS has: recorded as no data, never asked.
         if !missing.isEmpty, let head = try? await client.headTimestamp(contract, whatToShow: series.what, useRTH: useRTH), head > span.start {

@@ -17,6 +17,8 @@ final class FileFollower: Sendable {
     let watcher = NIOLockedValueBox<FileWatcher?>(nil)
     let moduleScan = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
+    func path(of name: String) -> String? { files.withLockedValue { $0.pathOfName[name] } }
+
     var names: [String] { files.withLockedValue { $0.pathOfName.keys.sorted() } }
 
     /// The file's name, or the shortest end of its path that no running strategy has

@@ -48,7 +48,7 @@ extension MoonwireRuntime {
             status.quotes += s.quotesDelivered
             status.quotesCoalesced += s.quotesCoalesced
             status.fills += s.fills
-            status.errors += s.errors
+            status.errors += s.errors + s.failedReloads  // a failed reload is an error too (the old code runs on)
         }
         let snapshot = await state.snapshot()
         let names = Set(strategyNames)

@@ -8,9 +8,11 @@ public enum MoonwireEvent: Sendable {
     case strategyAdded(name: String, path: String)
     case strategyRemoved(name: String, statistics: StrategyStatistics)
     case reloaded(strategy: String, outcome: Strategy.ReloadOutcome)
+    /// The operator paused or resumed a strategy (`setPaused`).
+    case paused(strategy: String, paused: Bool)
     /// The kill switch went off (`halt`, `moonwire halt`); the orders it could not confirm
     /// cancelled.
-    case halted(everything: Bool, ordersLeftOpen: [Int])
+    case halted(everything: Bool, ordersLeftOpen: [Int], by: String)
     /// An order, fill, commission, position, account value, PnL or error, after the journal
     /// has it (quotes are not events here: they go to the strategies).
     case trading(TradingEvent)
@@ -123,6 +125,7 @@ extension MoonwireRuntime {
             let s = await strategy.currentStatistics()
             lines.append("  \(name): \(s.eventsDelivered) events (\(s.quotesDelivered) quotes, \(s.quotesCoalesced) coalesced), "
                 + "\(s.ordersPlaced) orders placed, \(s.ordersRefused) refused, \(s.fills) fills, \(s.errors) errors"
+                + (s.failedReloads > 0 ? ", \(s.failedReloads) failed reload\(s.failedReloads == 1 ? "" : "s") (the old code runs)" : "")
                 + (s.paused ? ", paused" : "") + (strategy.hungReason != nil ? ", hung" : ""))
         }
         return lines.joined(separator: "\n")

@@ -42,6 +42,8 @@ extension MoonwireRuntime {
         for name in names where statistics[name] == nil { statistics[name] = StrategyStatistics() }
         var summary = MoonwireRunSummary(startedAt: startedAt, stoppedAt: Date(), statistics: statistics, snapshot: snapshot, pnl: pnl)
         summary.unjournaled = unwritten ?? 0
+        // The built-in gateway's account ends with it, unless it keeps a state file.
+        summary.accountEndsWithProcess = paperGateway != nil && configuration.paper.stateFile == nil
         stopped.withLockedValue { $0 = summary }
         hub.finish(with: .stopped(summary))
         return summary
@@ -79,6 +81,8 @@ public struct MoonwireRunSummary: Sendable {
     /// Writes the journal could not take before it closed (it was failing: a full disk, a
     /// read-only file): what they held is not in the journal.
     public var unjournaled = 0
+    /// The account was the built-in paper gateway's, without a state file: it ended with the run.
+    public var accountEndsWithProcess = false
 
     init(startedAt: Date, stoppedAt: Date, statistics: [String: StrategyStatistics], snapshot: TradingState.Snapshot, pnl: PnL?) {
         self.startedAt = startedAt
@@ -136,7 +140,9 @@ public struct MoonwireRunSummary: Sendable {
                           + "what they held (orders' states, fills, a store) is missing from the journal; check it with `moonwire state`")
         }
         if leavesRiskOn {
-            blocks.append("warning: the run leaves risk on (open orders or positions above); they stay with the account after this process ends")
+            blocks.append(accountEndsWithProcess
+                ? "note: open orders or positions above were in the built-in paper gateway's account, which ended with this run (nothing stays open anywhere)"
+                : "warning: the run leaves risk on (open orders or positions above); they stay with the account after this process ends")
         }
         return blocks.joined(separator: "\n")
     }

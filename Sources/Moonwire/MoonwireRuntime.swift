@@ -36,11 +36,11 @@ public final class MoonwireRuntime: Sendable {
     /// When `start` returned.
     public let startedAt: Date
 
-    let configuration: MoonwireConfiguration
-    let client: TWSClient
-    let state: TradingState
-    let journal: Journal
-    let runner: StrategyRunner
+    package let configuration: MoonwireConfiguration
+    package let client: TWSClient
+    package let state: TradingState
+    package let journal: Journal
+    package let runner: StrategyRunner
     let hub = EventHub()
     let files = FileFollower()
     let control = NIOLockedValueBox<ControlChannel.Server?>(nil)
@@ -286,9 +286,11 @@ public final class MoonwireRuntime: Sendable {
     /// stopped, cancelled and left (`complete` when TWS lists nothing of ours working). The
     /// strategies keep running (without order flow) until `stop`.
     @discardableResult
-    public func halt(everything: Bool = false, within seconds: Double = 10) async -> HaltReport {
-        let report = await runner.halt(reason: "moonwire halt: trading stopped", everything: everything, within: seconds)
-        hub.publish(.halted(everything: everything, ordersLeftOpen: report.left.map(\.orderId)))
+    /// `by` says who asked (`moonwire halt`, `the HTTP API (127.0.0.1)`): in the reason
+    /// strategies and the journal are told, and in the `.halted` event.
+    public func halt(everything: Bool = false, within seconds: Double = 10, by: String = "moonwire halt") async -> HaltReport {
+        let report = await runner.halt(reason: "\(by): trading stopped", everything: everything, within: seconds)
+        hub.publish(.halted(everything: everything, ordersLeftOpen: report.left.map(\.orderId), by: by))
         return report
     }
 

@@ -33,21 +33,23 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(name: .customLong("param"), help: "name=value for the strategy's params (repeatable); name=a,b,c sweeps the values in parallel.")
     var params: [String] = []
     @Option(help: "Fill timing: next-open (default) or same-close.") var fill = "next-open"
-    @Option(help: "Slippage in ticks against market and stop fills.") var slippage = 0
+    // `.unconditional` on the numbers: `--cash -5` reaches the range check ("--cash must be
+    // between ...") instead of ArgumentParser reading `-5` as an option and saying the value is missing.
+    @Option(parsing: .unconditional, help: "Slippage in ticks against market and stop fills.") var slippage = 0
     @Option(help: "Commission: ib-fixed (default), ib-tiered, none, or per-unit:AMOUNT.") var commission = "ib-fixed"
-    @Option(help: "Tick size for slippage where neither TWS nor the bar store gives one (default 0.01).") var tick: Double?
+    @Option(parsing: .unconditional, help: "Tick size for slippage where neither TWS nor the bar store gives one (default 0.01).") var tick: Double?
     @Option(help: "Contract size, KEY=N (repeatable), e.g. \"ES 202612=50\", over what TWS or the bar store says.") var multiplier: [String] = []
-    @Option(help: "Starting cash.") var cash = 100_000.0
+    @Option(parsing: .unconditional, help: "Starting cash.") var cash = 100_000.0
     @Option(name: .customLong("base-currency"), help: "The currency money is counted in; an instrument quoted in another needs stored bars of the pair (USD.JPY).")
     var baseCurrency = "USD"
     @Option(help: "Folder for the report, trades, fills and equity (default: backtests/NAME-TIME).") var out: String?
-    @Option(help: "How many sweep runs at once (default: the number of cores).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "How many sweep runs at once (default: the number of cores).") var jobs: Int?
     @Flag(help: "Use only what is stored; never connect to fetch missing bars.") var offline = false
     @Flag(help: "Show the strategy's log lines.") var verbose = false
     @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
     @Option(help: "YAML config (risk limits, budgets, params; default lookup as for run).") var config: String?
     @Option(help: "paper or HOST:PORT of TWS / IB Gateway, for missing bars.") var gateway: String?
-    @Option(name: .customLong("client-id"), help: "API client id for fetching missing bars.") var clientId: Int?
+    @Option(name: .customLong("client-id"), parsing: .unconditional, help: "API client id for fetching missing bars.") var clientId: Int?
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such strategy file") }
@@ -59,7 +61,7 @@ struct BacktestCommand: AsyncParsableCommand {
         let specs = try parseInstruments()
         let start = try day(from, "--from"), end = try day(to, "--to")
         guard end > start else { throw ValidationError("--to must come after --from") }
-        guard HistoricalSpan.barSeconds(bar, strict: false) != nil else { throw ValidationError("--bar '\(bar)' is not a bar size (1 min, 5 mins, 1 hour, 1 day, ...)") }
+        try BarSizeOption.check(bar, strict: false)
         let (fixed, sweep) = try parseParams()
         let base = baseCurrency.uppercased()
         guard base.count == 3, base.allSatisfy({ $0.isASCII && $0.isLetter }) else {
@@ -337,9 +339,11 @@ struct BacktestCommand: AsyncParsableCommand {
                 rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),
                                       BacktestReport.percent(m.maxDrawdownFraction), String(m.trades), BacktestReport.percent(m.winRate)]
                             + (result.interrupted ? ["(interrupted)"] : []))
-                csv.append((values + [BacktestReport.fixed(m.netPnL, 2), m.totalReturn.map { String($0) } ?? "", m.cagr.map { String($0) } ?? "",
-                                      m.sharpe.map { String($0) } ?? "", m.sortino.map { String($0) } ?? "", BacktestReport.fixed(m.maxDrawdown, 2),
-                                      String(m.trades), m.winRate.map { String($0) } ?? "", m.profitFactor.map { String($0) } ?? "",
+                // Ratios without their money's arithmetic noise (summary.json's figures).
+                let figure = { (value: Double?) in value.map(BacktestReport.figureText) ?? "" }
+                csv.append((values + [BacktestReport.fixed(m.netPnL, 2), figure(m.totalReturn), figure(m.cagr),
+                                      figure(m.sharpe), figure(m.sortino), BacktestReport.fixed(m.maxDrawdown, 2),
+                                      String(m.trades), figure(m.winRate), figure(m.profitFactor),
                                       BacktestReport.fixed(m.commissions, 2), ""]).joined(separator: ","))
             case let .failure(error):
                 let message = Self.firstLine(of: error)

@@ -4,23 +4,35 @@ import LuaRuntime
 import NIOPosix
 import StrategyHost
 
-/// `moonwire check STRATEGY.lua`: load the file in the sandbox without connecting.
+/// `moonwire check a.lua b.lua ...`: load each file in the sandbox without connecting. Every
+/// error and warning starts with `file:line:` where the line is known (as compilers say it: an
+/// editor or CI annotation jumps there), so several files checked at once stay apart.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Load a strategy in the sandbox without connecting: syntax errors, handler typos, unknown API calls.")
+        abstract: "Load strategies in the sandbox without connecting: syntax errors, handler typos, unknown API calls.")
 
-    @Argument(help: "The strategy file (.lua).") var strategy: String
+    @Argument(help: "The strategy files (.lua).") var strategies: [String] = []
 
     func run() async throws {
-        let problems = try await StrategyCheck.check(path: strategy)
-        if problems.errors.isEmpty {
-            say("ok: \(strategy) loads; handlers: \(problems.handlers.joined(separator: ", "))")
-            for warning in problems.warnings { say("warning: \(warning)") }
-            return
+        guard !strategies.isEmpty else { throw ValidationError("name at least one strategy file") }
+        var failed = false
+        for path in strategies {
+            let problems = try await StrategyCheck.check(path: path)
+            if problems.errors.isEmpty { say("ok: \(path) loads; handlers: \(problems.handlers.joined(separator: ", "))") }
+            for error in problems.errors { say("error: " + Self.located(error, in: path)) }
+            for warning in problems.found { say("warning: \(path):" + (warning.line.map { "\($0):" } ?? "") + " \(warning.message)") }
+            failed = failed || !problems.errors.isEmpty
         }
-        for error in problems.errors { say("error: \(error)") }
-        for warning in problems.warnings { say("warning: \(warning)") }
-        throw ExitCode(1)
+        if failed { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// `error` starting with the path as given: Lua (and the API check) name the file by its
+    /// last component only (`s.lua:3: ...`), which two files of one name in two folders share.
+    static func located(_ error: String, in path: String) -> String {
+        if error.hasPrefix(path + ":") { return error }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if error.hasPrefix(name + ":") { return path + error.dropFirst(name.count) }
+        return "\(path): \(error)"
     }
 }

@@ -15,12 +15,35 @@ final class Console: Sendable {
     /// Standard error is a terminal: the status line is drawn in place.
     let statusInPlace = isatty(STDERR_FILENO) != 0
     private let state = NIOLockedValueBox<(status: String, shown: Bool)>(("", false))
+    /// The day's log file, which keeps every line the console shows (`mirror`), and whether
+    /// standard error carries JSON lines (`--log-format json`).
+    private let file = NIOLockedValueBox<(log: LogFile?, json: Bool)>((nil, false))
 
-    /// A line on standard output.
-    func say(_ line: String) { write(line, to: STDOUT_FILENO) }
+    /// From now on every `say` and `log` line also goes into `log` (one log: the progress,
+    /// the warnings and the summary beside the loggers' lines), and with `json` the lines on
+    /// standard error are JSON like the loggers'.
+    func mirror(to log: LogFile?, json: Bool) { file.withLockedValue { $0 = (log, json) } }
 
-    /// A line on standard error (log lines).
-    func log(_ line: String) { write(line, to: STDERR_FILENO) }
+    /// A line on standard output (and in the log file).
+    func say(_ line: String) {
+        write(line, to: STDOUT_FILENO)
+        file.withLockedValue { $0.log }?.record(line, level: .notice, label: "moonwire")
+    }
+
+    /// A line on standard error that no logger wrote (a warning about an order, ...), and in
+    /// the log file at the level its first word says.
+    func log(_ line: String) {
+        let (log, json) = file.withLockedValue { $0 }
+        let level: Logger.Level = line.hasPrefix("error:") ? .error : line.hasPrefix("warning:") ? .warning : .notice
+        log?.record(line, level: level, label: "moonwire")
+        guard json else { return write(line, to: STDERR_FILENO) }
+        let message = line.hasPrefix("error: ") ? String(line.dropFirst(7)) : line.hasPrefix("warning: ") ? String(line.dropFirst(9)) : line
+        write(LogFile.line(format: "json", level: level, label: "moonwire", strategy: nil, message: message, limit: ShownText.consoleLimit),
+              to: STDERR_FILENO)
+    }
+
+    /// A logger's line on standard error (the log file has it from its own handler).
+    func logged(_ line: String) { write(line, to: STDERR_FILENO) }
 
     /// A line that cannot be written (a closed pipe, a full disk) is dropped: the run goes on,
     /// and the log file keeps what the console loses.
@@ -37,7 +60,8 @@ final class Console: Sendable {
     func status(_ text: String) {
         let line = ShownText.shown(text)
         guard statusInPlace else {
-            log(line)
+            // A plain line every so often; as JSON when standard error carries JSON.
+            if file.withLockedValue({ $0.json }) { log(line) } else { logged(line) }
             return
         }
         var width = winsize()
@@ -106,7 +130,7 @@ struct ConsoleLogHandler: LogHandler {
         if let error = event.error { text += ": \(error)" }
         let level = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue) "
         let shown = ShownText.shown(text, limit: ShownText.consoleLimit, lineBreak: "\n    ", rest: rest(of: text, at: event.level))
-        Console.shared.log("\(Self.timeFormat.string(from: Date())) \(level)\(ShownText.shown(who)): \(shown)")
+        Console.shared.logged("\(Self.timeFormat.string(from: Date())) \(level)\(ShownText.shown(who)): \(shown)")
     }
 
     /// Where a message cut on the console can be read whole (nil: nowhere).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PaperGateway
 
 /// `moonwire gateway`: the paper gateway as a server any TWS API client can use.
@@ -21,13 +22,16 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host: String?
 
-    @Option(help: "Port to listen on (7497, like TWS paper; 0 picks a free one).")
+    // `.unconditional` on the numbers: `--port -1` reaches the range check ("--port must be
+    // between 0 and 65535, got -1") instead of ArgumentParser reading `-1` as an option and
+    // saying the value is missing.
+    @Option(parsing: .unconditional, help: "Port to listen on (7497, like TWS paper; 0 picks a free one).")
     var port: Int?
 
-    @Option(name: .customLong("control-port"), help: "Also listen for control commands on this port (0 picks a free one).")
+    @Option(name: .customLong("control-port"), parsing: .unconditional, help: "Also listen for control commands on this port (0 picks a free one).")
     var controlPort: Int?
 
-    @Option(help: "Seed of the simulated market.")
+    @Option(parsing: .unconditional, help: "Seed of the simulated market.")
     var seed: UInt64?
 
     @Option(name: .customLong("state-file"), help: "SQLite file that keeps orders, fills, positions and cash across restarts.")
@@ -36,7 +40,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Market clock: realtime, or manual (moves only on the control command 'step').")
     var clock: String?
 
-    @Option(name: .customLong("tick-interval-ms"), help: "Milliseconds between quote updates (default 250, like IB; fractions allowed; 0: as fast as the client reads).")
+    @Option(name: .customLong("tick-interval-ms"), parsing: .unconditional, help: "Milliseconds between quote updates (default 250, like IB; fractions allowed; 0: as fast as the client reads).")
     var tickIntervalMs: Double?
 
     @Flag(help: "Log every connection, order and fill.")
@@ -75,13 +79,18 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch {
             throw RuntimeError("could not start the paper gateway on \(settings.host):\(settings.port): \(error)")
         }
+        // Caught from before "listening" is said: a signal sent as soon as a script reads that
+        // line would otherwise still find SIGTERM's default (killed, no shutdown, no status).
+        let signals = SignalCatcher()
         say("paper gateway listening on \(server.host):\(server.port) (accounts \(settings.accounts.joined(separator: ",")), seed \(settings.seed))")
         if let control = server.controlPort { say("control port \(server.host):\(control)") }
         if let market = settings.replay { say(replay.describe(market)) }
-        let signals = SignalWaiter()
-        await signals.wait()
+        let signal = await signals.wait()
         say("paper gateway stopping")
         try await server.shutdown()
+        // 130 after Ctrl-C, 143 after SIGTERM, as every command (a supervisor or a script tells
+        // a gateway stopped on purpose from one that ended by itself).
+        throw ExitCode(ExitStatus.signal(signal))
     }
 }
 
@@ -105,6 +114,41 @@ final class SignalWaiter: Sendable {
     }
 }
 
+/// Catches SIGINT and SIGTERM (or the `signals` given) from the moment it is made, unlike
+/// `SignalWaiter`, which catches them only once its `wait` runs; `wait` returns the first caught.
+final class SignalCatcher: Sendable {
+    private let state = NIOLockedValueBox<(caught: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
+
+    init(_ signals: [Int32] = [SIGINT, SIGTERM]) {
+        let queue = DispatchQueue(label: "signals")
+        for signalNumber in signals {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [state] in
+                let waiter = state.withLockedValue { state -> CheckedContinuation<Int32, Never>? in
+                    guard state.caught == nil else { return nil }
+                    state.caught = signalNumber
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(returning: signalNumber)
+            }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+
+    func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let caught = state.withLockedValue { state -> Int32? in
+                if state.caught == nil { state.waiter = continuation }
+                return state.caught
+            }
+            if let caught { continuation.resume(returning: caught) }
+        }
+    }
+}
+
 /// Keeps signal sources alive for the life of the process.
 enum SignalSources {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
@@ -116,6 +160,8 @@ enum SignalSources {
     }
 }
 
+/// True for the first `fire()` only. `@unchecked Sendable`: its one mutable field is read and
+/// written only while `lock` is held.
 final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var fired = false

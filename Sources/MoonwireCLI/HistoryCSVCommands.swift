@@ -81,8 +81,8 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("sec-type"), help: "Its security type, as its name has it: STK, FUT, CASH, OPT (or FOP), IND.") var secType: String?
     @Option(help: "The currency its prices are in (default: from its name, else USD).") var currency: String?
     @Option(help: "Its exchange (default: from its name: SMART, IDEALPRO).") var exchange: String?
-    @Option(help: "Contract size: 50 for ES (default: 1; 100 for an option).") var multiplier: Double?
-    @Option(help: "Minimum price step: 0.25 for ES (default: 0.01; forex 0.00005, yen pairs 0.005).") var tick: Double?
+    @Option(parsing: .unconditional, help: "Contract size: 50 for ES (default: 1; 100 for an option).") var multiplier: Double?
+    @Option(parsing: .unconditional, help: "Minimum price step: 0.25 for ES (default: 0.01; forex 0.00005, yen pairs 0.005).") var tick: Double?
     @Flag(name: .customLong("replace-details"), help: "Replace stored instrument details the given ones disagree with.") var replaceDetails = false
 
     func run() async throws {
@@ -91,7 +91,7 @@ struct HistoryImportCommand: AsyncParsableCommand {
         let key = spec.key
         let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick)
             .validated(for: spec)
-        guard let barSeconds = HistoricalSpan.barSeconds(bar) else { throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes") }
+        let barSeconds = try BarSizeOption.check(bar)
         guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let bars: [StoredBar]
         do {

@@ -31,7 +31,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
     @Option(help: "The bar store: a SQLite file or postgres://user:password@host:port/database (default: history.store of the config, else bars.sqlite in the data folder).") var store: String?
     @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "paper or HOST:PORT of TWS / IB Gateway (default: the connection settings, else the built-in paper gateway).") var gateway: String?
-    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
+    @Option(name: .customLong("client-id"), parsing: .unconditional, help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
 
     func run() async throws {
         let names = instruments.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
@@ -47,7 +47,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
         let end = try to.map { try day($0, "--to") } ?? Int64(Date().timeIntervalSince1970)
         guard end > start else { throw ValidationError("--to must come after --from") }
         guard HistoryPlan.maxSpan(barSize: bar) != nil else {
-            throw ValidationError("--bar '\(bar)' is not one of IB's bar sizes (1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1 week, 1 month)")
+            throw ValidationError(BarSizeOption.message(bar))
         }
         let configuration = try loadConfiguration(config: config, gateway: gateway, clientId: clientId).configuration
         try await withBarStore(store, config: configuration.host) { opened in

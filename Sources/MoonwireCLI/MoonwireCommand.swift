@@ -7,6 +7,6 @@ struct MoonwireCommand: AsyncParsableCommand {
         commandName: "moonwire",
         abstract: "Run Lua trading strategies against Interactive Brokers.",
         version: MoonwireVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ConnectCommand.self, QuoteCommand.self, HistoryCommand.self, BacktestCommand.self, HaltCommand.self, ReloadCommand.self, StatusCommand.self, ReconcileCommand.self, ConfigCommand.self, GatewayCommand.self, StateCommand.self, TradeProbeCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, ConnectCommand.self, QuoteCommand.self, HistoryCommand.self, BacktestCommand.self, HaltCommand.self, ReloadCommand.self, StatusCommand.self, ReconcileCommand.self, ConfigCommand.self, GatewayCommand.self, StateCommand.self, TradeProbeCommand.self]
     )
 }

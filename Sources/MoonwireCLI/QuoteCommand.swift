@@ -7,7 +7,9 @@ import TWSClient
 import TWSProtocol
 
 /// `moonwire quote AAPL MSFT "ES 202612" EUR.USD`: a live quote table, redrawn in place on a
-/// terminal (plain tables otherwise); `--once` prints one snapshot and exits.
+/// terminal (plain tables otherwise); `--once` prints one snapshot and exits. An instrument
+/// TWS does not know is one `error:` line on standard error and exit 1; a reader that goes away
+/// (`| head -1`) ends the stream, exit 0.
 struct QuoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quote",
@@ -16,9 +18,11 @@ struct QuoteCommand: AsyncParsableCommand {
     @Argument(help: "Instruments: AAPL, EUR.USD, \"ES 202612\", \"AAPL 20261218 C 190\", ^SPX.") var instruments: [String]
     @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "paper or HOST:PORT of TWS / IB Gateway (default: the connection settings, else the built-in paper gateway).") var gateway: String?
-    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
+    // `.unconditional`: `--client-id -1` reaches the range check ("must be between ...") instead
+    // of ArgumentParser reading `-1` as an option and saying the value is missing.
+    @Option(name: .customLong("client-id"), parsing: .unconditional, help: "API client id (default: IB_CLIENT_ID, connection.client_id, else 1).") var clientId: Int?
     @Flag(help: "Print one snapshot (once every instrument has a quote, or after 10 s) and exit.") var once = false
-    @Option(help: "Stop after this many seconds (default: until Ctrl-C).") var seconds: Double?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (default: until Ctrl-C).") var seconds: Double?
 
     func run() async throws {
         guard !instruments.isEmpty else { throw ValidationError("name at least one instrument") }
@@ -45,17 +49,32 @@ struct QuoteCommand: AsyncParsableCommand {
                 continue
             }
             let key = spec.key
-            _ = try? await client.subscribeQuotes(contract) { event in
-                switch event {
-                case var .quote(quote):
-                    quote.symbol = key
-                    book.withLockedValue { $0[key] = quote }
-                case let .failed(error):
-                    problems.withLockedValue { $0[key] = "\(error)" }
+            do {
+                _ = try await client.subscribeQuotes(contract) { event in
+                    switch event {
+                    case var .quote(quote):
+                        quote.symbol = key
+                        book.withLockedValue { $0[key] = quote }
+                    case let .failed(error):
+                        problems.withLockedValue { $0[key] = "\(error)" }
+                    }
                 }
+            } catch {
+                // Left out, the row said "waiting" for ever.
+                problems.withLockedValue { $0[key] = "\(error)" }
             }
         }
         let keys = specs.map(\.key)
+        // What failed is said on standard error (a script reading the table from standard output
+        // sees the exit status and the reason), once per instrument; the table keeps its row.
+        var said: Set<String> = []
+        func sayProblems() {
+            for (key, problem) in problems.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) where !said.contains(key) {
+                said.insert(key)
+                Console.shared.log("error: " + (problem.contains(key) ? problem : "\(key): \(problem)"))
+            }
+        }
+        sayProblems()
         func complete() -> Bool {
             let (quotes, failed) = (book.withLockedValue { $0 }, problems.withLockedValue { $0 })
             return keys.allSatisfy { key in failed[key] != nil || quotes[key].map { $0.bid != nil || $0.last != nil } == true }
@@ -63,10 +82,18 @@ struct QuoteCommand: AsyncParsableCommand {
         if once {
             let deadline = Date().addingTimeInterval(10)
             while !complete() && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            say(Self.table(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 }))
+            _ = Self.show(Self.shownTable(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 }) + "\n")
+            sayProblems()
             await client.stop()
             try? await server?.shutdown()
+            if !said.isEmpty { throw ExitCode(ExitStatus.failure) }
             return
+        }
+        if said.count == keys.count {
+            // Nothing to show: no instrument is known.
+            await client.stop()
+            try? await server?.shutdown()
+            throw ExitCode(ExitStatus.failure)
         }
         let stop = StopLatch()
         Task {
@@ -83,14 +110,21 @@ struct QuoteCommand: AsyncParsableCommand {
         let drawing = Task {
             var drawnLines = 0
             while !Task.isCancelled {
-                let text = Self.table(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 })
+                let text = Self.shownTable(keys, book.withLockedValue { $0 }, problems.withLockedValue { $0 })
+                let shown: Bool
                 if inPlace {
                     // Up over the previous table, then draw over it.
-                    DescriptorOutput.write((drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : "") + text.split(separator: "\n", omittingEmptySubsequences: false)
-                        .map { "\r\u{1B}[2K" + $0 }.joined(separator: "\n") + "\n", to: STDOUT_FILENO)
+                    shown = Self.show((drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : "") + text.split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "\r\u{1B}[2K" + $0 }.joined(separator: "\n") + "\n")
                     drawnLines = text.split(separator: "\n", omittingEmptySubsequences: false).count
                 } else {
-                    say(text + "\n")
+                    shown = Self.show(text + "\n\n")
+                }
+                // Nobody reads the table any more (`| head -1` exited, the terminal closed): the
+                // stream has no purpose left, and it ends as a --seconds run does.
+                if !shown {
+                    stop.fire(.duration)
+                    return
                 }
                 try? await Task.sleep(for: .seconds(inPlace ? 0.5 : 1))
             }
@@ -100,6 +134,21 @@ struct QuoteCommand: AsyncParsableCommand {
         await client.stop()
         try? await server?.shutdown()
         if case let .signal(number) = cause { throw ExitCode(ExitStatus.signal(number)) }
+        sayProblems()
+        if !said.isEmpty { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// Writes `text` to standard output; false when its reader is gone. (`say` drops a line it
+    /// cannot write, which kept the stream redrawing into a closed pipe for ever.) A full
+    /// non-blocking pipe (EAGAIN) is no reader gone: the next redraw tries again.
+    static func show(_ text: String) -> Bool {
+        DescriptorOutput.write(text, to: STDOUT_FILENO) || errno == EAGAIN
+    }
+
+    /// The table with its control characters escaped, as every line the console shows: an
+    /// instrument's name or TWS's message cannot move the cursor.
+    static func shownTable(_ keys: [String], _ quotes: [String: MarketQuote], _ problems: [String: String]) -> String {
+        ShownText.shown(table(keys, quotes, problems), lineBreak: "\n")
     }
 
     /// One table: a row per instrument; a column per field; `-` for what TWS has not sent.

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Moonwire
+import MoonwireServe
 import TWSClient
 
 /// `moonwire run STRATEGY.lua`: run a strategy against the paper gateway (default) or TWS.
@@ -13,28 +14,41 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a Lua strategy against the built-in paper gateway (default) or TWS / IB Gateway.")
 
+    @OptionGroup var options: RunOptions
+
+    func run() async throws { try await options.execute(serving: options.listen != nil) }
+}
+
+/// What `run` and `serve` take, and the run itself (`serve` is a run with the HTTP face).
+struct RunOptions: ParsableArguments {
+
     @Argument(help: "The strategy files (.lua): several run side by side on one connection, each on its own thread (default: the config's strategies: list).")
     var strategies: [String] = []
     @Option(help: "YAML config (default: $MOONWIRE_CONFIG, else ./Config/moonwire.yaml, else ~/.config/moonwire/moonwire.yaml).") var config: String?
     @Option(help: "paper (a built-in paper gateway on a free loopback port) or HOST:PORT / [IPV6]:PORT of TWS / IB Gateway (default: IB_HOST / IB_PORT or the config's connection: when set, else paper).")
     var gateway: String?
     @Option(name: .customLong("param"), help: "A strategy parameter, key=value (repeatable).") var params: [String] = []
-    @Option(help: "Stop after this many seconds.") var duration: Double?
-    @Option(name: .customLong("client-id"), help: "API client id (default: IB_CLIENT_ID, connection.client_id or trading.client_id, else 1).") var clientId: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.") var duration: Double?
+    @Option(name: .customLong("client-id"), parsing: .unconditional, help: "API client id (default: IB_CLIENT_ID, connection.client_id or trading.client_id, else 1).") var clientId: Int?
     @Option(help: "The SQLite journal (default: trading.journal).") var journal: String?
     @Flag(help: "Allow a live account; also needs trading.allow_live: true in the config.") var live = false
     @Flag(inversion: .prefixedNo, help: "Reload the strategy when its file is saved (default: on with paper, off live).") var watch: Bool?
     @Flag(help: "Also log the connection's and the paper gateway's info lines.") var verbose = false
     @Flag(help: "Only warnings, errors and the summary: no progress lines, no status line, no info lines of the strategies.") var quiet = false
-    @Option(name: .customLong("status-every"), help: "Seconds between status lines when standard error is not a terminal (0: none; default 30). On a terminal the status line is redrawn every second.")
+    @Option(name: .customLong("status-every"), parsing: .unconditional, help: "Seconds between status lines when standard error is not a terminal (0: none; default 30). On a terminal the status line is redrawn every second.")
     var statusEvery: Double = 30
     @Option(name: .customLong("reset-store"), help: "Start this strategy with an empty store, dropping the journaled one (repeatable).")
     var resetStore: [String] = []
     @OptionGroup var replay: ReplayOptions
     @Option(name: .customLong("log-format"), help: "text (default) or json: the log file's lines and, when given, the console's.")
     var logFormat: String?
+    @Option(help: "Also serve the dashboard, the HTTP API and /metrics on HOST:PORT (as `moonwire serve`; see docs/http-api.md).")
+    var listen: String?
+    @Option(help: "The bar store /api/bars and history.ingest use (with --listen; default: history.store of the config, else bars.sqlite in the data folder).")
+    var store: String?
 
-    func run() async throws {
+    /// The run, and with `serving` the HTTP face beside it (`moonwire serve`, or `--listen`).
+    func execute(serving: Bool) async throws {
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
         if let duration { try OptionRange.check(duration, "--duration", 0...OptionRange.maxSeconds, exclusive: true) }
         try OptionRange.check(statusEvery, "--status-every", 0...86_400)
@@ -57,7 +71,17 @@ struct RunCommand: AsyncParsableCommand {
         // The files on the command line, or else the config's strategies: list (each with its
         // own name, parameters and risk limits; --param applies to every one).
         let entries = strategies.isEmpty ? configuration.host.strategies : strategies.map { HostConfig.StrategyEntry(file: $0) }
-        guard !entries.isEmpty else { throw ValidationError("no strategy: name a .lua file, or list them under strategies: in the config") }
+        guard !entries.isEmpty || serving else { throw ValidationError("no strategy: name a .lua file, or list them under strategies: in the config") }
+        var listening: (host: String, port: Int)?
+        var token: (token: String, generated: Bool)?
+        if serving {
+            do {
+                listening = try ServeSettings.parseListen(listen ?? "127.0.0.1:8080")
+                token = try ServeSettings.token(environment: ProcessInfo.processInfo.environment)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         for entry in entries where !FileManager.default.fileExists(atPath: entry.file) {
             throw RuntimeError("\(entry.file): no such strategy file")
         }
@@ -72,7 +96,8 @@ struct RunCommand: AsyncParsableCommand {
             guard logFormat == "text" || logFormat == "json" else { throw ValidationError("--log-format '\(logFormat)' is not text or json") }
             configuration.host.logging.format = logFormat
         }
-        Self.startLogging(configuration.host.logging, consoleJSON: logFormat == "json", quiet: quiet)
+        let logTail = serving ? LogTail() : nil
+        Self.startLogging(configuration.host.logging, consoleJSON: logFormat == "json", quiet: quiet, tail: logTail)
         let quiet = self.quiet
         @Sendable func progress(_ line: String) { if !quiet { say(line) } }
         progress(describe(config: found))
@@ -80,8 +105,33 @@ struct RunCommand: AsyncParsableCommand {
         // is never called, and nothing else would tell.
         for entry in Set(entries.map(\.file)).sorted() {
             let result = try await StrategyCheck.check(path: entry)
+            // A file that does not load (a syntax error, a failing top level) stops the run
+            // here, before anything connects.
+            if let error = result.errors.first { throw RuntimeError("\(entry): \(error)") }
             for warning in result.warnings { Console.shared.log("warning: \(entry): \(warning)") }
         }
+        if serving, let listening, let token {
+            var settings = ServeSettings(host: listening.host, port: listening.port, token: token.token, tokenGenerated: token.generated)
+            settings.ingest = configuration.host.historyIngest
+            settings.strategyFolders = entries.map {
+                URL(fileURLWithPath: $0.file).standardizedFileURL.deletingLastPathComponent().resolvingSymlinksInPath().path
+            }
+            try await withBarStore(store, config: configuration.host) { opened in
+                settings.barStore = opened.store
+                settings.storeName = opened.name
+                try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: settings, logTail: logTail)
+            }
+        } else {
+            try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: nil, logTail: nil)
+        }
+    }
+
+    /// Starts the runtime (and the HTTP face), the strategies, and waits for what ends the run.
+    private func launch(configuration: MoonwireConfiguration, entries: [HostConfig.StrategyEntry], parameters: [String: String],
+                        serving: ServeSettings?, logTail: LogTail?) async throws
+    {
+        let quiet = self.quiet
+        @Sendable func progress(_ line: String) { if !quiet { say(line) } }
 
         let runtime: MoonwireRuntime
         do {
@@ -91,12 +141,26 @@ struct RunCommand: AsyncParsableCommand {
         }
         // What ends the run: a signal, the duration, or `moonwire halt` through the control channel.
         let stop = StopLatch()
+        // The HTTP face and the runtime as services of one group: at the end the face stops
+        // first (no request meets a stopping runtime), then the runtime.
+        var served: ServedRun?
+        if let serving, let logTail {
+            do {
+                served = try await ServedRun.start(runtime: runtime, settings: serving, logTail: logTail)
+            } catch {
+                _ = await runtime.stop()
+                throw RuntimeError("cannot serve on \(serving.host):\(serving.port): \(error)")
+            }
+            say(served!.announcement)
+        }
         let events = runtime.events()
         Task {
             for await event in events {
                 switch event {
                 case let .notice(line): say(line)
-                case .halted: stop.fire(.halt(everything: false, done: true))
+                // A halt from the HTTP API leaves a served run up (trading closed) for the
+                // operator to look at; `moonwire halt` stops any run, as it says.
+                case let .halted(_, _, by) where served == nil || !by.hasPrefix("the HTTP API"): stop.fire(.halt(everything: false, done: true))
                 case let .trading(.error(id, code, message)) where id != nil && Self.isOrderProblem(code):
                     // An order TWS refused: one readable line (on_error has it too).
                     // (An id that is no order is a request's: its caller reports it.)
@@ -119,7 +183,7 @@ struct RunCommand: AsyncParsableCommand {
                 progress("running \(name) (\(entry.file)) on \(runtime.host):\(runtime.port), account \(runtime.account), journal \(runtime.journalPath)"
                     + (runtime.watchesFiles ? "; saving the file reloads it" : ""))
             } catch let error as MoonwireError {
-                _ = await runtime.stop()
+                if let served { _ = await served.stop() } else { _ = await runtime.stop() }
                 throw RuntimeError(error)
             }
         }
@@ -155,7 +219,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if case let .signal(number) = cause { progress(number == SIGINT ? "interrupted: stopping" : "terminated: stopping") }
         // Bounded, whatever the strategies are doing.
-        let summary = await runtime.stop()
+        let summary = if let served { await served.stop() } else { await runtime.stop() }
         say(summary.text)
         if case let .signal(number) = cause { throw ExitCode(ExitStatus.signal(number)) }
         // Journal writes lost at the end are a failure a script must see (the summary said which).
@@ -190,7 +254,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Log lines go to the console (short) and to the day's log file (`logging:`), rotated by
     /// size and kept for `keep_days`. Once per process.
-    static func startLogging(_ settings: LogSettings, consoleJSON: Bool, quiet: Bool = false) {
+    static func startLogging(_ settings: LogSettings, consoleJSON: Bool, quiet: Bool = false, tail: LogTail? = nil) {
         let file: LogFile?
         do {
             file = try LogFile(settings: settings)
@@ -198,11 +262,14 @@ struct RunCommand: AsyncParsableCommand {
             file = nil
             DescriptorOutput.write("warning: no log file in \(settings.folder): \(error)\n", to: STDERR_FILENO)
         }
+        Console.shared.mirror(to: file, json: consoleJSON)
         LoggingSystem.bootstrap { label in
             let console: any LogHandler = consoleJSON ? FileLogHandler.standardErrorJSON(label: label)
                 : ConsoleLogHandler(label: label, floor: quiet ? .warning : .trace, logFile: file)
-            guard let file else { return console }
-            return MultiplexLogHandler([console, FileLogHandler(label: label, file: file)])
+            var handlers: [any LogHandler] = [console]
+            if let file { handlers.append(FileLogHandler(label: label, file: file)) }
+            if let tail { handlers.append(tail.handler(label: label)) }
+            return handlers.count == 1 ? console : MultiplexLogHandler(handlers)
         }
     }
 }

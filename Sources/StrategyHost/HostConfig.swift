@@ -29,6 +29,8 @@ public struct HostConfig: Sendable, Equatable {
     /// Where `history` and `backtest` keep bars (`history.store`): a SQLite file, or
     /// `postgres://user:password@host:port/database`. Nil: bars.sqlite in the data folder.
     public var historyStore: String?
+    /// What `moonwire serve` keeps current in the bar store (`history.ingest`).
+    public var historyIngest: HistoryIngest?
 
     public struct Trading: Sendable, Equatable {
         /// Live trading needs this AND `--live`.
@@ -74,7 +76,7 @@ public struct HostConfig: Sendable, Equatable {
         "strategy": ["budget_ms", "memory_mb", "max_consecutive_errors", "hard_limit_ms"],
         "account_risk": ["max_position", "max_open_orders", "max_orders_per_minute"],
         "logging": ["folder", "max_mb", "keep_days", "level", "format"],
-        "history": ["store"],
+        "history": ["store", "ingest"],
     ]
 
     public static func load(path: String) throws -> HostConfig {
@@ -236,6 +238,7 @@ public struct HostConfig: Sendable, Equatable {
             }
             config.historyStore = text.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + text.dropFirst() : text
         }
+        if let ingest = try section("history")["ingest"] { config.historyIngest = try HistoryIngest.parse(ingest, source: source) }
         if let params = document["params"] {
             guard let mapping = params as? [String: Any] else { throw HostConfigError(message: "\(source): params must be a mapping") }
             for (key, value) in mapping { config.params[key] = "\(value)" }

@@ -56,6 +56,13 @@ public final class LogFile: Sendable {
         return formatter
     }()
 
+    /// A line that is no logger's (a progress line, the summary, a warning printed as such):
+    /// the file keeps it too, at `level`, under `label`.
+    public func record(_ message: String, level: Logger.Level, label: String) {
+        guard level >= settings.level else { return }
+        write(Self.line(format: settings.format, level: level, label: label, strategy: nil, message: message))
+    }
+
     public func write(_ line: String) {
         let text = line + "\n"
         let count = text.utf8.count
@@ -121,7 +128,7 @@ public final class LogFile: Sendable {
     /// `ShownText`: control characters escaped, the message capped at `limit` bytes with a
     /// marker saying how much was cut; in text, its own line breaks continue it on lines
     /// indented by four spaces, so no line a strategy writes can pass for an entry of its own.
-    static func line(format: String, level: Logger.Level, label: String, strategy: String?, message: String, at date: Date = Date(),
+    public static func line(format: String, level: Logger.Level, label: String, strategy: String?, message: String, at date: Date = Date(),
                      limit: Int = ShownText.logLimit) -> String {
         let time = timeFormat.string(from: date)
         let strategy = strategy.map { ShownText.shown($0) }

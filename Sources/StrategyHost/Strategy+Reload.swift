@@ -57,6 +57,7 @@ extension Strategy {
             if let storeBefore { lua.replaceContents(of: storeRef, with: storeBefore) }
             let message = (error as? LuaError)?.message ?? "\(error)"
             let outcome = ReloadOutcome(succeeded: false, hash: hash, milliseconds: elapsed(), error: message)
+            statistics.failedReloads += 1
             logger.error("reload of \(file) failed, the old code keeps running: \(message)")
             services?.journal(strategy: name, kind: "reload", detail: "failed hash=\(hash) \(String(format: "%.2f", outcome.milliseconds)) ms: \(message)")
             lua.label = Self.label(handler: "on_error")

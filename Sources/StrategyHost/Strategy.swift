@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import Metrics
 import Money
 import Logging
 import LuaRuntime
@@ -138,6 +139,9 @@ public final class Strategy: @unchecked Sendable {
     /// Called on the strategy's loop with the socket-to-handler latency of each quote (ns), for benchmarks.
     public var quoteLatencyObserver: ((UInt64) -> Void)?
     var consecutiveFailures = 0
+    /// How long each handler call takes (`moonwire_handler_seconds` when `moonwire serve`
+    /// exports metrics; swift-metrics' no-op otherwise).
+    let handlerTimer: Metrics.Timer
     var lastStoreData: Data?
     var lastStoreProblem: String?
     var stopped = false
@@ -181,6 +185,7 @@ public final class Strategy: @unchecked Sendable {
         self.params = merged
         var logger = logger
         logger[metadataKey: "strategy"] = .string(self.name)
+        handlerTimer = Metrics.Timer(label: "moonwire_handler_seconds", dimensions: [("strategy", self.name)])
         self.logger = logger
         lua = try LuaState(memoryLimit: config.strategy.memoryMB << 20)
         lua.timeBudget = config.strategy.budgetMs / 1000
@@ -218,7 +223,13 @@ public final class Strategy: @unchecked Sendable {
         }.get()
     }
 
+    /// No strategy file is larger (a 3 GB file would be read whole into memory first).
+    public static let maxFileBytes = 16 << 20
+
     public static func read(_ path: String) throws -> String {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes) {
+            throw LuaError(message: "\(path): the strategy file is \(size.int64Value >> 20) MB, more than the \(maxFileBytes >> 20) MB a strategy may be", kind: .syntax)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LuaError(message: "\(path): cannot read the strategy file", kind: .syntax)
         }
@@ -593,7 +604,10 @@ public final class Strategy: @unchecked Sendable {
         guard !statistics.paused || handler == "on_stop" else { return }
         guard lua.hasFunction(env, handler) else { return }
         lua.label = Self.label(handler: handler)
-        run(lua.call(env, handler, arguments()), handler: handler, isErrorHandler: isErrorHandler)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let outcome = lua.call(env, handler, arguments())
+        handlerTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- started))
+        run(outcome, handler: handler, isErrorHandler: isErrorHandler)
     }
 
     // What runs, for the watchdog's report: set (an atomic store) before every run, read on
@@ -632,7 +646,10 @@ public final class Strategy: @unchecked Sendable {
     func call(_ handler: String, fields: Int32, _ fill: (inout LuaTableWriter) -> Void) {
         guard !statistics.paused else { return }
         lua.label = handler == "on_quote" ? Self.quoteLabel : Self.label(handler: handler)
-        run(lua.call(env, handler, fields: fields, fill), handler: handler)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let outcome = lua.call(env, handler, fields: fields, fill)
+        handlerTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- started))
+        run(outcome, handler: handler)
     }
 
     /// What a handler run came to: done, waiting (fine: other events go on), or failed

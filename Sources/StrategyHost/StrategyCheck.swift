@@ -8,8 +8,18 @@ import TWSProtocol
 public enum StrategyCheck {
     public struct Result: Sendable {
         public var errors: [String] = []
-        public var warnings: [String] = []
+        /// Each warning with the line it is about where the file shows it (`moonwire check`
+        /// prints `file:line: ...`; an editor jumps there).
+        public var found: [Warning] = []
         public var handlers: [String] = []
+        /// The warnings' texts, without lines.
+        public var warnings: [String] { found.map(\.message) }
+    }
+
+    public struct Warning: Sendable, Equatable {
+        /// 1-based; nil when no line of the file says it.
+        public var line: Int?
+        public var message: String
     }
 
     /// The API a strategy may call, by table.
@@ -25,7 +35,8 @@ public enum StrategyCheck {
         var result = Result()
         let source: String
         do { source = try Strategy.read(path) } catch { return Result(errors: ["\(error)"]) }
-        result.warnings += unknownCalls(in: source, file: URL(fileURLWithPath: path).lastPathComponent)
+        // Each of these names what does not exist: an error, after the file's own (if any).
+        let unknown = unknownCalls(in: source, file: URL(fileURLWithPath: path).lastPathComponent)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let services = NullServices()
         do {
@@ -36,14 +47,29 @@ public enum StrategyCheck {
             // Every global function: `onQuote` is a handler misnamed too, though not spelled on_.
             let functions = try await group.next().submit { strategy.lua.functionNames(strategy.env) }.get()
             let handlers = Strategy.handlerNames
-            result.warnings += functions.compactMap { HandlerNameSuggestion.warning(for: $0, handlers: handlers) }
+            result.found += functions.compactMap { name in
+                HandlerNameSuggestion.warning(for: name, handlers: handlers).map { Warning(line: definitionLine(of: name, in: source), message: $0) }
+            }
         } catch let error as LuaError {
             result.errors.append(error.message)
         }
         try? await group.shutdownGracefully()
-        result.errors += result.warnings.filter { $0.contains("does not exist") }
-        result.warnings.removeAll { $0.contains("does not exist") }
+        result.errors += unknown
         return result
+    }
+
+    /// The first line that defines the global function `name` (`function name(`, `function
+    /// name (`, `name = function`), outside comments; nil when none does (a table of handlers
+    /// filled in a loop, a name built at run time).
+    static func definitionLine(of name: String, in source: String) -> Int? {
+        let escaped = NSRegularExpression.escapedPattern(for: name)
+        guard let pattern = try? NSRegularExpression(pattern: "(^|[^A-Za-z0-9_.:])(function\\s+\(escaped)\\s*\\(|\(escaped)\\s*=\\s*function\\b)")
+        else { return nil }
+        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let code = line.components(separatedBy: "--").first ?? ""
+            if pattern.firstMatch(in: code, range: NSRange(code.startIndex..., in: code)) != nil { return number + 1 }
+        }
+        return nil
     }
 
     /// `market.subscribe(` etc. whose name is not in the API.

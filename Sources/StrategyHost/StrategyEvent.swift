@@ -45,6 +45,8 @@ public struct StrategyStatistics: Sendable, Equatable {
     public var handlerFailures = 0
     public var paused = false
     public var reloads = 0
+    /// Reloads whose new code did not load (the old code kept running).
+    public var failedReloads = 0
     /// PnL realized by its own fills in this run (closing part at average cost), after commissions.
     public var realizedPnL = 0.0
     /// Declared hung: a handler did not return within the hard limit (see `Strategy.hang`).

@@ -406,6 +406,9 @@ public final class StrategyRunner: StrategyServices, @unchecked Sendable {
         }
     }
 
+    /// The latest quote of every streamed instrument (a dashboard's view).
+    public func latestQuoteSnapshot() -> [String: MarketQuote] { lock.withLock { latestQuotes } }
+
     public func latestPrice(symbol: String, buy: Bool) -> Double? {
         lock.withLock { latestQuotes[symbol]?.referencePrice(buying: buy) }
     }

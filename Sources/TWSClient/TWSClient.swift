@@ -82,6 +82,8 @@ public final class TWSClient: @unchecked Sendable {
     var handshakeTimer: Scheduled<Void>?
     var reconnectTimer: Scheduled<Void>?
     var heartbeatTask: RepeatedTask?
+    /// When the latest read from TWS ended (system uptime, seconds): once per read, not per message.
+    let lastRead = NIOLockedValueBox<Double>(0)
     var heartbeatDeadline: Scheduled<Void>?
     var historyScheduler: HistoryScheduler
     /// The kill switch at the socket (TWSClient+OrderGate.swift): any thread.
@@ -317,6 +319,14 @@ public final class TWSClient: @unchecked Sendable {
         guard generation == self.generation else { return }
         quoteBook.flush()
         readStartedAt = 0
+        lastRead.withLockedValue { $0 = ProcessInfo.processInfo.systemUptime }
+    }
+
+    /// Seconds since TWS last sent anything (a heartbeat's answer at least every
+    /// `heartbeatInterval`); nil before the first read. Any thread.
+    public var secondsSinceLastMessage: Double? {
+        let last = lastRead.withLockedValue { $0 }
+        return last > 0 ? ProcessInfo.processInfo.systemUptime - last : nil
     }
 
     private func becameReady(restored: Bool) {

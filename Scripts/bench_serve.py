@@ -1,0 +1,147 @@
+"""`moonwire serve`'s benchmark (Scripts/bench-serve runs it with the release binary):
+
+1. Event-to-browser latency: a strategy places and cancels a resting order on every quote;
+   each `order` message on the WebSocket carries `ts_us`, stamped when the server made it
+   from the journaled event; a client reading the stream records (read time - ts_us).
+   p50 / p99 / max in milliseconds, over every order message in the window.
+2. The cost to trading of connected dashboards: quotes delivered to the strategies per
+   second (moonwire_quotes_total over a window, the paper gateway ticking as fast as the
+   client reads, 20 instruments) with no WebSocket client, then with 5 reading clients.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websocket
+
+BINARY = sys.argv[1]
+WINDOW = float(os.environ.get("BENCH_SERVE_SECONDS", "15"))
+TOKEN = "bench-serve-token-0123456789"
+SYMBOLS = ["AAPL", "MSFT", "GOOG", "AMZN", "META", "NVDA", "TSLA", "JPM", "V", "XOM",
+           "JNJ", "PG", "KO", "PEP", "WMT", "DIS", "INTC", "CSCO", "ORCL", "IBM"]
+
+
+def start(folder, strategy, tick_ms):
+    (folder / "s.lua").write_text(strategy)
+    # Order limits out of the way (an order and a cancel every few quotes for a minute).
+    (folder / "moonwire.yaml").write_text(f"paper_gateway:\n  market:\n    tick_interval_ms: {tick_ms}\n"
+                                          "risk:\n  max_orders_per_minute: 100000\n  max_open_orders: 1000\n"
+                                          "account_risk:\n  max_orders_per_minute: 100000\n  max_open_orders: 1000\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IB_", "MOONWIRE_"))}
+    env.update(MOONWIRE_DATA=str(folder / "data"), XDG_CONFIG_HOME=str(folder / "xdg"), MOONWIRE_HTTP_TOKEN=TOKEN)
+    process = subprocess.Popen([BINARY, "serve", "s.lua", "--listen", "127.0.0.1:0", "--no-watch", "--quiet",
+                                "--config", str(folder / "moonwire.yaml")], cwd=folder, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        found = re.search(r"dashboard: (http://127\.0\.0\.1:\d+)/", line)
+        if found:
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+            return process, found.group(1)
+    process.kill()
+    raise SystemExit("serve did not start:\n" + "".join(lines))
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def quotes_total(base):
+    text = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+    return sum(float(value) for value in re.findall(r"^moonwire_quotes_total\{[^}]*\} (\S+)$", text, re.M))
+
+
+def reader(base, stop_at, latencies=None):
+    socket = websocket.create_connection(base.replace("http://", "ws://") + "/api/events?token=" + TOKEN, timeout=10)
+    count = 0
+    try:
+        while time.time() < stop_at:
+            message = json.loads(socket.recv())
+            count += 1
+            if latencies is not None and message.get("type") == "order":
+                latencies.append(time.time() * 1e6 - message["ts_us"])
+    except websocket.WebSocketTimeoutException:
+        pass
+    finally:
+        socket.close()
+    return count
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def latency(folder):
+    strategy = """
+local working = nil
+function on_start() market.subscribe("AAPL") end
+function on_quote(q)
+  if working then orders.cancel(working); working = nil
+  else working = orders.buy("AAPL", 1, { limit = 1.00 }) end
+end
+function on_order(o) end
+"""
+    process, base = start(folder, strategy, 20)
+    try:
+        time.sleep(2)
+        latencies = []
+        reader(base, time.time() + WINDOW, latencies)
+    finally:
+        stop(process)
+    ms = [value / 1000 for value in latencies]
+    if not ms:
+        raise SystemExit("no order message reached the client: the strategy placed nothing (see its log)")
+    print(f"event to WebSocket client: {len(ms)} order messages in {WINDOW:.0f} s; latency p50 {percentile(ms, 0.5):.2f} ms, "
+          f"p99 {percentile(ms, 0.99):.2f} ms, max {max(ms):.2f} ms (stamped when made from the journaled event, read by a Python client)")
+
+
+def throughput(folder, clients):
+    subscribe = "\n".join(f'  market.subscribe("{symbol}")' for symbol in SYMBOLS)
+    strategy = f"function on_start()\n{subscribe}\nend\nfunction on_quote(q) end\n"
+    process, base = start(folder, strategy, 0)
+    try:
+        time.sleep(3)
+        stop_at = time.time() + WINDOW + 2
+        threads = [threading.Thread(target=reader, args=(base, stop_at)) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        first, started = quotes_total(base), time.time()
+        time.sleep(WINDOW)
+        rate = (quotes_total(base) - first) / (time.time() - started)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        stop(process)
+    return rate
+
+
+if __name__ == "__main__":
+    import pathlib
+    with tempfile.TemporaryDirectory() as scratch:
+        root = pathlib.Path(scratch)
+        for name in ("latency", "none", "five"):
+            (root / name).mkdir()
+        latency(root / "latency")
+        alone = throughput(root / "none", 0)
+        watched = throughput(root / "five", 5)
+        print(f"quotes delivered to the strategy (20 instruments, gateway ticking as fast as read): {alone:,.0f} quotes/s with no "
+              f"dashboard, {watched:,.0f} quotes/s with 5 WebSocket clients reading ({(watched / alone - 1) * 100:+.1f} %)")

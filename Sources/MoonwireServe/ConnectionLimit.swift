@@ -1,0 +1,67 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// At most `maximum` HTTP connections at once; one more is closed as it opens. Each holds a
+/// file descriptor: without a cap, connections that do nothing (another user of the machine
+/// needs no token to open them) would use up the process's files, and the journal or the
+/// reconnect to TWS would fail for want of one.
+final class ConnectionLimit: Sendable {
+    static let maximum = 256
+    private let open = NIOLockedValueBox(0)
+
+    func admit() -> Bool {
+        open.withLockedValue { count in
+            guard count < Self.maximum else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { open.withLockedValue { $0 -= 1 } }
+
+    /// Counts a connection in when it becomes active, out when it closes.
+    final class Handler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+        typealias InboundIn = NIOAny
+        let limit: ConnectionLimit
+        // Set on the channel's own event loop only, in channelActive / channelInactive.
+        private let admitted = NIOLockedValueBox(false)
+
+        init(limit: ConnectionLimit) { self.limit = limit }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            if context.channel.isActive { admitOrClose(context) }
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            admitOrClose(context)
+            context.fireChannelActive()
+        }
+
+        private func admitOrClose(_ context: ChannelHandlerContext) {
+            guard !admitted.withLockedValue({ $0 }) else { return }
+            if limit.admit() {
+                admitted.withLockedValue { $0 = true }
+            } else {
+                context.close(promise: nil)
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if admitted.withLockedValue({ $0 }) {
+                admitted.withLockedValue { $0 = false }
+                limit.release()
+            }
+            context.fireChannelInactive()
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            // Hummingbird removes its extra handlers when a connection upgrades to a
+            // WebSocket: the count is given back only when the channel closes.
+            if admitted.withLockedValue({ $0 }) {
+                let limit = self.limit
+                context.channel.closeFuture.whenComplete { _ in limit.release() }
+                admitted.withLockedValue { $0 = false }
+            }
+        }
+    }
+}
