@@ -188,6 +188,7 @@ let package = Package(
                 "TWSClient",
                 "TWSProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -263,7 +264,14 @@ let package = Package(
         .testTarget(name: "MoneyTests", dependencies: ["Money"]),
         .testTarget(
             name: "MoonwireServeTests",
-            dependencies: ["MoonwireServe", "StrategyHost", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "MoonwireServe",
+                "Moonwire",
+                "StrategyHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "MarketHistoryTests",

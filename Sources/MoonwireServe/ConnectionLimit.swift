@@ -1,3 +1,5 @@
+import HummingbirdCore
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -20,7 +22,7 @@ final class ConnectionLimit: Sendable {
     func release() { open.withLockedValue { $0 -= 1 } }
 
     /// Counts a connection in when it becomes active, out when it closes.
-    final class Handler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    final class Handler: ChannelInboundHandler, Sendable {
         typealias InboundIn = NIOAny
         let limit: ConnectionLimit
         // Set on the channel's own event loop only, in channelActive / channelInactive.
@@ -54,14 +56,22 @@ final class ConnectionLimit: Sendable {
             context.fireChannelInactive()
         }
 
-        func handlerRemoved(context: ChannelHandlerContext) {
-            // Hummingbird removes its extra handlers when a connection upgrades to a
-            // WebSocket: the count is given back only when the channel closes.
-            if admitted.withLockedValue({ $0 }) {
-                let limit = self.limit
-                context.channel.closeFuture.whenComplete { _ in limit.release() }
-                admitted.withLockedValue { $0 = false }
-            }
-        }
+    }
+}
+
+/// A server's child channel with `ConnectionLimit.Handler` first in every connection's
+/// pipeline, from the moment it is accepted (before any byte: an idle connection counts).
+struct LimitedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    let inner: Inner
+    let limit: ConnectionLimit
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ConnectionLimit.Handler(limit: limit), position: .first)
+        }.flatMap { inner.setup(channel: channel, logger: logger) }
+    }
+
+    func handle(value: Inner.Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
     }
 }

@@ -28,7 +28,7 @@ final class EventFanOut: Sendable {
     /// Order id to strategy, from order events (a fill names its strategy): bounded.
     private let owners = NIOLockedValueBox<[Int: String]>([:])
     /// Each order's latest message, to say a state once.
-    private let lastOrder = NIOLockedValueBox<[Int: JSONText]>([:])
+    private let lastOrder = NIOLockedValueBox<[Int: String]>([:])
     let dropped = NIOLockedValueBox(0)
 
     var clientCount: Int { clients.withLockedValue { $0.all.count } }
@@ -97,18 +97,20 @@ final class EventFanOut: Sendable {
             return Self.message("commission", [("exec_id", .string(record.execId)), ("order_id", .int(record.orderId)),
                                                ("commission", .number(record.commission?.commission))])
         case let .trading(.order(record)):
-            let order = RecordJSON.order(record)
-            // TWS often reports one state twice (an orderStatus and an openOrder): said once.
+            // TWS often reports one state twice (an orderStatus, then an openOrder or an error
+            // that adds a reason): each state is said once, by what makes it a state.
+            let state = "\(record.status.rawValue)|\(record.filled)|\(record.remaining)|\(record.averageFillPrice)|"
+                + "\(record.quantity)|\(String(describing: record.order.lmtPrice))|\(String(describing: record.order.auxPrice))"
             let repeated = owners.withLockedValue { owners -> Bool in
                 if owners.count > 20_000 { owners.removeAll() }
                 owners[record.orderId] = record.strategy
                 return lastOrder.withLockedValue { last in
                     if last.count > 20_000 { last.removeAll() }
-                    defer { last[record.orderId] = order }
-                    return last[record.orderId] == order
+                    defer { last[record.orderId] = state }
+                    return last[record.orderId] == state
                 }
             }
-            return repeated ? nil : Self.message("order", [("order", order)])
+            return repeated ? nil : Self.message("order", [("order", RecordJSON.order(record))])
         case let .trading(.fill(record)):
             let strategy = owners.withLockedValue { $0[record.orderId] }
             return Self.message("fill", [("fill", RecordJSON.fill(record, strategy: strategy))])

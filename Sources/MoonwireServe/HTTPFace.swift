@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Metrics
@@ -51,18 +52,27 @@ public final class HTTPFace: Service, Sendable {
         let bound = self.bound.continuation
         application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(
-                // An idle connection is closed after 30 s, and there are at most
-                // `ConnectionLimit.maximum` at once: connections cannot use up the process's
-                // files (the journal and the TWS socket need theirs).
-                http1: .init(additionalChannelHandlers: [ConnectionLimit.Handler(limit: limit)], idleTimeout: .seconds(30)),
-                ws: .init(maxFrameSize: 1 << 16))),
+            server: Self.server(router: router, limit: limit),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "moonwire"),
             onServerRunning: { channel in
                 bound.yield(channel.localAddress?.port ?? settings.port)
                 bound.finish()
             },
             logger: logger)
+    }
+
+    /// HTTP/1 with the WebSocket upgrade, every connection counted from its accept (at most
+    /// `ConnectionLimit.maximum` at once) and closed within 30 s idle (Hummingbird checks a 15 s
+    /// timeout at most twice): connections cannot use
+    /// up the process's files (the journal and the TWS socket need theirs).
+    static func server(router: Router<ServeContext>, limit: ConnectionLimit) -> HTTPServerBuilder {
+        let webSocketResponder = router.buildResponder()
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(15)), ws: .init(maxFrameSize: 1 << 16))
+        return HTTPServerBuilder { responder in
+            LimitedChildChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                                    configuration: configuration),
+                                limit: limit)
+        }
     }
 
     /// The port it listens on, once it does (nil when it never did).

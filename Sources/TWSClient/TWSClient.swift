@@ -522,7 +522,13 @@ final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        client.logger.warning("connection error: \(error)")
+        // A reset is how a peer that went away ends a connection (TWS restarting, a test's
+        // gateway stopping): the loss and the reconnect are said where they are handled.
+        if let error = error as? IOError, error.errnoCode == ECONNRESET {
+            client.logger.info("connection reset by TWS")
+        } else {
+            client.logger.warning("connection error: \(error)")
+        }
         context.close(promise: nil)
     }
 }

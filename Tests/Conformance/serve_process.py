@@ -124,9 +124,9 @@ class Serve:
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.output = Output(self.process)
         try:
-            # The API says standard error; looked for on both so that one test can say where it
+            # The API says standard output; looked for on both so that one test can say where it
             # went while the others go on.
-            match, self.dashboard_stream = self.output.wait_for_any(DASHBOARD.pattern, ("stderr", "stdout"),
+            match, self.dashboard_stream = self.output.wait_for_any(DASHBOARD.pattern, ("stdout", "stderr"),
                                                                     timeout=start_timeout)
         except AssertionError:
             self.stop()
@@ -195,8 +195,11 @@ class Serve:
         """The entry of GET /api/strategies named `name`, or None."""
         return next((s for s in self.ok("GET", "/api/strategies") if s.get("name") == name), None)
 
-    def ws_url(self, path="/api/events", token=None):
-        return f"ws://127.0.0.1:{self.port}{path}" + (f"?token={token}" if token else "")
+    def ws_url(self, path="/api/events", token="default"):
+        """The event stream's address, with the server's token (`token` "default"), another
+        one, or none (None)."""
+        sent = self.token if token == "default" else token
+        return f"ws://127.0.0.1:{self.port}{path}" + (f"?token={sent}" if sent else "")
 
     def port_open(self):
         """Whether the HTTP port still accepts a connection."""

@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import json
 import re
+import select
 import shutil
 import signal
 import socket
@@ -147,9 +148,10 @@ def test_positions_show_the_10_aapl_in_both_parts(small):
     has_keys(positions, ["account", "strategies"], "/api/positions")
     account = [p for p in positions["account"] if p.get("symbol") == "AAPL"]
     assert len(account) == 1, positions
-    has_keys(account[0], ["symbol", "quantity", "average_cost", "market_price", "market_value", "unrealized_pnl",
-                          "realized_pnl"], "an account position")
+    has_keys(account[0], ["symbol", "quantity", "average_cost", "market_price"], "an account position")
     assert account[0]["quantity"] == 10, account
+    # The small strategy streams AAPL: the latest quote's last (else mid).
+    assert isinstance(account[0]["market_price"], (int, float)) and account[0]["market_price"] > 0, account
     assert account[0]["average_cost"] > 0, account
     ours = [p for p in positions["strategies"] if p.get("symbol") == "AAPL"]
     assert len(ours) == 1, positions
@@ -186,7 +188,7 @@ def test_fills_page_oldest_first(small):
     assert page["offset"] == 0 and page["total"] == len(page["fills"]) >= 2, page
     for fill in page["fills"]:
         has_keys(fill, ["exec_id", "order_id", "strategy", "symbol", "side", "shares", "price", "time", "commission"], "a fill")
-        assert fill["strategy"] == "small" and fill["symbol"] == "AAPL" and fill["side"] in ("BUY", "BOT"), fill
+        assert fill["strategy"] == "small" and fill["symbol"] == "AAPL" and fill["side"] == "BOT", fill
         assert fill["price"] > 0 and ISO.match(fill["time"] or ""), fill
     assert sum(f["shares"] for f in page["fills"]) == 10, page
     times = [f["time"] for f in page["fills"]]
@@ -209,13 +211,14 @@ def test_account_has_values_and_pnl(small):
     assert isinstance(account["account"], str) and account["account"], account
     values = account["values"]
     assert isinstance(values, dict) and values, account
-    # {KEY: {CURRENCY: VALUE}}: keyed by TWS's names, each by currency (the paper account's: USD).
+    # {KEY: VALUE} by TWS's names (KEY.CURRENCY for a value in another currency), numbers where
+    # they are numbers.
     assert "NetLiquidation" in values, f"values by key, e.g. NetLiquidation: {sorted(values)[:20]}"
-    for key, by_currency in values.items():
-        assert isinstance(by_currency, dict) and by_currency, (key, by_currency)
-    net = values["NetLiquidation"]
-    assert set(net) <= {"USD", "BASE"} and "USD" in net, f"NetLiquidation by currency: {net}"
-    assert isinstance(net["USD"], (int, float)) and net["USD"] > 0, f"numbers are JSON numbers: {net}"
+    for key, value in values.items():
+        assert value is None or isinstance(value, (str, int, float)), (key, value)
+    assert isinstance(values["NetLiquidation"], (int, float)) and values["NetLiquidation"] > 0, values["NetLiquidation"]
+    assert values.get("AccountCode") == account["account"], values.get("AccountCode")
+    assert values.get("AccountType") == "INDIVIDUAL", "a word stays a string"
     has_keys(account["pnl"], ["daily", "unrealized", "realized"], "the account's pnl")
 
 
@@ -252,9 +255,12 @@ def test_bars_come_from_tws_then_from_the_store(small, bar, back):
     _, serve = small
     day = recent_weekday(back)
     path = f"/api/bars/AAPL?bar={bar}&from={day.isoformat()}&to={(day + datetime.timedelta(days=1)).isoformat()}"
+    # A download spends the connection's pacing budget: it needs the token, on loopback too.
+    error_of(*serve.get(path, token=None, timeout=60), 401)
     first = serve.ok("GET", path, timeout=120)
-    has_keys(first, ["symbol", "bar", "source", "bars"], "/api/bars")
-    assert first["symbol"] == "AAPL" and first["source"] == "tws", {k: v for k, v in first.items() if k != "bars"}
+    has_keys(first, ["symbol", "bar", "what", "source", "bars"], "/api/bars")
+    assert first["symbol"] == "AAPL" and first["source"] == "tws" and first["what"] == "TRADES", \
+        {k: v for k, v in first.items() if k != "bars"}
     assert first["bars"], "the day has bars"
     for bar in first["bars"][:5]:
         has_keys(bar, ["time", "open", "high", "low", "close", "volume"], "a bar")
@@ -262,7 +268,8 @@ def test_bars_come_from_tws_then_from_the_store(small, bar, back):
     times = [bar["time"] for bar in first["bars"]]
     assert times == sorted(times) and len(set(times)) == len(times), "bars in time order, each once"
     assert times[0] >= day.isoformat() and times[-1] < (day + datetime.timedelta(days=2)).isoformat(), (times[0], times[-1])
-    second = serve.ok("GET", path, timeout=60)
+    # What the store holds is a plain read: no token needed on loopback.
+    second = serve.ok("GET", path, timeout=60, token=None)
     assert second["source"] == "store", "the second request is answered from the store"
     assert second["bars"] == first["bars"], "the store gives back what was downloaded"
 
@@ -274,6 +281,16 @@ def test_bars_of_an_hour_given_with_times(small):
     times = [bar["time"] for bar in answer["bars"]]
     assert times and times[0] >= f"{day}T10:00:00Z" and times[-1] < f"{day}T11:00:00Z", (times[:1], times[-1:])
     assert 1 <= len(times) <= 60, f"one hour of one-minute bars: {len(times)}"
+
+
+def test_bars_up_to_now_are_whole_ones_only(small):
+    _, serve = small
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    answer = serve.ok("GET", f"/api/bars/AAPL?bar=1%20min&from={today}&to={today + datetime.timedelta(days=1)}", timeout=120)
+    assert answer["bars"], "today has bars"
+    last = datetime.datetime.strptime(answer["bars"][-1]["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert last + datetime.timedelta(minutes=1) <= now, f"the last bar ({last}) is still forming at {now}"
 
 
 def test_log_has_the_strategy_lines(small):
@@ -311,7 +328,7 @@ def test_ingest_is_off_without_its_config(small):
 
 def test_unknown_symbol_quote(small):
     _, serve = small
-    error_of(*serve.get("/api/quote/NOTREAL"), (404, 400), "NOTREAL")
+    error_of(*serve.get("/api/quote/NOTREAL"), 404, "NOTREAL")
 
 
 @pytest.mark.parametrize("query, named", [
@@ -385,9 +402,9 @@ def test_a_wrong_method_is_a_json_4xx(small):
 
 # ---- access ---------------------------------------------------------------------------------
 
-def test_the_dashboard_address_is_printed_on_standard_error(small):
+def test_the_dashboard_address_is_printed_on_standard_output(small):
     _, serve = small
-    assert serve.dashboard_stream == "stderr", f"`dashboard: http://...` went to {serve.dashboard_stream}"
+    assert serve.dashboard_stream == "stdout", f"`dashboard: http://...` went to {serve.dashboard_stream}"
     assert serve.printed_host == "127.0.0.1", serve.printed_host
 
 
@@ -424,6 +441,34 @@ def test_refused_writes_change_nothing(small):
     assert [p["quantity"] for p in positions if p["symbol"] == "AAPL"] == [10], positions
 
 
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.2:{port}"])
+def test_another_host_name_is_421(small, host):
+    _, serve = small
+    # DNS rebinding: a page of another site whose name resolves to 127.0.0.1 sends its own Host.
+    error_of(*serve.get("/api/status", token=None, headers={"Host": host.format(port=serve.port)}), 421)
+    error_of(*serve.post("/api/strategies/small/pause", headers={"Host": host.format(port=serve.port)}), 421)
+    assert serve.strategy("small")["state"] == "running"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "127.0.0.1", "localhost"])
+def test_the_loopback_host_names_are_served(small, host):
+    _, serve = small
+    status, answer = serve.get("/api/status", token=None, headers={"Host": host.format(port=serve.port)})
+    assert status == 200, (host, status, answer)
+
+
+def test_a_field_a_request_does_not_take_is_400(small):
+    _, serve = small
+    # Never ignored: a halt with a misspelt field does not close trading.
+    error_of(*serve.post("/api/halt", {"everything": False, "evrything": True}), 400, "evrything")
+    error_of(*serve.post("/api/flatten/AAPL", {"strategy": "small", "qty": 5}), 400, "qty")
+    error_of(*serve.post("/api/strategies", {"file": "small.lua", "name": "x", "parms": {}}), 400, "parms")
+    error_of(*serve.post("/api/halt", {"everything": "yes"}), 400, "everything")
+    assert serve.ok("GET", "/api/status")["trading_closed"] is None
+    assert len(serve.ok("GET", "/api/orders?open=true")) == 1, "the flatten did not run"
+    assert serve.strategy("x") is None
+
+
 def test_a_same_origin_write_is_not_refused(small):
     _, serve = small
     # A write from the dashboard's own page carries its own origin: judged on its merits (the
@@ -454,6 +499,12 @@ def test_pause_resume_and_reload():
         settled(serve)
         serve.ok("POST", "/api/strategies/small/pause", status=ACCEPTED)
         assert serve.strategy("small")["state"] == "paused"
+        # Every write is logged with the client's address, on the console and in the day's log file.
+        said = serve.output.wait_for(r"127\.0\.0\.1.*\bpause.*\bsmall", "stderr").group(0)
+        logs = lambda: list((serve.folder / "data" / "logs").glob("*.log"))  # noqa: E731
+        wait_until(lambda: any(said.split(" ", 1)[-1] in log.read_text(errors="replace") for log in logs()), timeout=10,
+                   what=f"{said!r} in the day's log file")
+        assert not any(TOKEN in log.read_text(errors="replace") for log in logs()), "the token is never logged"
         serve.ok("POST", "/api/strategies/small/resume", status=ACCEPTED)
         assert serve.strategy("small")["state"] == "running"
         reloaded = serve.ok("POST", "/api/strategies/small/reload")
@@ -483,7 +534,8 @@ def test_cancel_then_flatten():
         assert cancelled and cancelled[0]["status"] == "cancelled", cancelled
 
         flat = serve.ok("POST", "/api/flatten/AAPL", {})
-        has_keys(flat, ["cancelled", "closing", "refused"], "a flatten")
+        has_keys(flat, ["symbol", "cancelled", "closing", "refused"], "a flatten")
+        assert flat["symbol"] == "AAPL", flat
         assert flat["cancelled"] == [second], flat
         assert flat["refused"] == [], flat
         assert len(flat["closing"]) == 1, flat
@@ -505,13 +557,8 @@ def test_cancel_then_flatten():
 def test_flatten_of_a_symbol_nobody_holds():
     with served(SMALL) as (_, serve):
         settled(serve)
-        # The API does not say which: nothing done (200, empty lists) or a 404 naming it; never a
-        # closing order, never a 5xx.
-        status, answer = serve.post("/api/flatten/MSFT", {})
-        if status == 200:
-            assert answer.get("closing") == [] and answer.get("cancelled") == [], answer
-        else:
-            error_of(status, answer, 404, "MSFT")
+        # No strategy holds it or has an order in it: 404, nothing sent.
+        error_of(*serve.post("/api/flatten/MSFT", {}), 404, "MSFT")
         assert serve.ok("GET", "/api/orders?open=true") and all(o["symbol"] == "AAPL" for o in serve.ok("GET", "/api/orders"))
         error_of(*serve.post("/api/flatten/AAPL", {"strategy": "nope"}), 404, "nope")
 
@@ -546,6 +593,32 @@ def test_add_and_remove_a_strategy():
         assert serve.strategy("small")["state"] == "running", "the other strategy goes on"
 
 
+def test_only_lua_files_of_the_runs_folders_can_be_added():
+    other = short_folder()
+    try:
+        (other / "elsewhere.lua").write_text(EXTRA)
+        with served(SMALL) as (_, serve):
+            settled(serve)
+            (serve.folder / "notes.txt").write_text(EXTRA)
+            (serve.folder / "link.lua").symlink_to(other / "elsewhere.lua")
+            # Not a .lua file: refused (the API's "403 otherwise" or a 400 naming it).
+            for file in ("/etc/passwd", "notes.txt"):
+                error_of(*serve.post("/api/strategies", {"file": file, "name": "intruder"}), (400, 403), file)
+            # A .lua file outside the run's folders, however it is reached: 403.
+            for file in (str(other / "elsewhere.lua"), "link.lua", f"../{other.name}/elsewhere.lua",
+                         str(serve.folder / ".." / other.name / "elsewhere.lua")):
+                error_of(*serve.post("/api/strategies", {"file": file, "name": "intruder"}), 403)
+            # At most 16 MB.
+            (serve.folder / "huge.lua").write_text("-- " + "x" * (17 * 1024 * 1024) + "\n")
+            error_of(*serve.post("/api/strategies", {"file": "huge.lua", "name": "huge"}), (400, 403, 413), "huge.lua")
+            for name in ("a b", "../x", "x/y", ""):
+                error_of(*serve.post("/api/strategies", {"file": "small.lua", "name": name}), 400)
+            assert [s["name"] for s in serve.ok("GET", "/api/strategies")] == ["small"]
+            assert "extra started" not in serve.output.text("stderr"), "no file from elsewhere ran"
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def test_halt_closes_trading_and_cancels_everything():
     with served(SMALL, rest=2) as (gateway, serve):
         settled(serve, resting=2)
@@ -555,10 +628,10 @@ def test_halt_closes_trading_and_cancels_everything():
         halted = serve.ok("POST", "/api/halt", {"everything": False}, timeout=60)
         try:
             event = next_event(ws, lambda m: m.get("type") == "halt")
-            assert event.get("everything") is False and event.get("left") == [], event
+            assert event.get("everything") is False and event.get("left") == [] and event.get("by"), event
         finally:
             ws.close()
-        has_keys(halted, ["complete", "cancelled", "left"], "a halt")
+        has_keys(halted, ["complete", "cancelled", "not_sent", "filled", "left"], "a halt")
         assert halted["complete"] is True and sorted(halted["cancelled"]) == resting and halted["left"] == [], halted
         closed = serve.ok("GET", "/api/status")["trading_closed"]
         assert isinstance(closed, dict) and closed.get("code") and closed.get("message"), closed
@@ -658,35 +731,80 @@ def next_event(ws, accept, timeout=30):
     raise AssertionError(f"no such event within {timeout} s; types seen: {seen[-50:]}")
 
 
+def read_for(ws, seconds):
+    """Every message that arrives within `seconds` (parsed)."""
+    messages, began = [], time.monotonic()
+    while (left := seconds - (time.monotonic() - began)) > 0:
+        ws.settimeout(max(0.05, left))
+        try:
+            messages.append(json.loads(ws.recv()))
+        except websocket.WebSocketTimeoutException:
+            break
+    return messages
+
+
+def stamped(message):
+    """Asserts what every message carries: `type`, `time` (ISO 8601 UTC), `ts_us` (epoch µs)."""
+    assert isinstance(message.get("type"), str), message
+    assert ISO.match(message.get("time") or ""), message
+    assert isinstance(message.get("ts_us"), int) and abs(message["ts_us"] / 1e6 - time.time()) < 3600, message
+    return message
+
+
 def test_events_hello_then_order_and_strategy_events():
     with served(SMALL, rest=2) as (_, serve):
         settled(serve, resting=2)
         first, _ = printed_ids(serve, "resting", 2)
         ws = websocket.create_connection(serve.ws_url(), timeout=20)
         try:
-            hello = json.loads(ws.recv())
+            hello = stamped(json.loads(ws.recv()))
             assert hello.get("type") == "hello", hello
-            assert ISO.match(hello.get("time") or ""), hello
             assert hello.get("status", {}).get("connection") == "connected", hello
             serve.ok("POST", f"/api/orders/{first}/cancel", status=ACCEPTED)
             event = next_event(ws, lambda m: m.get("type") == "order" and m.get("order", {}).get("order_id") == first
                                and m["order"].get("status") == "cancelled")
-            has_keys(event["order"], ["order_id", "strategy", "symbol", "action", "status"], "an order event's order")
+            has_keys(event["order"], ["order_id", "perm_id", "strategy", "symbol", "action", "quantity", "type", "status",
+                                      "filled", "remaining", "created_at"], "an order event's order")
+            # Each state of an order once: no second "cancelled" (TWS answers a cancel twice).
+            later = read_for(ws, 2)
+            again = [m for m in later if m.get("type") == "order" and m["order"].get("order_id") == first
+                     and m["order"].get("status") == "cancelled"]
+            for message in later:
+                stamped(message)
+            # A flatten's closing sale: its fill, then its commission (TWS sends it after the fill).
+            flat = serve.ok("POST", "/api/flatten/AAPL", {})
+            closing = flat["closing"][0]["order_id"]
+            fill = stamped(next_event(ws, lambda m: m.get("type") == "fill" and m["fill"].get("order_id") == closing))["fill"]
+            has_keys(fill, ["exec_id", "order_id", "strategy", "symbol", "side", "shares", "price", "time", "commission"], "a fill event's fill")
+            assert fill["side"] == "SLD" and fill["strategy"] == "small" and fill["symbol"] == "AAPL", fill
+            if fill["commission"] is None:
+                commission = stamped(next_event(ws, lambda m: m.get("type") == "commission" and m.get("exec_id") == fill["exec_id"]))
+                assert commission.get("order_id") == closing and commission.get("commission", 0) > 0, commission
             serve.ok("POST", "/api/strategies/small/pause", status=ACCEPTED)
-            event = next_event(ws, lambda m: m.get("type") == "strategy")
+            event = stamped(next_event(ws, lambda m: m.get("type") == "strategy"))
             assert event.get("name") == "small" and event.get("event") == "paused", event
             event = next_event(ws, lambda m: m.get("type") == "quote", timeout=30)
             assert event.get("symbol") == "AAPL" and event.get("bid") and event.get("ask"), event
             # Quotes come every 50 ms; the stream sends the latest per symbol at most every 250 ms.
-            began, quotes = time.monotonic(), 0
-            while time.monotonic() - began < 3:
-                ws.settimeout(max(0.05, 3 - (time.monotonic() - began)))
-                try:
-                    message = json.loads(ws.recv())
-                except websocket.WebSocketTimeoutException:
-                    break
-                quotes += message.get("type") == "quote" and message.get("symbol") == "AAPL"
-            assert 1 <= quotes <= 14, f"{quotes} AAPL quote events in 3 s: coalesced to one per 250 ms at most"
+            quotes = [m for m in read_for(ws, 3) if m.get("type") == "quote" and m.get("symbol") == "AAPL"]
+            assert 1 <= len(quotes) <= 14, f"{len(quotes)} AAPL quote events in 3 s: coalesced to one per 250 ms at most"
+            assert again == [], f"the cancelled state of order {first} told {1 + len(again)} times: {again}"
+        finally:
+            ws.close()
+
+
+def test_the_event_stream_needs_the_token_and_the_page_origin():
+    with served(None) as (_, serve):
+        # On loopback too: any web page can open a WebSocket to any address. Refused with the
+        # WebSocket library's 400.
+        for url, headers in ((serve.ws_url(token=None), {}), (serve.ws_url(token="not-the-token-0123456789"), {}),
+                             (serve.ws_url(), {"origin": "http://evil.example"})):
+            with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+                websocket.create_connection(url, timeout=20, **headers)
+            assert 400 <= refused.value.status_code < 500, f"{url} {headers}: {refused.value}"
+        ws = websocket.create_connection(serve.ws_url(), timeout=20, origin=serve.base)
+        try:
+            assert json.loads(ws.recv()).get("type") == "hello"
         finally:
             ws.close()
 
@@ -714,6 +832,7 @@ class Reader:
     def __init__(self, url):
         self.ws = websocket.create_connection(url, timeout=20)
         self.count = 0
+        self.last = None  # the last message's text
         self.closed = None
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -721,10 +840,11 @@ class Reader:
     def _read(self):
         try:
             while True:
-                opcode, _ = self.ws.recv_data(control_frame=True)
+                opcode, data = self.ws.recv_data(control_frame=True)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     self.closed = "close frame"
                     return
+                self.last = data
                 self.count += 1
         except Exception as error:  # the end of the connection, whatever its kind
             self.closed = repr(error)
@@ -757,8 +877,8 @@ def test_a_slow_client_is_dropped_and_nobody_else_slows(tmp_path):
                        what=f"the reading client receives the chatter (strategy: {serve.strategy('chatty')})")
             assert reader.closed is None, f"the reading client was dropped: {reader.closed}"
             assert max(latencies) < 2, f"/api/status answers within 2 s during the flood: {sorted(latencies)[-5:]}"
-            # The slow one was dropped: what was buffered for it, then its end (close 1008).
-            got, end, code, reason = 0, None, None, None
+            # The slow one was dropped: what was buffered for it, then its end (the connection closed).
+            got, end = 0, None
             deadline = time.monotonic() + 90
             slow.settimeout(10)
             while time.monotonic() < deadline:
@@ -772,13 +892,10 @@ def test_a_slow_client_is_dropped_and_nobody_else_slows(tmp_path):
                     break
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     end = "close frame"
-                    code = int.from_bytes(frame.data[:2], "big") if len(frame.data) >= 2 else None
-                    reason = frame.data[2:].decode(errors="replace")
                     break
                 got += 1
             assert end is not None, f"the slow client was never dropped: it read {got} messages in 90 s"
-            assert end == "close frame", f"the slow client's connection ended without a close frame: {end} after {got} messages"
-            assert code == 1008, f"close code 1008 (too slow), got {code} {reason!r} after {got} messages"
+            assert not end.startswith("still open"), f"the slow client was not dropped: {end} after {got} messages"
             assert got < reader.count, (got, reader.count)
             before = reader.count
             wait_until(lambda: reader.count > before + 100, timeout=30, what="the reading client keeps receiving")
@@ -810,8 +927,48 @@ def test_too_many_requests_are_429_with_retry_after():
         answer, retry = limited[0]
         error_of(429, answer, 429)
         assert retry and retry.isdigit() and int(retry) >= 1, f"Retry-After: {retry!r}"
+        # The owner, with the token, has a budget of its own: a flood without it cannot starve a halt.
+        assert serve.get("/api/status", token=None)[0] == 429, "still limited without the token"
+        status, answer = serve.get("/api/status")
+        assert status == 200, (status, answer)
         wait_until(lambda: serve.get("/api/status", token=None)[0] == 200, timeout=10, interval=0.5,
                    what="answered again after the wait")
+
+
+def test_connections_are_bounded_and_idle_ones_closed():
+    with served(None) as (_, serve):
+        held = []
+        try:
+            for _ in range(300):
+                held.append(socket.create_connection(("127.0.0.1", serve.port), timeout=10))
+
+            # At most 256 at once: the 44 beyond are closed (the newest, as they open).
+            closed = set()
+
+            def beyond_closed():
+                readable, _, _ = select.select([sock for i, sock in enumerate(held) if i not in closed], [], [], 0)
+                for sock in readable:  # nothing was asked: readable means closed (or reset)
+                    closed.add(held.index(sock))
+                return len(closed) >= len(held) - 256
+            wait_until(beyond_closed, timeout=30, interval=0.5, what=f"{len(held) - 256} of {len(held)} connections closed")
+        finally:
+            for sock in held:
+                sock.close()
+        # Once they are gone, the API answers again.
+        wait_until(lambda: serve.get("/api/status", timeout=5)[0] == 200, timeout=20, interval=0.5, what="answering again")
+        # An idle connection is closed after 30 s.
+        idle = socket.create_connection(("127.0.0.1", serve.port), timeout=60)
+        try:
+            began = time.monotonic()
+            idle.settimeout(60)
+            try:
+                ended = idle.recv(1) == b""
+            except OSError:
+                ended = True
+            took = time.monotonic() - began
+            assert ended and 20 <= took <= 50, f"closed after {took:.1f} s of idleness (the API: 30 s)"
+        finally:
+            idle.close()
 
 
 # ==== ending and other ways to serve ==========================================================
@@ -846,12 +1003,16 @@ def test_sigterm_during_a_busy_run_closes_http_and_exits_143_after_the_summary()
                        what=f"the busy strategy places orders\n{serve.text()}")
             reader = Reader(serve.ws_url())
             try:
+                wait_until(lambda: reader.count >= 1, timeout=10, what="the event stream's hello")
                 signalled = time.monotonic()
                 serve.signal(signal.SIGTERM)
                 wait_until(lambda: not serve.port_open(), timeout=15, what="the HTTP port closes after SIGTERM")
                 status = serve.output.finish(timeout=max(1, 15 - (time.monotonic() - signalled)))
                 took = time.monotonic() - signalled
                 wait_until(lambda: reader.closed, timeout=5, what="the open WebSocket is closed")
+                assert reader.last and json.loads(reader.last).get("type") == "stopped", \
+                    f"`stopped` is the last message: {reader.last[:300] if reader.last else None} " \
+                    f"({reader.count} messages, then {reader.closed})"
             finally:
                 reader.close()
             out, err = serve.output.text("stdout"), serve.output.text("stderr")
@@ -904,10 +1065,10 @@ def test_listening_on_every_interface_generates_a_token_and_asks_for_it():
             assert json.loads(ws.recv()).get("type") == "hello"
         finally:
             ws.close()
-        for url in (serve.ws_url(), serve.ws_url(token="not-the-token-0123456789")):
+        for url in (serve.ws_url(token=None), serve.ws_url(token="not-the-token-0123456789")):
             with pytest.raises(websocket.WebSocketBadStatusException) as refused:
                 websocket.create_connection(url, timeout=20)
-            assert refused.value.status_code == 401, f"{url}: {refused.value}"
+            assert refused.value.status_code == 400, f"{url}: {refused.value} (the API: the WebSocket library's 400)"
 
 
 def test_run_with_listen_serves_the_same_api():

@@ -6,6 +6,7 @@ import tempfile
 import pathlib
 
 import pytest
+import websocket
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway_process import Gateway
@@ -48,6 +49,12 @@ def value(samples, name, text, **labels):
     return found[0]
 
 
+def current(serve, name, **labels):
+    """The value of one sample as /metrics says it now."""
+    samples, text = scrape(serve)
+    return value(samples, name, text, **labels)
+
+
 def test_the_small_run_is_counted(small):
     samples, text = scrape(small)
     assert value(samples, "moonwire_connection_up", text) == 1
@@ -78,10 +85,29 @@ def test_every_metric_of_the_table_is_there(small):
         "moonwire_order_fill_seconds_count", "moonwire_order_fill_seconds_bucket", "moonwire_handler_failures_total",
         "moonwire_reloads_total", "moonwire_strategy_queue_length", "moonwire_open_orders", "moonwire_positions",
         "moonwire_daily_pnl", "moonwire_trading_closed", "moonwire_resident_memory_bytes",
-        "moonwire_http_requests_total") if name not in samples]
+        "moonwire_http_requests_total", "moonwire_handler_seconds_count", "moonwire_handler_seconds_bucket",
+        "moonwire_errors_total", "moonwire_strategies", "moonwire_event_stream_clients", "moonwire_uptime_seconds")
+        if name not in samples]
     assert not missing, f"missing from /metrics: {missing}\n{text[:3000]}"
     assert value(samples, "moonwire_subscriptions", text) >= 1
     assert value(samples, "moonwire_quotes_total", text, strategy="small") >= 1
     assert value(samples, "moonwire_positions", text) >= 1
     assert value(samples, "moonwire_order_fill_seconds_count", text) >= 1, "the market orders' fills are timed"
     assert value(samples, "moonwire_last_message_age_seconds", text) < 30, "TWS talks at least every 30 s"
+    assert value(samples, "moonwire_strategies", text) == 1
+    assert value(samples, "moonwire_handler_seconds_count", text, strategy="small") >= 1
+    assert value(samples, "moonwire_orders_total", text, strategy="small", result="filled") >= 2
+
+
+def test_event_stream_clients_are_counted(small):
+    samples, text = scrape(small)
+    assert value(samples, "moonwire_event_stream_clients", text) == 0
+    ws = websocket.create_connection(small.ws_url(), timeout=20)
+    try:
+        ws.recv()
+        wait_until(lambda: current(small, "moonwire_event_stream_clients") == 1, timeout=10,
+                   what="one client counted")
+    finally:
+        ws.close()
+    wait_until(lambda: current(small, "moonwire_event_stream_clients") == 0, timeout=10,
+               what="none once it left")

@@ -83,4 +83,40 @@ struct ServeBasicsTests {
             }
         }
     }
+
+    @Test("Host on loopback: the listen address or a loopback name, any port; nothing else")
+    func host() {
+        let allowed: Set<String> = ["127.0.0.1", "localhost", "::1"]
+        #expect(AccessGuard.hostAllowed("127.0.0.1:8080", allowed: allowed))
+        #expect(AccessGuard.hostAllowed("LOCALHOST:1", allowed: allowed))
+        #expect(AccessGuard.hostAllowed("[::1]:8080", allowed: allowed))
+        #expect(!AccessGuard.hostAllowed("evil.example:8080", allowed: allowed))
+        #expect(!AccessGuard.hostAllowed("127.0.0.1.evil.example", allowed: allowed))
+        #expect(!AccessGuard.hostAllowed(nil, allowed: allowed))
+    }
+
+    @Test("strategies added over HTTP: .lua files in the run's folders, names fit for a path")
+    func strategyFolders() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mw-folders-\(UUID().uuidString)").resolvingSymlinksInPath().path
+        try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try StrategyFolders.check(folder + "/inside/a.lua", allowed: [folder]) == folder + "/inside/a.lua")
+        #expect(throws: APIError.self) { try StrategyFolders.check(folder + "/../etc/x.lua", allowed: [folder]) }
+        #expect(throws: APIError.self) { try StrategyFolders.check("/etc/passwd", allowed: [folder]) }
+        #expect(throws: APIError.self) { try StrategyFolders.check(folder + "-other/a.lua", allowed: [folder]) }
+        // A link inside that points outside is judged by where it points.
+        try FileManager.default.createSymbolicLink(atPath: folder + "/inside/link.lua", withDestinationPath: "/etc/hostname")
+        #expect(throws: APIError.self) { try StrategyFolders.check(folder + "/inside/link.lua", allowed: [folder]) }
+        #expect(StrategyFolders.isName("sma_cross-2.v1"))
+        for bad in ["", "a/b", "..", "<img src=x>", "a b", String(repeating: "x", count: 65), "é"] { #expect(!StrategyFolders.isName(bad), "\(bad)") }
+    }
+
+    @Test("at most the connection limit at once; a closed one makes room")
+    func connectionLimit() {
+        let limit = ConnectionLimit()
+        for _ in 0..<ConnectionLimit.maximum { #expect(limit.admit()) }
+        #expect(!limit.admit())
+        limit.release()
+        #expect(limit.admit())
+    }
 }
