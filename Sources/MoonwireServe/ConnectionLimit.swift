@@ -59,15 +59,37 @@ final class ConnectionLimit: Sendable {
     }
 }
 
+/// Closes the connection when `IdleStateHandler` says nothing moved on it for its timeout.
+final class IdleCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
 /// A server's child channel with `ConnectionLimit.Handler` first in every connection's
 /// pipeline, from the moment it is accepted (before any byte: an idle connection counts).
 struct LimitedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
     let limit: ConnectionLimit
 
+    /// Nothing read or written for this long closes a connection (an event-stream client
+    /// gets a ping every 10 s from the server, so a quiet run does not close it).
+    static var idleSeconds: Int64 { 30 }
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionLimit.Handler(limit: limit), position: .first)
+            let operations = channel.pipeline.syncOperations
+            try operations.addHandler(ConnectionLimit.Handler(limit: limit), position: .first)
+            // Hummingbird's own idle timeout is armed only once a request has begun: a
+            // connection that never sends a byte would stay for ever.
+            try operations.addHandler(IdleStateHandler(allTimeout: .seconds(Self.idleSeconds)), position: .first)
+            try operations.addHandler(IdleCloser(), position: .after(operations.handler(type: IdleStateHandler.self)))
         }.flatMap { inner.setup(channel: channel, logger: logger) }
     }
 

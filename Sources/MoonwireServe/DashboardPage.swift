@@ -406,6 +406,7 @@ function onEvent(ev) {
   switch (ev.type) {
     case "hello": if (ev.status) applyStatus(ev.status); schedule(...Object.keys(loaders)); break;
     case "quote": addQuote(ev); break;
+    case "quotes": for (const q of (ev.quotes || [])) addQuote(Object.assign({ ts_us: ev.ts_us }, q)); break;
     case "order": {
       const o = ev.order; if (!o) break;
       if (FINISHED.has(String(o.status).toLowerCase()) || o.remaining === 0) state.orders.delete(o.order_id); else state.orders.set(o.order_id, o);

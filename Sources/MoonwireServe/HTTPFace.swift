@@ -62,12 +62,14 @@ public final class HTTPFace: Service, Sendable {
     }
 
     /// HTTP/1 with the WebSocket upgrade, every connection counted from its accept (at most
-    /// `ConnectionLimit.maximum` at once) and closed within 30 s idle (Hummingbird checks a 15 s
-    /// timeout at most twice): connections cannot use
+    /// `ConnectionLimit.maximum` at once) and closed after 30 s with nothing read or written
+    /// (`LimitedChildChannel`): connections cannot use
     /// up the process's files (the journal and the TWS socket need theirs).
     static func server(router: Router<ServeContext>, limit: ConnectionLimit) -> HTTPServerBuilder {
         let webSocketResponder = router.buildResponder()
-        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(15)), ws: .init(maxFrameSize: 1 << 16))
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: .seconds(15)),
+            ws: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(10))))
         return HTTPServerBuilder { responder in
             LimitedChildChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                                     configuration: configuration),

@@ -53,7 +53,7 @@ final class ServeModel: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
                     guard fanOut.clientCount > 0 else { continue }
-                    for message in coalescer.changes(in: self.runtime.latestQuotes) { fanOut.broadcast(message) }
+                    if let message = coalescer.changes(in: self.runtime.latestQuotes) { fanOut.broadcast(message) }
                 }
             }
             for await event in runtime.events() {

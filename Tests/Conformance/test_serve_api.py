@@ -783,10 +783,12 @@ def test_events_hello_then_order_and_strategy_events():
             serve.ok("POST", "/api/strategies/small/pause", status=ACCEPTED)
             event = stamped(next_event(ws, lambda m: m.get("type") == "strategy"))
             assert event.get("name") == "small" and event.get("event") == "paused", event
-            event = next_event(ws, lambda m: m.get("type") == "quote", timeout=30)
-            assert event.get("symbol") == "AAPL" and event.get("bid") and event.get("ask"), event
-            # Quotes come every 50 ms; the stream sends the latest per symbol at most every 250 ms.
-            quotes = [m for m in read_for(ws, 3) if m.get("type") == "quote" and m.get("symbol") == "AAPL"]
+            event = next_event(ws, lambda m: m.get("type") == "quotes", timeout=30)
+            first_quote = event["quotes"][0]
+            assert first_quote.get("symbol") == "AAPL" and first_quote.get("bid") and first_quote.get("ask"), event
+            # Quotes come every 50 ms; the stream sends the latest per symbol at most every 250 ms,
+            # all changed instruments in one message.
+            quotes = [q for m in read_for(ws, 3) if m.get("type") == "quotes" for q in m["quotes"] if q.get("symbol") == "AAPL"]
             assert 1 <= len(quotes) <= 14, f"{len(quotes)} AAPL quote events in 3 s: coalesced to one per 250 ms at most"
             assert again == [], f"the cancelled state of order {first} told {1 + len(again)} times: {again}"
         finally:

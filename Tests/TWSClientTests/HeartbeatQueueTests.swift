@@ -11,7 +11,10 @@ import TWSProtocol
 /// closed for a reconciliation, on a gateway that answered all along).
 @Suite("Client: the heartbeat goes ahead of a burst of orders", .serialized)
 struct HeartbeatQueueTests {
-    @Test("400 orders queued at 50 messages a second (8 s of queue) with a 1 s heartbeat timeout: the connection stays up")
+    // The timeout (3 s) is well below the queue (8 s), so a heartbeat behind the orders
+    // would miss it, and well above what an answer takes on a loaded 2-core machine (a 1 s
+    // timeout failed now and then in the full suite).
+    @Test("400 orders queued at 50 messages a second (8 s of queue) with a 3 s heartbeat timeout: the connection stays up")
     func heartbeatAheadOfOrders() async throws {
         var gateway = PaperGatewayConfig()
         gateway.port = 0
@@ -19,8 +22,8 @@ struct HeartbeatQueueTests {
         let server = try await PaperGatewayServer.start(config: gateway)
         var config = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
         config.messagesPerSecond = 50
-        config.heartbeatInterval = 0.5
-        config.heartbeatTimeout = 1
+        config.heartbeatInterval = 1
+        config.heartbeatTimeout = 3
         config.requestTimeout = 30
         let client = TWSClient(configuration: config)
         let drops = NIOLockedValueBox(0)
