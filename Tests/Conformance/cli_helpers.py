@@ -1,7 +1,9 @@
 """What the tests of the `moonwire` command line share: an environment that keeps a test's
 data, config and IB settings to itself, and reading a child's pseudo-terminal."""
 import os
+import re
 import select
+import threading
 import time
 
 
@@ -45,3 +47,63 @@ HAND_BARS = """time,open,high,low,close,volume
 2024-01-02T14:34:00Z,98.50,99.20,98.00,99.10,1000
 2024-01-02T14:35:00Z,99.20,102.50,99.10,102.00,1000
 """
+
+
+class ChildOutput:
+    """A child's stdout and stderr, line by line, as they come (two threads: neither pipe can
+    fill and block the child), so a test can wait for a line instead of sleeping."""
+
+    def __init__(self, process):
+        self.process = process
+        self.lines = {"stdout": [], "stderr": []}
+        self.changed = threading.Condition()
+        self.threads = [threading.Thread(target=self._pump, args=(name, getattr(process, name)), daemon=True)
+                        for name in ("stdout", "stderr")]
+        for thread in self.threads:
+            thread.start()
+
+    def _pump(self, name, stream):
+        for line in stream:
+            with self.changed:
+                self.lines[name].append(line.rstrip("\n"))
+                self.changed.notify_all()
+        with self.changed:
+            self.lines[name].append(None)  # the end of the stream
+            self.changed.notify_all()
+
+    def text(self, name):
+        with self.changed:
+            return self._text(name)
+
+    def _text(self, name):
+        return "\n".join(line for line in self.lines[name] if line is not None)
+
+    def wait_for(self, pattern, stream, timeout=60):
+        """The first match of `pattern` in a line of `stream`; fails with what was seen when the
+        stream ends or `timeout` passes first."""
+        return self.wait_for_any(pattern, (stream,), timeout)[0]
+
+    def wait_for_any(self, pattern, streams, timeout=60):
+        """(match, stream): the first match of `pattern` in a line of any of `streams`; fails
+        with what was seen when they all end or `timeout` passes first."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for stream in streams:
+                    for line in self.lines[stream]:
+                        if line is not None and (match := re.search(pattern, line)):
+                            return match, stream
+                ended = all(self.lines[stream] and self.lines[stream][-1] is None for stream in streams)
+                left = deadline - time.monotonic()
+                if ended or left <= 0:
+                    raise AssertionError(f"no line matching {pattern!r} on {' or '.join(streams)} "
+                                         f"({'the stream ended' if ended else f'within {timeout} s'}):\n"
+                                         f"--- stdout\n{self._text('stdout')[-4000:]}\n--- stderr\n{self._text('stderr')[-4000:]}")
+                self.changed.wait(min(left, 1.0))
+
+    def finish(self, timeout=60):
+        """Waits (bounded) for the exit and both streams' ends; returns the exit status."""
+        status = self.process.wait(timeout=timeout)
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+        return status

@@ -17,62 +17,8 @@ import pathlib
 
 import pytest
 
-from cli_helpers import environment
+from cli_helpers import ChildOutput as Output, environment
 from gateway_process import BINARY, Gateway
-
-
-class Output:
-    """Reads a child's stdout and stderr as they come (two threads: neither pipe can fill and
-    block the child), so a test can wait for a line instead of sleeping."""
-
-    def __init__(self, process):
-        self.process = process
-        self.lines = {"stdout": [], "stderr": []}
-        self.changed = threading.Condition()
-        self.threads = [threading.Thread(target=self._pump, args=(name, getattr(process, name)), daemon=True)
-                        for name in ("stdout", "stderr")]
-        for thread in self.threads:
-            thread.start()
-
-    def _pump(self, name, stream):
-        for line in stream:
-            with self.changed:
-                self.lines[name].append(line.rstrip("\n"))
-                self.changed.notify_all()
-        with self.changed:
-            self.lines[name].append(None)  # end of stream
-            self.changed.notify_all()
-
-    def text(self, name):
-        with self.changed:
-            return "\n".join(line for line in self.lines[name] if line is not None)
-
-    def wait_for(self, pattern, stream, timeout=60):
-        """The first line of `stream` matching `pattern` (a regex); fails with what was seen when
-        the stream ends or `timeout` passes first."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for line in self.lines[stream]:
-                    if line is not None and re.search(pattern, line):
-                        return line
-                ended = self.lines[stream] and self.lines[stream][-1] is None
-                left = deadline - time.monotonic()
-                if ended or left <= 0:
-                    raise AssertionError(f"no line matching {pattern!r} on {stream} "
-                                         f"({'the stream ended' if ended else f'within {timeout} s'}):\n"
-                                         f"--- stdout\n{self.text_unlocked('stdout')}\n--- stderr\n{self.text_unlocked('stderr')[-4000:]}")
-                self.changed.wait(min(left, 1.0))
-
-    def text_unlocked(self, name):
-        return "\n".join(line for line in self.lines[name] if line is not None)
-
-    def finish(self, timeout=60):
-        """Waits for the exit (bounded) and both streams' ends; returns the exit status."""
-        status = self.process.wait(timeout=timeout)
-        for thread in self.threads:
-            thread.join(timeout=timeout)
-        return status
 
 
 def stop(process):
@@ -125,7 +71,7 @@ def test_sigterm_ends_a_run_with_143_after_the_summary_and_leaves_the_order_open
     with Gateway("--seed", "11", "--tick-interval-ms", "50") as gateway:
         run, output = start_run(folder, gateway)
         try:
-            order = re.search(r"resting (\d+)", output.wait_for(r"resting \d+", "stderr")).group(1)
+            order = output.wait_for(r"resting (\d+)", "stderr").group(1)
             assert working(gateway) == 1, "TWS works the order before the strategy is told it is submitted"
             assert list((folder / "journal.sqlite.control").glob("*.run")), "the run registers its control channel"
             run.send_signal(signal.SIGTERM)
