@@ -43,7 +43,10 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     private let cutoff: NIOLockedValueBox<Int64>
     /// The strategy's simulated clock (set by the driver): the account's per-minute count takes
     /// its time, which a timer moves between bar closes (`cutoff` stays at the last bar's end).
-    var clock: SimulatedClock?
+    /// Set on the strategy's loop, whose log lines take their time from it from then on.
+    var clock: SimulatedClock? {
+        didSet { SimulatedLogTime.use(clock) }
+    }
 
     init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {
         self.data = data

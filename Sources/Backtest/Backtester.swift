@@ -100,15 +100,8 @@ final class BacktestDriver: @unchecked Sendable {
     struct SeriesPlan {
         var asIs = false
         var quotes = false
-        var aggregates: [Aggregate] = []
-    }
-
-    /// Bars of a larger size built from the data's bars, emitted when the last one of a bucket closes.
-    struct Aggregate {
-        let size: String
-        let seconds: Int64
-        var bucket: Int64 = .min
-        var bar: StoredBar?
+        /// Bars of larger sizes built from the data's bars, the way a live run builds them.
+        var aggregates: [BarAggregator] = []
     }
 
     // The series taken apart once: the per-bar path reads these arrays and never copies a
@@ -192,7 +185,7 @@ final class BacktestDriver: @unchecked Sendable {
                 openBarTime(bar.time, from: position)
                 if strategy.isWaiting { return false }
             }
-            deliver(bar, of: index)
+            deliver(bar, of: index, at: Int(entry.bar))
             if services.hasPending { services.flush(into: strategy) }
             position += 1
             handled += 1
@@ -251,7 +244,7 @@ final class BacktestDriver: @unchecked Sendable {
         return quote
     }
 
-    private func deliver(_ bar: StoredBar, of index: Int) {
+    private func deliver(_ bar: StoredBar, of index: Int, at barIndex: Int) {
         if services.subscriptionVersion != plannedVersion { replan() }
         let key = keys[index]
         let asIs = plans[index].asIs
@@ -268,38 +261,23 @@ final class BacktestDriver: @unchecked Sendable {
             strategy.deliverBarNow(symbol: key, size: sizes[index], time: bar.time, open: bar.open, high: bar.high, low: bar.low,
                                    close: bar.close, volume: bar.volume, wap: bar.wap, count: bar.count)
         }
-        if !plans[index].aggregates.isEmpty { aggregate(bar, index: index) }
+        if !plans[index].aggregates.isEmpty { aggregate(bar, index: index, at: barIndex) }
     }
 
-    private func aggregate(_ bar: StoredBar, index: Int) {
-        let key = keys[index], step = seconds[index]
+    /// The larger bars this bar finishes. The data's next bar tells whether this one ends a
+    /// slice (the last minute of a day, the last day of a week), as the calendar tells a live
+    /// run: a bar is finished with its last part, not one bar late.
+    private func aggregate(_ bar: StoredBar, index: Int, at barIndex: Int) {
+        let series = bars[index]
+        let next: Int64?? = .some(barIndex + 1 < series.count ? series[barIndex + 1].time : nil)
+        let part = BuiltBar(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume,
+                            wap: bar.wap, count: bar.count)
         for slot in plans[index].aggregates.indices {
-            var aggregate = plans[index].aggregates[slot]
-            let bucket = bar.time - ((bar.time % aggregate.seconds) + aggregate.seconds) % aggregate.seconds
-            if let built = aggregate.bar, aggregate.bucket != bucket {
-                emit(built, size: aggregate.size, key: key)  // a bucket the data left unfinished
-                aggregate.bar = nil
+            for built in plans[index].aggregates[slot].add(part, seconds: seconds[index], next: next) {
+                emit(StoredBar(time: built.time, open: built.open, high: built.high, low: built.low, close: built.close,
+                               volume: built.volume, wap: built.wap, count: built.count),
+                     size: plans[index].aggregates[slot].size, key: keys[index])
             }
-            if var built = aggregate.bar {
-                built.high = max(built.high, bar.high)
-                built.low = min(built.low, bar.low)
-                built.close = bar.close
-                built.volume = (built.volume ?? 0) + (bar.volume ?? 0)
-                built.count = (built.count ?? 0) + (bar.count ?? 0)
-                built.wap = nil
-                aggregate.bar = built
-            } else {
-                var built = bar
-                built.time = bucket
-                built.wap = nil
-                aggregate.bar = built
-                aggregate.bucket = bucket
-            }
-            if (bar.time + step) % aggregate.seconds == 0, let built = aggregate.bar {
-                emit(built, size: aggregate.size, key: key)
-                aggregate.bar = nil
-            }
-            plans[index].aggregates[slot] = aggregate
         }
     }
 
@@ -321,9 +299,10 @@ final class BacktestDriver: @unchecked Sendable {
             plan.quotes = quoteHandler && services.quoteSubscriptions.contains(series.key)
             for size in (services.barSubscriptions[series.key] ?? []).sorted() {
                 let seconds = HistoricalSpan.barSeconds(size, strict: false) ?? series.barSeconds
-                if seconds > series.barSeconds && seconds % series.barSeconds == 0 {
+                if let period = BarPeriod(size: size), seconds != series.barSeconds, period.canBeBuilt(fromBarsOf: series.barSeconds) {
                     let kept = existing.indices.contains(index) ? existing[index].aggregates.first { $0.size == size } : nil
-                    plan.aggregates.append(kept ?? Aggregate(size: size, seconds: Int64(seconds)))
+                    // Days of UTC: the bar store keeps no time zone (docs/backtest.md says so).
+                    plan.aggregates.append(kept ?? BarAggregator(size: size, period: period))
                 } else {
                     plan.asIs = true
                     if seconds != series.barSeconds {

@@ -98,18 +98,13 @@ struct BacktestCommand: AsyncParsableCommand {
             }
             say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
 
-            var logger = Logger(label: "backtest") { label in
-                var handler = ConsoleLogHandler(label: label)
-                handler.logLevel = .info
-                return handler
-            }
-            logger.logLevel = verbose ? .info : .error
-
             let combinations = ParameterSweep.combinations(sweep)
             if combinations.count > 1 {
-                try await runSweep(data, combinations: combinations, logger: logger)
+                // No log.txt: a sweep's combinations have no folders of their own (run one
+                // alone, with its --param values, for its log and report).
+                try await runSweep(data, combinations: combinations, logger: Logger(label: "backtest") { consoleHandler(label: $0) })
             } else {
-                try await runOne(data, params: combinations.first ?? [:], logger: logger)
+                try await runOne(data, params: combinations.first ?? [:])
             }
         }
     }
@@ -255,7 +250,22 @@ struct BacktestCommand: AsyncParsableCommand {
         return URL(fileURLWithPath: "backtests").appendingPathComponent("\(name)-\(stamp)")
     }
 
-    private func runOne(_ data: BacktestData, params: [String: String], logger: Logger) async throws {
+    /// The strategy's lines on the console: every one with --verbose, else its errors only.
+    private func consoleHandler(label: String) -> ConsoleLogHandler {
+        var handler = ConsoleLogHandler(label: label)
+        handler.logLevel = verbose ? .info : .error
+        return handler
+    }
+
+    private func runOne(_ data: BacktestData, params: [String: String]) async throws {
+        // The folder is known before the run: log.txt fills as the strategy logs.
+        let folder = outputFolder(data.setup.name)
+        let log = BacktestLogFile(folder: folder)
+        defer { log.close(keepEmpty: false) }  // a run that failed: what it logged, if anything
+        let start = data.setup.span.start
+        let logger = Logger(label: "backtest") { label in
+            MultiplexLogHandler([consoleHandler(label: label), BacktestLogHandler(label: label, file: log, start: start)])
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let total = data.barCount
         let lastShown = NIOLockedValueBox(Date.distantPast)
@@ -293,14 +303,14 @@ struct BacktestCommand: AsyncParsableCommand {
         signals.cancel()
         try? await group.shutdownGracefully()
         Console.shared.clearStatus()
+        log.close(keepEmpty: true)  // whole before the report says where it is
         for line in BacktestReport.summary(result, data: data) { say(line) }
-        let folder = outputFolder(data.setup.name)
         do {
             try BacktestReport.write(result, data: data, to: folder)
         } catch {
             throw RuntimeError("\(folder.path): cannot write the report: \(error)")
         }
-        say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json beside it)")
+        say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json, \(BacktestLogFile.name) beside it)")
         if result.interrupted { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
     }
 

@@ -87,7 +87,9 @@ final class Console: Sendable {
 func say(_ line: String) { Console.shared.say(line) }
 
 /// Log lines on the console: short (`12:57:01.123 momentum: bought 10 AAPL`, the level only
-/// when it is not info), through the `Console` so the status line stays intact. A message's own
+/// when it is not info), through the `Console` so the status line stays intact. An entry with a
+/// `ConsoleLine` (a handler's failure) shows that one line instead of its whole message (the
+/// traceback stays in the log file and the journal). A message's own
 /// line breaks continue it on lines indented by four spaces (no line a strategy writes can pass
 /// for an entry of its own), its control characters are escaped, and past
 /// `ShownText.consoleLimit` it is cut, saying how much and whether the log file has it all.
@@ -126,10 +128,13 @@ struct ConsoleLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let who = all["strategy"].map { "\($0)" } ?? label
-        var text = "\(event.message)"
-        if let error = event.error { text += ": \(error)" }
+        var whole = "\(event.message)"
+        if let error = event.error { whole += ": \(error)" }
+        // An entry that brings its own console line (a handler's failure: one line, the
+        // traceback left to the log file) is shown by it.
+        let text = all[ConsoleLine.metadataKey].map { "\($0)" } ?? whole
         let level = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue) "
-        let shown = ShownText.shown(text, limit: ShownText.consoleLimit, lineBreak: "\n    ", rest: rest(of: text, at: event.level))
+        let shown = ShownText.shown(text, limit: ShownText.consoleLimit, lineBreak: "\n    ", rest: rest(of: whole, at: event.level))
         Console.shared.logged("\(Self.timeFormat.string(from: Date())) \(level)\(ShownText.shown(who)): \(shown)")
     }
 

@@ -115,10 +115,14 @@ extension Strategy {
             let bars = try LuaCall.field(options, "bars", string: call, "options")
             if let bars {
                 let what = "market.subscribe: options.bars"
-                guard let seconds = BarBuilder.seconds(try LuaChecked.text(bars, what, maxBytes: 32)) else {
-                    throw LuaInvalidArgument("\(what) \(LuaChecked.excerpt(bars)) must be a multiple of 5 seconds below a day, e.g. \"5 secs\", \"1 min\", \"5 mins\"")
+                guard let period = BarPeriod(size: try LuaChecked.text(bars, what, maxBytes: 32)) else {
+                    throw LuaInvalidArgument("\(what) \(LuaChecked.excerpt(bars)) must be \(BarPeriod.accepted)")
                 }
-                self.barBuilders["\(symbol)|\(bars)"] = BarBuilder(symbol: symbol, size: bars, seconds: seconds)
+                // Subscribing again (a reload runs on_start again) keeps the bar under way:
+                // a day bar is not lost to a save.
+                if self.barBuilders["\(symbol)|\(bars)"] == nil {
+                    self.barBuilders["\(symbol)|\(bars)"] = BarAggregator(size: bars, period: period, dropsPartialFirst: period.isCalendar)
+                }
             }
             self.services?.subscribe(instrument, quotes: quotes, barSize: bars, strategy: self)
             return .values([.bool(true)])

@@ -93,7 +93,10 @@ public final class Strategy: @unchecked Sendable {
     /// (run on the loop when the reply comes: `orders.buy` waiting for a price sends then).
     var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
     var nextWaitId = 1
-    var barBuilders: [String: BarBuilder] = [:]
+    /// Bars of the sizes the strategy asked for, built from the 5-second bars (key: `symbol|size`).
+    var barBuilders: [String: BarAggregator] = [:]
+    /// Each instrument's trading calendar, once TWS has described it (days, weeks, months of bars).
+    var calendars: [String: TradingCalendar] = [:]
     var repeatingTasks: [Int: RepeatedTask] = [:]
     var loadedModules: [String: LuaRef] = [:]
     /// Instrument strings parsed so far (`"AAPL"` → its spec).
@@ -415,11 +418,32 @@ public final class Strategy: @unchecked Sendable {
     }
 
     private func queue(bar: RealTimeBar, symbol: String) {
+        let part = BuiltBar(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                            volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.count)
         for key in barBuilders.keys.sorted() where key.hasPrefix(symbol + "|") {
             guard var builder = barBuilders[key] else { continue }
-            if let finished = builder.add(bar) { queue(.bar(symbol: symbol, size: builder.size, bar: finished)) }
+            if builder.period.isCalendar, !builder.followsInstrument, let calendar = tradingCalendar(symbol) { builder.use(calendar) }
+            for finished in builder.add(part, seconds: 5) {
+                var built = RealTimeBar()
+                built.time = finished.time
+                (built.open, built.high, built.low, built.close) = (finished.open, finished.high, finished.low, finished.close)
+                built.volume = finished.volume.map { TWSDecimal(approximating: $0) }
+                built.wap = finished.wap.map { TWSDecimal(approximating: $0) }
+                built.count = finished.count ?? 0
+                queue(.bar(symbol: symbol, size: builder.size, bar: built))
+            }
             barBuilders[key] = builder
         }
+    }
+
+    /// The instrument's sessions as TWS describes them (liquid hours: the regular session a
+    /// daily bar covers), once it has: until then day bars wait (the first is partial anyway).
+    private func tradingCalendar(_ symbol: String) -> TradingCalendar? {
+        if let known = calendars[symbol] { return known }
+        guard let details = services?.resolvedInstrument(symbol)?.details else { return nil }
+        let calendar = TradingCalendar(zoneName: details.timeZoneId, hours: details.liquidHours.isEmpty ? details.tradingHours : details.liquidHours)
+        calendars[symbol] = calendar
+        return calendar
     }
 
     private func scheduleDrain() {
@@ -662,7 +686,9 @@ public final class Strategy: @unchecked Sendable {
         case let .failed(error):
             statistics.handlerFailures += 1
             consecutiveFailures += 1
-            logger.error("\(handler) failed: \(error.message)\n\(error.traceback)")
+            // The whole traceback in the log file and the journal; one line on the console.
+            logger.error("\(handler) failed: \(error.message)\n\(error.traceback)",
+                         metadata: ConsoleLine.metadata(ConsoleLine.handlerFailure(handler, error)))
             services?.journal(strategy: name, kind: "error", detail: "\(handler): \(error.message)\n\(error.traceback)")
             if !isErrorHandler {
                 let code = error.kind == .budget ? "budget" : (error.kind == .memory ? "memory" : "lua")
