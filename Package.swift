@@ -332,6 +332,8 @@ let package = Package(
             dependencies: [
                 "Money",
                 "PaperGateway",
+                // Its trading-hours tests read the gateway's contract details as a strategy does.
+                "StrategyHost",
                 "TWSProtocol",
                 "TWSWire",
                 .product(name: "NIOCore", package: "swift-nio"),

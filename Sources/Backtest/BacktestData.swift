@@ -139,12 +139,18 @@ public struct BacktestData: Sendable {
     /// The bars a backtest can trade on, and the others with why (a price that is negative, not
     /// a number or absurd, a high below the close...): the same checks the replay applies.
     static func usable(_ bars: [StoredBar]) -> (bars: [StoredBar], refused: [(time: Int64, reason: String)]) {
+        // Stored bars were checked when they were written: most often all pass, and the array
+        // is kept as it is (a second copy of a million bars is 88 MB at the peak).
+        func problem(_ bar: StoredBar) -> String? {
+            let volume = bar.volume == BarBounds.notAvailable ? nil : bar.volume
+            return BarBounds.problem(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: volume)
+        }
+        guard bars.contains(where: { problem($0) != nil }) else { return (bars, []) }
         var kept: [StoredBar] = []
         kept.reserveCapacity(bars.count)
         var refused: [(time: Int64, reason: String)] = []
         for bar in bars {
-            let volume = bar.volume == BarBounds.notAvailable ? nil : bar.volume
-            if let reason = BarBounds.problem(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: volume) {
+            if let reason = problem(bar) {
                 refused.append((bar.time, reason))
             } else {
                 kept.append(bar)

@@ -37,6 +37,9 @@ public struct HistoryDownloader: Sendable {
     public let store: any BarStore
     public var retries = 3
     public var retryDelay = 1.0
+    /// Told when a window is asked again (a timeout, a lost connection, a query TWS cancelled),
+    /// so a download that waits says why.
+    public var notice: @Sendable (String) -> Void = { _ in }
 
     public init(client: TWSClient, store: any BarStore) {
         self.client = client
@@ -138,7 +141,10 @@ public struct HistoryDownloader: Sendable {
                 return .noData
             } catch let error as TWSError where Self.isRetryable(error) && attempt < retries {
                 attempt += 1
-                try await Task.sleep(for: .seconds(retryDelay * Double(1 << (attempt - 1))))
+                let delay = retryDelay * Double(1 << (attempt - 1))
+                notice("\(series.instrument): \(series.barSize) bars to \(UTCTime.iso(window.end, seconds: true)): \(error); "
+                       + "asking again in \(StoredInstrument.number(delay)) s (retry \(attempt) of \(retries))")
+                try await Task.sleep(for: .seconds(delay))
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -20,7 +20,16 @@ enum SQLiteBarReader {
         try statement.setArguments([series.instrument, series.barSize, series.what, span.start, span.end, limit ?? -1])
         let sqlite = statement.sqliteStatement
         var bars: [StoredBar] = []
-        if let limit { bars.reserveCapacity(min(limit, 1 << 20)) }
+        if let limit {
+            bars.reserveCapacity(min(limit, 1 << 20))
+        } else {
+            // All of a span at once: sized first (a count over the index), so a million bars
+            // are one array of 88 MB, not a doubling that holds the old one beside the new.
+            let counted = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM bars WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ?
+                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]) ?? 0
+            bars.reserveCapacity(counted)
+        }
         var rows = 0
         // Where the next chunk starts: just past the last row's time, however it was stored.
         var next = span.start

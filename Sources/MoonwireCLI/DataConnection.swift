@@ -22,7 +22,9 @@ func connectForData(_ configuration: MoonwireConfiguration) async throws -> (TWS
     clientConfiguration.marketDataType = configuration.connection.marketDataType
     var logger = Logger(label: "tws-client")
     logger.logLevel = .error
-    let client = TWSClient(configuration: clientConfiguration, logger: logger)
+    // The client's log stays quiet here; a history request sent again after a pacing answer
+    // is said, so a download that waits 15 s says why.
+    let client = TWSClient(configuration: clientConfiguration, logger: logger, historyNotice: { say($0) })
     client.start()
     do {
         try await client.waitUntilReady(timeout: configuration.connection.connectTimeout, failFast: true)

@@ -93,41 +93,44 @@ struct HistoryImportCommand: AsyncParsableCommand {
             .validated(for: spec)
         let barSeconds = try BarSizeOption.check(bar)
         guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
-        let bars: [StoredBar]
-        do {
-            // Read in chunks and parsed as bytes (no whole-file text; BarCSV's checks and messages).
-            bars = try BarCSV.read(fileAt: file)
-        } catch {
-            throw RuntimeError(Self.refusal(error, file: file))
-        }
-        guard let first = bars.first, let last = bars.last else { throw RuntimeError("\(file): no bars after the header") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
-        let (name, notes) = try await withBarStore(store, config: try historyConfig(config)) { opened in
-            // The details first: a disagreement refuses the import before any bar is written.
+        let (name, notes, summary) = try await withBarStore(store, config: try historyConfig(config)) { opened in
+            // The details are decided first: a disagreement refuses the import before any bar
+            // is written. They are saved once the bars are in (a bad line stores nothing).
             let outcome: ImportedDetails.Outcome
             do {
                 outcome = given.outcome(for: spec, stored: try await opened.store.instrument(key), replace: replaceDetails)
             } catch {
                 throw RuntimeError("\(opened.name): \(error); nothing was imported")
             }
-            var notes: [String] = []
-            switch outcome {
-            case .keep: break
-            case let .conflict(message): throw RuntimeError("\(message); nothing was imported")
-            case let .save(details, saidNotes):
-                notes = saidNotes
-                do { try await opened.store.saveInstrument(details) } catch { throw RuntimeError("\(opened.name): \(error); nothing was imported") }
-            }
-            // The file's span counts as covered: a download will not ask TWS for it again.
+            if case let .conflict(message) = outcome { throw RuntimeError("\(message); nothing was imported") }
+            // Streamed: the file parsed in chunks while the bars go in, in one transaction (all
+            // of the file or nothing; memory flat in the file's size). The file's span counts
+            // as covered: a download will not ask TWS for it again.
+            let summary: BarImportSummary
             do {
-                try await opened.store.write(bars, of: series, covering: TimeSpan(first.time, last.time + Int64(barSeconds)))
+                summary = try await opened.store.importCSV(fileAt: file, as: series, barSeconds: Int64(barSeconds))
+            } catch let failure as BarCSV.Failure {
+                throw RuntimeError(Self.refusal(failure, file: file))
             } catch {
                 throw RuntimeError("\(opened.name): \(error); nothing was imported")
             }
-            return (opened.name, notes)
+            guard summary.bars > 0 else { throw RuntimeError("\(file): no bars after the header; nothing was imported") }
+            var notes: [String] = []
+            if case let .save(details, saidNotes) = outcome {
+                notes = saidNotes
+                do {
+                    try await opened.store.saveInstrument(details)
+                } catch {
+                    throw RuntimeError("\(opened.name): the bars were imported, the instrument details were not: \(error) "
+                                       + "(import again with the same options to save them)")
+                }
+            }
+            return (opened.name, notes, summary)
         }
         for note in notes { say("note: \(note)") }
-        say("imported \(bars.count) bars of \(series) (\(TimeSpan(first.time, last.time + Int64(barSeconds)))) into \(name)")
+        let span = summary.covered.map { " (\($0))" } ?? ""
+        say("imported \(summary.bars) bars of \(series)\(span) into \(name)")
     }
 
     /// A refused file: each bad line as `bars.csv:17: volume 'inf' is not a finite number`

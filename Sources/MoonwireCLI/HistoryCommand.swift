@@ -55,7 +55,9 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
             let (client, paper) = try await connectForData(configuration)
             say("storing \(bar) \(what) bars in \(opened.name)")
 
-            let downloader = HistoryDownloader(client: client, store: barStore)
+            var retrying = HistoryDownloader(client: client, store: barStore)
+            retrying.notice = { say($0) }
+            let downloader = retrying
             let lastShown = NIOLockedValueBox<[String: Date]>([:])
             let work = Task { () -> [HistoryDownloader.Report] in
                 var reports: [HistoryDownloader.Report] = []

@@ -28,7 +28,7 @@ final class EventFanOut: Sendable {
     /// Order id to strategy, from order events (a fill names its strategy): bounded.
     private let owners = NIOLockedValueBox<[Int: String]>([:])
     /// Each order's latest message, to say a state once.
-    private let lastOrder = NIOLockedValueBox<[Int: String]>([:])
+    private let lastOrder = NIOLockedValueBox<[Int: OrderRecord]>([:])
     let dropped = NIOLockedValueBox(0)
 
     var clientCount: Int { clients.withLockedValue { $0.all.count } }
@@ -97,17 +97,14 @@ final class EventFanOut: Sendable {
             return Self.message("commission", [("exec_id", .string(record.execId)), ("order_id", .int(record.orderId)),
                                                ("commission", .number(record.commission?.commission))])
         case let .trading(.order(record)):
-            // TWS often reports one state twice (an orderStatus, then an openOrder or an error
-            // that adds a reason): each state is said once, by what makes it a state.
-            let state = "\(record.status.rawValue)|\(record.filled)|\(record.remaining)|\(record.averageFillPrice)|"
-                + "\(record.quantity)|\(String(describing: record.order.lmtPrice))|\(String(describing: record.order.auxPrice))"
+            // Each state said once (`reportsSameState`: TWS often reports one state twice).
             let repeated = owners.withLockedValue { owners -> Bool in
                 if owners.count > 20_000 { owners.removeAll() }
                 owners[record.orderId] = record.strategy
                 return lastOrder.withLockedValue { last in
                     if last.count > 20_000 { last.removeAll() }
-                    defer { last[record.orderId] = state }
-                    return last[record.orderId] == state
+                    defer { last[record.orderId] = record }
+                    return last[record.orderId]?.reportsSameState(as: record) == true
                 }
             }
             return repeated ? nil : Self.message("order", [("order", RecordJSON.order(record))])

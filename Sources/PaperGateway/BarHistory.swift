@@ -65,48 +65,121 @@ public enum BarHistory {
     /// The bars of a request ending at `end` (epoch seconds), cut from one seeded path of the
     /// instrument's price (`PricePath`) that passes through `price` at `now` (default: `end`):
     /// requests for consecutive spans meet where they meet (a bar opens where the one before
-    /// it closed, across midnights and requests alike), and the same seed, symbol, `now` and
-    /// `price` give the same bars.
+    /// it closed, across midnights, nights, weekends and requests alike), and the same seed,
+    /// symbol, `now` and `price` give the same bars.
+    ///
+    /// Only inside the instrument's sessions (`TradingHours`): its trading hours, or its
+    /// regular hours with `useRTH`. The path's clock stands still while the market is closed,
+    /// so a session opens where the last one closed. A bar is cut at a session's edges (the
+    /// 09:00 hour bar starts at 09:30); a day bar is a trading day's sessions, dated by that
+    /// day; week and month bars are the trading days of a week (Monday to Sunday) or a month.
     public static func bars(instrument: Instrument, seed: UInt64, barSeconds: Int, durationSeconds: Int, end: Int,
-                            price: Double, now: Int? = nil, whatToShow: String, formatDate: Int, zone: TimeZone) throws -> [Bar]
+                            price: Double, now: Int? = nil, useRTH: Bool = false, whatToShow: String, formatDate: Int,
+                            zone: TimeZone) throws -> [Bar]
     {
         let count = max(1, durationSeconds / barSeconds)
         guard count <= 100_000 else {
             throw RequestError(code: 162, message: "Historical Market Data Service error message:Time length exceed max.")
         }
-        let daily = barSeconds >= 86400
+        let hours = TradingHours.of(instrument)
         let anchor = Int64(now ?? end)
-        let lastStart = Int64((end - 1) / barSeconds * barSeconds)
         let step = Int64(barSeconds)
-        let starts = (0..<count).map { lastStart - Int64(count - 1 - $0) * step }
-        // A bar opens at its start and closes at its end, or now for one still under way.
-        let ends = starts.map { min($0 + step, anchor) }
-        let path = PricePath(seed: seed, symbol: instrument.symbol).values(at: starts + ends + [anchor])
-        let sigma = instrument.volatility / MarketSimulator.tradingYear.squareRoot()
-        let atAnchor = path[anchor] ?? 0
-        func priceAt(_ second: Int64) -> Double { price * exp(sigma * ((path[second] ?? atAnchor) - atAnchor)) }
-        let barSigma = sigma * Double(barSeconds).squareRoot()
+        let daily = barSeconds >= 86400
+        let spans = daily
+            ? daySpans(hours: hours, from: Int64(end) - Int64(durationSeconds), end: Int64(end), anchor: anchor, useRTH: useRTH,
+                       barSeconds: barSeconds)
+            : intradaySpans(hours: hours, step: step, count: Int64(count), end: Int64(end), anchor: anchor, useRTH: useRTH)
+        let anchorClock = hours.clock(at: anchor)
+        let path = PricePath(seed: seed, symbol: instrument.symbol).values(at: spans.flatMap { [$0.openClock, $0.closeClock] } + [anchorClock])
+        // The path's units are sixteenths of a second of regular trading: a quarter of a
+        // second's standard deviation.
+        let sigma = instrument.volatility / MarketSimulator.tradingYear.squareRoot() / Double(TradingHours.unitsPerSecond).squareRoot()
+        let atAnchor = path[anchorClock] ?? 0
+        func priceAt(_ clock: Int64) -> Double { price * exp(sigma * ((path[clock] ?? atAnchor) - atAnchor)) }
         var streamRoot = SeededRandom(seed: seed, stream: "history-bars:\(instrument.symbol):\(barSeconds)")
         let streamKey = streamRoot.next()
         let trades = whatToShow == "TRADES"
         var bars: [Bar] = []
-        bars.reserveCapacity(count)
-        for (index, start) in starts.enumerated() {
+        bars.reserveCapacity(spans.count)
+        for span in spans {
             // What is not the path (the extremes, volume, trade count) is drawn per bar from
             // its start, so it too repeats for every request that covers the bar.
-            var generator = SeededRandom(seed: streamKey ^ UInt64(bitPattern: start), stream: "bar")
-            let open = priceAt(start), close = priceAt(ends[index])
+            var generator = SeededRandom(seed: streamKey ^ UInt64(bitPattern: span.start), stream: "bar")
+            let barSigma = sigma * Double(max(span.closeClock - span.openClock, 1)).squareRoot()
+            let open = priceAt(span.openClock), close = priceAt(span.closeClock)
             let high = max(open, close) * (1 + abs(generator.gaussian()) * barSigma * 0.3)
             let low = min(open, close) * (1 - abs(generator.gaussian()) * barSigma * 0.3)
-            let date = formatDate == 2 && !daily ? String(start) : format(Int(start), zone: zone, dateOnly: daily)
-            let volume = instrument.lot * generator.integer(in: 5...400)
+            // A day bar is dated by its trading day (as IB does: a futures day from Sunday
+            // evening is Monday's), whatever the zone.
+            let date = span.day.map(TradingHours.date) ?? (formatDate == 2 ? String(span.start) : format(Int(span.start), zone: zone))
+            let volume = instrument.lot * generator.integer(in: 5...400) * span.days
             let o = onTick(open, instrument), h = onTick(high, instrument), l = onTick(low, instrument), c = onTick(close, instrument)
             bars.append(Bar(date: date, open: o, high: max(h, o, c), low: min(l, o, c), close: c,
                             volume: trades ? TWSDecimal(volume) : TWSDecimal(-1),
                             wap: trades ? TWSDecimal(approximating: onTick((o + h + l + c) / 4, instrument)) : TWSDecimal(-1),
-                            barCount: trades ? generator.integer(in: 1...200) : -1))
+                            barCount: trades ? generator.integer(in: 1...200) * span.days : -1))
         }
         return bars
+    }
+
+    /// What a bar covers: its start (epoch seconds), the path's clock at its open and close,
+    /// and for a day, week or month bar the trading day it is dated by and how many it holds.
+    struct BarSpan {
+        let start: Int64
+        let openClock: Int64
+        let closeClock: Int64
+        var day: Int64? = nil
+        var days = 1
+    }
+
+    /// Intraday bars: the `count` slots of `step` seconds up to `end` (aligned on the epoch, as
+    /// before), each cut to the sessions it overlaps; a bar still under way closes at `anchor`.
+    static func intradaySpans(hours: TradingHours, step: Int64, count: Int64, end: Int64, anchor: Int64, useRTH: Bool) -> [BarSpan] {
+        let lastStart = TradingHours.floorDivide(end - 1, step) * step
+        let firstStart = lastStart - (count - 1) * step
+        var spans: [BarSpan] = []
+        for session in hours.sessions(from: firstStart, to: end, regularOnly: useRTH) {
+            var slot = max(firstStart, TradingHours.floorDivide(session.start, step) * step)
+            while slot <= lastStart, slot < session.end {
+                let start = max(slot, session.start), close = min(slot + step, session.end, anchor)
+                if start < end, start < close {
+                    spans.append(BarSpan(start: start, openClock: hours.clock(at: start, in: session),
+                                         closeClock: hours.clock(at: close, in: session)))
+                }
+                slot += step
+            }
+        }
+        return spans
+    }
+
+    /// Day bars: the trading days with a session in `from..<end` that began before `end`,
+    /// each whole up to `anchor` (every trading day of the table is one session); week and
+    /// month bars group them.
+    static func daySpans(hours: TradingHours, from: Int64, end: Int64, anchor: Int64, useRTH: Bool, barSeconds: Int) -> [BarSpan] {
+        let days = hours.sessions(from: from, to: end, regularOnly: useRTH).filter { $0.start < end && $0.start < anchor }.map { session in
+            BarSpan(start: session.start, openClock: hours.clock(at: session.start, in: session),
+                    closeClock: hours.clock(at: min(session.end, anchor), in: session), day: session.day)
+        }
+        guard barSeconds > 86400 else { return days }
+        // A week: Monday to Sunday by trading day (1970-01-01, day 0, was a Thursday); a month: its calendar month.
+        func group(_ day: Int64) -> Int64 {
+            if barSeconds <= 7 * 86400 { return TradingHours.floorDivide(day + 3, 7) }
+            let date = TradingHours.civil(day)
+            return date.year * 12 + date.month
+        }
+        var grouped: [BarSpan] = []
+        var groups: [Int64] = []
+        for day in days {
+            let key = group(day.day ?? 0)
+            if let last = grouped.last, groups.last == key {
+                grouped[grouped.count - 1] = BarSpan(start: last.start, openClock: last.openClock, closeClock: day.closeClock, day: last.day,
+                                                     days: last.days + 1)
+            } else {
+                grouped.append(day)
+                groups.append(key)
+            }
+        }
+        return grouped
     }
 
     /// `price` at a whole number of ticks, as the double nearest that decimal: 18764 / 100 is

@@ -13,7 +13,7 @@ extension GatewayEngine {
             session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - Historical data bar size setting '\(request.barSizeSetting)' is invalid.")
             return
         }
-        guard let durationSeconds = BarHistory.durationSeconds(request.durationStr) else {
+        guard var durationSeconds = BarHistory.durationSeconds(request.durationStr) else {
             session.sendError(request.reqId, 321, "Error validating request.-'bP' : cause - Historical data duration '\(request.durationStr)' is invalid (e.g. '3600 S', '1 D', '2 W').")
             return
         }
@@ -42,6 +42,13 @@ extension GatewayEngine {
                 return
             }
         }
+        // IB's "N D" is N trading days: asked on a Sunday, "1 D" is Friday's session. At least
+        // N calendar days too, so a window a download cuts by the clock is covered whole.
+        if config.replay?.bars[instrument.symbol] == nil, let days = Self.tradingDays(in: request.durationStr),
+           let start = TradingHours.of(instrument).start(ofTradingDays: days, before: Int64(end), regularOnly: request.useRTH)
+        {
+            durationSeconds = max(durationSeconds, end - Int(start))
+        }
         let price = market.quote(symbol: instrument.symbol)?.last ?? instrument.startPrice
         var bars: [Bar]
         do {
@@ -57,7 +64,7 @@ extension GatewayEngine {
                 // Every request cuts its bars from the one path through the price now: a day asked
                 // for on its own meets the days before and after it.
                 bars = try BarHistory.bars(instrument: instrument, seed: config.seed, barSeconds: barSeconds, durationSeconds: durationSeconds,
-                                           end: end, price: price, now: asked, whatToShow: request.whatToShow,
+                                           end: end, price: price, now: asked, useRTH: request.useRTH, whatToShow: request.whatToShow,
                                            formatDate: request.formatDate, zone: zone)
             }
         } catch let error as BarHistory.RequestError {
@@ -73,13 +80,27 @@ extension GatewayEngine {
         if session.serverVersion >= ServerVersion.historicalDataEnd {
             session.send(.historicalDataEnd(HistoricalDataEnd(reqId: request.reqId, startDate: startText, endDate: endText)))
         }
-        if request.keepUpToDate, let last = bars.last {
+        if request.keepUpToDate {
+            // Live updates follow the live market, which trades at any hour: when the history
+            // ends in an earlier session (a night, a weekend), the bar under way starts afresh.
             let start = (end - 1) / barSeconds * barSeconds
+            let daily = barSeconds >= 86400
+            let date = request.formatDate == 2 && !daily ? String(start) : BarHistory.format(start, zone: zone, dateOnly: daily)
+            let last = bars.last.flatMap { $0.date == date ? $0 : nil }
+                ?? Bar(date: date, open: price, high: price, low: price, close: price, volume: TWSDecimal(0), wap: TWSDecimal(approximating: price),
+                       barCount: 0)
             session.liveHistory[request.reqId] = GatewaySession.LiveHistory(
                 symbol: instrument.symbol, barSeconds: barSeconds, whatToShow: request.whatToShow, formatDate: request.formatDate,
                 bar: last, barStart: start)
             historicalPacing.opened("\(session.id):\(request.reqId)")
         }
+    }
+
+    /// N of a duration in days ("3 D"), nil for other units.
+    static func tradingDays(in durationStr: String) -> Int? {
+        let parts = durationStr.uppercased().split(separator: " ")
+        guard parts.count == 2, parts[1] == "D", let days = Int(parts[0]), days > 0, days <= 36_500 else { return nil }
+        return days
     }
 
     func cancelHistory(_ session: GatewaySession, _ reqId: Int) {

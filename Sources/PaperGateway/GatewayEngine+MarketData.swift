@@ -191,14 +191,12 @@ extension GatewayEngine {
         details.industry = instrument.industry
         details.category = instrument.category
         details.subcategory = instrument.category
-        details.timeZoneId = instrument.secType == "FUT" ? "US/Central" : config.timeZone
-        let today = BarHistory.format(Int(now), zone: zone, dateOnly: true)
-        if config.market.regularHoursOnly {
-            details.tradingHours = "\(today):0930-\(today):1600"
-        } else {
-            details.tradingHours = "\(today):0000-\(today):2359"
-        }
-        details.liquidHours = details.tradingHours
+        // The week ahead from the one table the history is cut by (`TradingHours`), so a
+        // calendar built from these details places every history bar in a session.
+        let hours = TradingHours.of(instrument)
+        details.timeZoneId = hours.zoneName
+        details.tradingHours = hours.listing(from: Int64(now), regularOnly: false)
+        details.liquidHours = hours.listing(from: Int64(now), regularOnly: true)
         details.aggGroup = 1
         details.marketRuleIds = "26,26"
         details.stockType = instrument.stockType

@@ -47,6 +47,11 @@ public final class GatewayEngine {
     /// When each session was last sent its PnL (IB updates about once a second).
     var lastPnLPublished: Double = 0
     var faults = Faults()
+    /// Called with each placeOrder as it is read off a client's socket, before the gateway
+    /// handles or answers it (on the engine's loop; set through `withEngine`). For tests: what
+    /// the client had done by the time its order reached "TWS" (journaled it first, say) is
+    /// checked there, at the moment it matters, rather than inferred afterwards.
+    public var placeOrderReceived: (@Sendable (PlaceOrder) -> Void)?
     /// Market time: the wall clock, or a clock advanced by `step` in manual mode.
     private(set) var manualTime: Double
     /// When a replay started on the wall clock.

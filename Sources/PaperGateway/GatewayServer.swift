@@ -222,6 +222,7 @@ final class GatewayConnectionHandler: ChannelInboundHandler {
             session.flush()
             return
         }
+        if case let .placeOrder(order) = request { engine.placeOrderReceived?(order) }
         if !engine.handle(session, request) {
             context.close(promise: nil)
         }

@@ -1,9 +1,10 @@
 import Foundation
 
-/// One seeded random walk of an instrument's log price over all of time, to the second: the
-/// same seed and symbol give the same path whatever span a request asks for, so bars asked
-/// for day by day meet where the days meet (each day generated on its own, backwards from the
-/// current price, jumped by several dollars at every UTC midnight).
+/// One seeded random walk of an instrument's log price over all of time, in whole units of its
+/// clock (`TradingHours.clock`: sixteenths of a second of regular trading): the same seed and
+/// symbol give the same path whatever span a request asks for, so bars asked for day by day
+/// meet where the days meet (each day generated on its own, backwards from the current price,
+/// jumped by several dollars at every UTC midnight).
 ///
 /// The walk is a Brownian motion built top down (Lévy's construction): the value at the
 /// midpoint of an interval is the mean of its ends plus a seeded normal draw scaled to half the
@@ -11,10 +12,11 @@ import Foundation
 /// without walking from a fixed start, and a set of seconds shares the descents they have in
 /// common.
 struct PricePath {
-    /// 2^35 seconds (about 1,089 years) from 1425 to 2514: every date a request can name.
-    static let levels = 35
-    static let origin: Int64 = -(1 << 34)
-    static let span: Int64 = 1 << 35
+    /// 2^41 units either side of 1970: some 4,000 years of around-the-clock trading at 16
+    /// units a second, every date a request can name.
+    static let levels = 42
+    static let origin: Int64 = -(1 << 41)
+    static let span: Int64 = 1 << 42
 
     private let key: UInt64
 
@@ -23,8 +25,8 @@ struct PricePath {
         key = stream.next()
     }
 
-    /// The walk's value (standard units: variance 1 per second) at each of `seconds` (any
-    /// order; clamped to the path's span).
+    /// The walk's value (standard units: variance 1 per unit) at each of `seconds` (units of
+    /// its clock, any order; clamped to the path's span).
     func values(at seconds: [Int64]) -> [Int64: Double] {
         let points = Array(Set(seconds.map { min(max($0, Self.origin), Self.origin + Self.span) })).sorted()
         var out: [Int64: Double] = [:]

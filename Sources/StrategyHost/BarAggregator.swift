@@ -40,12 +40,19 @@ public struct BarAggregator: Sendable {
     /// high, low and volume would be wrong). A backtest's data begin where the bars begin.
     let dropsPartialFirst: Bool
 
-    /// The bar under way and the slice it fills.
+    /// The bar under way and the slice it fills. A bar without a trade (volume 0: TWS's 5-second
+    /// bar of a quiet window repeats the last price, which may be yesterday's close or the
+    /// pre-market's) gives the bar no price while the slice has traded bars; `quietBar` keeps
+    /// such bars apart for a slice that has none (an index, whose volume is always 0).
     private var current: Slice?
     private var bar: BuiltBar?
+    private var quietBar: BuiltBar?
     private var notional: Double?
     private var partial = false
     private var started = false
+    /// The start of the first bar ever added: a session that opens after it was seen whole,
+    /// even when its own first 5-second bar came late (a quiet or a fast-replayed open).
+    private var firstSeen: Int64?
     /// The label of the last slice finished: later bars of it (after a day's close) are ignored.
     private var finishedLabel: Int64 = .min
 
@@ -77,6 +84,7 @@ public struct BarAggregator: Sendable {
         followsInstrument = true
         current = nil
         bar = nil
+        quietBar = nil
         started = false
     }
 
@@ -89,6 +97,9 @@ public struct BarAggregator: Sendable {
         // Times come from TWS or a file: one past any calendar (beyond ±2^40 s, 34,000 years)
         // is no bar, and the sums below stay far from overflowing.
         guard time > -Self.timeBound, time < Self.timeBound, step > 0, step < Self.timeBound else { return [] }
+        // Bars of the asked size already (5-second bars for "5 secs") are told as they come.
+        if case let .seconds(length) = period, length == step { return [input] }
+        if firstSeen == nil { firstSeen = time }
         let slice: Slice?
         if let current, time >= current.sessionStart, time < current.sessionEnd {
             slice = current
@@ -101,19 +112,18 @@ public struct BarAggregator: Sendable {
             finish(into: &finished)
         }
         guard let slice, slice.label != finishedLabel else { return finished }
-        if let building = bar, current?.label == slice.label {
-            absorb(input, into: building)
+        if current?.label == slice.label {
             current?.sessionStart = slice.sessionStart
             current?.sessionEnd = slice.sessionEnd
         } else {
-            partial = dropsPartialFirst && !started && !(slice.opensAtSession && time <= slice.sessionStart)
+            partial = dropsPartialFirst && !started && !(slice.opensAtSession && (firstSeen ?? time) <= slice.sessionStart)
             started = true
-            var first = input
-            first.time = slice.label
-            bar = first
-            notional = input.wap.flatMap { wap in input.volume.map { wap * $0 } }
+            bar = nil
+            quietBar = nil
+            notional = nil
             current = slice
         }
+        take(input, label: slice.label)
         guard let current else { return finished }
         if let closesAt = current.closesAt, time + step >= closesAt {
             finish(into: &finished)
@@ -126,7 +136,29 @@ public struct BarAggregator: Sendable {
         return finished
     }
 
-    private mutating func absorb(_ input: BuiltBar, into building: BuiltBar) {
+    /// Adds `input` to the slice's bar: a traded one (or one whose volume is not known) to
+    /// `bar`, a quiet one (volume 0) to `quietBar`.
+    private mutating func take(_ input: BuiltBar, label: Int64) {
+        if input.volume == 0 {
+            if let quiet = quietBar {
+                var unused: Double?
+                quietBar = Self.absorbed(input, into: quiet, notional: &unused)
+            } else {
+                var first = input
+                first.time = label
+                quietBar = first
+            }
+        } else if let building = bar {
+            bar = Self.absorbed(input, into: building, notional: &notional)
+        } else {
+            var first = input
+            first.time = label
+            bar = first
+            notional = input.wap.flatMap { wap in input.volume.map { wap * $0 } }
+        }
+    }
+
+    private static func absorbed(_ input: BuiltBar, into building: BuiltBar, notional: inout Double?) -> BuiltBar {
         var building = building
         building.high = max(building.high, input.high)
         building.low = min(building.low, input.low)
@@ -145,14 +177,15 @@ public struct BarAggregator: Sendable {
             let (sum, overflow) = (building.count ?? 0).addingReportingOverflow(count)
             building.count = overflow ? (count < 0 ? .min : .max) : sum
         }
-        bar = building
+        return building
     }
 
     private mutating func finish(into finished: inout [BuiltBar]) {
-        if let done = bar, !partial { finished.append(done) }
+        if let done = bar ?? quietBar, !partial { finished.append(done) }
         if let current { finishedLabel = current.label }
         current = nil
         bar = nil
+        quietBar = nil
         partial = false
     }
 

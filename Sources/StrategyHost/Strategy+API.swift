@@ -374,7 +374,10 @@ extension Strategy {
         if status.isTerminal && !wasFinished {
             finishedOrderIds.append(id)
             while finishedOrderIds.count > Self.keptFinishedOrders, let oldest = finishedOrderIds.popFirst() {
-                if let index = orders.index(forKey: oldest), orders.values[index].status.isTerminal { orders.remove(at: index) }
+                if let index = orders.index(forKey: oldest), orders.values[index].status.isTerminal {
+                    orders.remove(at: index)
+                    toldOrders[oldest] = nil
+                }
             }
         }
     }

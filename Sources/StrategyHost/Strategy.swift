@@ -71,6 +71,8 @@ public final class Strategy: @unchecked Sendable {
     var positions: PositionBook = [:]
     var multipliers: [String: Double] = [:]
     var orders: [Int: OrderRecord] = [:]
+    /// What on_order last told of each order of `orders` (forgotten with it).
+    var toldOrders: [Int: OrderRecord] = [:]
     /// Ids of the orders of `orders` not finished (unknown ones too), and of the finished ones, oldest first.
     var openOrderIds: Set<Int> = []
     var finishedOrderIds = Deque<Int>()
@@ -536,8 +538,14 @@ public final class Strategy: @unchecked Sendable {
                 statistics.ordersPlaced -= 1
                 statistics.ordersRefused += 1
             }
+            // Each state told once: TWS often reports one twice (an orderStatus, then an error
+            // or openOrder that adds a reason); the reason still reaches `orders.get`.
+            let repeated = toldOrders[record.orderId]?.reportsSameState(as: record) == true
             remember(order: record)
-            call("on_order", [LuaTables.order(record)])
+            if !repeated {
+                toldOrders[record.orderId] = record
+                call("on_order", [LuaTables.order(record)])
+            }
         case let .fill(execution):
             // A fill the starting positions hold already (the state's snapshot is taken ahead of
             // what the journal has delivered) is not told or counted twice.

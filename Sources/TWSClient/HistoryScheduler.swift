@@ -16,6 +16,8 @@ struct HistoryScheduler {
         var identity: String
         var contractKey: String
         var barSeconds: Int
+        /// The caller waiting for it (`HistoryWaiter.id`): a cancelled caller's jobs leave the queue.
+        var owner: ObjectIdentifier
         var start: () -> Void
         var isSmall: Bool { HistoricalPacing.isSmallBar(barSeconds) }
     }
@@ -38,6 +40,11 @@ struct HistoryScheduler {
     private(set) var largeInFlight = 0
     private(set) var largeLimit: Int
     let largeBarConcurrency: Int
+    /// When the last long pacing wait said it would end (a wait is said once, not per wake-up).
+    private var toldWaitUntil = 0.0
+    /// Waits at least this long are said (`TWSClient.historyNotice`): a download that stops
+    /// for minutes says what it waits for and until when.
+    static let toldWait = 5.0
 
     init(window: Double, largeBarConcurrency: Int = Self.defaultLargeBarConcurrency) {
         pacing = HistoricalPacing()
@@ -48,6 +55,9 @@ struct HistoryScheduler {
     }
 
     mutating func enqueue(_ job: Job) { queue.append(job) }
+
+    /// Takes `owner`'s jobs that have not gone yet off the queue (its caller stopped waiting).
+    mutating func drop(owner: ObjectIdentifier) { queue.removeAll { $0.owner == owner } }
 
     /// A request sent by `start` was answered (or failed); `paced`: with a pacing error.
     mutating func finished(small: Bool, paced: Bool) {
@@ -87,10 +97,24 @@ struct HistoryScheduler {
             }
         }
         if earliest < .infinity {
+            if earliest - now >= Self.toldWait, abs(earliest - toldWaitUntil) > 1 {
+                toldWaitUntil = earliest
+                client.historyNotice?("waiting for IB's pacing window for bars of 30 s or less (60 requests in 10 min, 6 a contract "
+                                      + "in 2 s, 15 s between identical ones): next request at \(Self.clock(earliest)) "
+                                      + "(in \(Int((earliest - now).rounded(.up))) s); Ctrl-C stops, keeping what is stored")
+            }
             timer = client.loop.scheduleTask(in: .milliseconds(Int64((earliest - now) * 1000) + 1)) {
                 client.historyScheduler.resume(client: client)
             }
         }
+    }
+
+    /// `03:09:58`, the machine's local time of `epoch` (what the console's clock shows).
+    static func clock(_ epoch: Double) -> String {
+        var seconds = time_t(epoch.rounded(.up))
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     private mutating func started(_ job: Job) {
@@ -174,12 +198,45 @@ extension TWSClient {
         let contractKey = "\(contract.conId):\(contract.symbol):\(contract.exchange):\(whatToShow)"
         let identity = "\(contractKey):\(end):\(duration):\(barSize):\(useRTH)"
         let promise = loop.makePromise(of: [Bar].self)
+        let waiter = HistoryWaiter(promise: promise, loop: loop)
         let request = HistoryRequest(contract: contract, end: end, duration: duration, barSize: barSize, barSeconds: barSeconds,
                                      whatToShow: whatToShow, useRTH: useRTH, identity: identity, contractKey: contractKey)
         onLoop(failing: promise) {
-            self.enqueueHistory(request, attempt: 0, promise: promise)
+            self.enqueueHistory(request, attempt: 0, waiter: waiter)
         }
-        return try await promise.futureResult.get()
+        // A cancelled caller (Ctrl-C during a pacing wait of minutes) stops waiting at once: its
+        // request leaves the queue; one already at TWS is answered into nothing.
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            self.loop.execute {
+                self.historyScheduler.drop(owner: waiter.id)
+                waiter.complete(.failure(CancellationError()))
+                self.historyScheduler.resume(client: self)
+            }
+        }
+    }
+
+    /// A history request's caller, answered once: by TWS's answer or error, or by its own
+    /// cancellation, whichever comes first. Its state lives on the client's loop
+    /// (`NIOLoopBoundBox` checks every access).
+    private struct HistoryWaiter: Sendable {
+        let promise: EventLoopPromise<[Bar]>
+        private let done: NIOLoopBoundBox<Bool>
+
+        init(promise: EventLoopPromise<[Bar]>, loop: EventLoop) {
+            self.promise = promise
+            done = .makeBoxSendingValue(false, eventLoop: loop)
+        }
+
+        var id: ObjectIdentifier { ObjectIdentifier(done) }
+        var isDone: Bool { done.value }
+
+        func complete(_ result: Result<[Bar], any Error>) {
+            guard !done.value else { return }
+            done.value = true
+            promise.completeWith(result)
+        }
     }
 
     /// One reqHistoricalData as the scheduler queues it.
@@ -194,16 +251,18 @@ extension TWSClient {
 
     /// On the loop: queues `request` (a retry under an identity of its own, so that the
     /// identical-request rule counts the wait already done) and starts what may go.
-    private func enqueueHistory(_ request: HistoryRequest, attempt: Int, promise: EventLoopPromise<[Bar]>) {
+    private func enqueueHistory(_ request: HistoryRequest, attempt: Int, waiter: HistoryWaiter) {
+        guard !waiter.isDone else { return }  // cancelled while a retry waited
         let identity = attempt == 0 ? request.identity : request.identity + ":retry\(attempt):\(Date().timeIntervalSince1970)"
-        historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: request.contractKey, barSeconds: request.barSeconds) {
-            self.startHistory(request, attempt: attempt, promise: promise)
+        historyScheduler.enqueue(HistoryScheduler.Job(identity: identity, contractKey: request.contractKey, barSeconds: request.barSeconds,
+                                                      owner: waiter.id) {
+            self.startHistory(request, attempt: attempt, waiter: waiter)
         })
         historyScheduler.resume(client: self)
     }
 
     /// On the loop, once the scheduler lets `request` go: sends it; its answer frees its place.
-    private func startHistory(_ request: HistoryRequest, attempt: Int, promise: EventLoopPromise<[Bar]>) {
+    private func startHistory(_ request: HistoryRequest, attempt: Int, waiter: HistoryWaiter) {
         let wire = ReqHistoricalData(reqId: 0, contract: request.contract, endDateTime: request.end, durationStr: request.duration,
                                      barSizeSetting: request.barSize, whatToShow: request.whatToShow, useRTH: request.useRTH, formatDate: 1)
         let small = HistoricalPacing.isSmallBar(request.barSeconds)
@@ -234,15 +293,17 @@ extension TWSClient {
             self.historyScheduler.finished(small: small, paced: paced)
             switch result {
             case let .success(bars):
-                promise.succeed(bars)
+                waiter.complete(.success(bars))
             case let .failure(error) where paced && (patient || attempt < HistoryScheduler.maxPacingRetries):
                 // TWS counted requests we did not see (another client), or throttles: wait, then go again.
-                self.logger.warning("pacing error from TWS on \(request.identity) (\(error)); retrying in \(self.configuration.pacingRetryDelay) s")
+                let said = "pacing error from TWS on \(request.identity) (\(error)); retrying in \(self.configuration.pacingRetryDelay) s"
+                self.logger.warning("\(said)")
+                self.historyNotice?(said)
                 self.loop.scheduleTask(in: .milliseconds(Int64(self.configuration.pacingRetryDelay * 1000))) {
-                    self.enqueueHistory(request, attempt: attempt + 1, promise: promise)
+                    self.enqueueHistory(request, attempt: attempt + 1, waiter: waiter)
                 }
             case let .failure(error):
-                promise.fail(error)
+                waiter.complete(.failure(error))
             }
             self.historyScheduler.resume(client: self)
         }

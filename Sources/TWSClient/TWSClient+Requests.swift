@@ -123,9 +123,11 @@ extension TWSClient {
         public var status: OrderStatus?
     }
 
-    /// This client's open orders (all clients' with `allClients`).
-    public func openOrders(allClients: Bool = false) async throws -> [OpenOrderReport] {
-        try await perform(allClients ? "reqAllOpenOrders" : "reqOpenOrders", byKind: "openOrders", initial: [OpenOrderReport](),
+    /// This client's open orders (all clients' with `allClients`). `timeout`, here and in the
+    /// other reports the reconciliation asks for: seconds to wait for the whole answer (nil:
+    /// the configuration's `requestTimeout`).
+    public func openOrders(allClients: Bool = false, timeout: Double? = nil) async throws -> [OpenOrderReport] {
+        try await perform(allClients ? "reqAllOpenOrders" : "reqOpenOrders", timeout: timeout, byKind: "openOrders", initial: [OpenOrderReport](),
                           make: { _ in allClients ? .reqAllOpenOrders(ReqAllOpenOrders()) : .reqOpenOrders(ReqOpenOrders()) }) { reports, message in
             switch message {
             case let .openOrder(m):
@@ -141,8 +143,8 @@ extension TWSClient {
         }
     }
 
-    public func completedOrders(apiOnly: Bool = false) async throws -> [CompletedOrder] {
-        try await perform("reqCompletedOrders", byKind: "completedOrders", initial: [CompletedOrder](),
+    public func completedOrders(apiOnly: Bool = false, timeout: Double? = nil) async throws -> [CompletedOrder] {
+        try await perform("reqCompletedOrders", timeout: timeout, byKind: "completedOrders", initial: [CompletedOrder](),
                           make: { _ in .reqCompletedOrders(ReqCompletedOrders(apiOnly: apiOnly)) }) { orders, message in
             switch message {
             case let .completedOrder(m): orders.append(m); return false
@@ -158,8 +160,8 @@ extension TWSClient {
     }
 
     /// Executions matching `filter`, each with its commission report when TWS sent one.
-    public func executions(_ filter: ExecutionFilter = ExecutionFilter()) async throws -> [ExecutionReport] {
-        try await perform("reqExecutions", initial: [ExecutionReport](),
+    public func executions(_ filter: ExecutionFilter = ExecutionFilter(), timeout: Double? = nil) async throws -> [ExecutionReport] {
+        try await perform("reqExecutions", timeout: timeout, initial: [ExecutionReport](),
                           make: { .reqExecutions(ReqExecutions(reqId: $0, filter: filter)) }) { reports, message in
             switch message {
             case let .execDetails(m):
@@ -176,8 +178,8 @@ extension TWSClient {
         }
     }
 
-    public func positions() async throws -> [Position] {
-        try await perform("reqPositions", byKind: "positions", initial: [Position](),
+    public func positions(timeout: Double? = nil) async throws -> [Position] {
+        try await perform("reqPositions", timeout: timeout, byKind: "positions", initial: [Position](),
                           make: { _ in .reqPositions(ReqPositions()) }) { positions, message in
             switch message {
             case let .position(m): positions.append(m); return false
@@ -194,8 +196,8 @@ extension TWSClient {
 
     /// Subscribes to an account's updates; returns the first full download. Later updates
     /// reach observers as `.message`.
-    public func accountUpdates(account: String) async throws -> AccountSnapshot {
-        try await perform("reqAccountUpdates", byKind: "accountUpdates", initial: AccountSnapshot(),
+    public func accountUpdates(account: String, timeout: Double? = nil) async throws -> AccountSnapshot {
+        try await perform("reqAccountUpdates", timeout: timeout, byKind: "accountUpdates", initial: AccountSnapshot(),
                           make: { _ in .reqAccountUpdates(ReqAccountUpdates(subscribe: true, acctCode: account)) }) { snapshot, message in
             switch message {
             case let .updateAccountValue(m): snapshot.values.append(m); return false
@@ -207,8 +209,8 @@ extension TWSClient {
     }
 
     /// One account summary (the subscription is cancelled once it has arrived).
-    public func accountSummary(tags: [String], group: String = "All") async throws -> [AccountSummary] {
-        let values = try await perform("reqAccountSummary", initial: [AccountSummary](),
+    public func accountSummary(tags: [String], group: String = "All", timeout: Double? = nil) async throws -> [AccountSummary] {
+        let values = try await perform("reqAccountSummary", timeout: timeout, initial: [AccountSummary](),
                                        make: { .reqAccountSummary(ReqAccountSummary(reqId: $0, groupName: group, tags: tags.joined(separator: ","))) }) { values, message in
             switch message {
             case let .accountSummary(m): values.append(m); return false

@@ -34,6 +34,7 @@ public final class TWSClient: @unchecked Sendable {
     public var eventLoop: EventLoop { loop }
     private let ownsGroup: MultiThreadedEventLoopGroup?
     var logger: Logger
+    let historyNotice: (@Sendable (String) -> Void)?
     var machine: ConnectionStateMachine
     var channel: Channel?
     /// Increases with every connection, so late callbacks of an old channel are ignored.
@@ -92,10 +93,14 @@ public final class TWSClient: @unchecked Sendable {
     /// - Parameters:
     ///   - eventLoop: the loop to run on; by default the client makes its own thread.
     ///   - idStore: where the highest id ever used is kept across restarts.
+    ///   - historyNotice: told when a history request is sent again after a pacing answer, and
+    ///     when small-bar pacing holds the next request 5 s or more (with when it goes): a
+    ///     command that keeps the client's log quiet still says why a download waits.
     public init(configuration: TWSClientConfiguration, eventLoop: EventLoop? = nil, idStore: IdStore? = nil,
-                logger: Logger = Logger(label: "tws-client"))
+                logger: Logger = Logger(label: "tws-client"), historyNotice: (@Sendable (String) -> Void)? = nil)
     {
         self.configuration = configuration
+        self.historyNotice = historyNotice
         if let eventLoop {
             loop = eventLoop
             ownsGroup = nil

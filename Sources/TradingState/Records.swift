@@ -50,6 +50,17 @@ public struct OrderRecord: Sendable, Equatable {
             yield &terms.value.order
         }
     }
+    /// Whether `other` reports the same state as this record: status, fills, average price,
+    /// size and prices, and, while the order works, the reason (a refused modify or a warning
+    /// is news about a working order). TWS often reports an ended order twice (orderStatus
+    /// Cancelled, then error 202 with a reason): a strategy and the event stream are told each
+    /// state once.
+    public func reportsSameState(as other: OrderRecord) -> Bool {
+        status == other.status && filled == other.filled && remaining == other.remaining && averageFillPrice == other.averageFillPrice
+            && quantity == other.quantity && order.lmtPrice == other.order.lmtPrice && order.auxPrice == other.order.auxPrice
+            && (status.isTerminal || reason == other.reason)
+    }
+
     public var status: Status = .pending
     /// Shares filled, from executions (a fill counts even if no orderStatus ever says so).
     public var filled = 0.0

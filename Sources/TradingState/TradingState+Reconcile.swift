@@ -49,8 +49,9 @@ extension TradingState {
         var seenKeys = Set<String>()
         var seenIds = Set<Int>()
         var ordersKnown = true
+        let timeout = options.reconcileTimeout  // each step's, nil: the client's requestTimeout
         do {
-            for item in try await client.openOrders() {
+            for item in try await client.openOrders(timeout: timeout) {
                 seenIds.insert(item.openOrder.order.orderId)
                 if let key = OrderRecord.clientKey(fromOrderRef: item.openOrder.order.orderRef) { seenKeys.insert(key) }
             }
@@ -59,7 +60,7 @@ extension TradingState {
             ordersKnown = false
         }
         do {
-            for order in try await client.completedOrders() {
+            for order in try await client.completedOrders(timeout: timeout) {
                 if let key = OrderRecord.clientKey(fromOrderRef: order.order.orderRef) { seenKeys.insert(key) }
             }
         } catch {
@@ -67,7 +68,7 @@ extension TradingState {
             ordersKnown = false
         }
         do {
-            for execution in try await client.executions() {
+            for execution in try await client.executions(timeout: timeout) {
                 if let key = OrderRecord.clientKey(fromOrderRef: execution.details.execution.orderRef) { seenKeys.insert(key) }
             }
         } catch {
@@ -76,13 +77,13 @@ extension TradingState {
         }
         var reported: [Position]?
         do {
-            reported = try await client.positions()
+            reported = try await client.positions(timeout: timeout)
         } catch {
             report.unknown.append("positions: \(error)")
         }
         do {
-            let accounts = try await client.accountSummary(tags: ["AccountType"]).map(\.account)
-            if let first = accounts.first { _ = try await client.accountUpdates(account: first) }
+            let accounts = try await client.accountSummary(tags: ["AccountType"], timeout: timeout).map(\.account)
+            if let first = accounts.first { _ = try await client.accountUpdates(account: first, timeout: timeout) }
         } catch {
             report.unknown.append("account: \(error)")
         }

@@ -15,8 +15,10 @@ public final class TradingState: @unchecked Sendable {
     public struct Options: Sendable {
         /// Keep strategies from trading while a position cannot be explained.
         public var failClosed = true
-        /// Timeout of each reconciliation step.
-        public var reconcileTimeout = 10.0
+        /// Seconds each step of a reconciliation (open orders, completed orders, executions,
+        /// positions, the account) waits for TWS's answer before it is "unknown"; nil: the
+        /// client's `requestTimeout`.
+        public var reconcileTimeout: Double?
         /// What the journal's records are kept under: nil for the account TWS reports
         /// (`account:DU1234567`); the built-in paper gateway's identity (`paper:1a2b3c4d`)
         /// for a paper account that lives only as long as that gateway.

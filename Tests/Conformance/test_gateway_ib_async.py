@@ -46,8 +46,10 @@ def test_ib_async_scenario(gateway):
             assert len(bids) >= 3, f"quotes did not move: {bids}"
             assert ticker.ask > ticker.bid > 0 and ticker.last > 0
 
-            bars = await ib.reqHistoricalDataAsync(qualified, "", "1 D", "1 min", "TRADES", False)
-            assert len(bars) == 1440
+            # "1 D" to a Friday's 16:00: Thursday 16:00-20:00 and Friday 04:00-16:00 New York
+            # (the paper history keeps trading hours).
+            bars = await ib.reqHistoricalDataAsync(qualified, "20240105 16:00:00 US/Eastern", "1 D", "1 min", "TRADES", False)
+            assert len(bars) == 240 + 720
 
             live = ib.reqRealTimeBars(qualified, 5, "TRADES", False)
             for _ in range(120):

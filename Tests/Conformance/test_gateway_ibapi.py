@@ -125,11 +125,13 @@ def test_ibapi_scenario(gateway):
         asks = [p for r, t, p in app.of("tickPrice") if r == 3 and t == 2]
         assert all(a > b for a, b in zip(asks, bids))
 
-        # One day of 1-minute history, then the end marker (v >= 196).
-        app.reqHistoricalData(4, aapl(), "", "1 D", "1 min", "TRADES", 0, 1, False, [])
+        # One day of 1-minute history, then the end marker (v >= 196). "1 D" to a Friday's
+        # 16:00 is that trading day from the evening before: Thursday 16:00-20:00 and Friday
+        # 04:00-16:00 (the paper history keeps trading hours, 04:00-20:00 New York).
+        app.reqHistoricalData(4, aapl(), "20240105 16:00:00 US/Eastern", "1 D", "1 min", "TRADES", 0, 1, False, [])
         app.wait(lambda: app.of("historicalDataEnd"), what="historicalDataEnd")
         bars = [b for r, b in app.of("historicalData") if r == 4]
-        assert len(bars) == 1440
+        assert len(bars) == 240 + 720
         assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)
 
         # 5-second bars.

@@ -8,6 +8,7 @@ import time
 
 from cli_helpers import environment
 from gateway_process import BINARY, Gateway
+from trading_hours import stock_minutes
 
 
 def history(tmp_path, port, *args, timeout=120):
@@ -27,16 +28,19 @@ def test_download_resume_and_pacing(tmp_path):
         assert "162" not in first.stderr and "pacing" not in first.stderr.lower(), first.stderr
         counts = stored(tmp_path)
         # The December 2026 future's data starts a year before it expires (reqHeadTimeStamp):
-        # March 2024 is recorded as no data, and never asked for.
-        assert counts == {"AAPL": 7 * 1440, "MSFT": 7 * 1440}, counts
-        assert re.search(r"AAPL: 10080 bars in 7 requests, 10080 stored in all", first.stdout), first.stdout
+        # March 2024 is recorded as no data, and never asked for. The stocks' bars: their
+        # trading hours only (04:00-20:00 New York, weekdays), a request per day all the same.
+        week = stock_minutes("2024-03-01", "2024-03-08")
+        assert counts == {"AAPL": week, "MSFT": week} and week == 4800, counts
+        assert re.search(rf"AAPL: {week} bars in 7 requests, {week} stored in all", first.stdout), first.stdout
         assert re.search(r"ES 202612: 0 bars in 0 requests, 0 stored in all; no data for 1 span\(s\) \(TWS's data starts 2025-12-18 00:00\)", first.stdout), first.stdout
 
         # The same span again: nothing is asked. A longer one: only the missing days.
         again = history(tmp_path, gateway.port, "AAPL", "--from", "2024-03-01", "--to", "2024-03-08", "--bar", "1 min")
-        assert "AAPL: 0 bars in 0 requests, 10080 stored in all (already stored: nothing asked)" in again.stdout, again.stdout
+        assert f"AAPL: 0 bars in 0 requests, {week} stored in all (already stored: nothing asked)" in again.stdout, again.stdout
         longer = history(tmp_path, gateway.port, "AAPL", "--from", "2024-02-28", "--to", "2024-03-09", "--bar", "1 min")
-        assert "AAPL: 4320 bars in 3 requests, 14400 stored in all" in longer.stdout, longer.stdout
+        added = stock_minutes("2024-02-28", "2024-03-01") + stock_minutes("2024-03-08", "2024-03-09")
+        assert f"AAPL: {added} bars in 3 requests, {week + added} stored in all" in longer.stdout, longer.stdout
 
         bad = history(tmp_path, gateway.port, "AAPL", "--from", "2024-03-01", "--bar", "7 mins")
         assert bad.returncode == 64 and "is not one of IB's bar sizes" in bad.stderr
@@ -62,12 +66,14 @@ def test_interrupted_download_keeps_what_it_stored(tmp_path):
         assert process.returncode == 130, "".join(lines) + out + err
         assert "interrupted: what was stored stays" in out
         kept = stored(tmp_path)["AAPL"]
-        assert 1440 <= kept < 12 * 1440, kept
+        # Trading hours only (04:00-20:00 New York, weekdays): a day's request brings 0 to 960 bars.
+        total = stock_minutes("2024-01-01", "2024-01-13")
+        assert 0 < kept < total, kept
         resumed = history(tmp_path, gateway.port, "AAPL", "--from", "2024-01-01", "--to", "2024-01-13", "--bar", "1 min")
         assert resumed.returncode == 0, resumed.stderr
-        asked = int(re.search(r"AAPL: \d+ bars in (\d+) requests", resumed.stdout).group(1))
-        assert asked == 12 - kept // 1440, (asked, kept)
-        assert stored(tmp_path)["AAPL"] == 12 * 1440
+        fetched, asked = map(int, re.search(r"AAPL: (\d+) bars in (\d+) requests", resumed.stdout).groups())
+        assert 0 < asked < 12 and fetched == total - kept, (asked, fetched, kept, total)
+        assert stored(tmp_path)["AAPL"] == total
 
 
 def test_csv_export_and_import_round_trip(tmp_path):
@@ -81,11 +87,12 @@ def test_csv_export_and_import_round_trip(tmp_path):
     exported = run("export", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "bars.sqlite"))
     assert exported.returncode == 0, exported.stderr
     lines = exported.stdout.splitlines()
-    assert lines[0] == "time,open,high,low,close,volume,wap,count" and len(lines) == 1 + 288
-    assert re.match(r"2024-04-01T00:00:00Z,[\d.]+,[\d.]+,[\d.]+,[\d.]+,\d+,[\d.]+,\d+$", lines[1]), lines[1]
+    # Monday 04:00-20:00 New York (08:00-24:00 UTC in April): the trading hours' 5-minute bars.
+    assert lines[0] == "time,open,high,low,close,volume,wap,count" and len(lines) == 1 + 192
+    assert re.match(r"2024-04-01T08:00:00Z,[\d.]+,[\d.]+,[\d.]+,[\d.]+,\d+,[\d.]+,\d+$", lines[1]), lines[1]
     (tmp_path / "msft.csv").write_text(exported.stdout)
     imported = run("import", "msft.csv", "--instrument", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
-    assert imported.returncode == 0 and "imported 288 bars of MSFT 5 mins TRADES" in imported.stdout, imported.stderr
+    assert imported.returncode == 0 and "imported 192 bars of MSFT 5 mins TRADES" in imported.stdout, imported.stderr
     again = run("export", "MSFT", "--bar", "5 mins", "--store", str(tmp_path / "copy.sqlite"))
     assert again.stdout == exported.stdout, "the same bars, bit for bit"
     (tmp_path / "bad.csv").write_text(exported.stdout.replace(lines[5], lines[5].split(",")[0] + ",x,1,1,1", 1))

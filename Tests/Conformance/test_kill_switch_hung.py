@@ -2,6 +2,7 @@
 three orders the strategy rests, checked through a separate TWS client (ib_async), leaves
 that client's own order alone, and the run ends within its bound."""
 import asyncio
+import itertools
 import os
 import subprocess
 import time
@@ -9,6 +10,7 @@ import time
 from ib_async import IB, LimitOrder, Stock
 
 from gateway_process import BINARY, Gateway
+from serve_process import wait_until
 
 STRATEGY = """
 function on_start() market.subscribe("AAPL") end
@@ -31,6 +33,25 @@ def open_orders(port, client_id):
         finally:
             ib.disconnect()
     return asyncio.run(asyncio.wait_for(ask(), 40))
+
+
+_asker_ids = itertools.count(50)  # a fresh client id per question: no wait for the last one's disconnect
+
+
+def orders_of_client(port, client_id, count):
+    """The open orders of `client_id` at the gateway when there are `count` of them, else None."""
+    orders = [o for o in open_orders(port, next(_asker_ids)) if o[0] == client_id]
+    return orders if len(orders) == count else None
+
+
+def open_orders_when(port, done, timeout):
+    """Asks the gateway for its open orders until `done(orders)` or `timeout` s; the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        orders = open_orders(port, next(_asker_ids))
+        if done(orders) or time.monotonic() >= deadline:
+            return orders
+        time.sleep(0.3)
 
 
 def place_own_order(port, client_id):
@@ -98,16 +119,19 @@ def test_halt_all_also_cancels_other_clients_orders(tmp_path):
                                 "--client-id", "2", "--journal", str(journal)],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 40
-            while time.monotonic() < deadline and len([o for o in open_orders(gateway.port, 42) if o[0] == 2]) < 3:
-                time.sleep(0.5)
+            ours = wait_until(lambda: orders_of_client(gateway.port, 2, 3), timeout=40, interval=0.5,
+                              what="the strategy's three orders rest at the gateway")
+            assert len(ours) == 3, ours
+            assert orders_of_client(gateway.port, 41, 1), "the other client's order rests before the halt"
             halt = subprocess.run([str(BINARY), "halt", "--all", "--journal", str(journal)], cwd=tmp_path, capture_output=True,
                                   text=True, timeout=30)
             assert halt.returncode == 0, halt.stderr
             run.communicate(timeout=30)
             assert run.returncode == 0
-            time.sleep(0.5)
-            assert open_orders(gateway.port, 43) == [], "every open order of the account is cancelled"
+            # The run ends once its own orders are gone; the global cancel reaches the other
+            # client's order at the gateway's pace: wait (bounded) for the account to have none.
+            left = open_orders_when(gateway.port, lambda orders: orders == [], timeout=15)
+            assert left == [], f"every open order of the account is cancelled: {left}"
         finally:
             if run.poll() is None:
                 run.kill()

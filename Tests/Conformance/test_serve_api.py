@@ -27,6 +27,7 @@ import websocket
 
 from cli_helpers import environment
 from gateway_process import BINARY, Gateway
+from trading_hours import stock_minutes
 from serve_process import (SMALL, TOKEN, Output, Serve, gateway_open_orders, printed_ids, small_is_settled,
                            wait_until)
 
@@ -287,7 +288,13 @@ def test_bars_up_to_now_are_whole_ones_only(small):
     _, serve = small
     today = datetime.datetime.now(datetime.timezone.utc).date()
     answer = serve.ok("GET", f"/api/bars/AAPL?bar=1%20min&from={today}&to={today + datetime.timedelta(days=1)}", timeout=120)
-    assert answer["bars"], "today has bars"
+    # The paper history keeps trading hours (04:00-20:00 New York, weekdays): on a weekend
+    # today may have none yet.
+    start = datetime.datetime.combine(today, datetime.time(), datetime.timezone.utc)
+    opened = stock_minutes(start, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)) > 0
+    assert answer["bars"] or not opened, "today has bars"
+    if not answer["bars"]:
+        return
     last = datetime.datetime.strptime(answer["bars"][-1]["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     now = datetime.datetime.now(datetime.timezone.utc)
     assert last + datetime.timedelta(minutes=1) <= now, f"the last bar ({last}) is still forming at {now}"
@@ -929,8 +936,14 @@ def test_too_many_requests_are_429_with_retry_after():
         answer, retry = limited[0]
         error_of(429, answer, 429)
         assert retry and retry.isdigit() and int(retry) >= 1, f"Retry-After: {retry!r}"
-        # The owner, with the token, has a budget of its own: a flood without it cannot starve a halt.
-        assert serve.get("/api/status", token=None)[0] == 429, "still limited without the token"
+        # The owner, with the token, has a budget of its own: a flood without it cannot starve a
+        # halt. The tokenless budget refills while the flood's threads end (on a loaded machine,
+        # enough for a request or more): drain it again, then ask with the token at once.
+        for _ in range(400):
+            if serve.get("/api/status", token=None)[0] == 429:
+                break
+        else:
+            raise AssertionError("400 more requests without the token and none limited")
         status, answer = serve.get("/api/status")
         assert status == 200, (status, answer)
         wait_until(lambda: serve.get("/api/status", token=None)[0] == 200, timeout=10, interval=0.5,

@@ -5,7 +5,8 @@ import TWSProtocol
 
 /// The paper gateway's history is one seeded path backwards from now: requests for
 /// consecutive days (as `moonwire history` asks for them, a day per request) meet at
-/// midnight. Before, each request walked back from the current price on its own, so every
+/// midnight, and sessions meet over the night (the path stands still while the market is
+/// closed). Before, each request walked back from the current price on its own, so every
 /// day closed near that price and the next day opened elsewhere (gaps of 4 to 10 against a
 /// median of 0).
 @Suite("Paper history: one continuous path")
@@ -26,14 +27,30 @@ struct ContinuousHistoryTests {
         try (1...3).flatMap { try minutes(ending: day0 + $0 * 86_400, seed: seed) }
     }
 
-    @Test("a day's first open is the previous day's last close: no gap at midnight beyond one tick (0.01)")
+    /// Whether `epoch` (a bar's start) lies in AAPL's trading hours: Monday to Friday
+    /// 04:00-20:00 New York (`TradingHours`).
+    static func inStockHours(_ epoch: Int) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/New_York")!
+        let c = calendar.dateComponents([.weekday, .hour], from: Date(timeIntervalSince1970: Double(epoch)))
+        return (2...6).contains(c.weekday!) && (4..<20).contains(c.hour!)
+    }
+
+    @Test("a session's first open is the last session's close, and a day's the day before's: no gap beyond one tick (0.01)")
     func midnightsMeet() throws {
         let bars = try Self.dayByDay()
-        #expect(bars.count == 3 * 1_440)
-        #expect(bars.map(\.date) == (0..<(3 * 1_440)).map { String(Self.day0 + $0 * 60) }, "one bar a minute, in order, none missing")
-        for midnight in [1_440, 2_880] {
-            let gap = abs(bars[midnight].open - bars[midnight - 1].close)
-            #expect(gap <= 0.01 + 1e-9, "gap of \(gap) at bar \(midnight) (\(bars[midnight - 1].close) -> \(bars[midnight].open))")
+        // The minutes of the trading hours only: Monday from 04:00 New York (09:00 UTC), then
+        // to 20:00 (01:00 UTC) and from 04:00 each day: 900 + 960 + 960.
+        #expect(bars.count == 2_820)
+        let minutes = (0..<(3 * 1_440)).map { Self.day0 + $0 * 60 }.filter { Self.inStockHours($0) }.map { String($0) }
+        #expect(bars.map(\.date) == minutes, "one bar a trading minute, in order, none missing")
+        // Where the requests meet (UTC midnights, inside the evening session) and where the
+        // sessions meet (20:00 to 04:00 the next morning).
+        let joins = bars.indices.dropFirst().filter { Int(bars[$0].date)! % 86_400 == 0 || Int(bars[$0].date)! != Int(bars[$0 - 1].date)! + 60 }
+        #expect(joins.count == 4, "two midnights, two mornings: \(joins.map { bars[$0].date })")
+        for join in joins {
+            let gap = abs(bars[join].open - bars[join - 1].close)
+            #expect(gap <= 0.01 + 1e-9, "gap of \(gap) at bar \(join) (\(bars[join - 1].close) -> \(bars[join].open))")
         }
         // And so within each day: the path has no jumps anywhere, every bar opens at the last close.
         let largest = zip(bars, bars.dropFirst()).map { abs($1.open - $0.close) }.max() ?? 0
@@ -47,13 +64,24 @@ struct ContinuousHistoryTests {
     func spansAgree() throws {
         let atOnce = try Self.minutes(ending: Self.day0 + 3 * 86_400, days: 3)
         #expect(atOnce == (try Self.dayByDay()))
-        // A daily bar closes where the day's last minute closes.
+        // A daily bar opens at its session's first minute and closes at its last (the sessions
+        // run to 01:00 UTC: the minutes asked to 02:00).
+        let minutes = try Self.minutes(ending: Self.day0 + 3 * 86_400 + 7_200, days: 3)
+        var sessions: [[Bar]] = []
+        for bar in minutes {
+            if let last = sessions.last?.last, Int(bar.date)! == Int(last.date)! + 60 {
+                sessions[sessions.count - 1].append(bar)
+            } else {
+                sessions.append([bar])
+            }
+        }
+        #expect(sessions.map(\.count) == [960, 960, 960])
         let daily = try BarHistory.bars(instrument: Self.aapl, seed: 7, barSeconds: 86_400, durationSeconds: 3 * 86_400,
                                         end: Self.day0 + 3 * 86_400, price: 190.12, now: Self.now, whatToShow: "TRADES", formatDate: 2,
                                         zone: Self.utc)
-        #expect(daily.count == 3)
-        #expect(daily.map(\.close) == [1_439, 2_879, 4_319].map { atOnce[$0].close })
-        #expect(daily.map(\.open) == [0, 1_440, 2_880].map { atOnce[$0].open })
+        #expect(daily.map(\.date) == ["20260105", "20260106", "20260107"])
+        #expect(daily.map(\.open) == sessions.map { $0.first!.open })
+        #expect(daily.map(\.close) == sessions.map { $0.last!.close })
     }
 
     @Test("repeatable for a seed; another seed is another path")

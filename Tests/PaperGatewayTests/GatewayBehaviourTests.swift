@@ -162,14 +162,20 @@ struct GatewayBehaviourTests {
         }
     }
 
-    @Test("history: bars then historicalDataEnd; keepUpToDate updates; bad requests named")
+    @Test("history: bars then historicalDataEnd; keepUpToDate updates, at any hour; bad requests named")
     func history() async throws {
         try await withClient { server, client in
-            try client.send(.reqHistoricalData(ReqHistoricalData(reqId: 1, contract: Contract(symbol: "AAPL"), durationStr: "3600 S",
-                                                                 barSizeSetting: "5 mins", keepUpToDate: true)))
+            // An hour inside the regular session (the history keeps trading hours).
+            try client.send(.reqHistoricalData(ReqHistoricalData(reqId: 4, contract: Contract(symbol: "AAPL"), endDateTime: "20260106 15:00:00 US/Eastern",
+                                                                 durationStr: "3600 S", barSizeSetting: "5 mins")))
             try client.wait(for: "historicalDataEnd") { $0.contains { if case .historicalDataEnd = $0 { true } else { false } } }
             guard case let .historicalData(data) = client.received.first(where: { if case .historicalData = $0 { true } else { false } })! else { return }
             #expect(data.bars.count == 12)
+            // Live updates follow the live market, which moves at night and on weekends too,
+            // even when the last hour holds no history.
+            try client.send(.reqHistoricalData(ReqHistoricalData(reqId: 1, contract: Contract(symbol: "AAPL"), durationStr: "3600 S",
+                                                                 barSizeSetting: "5 mins", keepUpToDate: true)))
+            try client.wait(for: "historicalDataEnd") { $0.filter { if case .historicalDataEnd = $0 { true } else { false } }.count == 2 }
             _ = try await control(server, "step 2")
             try client.wait(for: "historicalDataUpdate") { $0.contains { if case .historicalDataUpdate = $0 { true } else { false } } }
             try client.send(.reqHistoricalData(ReqHistoricalData(reqId: 2, contract: Contract(symbol: "AAPL"), durationStr: "1 D",

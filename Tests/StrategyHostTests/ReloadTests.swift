@@ -137,6 +137,7 @@ struct ReloadTests {
         let rig = try await Rig.start(code(0) + "\nlocal original_start = on_start\nfunction on_start() original_start(); arm() end",
                                       gateway: { $0.market.tickIntervalMs = 1; $0.instruments = Array(Instrument.defaultUniverse.prefix(10)) },
                                       host: { $0.risk.maxOrdersPerMinute = 100; $0.risk.maxOpenOrders = 100 })
+        let before = await rig.statistics()
         var failures = 0
         for version in 1...100 {
             let outcome = await rig.strategy.reload(source: code(version))
@@ -168,8 +169,11 @@ struct ReloadTests {
         #expect(Set(events.filter { $0.contains(":filled:") }.map { $0.split(separator: ":")[0] }).count == 40)
         let statistics = await rig.statistics()
         #expect(statistics.reloads == 100)
-        // Not a speed test (Scripts/bench is): enough quotes that reloads happened amid a busy stream.
-        #expect(statistics.quotesDelivered + statistics.quotesCoalesced > 2000, "the stream kept flowing (10 symbols moving every millisecond)")
+        // Not a speed test (Scripts/bench is): the reloads happened amid a stream that kept moving
+        // (10 symbols every millisecond; a loaded CI machine delivers far fewer, never none).
+        let quotesDuringReloads = statistics.quotesDelivered + statistics.quotesCoalesced
+            - before.quotesDelivered - before.quotesCoalesced
+        #expect(quotesDuringReloads > 100, "the stream kept flowing through the reloads")
         await rig.stop()
     }
 }

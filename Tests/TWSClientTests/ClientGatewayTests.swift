@@ -182,14 +182,23 @@ struct ClientGatewayTests {
             try await client.waitUntilReady(timeout: 10)
             _ = try await control(server, "hang 1")
             try await events.wait("the dead connection noticed") { $0.contains("lost") }
-            try await events.wait("a working connection again") { $0.contains("restored") }
-            // Once TWS answers again, the connection stays.
-            try await Task.sleep(for: .milliseconds(1500))
+            // The hang ends at the gateway's own deadline; a heartbeat it ignored just before is
+            // declared lost up to heartbeatTimeout later (a connection made during the hang can
+            // be lost again). Past both, with the last event a restored connection, TWS answers.
+            let hangEnds = try await server.withEngine { $0.faults.hangUntil }
+            try await events.wait("the hang over, its last ignored heartbeat timed out, a working connection again") {
+                Date().timeIntervalSince1970 > hangEnds + config.heartbeatTimeout && $0.last == "restored"
+            }
             try await client.waitUntilReady(timeout: 10)
-            let lost = events.all.filter { $0 == "lost" }.count
             #expect(try await client.currentTime() > 0)
-            try await Task.sleep(for: .milliseconds(600))
-            #expect(events.all.filter { $0 == "lost" }.count == lost)
+            let lost = events.all.filter { $0 == "lost" }.count
+            // Once TWS answers again, the connection stays. Absence over a window, so a sleep:
+            // five heartbeat rounds, each answered within its timeout, or a "lost" shows. The
+            // round trip after it proves the connection answers and that the client has read
+            // (and acted on) all that came before the count.
+            try await Task.sleep(for: .milliseconds(Int(5 * config.heartbeatInterval * 1000 + config.heartbeatTimeout * 1000)))
+            #expect(try await client.currentTime() > 0)
+            #expect(events.all.filter { $0 == "lost" }.count == lost, "\(events.all)")
             await client.stop()
         }
     }
@@ -271,8 +280,9 @@ struct ClientGatewayTests {
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<70 {
                     group.addTask {
-                        let bars = try await client.historicalBars(Contract(symbol: symbols[index % 10]), duration: "\(600 + index) S",
-                                                                   barSize: "30 secs")  // small bars: IB's pacing applies
+                        // Ending inside a session (2024-01-03 11:00 New York): history keeps trading hours.
+                        let bars = try await client.historicalBars(Contract(symbol: symbols[index % 10]), end: "20240103-16:00:00",
+                                                                   duration: "\(600 + index) S", barSize: "30 secs")  // small bars: IB's pacing applies
                         return bars.count
                     }
                 }
@@ -293,9 +303,14 @@ struct ClientGatewayTests {
             let client = TWSClient(configuration: Self.clientConfig(port: server.port))
             client.start()
             try await client.waitUntilReady(timeout: 10)
-            let bars = try await client.historicalBars(Contract(symbol: "AAPL"), duration: "5 D", barSize: "1 min")
-            #expect(bars.count == 5 * 1440)
-            #expect(Set(bars.map(\.date)).count == bars.count)
+            // Five days to Saturday 2024-01-06 00:00 UTC (Friday 19:00 New York) in 1-minute
+            // bars, in requests of 2,000 bars: Monday to Friday 04:00-20:00 New York (the
+            // paper history keeps trading hours), the last day to 19:00.
+            let bars = try await client.historicalBars(Contract(symbol: "AAPL"), end: "20240106-00:00:00", duration: "5 D", barSize: "1 min")
+            let dates = bars.map(\.date)
+            #expect(Set(dates).count == bars.count)
+            #expect(dates == dates.sorted())
+            #expect(bars.count >= 4 * 960 + 900, "\(bars.count) bars from \(dates.first ?? "") to \(dates.last ?? "")")
             await client.stop()
         }
     }

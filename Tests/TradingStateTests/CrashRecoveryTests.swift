@@ -55,8 +55,20 @@ struct CrashRecoveryTests {
         trader.waitUntilExit()
         #expect(trader.terminationReason == .uncaughtSignal)
 
-        // The gateway keeps filling the working orders while the trader is dead.
-        try await Task.sleep(for: .milliseconds(1500))
+        // The gateway keeps filling the working orders while the trader is dead: wait until none
+        // of its orders works any more, so that every fill the recovery must find is made (and
+        // those made after the kill are fills the trader never saw).
+        func gatewayView() async throws -> (fills: Int, working: Int) {
+            try await server.withEngine { engine in
+                (engine.executions.filter { $0.execution.clientId == 9 }.count,
+                 engine.orders.filter { $0.key.clientId == 9 && $0.value.isWorking }.count)
+            }
+        }
+        let atKill = try await gatewayView()
+        try await eventually("the dead trader's working orders filled at the gateway", timeout: 30) { try await gatewayView().working == 0 }
+        if atKill.working > 0 {
+            #expect(try await gatewayView().fills > atKill.fills, "\(atKill.working) orders worked at the kill: filled in the dark")
+        }
 
         let (recovery, recoveryOutput) = try launch(common + ["--orders", "0", "--settle-seconds", "20"])
         // Read to the end first: a child that fills the pipe (64 KiB) never exits while

@@ -89,7 +89,12 @@ struct TradingStateTests {
                                                     order: Order(action: "BUY", quantity: 100, type: "MKT"), strategy: "test")
             #expect(record.order.orderRef == "mw:" + record.clientKey)
             try await eventually("filled") { await rig.state.snapshot().orders.first?.status == .filled }
-            try await eventually("commission") { await rig.state.snapshot().executions.allSatisfy { $0.commission != nil } }
+            // orderStatus(Filled) may come ahead of execDetails: wait for the execution itself, not an
+            // empty list that trivially has every commission.
+            try await eventually("commission") {
+                let executions = await rig.state.snapshot().executions
+                return !executions.isEmpty && executions.allSatisfy { $0.commission != nil }
+            }
             let executions = try rig.journal.count("executions")
             #expect(executions >= 1)
             #expect(try rig.journal.count("orders") == 1)

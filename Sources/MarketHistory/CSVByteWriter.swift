@@ -1,0 +1,81 @@
+/// A CSV file built as bytes, for the files with a row per bar (a backtest's equity.csv over a
+/// million bars): times as `UTCTime.iso` writes them, the date part formed once a day, and
+/// amounts with two decimals by integer arithmetic, where `String(format:)` per cell cost more
+/// than the backtest itself.
+public struct CSVByteWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var dayStart = Int64.min
+    /// `YYYY-MM-DD ` of the day that starts at `dayStart`.
+    private var dayText: [UInt8] = []
+
+    public init(header: String, expectedRows: Int = 0) {
+        bytes.reserveCapacity(header.utf8.count + 1 + expectedRows * 48)
+        bytes.append(contentsOf: header.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// `2024-01-02 14:30:00`, exactly as `UTCTime.iso(epoch)`.
+    public mutating func time(_ epoch: Int64) {
+        let secondOfDay = epoch >= 0 ? epoch % 86_400 : (86_400 + epoch % 86_400) % 86_400
+        let start = epoch - secondOfDay
+        if start != dayStart {
+            dayStart = start
+            dayText = Array((UTCTime.day(start) + " ").utf8)
+        }
+        bytes.append(contentsOf: dayText)
+        let seconds = Int(secondOfDay)
+        two(seconds / 3_600)
+        bytes.append(UInt8(ascii: ":"))
+        two(seconds % 3_600 / 60)
+        bytes.append(UInt8(ascii: ":"))
+        two(seconds % 60)
+    }
+
+    /// `value` with two decimals, the same text as `fallback` (`"%.2f"` without `-0.00`) gives:
+    /// by integer arithmetic where the product by 100 is far from a half (where rounding the
+    /// product could differ from rounding the exact binary value), else by `fallback`, as for
+    /// what cents cannot hold exactly (beyond 10^12 cents, not finite).
+    public mutating func cents(_ value: Double, fallback: (Double) -> String) {
+        let raw = value * 100
+        let whole = raw.rounded(.towardZero)
+        guard raw.isFinite, abs(raw) < 1e12, abs(abs(raw - whole) - 0.5) > 1e-3 else {
+            bytes.append(contentsOf: fallback(value).utf8)
+            return
+        }
+        let total = Int64(raw.rounded())
+        if total < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = total.magnitude
+        integer(magnitude / 100)
+        bytes.append(UInt8(ascii: "."))
+        two(Int(magnitude % 100))
+    }
+
+    public mutating func text(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+    public mutating func endRow() { bytes.append(UInt8(ascii: "\n")) }
+
+    private mutating func two(_ value: Int) {
+        bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    private mutating func integer(_ value: UInt64) {
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
+    }
+}
