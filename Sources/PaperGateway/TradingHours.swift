@@ -1,4 +1,5 @@
 import Foundation
+import TWSProtocol
 
 /// When an instrument of each type trades: the one table the paper gateway's history (which
 /// bars exist, for useRTH 1 and 0) and its contract details (`tradingHours`, `liquidHours`,
@@ -178,18 +179,8 @@ public struct TradingHours: Sendable, Equatable {
         return String(format: "%04d%02d%02d", Int(c.year), Int(c.month), Int(c.day))
     }
 
-    /// The civil date of days since 1970-01-01 (Howard Hinnant's civil_from_days).
-    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = floorDivide(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    /// The civil date of days since 1970-01-01.
+    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) { CivilDate.civil(days) }
 
     // MARK: Dates
 
@@ -201,8 +192,5 @@ public struct TradingHours: Sendable, Equatable {
         return local - second
     }
 
-    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        let quotient = value / divisor
-        return value % divisor < 0 ? quotient - 1 : quotient
-    }
+    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 { CivilDate.floorDivide(value, divisor) }
 }

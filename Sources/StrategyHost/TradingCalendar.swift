@@ -1,4 +1,5 @@
 import Foundation
+import TWSProtocol
 
 /// An instrument's trading days, from what TWS says of it (its time zone and its trading or
 /// liquid hours, `20261202:0930-20261202:1600;20261203:CLOSED;...`): which session a moment
@@ -125,33 +126,13 @@ public struct TradingCalendar: Sendable {
         return local - second
     }
 
-    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
-        let quotient = value / divisor
-        return value % divisor < 0 ? quotient - 1 : quotient
-    }
+    static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 { CivilDate.floorDivide(value, divisor) }
 
-    /// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-    static func day(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = floorDivide(y, 400)
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146097 + dayOfEra - 719468
-    }
+    /// Days since 1970-01-01 of a civil date.
+    static func day(year: Int64, month: Int64, day: Int64) -> Int64 { CivilDate.days(year: year, month: month, day: day) }
 
-    /// The civil date of days since 1970-01-01 (civil_from_days).
-    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719468
-        let era = floorDivide(z, 146097)
-        let dayOfEra = z - era * 146097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    /// The civil date of days since 1970-01-01.
+    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) { CivilDate.civil(days) }
 
     // MARK: Parsing what TWS sends
 

@@ -106,12 +106,15 @@ struct GatewayLimitTests {
             #expect(dropped > 0, "the sleeper's market data is dropped while it does not read")
             // With the sleeper backed up, the other client keeps getting quotes: counted from a
             // sync on (it reads all that came before), then more must arrive.
-            func quotes(_ messages: [ServerMessage]) -> Int {
-                messages.filter { if case let .tickPrice(tick) = $0 { tick.reqId == 7 } else { false } }.count
-            }
             try awake.sync()
-            let before = quotes(awake.received)
-            try awake.wait(for: "more quotes for the client that reads", timeout: 10) { quotes($0) > before + 5 }
+            var scanned = awake.received.count, more = 0  // each message counted once as it comes
+            try awake.wait(for: "more quotes for the client that reads", timeout: 10) { messages in
+                while scanned < messages.count {
+                    if case let .tickPrice(tick) = messages[scanned], tick.reqId == 7 { more += 1 }
+                    scanned += 1
+                }
+                return more > 5
+            }
         }
     }
 
