@@ -250,6 +250,8 @@ let package = Package(
         ),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
+        // What the test targets share: where the checkout's fixtures are (SourceTree).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "MoonwireTests",
             dependencies: [
@@ -295,6 +297,7 @@ let package = Package(
         .testTarget(
             name: "StrategyHostTests",
             dependencies: [
+                "TestSupport",
                 "Money",
                 "StrategyHost",
                 "LuaRuntime",
@@ -310,6 +313,7 @@ let package = Package(
         .testTarget(
             name: "TradingStateTests",
             dependencies: [
+                "TestSupport",
                 "TradingState",
                 "TWSClient",
                 "PaperGateway",
@@ -330,6 +334,7 @@ let package = Package(
         .testTarget(
             name: "PaperGatewayTests",
             dependencies: [
+                "TestSupport",
                 "Money",
                 "PaperGateway",
                 // Its trading-hours tests read the gateway's contract details as a strategy does.
@@ -343,6 +348,7 @@ let package = Package(
         .testTarget(
             name: "TWSProtocolTests",
             dependencies: [
+                "TestSupport",
                 "TWSProtocol",
                 "TWSWire",
                 .product(name: "NIOCore", package: "swift-nio"),

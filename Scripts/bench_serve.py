@@ -7,7 +7,10 @@
 2. The cost to trading of connected dashboards: quotes delivered to the strategies per
    second (moonwire_quotes_total over a window, the paper gateway ticking as fast as the
    client reads, 20 instruments), in alternating windows of one run with no WebSocket client
-   and with 5 reading clients.
+   and with 5 reading clients. Beside it, quotes per CPU-second of the moonwire process (its
+   user + system time over the window, all threads, from /proc): what serving the clients
+   costs the process itself, which the readers' and other processes' share of a 2-core
+   machine does not move.
 """
 import json
 import os
@@ -62,6 +65,12 @@ def stop(process):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (all its threads), in seconds."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def quotes_total(base):
@@ -121,13 +130,15 @@ def throughput(folder, rounds=4):
     strategy = f"function on_start()\n{subscribe}\nend\nfunction on_quote(q) end\n"
     process, base = start(folder, strategy, 0)
     alone, watched = [], []
+    alone_cpu, watched_cpu = [], []
     try:
         time.sleep(3)
         clients_on = int(os.environ.get("BENCH_SERVE_CLIENTS", "5"))  # 0: an A/A control of the drift
         for round in range(rounds):
             # A B, then B A: a drift over the run (a market and a journal that grow) falls on both.
-            order = ((0, alone), (clients_on, watched)) if round % 2 == 0 else ((clients_on, watched), (0, alone))
-            for clients, into in order:
+            order = (((0, alone, alone_cpu), (clients_on, watched, watched_cpu)) if round % 2 == 0
+                     else ((clients_on, watched, watched_cpu), (0, alone, alone_cpu)))
+            for clients, into, into_cpu in order:
                 # The readers are processes of their own at the lowest priority: a dashboard's
                 # browser is usually on another machine, and on this 2-core VM five Python
                 # readers would otherwise take CPU from the run itself, which is not the cost
@@ -135,9 +146,11 @@ def throughput(folder, rounds=4):
                 readers = [subprocess.Popen(["nice", "-n", "19", sys.executable, __file__, "--reader", base, str(WINDOW + 1.5)])
                            for _ in range(clients)]
                 time.sleep(1)
-                first, started = quotes_total(base), time.time()
+                first, started, cpu = quotes_total(base), time.time(), cpu_seconds(process.pid)
                 time.sleep(WINDOW)
-                into.append((quotes_total(base) - first) / (time.time() - started))
+                quotes = quotes_total(base) - first
+                into.append(quotes / (time.time() - started))
+                into_cpu.append(quotes / (cpu_seconds(process.pid) - cpu))
                 for each in readers:
                     try:
                         each.wait(timeout=30)
@@ -145,7 +158,8 @@ def throughput(folder, rounds=4):
                         each.kill()
     finally:
         stop(process)
-    return sum(alone) / len(alone), sum(watched) / len(watched)
+    mean = lambda values: sum(values) / len(values)
+    return mean(alone), mean(watched), mean(alone_cpu), mean(watched_cpu)
 
 
 if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[1] == "--reader":
@@ -159,7 +173,10 @@ if __name__ == "__main__":
         for name in ("latency", "throughput"):
             (root / name).mkdir()
         latency(root / "latency")
-        alone, watched = throughput(root / "throughput")
+        alone, watched, alone_cpu, watched_cpu = throughput(root / "throughput")
+        clients = int(os.environ.get("BENCH_SERVE_CLIENTS", "5"))
         print(f"quotes delivered to the strategy (20 instruments, gateway ticking as fast as read; {WINDOW:.0f} s windows of one run, ABBA "
-              f"order): {alone:,.0f} quotes/s with no dashboard, {watched:,.0f} quotes/s with 5 WebSocket clients reading (at nice 19) "
+              f"order): {alone:,.0f} quotes/s with no dashboard, {watched:,.0f} quotes/s with {clients} WebSocket clients reading (at nice 19) "
               f"({(watched / alone - 1) * 100:+.1f} %)")
+        print(f"quotes per CPU-second of the moonwire process (user + system, all threads): {alone_cpu:,.0f} with no dashboard, "
+              f"{watched_cpu:,.0f} with {clients} clients ({(watched_cpu / alone_cpu - 1) * 100:+.1f} %)")

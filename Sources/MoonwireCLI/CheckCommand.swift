@@ -19,12 +19,22 @@ struct CheckCommand: AsyncParsableCommand {
         var failed = false
         for path in strategies {
             let problems = try await StrategyCheck.check(path: path)
-            if problems.errors.isEmpty { say("ok: \(path) loads; handlers: \(problems.handlers.joined(separator: ", "))") }
+            if problems.errors.isEmpty { say("ok: \(path) loads; " + Self.handlerSummary(problems)) }
             for error in problems.errors { say("error: " + Self.located(error, in: path)) }
             for warning in problems.found { say("warning: \(path):" + (warning.line.map { "\($0):" } ?? "") + " \(warning.message)") }
             failed = failed || !problems.errors.isEmpty
         }
         if failed { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// The handlers the host will call, and apart from them any other `on_` function (a
+    /// misspelled handler is never called: it must not read as one).
+    static func handlerSummary(_ result: StrategyCheck.Result) -> String {
+        var text = "handlers: " + (result.handlers.isEmpty ? "none" : result.handlers.joined(separator: ", "))
+        if !result.otherOnFunctions.isEmpty {
+            text += "; not called by Moonwire (only as posted events): " + result.otherOnFunctions.joined(separator: ", ")
+        }
+        return text
     }
 
     /// `error` starting with the path as given: Lua (and the API check) name the file by its

@@ -24,5 +24,6 @@ struct ConfigCommand: ParsableCommand {
         say("config file: " + (found.path.map { "\($0) (\(found.source))" } ?? "none (defaults)"))
         say("connects to: " + (settings.usesPaperGateway ? "the built-in paper gateway" : "TWS / IB Gateway at \(settings.host ?? ""):\(settings.port ?? 0)"))
         for line in settings.description { say("  " + line) }
+        say("data folder: \(HostConfig.dataFolder) (the journal, logs and bar store unless the config names others)")
     }
 }

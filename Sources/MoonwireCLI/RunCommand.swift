@@ -133,14 +133,30 @@ struct RunOptions: ParsableArguments {
         let quiet = self.quiet
         @Sendable func progress(_ line: String) { if !quiet { say(line) } }
 
+        // What ends the run: a signal, the duration, or `moonwire halt` through the control channel.
+        let stop = StopLatch()
+        // Signals are caught from here on: one that comes while the strategies start (a test, or
+        // a user, sending Ctrl-C as soon as a strategy prints) stops the run with its summary,
+        // where before it met the default action (killed, no summary) or was lost. While
+        // connecting nothing runs yet: a signal then ends the process at once, saying so.
+        let signals = SignalCatcher([SIGINT, SIGTERM, SIGUSR1])
+        let running = NIOLockedValueBox(false)
+        Task {
+            let signal = await signals.wait()
+            if signal != SIGUSR1 && !running.withLockedValue({ $0 }) {
+                Console.shared.log("interrupted while connecting: nothing ran, nothing was sent")
+                Foundation.exit(ExitStatus.signal(signal))
+            }
+            stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
+        }
+
         let runtime: MoonwireRuntime
         do {
             runtime = try await MoonwireRuntime.start(configuration) { line in progress(line) }
         } catch let error as MoonwireError {
             throw RuntimeError(error)
         }
-        // What ends the run: a signal, the duration, or `moonwire halt` through the control channel.
-        let stop = StopLatch()
+        running.withLockedValue { $0 = true }
         // The HTTP face and the runtime as services of one group: at the end the face stops
         // first (no request meets a stopping runtime), then the runtime.
         var served: ServedRun?
@@ -194,10 +210,6 @@ struct RunOptions: ParsableArguments {
             Task { for name in runtime.strategyNames { _ = await runtime.reload(strategy: name) } }
         }
         hangups.resume()
-        Task {
-            let signal = await SignalWaiter().wait(for: [SIGINT, SIGTERM, SIGUSR1])
-            stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
-        }
         // The duration counts from when the strategies run, not from the start of connecting.
         if let duration {
             Task {

@@ -86,7 +86,11 @@ public final class PaperGatewayServer: Sendable {
                 }
                 if config.market.clock == "realtime" && config.market.tickIntervalMs > 0 {
                     // Each instrument moves once per interval, at its own moment (staggered).
-                    let slice = engine.value.realtimeClockSlice
+                    // At least 1 ms between two runs (several instruments move in one when the
+                    // slice is shorter): the delay counts from the end of a run, and a run longer
+                    // than a shorter one keeps the loop in its tasks, so it reads no request for
+                    // seconds (a client's reqCurrentTime went unanswered for 10 s at 2 ms ticks).
+                    let slice = max(engine.value.realtimeClockSlice, .milliseconds(1))
                     box.value = loop.scheduleRepeatedTask(initialDelay: slice, delay: slice) { _ in
                         engine.value.advanceRealtimeClock(to: .now())
                     }

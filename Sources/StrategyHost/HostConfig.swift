@@ -156,7 +156,7 @@ public struct HostConfig: Sendable, Equatable {
         if let id = try integer(trading, "trading", "client_id", Self.clientIds) { config.trading.clientId = id }
         if let journal = trading["journal"] {
             guard let path = journal as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): trading.journal should be a file path") }
-            config.trading.journal = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
+            config.trading.journal = Self.expandingHome(path)
         }
         /// The `risk:` keys of `mapping` (named `prefix` in errors) over `base`.
         func riskLimits(_ mapping: [String: Any], _ prefix: String, over base: RiskLimits) throws -> RiskLimits {
@@ -207,7 +207,7 @@ public struct HostConfig: Sendable, Equatable {
         let logging = try section("logging")
         if let folder = logging["folder"] {
             guard let path = folder as? String, !path.isEmpty else { throw HostConfigError(message: "\(source): logging.folder should be a folder path") }
-            config.logging.folder = path.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst() : path
+            config.logging.folder = Self.expandingHome(path)
         }
         config.logging.maxMegabytes = try number(logging, "logging", "max_mb") ?? config.logging.maxMegabytes
         config.logging.keepDays = try number(logging, "logging", "keep_days") ?? config.logging.keepDays
@@ -236,7 +236,7 @@ public struct HostConfig: Sendable, Equatable {
             guard let text = store as? String, !text.isEmpty else {
                 throw HostConfigError(message: "\(source): history.store should be a SQLite file path or a postgres:// URL")
             }
-            config.historyStore = text.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + text.dropFirst() : text
+            config.historyStore = Self.expandingHome(text)
         }
         if let ingest = try section("history")["ingest"] { config.historyIngest = try HistoryIngest.parse(ingest, source: source) }
         if let params = document["params"] {
@@ -304,7 +304,20 @@ extension HostConfig {
         let environment = ProcessInfo.processInfo.environment
         if let folder = environment["MOONWIRE_DATA"], !folder.isEmpty { return folder }
         if let folder = environment["XDG_DATA_HOME"], !folder.isEmpty { return folder + "/moonwire" }
-        return FileManager.default.homeDirectoryForCurrentUser.path + "/.local/share/moonwire"
+        return homeFolder() + "/.local/share/moonwire"
+    }
+
+    /// The user's home: `$HOME` as the shell has it (`HOME=/elsewhere moonwire ...`, a service
+    /// manager's setting), else the account's home from the password database. Foundation's
+    /// `homeDirectoryForCurrentUser` reads only the latter on Linux.
+    public static func homeFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        return FileManager.default.homeDirectoryForCurrentUser.path
+    }
+
+    /// `path` with a leading `~/` as the user's home (`homeFolder`), as a shell would.
+    static func expandingHome(_ path: String) -> String {
+        path.hasPrefix("~/") ? homeFolder() + path.dropFirst() : path
     }
 
     /// Creates the folder a data file goes in.
@@ -337,7 +350,7 @@ extension HostConfig {
         }
         let local = workingFolder + "/Config/moonwire.yaml"
         if files.fileExists(atPath: local) { return ("Config/moonwire.yaml", "the working folder") }
-        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (files.homeDirectoryForCurrentUser.path + "/.config")
+        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (homeFolder(environment: environment) + "/.config")
         let user = home + "/moonwire/moonwire.yaml"
         if files.fileExists(atPath: user) { return (user, "the user's config folder") }
         return (nil, "none found: defaults")

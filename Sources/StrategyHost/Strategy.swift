@@ -95,6 +95,8 @@ public final class Strategy: @unchecked Sendable {
     /// (run on the loop when the reply comes: `orders.buy` waiting for a price sends then).
     var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
     var nextWaitId = 1
+    /// Replies that came for a wait a reload had cancelled, and were dropped.
+    var droppedReplies = 0
     /// Bars of the sizes the strategy asked for, built from the 5-second bars (key: `symbol|size`).
     var barBuilders: [String: BarAggregator] = [:]
     /// Each instrument's trading calendar, once TWS has described it (days, weeks, months of bars).
@@ -584,7 +586,10 @@ public final class Strategy: @unchecked Sendable {
             if !timer.repeating { lua.release(timer.function) }
             persistStore()
         case let .reply(wait, values):
-            guard let pending = waits.removeValue(forKey: wait) else { return }  // cancelled by a reload
+            guard let pending = waits.removeValue(forKey: wait) else {  // cancelled by a reload
+                droppedReplies += 1
+                return
+            }
             lua.label = Self.resumedWaitLabel
             run(lua.resume(pending.thread, with: pending.finish?(values) ?? values), handler: "a resumed wait")
         case .stop:

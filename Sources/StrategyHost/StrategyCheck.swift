@@ -11,7 +11,11 @@ public enum StrategyCheck {
         /// Each warning with the line it is about where the file shows it (`moonwire check`
         /// prints `file:line: ...`; an editor jumps there).
         public var found: [Warning] = []
+        /// The handlers the host calls that the file defines (`on_quote`, ...).
         public var handlers: [String] = []
+        /// Other global `on_` functions: called only when an application posts that event
+        /// (`MoonwireRuntime.post`), never by the host; a misspelled handler lands here.
+        public var otherOnFunctions: [String] = []
         /// The warnings' texts, without lines.
         public var warnings: [String] { found.map(\.message) }
     }
@@ -43,7 +47,9 @@ public enum StrategyCheck {
             let strategy = try await group.next().submit {
                 try Strategy(path: path, loop: group.next(), services: services, config: HostConfig())
             }.get()
-            result.handlers = try await group.next().submit { strategy.definedHandlers }.get()
+            let defined = try await group.next().submit { strategy.definedHandlers }.get()
+            result.handlers = defined.filter(Strategy.handlerNames.contains)
+            result.otherOnFunctions = defined.filter { !Strategy.handlerNames.contains($0) }
             // Every global function: `onQuote` is a handler misnamed too, though not spelled on_.
             let functions = try await group.next().submit { strategy.lua.functionNames(strategy.env) }.get()
             let handlers = Strategy.handlerNames

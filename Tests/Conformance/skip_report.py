@@ -1,8 +1,11 @@
 """Prints what the test run ran and skipped, and fails on a skip nobody allowed.
 
-Reads pytest's JUnit XML reports; a skip is allowed only when "file::test" matches a line of
-the allow-list (each line says why). Also prints the Swift test count line and how many hostile
-strategies the corpus holds, so a run says what it covered, not just "passed".
+Reads pytest's JUnit XML reports and the Swift runs' output (Scripts/test-swift: the ordinary
+user's run, and root's run of the AsRoot suites). A skip is allowed only when its name matches a
+line of the allow-list (each line says why): "file::test" for pytest, "swift::<test's title>"
+for Swift. A Swift test skipped in one run and passed in another (root's) is not a skip. Also
+prints how many hostile cases ran (the Swift tests over Tests/Hostile, and pytest's
+test_hostile_strategies.py), so a run says what it covered, not just "passed".
 """
 import argparse
 import pathlib
@@ -20,11 +23,37 @@ def allowed_patterns(path):
     return patterns
 
 
+SWIFT_RUN = re.compile(r"^[✔✘] Test run with (\d+) tests? in (\d+) suites? (passed|failed)")
+SWIFT_SKIP = re.compile(r'^➜ (?:Test|Suite) "(.*)" skipped(?:: "(.*)")?')
+SWIFT_PASS = re.compile(r'^✔ Test "(.*?)"(?: with (\d+) test cases?)? passed')
+
+
+def swift_runs(logs):
+    """Prints each run's count line; returns the skips no other run passed, and the number of
+    hostile cases (parameterized tests whose title names Tests/Hostile) that passed."""
+    skips, passed, hostile = {}, set(), 0
+    for log in logs:
+        path = pathlib.Path(log)
+        if not path.exists():
+            continue
+        counted = None
+        for line in path.read_text(errors="replace").splitlines():
+            if match := SWIFT_RUN.match(line):
+                counted = line.lstrip("✔✘ ").strip()
+            elif match := SWIFT_SKIP.match(line):
+                skips[match.group(1)] = match.group(2) or ""
+            elif match := SWIFT_PASS.match(line):
+                passed.add(match.group(1))
+                if "Tests/Hostile" in match.group(1):
+                    hostile += int(match.group(2) or 1)
+        print(f"swift ({path.name}): {counted or 'no test run line: the run did not finish'}")
+    return [(name, why) for name, why in sorted(skips.items()) if name not in passed], hostile
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--allowed", required=True)
-    parser.add_argument("--swift", default="")
-    parser.add_argument("--hostile-dir")
+    parser.add_argument("--swift-log", action="append", default=[], help="a Swift run's output (repeatable)")
     parser.add_argument("reports", nargs="*")
     args = parser.parse_args()
     patterns = allowed_patterns(args.allowed)
@@ -48,13 +77,16 @@ def main():
             ran += 1
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
-    if args.swift:
-        print(f"swift: {args.swift.lstrip('✔ ').strip()}")
-    if args.hostile_dir:
-        folder = pathlib.Path(args.hostile_dir)
-        strategies = sorted(folder.glob("*.lua"))
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".lua")
-        print(f"hostile corpus: {len(strategies)} strategy files and {len(files)} input files in {args.hostile_dir}")
+    swift_skips, hostile_swift = swift_runs(args.swift_log)
+    print(f"swift: {len(swift_skips)} skipped in every run")
+    for name, reason in swift_skips:
+        print(f"    skipped swift::{name}: {reason}")
+        if not any(p.search(f"swift::{name}") for p in patterns):
+            unexpected.append(f"swift::{name}: {reason}")
+    hostile_pytest = sum(1 for report in args.reports if pathlib.Path(report).exists()
+                         for case in ET.parse(report).getroot().iter("testcase")
+                         if "hostile" in case.get("classname", "") and case.find("skipped") is None)
+    print(f"hostile cases: {hostile_swift} in the Swift suites over Tests/Hostile, {hostile_pytest} in pytest (test_hostile_strategies.py)")
     print(f"pytest: {ran} ran ({failed} failed), {len(skipped)} skipped")
     for name, reason in skipped:
         print(f"    skipped {name}: {reason}")

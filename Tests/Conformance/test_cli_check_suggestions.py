@@ -34,6 +34,10 @@ def test_a_misnamed_handler_gets_the_handler_it_means(tmp_path, name, meant):
     assert len(warnings) == 1, done.stdout
     assert f"{name} is not a handler Moonwire calls" in warnings[0], warnings
     assert f"did you mean {meant}?" in warnings[0], warnings
+    # The summary does not count it as a handler (it is never called).
+    summary = [line for line in done.stdout.splitlines() if line.startswith("ok: ")]
+    assert len(summary) == 1 and summary[0].startswith("ok: s.lua loads; handlers: on_start"), done.stdout
+    assert ("handlers: on_start; not called by Moonwire (only as posted events): " + name) in summary[0] or not name.startswith("on_"), summary
 
 
 def test_helpers_that_merely_start_with_on_are_left_alone(tmp_path):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from cli_helpers import ChildOutput
 from gateway_process import BINARY, ROOT
 
 HOSTILE = ROOT / "Tests" / "Hostile"
@@ -67,16 +68,15 @@ def test_a_signal_stops_a_run_whose_strategy_is_stuck_in_c(tmp_path, signal_name
                            cwd=tmp_path, env=dict(os.environ, MOONWIRE_TEST_API="1"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        started_line = ""
-        while time.monotonic() < deadline and "running well_behaved" not in started_line:
-            started_line = run.stdout.readline()
-            assert started_line or run.poll() is None, run.stderr.read()
-        time.sleep(1.0)  # on_start of the attack is now spinning in C
+        output = ChildOutput(run)
+        output.wait_for(r"running well_behaved", "stdout", timeout=30)
+        output.wait_for(r"blocking in C", "stderr", timeout=30)  # printed just before the C call
         sent = time.monotonic()
         run.send_signal(getattr(signal, signal_name))
-        out, err = run.communicate(timeout=30)
+        run.wait(timeout=30)
         took = time.monotonic() - sent
+        output.finish(timeout=30)
+        out, err = output.text("stdout"), output.text("stderr")
         assert took < 5, f"{signal_name} took {took:.1f} s to end the run"
         assert "summary of well_behaved" in out, out + err[-2000:]
     finally:

@@ -135,7 +135,8 @@ def test_ibapi_oca_group_and_bracket(gateway):
         loss.action, loss.orderType, loss.totalQuantity, loss.auxPrice, loss.parentId = "SELL", "STP", Decimal(5), 165.0, first + 2
         app.placeOrder(first + 2, contract, parent)
         app.placeOrder(first + 3, contract, profit)
-        time.sleep(0.3)
+        # The child's status comes after the parent's: the parent was handled by then.
+        app.wait(lambda: status(first + 2) is not None and status(first + 3) is not None, what="the staged parent and child acknowledged")
         assert status(first + 2) == "PreSubmitted", "a staged parent waits for its last child"
         app.placeOrder(first + 4, contract, loss)
         app.wait(lambda: status(first + 2) == "Filled", what="the bracket's parent fills")

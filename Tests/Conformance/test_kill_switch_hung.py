@@ -9,6 +9,7 @@ import time
 
 from ib_async import IB, LimitOrder, Stock
 
+from cli_helpers import ChildOutput
 from gateway_process import BINARY, Gateway
 from serve_process import wait_until
 
@@ -79,6 +80,7 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
                                 "--client-id", "1", "--config", str(tmp_path / "moonwire.yaml"), "--journal", str(journal)],
                                cwd=tmp_path, env=dict(os.environ, MOONWIRE_TEST_API="1"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        output = ChildOutput(run)
         try:
             deadline = time.monotonic() + 40
             ours = []
@@ -88,16 +90,17 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
                     break
                 time.sleep(0.5)
             assert len(ours) == 3, f"the strategy rests three orders: {ours}"
-            time.sleep(1.5)  # the strategy is now spinning in C
+            output.wait_for(r"entering C", "stderr", timeout=30)  # printed just before the C call
             assert run.poll() is None
             halted = time.monotonic()
             halt = subprocess.run([str(BINARY), "halt", "--journal", str(journal)], cwd=tmp_path, capture_output=True, text=True,
                                   timeout=30)
             assert halt.returncode == 0, halt.stderr
-            out, err = run.communicate(timeout=30)
+            run.wait(timeout=30)
             took = time.monotonic() - halted
+            output.finish(timeout=30)
+            out, err = output.text("stdout"), output.text("stderr")
             assert run.returncode == 0, err[-3000:]
-            assert "entering C" in err
             assert "halt: cancelling every open order" in out
             assert took < 8, f"halt took {took:.1f} s to end the run"
             left = open_orders(gateway.port, 33)

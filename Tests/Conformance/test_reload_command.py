@@ -5,6 +5,7 @@ import subprocess
 import tempfile
 import time
 
+from cli_helpers import ChildOutput
 from gateway_process import BINARY, ROOT
 
 
@@ -17,14 +18,16 @@ def test_reload_command():
     journal = folder / "r.sqlite"
     run = subprocess.Popen([str(BINARY), "run", str(strategy), "--no-watch", "--journal", str(journal)],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = ChildOutput(run)
     try:
         deadline = time.time() + 60
         while time.time() < deadline and not list(folder.glob("r.sqlite.control/*.sock")):
             time.sleep(0.1)
         sockets = list(folder.glob("r.sqlite.control/*.sock"))
         assert sockets and oct(sockets[0].stat().st_mode & 0o777) == "0o600", "the control socket is the owner's only"
-        time.sleep(0.5)
-        # --no-watch: saving alone does nothing; the command does.
+        output.wait_for(r"\bv1\b", "stderr", timeout=30)  # the strategy runs
+        # --no-watch: saving alone does nothing; the command does. A watcher reloads 10 ms after
+        # a save: half a second is fifty times that (the reload count below would be 2).
         strategy.write_text("function on_reload() log.info('v2 by command') end\n")
         time.sleep(0.5)
         reload = subprocess.run([str(BINARY), "reload", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True, timeout=30)
@@ -33,11 +36,13 @@ def test_reload_command():
         status = subprocess.run([str(BINARY), "status", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True, timeout=30)
         assert status.returncode == 0, status.stderr
         assert "trading open" in status.stdout and "  r: " in status.stdout, status.stdout
-        time.sleep(1.0)
+        output.wait_for(r"v2 by command", "stderr", timeout=30)
         halt = subprocess.run([str(BINARY), "halt", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True, timeout=30)
         assert halt.returncode == 0, halt.stderr
         assert "halted: no order leaves any more" in halt.stdout, halt.stdout
-        out, err = run.communicate(timeout=60)
+        run.wait(timeout=60)
+        output.finish(timeout=30)
+        out, err = output.text("stdout"), output.text("stderr")
         assert not list(folder.glob("r.sqlite.control/*")), "the run removes its socket and registration"
         assert out.count("reloaded r.lua") == 1, out
         assert "v2 by command" in err

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from cli_helpers import environment, read_terminal
+from cli_helpers import ChildOutput, environment, read_terminal
 from gateway_process import BINARY, Gateway
 
 RESTING = """
@@ -92,8 +92,40 @@ def test_a_silent_listener_is_a_handshake_timeout_with_its_cause(tmp_path):
     finally:
         listener.close()
     assert run.returncode == 1, run.stderr
-    assert 1.5 < elapsed < 6, elapsed
+    # It waited for the handshake (not less than its 2 s), and the message says it was that wait
+    # that ended it; the ceiling is generous (a loaded machine starting the binary).
+    assert 1.5 < elapsed < 30, elapsed
     assert re.search(r"did not answer the API handshake within [\d.]+ s", run.stderr) and "Accept incoming connection" in run.stderr, run.stderr
+
+
+def test_ctrl_c_while_connecting_ends_the_run_at_once_saying_so(tmp_path):
+    """A listener that never answers the handshake and a 30 s timeout: Ctrl-C during the wait
+    ends the run at once with 130 and one line, not after the timeout."""
+    (tmp_path / "s.lua").write_text("function on_start() end\n")
+    (tmp_path / "moonwire.yaml").write_text("connection:\n  connect_timeout: 30\n")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    threading.Thread(target=lambda: listener.accept(), daemon=True).start()
+    run = subprocess.Popen([str(BINARY), "run", "s.lua", "--config", "moonwire.yaml", "--gateway", f"127.0.0.1:{listener.getsockname()[1]}"],
+                           cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = ChildOutput(run)
+    try:
+        output.wait_for(r"^connecting to 127\.0\.0\.1:\d+", "stdout", timeout=30)
+        sent = time.monotonic()
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=60)
+        took = time.monotonic() - sent
+        output.finish(timeout=30)
+    finally:
+        listener.close()
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 130, output.text("stderr")
+    # Well before the 30 s handshake timeout (a generous ceiling a loaded machine meets).
+    assert took < 15, f"{took:.1f} s"
+    assert "interrupted while connecting: nothing ran, nothing was sent" in output.text("stderr"), output.text("stderr")
 
 
 def test_a_client_id_in_use_names_the_fix_and_ctrl_c_leaves_an_honest_summary(tmp_path):
@@ -113,7 +145,8 @@ def test_a_client_id_in_use_names_the_fix_and_ctrl_c_leaves_an_honest_summary(tm
             started = time.time()
             second = moonwire(tmp_path, "run", "rest.lua", "--gateway", endpoint, "--client-id", "9", "--journal", str(tmp_path / "k.sqlite"))
             assert second.returncode == 1, second.stderr
-            assert time.time() - started < 5
+            # TWS's answer (error 326), not a timeout: the message says so; the ceiling is generous.
+            assert time.time() - started < 30
             assert "error: client id 9 is already in use" in second.stderr and "--client-id 10" in second.stderr, second.stderr
         finally:
             first.send_signal(signal.SIGINT)
@@ -217,4 +250,5 @@ def test_state_prints_tables_offline_and_json_on_request(tmp_path):
     assert moonwire(tmp_path, "state", "--journal", journal, "--gateway", "paper").returncode == 0
     started = time.time()
     down = moonwire(tmp_path, "state", "--journal", journal, "--gateway", f"127.0.0.1:{free_port()}")
-    assert down.returncode == 1 and "connection refused" in down.stderr and time.time() - started < 2, down.stderr
+    # Refused at once, not a connect timeout: the message says which; the ceiling is generous.
+    assert down.returncode == 1 and "connection refused" in down.stderr and time.time() - started < 30, down.stderr

@@ -2,4 +2,4 @@
 -- expect: declared hung
 -- test-api
 -- params: block_seconds=60
-function on_start() testing.block_in_c(params.block_seconds or 4) end
+function on_start() print("blocking in C") testing.block_in_c(params.block_seconds or 4) end

@@ -125,7 +125,7 @@ struct SQLiteBarStoreTests {
 }
 
 /// Against the server Scripts/test starts; each test on its own instruments (the tables are shared).
-@Suite("Bar store: PostgreSQL", .enabled(if: ProcessInfo.processInfo.environment["MOONWIRE_TEST_POSTGRES"] != nil))
+@Suite("Bar store: PostgreSQL", .enabled(if: !(ProcessInfo.processInfo.environment["MOONWIRE_TEST_POSTGRES"] ?? "").isEmpty, "MOONWIRE_TEST_POSTGRES names no server"))
 struct PostgresBarStoreTests {
     let url = ProcessInfo.processInfo.environment["MOONWIRE_TEST_POSTGRES"] ?? ""
     let tag = String(UUID().uuidString.prefix(8))

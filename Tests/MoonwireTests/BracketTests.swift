@@ -132,11 +132,13 @@ struct BracketTests {
         #expect(await embedded.lines("o").contains("order first filled BUY filled=10"))
         // Up to 192: the stop follows to 191; 191.5 does not reach it; 190.9 does.
         for value in [190.0, 191.0, 192.0, 191.5] { try await price(embedded, value) }
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(!(await embedded.lines("o")).contains { $0.hasPrefix("order trail filled") })
-        let stop = try await embedded.runtime.paperGateway!.withEngine { engine in
-            engine.orders.values.first { $0.order.orderType == "TRAIL" }?.order.trailStopPrice
+        // Each price is applied (and orders matched against it) before `price` returns: the
+        // gateway's own record says whether the trailing stop was hit.
+        let trail = try await embedded.runtime.paperGateway!.withEngine { engine in
+            engine.orders.values.first { $0.order.orderType == "TRAIL" }.map { ($0.status, $0.filled, $0.order.trailStopPrice) }
         }
+        #expect(trail != nil && trail?.0 != "Filled" && trail?.1 == 0, "191.5 does not reach the stop: \(String(describing: trail))")
+        let stop = trail?.2
         #expect(abs((stop ?? 0) - 191) < 0.02, "the stop trails the best bid by 1: \(String(describing: stop))")
         try await price(embedded, 190.9)
         try await embedded.waitForLines("o") { $0.contains("order trail filled SELL filled=10") }

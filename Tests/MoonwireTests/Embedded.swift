@@ -36,7 +36,10 @@ struct Embedded {
 
     /// The strategy's log lines (log.info / print).
     func lines(_ name: String) async -> [String] {
-        guard let strategy = runtime.runner.strategy(named: name) else { return [] }
+        guard let strategy = runtime.runner.strategy(named: name) else {
+            Issue.record("no strategy named \(name) runs: its log lines are unknown")
+            return []
+        }
         return await strategy.lines()
     }
 

@@ -125,7 +125,12 @@ struct RuntimeLifecycleTests {
             """)
         try await embedded.runtime.addStrategy(file: stuck)
         try await embedded.runtime.addStrategy(file: try embedded.write("buyer.lua", Self.buyOnce))
-        try await Task.sleep(for: .milliseconds(200))
+        // The stuck strategy's loop stops answering once its timer is in the C call.
+        let stuckStrategy = try #require(embedded.runtime.runner.strategy(named: "stuck"))
+        let deadline = Date().addingTimeInterval(30)
+        while await stuckStrategy.loop.submit({}).value(within: 1) != nil {
+            try #require(Date() < deadline, "the stuck strategy's loop kept answering")
+        }
         let started = Date()
         let summary = await embedded.stop()
         #expect(Date().timeIntervalSince(started) < 8)

@@ -53,8 +53,10 @@ struct GatewayLimitTests {
                 }
             }
             try calm.send(.reqCurrentTime(ReqCurrentTime()))
-            try calm.wait(for: "the calm client's answer", timeout: 5) { $0.contains { if case .currentTime = $0 { true } else { false } } }
-            #expect(Date().timeIntervalSince(started) < 2, "the calm client was not stalled by the flood")
+            // Answered while the flood comes (100,000 requests handled first would take far longer
+            // than this generous ceiling, which a loaded machine still meets).
+            try calm.wait(for: "the calm client's answer", timeout: 10) { $0.contains { if case .currentTime = $0 { true } else { false } } }
+            #expect(Date().timeIntervalSince(started) < 10, "the calm client was not stalled by the flood")
             #expect(flooder.waitForClose(timeout: 10), "a client at ten times the rate is disconnected")
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NIOCore
 import Money
 import Testing
@@ -169,7 +170,7 @@ struct SimulationTests {
 
     @Test("the shipped Config/moonwire.yaml is the built-in default, and bad configs name the key")
     func config() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path
+        let path = SourceTree.url("Config/moonwire.yaml").path
         #expect(try PaperGatewayConfig.load(path: path) == PaperGatewayConfig())
         #expect(throws: ConfigError(message: "t.yaml: paper_gateway.market.speed is not a setting (known: clock, live_data, regular_hours_only, tick_interval_ms)")) {
             try PaperGatewayConfig.load(yaml: "paper_gateway:\n  market: {speed: 2}\n", source: "t.yaml")

@@ -8,7 +8,7 @@ import Testing
 @Suite("Control channel: private folder, registrations, who is on the other end")
 struct ControlChannelTests {
     static func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-control-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mc-\(UUID().uuidString.prefix(8))")  // short: socket paths fit in 108 bytes under a long TMPDIR
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
@@ -61,9 +61,13 @@ struct ControlChannelTests {
             Issue.record("a command reached the impostor")
             return "impostor"
         }
-        let impostorSocket = ControlChannel.place(journal: folder.appendingPathComponent("other.sqlite").path).socket(pid: getpid())
-        #expect(rename(impostorSocket, place.socket(pid: parent)) == 0)
-        try ControlChannel.register(.init(pid: parent, socket: place.socket(pid: parent), journal: place.journal),
+        // Where a run of the parent would have its socket: beside the registration, or (a path
+        // too long for a socket under a long TMPDIR) in a private folder of ours under /tmp.
+        let parentSocket = impostor.socket.hasPrefix(ControlChannel.temporaryPrefix)
+            ? URL(fileURLWithPath: impostor.socket).deletingLastPathComponent().appendingPathComponent("\(parent).sock").path
+            : place.socket(pid: parent)
+        #expect(rename(impostor.socket, parentSocket) == 0)
+        try ControlChannel.register(.init(pid: parent, socket: parentSocket, journal: place.journal),
                                     at: place.registration(pid: parent))
 
         let answers = try await ControlChannel.ask("status", journal: journal, group: group, timeout: 10)
@@ -79,6 +83,8 @@ struct ControlChannelTests {
         #expect(byPid.count == 3)
 
         await impostor.close()
+        unlink(parentSocket)
+        ControlChannel.removeOwnTemporaryFolder(of: parentSocket)
         await server.close()
         #expect(!FileManager.default.fileExists(atPath: place.socket(pid: getpid())))
         #expect(!FileManager.default.fileExists(atPath: place.registration(pid: getpid())))

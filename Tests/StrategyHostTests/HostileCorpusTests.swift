@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import GRDB
 import NIOConcurrencyHelpers
 import NIOCore
@@ -25,8 +26,7 @@ struct HostileAttack: Sendable, CustomTestStringConvertible {
     var name: String { file.deletingPathExtension().lastPathComponent }
     var testDescription: String { name }
 
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Hostile")
+    static let folder = SourceTree.url("Tests/Hostile")
 
     /// The files named `prefix*.lua` (`numbers_` for the edge-value corpus, EdgeValueFuzzTests).
     static func all(prefix: String = "attack_") -> [HostileAttack] {
@@ -58,7 +58,8 @@ struct HostileCorpusTests {
         for attack in attacks { #expect(!attack.expects.isEmpty, "\(attack.name) says nothing about what must happen") }
     }
 
-    @Test("each attack is stopped and reported; the strategy beside it keeps its quotes; stopping is bounded", arguments: HostileAttack.all())
+    @Test("each attack (Tests/Hostile/attack_*.lua) is stopped and reported; the strategy beside it keeps its quotes; stopping is bounded",
+          arguments: HostileAttack.all())
     func attack(_ attack: HostileAttack) async throws {
         var gatewayConfig = PaperGatewayConfig()
         gatewayConfig.port = 0

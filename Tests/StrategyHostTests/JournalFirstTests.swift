@@ -38,7 +38,12 @@ struct JournalFirstTests {
         // The price falls through the limit: TWS fills it, but the journal cannot take the fill.
         try await rig.movePrice("AAPL", by: 0.8)
         try await eventually("trading closes, the strategy is told") { await rig.lines().contains("refused journal") }
-        try await Task.sleep(for: .milliseconds(500))
+        // The fill has reached the host (the state holds it) and its journal write waits: past
+        // that point its delivery could only come from the writer, which holds it back.
+        try await eventually("the fill reached the host") {
+            await rig.state.snapshot().executions.contains { $0.details.execution.orderId == resting.orderId }
+        }
+        #expect(await rig.state.drainJournal(within: 0.2) != nil, "the fill's journal write waits")
         #expect(await !rig.lines().contains("fill \(resting.orderId)"), "a fill the journal does not hold is not delivered")
         #expect(rig.state.journalFailure != nil)
         try readOnly(rig, false)

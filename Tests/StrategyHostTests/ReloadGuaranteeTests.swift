@@ -46,7 +46,7 @@ struct ReloadGuaranteeTests {
             #expect(!outcome.succeeded)
             #expect(outcome.error?.contains("can only be called from a handler") == true, "\(source): \(outcome.error ?? "")")
         }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await rig.strategy.loop.submit { rig.strategy.timers.isEmpty }.get(), "no timer was made")
         #expect(await !rig.lines().contains("leaked timer"))
         #expect(await rig.statistics().ordersPlaced == 0)
         await rig.stop()

@@ -15,13 +15,17 @@ struct ReloadTests {
             """)
         try await eventually("v1 runs") { await rig.lines().contains("v1 timer") }
         let outcome = await rig.strategy.reload(source: """
-            function on_reload(s) print("reload sees " .. s.kept); s.kept = s.kept + 1 end
+            function on_reload(s)
+              print("reload sees " .. s.kept); s.kept = s.kept + 1
+              -- Fifteen of the old timer's periods later (timers fire in time order on one loop).
+              timer.after(0.3, function() print("v2 later") end)
+            end
             function on_error(e) print("v2 error " .. e.code) end
             """)
         #expect(outcome.succeeded)
         try await eventually("on_reload ran") { await rig.lines().contains("reload sees 41") }
         let count = await rig.lines().filter { $0 == "v1 timer" }.count
-        try await Task.sleep(for: .milliseconds(150))
+        try await eventually("the new code's timer") { await rig.lines().contains("v2 later") }
         #expect(await rig.lines().filter { $0 == "v1 timer" }.count == count, "the old code's timer was cancelled")
         #expect(await rig.lines().filter { $0 == "start v1" }.count == 1, "on_start is not called again")
         rig.strategy.post(.error(code: "x", message: "after", orderId: nil))
@@ -56,16 +60,22 @@ struct ReloadTests {
     @Test("a reload while market.history waits: the wait is cancelled and its reply dropped")
     func inFlightWait() async throws {
         let rig = try await Rig.start("""
-            function on_start()
+            function on_go()
               local bars = market.history("AAPL", { duration = "1 D", bar = "1 min" })
               print("old code got " .. #bars .. " bars")
             end
-            """, gateway: { $0.market.clock = "manual" })
-        // The reply takes a moment: reload right away, while the wait is in flight.
+            """)
+        // TWS keeps every request for 5 s (a busy TWS; under the heartbeat's 10 s): the reload
+        // comes while the wait is in flight, whatever the machine's load.
+        #expect(try await rig.control("hold 5 all").hasPrefix("ok"))
+        rig.strategy.post(.custom(handler: "on_go", values: []))
+        try await eventually("on_go waits for the bars") { try await rig.strategy.loop.submit { rig.strategy.isWaiting }.get() }
         let outcome = await rig.strategy.reload(source: "function on_reload() print('new code') end")
         #expect(outcome.succeeded)
         try await eventually("new code") { await rig.lines().contains("new code") }
-        try await Task.sleep(for: .milliseconds(500))
+        try await eventually("the old wait's reply came and was dropped") {
+            try await rig.strategy.loop.submit { rig.strategy.droppedReplies }.get() == 1
+        }
         #expect(!(await rig.lines()).contains { $0.hasPrefix("old code got") })
         #expect(try await rig.strategy.loop.submit { rig.strategy.waits.isEmpty }.get())
         await rig.stop()
@@ -149,7 +159,14 @@ struct ReloadTests {
             let snapshot = await rig.state.snapshot()
             return snapshot.orders.filter { $0.status == .filled }.count == 40
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // Every fill the state holds has been told to the strategy (it keeps them in its store).
+        try await eventually("the strategy was told every fill") {
+            let told = try await rig.strategy.loop.submit { () -> Int in
+                guard case let .table(fills) = rig.strategy.lua.value(of: rig.strategy.storeRef)["fills"] else { return -1 }
+                return fills.count
+            }.get()
+            return await told == rig.state.snapshot().executions.count
+        }
         let store = try await rig.strategy.loop.submit { rig.strategy.lua.value(of: rig.strategy.storeRef) }.get()
         guard case let .table(fillTable) = store["fills"], case let .table(eventTable) = store["events"] else {
             Issue.record("no store")

@@ -29,6 +29,16 @@ extension Rig {
         try await server.withEngine { engine in engine.control(command) }
     }
 
+    /// Returns once the paper market has moved `steps` more times and what it sent meanwhile
+    /// has reached the strategy: a round trip through TWS (its answer comes after the ticks on
+    /// the one socket), then one through the strategy's loop. For "nothing came of them" checks.
+    func quotesPassed(_ steps: Int) async throws {
+        let start = try await server.withEngine { engine in engine.steps }
+        try await eventually("the market moved \(steps) times") { try await server.withEngine { engine in engine.steps } >= start + steps }
+        _ = try await client.currentTime()
+        _ = try await strategy.loop.submit {}.get()
+    }
+
     /// A second strategy on the rig's runner, from `source`, started.
     func launch(_ source: String, named name: String, config: HostConfig = HostConfig()) async throws -> Strategy {
         let file = folder.appendingPathComponent(name + ".lua")

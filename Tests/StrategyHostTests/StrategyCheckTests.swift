@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import StrategyHost
 
@@ -16,6 +17,15 @@ struct StrategyCheckTests {
         let result = try await check("function on_start() market.subscribe('AAPL') end\nfunction on_quote(q) end")
         #expect(result.errors.isEmpty && result.warnings.isEmpty)
         #expect(result.handlers == ["on_quote", "on_start"])
+        #expect(result.otherOnFunctions.isEmpty)
+    }
+
+    @Test("a misspelled handler is not listed among the handlers, but apart, with its warning")
+    func misspelledIsNotAHandler() async throws {
+        let result = try await check("function on_start() end\nfunction on_tick(q) end")
+        #expect(result.handlers == ["on_start"])
+        #expect(result.otherOnFunctions == ["on_tick"])
+        #expect(result.warnings.count == 1 && result.warnings[0].contains("did you mean on_quote?"), "\(result.warnings)")
     }
 
     @Test("a syntax error names the line")
@@ -35,7 +45,7 @@ struct StrategyCheckTests {
 
     @Test("every example strategy passes")
     func examples() async throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Strategies").standardized
+        let folder = SourceTree.url("Strategies")
         for name in ["hello", "sma_cross", "mean_reversion", "bracket"] {
             let result = try await StrategyCheck.check(path: folder.appendingPathComponent(name + ".lua").path)
             #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(name): \(result.errors + result.warnings)")

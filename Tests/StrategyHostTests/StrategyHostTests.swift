@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import GRDB
 import NIOCore
 import NIOPosix
@@ -135,11 +136,17 @@ struct StrategyHostTests {
               check("quote")
               if (not placed) and q.ask then placed = orders.buy("MSFT", 3000) end
             end
-            function on_fill(f) fills_seen = fills_seen + f.qty; check("fill") end
+            function on_fill(f)
+              fills_seen = fills_seen + f.qty; check("fill")
+              if fills_seen == 3000 then print("all fills") end
+            end
             function on_order(o) check("order"); if o.status == "filled" then print("done") end end
             """, gateway: { $0.fills.partialFills = true }, host: { $0.risk.maxOrderQuantity = 5000; $0.risk.maxPosition = 5000; $0.risk.maxOrderNotional = 5_000_000 }) { rig in
-            try await eventually("the order filled in parts") { await rig.lines().contains("done") }
-            try await Task.sleep(for: .milliseconds(300))
+            // Both ends of the order told (its last status and its last fill): every check ran.
+            try await eventually("the order filled in parts") {
+                let lines = await rig.lines()
+                return lines.contains("done") && lines.contains("all fills")
+            }
             #expect(await rig.lines().filter { $0.hasPrefix("violation") }.isEmpty)
         }
     }
@@ -233,7 +240,7 @@ struct StrategyHostTests {
             """, host: { $0.strategy.maxConsecutiveErrors = 3 }) { rig in
             try await eventually("paused") { await rig.statistics().paused }
             let failures = await rig.statistics().handlerFailures
-            try await Task.sleep(for: .milliseconds(200))
+            try await rig.quotesPassed(5)
             #expect(await rig.statistics().handlerFailures == failures, "a paused strategy gets no more events")
         }
     }
@@ -324,14 +331,17 @@ struct StrategyHostTests {
             function on_start()
               timer.after(0.05, function() print("once") end)
               local n = 0
-              every = timer.every(0.02, function() n = n + 1; store.ticks = n; if n == 3 then timer.cancel(every); print("cancelled") end end)
+              every = timer.every(0.02, function() n = n + 1; store.ticks = n; if n == 3 then
+                timer.cancel(every); print("cancelled")
+                -- Ten periods later: a timer still firing would have printed before this.
+                timer.after(0.2, function() print("later") end)
+              end end)
             end
             """) { rig in
             try await eventually("timers") {
                 let lines = await rig.lines()
-                return lines.contains("once") && lines.contains("cancelled")
+                return lines.contains("once") && lines.contains("later")
             }
-            try await Task.sleep(for: .milliseconds(100))
             #expect(await rig.lines().filter { $0 == "cancelled" }.count == 1)
             let stored = rig.journal.loadStore(strategy: "test_strategy")
             #expect(stored.map { String(decoding: $0, as: UTF8.self).contains("ticks") } == true)
@@ -432,7 +442,7 @@ struct InvariantTests {
         #expect(throws: HostConfigError(message: "c.yaml: risk.max_qty is not a setting (known: max_order_quantity, max_order_notional, max_position, max_position_notional, max_open_orders, max_orders_per_minute, allowed_symbols, max_daily_loss, read_only)")) {
             try HostConfig.load(yaml: "risk:\n  max_qty: 1\n", source: "c.yaml")
         }
-        let config = try HostConfig.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/moonwire.yaml").path)
+        let config = try HostConfig.load(path: SourceTree.url("Config/moonwire.yaml").path)
         #expect(config == HostConfig())
     }
 

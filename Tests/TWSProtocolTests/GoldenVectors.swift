@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TWSProtocol
 
 /// The byte vectors IB's own clients produced (Tests/Conformance/generate_golden.py).
 enum GoldenVectors {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let directory = SourceTree.url("Tests/TWSProtocolTests/Golden")
 
     static func load(_ file: String) -> [[String: Any]] {
         let data = try! Data(contentsOf: directory.appendingPathComponent(file))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TWSProtocol
 @testable import PaperGateway
@@ -9,8 +10,7 @@ import TWSProtocol
 struct CrashRecoveryTests {
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["MOONWIRE_BIN"] { return path }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/moonwire")
-            .standardized.path
+        return SourceTree.url(".build/debug/moonwire").path
     }
 
     /// Runs the probe; calls `line` for each line it prints.

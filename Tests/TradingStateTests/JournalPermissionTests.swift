@@ -52,6 +52,12 @@ struct JournalPermissionTests {
         journal.close()
     }
 
+}
+
+/// Tests that need root to stage the attack (a file given to another user). Scripts/test-swift
+/// runs the suites as an ordinary user, then the `AsRoot` suites again as root.
+@Suite("Journal files are private: another user's file (as root)")
+struct JournalPermissionAsRootTests {
     @Test("a -wal or -shm another user made first (open to all, in a shared folder) is refused, naming it; nothing is written through it",
           .enabled(if: getuid() == 0, "root gives the file to another user: the attack of one who created it first"),
           arguments: ["-wal", "-shm"])

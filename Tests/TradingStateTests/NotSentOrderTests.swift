@@ -14,21 +14,8 @@ struct NotSentOrderTests {
     @Test("five buys sent while the socket is down are not_sent, stay so after the reconnect's reconciliation and a reload")
     func neverSent() async throws {
         let path = temporaryPath("not-sent")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = PaperGatewayConfig()
-        config.port = 0
-        config.market.tickIntervalMs = 20
-        let server = try await PaperGatewayServer.start(config: config)
-        let journal = try Journal(path: path)
-        var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
-        clientConfig.reconnect.backoffBase = 0.1
-        clientConfig.reconnect.backoffCap = 0.3
-        let client = TWSClient(configuration: clientConfig, idStore: journal)
-        let state = try TradingState(client: client, journal: journal)
-        client.start()
-        do {
-            try await client.waitUntilReady(timeout: 10)
-            _ = await state.reconcile()
+        try await TradingStateTests().withRig(journalPath: path) { rig in
+            let (server, client, state) = (rig.server, rig.client, rig.state)
             // The gateway goes away and refuses connections for a while.
             _ = try await server.withEngine { $0.control("restart 2") }
             try await eventually("disconnected") { await !client.isReady }
@@ -62,12 +49,6 @@ struct NotSentOrderTests {
             #expect(reloaded.map(\.status.rawValue) == Array(repeating: "not_sent", count: 5))
             #expect(reloaded.allSatisfy { $0.reason.contains("not sent") })
             #expect(try await server.withEngine { engine in engine.orders.count } == 0)
-        } catch {
-            await client.stop()
-            try? await server.shutdown()
-            throw error
         }
-        await client.stop()
-        try await server.shutdown()
     }
 }

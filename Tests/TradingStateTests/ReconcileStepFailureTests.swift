@@ -13,20 +13,10 @@ import TWSProtocol
 struct ReconcileStepFailureTests {
     @Test("open orders unanswered: the report says unknown, no order leaves; the next complete reconciliation opens trading")
     func unansweredStepKeepsTradingClosed() async throws {
-        let path = temporaryPath("reconcile-step")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = PaperGatewayConfig()
-        config.port = 0
-        config.market.tickIntervalMs = 20
-        let server = try await PaperGatewayServer.start(config: config)
-        let journal = try Journal(path: path)
-        var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
-        clientConfig.requestTimeout = 2  // how long a held step waits before it fails
-        let client = TWSClient(configuration: clientConfig, idStore: journal)
-        let state = try TradingState(client: client, journal: journal)
-        client.start()
-        do {
-            try await client.waitUntilReady(timeout: 10)
+        try await TradingStateTests().withRig(journalPath: temporaryPath("reconcile-step"),
+                                              client: { $0.requestTimeout = 2 },  // how long a held step waits before it fails
+                                              reconcileFirst: false) { rig in
+            let (server, client, state) = (rig.server, rig.client, rig.state)
             // A busy order desk: order requests and the reports of orders and executions are kept,
             // unanswered, for 8 s (heartbeats and the rest are answered: the connection stays up).
             #expect(try await server.withEngine { $0.control("hold 8") }.hasPrefix("ok"))
@@ -46,12 +36,6 @@ struct ReconcileStepFailureTests {
             #expect(placed == 0, "the stopped order never reached TWS")
             let record = await state.snapshot().orders.first
             #expect(record?.status == .notSent, "\(String(describing: record?.status))")
-        } catch {
-            await client.stop()
-            try? await server.shutdown()
-            throw error
         }
-        await client.stop()
-        try await server.shutdown()
     }
 }

@@ -11,21 +11,10 @@ import TWSProtocol
 struct ReconcileTimeoutTests {
     @Test("a step TWS keeps unanswered fails after reconcileTimeout, while the hold still lasts, not after the client's 60 s")
     func stepTimeoutIsTheReconciliations() async throws {
-        let path = temporaryPath("reconcile-timeout")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var config = PaperGatewayConfig()
-        config.port = 0
-        let server = try await PaperGatewayServer.start(config: config)
-        let journal = try Journal(path: path)
-        var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: 1)
-        clientConfig.requestTimeout = 60  // a step waiting this long would outlast the hold below
-        let client = TWSClient(configuration: clientConfig, idStore: journal)
-        var options = TradingState.Options()
-        options.reconcileTimeout = 1
-        let state = try TradingState(client: client, journal: journal, options: options)
-        client.start()
-        do {
-            try await client.waitUntilReady(timeout: 10)
+        try await TradingStateTests().withRig(journalPath: temporaryPath("reconcile-timeout"),
+                                              client: { $0.requestTimeout = 60 },  // a step waiting this long would outlast the hold below
+                                              options: { $0.reconcileTimeout = 1 }, reconcileFirst: false) { rig in
+            let (server, state) = (rig.server, rig.state)
             // Reports of orders and executions are kept unanswered for 30 s; each held step
             // must give up after its 1 s, so the reconciliation ends while the hold lasts.
             #expect(try await server.withEngine { $0.control("hold 30") }.hasPrefix("ok"))
@@ -35,12 +24,6 @@ struct ReconcileTimeoutTests {
             let openOrders = report.unknown.first { $0.hasPrefix("open orders") }
             #expect(openOrders?.contains("within 1.0 s") == true, "\(report.unknown)")
             #expect(!state.tradingAllowed, "an unknown step keeps trading closed")
-        } catch {
-            await client.stop()
-            try? await server.shutdown()
-            throw error
         }
-        await client.stop()
-        try await server.shutdown()
     }
 }

@@ -46,8 +46,13 @@ struct TradingStateTests {
         let journal: Journal
     }
 
+    /// A paper gateway, a client of it, a journal and the trading state over both, for `body`;
+    /// stopped after it (also when it throws). `client` and `options` change the defaults;
+    /// `reconcileFirst`: false for a test whose subject is the reconciliation itself.
     func withRig(_ config: PaperGatewayConfig = gateway(), journalPath: String = temporaryPath("journal"), clientId: Int = 1,
-                 failClosed: Bool = true, _ body: (Rig) async throws -> Void) async throws
+                 failClosed: Bool = true, client changeClient: (inout TWSClientConfiguration) -> Void = { _ in },
+                 options changeOptions: (inout TradingState.Options) -> Void = { _ in }, reconcileFirst: Bool = true,
+                 _ body: (Rig) async throws -> Void) async throws
     {
         let server = try await PaperGatewayServer.start(config: config)
         defer { try? FileManager.default.removeItem(atPath: journalPath) }
@@ -55,14 +60,16 @@ struct TradingStateTests {
         var clientConfig = TWSClientConfiguration(host: "127.0.0.1", port: server.port, clientId: clientId)
         clientConfig.reconnect.backoffBase = 0.1
         clientConfig.reconnect.backoffCap = 0.3
+        changeClient(&clientConfig)
         let client = TWSClient(configuration: clientConfig, idStore: journal)
         var options = TradingState.Options()
         options.failClosed = failClosed
+        changeOptions(&options)
         let state = try TradingState(client: client, journal: journal, options: options)
         client.start()
         do {
             try await client.waitUntilReady(timeout: 10)
-            _ = await state.reconcile()  // orders leave only once reconciled
+            if reconcileFirst { _ = await state.reconcile() }  // orders leave only once reconciled
             try await body(Rig(server: server, client: client, state: state, journal: journal))
         } catch {
             await client.stop()
@@ -101,8 +108,10 @@ struct TradingStateTests {
             #expect(try rig.journal.count("order_events") >= 2)
             // TWS replays the executions (as after a reconnect) and reqExecutions reports them again: no double count.
             #expect(try await rig.server.withEngine { $0.control("replay-executions") }.hasPrefix("ok replayed"))
+            // reqExecutions answers after the replayed ones (one socket, in order): when it has,
+            // the state has seen them all; the drain waits for their journal writes.
             _ = try await rig.client.executions()
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await rig.state.drainJournal(within: 10) == nil)
             #expect(try rig.journal.count("executions") == executions)
             let snapshot = await rig.state.snapshot()
             #expect(snapshot.orders[0].filled == 100)
@@ -176,7 +185,8 @@ struct TradingStateTests {
                 let snapshot = await rig.state.snapshot()
                 return snapshot.orders.first { $0.orderId == record.orderId }?.status == .filled
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // A second reconcile (a round trip through TWS: every execution sent before it has
+            // arrived by its end) must not count the fill again.
             _ = await rig.state.reconcile()
             let fills = await rig.state.snapshot().executions.filter { $0.orderId == record.orderId }
             #expect(fills.reduce(0) { $0 + $1.shares } == 100, "recovered exactly once")
