@@ -7,7 +7,10 @@
 # run as anyone else, the tests run as that user.
 if [ "$(id -u)" -eq 0 ]; then
     for user in moonwire-ci moonwire-other; do
-        id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
+        if ! id "$user" >/dev/null 2>&1; then
+            echo "    creating the local user $user (for the tests only)"
+            useradd --create-home --shell /bin/bash "$user"
+        fi
     done
     test_user=moonwire-ci
     as_test_user() { runuser -u "$test_user" -- "$@"; }

@@ -75,7 +75,7 @@ public final class MoonwireRuntime: Sendable {
     /// `progress` hears each step as a line (`connecting to 127.0.0.1:7497 (client id 1)...`).
     public static func start(_ configuration: MoonwireConfiguration, extensions: [LuaExtension] = [],
                              progress: @Sendable (String) -> Void = { _ in }) async throws -> MoonwireRuntime {
-        let settings = configuration.host
+        var configuration = configuration
         let connection = configuration.connection
         var paper: PaperGatewayServer?
         var host = "127.0.0.1"
@@ -88,10 +88,16 @@ public final class MoonwireRuntime: Sendable {
             gatewayLogger.logLevel = configuration.verbose ? .info : .warning
             paper = try await PaperGatewayServer.start(config: paperSettings, logger: gatewayLogger)
             port = paper!.port
+            if let replay = paperSettings.replay {
+                // The strategies live in the replay's time (now(), timers), read from the gateway
+                // that keeps it.
+                let (market, wall) = try await paper!.withEngine { engine in (engine.now, Date().timeIntervalSince1970) }
+                configuration.host.marketClock = MarketClock(start: market, wallStart: wall, speed: replay.speed)
+            }
             progress("paper gateway on 127.0.0.1:\(port) (seed \(paperSettings.seed))")
         } else {
             (host, port) = (connection.host ?? "127.0.0.1", connection.port ?? 7497)
-            if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: configuration.allowLive, allowLive: settings.trading.allowLive) {
+            if let refusal = LiveSafety.refusal(port: port, accounts: [], liveFlag: configuration.allowLive, allowLive: configuration.host.trading.allowLive) {
                 throw MoonwireError(refusal, refused: true)
             }
         }
@@ -102,7 +108,7 @@ public final class MoonwireRuntime: Sendable {
             for cleanup in cleanups.reversed() { await cleanup() }
             return MoonwireError(message, refused: refused)
         }
-        let journalPath = configuration.journalPath ?? settings.trading.journal
+        let journalPath = configuration.journalPath ?? configuration.host.trading.journal
         let journal: Journal
         do {
             try HostConfig.prepareFolder(of: journalPath)
@@ -121,7 +127,7 @@ public final class MoonwireRuntime: Sendable {
         clientLogger.logLevel = configuration.verbose ? .info : .warning
         let client = TWSClient(configuration: clientConfiguration, idStore: journal, logger: clientLogger)
         var stateOptions = TradingState.Options()
-        stateOptions.failClosed = settings.trading.failClosed
+        stateOptions.failClosed = configuration.host.trading.failClosed
         // The built-in gateway's paper account lives as long as that gateway: its records are
         // kept apart from every other account's, in the same journal.
         if let paper { stateOptions.scope = "paper:\(paper.identity)" }
@@ -153,7 +159,7 @@ public final class MoonwireRuntime: Sendable {
                              + "(\(accounts.joined(separator: ", ")))")
         }
         let account = connection.account.isEmpty ? (accounts.first ?? "") : connection.account
-        if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: configuration.allowLive, allowLive: settings.trading.allowLive) {
+        if let refusal = LiveSafety.refusal(port: nil, accounts: accounts, liveFlag: configuration.allowLive, allowLive: configuration.host.trading.allowLive) {
             throw await fail(refusal, refused: true)
         }
         progress("connected in \(String(format: "%.2f", Date().timeIntervalSince(connecting))) s: account \(account) "
@@ -171,7 +177,7 @@ public final class MoonwireRuntime: Sendable {
         }
         var logger = Logger(label: "moonwire")
         logger.logLevel = configuration.verbose ? .info : .notice
-        let runner = StrategyRunner(client: client, state: state, journal: journal, accountLimits: settings.accountRisk, logger: logger)
+        let runner = StrategyRunner(client: client, state: state, journal: journal, accountLimits: configuration.host.accountRisk, logger: logger)
         for item in extensions {
             do { try runner.register(item) } catch { throw await fail("\(error)") }
         }

@@ -231,33 +231,41 @@ extension GatewayEngine {
     func aggregateRealTimeBars(_ trades: [Trade]) {
         let bucket = Int64(now) / 5 * 5
         for (symbol, current) in realTimeBuckets where current.start < bucket {
-            let quote = market.quote(symbol: symbol)
             for session in clients where !session.stalled {
                 for (reqId, subscribed) in session.realTimeBars.sorted(by: { $0.key < $1.key }) where subscribed == symbol {
-                    session.send(.realtimeBar(current.bar(reqId: reqId, fallback: quote?.last ?? 0)))
+                    session.send(.realtimeBar(current.bar(reqId: reqId)))
                 }
             }
-            realTimeBuckets[symbol] = RealTimeBucket(start: bucket)
+            realTimeBuckets[symbol] = RealTimeBucket(start: bucket, carry: current.lastPrice)
         }
         for instrument in market.instruments where realTimeBuckets[instrument.symbol] == nil {
-            realTimeBuckets[instrument.symbol] = RealTimeBucket(start: bucket)
+            realTimeBuckets[instrument.symbol] = RealTimeBucket(start: bucket, carry: market.quote(symbol: instrument.symbol)?.last ?? 0)
         }
         // This step's trades count after the windows that ended were sent: a trade at 14:30:05
         // opens the 14:30:05 bar, it does not close the 14:30:00 one (a replayed bar's close
         // would otherwise read as the next bar's open).
-        for trade in trades { realTimeBuckets[trade.symbol, default: RealTimeBucket(start: bucket)].add(trade) }
+        for trade in trades { realTimeBuckets[trade.symbol, default: RealTimeBucket(start: bucket, carry: trade.price)].add(trade) }
     }
 }
 
 /// Trades of one symbol in one 5-second window.
 struct RealTimeBucket {
     var start: Int64
+    /// The last trade before the window: a window without trades is a bar at that price (not
+    /// the price the market has when the bar is sent, which is the next window's first trade).
+    var carry: Double
     var open = 0.0, high = 0.0, low = 0.0, close = 0.0
     var volume = 0
     var notional = 0.0
     var count = 0
 
-    init(start: Int64) { self.start = start }
+    init(start: Int64, carry: Double) {
+        self.start = start
+        self.carry = carry
+    }
+
+    /// The last trade up to the end of this window.
+    var lastPrice: Double { count == 0 ? carry : close }
 
     mutating func add(_ trade: Trade) {
         if count == 0 { open = trade.price; high = trade.price; low = trade.price }
@@ -269,15 +277,15 @@ struct RealTimeBucket {
         count += 1
     }
 
-    func bar(reqId: Int, fallback: Double) -> RealTimeBar {
+    func bar(reqId: Int) -> RealTimeBar {
         var bar = RealTimeBar()
         bar.reqId = reqId
         bar.time = start
-        let price = count == 0 ? fallback : open
+        let price = count == 0 ? carry : open
         bar.open = price
-        bar.high = count == 0 ? fallback : high
-        bar.low = count == 0 ? fallback : low
-        bar.close = count == 0 ? fallback : close
+        bar.high = count == 0 ? carry : high
+        bar.low = count == 0 ? carry : low
+        bar.close = count == 0 ? carry : close
         bar.volume = TWSDecimal(volume)
         bar.wap = TWSDecimal(approximating: volume > 0 ? (notional / Double(volume) * 10000).rounded() / 10000 : price)
         bar.count = count

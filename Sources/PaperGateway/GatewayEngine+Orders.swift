@@ -5,6 +5,8 @@ import TWSProtocol
 extension GatewayEngine {
     func placeOrder(_ session: GatewaySession, _ request: PlaceOrder) {
         guard let clientId = session.clientId else { return }
+        if placeOrdersSeen.count >= 10_000 { placeOrdersSeen.removeAll() }
+        placeOrdersSeen[request.orderId, default: 0] += 1
         let key = OrderKey(clientId: clientId, orderId: request.orderId)
         if var existing = orders[key] {
             modify(session, &existing, request)

@@ -27,6 +27,9 @@ public final class GatewayEngine {
     var accounts: [String: PaperAccount] = [:]
     /// Keyed by client id and order id, as TWS scopes order ids.
     var orders: [OrderKey: PaperOrder] = [:]
+    /// How many placeOrder requests each order id came in (the last 10,000 ids), whatever came
+    /// of them (refused, unknown instrument): what "TWS never saw it" is checked against.
+    public internal(set) var placeOrdersSeen: [Int: Int] = [:]
     var orderSequence: [OrderKey] = []
     /// When `orderSequence` is next compacted (GatewayEngine+Memory.swift).
     var compactOrdersAt = GatewayEngine.keptFinishedOrders * 2
@@ -108,7 +111,7 @@ public final class GatewayEngine {
 
     /// Market time in epoch seconds: the wall clock; in a replay the bars' time, running
     /// `speed` times as fast as the wall clock; in manual mode what `step` made it.
-    var now: Double {
+    public var now: Double {
         if config.market.clock == "manual" { return manualTime }
         guard let replay = config.replay else { return Date().timeIntervalSince1970 }
         return Double(replay.start) + (Date().timeIntervalSince1970 - replayWallStart) * replay.speed

@@ -9,6 +9,9 @@ public struct HostConfig: Sendable, Equatable {
     public var risk = RiskLimits()
     /// Limits across every strategy of the run (`account_risk:`).
     public var accountRisk = AccountLimits()
+    /// The market's clock when it is not the wall clock (a replay); nil: the wall clock. Set
+    /// by the runtime, not the config file.
+    public var marketClock: MarketClock?
     /// Log files (`logging:`).
     public var logging = LogSettings()
     /// The strategies `moonwire run` starts when the command line names none (`strategies:`).

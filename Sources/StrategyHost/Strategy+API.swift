@@ -444,7 +444,8 @@ extension Strategy {
             }
             let id = nextTimerId
             nextTimerId += 1
-            let delay = TimeAmount.nanoseconds(nanoseconds)
+            // A replay's market runs faster than the wall clock: the timer waits market time.
+            let delay = TimeAmount.nanoseconds(self.config.marketClock?.wallNanoseconds(nanoseconds) ?? nanoseconds)
             if let clock {
                 // A backtest: the timer falls due on the simulated clock.
                 clock.schedule(timer: id, after: seconds, repeating: repeating)

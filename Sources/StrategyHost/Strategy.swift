@@ -617,7 +617,9 @@ public final class Strategy: @unchecked Sendable {
     }
 
     /// Now, for `now()`, the risk gate's per-minute count and the times of what the strategy is told.
-    var currentTime: Double { clock?.now ?? Date().timeIntervalSince1970 }
+    /// The time the strategy lives in: a backtest's simulated clock, a replay's market clock,
+    /// else the wall clock.
+    var currentTime: Double { clock?.now ?? config.marketClock?.now() ?? Date().timeIntervalSince1970 }
 
     /// The strategy's own PnL in base currency, from its fills and the latest quotes (the
     /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL

@@ -29,25 +29,35 @@ SWIFT_PASS = re.compile(r'^✔ Test "(.*?)"(?: with (\d+) test cases?)? passed')
 
 
 def swift_runs(logs):
-    """Prints each run's count line; returns the skips no other run passed, and the number of
-    hostile cases (parameterized tests whose title names Tests/Hostile) that passed."""
-    skips, passed, hostile = {}, set(), 0
+    """Prints each run's count line; returns the skips no other run passed, how many tests were
+    skipped in one run and passed in another (root's), the number of hostile cases (tests over
+    the Tests/Hostile/*.lua corpora, whose titles name it) that passed, and the problems: a log
+    that is missing, did not finish, failed, or ran no test."""
+    skips, passed, hostile, problems = {}, set(), 0, []
     for log in logs:
         path = pathlib.Path(log)
         if not path.exists():
+            problems.append(f"{log}: missing (that Swift run did not happen)")
             continue
         counted = None
         for line in path.read_text(errors="replace").splitlines():
             if match := SWIFT_RUN.match(line):
-                counted = line.lstrip("✔✘ ").strip()
+                counted = match
+                print(f"swift ({path.name}): {line.lstrip('✔✘ ').strip()}")
             elif match := SWIFT_SKIP.match(line):
                 skips[match.group(1)] = match.group(2) or ""
             elif match := SWIFT_PASS.match(line):
                 passed.add(match.group(1))
                 if "Tests/Hostile" in match.group(1):
                     hostile += int(match.group(2) or 1)
-        print(f"swift ({path.name}): {counted or 'no test run line: the run did not finish'}")
-    return [(name, why) for name, why in sorted(skips.items()) if name not in passed], hostile
+        if counted is None:
+            problems.append(f"{log}: no test run line (the run did not finish)")
+        elif counted.group(3) != "passed":
+            problems.append(f"{log}: the run failed")
+        elif counted.group(1) == "0":
+            problems.append(f"{log}: no test ran")
+    unpassed = [(name, why) for name, why in sorted(skips.items()) if name not in passed]
+    return unpassed, len(skips) - len(unpassed), hostile, problems
 
 
 def main():
@@ -77,8 +87,10 @@ def main():
             ran += 1
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
-    swift_skips, hostile_swift = swift_runs(args.swift_log)
-    print(f"swift: {len(swift_skips)} skipped in every run")
+    swift_skips, passed_elsewhere, hostile_swift, problems = swift_runs(args.swift_log)
+    unexpected += problems
+    print(f"swift: {len(swift_skips)} skipped in every run" + (f", {passed_elsewhere} skipped in one run and passed in another (as root)"
+                                                               if passed_elsewhere else ""))
     for name, reason in swift_skips:
         print(f"    skipped swift::{name}: {reason}")
         if not any(p.search(f"swift::{name}") for p in patterns):
@@ -86,12 +98,12 @@ def main():
     hostile_pytest = sum(1 for report in args.reports if pathlib.Path(report).exists()
                          for case in ET.parse(report).getroot().iter("testcase")
                          if "hostile" in case.get("classname", "") and case.find("skipped") is None)
-    print(f"hostile cases: {hostile_swift} in the Swift suites over Tests/Hostile, {hostile_pytest} in pytest (test_hostile_strategies.py)")
+    print(f"hostile cases: {hostile_swift} Tests/Hostile/*.lua cases in the Swift suites, {hostile_pytest} in pytest (test_hostile_strategies.py)")
     print(f"pytest: {ran} ran ({failed} failed), {len(skipped)} skipped")
     for name, reason in skipped:
         print(f"    skipped {name}: {reason}")
     if unexpected:
-        print("skips that are not on the allow-list (" + args.allowed + "):")
+        print("skips that are not on the allow-list (" + args.allowed + "), and runs that went wrong:")
         for line in unexpected:
             print("    " + line)
         sys.exit(1)

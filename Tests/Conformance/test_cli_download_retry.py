@@ -36,14 +36,17 @@ from gateway_process import BINARY, Gateway
 SPAN = ("AAPL", "--from", "2024-03-01 12:00", "--to", "2024-03-02", "--bar", "5 secs")
 BARS = 12 * 720
 
-# What would say that a request was sent again, and why.
-RETRY_SAID = re.compile(r"retr(y|ied|ying)|again|pacing|backoff|waiting", re.IGNORECASE)
+# The lines that say a request is sent again, and when: after a pacing error from TWS, and
+# after a failure worth retrying (with backoff: each wait twice the one before).
+PACING_RETRY = re.compile(r"pacing error from TWS on .*; retrying in [\d.]+ s")
+RETRY = re.compile(r": .*; asking again in ([\d.]+) s \(retry (\d+) of (\d+)\)")
 
 
 def retry_said(text, tmp_path):
-    """Whether `text` (the command's output) says a request was sent again; the test's own
-    folder, whose name may hold any of those words, is left out."""
-    return RETRY_SAID.search(text.replace(str(tmp_path), "FOLDER"))
+    """Whether `text` (the command's output) says a request was sent again (its own line, not
+    the scheduler's ordinary pacing wait); the test's own folder is left out."""
+    text = text.replace(str(tmp_path), "FOLDER")
+    return PACING_RETRY.search(text) or RETRY.search(text)
 
 
 def history_command(tmp_path, port):

@@ -94,7 +94,11 @@ def test_a_strategies_list_runs_the_same_file_twice_under_two_names(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
     assert "summary of apple" in run.stdout and "summary of micro" in run.stdout
     assert "AAPL filled 2" in run.stderr, run.stderr[-2000:]
-    assert "risk:" in run.stderr or "refused" in run.stdout, "micro's own limit (1 share) refuses its 3-share order"
+    # micro's own limit (1 share) refused its 3-share order: its summary says so (apple's did not).
+    micro = run.stdout[run.stdout.index("summary of micro"):]
+    assert re.search(r"orders\s+0 placed, [1-9]\d* refused before sending", micro), run.stdout  # (asked again on each quote)
+    apple = run.stdout[run.stdout.index("summary of apple"):]
+    assert re.search(r"orders\s+1 placed, 0 refused before sending", apple), run.stdout
     import sqlite3
     with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
         owners = {row[0] for row in db.execute("SELECT strategy FROM orders")}

@@ -85,7 +85,7 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
             deadline = time.monotonic() + 40
             ours = []
             while time.monotonic() < deadline:
-                ours = [o for o in open_orders(gateway.port, 32) if o[0] == 1]
+                ours = [o for o in open_orders(gateway.port, next(_asker_ids)) if o[0] == 1]
                 if len(ours) == 3:
                     break
                 time.sleep(0.5)
@@ -103,7 +103,7 @@ def test_halt_cancels_the_orders_of_a_strategy_stuck_in_c(tmp_path):
             assert run.returncode == 0, err[-3000:]
             assert "halt: cancelling every open order" in out
             assert took < 8, f"halt took {took:.1f} s to end the run"
-            left = open_orders(gateway.port, 33)
+            left = open_orders(gateway.port, next(_asker_ids))
             assert [o for o in left if o[0] == 1] == [], f"our orders are cancelled: {left}"
             assert [o for o in left if o[0] == 31], f"the other client's order is left alone: {left}"
         finally:

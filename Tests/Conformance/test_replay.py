@@ -95,3 +95,31 @@ def test_run_replays_through_its_embedded_gateway(tmp_path):
     no_start = subprocess.run([str(BINARY), "gateway", "--port", "0", "--replay", "TSLA", "--replay-store", str(store)],
                               cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=60)
     assert no_start.returncode == 64 and "--replay needs --replay-from" in no_start.stderr, no_start.stderr
+
+
+REPLAY_CLOCK = """
+function on_start()
+  started = now()
+  print(string.format("start now %.3f", started))
+  timer.after(60, function() print(string.format("timer now %.3f after %.3f", now(), now() - started)) end)
+end
+"""
+
+
+def test_a_replayed_strategy_lives_in_the_replays_time(tmp_path):
+    """now() is the replay's market time (January 2024, not today), and a timer waits market
+    time: at 60x, timer.after(60) fires a wall second later with now() a minute on."""
+    store = store_bars(tmp_path, "TSLA")
+    (tmp_path / "clock.lua").write_text(REPLAY_CLOCK)
+    run = subprocess.run([str(BINARY), "run", "clock.lua", "--replay", "TSLA", "--replay-from", "2024-01-02 14:30", "--speed", "60",
+                          "--replay-store", str(store), "--duration", "5", "--journal", str(tmp_path / "journal.sqlite")],
+                         cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    start = re.search(r"start now (\d+\.\d+)", run.stderr)
+    assert start, run.stderr[-2000:]
+    assert START <= float(start.group(1)) <= START + 400, start.group(0)
+    fired = re.search(r"timer now (\d+\.\d+) after (\d+\.\d+)", run.stderr)
+    assert fired, "timer.after(60) did not fire within 5 wall seconds at 60x:\n" + run.stderr[-2000:]
+    # A minute of market time, give or take what a loaded machine delays a timer (a second of
+    # wall time is a minute here: 20 market seconds is a third of a wall second).
+    assert 59.9 <= float(fired.group(2)) <= 80, fired.group(0)

@@ -74,9 +74,16 @@ struct JournalFaultRuntimeTests {
         #expect(!told.contains { $0.contains("journal") }, "\(told)")
         #expect(embedded.runtime.orderFlowClosed == nil, "one bad order closes nothing")
         #expect(try await Self.attempt(embedded, "good") == "try 2: placed")
+        // The gateway holds the good strategy's two orders: the second was sent after the bad
+        // one on the one socket, so had the bad one been sent, the gateway would have seen it.
+        let deadline = Date().addingTimeInterval(30)
+        while try await embedded.runtime.paperGateway!.withEngine({ engine in engine.orders.count }) < 2 {
+            try #require(Date() < deadline, "the good strategy's two orders never reached the gateway")
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(try await embedded.runtime.paperGateway!.withEngine { engine in
-            engine.orders.values.filter { $0.order.ocaGroup.hasPrefix("group") || $0.contract.symbol != "AAPL" }.count
-        } == 0, "TWS never saw the bad ones")
+            (engine.placeOrdersSeen[id], engine.orders.values.filter { $0.order.ocaGroup.hasPrefix("group") }.count)
+        } == (nil, 0), "TWS never saw the bad ones")
         _ = await embedded.stop()
     }
 

@@ -13,6 +13,7 @@ struct ManyStrategiesTests {
         """
         function on_start() market.subscribe("\(symbol)") end
         function on_quote(q)
+          if not quoted then quoted = true; log.info("quote seen") end
           if store.bought then return end
           store.bought = orders.buy("\(symbol)", \(quantity))
         end
@@ -77,7 +78,10 @@ struct ManyStrategiesTests {
             let smallLines = try await embedded.waitForLines("small") { $0.contains { $0.hasPrefix("position") } }
             #expect(bigLines.contains("position AAPL own=10 account=13 open=0"), "run \(run): \(bigLines)")
             #expect(smallLines.contains("position AAPL own=3 account=13 open=0"), "run \(run): \(smallLines)")
-            // The stores said they bought: the second run places nothing.
+            // The stores said they bought: the second run places nothing (each had a quote, the
+            // moment it would have bought).
+            try await embedded.waitForLines("big") { $0.contains("quote seen") }
+            try await embedded.waitForLines("small") { $0.contains("quote seen") }
             let summary = await embedded.runtime.stop()
             #expect(summary.strategies.map(\.statistics.ordersPlaced) == (run == 1 ? [1, 1] : [0, 0]))
             #expect(summary.strategies.flatMap(\.positions).map(\.quantity) == [10, 3])

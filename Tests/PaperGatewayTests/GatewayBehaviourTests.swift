@@ -54,6 +54,7 @@ struct GatewayBehaviourTests {
             try client.send(.reqMktData(ReqMktData(reqId: 2, contract: Contract(symbol: "MSFT"))))
             try client.wait(for: "delayed ticks") { $0.contains { if case let .tickPrice(t) = $0 { t.reqId == 2 && t.tickType == 66 } else { false } } }
             #expect(client.received.contains(.marketDataType(MarketDataType(reqId: 2, marketDataType: 3))))
+            try client.sync()  // everything the gateway sent by now has been read
             #expect(!client.received.contains { if case let .tickPrice(t) = $0 { t.reqId == 2 && t.tickType == 1 } else { false } })
 
             try client.send(.reqMktData(ReqMktData(reqId: 3, contract: Contract(symbol: "SPY"))))

@@ -70,6 +70,25 @@ struct ReplayFillTests {
         }
     }
 
+    @Test("a 5-second window without a stored bar is a quiet bar at the last close, not at the next bar's open")
+    func quietWindowKeepsTheLastClose() async throws {
+        // Bars at 0, 5 and 15 s: nothing is stored for the window at 10 s.
+        let gapped = [Self.bars[0], Self.bars[1], ReplayBar(time: Self.start + 15, open: 190.00, high: 190.20, low: 189.90, close: 190.10, volume: 400)]
+        try await withReplay(gapped, spread: 0) { server, client in
+            try client.send(.reqRealTimeBars(ReqRealTimeBars(reqId: 7, contract: Contract(symbol: "AAPL"), whatToShow: "TRADES", useRTH: false)))
+            try client.sync()
+            try await step(server, 20)
+            let sent = try client.wait(for: "four bars") { $0.filter { if case .realtimeBar = $0 { true } else { false } }.count >= 4 }
+                .compactMap { message -> RealTimeBar? in if case let .realtimeBar(bar) = message { bar } else { nil } }
+            let quiet = try #require(sent.first { $0.time == Self.start + 10 }, "\(sent.map(\.time))")
+            let lastClose = Self.bars[1].close
+            #expect(quiet.count == 0 && quiet.volume == TWSDecimal(0), "no trade in the window")
+            #expect(quiet.open == lastClose && quiet.high == lastClose && quiet.low == lastClose && quiet.close == lastClose,
+                    "the quiet bar is at the last close \(lastClose): \(quiet.open) \(quiet.high) \(quiet.low) \(quiet.close)")
+            #expect(sent.first { $0.time == Self.start + 15 }?.open == 190.00, "the next bar opens as stored")
+        }
+    }
+
     @Test("at a spread of 0 a market order placed when a bar ends fills at the next bar's open, as stored, both sides")
     func nextOpenFill() async throws {
         try await withReplay(Self.bars, spread: 0) { server, client in

@@ -103,4 +103,41 @@ extension JournalFirstTests {
         try await eventually("started with an empty store") { await rig.lines().contains("empty store nil") }
         await rig.stop()
     }
+
+    @Test("while the journal fails and trading is closed, a cancel still reaches TWS (cancels are never held back)")
+    func cancelWhileTradingIsClosed() async throws {
+        let rig = try await Rig.start("""
+            function on_start() market.subscribe("AAPL") end
+            function on_go() orders.buy("AAPL", 1, { limit = 1 }) end  -- its journal write fails
+            function on_quote(q)
+              if not resting and q.bid then
+                resting = orders.buy("AAPL", 1, { limit = math.floor(q.bid * 50) / 100 })
+              end
+            end
+            function on_order(o) print("order " .. o.id .. " " .. o.status) end
+            function on_error(e)
+              if e.code == "journal" and not cancelling then
+                cancelling = true
+                local ok, err = orders.cancel(resting)
+                print(ok and "cancel sent" or ("cancel refused " .. tostring(err and err.code)))
+              end
+            end
+            """)
+        try await eventually("the order rests") { await rig.lines().contains { $0.hasPrefix("order ") && $0.hasSuffix(" submitted") } }
+        let resting = try #require(await rig.state.snapshot().orders.first { $0.strategy == "test_strategy" })
+        try readOnly(rig, true)
+        // A new order's journal write fails: trading closes, the strategy is told, and cancels.
+        rig.strategy.post(.custom(handler: "on_go", values: []))
+        try await eventually("the strategy cancels while trading is closed") { await rig.lines().contains { $0.hasPrefix("cancel ") } }
+        let said = await rig.lines()
+        #expect(said.contains("cancel sent"), "\(said.suffix(5))")
+        #expect(rig.runner.orderFlowClosed != nil, "trading is closed (the journal)")
+        try await eventually("TWS cancelled it") {
+            try await rig.server.withEngine { engine in
+                engine.orders.values.first { $0.orderId == resting.orderId }?.status
+            } == "Cancelled"
+        }
+        try readOnly(rig, false)
+        await rig.stop()
+    }
 }

@@ -91,8 +91,8 @@ struct RefusedRequestTests {
     func cancelRefusedAsDone() async throws {
         try await with(Rig.restOneOrder + """
 
-            function on_order(o) print("order", o.status) end
-            function on_error(e) print("error", e.code) end
+            function on_order(o) print("order " .. o.status) end
+            function on_error(e) print("error " .. e.code) end
             """) { rig in
             try await eventually("the order rests") { await rig.state.snapshot().orders.first?.status == .submitted }
             let id = try #require(await rig.state.snapshot().orders.first?.orderId)
@@ -115,6 +115,8 @@ struct RefusedRequestTests {
             #expect(report.cancelled == [id], "\(report.text)")
             #expect(report.complete, "\(report.text)")
             #expect(!report.text.contains("rejected"))
+            // The strategy was told the cancel (its last state); it was never told a rejection.
+            try await eventually("the strategy told of the cancel") { await rig.lines().contains("order cancelled") }
             #expect(!(await rig.lines()).contains("order rejected"))
         }
     }
