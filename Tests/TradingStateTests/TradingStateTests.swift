@@ -102,6 +102,9 @@ struct TradingStateTests {
                 let executions = await rig.state.snapshot().executions
                 return !executions.isEmpty && executions.allSatisfy { $0.commission != nil }
             }
+            // The journal is written off the client's loop: what the state holds is in it once
+            // the drain returns.
+            #expect(await rig.state.drainJournal(within: 10) == nil)
             let executions = try rig.journal.count("executions")
             #expect(executions >= 1)
             #expect(try rig.journal.count("orders") == 1)
