@@ -73,6 +73,32 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid):
+    """CPU seconds of process `pid`'s threads, by thread name (user + system)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    by_name = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            text = open(f"/proc/{pid}/task/{task}/stat").read()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        by_name[(task, name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return by_name
+
+
+def serving_share(before, after):
+    """The share of the process's CPU between two `thread_cpu` readings spent in the threads
+    that serve HTTP and WebSocket clients: NIO's singleton event loops (Hummingbird's) and the
+    Swift concurrency pool (the event stream's tasks); the trading threads are the runtime's
+    own NIO loops. (The pool also runs a little of the runtime's async work: an upper bound.)"""
+    spent = {key: after[key] - before.get(key, 0.0) for key in after}
+    total = sum(spent.values())
+    serving = sum(value for (_, name), value in spent.items() if name.startswith("NIO-SGLTN") or "qos" in name)
+    return serving / total if total > 0 else 0.0
+
+
 def quotes_total(base):
     text = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
     return sum(float(value) for value in re.findall(r"^moonwire_quotes_total\{[^}]*\} (\S+)$", text, re.M))
@@ -131,14 +157,15 @@ def throughput(folder, rounds=4):
     process, base = start(folder, strategy, 0)
     alone, watched = [], []
     alone_cpu, watched_cpu = [], []
+    alone_share, watched_share = [], []
     try:
         time.sleep(3)
         clients_on = int(os.environ.get("BENCH_SERVE_CLIENTS", "5"))  # 0: an A/A control of the drift
         for round in range(rounds):
             # A B, then B A: a drift over the run (a market and a journal that grow) falls on both.
-            order = (((0, alone, alone_cpu), (clients_on, watched, watched_cpu)) if round % 2 == 0
-                     else ((clients_on, watched, watched_cpu), (0, alone, alone_cpu)))
-            for clients, into, into_cpu in order:
+            order = (((0, alone, alone_cpu, alone_share), (clients_on, watched, watched_cpu, watched_share)) if round % 2 == 0
+                     else ((clients_on, watched, watched_cpu, watched_share), (0, alone, alone_cpu, alone_share)))
+            for clients, into, into_cpu, into_share in order:
                 # The readers are processes of their own at the lowest priority: a dashboard's
                 # browser is usually on another machine, and on this 2-core VM five Python
                 # readers would otherwise take CPU from the run itself, which is not the cost
@@ -148,11 +175,12 @@ def throughput(folder, rounds=4):
                 # The readers start (five Python processes importing their modules), connect and
                 # get their hello before the window opens: what is measured is serving them.
                 time.sleep(3)
-                first, started, cpu = quotes_total(base), time.time(), cpu_seconds(process.pid)
+                first, started, cpu, threads = quotes_total(base), time.time(), cpu_seconds(process.pid), thread_cpu(process.pid)
                 time.sleep(WINDOW)
                 quotes = quotes_total(base) - first
                 into.append(quotes / (time.time() - started))
                 into_cpu.append(quotes / (cpu_seconds(process.pid) - cpu))
+                into_share.append(serving_share(threads, thread_cpu(process.pid)))
                 for each in readers:
                     try:
                         each.wait(timeout=30)
@@ -161,7 +189,7 @@ def throughput(folder, rounds=4):
     finally:
         stop(process)
     mean = lambda values: sum(values) / len(values)
-    return mean(alone), mean(watched), mean(alone_cpu), mean(watched_cpu)
+    return mean(alone), mean(watched), mean(alone_cpu), mean(watched_cpu), mean(alone_share), mean(watched_share)
 
 
 if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[1] == "--reader":
@@ -175,10 +203,12 @@ if __name__ == "__main__":
         for name in ("latency", "throughput"):
             (root / name).mkdir()
         latency(root / "latency")
-        alone, watched, alone_cpu, watched_cpu = throughput(root / "throughput")
+        alone, watched, alone_cpu, watched_cpu, alone_share, watched_share = throughput(root / "throughput")
         clients = int(os.environ.get("BENCH_SERVE_CLIENTS", "5"))
         print(f"quotes delivered to the strategy (20 instruments, gateway ticking as fast as read; {WINDOW:.0f} s windows of one run, ABBA "
               f"order): {alone:,.0f} quotes/s with no dashboard, {watched:,.0f} quotes/s with {clients} WebSocket clients reading (at nice 19) "
               f"({(watched / alone - 1) * 100:+.1f} %)")
         print(f"quotes per CPU-second of the moonwire process (user + system, all threads): {alone_cpu:,.0f} with no dashboard, "
               f"{watched_cpu:,.0f} with {clients} clients ({(watched_cpu / alone_cpu - 1) * 100:+.1f} %)")
+        print(f"the process's CPU spent in the threads that serve clients (NIO's singleton loops, the Swift concurrency pool): "
+              f"{watched_share * 100:.2f} % with {clients} clients, {alone_share * 100:.2f} % with none")

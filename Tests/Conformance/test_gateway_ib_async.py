@@ -94,9 +94,13 @@ def test_ib_async_scenario(gateway):
 
             # A second connection with the same client id is refused (326).
             twin = IB()
-            with pytest.raises(Exception):
+            twin_errors = []
+            twin.errorEvent += lambda reqId, code, message, contract: twin_errors.append(code)
+            with pytest.raises(Exception) as refused:
                 await twin.connectAsync("127.0.0.1", gateway.port, clientId=21, timeout=5)
             twin.disconnect()
+            # TWS's refusal, not a connect timeout.
+            assert 326 in twin_errors or "326" in str(refused.value) or "already in use" in str(refused.value), (twin_errors, refused.value)
         finally:
             ib.disconnect()
 

@@ -287,17 +287,17 @@ def test_bars_of_an_hour_given_with_times(small):
 def test_bars_up_to_now_are_whole_ones_only(small):
     _, serve = small
     today = datetime.datetime.now(datetime.timezone.utc).date()
-    answer = serve.ok("GET", f"/api/bars/AAPL?bar=1%20min&from={today}&to={today + datetime.timedelta(days=1)}", timeout=120)
-    # The paper history keeps trading hours (04:00-20:00 New York, weekdays): on a weekend
-    # today may have none yet.
-    start = datetime.datetime.combine(today, datetime.time(), datetime.timezone.utc)
-    opened = stock_minutes(start, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)) > 0
-    assert answer["bars"] or not opened, "today has bars"
-    if not answer["bars"]:
-        return
+    # From four days back: the paper history keeps trading hours (04:00-20:00 New York,
+    # weekdays), so the window always holds a session's bars, on a weekend or before today's open.
+    first = today - datetime.timedelta(days=4)
+    answer = serve.ok("GET", f"/api/bars/AAPL?bar=1%20min&from={first}&to={today + datetime.timedelta(days=1)}", timeout=180)
+    assert answer["bars"], "four days always hold a session's bars"
     last = datetime.datetime.strptime(answer["bars"][-1]["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     now = datetime.datetime.now(datetime.timezone.utc)
     assert last + datetime.timedelta(minutes=1) <= now, f"the last bar ({last}) is still forming at {now}"
+    # While the market is open, the last whole minute is there too (not lost with the one forming).
+    if stock_minutes(now - datetime.timedelta(minutes=4), now - datetime.timedelta(minutes=2)) > 0:
+        assert last >= now - datetime.timedelta(minutes=6), f"the last bar ({last}) is old at {now}: whole bars are missing"
 
 
 def test_log_has_the_strategy_lines(small):
