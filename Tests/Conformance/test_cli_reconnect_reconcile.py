@@ -238,14 +238,15 @@ def test_a_fill_while_disconnected_reaches_on_fill_once(how):
         order, limit = wait_after(output, r"resting order (\d+) at ([\d.]+)", "stderr", 0, timeout=90).groups()
 
         mark = lose_the_gateway(output, gateway, how)
-        # Back from the same state, refusing connections for 5 s: the order fills meanwhile,
-        # with no client there to hear it.
-        (folder / "gateway.yaml").write_text("paper_gateway:\n  faults: [\"restart 5\"]\n")
+        # Back from the same state, refusing connections (for up to a minute; ended below once
+        # the order has filled): the order fills meanwhile, with no client there to hear it.
+        (folder / "gateway.yaml").write_text("paper_gateway:\n  faults: [\"restart 60\"]\n")
         gateway.start("--config", str(folder / "gateway.yaml"))
         assert gateway.status("working") == 1, "the restarted gateway works the order from its state file"
         assert gateway.control(f"price AAPL {float(limit) * 0.8:.2f}").startswith("ok")
         wait_until(lambda: gateway.status("executions") == 1 and gateway.status("working") == 0, "the order filled at the gateway")
         assert gateway.status("clients") == 0, "the fill happened while no client was connected"
+        assert gateway.control("restart 0").startswith("ok"), "connections are let in again"
 
         wait_after(output, r"connection restored", "stderr", mark, timeout=60)
         fill = wait_after(output, rf"on_fill order {order} BUY 1(\.0)? exec (\S+)", "stderr", mark)
