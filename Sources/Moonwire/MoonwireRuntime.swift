@@ -88,12 +88,8 @@ public final class MoonwireRuntime: Sendable {
             gatewayLogger.logLevel = configuration.verbose ? .info : .warning
             paper = try await PaperGatewayServer.start(config: paperSettings, logger: gatewayLogger)
             port = paper!.port
-            if let replay = paperSettings.replay {
-                // The strategies live in the replay's time (now(), timers), read from the gateway
-                // that keeps it.
-                let (market, wall) = try await paper!.withEngine { engine in (engine.now, Date().timeIntervalSince1970) }
-                configuration.host.marketClock = MarketClock(start: market, wallStart: wall, speed: replay.speed)
-            }
+            // A replay: the strategies live in its time (now(), timers), on the gateway's own clock.
+            configuration.host.marketClock = try await paper!.withEngine { engine in engine.replayClock }
             progress("paper gateway on 127.0.0.1:\(port) (seed \(paperSettings.seed))")
         } else {
             (host, port) = (connection.host ?? "127.0.0.1", connection.port ?? 7497)

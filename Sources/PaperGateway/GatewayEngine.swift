@@ -58,7 +58,8 @@ public final class GatewayEngine {
     /// Market time: the wall clock, or a clock advanced by `step` in manual mode.
     private(set) var manualTime: Double
     /// When a replay started on the wall clock.
-    let replayWallStart: Double
+    /// A replay's market time (nil: the wall clock, or the manual one).
+    public let replayClock: MarketClock?
     let store: GatewayStateStore?
     /// How many times quotes have moved.
     public var steps: Int { market.steps }
@@ -100,7 +101,7 @@ public final class GatewayEngine {
         self.zone = TimeZone(identifier: config.timeZone) ?? TimeZone(identifier: "UTC")!
         let start = config.replay.map { Double($0.start) } ?? Date().timeIntervalSince1970
         self.manualTime = start
-        self.replayWallStart = Date().timeIntervalSince1970
+        self.replayClock = config.replay.map { MarketClock(start: Double($0.start), wallStart: Date().timeIntervalSince1970, speed: $0.speed) }
         self.market = MarketSimulator(instruments: Self.universe(config), seed: config.seed, now: start, replay: config.replay)
         self.store = store
         for id in config.accounts { accounts[id] = PaperAccount(id: id, cash: config.startingCash) }
@@ -113,8 +114,7 @@ public final class GatewayEngine {
     /// `speed` times as fast as the wall clock; in manual mode what `step` made it.
     public var now: Double {
         if config.market.clock == "manual" { return manualTime }
-        guard let replay = config.replay else { return Date().timeIntervalSince1970 }
-        return Double(replay.start) + (Date().timeIntervalSince1970 - replayWallStart) * replay.speed
+        return replayClock?.now() ?? Date().timeIntervalSince1970
     }
 
     /// The configured instruments, and a stock for every replayed symbol they lack (priced

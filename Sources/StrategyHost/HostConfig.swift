@@ -1,4 +1,5 @@
 import Foundation
+import TWSProtocol
 import Logging
 import Yams
 

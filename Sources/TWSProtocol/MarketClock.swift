@@ -1,9 +1,10 @@
 import Foundation
 
 /// The market's time when it is not the wall clock's: a replay through the paper gateway runs
-/// stored bars `speed` times as fast as the wall clock. `now()` and timers follow it, so a
-/// strategy replayed at 60x sees the bars' times from `now()`, and `timer.after(60)` fires a
-/// market minute later (a wall second), as it would live.
+/// stored bars `speed` times as fast as the wall clock. One clock for both sides: the gateway
+/// keeps its market time by it, and a run's strategies take the same clock from the built-in
+/// gateway for `now()` and timers (at 60x `timer.after(60)` fires a market minute later, a wall
+/// second, as it would live).
 public struct MarketClock: Sendable, Equatable {
     /// The market's time (epoch seconds) at `wallStart`.
     public var start: Double
@@ -23,8 +24,11 @@ public struct MarketClock: Sendable, Equatable {
         start + (wall - wallStart) * speed
     }
 
-    /// The wall nanoseconds `nanoseconds` of market time take (at least one).
+    /// The wall nanoseconds `nanoseconds` of market time take: at least one, and at most
+    /// `Int64.max` (a year at a speed of 1e-9 is more nanoseconds than an Int64 holds).
     public func wallNanoseconds(_ nanoseconds: Int64) -> Int64 {
-        max(1, Int64((Double(nanoseconds) / speed).rounded()))
+        let wall = (Double(nanoseconds) / speed).rounded()
+        guard wall < Double(Int64.max) else { return Int64.max }
+        return max(1, Int64(wall))
     }
 }

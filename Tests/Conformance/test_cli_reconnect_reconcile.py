@@ -209,9 +209,12 @@ def test_a_resting_order_is_still_known_after_the_gateway_restarts(how):
         assert known == order and status == "submitted", f"after the reconnect the order is {status}: {reopened.group(0)}"
         assert open_count == "2" and position == "0", reopened.group(0)
 
-        # At the gateway: the order rests on, under its id; the probe beside it.
+        # At the gateway: the order rests on, under its id; the probe beside it (the strategy
+        # counts the probe as it places it, before it reaches the gateway: wait for it there).
+        expected = sorted([int(order), int(probe)])
+        wait_until(lambda: [entry[0] for entry in open_orders_at_gateway(gateway.port)] == expected, "the probe at the gateway")
         at_gateway = open_orders_at_gateway(gateway.port)
-        assert [entry[0] for entry in at_gateway] == sorted([int(order), int(probe)]), at_gateway
+        assert [entry[0] for entry in at_gateway] == expected, at_gateway
         assert all(entry[1].startswith("mw:rest:") for entry in at_gateway), at_gateway
 
         out, err = finish(run, output)
