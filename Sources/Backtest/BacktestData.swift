@@ -43,6 +43,11 @@ public struct LoadedSeries: Sendable {
     public let tickSize: Double?
     /// Parts of the backtest's span the store has never covered (nothing was downloaded there).
     public let gaps: [TimeSpan]
+    /// Its trading days (time zone and regular session, from TWS or the store): day, week and
+    /// month bars built from smaller ones are cut by it. UTC days when no time zone is known.
+    public let calendar: TradingCalendar
+    /// Whether `calendar` is the instrument's own (a time zone is known), not UTC's by default.
+    public let calendarKnown: Bool
 
     public var key: String { resolved.key }
 
@@ -60,6 +65,8 @@ public struct LoadedSeries: Sendable {
         self.loaded = loaded
         self.tickSize = tickSize
         self.gaps = gaps
+        calendarKnown = !resolved.details.timeZoneId.isEmpty
+        calendar = calendarKnown ? TradingCalendar(details: resolved.details) : .utc
     }
 
     /// The bars starting in `span` (binary search: the bars are sorted).
@@ -127,13 +134,24 @@ public struct BacktestData: Sendable {
                 notices.append("\(instrument.key): \(refused.count) stored bar\(refused.count == 1 ? "" : "s") left out as unusable "
                                + "(the first at \(UTCTime.iso(first.time, seconds: false)): \(first.reason)): the replay skips them too")
             }
-            let gaps = TimeSpan.missing(setup.span, covered: try await store.covered(series))
+            let gaps = tradingGaps(TimeSpan.missing(setup.span, covered: try await store.covered(series)), of: instrument,
+                                   barSeconds: barSeconds)
             loaded.append(LoadedSeries(resolved: instrument, series: series, barSeconds: barSeconds, bars: bars, loaded: setup.span,
                                        tickSize: tickSizes[instrument.key] ?? (instrument.details.minTick > 0 ? instrument.details.minTick : nil),
                                        gaps: gaps))
         }
         let rates = try await loadRates(setup: setup, series: loaded, store: store)
         return BacktestData(setup: setup, series: loaded, store: store, rates: rates, notices: notices)
+    }
+
+    /// The gaps that can miss trading, trimmed to it: one over a weekend or a night (by the
+    /// instrument's calendar) is left out, as a daily file ending on a Friday leaves no gap
+    /// before Monday. Daily bars are dated in UTC days, so their gaps are weighed by those;
+    /// so are an instrument's with no time zone known. Crypto trades every day: its gaps stay.
+    static func tradingGaps(_ gaps: [TimeSpan], of instrument: ResolvedInstrument, barSeconds: Int) -> [TimeSpan] {
+        guard instrument.contract.secType.uppercased() != "CRYPTO" else { return gaps }
+        let calendar = barSeconds >= 86400 || instrument.details.timeZoneId.isEmpty ? TradingCalendar.utc : TradingCalendar(details: instrument.details)
+        return gaps.compactMap { gap in calendar.tradingPart(from: gap.start, to: gap.end).map { TimeSpan($0.start, $0.end) } }
     }
 
     /// The bars a backtest can trade on, and the others with why (a price that is negative, not
@@ -222,6 +240,8 @@ public struct BacktestData: Sendable {
             contract.multiplier = stored.multiplier == 1 ? "" : StoredInstrument.multiplierField(stored.multiplier)
             details.minTick = stored.tick
             details.tradingHours = stored.tradingHours
+            details.liquidHours = stored.liquidHours
+            details.timeZoneId = stored.timeZone
         } else {
             let size = contract.secType == "OPT" ? 100.0 : 1
             contract.multiplier = size == 1 ? "" : StoredInstrument.multiplierField(size)

@@ -301,8 +301,13 @@ final class BacktestDriver: @unchecked Sendable {
                 let seconds = HistoricalSpan.barSeconds(size, strict: false) ?? series.barSeconds
                 if let period = BarPeriod(size: size), seconds != series.barSeconds, period.canBeBuilt(fromBarsOf: series.barSeconds) {
                     let kept = existing.indices.contains(index) ? existing[index].aggregates.first { $0.size == size } : nil
-                    // Days of UTC: the bar store keeps no time zone (docs/backtest.md says so).
-                    plan.aggregates.append(kept ?? BarAggregator(size: size, period: period))
+                    // Days, weeks and months by the instrument's trading calendar (its time
+                    // zone and regular session); UTC days, said, when none is known.
+                    if period.isCalendar && !series.calendarKnown {
+                        notice("\(series.key): \(size) bars are cut at UTC midnight: no time zone is stored for it "
+                               + "(download its bars once, or import them with --time-zone and --session)")
+                    }
+                    plan.aggregates.append(kept ?? BarAggregator(size: size, period: period, calendar: series.calendar))
                 } else {
                     plan.asIs = true
                     if seconds != series.barSeconds {

@@ -15,8 +15,17 @@ public struct HistoryDownloader: Sendable {
         public var requestsTotal: Int
         public var bars: Int
         public var seconds: Double
-        /// Seconds left at the pace so far, once there is a pace.
-        public var eta: Double? { requestsDone > 0 ? seconds / Double(requestsDone) * Double(requestsTotal - requestsDone) : nil }
+        /// The least time the requests left can take by IB's pacing of small bars (60 in 10
+        /// minutes), known before the waits come; 0 for larger bars.
+        public var pacingSeconds: Double = 0
+        /// Seconds left: at the pace so far, and no less than the pacing's known waits.
+        public var eta: Double? {
+            let pace = requestsDone > 0 ? seconds / Double(requestsDone) * Double(requestsTotal - requestsDone) : nil
+            guard pacingSeconds > 0 else { return pace }
+            return max(pace ?? 0, pacingSeconds)
+        }
+        /// Whether IB's pacing, not the pace of the answers, sets the time left.
+        public var pacingBound: Bool { pacingSeconds > 0 && pacingSeconds >= (eta ?? 0) }
     }
 
     public struct Report: Sendable {
@@ -75,6 +84,7 @@ public struct HistoryDownloader: Sendable {
         let windows = HistoryPlan.windows(for: missing, barSize: series.barSize)
         report.alreadyCovered = windows.isEmpty && report.noData.isEmpty
         let started = Date()
+        let small = HistoricalPacing.isSmallBar(HistoricalSpan.barSeconds(series.barSize))
         // Several windows at once: the client's scheduler decides when each may go (small
         // bars by IB's small-bar pacing, larger ones a bounded number in flight).
         let width = TWSClient.largeBarRequestsInFlight + 2
@@ -102,8 +112,10 @@ public struct HistoryDownloader: Sendable {
                     report.requests += 1
                     report.failed.append((window, reason))
                 }
+                // The windows not yet handed to the client, and those queued in it, by pacing.
+                let pacing = small ? await client.secondsUntilSmallBarRequestsGo(further: windows.count - next) : 0
                 progress(Progress(series: series, requestsDone: done, requestsTotal: windows.count, bars: report.bars,
-                                  seconds: Date().timeIntervalSince(started)))
+                                  seconds: Date().timeIntervalSince(started), pacingSeconds: pacing))
                 add()
             }
         }

@@ -37,6 +37,14 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
                   multiplier REAL NOT NULL, tick REAL NOT NULL, trading_hours TEXT NOT NULL, pair_base TEXT, saved_at REAL NOT NULL)
                 """)
         }
+        // The instrument's time zone and regular session, for day bars built from smaller ones
+        // (rows saved before have none: their backtests cut days at UTC midnight, and say so).
+        migrator.registerMigration("v3-instrument-calendar") { db in
+            try db.execute(sql: """
+                ALTER TABLE instruments ADD COLUMN liquid_hours TEXT NOT NULL DEFAULT '';
+                ALTER TABLE instruments ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+                """)
+        }
         try migrator.migrate(queue)
     }
 
@@ -79,16 +87,20 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
     public func saveInstrument(_ details: StoredInstrument) async throws {
         try details.validate()
         try await queue.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [details.key, details.secType, details.currency, details.exchange, details.multiplier, details.tick,
-                                       details.tradingHours, details.pairBase, Date().timeIntervalSince1970])
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO instruments
+                  (instrument, sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, saved_at, liquid_hours, time_zone)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [details.key, details.secType, details.currency, details.exchange, details.multiplier, details.tick,
+                                 details.tradingHours, details.pairBase, Date().timeIntervalSince1970, details.liquidHours, details.timeZone])
         }
     }
 
     public func instrument(_ key: String) async throws -> StoredInstrument? {
         try await queue.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base FROM instruments WHERE instrument = ?
+                SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, liquid_hours, time_zone
+                FROM instruments WHERE instrument = ?
                 """, arguments: [key]).map { row in
                 // Optional reads: a row another tool wrote with text where a number belongs
                 // comes back unusable (its `problem` says so), never a trap.
@@ -96,6 +108,7 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
                 let secType: String? = row.lenient("sec_type"), currency: String? = row.lenient("currency")
                 return StoredInstrument(key: key, secType: secType ?? "", currency: currency ?? "", exchange: row.lenient("exchange") ?? "",
                                         multiplier: multiplier ?? .nan, tick: tick ?? .nan, tradingHours: row.lenient("trading_hours") ?? "",
+                                        liquidHours: row.lenient("liquid_hours") ?? "", timeZone: row.lenient("time_zone") ?? "",
                                         pairBase: row.lenient("pair_base"))
             }
         }

@@ -20,11 +20,18 @@ public struct StoredInstrument: Sendable, Hashable {
     public var tick: Double
     /// TWS's trading hours (`20240102:0930-20240102:1600;...`); empty when not known.
     public var tradingHours: String
+    /// TWS's liquid hours: the regular session, what a day bar covers (same form); empty when
+    /// not known. `history import --session 09:30-16:00` stores it as one day's listing, which
+    /// the calendar carries to every day.
+    public var liquidHours: String
+    /// The time zone the hours are in, as TWS names it (`US/Eastern`) or IANA's
+    /// (`America/New_York`); empty when not known (a backtest then cuts days at UTC midnight).
+    public var timeZone: String
     /// A forex pair's base currency (EUR for EUR.USD); nil for anything else.
     public var pairBase: String?
 
     public init(key: String, secType: String, currency: String, exchange: String = "", multiplier: Double = 1, tick: Double = 0.01,
-                tradingHours: String = "", pairBase: String? = nil)
+                tradingHours: String = "", liquidHours: String = "", timeZone: String = "", pairBase: String? = nil)
     {
         self.key = key
         self.secType = secType.uppercased()
@@ -33,6 +40,8 @@ public struct StoredInstrument: Sendable, Hashable {
         self.multiplier = multiplier
         self.tick = tick
         self.tradingHours = tradingHours
+        self.liquidHours = liquidHours
+        self.timeZone = timeZone
         self.pairBase = pairBase.map { $0.uppercased() }
     }
 
@@ -42,7 +51,8 @@ public struct StoredInstrument: Sendable, Hashable {
         let multiplier = Double(contract.multiplier).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? 1
         let secType = contract.secType.uppercased()
         self.init(key: key, secType: secType, currency: contract.currency, exchange: contract.exchange, multiplier: multiplier,
-                  tick: details.minTick, tradingHours: details.tradingHours, pairBase: secType == "CASH" ? contract.symbol : nil)
+                  tick: details.minTick, tradingHours: details.tradingHours, liquidHours: details.liquidHours, timeZone: details.timeZoneId,
+                  pairBase: secType == "CASH" ? contract.symbol : nil)
     }
 
     /// The bounds `validate` holds a multiplier and a tick to (an option's 100, a bond's 0.0001
@@ -63,6 +73,10 @@ public struct StoredInstrument: Sendable, Hashable {
         }
         guard !key.isEmpty, key.utf8.count <= 200 else { return "instrument key '\(key)' is empty or too long" }
         guard tradingHours.utf8.count <= 100_000 else { return "trading hours are longer than 100000 bytes" }
+        guard liquidHours.utf8.count <= 100_000 else { return "liquid hours are longer than 100000 bytes" }
+        guard timeZone.utf8.count <= 64, timeZone.allSatisfy({ $0.isASCII && !$0.isNewline }) else {
+            return "time zone '\(timeZone)' is not a time zone's name"
+        }
         return nil
     }
 
@@ -80,7 +94,7 @@ public struct StoredInstrument: Sendable, Hashable {
 
     /// The fields that change money (sec type, currency, multiplier, tick, pair base) where
     /// `other` says otherwise, each as `multiplier 50 (stored) vs 1`; empty when they agree.
-    /// The exchange and the trading hours are not money: a new answer simply replaces them.
+    /// The exchange, the hours and the time zone are not money: a new answer simply replaces them.
     public func moneyDifferences(from other: StoredInstrument, mine: String = "stored", theirs: String = "new") -> [String] {
         var out: [String] = []
         func compare(_ name: String, _ a: String, _ b: String) {

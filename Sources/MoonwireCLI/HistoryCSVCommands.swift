@@ -69,7 +69,9 @@ struct HistoryImportCommand: AsyncParsableCommand {
             The instrument's details are stored with the bars, for backtests: what --sec-type, --currency, --exchange, \
             --multiplier and --tick give, the rest from its name (EUR.USD: forex quoted in USD; AAPL: a US stock, tick 0.01), \
             else assumed (currency USD, multiplier 1, tick 0.01) with a note. Details already stored stay; given values \
-            that disagree with them refuse the import unless --replace-details.
+            that disagree with them refuse the import unless --replace-details. --time-zone and --session say where its \
+            trading days begin and end (a backtest's "1 day" bars built from these follow them; default for a US stock: \
+            US/Eastern, 09:30-16:00); given ones replace what is stored.
             """)
 
     @Argument(help: "The CSV file (a header line first).") var file: String
@@ -83,14 +85,16 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(help: "Its exchange (default: from its name: SMART, IDEALPRO).") var exchange: String?
     @Option(parsing: .unconditional, help: "Contract size: 50 for ES (default: 1; 100 for an option).") var multiplier: Double?
     @Option(parsing: .unconditional, help: "Minimum price step: 0.25 for ES (default: 0.01; forex 0.00005, yen pairs 0.005).") var tick: Double?
+    @Option(name: .customLong("time-zone"), help: "The time zone of its exchange: America/New_York, US/Central, Europe/London, ... (default: US/Eastern for a US stock). Day bars built from these bars follow its days.") var timeZone: String?
+    @Option(help: "Its regular session in that zone, HH:MM-HH:MM: what a day bar built from these bars covers (default: 09:30-16:00 for a US stock; 17:00-16:00 crosses midnight).") var session: String?
     @Flag(name: .customLong("replace-details"), help: "Replace stored instrument details the given ones disagree with.") var replaceDetails = false
 
     func run() async throws {
         let spec: InstrumentSpec
         do { spec = try InstrumentSpec.parse(instrument) } catch { throw ValidationError("--instrument: \(error)") }
         let key = spec.key
-        let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick)
-            .validated(for: spec)
+        let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick,
+                                        timeZone: timeZone, session: session).validated(for: spec)
         let barSeconds = try BarSizeOption.check(bar)
         guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)

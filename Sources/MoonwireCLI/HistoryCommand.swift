@@ -74,7 +74,7 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
                             }
                             guard due else { return }
                             say("\(series.instrument): \(progress.requestsDone)/\(progress.requestsTotal) requests, \(progress.bars) bars"
-                                + (progress.eta.map { String(format: ", about %.0f s left", $0) } ?? ""))
+                                + (progress.eta.map { Self.timeLeft($0, pacing: progress.pacingBound) } ?? ""))
                         }
                         reports.append(report)
                     } catch is CancellationError {
@@ -113,6 +113,13 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
 
     /// The contract TWS confirms for a name (its conId; a continuous future as named), or nil
     /// after saying why not. What TWS answered about it is kept in `store` beside its bars.
+    /// `, about 95 s left`, or `, about 14 min left (IB's pacing: 60 requests in 10 min)` when
+    /// the pacing's waits, not the answers, decide it.
+    static func timeLeft(_ seconds: Double, pacing: Bool) -> String {
+        let amount = seconds >= 120 ? String(format: "%.0f min", (seconds / 60).rounded(.up)) : String(format: "%.0f s", seconds)
+        return ", about \(amount) left" + (pacing ? " (IB's pacing of bars of 30 s or less: 60 requests in 10 min)" : "")
+    }
+
     static func resolve(_ spec: InstrumentSpec, client: TWSClient, keepingDetailsIn store: any BarStore) async -> Contract? {
         do {
             let resolved = try await spec.resolve(with: client)

@@ -14,6 +14,11 @@ struct ImportedDetails {
     var exchange: String?
     var multiplier: Double?
     var tick: Double?
+    /// `--time-zone`: the zone the session is in (IANA's `America/New_York`, or TWS's `US/Eastern`).
+    var timeZone: String?
+    /// `--session 09:30-16:00`: the regular session (what a day bar covers), local time; an end
+    /// not after the start is the next day's (a future's `17:00-16:00`).
+    var session: String?
 
     /// What to do with the store's details.
     enum Outcome: Equatable {
@@ -69,7 +74,53 @@ struct ImportedDetails {
             }
             checked.exchange = name
         }
+        if let timeZone {
+            guard timeZone.utf8.count <= 64, TradingCalendar.zone(named: timeZone) != nil else {
+                throw ValidationError("--time-zone '\(ShownText.shown(timeZone))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
+            }
+        }
+        if let session {
+            guard timeZone != nil else {
+                throw ValidationError("--session \(ShownText.shown(session)) needs --time-zone: the hours are local time there")
+            }
+            checked.session = try Self.listing(ofSession: session)
+        }
         return checked
+    }
+
+    /// `09:30-16:00` as TWS lists a day's hours (`19700105:0930-19700105:1600`, a Monday the
+    /// calendar carries to every day); `17:00-16:00` starts the evening before. Throws naming
+    /// what is wrong.
+    static func listing(ofSession text: String) throws -> String {
+        func minutes(_ part: Substring) -> Int? {
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 2, fields.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+                  let hour = Int(fields[0]), let minute = Int(fields[1]), (0...24).contains(hour), (0..<60).contains(minute),
+                  hour * 60 + minute <= 24 * 60
+            else { return nil }
+            return hour * 60 + minute
+        }
+        let ends = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2, let open = minutes(ends[0]), let close = minutes(ends[1]) else {
+            throw ValidationError("--session '\(ShownText.shown(text))' is not a session: give its local open and close as HH:MM-HH:MM (09:30-16:00)")
+        }
+        func clock(_ minutes: Int) -> String { String(format: "%02d%02d", minutes / 60, minutes % 60) }
+        let startDay = close > open ? "19700105" : "19700104"
+        return "\(startDay):\(clock(open))-19700105:\(clock(close))"
+    }
+
+    /// `19700105:0930-19700105:1600` back as `09:30-16:00`, for notes.
+    static func sessionText(ofListing listing: String) -> String {
+        let clocks = listing.split(separator: "-").compactMap { $0.split(separator: ":").last }.map { "\($0.prefix(2)):\($0.suffix(2))" }
+        return clocks.count == 2 ? clocks.joined(separator: "-") : listing
+    }
+
+    /// The time zone and session of an instrument its name makes a US stock: New York's
+    /// regular session, as IB's daily bars have it. Nil for anything else.
+    static func usStockCalendar(for spec: InstrumentSpec, secType: String, currency: String) -> (zone: String, session: String)? {
+        let form = spec.contract.secType.isEmpty ? "STK" : spec.contract.secType
+        guard form == "STK", secType == "STK", currency == "USD" else { return nil }
+        return ("US/Eastern", "19700105:0930-19700105:1600")
     }
 
     /// The details for `spec` with nothing stored: the given values, then what its name says,
@@ -103,9 +154,26 @@ struct ImportedDetails {
             step = form == "CASH" ? (quote == "JPY" ? 0.005 : 0.00005) : 0.01
             assumed.append("tick \(StoredInstrument.number(step))")
         }
-        let details = StoredInstrument(key: spec.key, secType: type, currency: quote, exchange: exchange ?? spec.contract.exchange,
+        var details = StoredInstrument(key: spec.key, secType: type, currency: quote, exchange: exchange ?? spec.contract.exchange,
                                        multiplier: size, tick: step, pairBase: form == "CASH" ? spec.contract.symbol : nil)
+        givingCalendar(to: &details, spec: spec)
         return (details, assumed)
+    }
+
+    /// Puts the given time zone and session into `details`; where none is given and none is
+    /// there, a US stock's (New York, 09:30-16:00): its name says it is one, as it says its
+    /// currency, so nothing is noted as assumed.
+    func givingCalendar(to details: inout StoredInstrument, spec: InstrumentSpec) {
+        if let timeZone {
+            details.timeZone = timeZone
+            if let session { details.liquidHours = session }
+            return
+        }
+        guard details.timeZone.isEmpty,
+              let (zone, session) = Self.usStockCalendar(for: spec, secType: details.secType, currency: details.currency)
+        else { return }
+        details.timeZone = zone
+        details.liquidHours = session
     }
 
     /// What to store, given what is: defaults only when nothing (usable) is stored; given values
@@ -131,6 +199,9 @@ struct ImportedDetails {
         if let exchange { merged.exchange = exchange }
         if let multiplier { merged.multiplier = multiplier }
         if let tick { merged.tick = tick }
+        // A time zone and session are not money: given ones replace what is stored, and where
+        // none is stored a US stock's fills the gap.
+        givingCalendar(to: &merged, spec: spec)
         guard merged != stored else { return .keep }
         var differences = stored.moneyDifferences(from: merged, mine: "stored", theirs: "given")
         // An exchange where none was stored fills a gap; another one disagrees.

@@ -150,6 +150,22 @@ struct RunOptions: ParsableArguments {
             stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
         }
 
+        // SIGHUP (and `moonwire reload`) reloads every strategy. Caught from here on, like the
+        // others: its default action ends the process, and a HUP sent as soon as a strategy has
+        // printed (its on_start runs before the next strategy is added) must not. One that comes
+        // before every strategy runs reloads them once they do.
+        let reloadable = NIOLockedValueBox<(runtime: MoonwireRuntime?, pending: Bool)>((nil, false))
+        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
+        signal(SIGHUP, SIG_IGN)
+        hangups.setEventHandler {
+            let ready = reloadable.withLockedValue { state -> MoonwireRuntime? in
+                if state.runtime == nil { state.pending = true }
+                return state.runtime
+            }
+            if let ready { Task { await Self.reloadAll(ready) } }
+        }
+        hangups.resume()
+
         let runtime: MoonwireRuntime
         do {
             runtime = try await MoonwireRuntime.start(configuration) { line in progress(line) }
@@ -203,13 +219,11 @@ struct RunOptions: ParsableArguments {
                 throw RuntimeError(error)
             }
         }
-        // SIGHUP (and `moonwire reload`) reloads every strategy.
-        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
-        signal(SIGHUP, SIG_IGN)
-        hangups.setEventHandler {
-            Task { for name in runtime.strategyNames { _ = await runtime.reload(strategy: name) } }
+        let hungUpWhileStarting = reloadable.withLockedValue { state -> Bool in
+            state.runtime = runtime
+            return state.pending
         }
-        hangups.resume()
+        if hungUpWhileStarting { Task { await Self.reloadAll(runtime) } }
         // The duration counts from when the strategies run, not from the start of connecting.
         if let duration {
             Task {
@@ -239,6 +253,11 @@ struct RunOptions: ParsableArguments {
     }
 
     /// TWS's answer about one order that went wrong (a rejection, an unknown instrument).
+    /// What SIGHUP does: every strategy reloaded from its file.
+    static func reloadAll(_ runtime: MoonwireRuntime) async {
+        for name in runtime.strategyNames { _ = await runtime.reload(strategy: name) }
+    }
+
     static func isOrderProblem(_ code: Int) -> Bool {
         let category = IBErrorCategory.of(code: code, message: "")
         return category == .orderRejection || code == 200

@@ -137,6 +137,9 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
                   multiplier DOUBLE PRECISION NOT NULL, tick DOUBLE PRECISION NOT NULL, trading_hours TEXT NOT NULL, pair_base TEXT,
                   saved_at DOUBLE PRECISION NOT NULL)
                 """, logger: logger)
+        // The time zone and regular session (day bars from smaller ones); rows from before have none.
+        try await connection.query("ALTER TABLE instruments ADD COLUMN IF NOT EXISTS liquid_hours TEXT NOT NULL DEFAULT ''", logger: logger)
+        try await connection.query("ALTER TABLE instruments ADD COLUMN IF NOT EXISTS time_zone TEXT NOT NULL DEFAULT ''", logger: logger)
     }
 
     /// COPY's text format: tab-separated, `\N` for nothing, backslashes and control characters escaped.
@@ -231,23 +234,26 @@ public final class PostgresBarStore: BarStore, @unchecked Sendable {
         try details.validate()
         let savedAt = Date().timeIntervalSince1970
         try await client.query("""
-            INSERT INTO instruments VALUES (\(details.key), \(details.secType), \(details.currency), \(details.exchange), \(details.multiplier),
-              \(details.tick), \(details.tradingHours), \(details.pairBase), \(savedAt))
+            INSERT INTO instruments
+              (instrument, sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, saved_at, liquid_hours, time_zone)
+            VALUES (\(details.key), \(details.secType), \(details.currency), \(details.exchange), \(details.multiplier),
+              \(details.tick), \(details.tradingHours), \(details.pairBase), \(savedAt), \(details.liquidHours), \(details.timeZone))
             ON CONFLICT (instrument) DO UPDATE SET sec_type = EXCLUDED.sec_type, currency = EXCLUDED.currency, exchange = EXCLUDED.exchange,
               multiplier = EXCLUDED.multiplier, tick = EXCLUDED.tick, trading_hours = EXCLUDED.trading_hours, pair_base = EXCLUDED.pair_base,
-              saved_at = EXCLUDED.saved_at
+              saved_at = EXCLUDED.saved_at, liquid_hours = EXCLUDED.liquid_hours, time_zone = EXCLUDED.time_zone
             """, logger: logger)
     }
 
     public func instrument(_ key: String) async throws -> StoredInstrument? {
         let rows = try await client.query("""
-            SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base FROM instruments WHERE instrument = \(key)
+            SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, liquid_hours, time_zone
+            FROM instruments WHERE instrument = \(key)
             """, logger: logger)
-        for try await (secType, currency, exchange, multiplier, tick, hours, pairBase) in rows.decode(
-            (String, String, String, Double, Double, String, String?).self)
+        for try await (secType, currency, exchange, multiplier, tick, hours, pairBase, liquidHours, zone) in rows.decode(
+            (String, String, String, Double, Double, String, String?, String, String).self)
         {
             return StoredInstrument(key: key, secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick,
-                                    tradingHours: hours, pairBase: pairBase)
+                                    tradingHours: hours, liquidHours: liquidHours, timeZone: zone, pairBase: pairBase)
         }
         return nil
     }

@@ -1,3 +1,5 @@
+import TWSProtocol
+
 /// A bar in the host's units: what 5-second bars, stored bars and the bars built from them
 /// all are while they are put together.
 public struct BuiltBar: Sendable, Equatable {
@@ -100,11 +102,14 @@ public struct BarAggregator: Sendable {
         // Bars of the asked size already (5-second bars for "5 secs") are told as they come.
         if case let .seconds(length) = period, length == step { return [input] }
         if firstSeen == nil { firstSeen = time }
+        // A bar of a day or more (a daily bar into weeks) is dated, not timed: its day is its
+        // date as stored (midnight UTC), whatever the instrument's zone says of that instant.
+        let dated = step >= 86400
         let slice: Slice?
         if let current, time >= current.sessionStart, time < current.sessionEnd {
             slice = current
         } else {
-            slice = self.slice(of: time)
+            slice = self.slice(of: time, dated: dated)
         }
         // A bar outside every session (after a close, a lunch break) ends a slice only once
         // past its close; one in another slice ends it at once.
@@ -129,7 +134,7 @@ public struct BarAggregator: Sendable {
             finish(into: &finished)
         } else if case let .some(upcoming) = next, let upcoming, upcoming > -Self.timeBound, upcoming < Self.timeBound {
             let inside = upcoming >= current.sessionStart && upcoming < current.sessionEnd
-            if !inside, upcoming >= (current.closesAt ?? .max) || (self.slice(of: upcoming).map { $0.label != current.label } ?? false) {
+            if !inside, upcoming >= (current.closesAt ?? .max) || (self.slice(of: upcoming, dated: dated).map { $0.label != current.label } ?? false) {
                 finish(into: &finished)
             }
         }
@@ -189,8 +194,15 @@ public struct BarAggregator: Sendable {
         partial = false
     }
 
-    /// The slice a bar starting at `time` falls in; nil outside every session.
-    private func slice(of time: Int64) -> Slice? {
+    /// The slice a bar starting at `time` falls in; nil outside every session. `dated`: the
+    /// bar is a day's or longer, placed by its date (its week or month), not by the sessions.
+    private func slice(of time: Int64, dated: Bool) -> Slice? {
+        if dated, period == .week || period == .month {
+            let day = TradingCalendar.floorDivide(time, 86400)
+            let days = period == .week ? Self.week(of: day) : Self.month(of: day)
+            return Slice(label: days.lowerBound * 86400, sessionStart: day * 86400, sessionEnd: (day + 1) * 86400, closesAt: nil,
+                         opensAtSession: day == days.lowerBound)
+        }
         switch period {
         case let .seconds(length):
             let start = TradingCalendar.floorDivide(time, length) * length
@@ -211,7 +223,7 @@ public struct BarAggregator: Sendable {
 
     /// Monday to Sunday around `day` (1970-01-01 was a Thursday).
     static func week(of day: Int64) -> ClosedRange<Int64> {
-        let monday = day - (((day + 3) % 7) + 7) % 7
+        let monday = day - (CivilDate.weekday(day) + 6) % 7
         return monday...(monday + 6)
     }
 

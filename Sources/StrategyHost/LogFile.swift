@@ -38,8 +38,12 @@ public final class LogFile: Sendable {
     /// inside `state`'s lock.
     private let failing = NIOLockedValueBox(false)
 
-    public init(settings: LogSettings) throws {
+    /// What time it is: the day a line's file is named by (a test moves it across midnight).
+    let clock: @Sendable () -> Date
+
+    public init(settings: LogSettings, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.settings = settings
+        self.clock = clock
         try FileManager.default.createDirectory(atPath: settings.folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         removeOldFiles()
@@ -60,14 +64,14 @@ public final class LogFile: Sendable {
     /// the file keeps it too, at `level`, under `label`.
     public func record(_ message: String, level: Logger.Level, label: String) {
         guard level >= settings.level else { return }
-        write(Self.line(format: settings.format, level: level, label: label, strategy: nil, message: message))
+        write(Self.line(format: settings.format, level: level, label: label, strategy: nil, message: message, at: clock()))
     }
 
     public func write(_ line: String) {
         let text = line + "\n"
         let count = text.utf8.count
         state.withLockedValue { state in
-            let day = Self.dayFormat.string(from: Date())
+            let day = Self.dayFormat.string(from: clock())
             if state.handle == nil || state.day != day || state.size + count > Int(settings.maxMegabytes * 1_048_576) {
                 open(&state, day: day)
             }

@@ -445,7 +445,7 @@ public final class Strategy: @unchecked Sendable {
     private func tradingCalendar(_ symbol: String) -> TradingCalendar? {
         if let known = calendars[symbol] { return known }
         guard let details = services?.resolvedInstrument(symbol)?.details else { return nil }
-        let calendar = TradingCalendar(zoneName: details.timeZoneId, hours: details.liquidHours.isEmpty ? details.tradingHours : details.liquidHours)
+        let calendar = TradingCalendar(details: details)
         calendars[symbol] = calendar
         return calendar
     }

@@ -42,6 +42,12 @@ public struct TradingCalendar: Sendable {
         self.init(zone: Self.zone(named: zoneName) ?? TimeZone(identifier: "UTC")!, hours: hours)
     }
 
+    /// An instrument's, from its details (TWS's, or the bar store's): its liquid hours where
+    /// given, else its trading hours, in its time zone.
+    public init(details: ContractDetails) {
+        self.init(zoneName: details.timeZoneId, hours: details.liquidHours.isEmpty ? details.tradingHours : details.liquidHours)
+    }
+
     public init(zone: TimeZone, hours: String) {
         self.zone = zone
         let listed = Self.parse(hours, zone: zone)
@@ -108,6 +114,37 @@ public struct TradingCalendar: Sendable {
     func lastListedDay(in days: ClosedRange<Int64>) -> Int64? {
         guard let last = sessions.last, last.day > days.upperBound else { return nil }
         return sessions.last { days.contains($0.day) }?.day
+    }
+
+    /// The part of `start..<end` from the first trading it can hold to the last: the sessions
+    /// (or, with no hours known, the whole local days) of its weekdays, Saturday and Sunday
+    /// being no trading day (crypto aside, which the caller keeps whole). Nil when it holds
+    /// none: a span never downloaded over a weekend or a night is not missing anything.
+    public func tradingPart(from start: Int64, to end: Int64) -> (start: Int64, end: Int64)? {
+        guard start < end else { return nil }
+        // Trading day `day`'s trading within the span, as its earliest start and latest end.
+        func trading(on day: Int64) -> (start: Int64, end: Int64)? {
+            let weekday = CivilDate.weekday(day)
+            guard weekday != 0, weekday != 6 else { return nil }
+            let midnight = Self.midnight(of: day, in: zone)
+            let spans = pattern.isEmpty ? [midnight...Self.midnight(of: day + 1, in: zone)]
+                : pattern.map { (midnight + $0.lowerBound)...(midnight + $0.upperBound) }
+            let cut = spans.filter { max($0.lowerBound, start) < min($0.upperBound, end) }
+            guard let from = cut.map(\.lowerBound).min(), let to = cut.map(\.upperBound).max() else { return nil }
+            return (max(from, start), min(to, end))
+        }
+        // A session may begin the evening before its day (a future's): one day more each side.
+        let firstDay = localDay(of: start) - 1, lastDay = localDay(of: end - 1) + 1
+        // Within a week of either end lies a weekday's session, unless the span is shorter.
+        let reach: Int64 = 7
+        var earliest: (start: Int64, end: Int64)?, latest: (start: Int64, end: Int64)?
+        var day = firstDay
+        while earliest == nil, day <= min(lastDay, firstDay + reach) { earliest = trading(on: day); day += 1 }
+        day = lastDay
+        while latest == nil, day >= max(firstDay, lastDay - reach) { latest = trading(on: day); day -= 1 }
+        if lastDay - firstDay > 2 * reach { return (earliest?.start ?? start, latest?.end ?? end) }
+        guard let earliest, let latest else { return nil }
+        return (earliest.start, latest.end)
     }
 
     // MARK: Dates
@@ -187,7 +224,7 @@ public struct TradingCalendar: Sendable {
     /// IB's zone names: IANA ones (`US/Eastern`, `Europe/London`), and the abbreviations newer
     /// TWS versions send (`EST (Eastern Standard Time)`), which name a place's zone, not a
     /// fixed offset: `EST` in July is New York's summer time.
-    static func zone(named name: String) -> TimeZone? {
+    public static func zone(named name: String) -> TimeZone? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         if let zone = TimeZone(identifier: trimmed) { return zone }
         let word = trimmed.split(separator: " ").first.map(String.init) ?? ""

@@ -59,6 +59,14 @@ struct HistoryScheduler {
     /// Takes `owner`'s jobs that have not gone yet off the queue (its caller stopped waiting).
     mutating func drop(owner: ObjectIdentifier) { queue.removeAll { $0.owner == owner } }
 
+    /// Seconds until the small-bar requests queued here and `further` more could all have
+    /// gone, by IB's pacing (0 when none are small).
+    func secondsUntilSmallRequestsGo(further: Int) -> Double {
+        let queued = queue.filter(\.isSmall).count
+        let (total, overflow) = queued.addingReportingOverflow(max(further, 0))
+        return pacing.secondsUntilAdmitted(further: overflow ? .max : total, now: Date().timeIntervalSince1970)
+    }
+
     /// A request sent by `start` was answered (or failed); `paced`: with a pacing error.
     mutating func finished(small: Bool, paced: Bool) {
         inFlight -= 1
@@ -140,6 +148,13 @@ extension TWSClient {
     /// at once (small bars go by IB's small-bar pacing instead): see
     /// `HistoryScheduler.defaultLargeBarConcurrency` for why this many.
     public static let largeBarRequestsInFlight = HistoryScheduler.defaultLargeBarConcurrency
+
+    /// Seconds until the small-bar (30 s or less) requests waiting here and `further` more
+    /// could all have been sent under IB's pacing: the least time a download of small bars
+    /// still takes, whatever the pace of the answers.
+    public func secondsUntilSmallBarRequestsGo(further: Int) async -> Double {
+        (try? await loop.submit { self.historyScheduler.secondsUntilSmallRequestsGo(further: further) }.get()) ?? 0
+    }
 
     /// The most historical-data requests this client has had sent and unanswered at once (for
     /// monitoring, and for tests that the downloader keeps several in flight).

@@ -10,6 +10,12 @@ public enum CivilDate {
         return value % divisor < 0 ? quotient - 1 : quotient
     }
 
+    /// The day of the week of days since 1970-01-01: 0 Sunday, 1 Monday, ... 6 Saturday
+    /// (1970-01-01 was a Thursday).
+    public static func weekday(_ days: Int64) -> Int64 {
+        days + 4 - floorDivide(days + 4, 7) * 7
+    }
+
     /// Days since 1970-01-01 of a civil date. The caller keeps month and day in their ranges.
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year

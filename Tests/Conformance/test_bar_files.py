@@ -238,6 +238,32 @@ def test_a_store_from_before_details_is_upgraded_keeping_its_bars(tmp_path):
     assert exported.returncode == 0 and exported.stdout.count("\n") == 7, exported.stdout + exported.stderr
 
 
+# The schema of stores made before the time zone and session were kept (v2-instruments).
+V2_SCHEMA = V1_SCHEMA + """
+INSERT INTO grdb_migrations VALUES ('v2-instruments');
+CREATE TABLE instruments (
+  instrument TEXT NOT NULL PRIMARY KEY, sec_type TEXT NOT NULL, currency TEXT NOT NULL, exchange TEXT NOT NULL,
+  multiplier REAL NOT NULL, tick REAL NOT NULL, trading_hours TEXT NOT NULL, pair_base TEXT, saved_at REAL NOT NULL);
+"""
+
+
+def test_a_store_from_before_time_zones_keeps_its_details_and_gains_them(tmp_path):
+    store = tmp_path / "v2.sqlite"
+    with sqlite3.connect(store) as db:
+        db.executescript(V2_SCHEMA)
+        db.execute("INSERT INTO instruments VALUES ('ES 202612', 'FUT', 'USD', 'CME', 50, 0.25, '', NULL, 0)")
+        db.execute("INSERT INTO bars VALUES ('ES 202612', '1 min', 'TRADES', 1704205800, 4800, 4801, 4799, 4800.5, 10, NULL, NULL)")
+    (tmp_path / "later.csv").write_text(HAND_BARS.replace("2024-01-02", "2024-01-03"))
+    done = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", str(store),
+               "--time-zone", "US/Central", "--session", "17:00-16:00")
+    assert done.returncode == 0, done.stderr
+    assert details(store, "ES 202612") == ("FUT", "USD", "CME", 50.0, 0.25, None), "the money details stay as they were"
+    with sqlite3.connect(store) as db:
+        calendar = db.execute("SELECT time_zone, liquid_hours FROM instruments WHERE instrument = 'ES 202612'").fetchone()
+    assert calendar == ("US/Central", "19700104:1700-19700105:1600"), calendar
+    assert stored(store, "ES 202612")[0] == 7
+
+
 def psql(url, *sql):
     return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-At", *[arg for s in sql for arg in ("-c", s)]],
                           capture_output=True, text=True, timeout=60)
@@ -270,5 +296,12 @@ def test_a_postgres_store_from_before_details_is_upgraded_keeping_its_bars(tmp_p
         counted = psql(url, "SELECT COUNT(*) FROM bars WHERE instrument = 'ES 202612'",
                        "SELECT sec_type, currency, multiplier, tick FROM instruments WHERE instrument = 'ES 202612'")
         assert counted.stdout.split() == ["12", "FUT|USD|50|0.25"], counted.stdout + counted.stderr
+        # A table of details from before the time zone was kept gains its columns, its rows kept.
+        psql(url, "ALTER TABLE instruments DROP COLUMN time_zone", "ALTER TABLE instruments DROP COLUMN liquid_hours")
+        zoned = run(tmp_path, "history", "import", "later.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", url,
+                    "--time-zone", "US/Central")
+        assert zoned.returncode == 0, zoned.stderr
+        kept = psql(url, "SELECT sec_type, multiplier, time_zone FROM instruments WHERE instrument = 'ES 202612'")
+        assert kept.stdout.split() == ["FUT|50|US/Central"], kept.stdout + kept.stderr
     finally:
         psql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

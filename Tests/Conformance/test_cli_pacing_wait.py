@@ -20,6 +20,12 @@ def test_ctrl_c_during_a_pacing_wait_ends_within_2_s_and_keeps_the_bars(tmp_path
                                    cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         output = ChildOutput(process)
         try:
+            # Before any wait, the time left counts the waits the pacing will make: 120 requests
+            # need two ten-minute windows, so more than 9 minutes, said as the pacing's doing
+            # (before, it was the pace of the first answers: "about 36 s left").
+            left = output.wait_for_any(r"AAPL: \d+/120 requests, \d+ bars, about (\d+) (s|min) left(.*)", ("stdout", "stderr"), timeout=120)[0]
+            assert left.group(2) == "min" and int(left.group(1)) >= 9, left.group(0)
+            assert "IB's pacing of bars of 30 s or less: 60 requests in 10 min" in left.group(3), left.group(0)
             said = output.wait_for_any(r"waiting for IB's pacing window .*: next request at (\d\d):(\d\d):(\d\d) \(in (\d+) s\)",
                                        ("stdout", "stderr"), timeout=120)[0]
             # The wait said is the long one (minutes, not the 2-second rule), and names its end.

@@ -53,4 +53,8 @@ def test_each_type_trades_end_to_end_and_the_multiplier_counts(tmp_path):
     realized = float(re.search(r"realized pnl\s+(-?[\d.]+)", run.stdout).group(1))
     assert es_commissions == 1.70, rows
     assert realized == round((es["SLD"] - es["BOT"]) * 50 - es_commissions, 2), (run.stdout, rows, es_commissions)
+    # One realized PnL: the account's, as TWS (the paper gateway, a fresh account) counts it,
+    # is the strategy's to the cent: one money model, not -8.00 beside -7.00 for the same fills.
+    account = re.search(r"account pnl: daily (\S+), unrealized (\S+), realized (-?[\d.]+)", run.stdout)
+    assert account and float(account.group(3)) == realized, run.stdout
     assert re.search(r"positions\s+.*25000 EUR\.USD", run.stdout) and "2 AAPL 20261218 C 190" in run.stdout, run.stdout

@@ -59,7 +59,8 @@ enum BarStoreContract {
         let store = try await open()
         #expect(try await store.instrument(key) == nil)
         let es = StoredInstrument(key: key, secType: "FUT", currency: "USD", exchange: "CME", multiplier: 50, tick: 0.25,
-                                  tradingHours: "20260105:1700-20260106:1600;20260106:1700-20260107:1600")
+                                  tradingHours: "20260105:1700-20260106:1600;20260106:1700-20260107:1600",
+                                  liquidHours: "20260106:0830-20260106:1500", timeZone: "US/Central")
         try await store.saveInstrument(es)
         let forex = StoredInstrument(key: key + ".FX", secType: "CASH", currency: "JPY", exchange: "IDEALPRO", multiplier: 1, tick: 0.005,
                                      pairBase: "USD")
@@ -70,6 +71,7 @@ enum BarStoreContract {
         var corrected = es
         corrected.multiplier = 5
         corrected.tradingHours = ""
+        corrected.timeZone = "America/Chicago"
         try await again.saveInstrument(corrected)
         #expect(try await store.instrument(key) == corrected)
         for bad in [Double.nan, .infinity, 0, -50, 1e300] {
@@ -78,6 +80,11 @@ enum BarStoreContract {
             await #expect(throws: InvalidInstrumentDetails.self) { try await store.saveInstrument(wrong) }
             wrong = es
             wrong.tick = bad
+            await #expect(throws: InvalidInstrumentDetails.self) { try await store.saveInstrument(wrong) }
+        }
+        for zone in [String(repeating: "Z", count: 65), "US/Eastern\nDROP TABLE bars", "Europe/Zürich"] {
+            var wrong = es
+            wrong.timeZone = zone
             await #expect(throws: InvalidInstrumentDetails.self) { try await store.saveInstrument(wrong) }
         }
         #expect(try await store.instrument(key) == corrected)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Testing
 @testable import StrategyHost
 
@@ -33,6 +34,25 @@ struct LogFileTests {
         let first = all.components(separatedBy: "\n")[0]
         #expect(first.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z INFO     runner \[sma_cross\] event number"#, options: .regularExpression) != nil,
                 "\(first)")
+    }
+
+    @Test("at midnight (UTC) the next line starts the new day's file; the old day's keeps its lines")
+    func dayChange() throws {
+        var settings = LogSettings()
+        settings.folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: settings.folder) }
+        // 2026-12-03 23:59:59.900 UTC, then 0.2 s later.
+        let now = NIOLockedValueBox(Date(timeIntervalSince1970: 1_796_342_399.9))
+        let file = try LogFile(settings: settings) { now.withLockedValue { $0 } }
+        file.record("before midnight", level: .info, label: "runner")
+        #expect(file.currentPath.hasSuffix("/moonwire_2026-12-03.log"), "\(file.currentPath)")
+        now.withLockedValue { $0 = $0.addingTimeInterval(0.2) }
+        file.record("after midnight", level: .info, label: "runner")
+        #expect(file.currentPath.hasSuffix("/moonwire_2026-12-04.log"), "\(file.currentPath)")
+        let before = try String(contentsOfFile: settings.folder + "/moonwire_2026-12-03.log", encoding: .utf8)
+        let after = try String(contentsOfFile: settings.folder + "/moonwire_2026-12-04.log", encoding: .utf8)
+        #expect(before.hasPrefix("2026-12-03T23:59:59.900Z") && before.contains("before midnight") && !before.contains("after midnight"), "\(before)")
+        #expect(after.hasPrefix("2026-12-04T00:00:00.100Z") && after.contains("after midnight") && !after.contains("before midnight"), "\(after)")
     }
 
     @Test("files older than keep_days are deleted; newer ones kept")

@@ -144,6 +144,35 @@ struct PacingHistoryTests {
         #expect(window.admit(identity: big.0, contractKey: big.1, now: 100) == nil)
     }
 
+    @Test("the least time small-bar requests still take: what sending them one by one at their earliest admission gives")
+    func timeLeftByPacing() {
+        // `sent` requests one by one from t = 900, then `count` more from t = 1000.
+        func oneByOne(_ count: Int, after sent: Int) -> (pacing: HistoricalPacing, last: Double) {
+            var pacing = HistoricalPacing()
+            var now = 900.0
+            for index in 0..<(sent + count) {
+                let identity = "AAPL:SMART:TRADES:e\(index):3600 S:5 secs:false:false"
+                if index == sent { now = max(now, 1000) }
+                now = pacing.earliestAdmission(identity: identity, contractKey: "AAPL:SMART:TRADES", now: now)
+                #expect(pacing.admit(identity: identity, contractKey: "AAPL:SMART:TRADES", now: now) == nil)
+            }
+            return (pacing, now)
+        }
+        // 40 sent in the last 100 s: 130 more need three windows' worth.
+        let (sent, _) = oneByOne(0, after: 40)
+        let (_, last) = oneByOne(130, after: 40)
+        let bound = sent.secondsUntilAdmitted(further: 130, now: 1000)
+        #expect(abs((1000 + bound) - last) < 0.01, "\(bound) s vs one by one \(last - 1000) s")
+        #expect(bound > 1100, "130 after 40 in the window: two more windows of 10 minutes")
+        // Far more than it simulates: bounded by whole windows, within a window's spread.
+        let (_, far) = oneByOne(500, after: 0)
+        let estimate = HistoricalPacing().secondsUntilAdmitted(further: 500, now: 1000)
+        #expect(estimate >= far - 1000 && estimate < far - 1000 + 30, "\(estimate) s vs one by one \(far - 1000) s")
+        #expect(HistoricalPacing().secondsUntilAdmitted(further: 0, now: 1000) == 0)
+        #expect(HistoricalPacing().secondsUntilAdmitted(further: -5, now: 1000) == 0)
+        #expect(HistoricalPacing().secondsUntilAdmitted(further: Int.max, now: 1000).isFinite)
+    }
+
     @Test("larger bars: a bounded number in flight, halved by a pacing error, growing back one an answer")
     func backoff() async throws {
         let client = TWSClient(configuration: TWSClientConfiguration())

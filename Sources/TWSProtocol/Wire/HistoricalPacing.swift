@@ -118,6 +118,31 @@ public struct HistoricalPacing: Sendable {
         return time
     }
 
+    /// Seconds from `now` until `count` more small-bar requests for one contract (each
+    /// counted once) could all have been admitted: the 60-in-10-minutes window and the 6-in-2-s
+    /// rule, from what was sent so far. What a download of small bars cannot go faster than
+    /// (its time left says so). 0 for no request; bounded work for any count.
+    public func secondsUntilAdmitted(further count: Int, now: Double) -> Double {
+        guard count > 0 else { return 0 }
+        var window = recent.filter { now - $0.time <= self.window + margin }.map(\.time).sorted()
+        var mine: [Double] = []
+        var time = now
+        // Past a few windows the rest is arithmetic: whole windows of `maximumInWindow` each.
+        let simulated = min(count, maximumInWindow * 4)
+        for _ in 0..<simulated {
+            if window.count >= maximumInWindow { time = max(time, window[window.count - maximumInWindow] + self.window + margin + 0.001) }
+            if mine.count >= 5 { time = max(time, mine[mine.count - 5] + 2 + margin) }
+            window.append(time)
+            mine.append(time)
+        }
+        let rest = count - simulated
+        if rest > 0 {
+            let windows = rest / maximumInWindow + (rest % maximumInWindow > 0 ? 1 : 0)
+            time += Double(windows) * (self.window + margin)
+        }
+        return time - now
+    }
+
     public mutating func opened(_ key: String) { open.insert(key) }
     public mutating func closed(_ key: String) { open.remove(key) }
 }
