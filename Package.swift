@@ -248,6 +248,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Examples/EmbeddedMoonwire's application, built in this package too: Scripts/test runs it
+        // from this build (a package of its own would build every dependency again). Its own
+        // manifest, the one users copy, depends on the `Moonwire` product alone, as this does;
+        // Scripts/check-example-manifest holds the two together.
+        .executableTarget(name: "embedded-moonwire", dependencies: ["Moonwire"], path: "Examples/EmbeddedMoonwire/Sources/embedded-moonwire"),
         // Codec throughput, run by Scripts/bench-codec (never a timed unit test).
         .executableTarget(name: "tws-bench", dependencies: ["TWSProtocol"]),
         // What the test targets share: where the checkout's fixtures are (SourceTree).

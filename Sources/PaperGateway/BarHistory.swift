@@ -83,13 +83,66 @@ public enum BarHistory {
         }
         let hours = TradingHours.of(instrument)
         let anchor = Int64(now ?? end)
-        let step = Int64(barSeconds)
         let daily = barSeconds >= 86400
+        // Day bars are made of the day's minutes, the very bars a 1-minute request gets: the
+        // day's high and low hold every minute's, its volume is theirs (it opens and closes
+        // where its first and last minute do).
+        let days = daily ? daySpans(hours: hours, from: Int64(end) - Int64(durationSeconds), end: Int64(end), anchor: anchor, useRTH: useRTH) : []
         let spans = daily
-            ? daySpans(hours: hours, from: Int64(end) - Int64(durationSeconds), end: Int64(end), anchor: anchor, useRTH: useRTH,
-                       barSeconds: barSeconds)
-            : intradaySpans(hours: hours, step: step, count: Int64(count), end: Int64(end), anchor: anchor, useRTH: useRTH)
-        let anchorClock = hours.clock(at: anchor)
+            ? days.flatMap { day in
+                intradaySpans(hours: hours, step: 60, count: (day.end - day.start) / 60 + 2, end: day.end, anchor: anchor, useRTH: useRTH)
+                    .filter { $0.start >= day.start }
+            }
+            : intradaySpans(hours: hours, step: Int64(barSeconds), count: Int64(count), end: Int64(end), anchor: anchor, useRTH: useRTH)
+        let parts = cut(spans, instrument: instrument, seed: seed, barSeconds: daily ? 60 : barSeconds, price: price,
+                        anchorClock: hours.clock(at: anchor))
+        let trades = whatToShow == "TRADES"
+        func bar(_ part: Part, date: String) -> Bar {
+            Bar(date: date, open: part.open, high: part.high, low: part.low, close: part.close,
+                volume: trades ? TWSDecimal(part.volume) : TWSDecimal(-1),
+                wap: trades ? TWSDecimal(approximating: onTick(part.notional / Double(max(part.volume, 1)), instrument)) : TWSDecimal(-1),
+                barCount: trades ? part.count : -1)
+        }
+        guard daily else {
+            return zip(spans, parts).map { span, part in bar(part, date: formatDate == 2 ? String(span.start) : format(Int(span.start), zone: zone)) }
+        }
+        // The minutes into their days, the days into weeks or months; each dated by its first
+        // trading day (as IB does: a futures day from Sunday evening is Monday's), whatever the zone.
+        var grouped: [(key: Int64, day: Int64, part: Part)] = []
+        var dayIndex = 0
+        for (span, part) in zip(spans, parts) {
+            while dayIndex < days.count - 1, span.start >= days[dayIndex + 1].start { dayIndex += 1 }
+            let day = days[dayIndex].day ?? 0
+            let key = group(day, barSeconds: barSeconds)
+            if let last = grouped.last, last.key == key {
+                grouped[grouped.count - 1].part = last.part.merged(with: part)
+            } else {
+                grouped.append((key, day, part))
+            }
+        }
+        return grouped.map { bar($0.part, date: TradingHours.date($0.day)) }
+    }
+
+    /// A bar's prices, volume, trade count and notional (price × volume, for its wap).
+    struct Part {
+        var open: Double
+        var high: Double
+        var low: Double
+        var close: Double
+        var volume: Int
+        var count: Int
+        var notional: Double
+
+        func merged(with later: Part) -> Part {
+            Part(open: open, high: max(high, later.high), low: min(low, later.low), close: later.close, volume: volume + later.volume,
+                 count: count + later.count, notional: notional + later.notional)
+        }
+    }
+
+    /// The bars of `spans` cut from the instrument's path, at its tick. What is not the path
+    /// (the extremes, volume, trade count) is drawn per bar from its start, so it too repeats
+    /// for every request that covers the bar.
+    static func cut(_ spans: [BarSpan], instrument: Instrument, seed: UInt64, barSeconds: Int, price: Double, anchorClock: Int64) -> [Part] {
         let path = PricePath(seed: seed, symbol: instrument.symbol).values(at: spans.flatMap { [$0.openClock, $0.closeClock] } + [anchorClock])
         // The path's units are sixteenths of a second of regular trading: a quarter of a
         // second's standard deviation.
@@ -98,28 +151,18 @@ public enum BarHistory {
         func priceAt(_ clock: Int64) -> Double { price * exp(sigma * ((path[clock] ?? atAnchor) - atAnchor)) }
         var streamRoot = SeededRandom(seed: seed, stream: "history-bars:\(instrument.symbol):\(barSeconds)")
         let streamKey = streamRoot.next()
-        let trades = whatToShow == "TRADES"
-        var bars: [Bar] = []
-        bars.reserveCapacity(spans.count)
-        for span in spans {
-            // What is not the path (the extremes, volume, trade count) is drawn per bar from
-            // its start, so it too repeats for every request that covers the bar.
+        return spans.map { span in
             var generator = SeededRandom(seed: streamKey ^ UInt64(bitPattern: span.start), stream: "bar")
             let barSigma = sigma * Double(max(span.closeClock - span.openClock, 1)).squareRoot()
             let open = priceAt(span.openClock), close = priceAt(span.closeClock)
             let high = max(open, close) * (1 + abs(generator.gaussian()) * barSigma * 0.3)
             let low = min(open, close) * (1 - abs(generator.gaussian()) * barSigma * 0.3)
-            // A day bar is dated by its trading day (as IB does: a futures day from Sunday
-            // evening is Monday's), whatever the zone.
-            let date = span.day.map(TradingHours.date) ?? (formatDate == 2 ? String(span.start) : format(Int(span.start), zone: zone))
-            let volume = instrument.lot * generator.integer(in: 5...400) * span.days
+            let volume = instrument.lot * generator.integer(in: 5...400)
             let o = onTick(open, instrument), h = onTick(high, instrument), l = onTick(low, instrument), c = onTick(close, instrument)
-            bars.append(Bar(date: date, open: o, high: max(h, o, c), low: min(l, o, c), close: c,
-                            volume: trades ? TWSDecimal(volume) : TWSDecimal(-1),
-                            wap: trades ? TWSDecimal(approximating: onTick((o + h + l + c) / 4, instrument)) : TWSDecimal(-1),
-                            barCount: trades ? generator.integer(in: 1...200) * span.days : -1))
+            let count = generator.integer(in: 1...200)
+            return Part(open: o, high: max(h, o, c), low: min(l, o, c), close: c, volume: volume, count: count,
+                        notional: onTick((o + h + l + c) / 4, instrument) * Double(volume))
         }
-        return bars
     }
 
     /// What a bar covers: its start (epoch seconds), the path's clock at its open and close,
@@ -129,7 +172,8 @@ public enum BarHistory {
         let openClock: Int64
         let closeClock: Int64
         var day: Int64? = nil
-        var days = 1
+        /// A day's end: its session's close, or the anchor for a day under way.
+        var end: Int64 = 0
     }
 
     /// Intraday bars: the `count` slots of `step` seconds up to `end` (aligned on the epoch, as
@@ -152,34 +196,22 @@ public enum BarHistory {
         return spans
     }
 
-    /// Day bars: the trading days with a session in `from..<end` that began before `end`,
-    /// each whole up to `anchor` (every trading day of the table is one session); week and
-    /// month bars group them.
-    static func daySpans(hours: TradingHours, from: Int64, end: Int64, anchor: Int64, useRTH: Bool, barSeconds: Int) -> [BarSpan] {
-        let days = hours.sessions(from: from, to: end, regularOnly: useRTH).filter { $0.start < end && $0.start < anchor }.map { session in
+    /// The trading days with a session in `from..<end` that began before `end`, each whole up
+    /// to `anchor` (every trading day of the table is one session).
+    static func daySpans(hours: TradingHours, from: Int64, end: Int64, anchor: Int64, useRTH: Bool) -> [BarSpan] {
+        hours.sessions(from: from, to: end, regularOnly: useRTH).filter { $0.start < end && $0.start < anchor }.map { session in
             BarSpan(start: session.start, openClock: hours.clock(at: session.start, in: session),
-                    closeClock: hours.clock(at: min(session.end, anchor), in: session), day: session.day)
+                    closeClock: hours.clock(at: min(session.end, anchor), in: session), day: session.day, end: min(session.end, anchor))
         }
-        guard barSeconds > 86400 else { return days }
-        // A week: Monday to Sunday by trading day (1970-01-01, day 0, was a Thursday); a month: its calendar month.
-        func group(_ day: Int64) -> Int64 {
-            if barSeconds <= 7 * 86400 { return TradingHours.floorDivide(day + 3, 7) }
-            let date = TradingHours.civil(day)
-            return date.year * 12 + date.month
-        }
-        var grouped: [BarSpan] = []
-        var groups: [Int64] = []
-        for day in days {
-            let key = group(day.day ?? 0)
-            if let last = grouped.last, groups.last == key {
-                grouped[grouped.count - 1] = BarSpan(start: last.start, openClock: last.openClock, closeClock: day.closeClock, day: last.day,
-                                                     days: last.days + 1)
-            } else {
-                grouped.append(day)
-                groups.append(key)
-            }
-        }
-        return grouped
+    }
+
+    /// What a day bar of `day` belongs to: the day itself, its week (Monday to Sunday: day 0,
+    /// 1970-01-01, was a Thursday) or its calendar month.
+    static func group(_ day: Int64, barSeconds: Int) -> Int64 {
+        if barSeconds <= 86400 { return day }
+        if barSeconds <= 7 * 86400 { return TradingHours.floorDivide(day + 3, 7) }
+        let date = TradingHours.civil(day)
+        return date.year * 12 + date.month
     }
 
     /// `price` at a whole number of ticks, as the double nearest that decimal: 18764 / 100 is

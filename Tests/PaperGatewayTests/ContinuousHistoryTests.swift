@@ -82,6 +82,18 @@ struct ContinuousHistoryTests {
         #expect(daily.map(\.date) == ["20260105", "20260106", "20260107"])
         #expect(daily.map(\.open) == sessions.map { $0.first!.open })
         #expect(daily.map(\.close) == sessions.map { $0.last!.close })
+        // Made of those minutes: the day's range holds every minute's, its volume is theirs.
+        #expect(daily.map(\.high) == sessions.map { $0.map(\.high).max()! })
+        #expect(daily.map(\.low) == sessions.map { $0.map(\.low).min()! })
+        #expect(daily.map { $0.volume?.doubleValue } == sessions.map { $0.reduce(0.0) { $0 + ($1.volume?.doubleValue ?? 0) } })
+        #expect(daily.map(\.barCount) == sessions.map { $0.reduce(0) { $0 + $1.barCount } })
+        // Weeks of those days: one week here (Monday 5 to Wednesday 7 January 2026).
+        let weekly = try BarHistory.bars(instrument: Self.aapl, seed: 7, barSeconds: 7 * 86_400, durationSeconds: 3 * 86_400,
+                                         end: Self.day0 + 3 * 86_400, price: 190.12, now: Self.now, whatToShow: "TRADES", formatDate: 2,
+                                         zone: Self.utc)
+        #expect(weekly.count == 1 && weekly.first?.date == "20260105")
+        #expect(weekly.first?.open == daily.first?.open && weekly.first?.close == daily.last?.close)
+        #expect(weekly.first?.high == daily.map(\.high).max() && weekly.first?.low == daily.map(\.low).min())
     }
 
     @Test("repeatable for a seed; another seed is another path")
