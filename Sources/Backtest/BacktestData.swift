@@ -148,7 +148,7 @@ public struct BacktestData: Sendable {
     /// instrument's calendar) is left out, as a daily file ending on a Friday leaves no gap
     /// before Monday. Daily bars are dated in UTC days, so their gaps are weighed by those;
     /// so are an instrument's with no time zone known. Crypto trades every day: its gaps stay.
-    static func tradingGaps(_ gaps: [TimeSpan], of instrument: ResolvedInstrument, barSeconds: Int) -> [TimeSpan] {
+    public static func tradingGaps(_ gaps: [TimeSpan], of instrument: ResolvedInstrument, barSeconds: Int) -> [TimeSpan] {
         guard instrument.contract.secType.uppercased() != "CRYPTO" else { return gaps }
         let calendar = barSeconds >= 86400 || instrument.details.timeZoneId.isEmpty ? TradingCalendar.utc : TradingCalendar(details: instrument.details)
         return gaps.compactMap { gap in calendar.tradingPart(from: gap.start, to: gap.end).map { TimeSpan($0.start, $0.end) } }

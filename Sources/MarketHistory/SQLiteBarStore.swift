@@ -45,7 +45,14 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
                 ALTER TABLE instruments ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
                 """)
         }
-        try migrator.migrate(queue)
+        do {
+            try migrator.migrate(queue)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            // A store this user may read but not write (another's, shared): used as it is, from
+            // whichever version made it (`instrument` reads the columns it has). Writing to it
+            // still fails, naming the read-only file.
+            guard try queue.read({ db in try db.tableExists("bars") }) else { throw error }
+        }
     }
 
     public func write(_ bars: [StoredBar], of series: BarSeries, covering span: TimeSpan) async throws {
@@ -98,8 +105,12 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
 
     public func instrument(_ key: String) async throws -> StoredInstrument? {
         try await queue.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, liquid_hours, time_zone
+            // A read-only store from before a migration lacks the table or the newest columns.
+            guard try db.tableExists("instruments") else { return nil }
+            let columns = Set(try db.columns(in: "instruments").map(\.name))
+            let calendar = ["liquid_hours", "time_zone"].map { columns.contains($0) ? $0 : "'' AS \($0)" }.joined(separator: ", ")
+            return try Row.fetchOne(db, sql: """
+                SELECT sec_type, currency, exchange, multiplier, tick, trading_hours, pair_base, \(calendar)
                 FROM instruments WHERE instrument = ?
                 """, arguments: [key]).map { row in
                 // Optional reads: a row another tool wrote with text where a number belongs

@@ -181,22 +181,31 @@ struct BacktestCommand: AsyncParsableCommand {
             }
             return (instruments, notices)
         }
+        // What the store never covered where the instruments trade, by what it keeps of them: a
+        // weekend or a night never downloaded is no gap, and no connection is made for it.
+        let stored = try await fromStore()
+        let barSeconds = HistoricalSpan.barSeconds(setup.barSize, strict: false) ?? 60
         var missing: [(InstrumentSpec, [TimeSpan])] = []
-        for spec in specs {
+        for (spec, instrument) in zip(specs, stored.0) {
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
-            let gaps = TimeSpan.missing(setup.span, covered: try await store.covered(series))
+            let gaps = BacktestData.tradingGaps(TimeSpan.missing(setup.span, covered: try await store.covered(series)), of: instrument,
+                                                barSeconds: barSeconds)
             if !gaps.isEmpty { missing.append((spec, gaps)) }
         }
         if missing.isEmpty || offline {
             for (spec, gaps) in missing { say("\(spec.key): \(gaps.count) span(s) of the backtest never downloaded (--offline): reported as gaps") }
-            return try await fromStore()
+            return stored
         }
         let client: TWSClient, paper: PaperGatewayServer?
         do {
             (client, paper) = try await connectForData(configuration)
         } catch {
             say("cannot fetch the missing bars (\(error)); backtesting on what is stored, the rest reported as gaps")
-            return try await fromStore()
+            return stored
+        }
+        if paper != nil {
+            say("the missing bars come from the built-in paper gateway: synthetic prices, not a market's, and kept in the store "
+                + "(give --offline to use only what is stored, or set a connection to TWS)")
         }
         do {
             var resolved = try await fetchMissing(specs, missing: missing.map(\.0), setup: setup, store: store, client: client)

@@ -64,7 +64,7 @@ func day(_ text: String, _ option: String) throws -> Int64 {
 struct HistoryImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time in UTC: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 or epoch seconds).",
+        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 (UTC), 2024-01-02T09:30:00-05:00, epoch seconds, or a date 2024-01-02 for daily bars).",
         discussion: """
             The instrument's details are stored with the bars, for backtests: what --sec-type, --currency, --exchange, \
             --multiplier and --tick give, the rest from its name (EUR.USD: forex quoted in USD; AAPL: a US stock, tick 0.01), \
@@ -85,8 +85,8 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(help: "Its exchange (default: from its name: SMART, IDEALPRO).") var exchange: String?
     @Option(parsing: .unconditional, help: "Contract size: 50 for ES (default: 1; 100 for an option).") var multiplier: Double?
     @Option(parsing: .unconditional, help: "Minimum price step: 0.25 for ES (default: 0.01; forex 0.00005, yen pairs 0.005).") var tick: Double?
-    @Option(name: .customLong("time-zone"), help: "The time zone of its exchange: America/New_York, US/Central, Europe/London, ... (default: US/Eastern for a US stock). Day bars built from these bars follow its days.") var timeZone: String?
-    @Option(help: "Its regular session in that zone, HH:MM-HH:MM: what a day bar built from these bars covers (default: 09:30-16:00 for a US stock; 17:00-16:00 crosses midnight).") var session: String?
+    @Option(name: .customLong("time-zone"), help: "The time zone of its exchange: America/New_York, US/Central, Europe/London, ... (default: US/Eastern for a US stock or a forex pair). IB's abbreviations name places, summer time included: EST is New York's clock, GMT London's. Day bars built from these bars follow its days.") var timeZone: String?
+    @Option(help: "Its regular session in that zone, HH:MM-HH:MM: what a day bar built from these bars covers (default: 09:30-16:00 for a US stock, 17:00-17:00 for forex; 17:00-16:00 starts the evening before).") var session: String?
     @Flag(name: .customLong("replace-details"), help: "Replace stored instrument details the given ones disagree with.") var replaceDetails = false
 
     func run() async throws {
@@ -121,8 +121,14 @@ struct HistoryImportCommand: AsyncParsableCommand {
             }
             guard summary.bars > 0 else { throw RuntimeError("\(file): no bars after the header; nothing was imported") }
             var notes: [String] = []
+            // Bars smaller than a day with no time zone: say now what a backtest will do with them.
+            let kept: StoredInstrument? = if case let .save(details, _) = outcome { details } else { try? await opened.store.instrument(key) }
+            if barSeconds < 86400, (kept?.timeZone ?? "").isEmpty {
+                notes.append("\(key): no time zone or session is stored: day bars a backtest builds from these are cut at UTC midnight "
+                             + "(give --time-zone and --session)")
+            }
             if case let .save(details, saidNotes) = outcome {
-                notes = saidNotes
+                notes = saidNotes + notes
                 do {
                     try await opened.store.saveInstrument(details)
                 } catch {

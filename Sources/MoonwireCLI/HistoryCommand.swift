@@ -20,7 +20,7 @@ struct HistoryCommand: AsyncParsableCommand {
 struct HistoryDownloadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "download",
-        abstract: "Download historical bars into the bar store (SQLite): within IB's pacing rules, resuming what is already stored.")
+        abstract: "Download historical bars into the bar store (SQLite or PostgreSQL): within IB's pacing rules, resuming what is already stored.")
 
     @Argument(help: "Instruments, comma-separated or one per argument: AAPL,MSFT \"ES 202612\" EUR.USD.") var instruments: [String]
     @Option(help: "First day (UTC), YYYY-MM-DD (or YYYY-MM-DD HH:MM).") var from: String
@@ -53,7 +53,8 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
         try await withBarStore(store, config: configuration.host) { opened in
             let barStore = opened.store
             let (client, paper) = try await connectForData(configuration)
-            say("storing \(bar) \(what) bars in \(opened.name)")
+            say("storing \(bar) \(what) bars in \(opened.name)"
+                + (paper != nil ? " from the built-in paper gateway (synthetic prices, not a market's: set a connection to TWS for real ones)" : ""))
 
             var retrying = HistoryDownloader(client: client, store: barStore)
             retrying.notice = { say($0) }
@@ -106,7 +107,15 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
                 say(line)
                 for failure in report.failed { say("  gap: \(failure.span): \(failure.reason) (asked again next time)") }
             }
-            if interrupted.withLockedValue({ $0 }) { throw ExitCode(ExitStatus.signal(SIGINT)) }
+            if interrupted.withLockedValue({ $0 }) {
+                // What the interrupted download and those not begun keep (the finished ones are above).
+                for spec in specs where !reports.contains(where: { $0.series.instrument == spec.key }) {
+                    let series = BarSeries(instrument: spec.key, barSize: bar, what: what)
+                    let stored = (try? await barStore.count(series)) ?? 0
+                    say("\(spec.key): \(stored) \(bar) bars stored in all; not finished (the same command resumes it)")
+                }
+                throw ExitCode(ExitStatus.signal(SIGINT))
+            }
             if reports.contains(where: { !$0.failed.isEmpty }) || reports.count < specs.count { throw ExitCode(ExitStatus.failure) }
         }
     }
@@ -116,7 +125,12 @@ struct HistoryDownloadCommand: AsyncParsableCommand {
     /// `, about 95 s left`, or `, about 14 min left (IB's pacing: 60 requests in 10 min)` when
     /// the pacing's waits, not the answers, decide it.
     static func timeLeft(_ seconds: Double, pacing: Bool) -> String {
-        let amount = seconds >= 120 ? String(format: "%.0f min", (seconds / 60).rounded(.up)) : String(format: "%.0f s", seconds)
+        let amount = switch seconds {
+        case ..<120: String(format: "%.0f s", seconds)
+        case ..<7200: String(format: "%.0f min", (seconds / 60).rounded(.up))
+        case ..<172_800: String(format: "%.0f h", (seconds / 3600).rounded(.up))
+        default: String(format: "%.0f days", (seconds / 86400).rounded(.up))
+        }
         return ", about \(amount) left" + (pacing ? " (IB's pacing of bars of 30 s or less: 60 requests in 10 min)" : "")
     }
 

@@ -76,12 +76,12 @@ struct ImportedDetails {
         }
         if let timeZone {
             guard timeZone.utf8.count <= 64, TradingCalendar.zone(named: timeZone) != nil else {
-                throw ValidationError("--time-zone '\(ShownText.shown(timeZone))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
+                throw ValidationError("--time-zone '\(ShownText.shown(timeZone, limit: 80))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
             }
         }
         if let session {
             guard timeZone != nil else {
-                throw ValidationError("--session \(ShownText.shown(session)) needs --time-zone: the hours are local time there")
+                throw ValidationError("--session \(ShownText.shown(session, limit: 80)) needs --time-zone: the hours are local time there")
             }
             checked.session = try Self.listing(ofSession: session)
         }
@@ -94,7 +94,7 @@ struct ImportedDetails {
     static func listing(ofSession text: String) throws -> String {
         func minutes(_ part: Substring) -> Int? {
             let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            guard fields.count == 2, fields.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+            guard fields.count == 2, fields.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
                   let hour = Int(fields[0]), let minute = Int(fields[1]), (0...24).contains(hour), (0..<60).contains(minute),
                   hour * 60 + minute <= 24 * 60
             else { return nil }
@@ -102,11 +102,17 @@ struct ImportedDetails {
         }
         let ends = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
         guard ends.count == 2, let open = minutes(ends[0]), let close = minutes(ends[1]) else {
-            throw ValidationError("--session '\(ShownText.shown(text))' is not a session: give its local open and close as HH:MM-HH:MM (09:30-16:00)")
+            throw ValidationError("--session '\(ShownText.shown(text, limit: 80))' is not a session: give its local open and close as HH:MM-HH:MM (09:30-16:00)")
         }
         func clock(_ minutes: Int) -> String { String(format: "%02d%02d", minutes / 60, minutes % 60) }
         let startDay = close > open ? "19700105" : "19700104"
         return "\(startDay):\(clock(open))-19700105:\(clock(close))"
+    }
+
+    /// `US/Central 17:00-16:00` (or the zone's whole days), for notes.
+    static func calendarText(_ details: StoredInstrument) -> String {
+        guard !details.timeZone.isEmpty else { return "UTC days (no time zone)" }
+        return details.timeZone + " " + (details.liquidHours.isEmpty ? "whole days" : sessionText(ofListing: details.liquidHours))
     }
 
     /// `19700105:0930-19700105:1600` back as `09:30-16:00`, for notes.
@@ -115,12 +121,15 @@ struct ImportedDetails {
         return clocks.count == 2 ? clocks.joined(separator: "-") : listing
     }
 
-    /// The time zone and session of an instrument its name makes a US stock: New York's
-    /// regular session, as IB's daily bars have it. Nil for anything else.
-    static func usStockCalendar(for spec: InstrumentSpec, secType: String, currency: String) -> (zone: String, session: String)? {
+    /// The time zone and session its name gives an instrument, as IB's daily bars have them: a
+    /// US stock's New York 09:30-16:00; a forex pair's day from 17:00 New York to 17:00 (a
+    /// Sunday evening is Monday's trading). Nil for anything else (a future's hours are its
+    /// exchange's: --time-zone and --session, or a download, say them).
+    static func namedCalendar(for spec: InstrumentSpec, secType: String, currency: String) -> (zone: String, session: String)? {
         let form = spec.contract.secType.isEmpty ? "STK" : spec.contract.secType
-        guard form == "STK", secType == "STK", currency == "USD" else { return nil }
-        return ("US/Eastern", "19700105:0930-19700105:1600")
+        if form == "STK", secType == "STK", currency == "USD" { return ("US/Eastern", "19700105:0930-19700105:1600") }
+        if form == "CASH", secType == "CASH" { return ("US/Eastern", "19700104:1700-19700105:1700") }
+        return nil
     }
 
     /// The details for `spec` with nothing stored: the given values, then what its name says,
@@ -161,8 +170,8 @@ struct ImportedDetails {
     }
 
     /// Puts the given time zone and session into `details`; where none is given and none is
-    /// there, a US stock's (New York, 09:30-16:00): its name says it is one, as it says its
-    /// currency, so nothing is noted as assumed.
+    /// there, the ones its name gives (a US stock's, a forex pair's: `namedCalendar`), as it
+    /// gives the currency, so nothing is noted as assumed.
     func givingCalendar(to details: inout StoredInstrument, spec: InstrumentSpec) {
         if let timeZone {
             details.timeZone = timeZone
@@ -170,7 +179,7 @@ struct ImportedDetails {
             return
         }
         guard details.timeZone.isEmpty,
-              let (zone, session) = Self.usStockCalendar(for: spec, secType: details.secType, currency: details.currency)
+              let (zone, session) = Self.namedCalendar(for: spec, secType: details.secType, currency: details.currency)
         else { return }
         details.timeZone = zone
         details.liquidHours = session
@@ -208,11 +217,15 @@ struct ImportedDetails {
         if !stored.exchange.isEmpty, merged.exchange != stored.exchange {
             differences.append("exchange \(stored.exchange) (stored) vs \(merged.exchange) (given)")
         }
-        guard !differences.isEmpty else { return .save(merged, notes: []) }
+        var notes: [String] = []
+        if !stored.timeZone.isEmpty, merged.timeZone != stored.timeZone || merged.liquidHours != stored.liquidHours {
+            notes.append("\(spec.key): its trading days are now \(Self.calendarText(merged)) (were \(Self.calendarText(stored)))")
+        }
+        guard !differences.isEmpty else { return .save(merged, notes: notes) }
         guard replace else {
             return .conflict("\(spec.key): the stored instrument details disagree with the given ones: \(differences.joined(separator: ", ")); "
                              + "give --replace-details to replace them")
         }
-        return .save(merged, notes: ["\(spec.key): instrument details replaced: \(differences.joined(separator: ", "))"])
+        return .save(merged, notes: notes + ["\(spec.key): instrument details replaced: \(differences.joined(separator: ", "))"])
     }
 }

@@ -49,6 +49,9 @@ struct RunOptions: ParsableArguments {
 
     /// The run, and with `serving` the HTTP face beside it (`moonwire serve`, or `--listen`).
     func execute(serving: Bool) async throws {
+        // First of all: a HUP from here on reloads (once there is something to reload), never
+        // ends the process, however early it comes.
+        let hangups = HangupCatcher()
         if verbose && quiet { throw ValidationError("--verbose and --quiet contradict each other: give one") }
         if let duration { try OptionRange.check(duration, "--duration", 0...OptionRange.maxSeconds, exclusive: true) }
         try OptionRange.check(statusEvery, "--status-every", 0...86_400)
@@ -119,16 +122,17 @@ struct RunOptions: ParsableArguments {
             try await withBarStore(store, config: configuration.host) { opened in
                 settings.barStore = opened.store
                 settings.storeName = opened.name
-                try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: settings, logTail: logTail)
+                try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: settings, logTail: logTail,
+                                 hangups: hangups)
             }
         } else {
-            try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: nil, logTail: nil)
+            try await launch(configuration: configuration, entries: entries, parameters: parameters, serving: nil, logTail: nil, hangups: hangups)
         }
     }
 
     /// Starts the runtime (and the HTTP face), the strategies, and waits for what ends the run.
     private func launch(configuration: MoonwireConfiguration, entries: [HostConfig.StrategyEntry], parameters: [String: String],
-                        serving: ServeSettings?, logTail: LogTail?) async throws
+                        serving: ServeSettings?, logTail: LogTail?, hangups: HangupCatcher) async throws
     {
         let quiet = self.quiet
         @Sendable func progress(_ line: String) { if !quiet { say(line) } }
@@ -149,22 +153,6 @@ struct RunOptions: ParsableArguments {
             }
             stop.fire(signal == SIGUSR1 ? .halt(everything: false, done: false) : .signal(signal))
         }
-
-        // SIGHUP (and `moonwire reload`) reloads every strategy. Caught from here on, like the
-        // others: its default action ends the process, and a HUP sent as soon as a strategy has
-        // printed (its on_start runs before the next strategy is added) must not. One that comes
-        // before every strategy runs reloads them once they do.
-        let reloadable = NIOLockedValueBox<(runtime: MoonwireRuntime?, pending: Bool)>((nil, false))
-        let hangups = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "sighup"))
-        signal(SIGHUP, SIG_IGN)
-        hangups.setEventHandler {
-            let ready = reloadable.withLockedValue { state -> MoonwireRuntime? in
-                if state.runtime == nil { state.pending = true }
-                return state.runtime
-            }
-            if let ready { Task { await Self.reloadAll(ready) } }
-        }
-        hangups.resume()
 
         let runtime: MoonwireRuntime
         do {
@@ -219,11 +207,7 @@ struct RunOptions: ParsableArguments {
                 throw RuntimeError(error)
             }
         }
-        let hungUpWhileStarting = reloadable.withLockedValue { state -> Bool in
-            state.runtime = runtime
-            return state.pending
-        }
-        if hungUpWhileStarting { Task { await Self.reloadAll(runtime) } }
+        hangups.running(runtime)
         // The duration counts from when the strategies run, not from the start of connecting.
         if let duration {
             Task {
@@ -235,7 +219,7 @@ struct RunOptions: ParsableArguments {
         let cause = await stop.wait()
         statusLine?.cancel()
         Console.shared.clearStatus()
-        hangups.cancel()
+        hangups.stopping()
         if case let .halt(everything, done) = cause, !done {
             // The kill switch: no order leaves any more, then every open order the
             // strategies placed is cancelled and the cancellations awaited; the strategies
@@ -253,11 +237,6 @@ struct RunOptions: ParsableArguments {
     }
 
     /// TWS's answer about one order that went wrong (a rejection, an unknown instrument).
-    /// What SIGHUP does: every strategy reloaded from its file.
-    static func reloadAll(_ runtime: MoonwireRuntime) async {
-        for name in runtime.strategyNames { _ = await runtime.reload(strategy: name) }
-    }
-
     static func isOrderProblem(_ code: Int) -> Bool {
         let category = IBErrorCategory.of(code: code, message: "")
         return category == .orderRejection || code == 200

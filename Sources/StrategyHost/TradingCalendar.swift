@@ -224,14 +224,19 @@ public struct TradingCalendar: Sendable {
     /// IB's zone names: IANA ones (`US/Eastern`, `Europe/London`), and the abbreviations newer
     /// TWS versions send (`EST (Eastern Standard Time)`), which name a place's zone, not a
     /// fixed offset: `EST` in July is New York's summer time.
+    /// The abbreviations are looked up first: the time-zone database also has `EST` and `MST`
+    /// as fixed offsets, which would put a New York session an hour late all summer.
     public static func zone(named name: String) -> TimeZone? {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        if let zone = TimeZone(identifier: trimmed) { return zone }
         let word = trimmed.split(separator: " ").first.map(String.init) ?? ""
-        let places = ["EST": "America/New_York", "EDT": "America/New_York", "CST": "America/Chicago", "CDT": "America/Chicago",
+        if let place = places[word.uppercased()].flatMap(TimeZone.init(identifier:)) { return place }
+        if let zone = TimeZone(identifier: trimmed) { return zone }
+        return TimeZone(identifier: word)
+    }
+
+    /// IB's abbreviations, each the place whose clock it names.
+    private static let places = ["EST": "America/New_York", "EDT": "America/New_York", "CST": "America/Chicago", "CDT": "America/Chicago",
                       "MST": "America/Denver", "PST": "America/Los_Angeles", "GMT": "Europe/London", "BST": "Europe/London",
                       "MET": "Europe/Berlin", "CET": "Europe/Berlin", "JST": "Asia/Tokyo", "HKT": "Asia/Hong_Kong",
                       "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "UTC": "UTC"]
-        return places[word].flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: word)
-    }
 }

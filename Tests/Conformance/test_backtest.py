@@ -331,7 +331,7 @@ def test_future_gives_the_same_money_downloaded_in_the_run_and_offline(tmp_path)
 def test_imported_details_give_the_future_its_money_offline(tmp_path):
     store = str(tmp_path / "bars.sqlite")
     imported = import_bars(tmp_path, ES_BARS, "ES 202612", store, "--multiplier", "50", "--tick", "0.25", "--exchange", "CME",
-                           "--currency", "USD", "--sec-type", "FUT")
+                           "--currency", "USD", "--sec-type", "FUT", "--time-zone", "US/Central", "--session", "17:00-16:00")
     assert imported.returncode == 0 and "note:" not in imported.stdout, imported.stdout + imported.stderr
     run = es_backtest(tmp_path, store, "out", "--offline")
     assert run.returncode == 0, run.stdout + run.stderr

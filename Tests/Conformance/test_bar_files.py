@@ -185,7 +185,7 @@ def test_details_from_the_name_and_disagreements_refused_unless_replaced(tmp_pat
     assert details(store, "ES 202612") == ("FUT", "USD", "CME", 50.0, 0.25, None)
     # Again without options: the stored details stay, no defaults over them.
     again = imported("ES 202612")
-    assert again.returncode == 0 and "note:" not in again.stdout and details(store, "ES 202612")[3] == 50.0, again.stdout
+    assert again.returncode == 0 and "assumed" not in again.stdout and details(store, "ES 202612")[3] == 50.0, again.stdout
     same = imported("ES 202612", "--multiplier", "50")
     assert same.returncode == 0, same.stderr
 
@@ -262,6 +262,29 @@ def test_a_store_from_before_time_zones_keeps_its_details_and_gains_them(tmp_pat
         calendar = db.execute("SELECT time_zone, liquid_hours FROM instruments WHERE instrument = 'ES 202612'").fetchone()
     assert calendar == ("US/Central", "19700104:1700-19700105:1600"), calendar
     assert stored(store, "ES 202612")[0] == 7
+
+
+def test_a_read_only_store_from_before_time_zones_still_backtests(tmp_path):
+    # A shared store this user may only read, made before the time zone was kept: it cannot be
+    # upgraded, and is used as it is (UTC days, said), not refused.
+    store = tmp_path / "shared.sqlite"
+    start = 1_704_205_800  # 2024-01-02 14:30 UTC
+    with sqlite3.connect(store) as db:
+        db.executescript(V2_SCHEMA)
+        db.execute("INSERT INTO instruments VALUES ('ES 202612', 'FUT', 'USD', 'CME', 50, 0.25, '', NULL, 0)")
+        for minute in range(30):
+            db.execute("INSERT INTO bars VALUES ('ES 202612', '1 min', 'TRADES', ?, 4800, 4801, 4799, 4800.5, 10, NULL, NULL)",
+                       (start + 60 * minute,))
+        db.execute("INSERT INTO coverage VALUES ('ES 202612', '1 min', 'TRADES', ?, ?, 30, 0)", (start, start + 1800))
+    store.chmod(0o444)
+    (tmp_path / "days.lua").write_text('function on_start() market.subscribe("ES 202612", { bars = "1 day" }) end\n')
+    result = run(tmp_path, "backtest", "days.lua", "--instruments", "ES 202612", "--bar", "1 min", "--from", "2024-01-02",
+                 "--to", "2024-01-03", "--store", str(store), "--offline", "--out", "shared")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ES 202612 (FUT, USD, multiplier 50, tick 0.25)" in result.stdout, result.stdout
+    assert "1 day bars are cut at UTC midnight: no time zone is stored for it" in result.stdout, result.stdout
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        assert "time_zone" not in [row[1] for row in db.execute("PRAGMA table_info(instruments)")], "left as it was"
 
 
 def psql(url, *sql):

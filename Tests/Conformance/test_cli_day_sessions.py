@@ -155,8 +155,53 @@ def test_a_daily_file_ending_on_a_friday_has_no_gap_over_the_weekend(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
-    # To Monday (the day after the last): the weekend is not missing anything.
-    assert re.search(r"data gaps\s+none", gaps("2026-11-02", "to-monday")), "the weekend is no gap"
+    # To Monday (the day after the last): the weekend is not missing anything, nor said to be
+    # before the run.
+    monday = gaps("2026-11-02", "to-monday")
+    assert re.search(r"data gaps\s+none", monday) and "never downloaded" not in monday, monday
     # To Tuesday: Monday 2 November is missing, and only it.
     shown = gaps("2026-11-03", "to-tuesday")
     assert re.search(r"data gaps\s+1 span\(s\) never downloaded:\n\s+AAPL: 2026-11-02 00:00 to 2026-11-03 00:00", shown), shown
+
+
+def test_est_names_new_york_in_summer_too(tmp_path):
+    # The time-zone database also has "EST" as a fixed UTC-5: IB's EST is New York's clock
+    # (an hour off all summer otherwise). July: New York is UTC-4.
+    lines = ["time,open,high,low,close,volume"]
+    for minute in range(4 * 60, 20 * 60):
+        start = datetime.datetime(2026, 7, 8, minute // 60, minute % 60, tzinfo=datetime.timezone(datetime.timedelta(hours=-4)))
+        price = 100 + minute / 100
+        lines.append(f"{start.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')},{price:.2f},{price:.2f},{price:.2f},{price:.2f},1")
+    (tmp_path / "july.csv").write_text("\n".join(lines) + "\n")
+    store = str(tmp_path / "july.sqlite")
+    done = moonwire(tmp_path, "history", "import", "july.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", store,
+                    "--time-zone", "EST", "--session", "09:30-16:00")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "days.lua").write_text(DAY_BARS)
+    result = moonwire(tmp_path, "backtest", "days.lua", "--instruments", "AAPL", "--bar", "1 min", "--from", "2026-07-08",
+                      "--to", "2026-07-09", "--store", store, "--offline", "--out", "july")
+    assert result.returncode == 0, result.stdout + result.stderr
+    days = re.findall(r"day (\S+) open (\S+) high (\S+) low (\S+) close (\S+) volume (\d+)", (tmp_path / "july" / "log.txt").read_text())
+    # 09:30 to 16:00 New York summer time: the minutes 570 to 959 (a fixed UTC-5 gave 10:30, 106.30).
+    assert [(d[1], d[4], d[5]) for d in days] == [("105.70", "109.59", "390")], days
+
+
+def test_a_forex_pair_trades_from_sunday_evening_so_a_missing_one_is_a_gap(tmp_path):
+    # EUR.USD's day is New York's 17:00 to 17:00 (its name gives it, as it gives its currency):
+    # Sunday 22:00-24:00 UTC is Monday's trading, and missing it is a gap.
+    store = str(tmp_path / "eur.sqlite")
+    # Two files (an import covers its file's span): Monday to Friday, then Monday and Tuesday.
+    for name, days in (("week.csv", (2, 3, 4, 5, 6)), ("next.csv", (9, 10))):
+        lines = ["time,open,high,low,close,volume"]
+        for day in [datetime.date(2026, 11, d) for d in days]:
+            lines += [f"{day.isoformat()}T{hour:02d}:00:00Z,1.1,1.1,1.1,1.1,1" for hour in range(24)]
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        done = moonwire(tmp_path, "history", "import", name, "--instrument", "EUR.USD", "--bar", "1 hour", "--store", store)
+        assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "s.lua").write_text('function on_start() market.subscribe("EUR.USD") end\n')
+    result = moonwire(tmp_path, "backtest", "s.lua", "--instruments", "EUR.USD", "--bar", "1 hour", "--from", "2026-11-02",
+                      "--to", "2026-11-11", "--store", store, "--offline", "--out", "eur")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Friday 17:00 New York (22:00 UTC) to Sunday 17:00 (22:00 UTC) holds no trading; Sunday's
+    # last two hours do.
+    assert re.search(r"data gaps\s+1 span\(s\) never downloaded:\n\s+EUR\.USD: 2026-11-08 22:00 to 2026-11-09 00:00", result.stdout), result.stdout

@@ -45,3 +45,6 @@ def test_ctrl_c_during_a_pacing_wait_ends_within_2_s_and_keeps_the_bars(tmp_path
         assert took < min(15, int(said.group(4)) / 2), f"exited {took:.2f} s after Ctrl-C\n{text}"
         assert "interrupted: what was stored stays" in text, text
         assert stored(tmp_path).get("AAPL", 0) > 0, text
+        # And says how much: the count the store holds.
+        kept = re.search(r"AAPL: (\d+) 5 secs bars stored in all; not finished \(the same command resumes it\)", text)
+        assert kept and int(kept.group(1)) == stored(tmp_path)["AAPL"], text

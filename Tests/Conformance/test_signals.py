@@ -136,6 +136,38 @@ def test_hup_reloads_the_strategies_and_ctrl_c_then_ends_the_run_with_130():
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# Its top level takes a moment (some 0.3 s of arithmetic, which `run` checks before connecting
+# and runs again when it loads the strategy): a HUP sent then comes before any strategy runs.
+SLOW_TOP = """
+local x = 0
+for i = 1, 20000000 do x = x + i end
+function on_start() print("v1 started") end
+function on_reload() print("reloaded after the early HUP") end
+"""
+
+
+def test_a_hup_while_the_run_checks_its_strategy_reloads_it_once_it_runs():
+    # Before, SIGHUP was caught only once the strategies ran: one as early as this ended the
+    # process (129), with nothing said.
+    folder = short_folder()
+    (folder / "slow.lua").write_text(SLOW_TOP)
+    run = subprocess.Popen([str(BINARY), "run", str(folder / "slow.lua"), "--duration", "4", "--no-watch",
+                            "--journal", str(folder / "j.sqlite")],
+                           cwd=folder, env=environment(folder), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = Output(run)
+    try:
+        output.wait_for(r"no config file", "stdout")
+        run.send_signal(signal.SIGHUP)
+        status = output.finish(timeout=60)
+        out, err = output.text("stdout"), output.text("stderr")
+        assert status == 0, f"a HUP never ends a run, got {status}\n{out}\n{err[-2000:]}"
+        assert "connecting to" in out and out.index("connecting to") < out.index("reloaded slow.lua"), out
+        assert "v1 started" in err and "reloaded after the early HUP" in err, err
+    finally:
+        stop(run)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # A backtest far longer than any test waits: 20,160 one-minute bars (two weeks), each costing
 # its handler about a millisecond (some 25 s in all; well inside the 50 ms handler budget on a
 # loaded machine). The first bar says it has started (--verbose shows the strategy's lines);

@@ -29,6 +29,17 @@ struct OrderPathModelTests {
         print("order-path model: \(run.summary)")
         // The run checked something: every step ended at quiet points where the invariants held.
         #expect((run.counts["quiet points"] ?? 0) >= run.steps / 4, "\(run.summary)")
+        // And it went where the guarantees are: orders placed and cancelled, the gate checked
+        // while closed, Moonwire restarted. Each default sequence of 80 steps does all of
+        // these (a change to the generator that stopped doing one would test nothing there).
+        if run.steps >= 80 {
+            let gateChecks = (run.counts["conclusive gate checks"] ?? 0) + (run.counts["gate checks cut short by the reconnect"] ?? 0)
+            for (what, count) in [("orders placed", run.counts["orders placed"] ?? 0), ("cancels", run.counts["cancels"] ?? 0),
+                                  ("gate checks", gateChecks), ("restarts of Moonwire", run.counts["restarts of Moonwire"] ?? 0)]
+            {
+                #expect(count > 0, "no \(what) in \(run.summary)")
+            }
+        }
     }
 
     @Test("the generator is SplitMix64: the same seed gives the same sequence, and the published first values")

@@ -70,6 +70,13 @@ struct TradingCalendarTests {
         #expect(unknown.zone.secondsFromGMT() == 0, "UTC (Foundation may name it GMT)")
         #expect(unknown.placement(of: Self.utc(2026, 12, 2, 23, 59))?.day == Self.day(2026, 12, 2))
         #expect(TradingCalendar.zone(named: "EST (Eastern Standard Time)")?.identifier == "America/New_York")
+        // The bare abbreviations name the same places: the time-zone database's own EST and MST
+        // are fixed offsets (New York an hour late all summer).
+        #expect(TradingCalendar.zone(named: "EST")?.identifier == "America/New_York")
+        #expect(TradingCalendar.zone(named: "MST")?.identifier == "America/Denver")
+        #expect(TradingCalendar.zone(named: "est")?.identifier == "America/New_York")
+        #expect(TradingCalendar.zone(named: "Europe/Zurich")?.identifier == "Europe/Zurich")
+        #expect(TradingCalendar.zone(named: "Etc/GMT+5")?.secondsFromGMT() == -5 * 3600)
     }
 
     @Test("text that is not trading hours: nothing parsed, nothing trapped", arguments: [
