@@ -274,6 +274,7 @@ let package = Package(
             dependencies: [
                 "MoonwireServe",
                 "Moonwire",
+                "PaperGateway",  // the gateway's own count of working orders
                 "StrategyHost",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -49,6 +49,8 @@ public struct HistoryDownloader: Sendable {
     /// Told when a window is asked again (a timeout, a lost connection, a query TWS cancelled),
     /// so a download that waits says why.
     public var notice: @Sendable (String) -> Void = { _ in }
+    /// How a wait before asking again is made (a test records the waits asked for).
+    public var pause: @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
 
     public init(client: TWSClient, store: any BarStore) {
         self.client = client
@@ -156,7 +158,7 @@ public struct HistoryDownloader: Sendable {
                 let delay = retryDelay * Double(1 << (attempt - 1))
                 notice("\(series.instrument): \(series.barSize) bars to \(UTCTime.iso(window.end, seconds: true)): \(error); "
                        + "asking again in \(StoredInstrument.number(delay)) s (retry \(attempt) of \(retries))")
-                try await Task.sleep(for: .seconds(delay))
+                try await pause(delay)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -7,6 +7,7 @@ import FoundationNetworking
 #endif
 @testable import Moonwire
 @testable import MoonwireServe
+@testable import PaperGateway
 
 /// The HTTP face on a real runtime (its own paper gateway, journal and folder) and a real
 /// socket: reads, a refused and an accepted write, metrics under concurrent requests, and the
@@ -105,6 +106,12 @@ struct ServeRunTests {
 
         let (refused, answer) = try await Self.request(served, "POST", "/api/orders/\(resting)/cancel")
         #expect(refused == 401 && (answer as? [String: Any])?["code"] as? String == "unauthorized")
+        // Nothing reached TWS: a request on the same connection, answered, comes after any
+        // cancel the refused write could have sent, and the gateway still works the order.
+        _ = try await served.runtime.client.currentTime()
+        let gateway = try #require(served.runtime.paperGateway)
+        let status = try await gateway.withEngine { $0.control("status") }
+        #expect(status.contains("working=1"), "a refused write changed nothing at TWS: \(status)")
         #expect(await served.runtime.snapshot().orders.first { $0.orderId == resting }?.status == .submitted, "a refused write changed nothing")
         let (accepted, _) = try await Self.request(served, "POST", "/api/orders/\(resting)/cancel", token: Self.token)
         #expect(accepted == 202)
