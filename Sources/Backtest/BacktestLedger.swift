@@ -56,7 +56,9 @@ struct BacktestLedger {
     /// Instruments held now (so the equity of a bar costs nothing when flat).
     private var held = 0
 
-    init(initialCash: Double, keys: [String], terms: [InstrumentTerms], base: String = "USD") {
+    /// `samples`: how many equity samples the run may take at most (one a bar time): reserved
+    /// at once, so the curve of a million bars is not copied as it grows (twice its size at the peak).
+    init(initialCash: Double, keys: [String], terms: [InstrumentTerms], base: String = "USD", samples: Int = 1_024) {
         self.initialCash = initialCash
         self.keys = keys
         index = Dictionary(keys.enumerated().map { ($1, $0) }) { first, _ in first }
@@ -64,7 +66,7 @@ struct BacktestLedger {
         for (key, terms) in zip(keys, terms) { money.register(key, terms: terms) }
         marks = Array(repeating: nil, count: keys.count)
         openTrade = Array(repeating: nil, count: keys.count)
-        equity.reserveCapacity(1_024)
+        equity.reserveCapacity(max(samples, 1))
     }
 
     var cash: Double { money.cashBase }

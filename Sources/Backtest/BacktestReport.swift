@@ -9,16 +9,29 @@ public enum BacktestReport {
     @discardableResult
     public static func write(_ result: BacktestResult, data: BacktestData, to folder: URL) throws -> [String] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // One file made and written at a time (equity.csv, a row per bar, is 37 MB over a
-        // million bars: written from its bytes without a copy into a Data).
+        // One file made and written at a time, from its bytes without a copy into a Data.
         let files: [(String, () -> [UInt8])] = [
             ("summary.txt", { Array((summary(result, data: data).joined(separator: "\n") + "\n").utf8) }),
             ("trades.csv", { Array(tradesCSV(result.trades).utf8) }),
             ("fills.csv", { Array(fillsCSV(result.fills).utf8) }),
-            ("equity.csv", { equityCSV(result.equity) }),
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
         var paths: [String] = []
+        // equity.csv, a row per bar (37 MB over a million bars), in parts of a megabyte: never
+        // whole in memory. Into a file beside it, renamed when complete (as an atomic write).
+        let equityFile = folder.appendingPathComponent("equity.csv")
+        let partial = folder.appendingPathComponent(".equity.csv.partial")
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: partial)
+            defer { try? handle.close() }
+            try equityCSV(result.equity, part: 1 << 20) { try handle.write(contentsOf: $0) }
+        }
+        if FileManager.default.fileExists(atPath: equityFile.path) { try FileManager.default.removeItem(at: equityFile) }
+        try FileManager.default.moveItem(at: partial, to: equityFile)
+        paths.append(equityFile.path)
         for (name, make) in files {
             let url = folder.appendingPathComponent(name)
             let bytes = make()
@@ -221,9 +234,17 @@ public enum BacktestReport {
     }
 
     static func equityCSV(_ equity: [EquityPoint]) -> [UInt8] {
-        var csv = CSVByteWriter(header: "time,equity,drawdown,invested", expectedRows: equity.count)
+        var all: [UInt8] = []
+        equityCSV(equity, part: .max) { all += $0 }
+        return all
+    }
+
+    /// equity.csv's bytes, handed to `sink` in parts of about `part` bytes.
+    static func equityCSV(_ equity: [EquityPoint], part: Int, sink: ([UInt8]) throws -> Void) rethrows {
+        var csv = CSVByteWriter(header: "time,equity,drawdown,invested", expectedRows: min(equity.count, part / 40 + 1))
         var peak = -Double.infinity
         for point in equity {
+            if csv.bytes.count >= part { try csv.drain(sink) }
             peak = max(peak, point.equity)
             csv.time(point.time)
             csv.comma()
@@ -233,7 +254,7 @@ public enum BacktestReport {
             csv.text(point.invested ? ",1" : ",0")
             csv.endRow()
         }
-        return csv.bytes
+        try csv.drain(sink)
     }
 
     // MARK: HTML

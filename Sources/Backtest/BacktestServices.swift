@@ -52,7 +52,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         self.data = data
         strategyName = strategy
         ledger = BacktestLedger(initialCash: data.setup.initialCash, keys: data.series.map(\.key),
-                                terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency)
+                                terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency, samples: data.barCount + 1)
         account = AccountGate(limits: accountLimits)
         cutoff = NIOLockedValueBox(data.setup.span.start)
         resolved = data.series.map(\.resolved)

@@ -14,6 +14,13 @@ public struct CSVByteWriter {
         bytes.append(UInt8(ascii: "\n"))
     }
 
+    /// Hands the bytes so far to `sink` and forgets them (a long file written in parts, so it is
+    /// never whole in memory).
+    public mutating func drain(_ sink: ([UInt8]) throws -> Void) rethrows {
+        try sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// `2024-01-02 14:30:00`, exactly as `UTCTime.iso(epoch)`.
     public mutating func time(_ epoch: Int64) {
         let secondOfDay = epoch >= 0 ? epoch % 86_400 : (86_400 + epoch % 86_400) % 86_400

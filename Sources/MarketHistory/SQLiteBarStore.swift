@@ -11,9 +11,6 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        // Reads through a memory map: no copy of each page out of the OS's cache (a backtest
-        // reads a series whole). File-backed, so memory stays the OS's to reclaim.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 268435456") }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-bars") { db in
