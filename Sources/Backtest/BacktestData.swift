@@ -66,7 +66,13 @@ public struct LoadedSeries: Sendable {
         self.tickSize = tickSize
         self.gaps = gaps
         calendarKnown = !resolved.details.timeZoneId.isEmpty
-        calendar = calendarKnown ? TradingCalendar(details: resolved.details) : .utc
+        calendar = Self.calendar(of: resolved)
+    }
+
+    /// An instrument's trading days as a backtest takes them: from its details (TWS's, or the
+    /// store's) when they name a time zone, else UTC's calendar days.
+    static func calendar(of instrument: ResolvedInstrument) -> TradingCalendar {
+        instrument.details.timeZoneId.isEmpty ? .utc : TradingCalendar(details: instrument.details)
     }
 
     /// The bars starting in `span` (binary search: the bars are sorted).
@@ -150,7 +156,7 @@ public struct BacktestData: Sendable {
     /// so are an instrument's with no time zone known. Crypto trades every day: its gaps stay.
     public static func tradingGaps(_ gaps: [TimeSpan], of instrument: ResolvedInstrument, barSeconds: Int) -> [TimeSpan] {
         guard instrument.contract.secType.uppercased() != "CRYPTO" else { return gaps }
-        let calendar = barSeconds >= 86400 || instrument.details.timeZoneId.isEmpty ? TradingCalendar.utc : TradingCalendar(details: instrument.details)
+        let calendar = barSeconds >= 86400 ? TradingCalendar.utc : LoadedSeries.calendar(of: instrument)
         return gaps.compactMap { gap in calendar.tradingPart(from: gap.start, to: gap.end).map { TimeSpan($0.start, $0.end) } }
     }
 
