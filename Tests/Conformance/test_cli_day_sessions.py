@@ -100,6 +100,7 @@ def test_a_later_import_with_a_time_zone_replaces_the_stored_one(tmp_path):
     again = moonwire(tmp_path, "history", "import", "minutes.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", store,
                      "--time-zone", "US/Eastern", "--session", "09:30-16:00")
     assert again.returncode == 0, again.stdout + again.stderr
+    assert "note: AAPL: its trading days are now US/Eastern 09:30-16:00 (were UTC whole days)" in again.stdout, again.stdout
     _, days = day_bars(tmp_path, store, "replaced")
     assert days == [regular_day(0, DAYS[0]), regular_day(1, DAYS[1])], days
 
@@ -110,6 +111,9 @@ def test_an_instrument_without_a_time_zone_is_said_to_be_cut_at_utc_midnight(tmp
     done = moonwire(tmp_path, "history", "import", "minutes.csv", "--instrument", "ES 202612", "--bar", "1 min", "--store", store,
                     "--multiplier", "50", "--tick", "0.25")
     assert done.returncode == 0, done.stdout + done.stderr
+    # Said at the import already, not only when a backtest meets it.
+    assert "note: ES 202612: no time zone or session is stored: day bars a backtest builds from these are cut at UTC midnight" \
+        in done.stdout, done.stdout
     (tmp_path / "es.lua").write_text(DAY_BARS.replace('"AAPL"', '"ES 202612"'))
     result = moonwire(tmp_path, "backtest", "es.lua", "--instruments", "ES 202612", "--bar", "1 min", "--from", "2026-12-03",
                       "--to", "2026-12-06", "--store", store, "--offline", "--out", "es")
@@ -126,6 +130,7 @@ def test_bad_time_zones_and_sessions_are_refused_naming_them(tmp_path):
         (["--time-zone", "UTC", "--session", "25:00-26:00"], "--session '25:00-26:00' is not a session"),
         (["--time-zone", "UTC", "--session", "09:30"], "--session '09:30' is not a session"),
         (["--time-zone", "x" * 200], "is not a time zone"),
+        (["--time-zone", "UTC", "--session", "+9:30-16:00"], "--session '+9:30-16:00' is not a session"),
     ]
     for options, message in cases:
         done = moonwire(tmp_path, "history", "import", "minutes.csv", "--instrument", "AAPL", "--bar", "1 min",
@@ -133,6 +138,7 @@ def test_bad_time_zones_and_sessions_are_refused_naming_them(tmp_path):
         assert done.returncode == 64, (options, done.stdout, done.stderr)
         assert message in done.stderr, (options, done.stderr)
         assert "Fatal" not in done.stderr
+        assert "x" * 81 not in done.stderr, "a long value is shortened in the message"
 
 
 def test_a_daily_file_ending_on_a_friday_has_no_gap_over_the_weekend(tmp_path):
@@ -205,3 +211,27 @@ def test_a_forex_pair_trades_from_sunday_evening_so_a_missing_one_is_a_gap(tmp_p
     # Friday 17:00 New York (22:00 UTC) to Sunday 17:00 (22:00 UTC) holds no trading; Sunday's
     # last two hours do.
     assert re.search(r"data gaps\s+1 span\(s\) never downloaded:\n\s+EUR\.USD: 2026-11-08 22:00 to 2026-11-09 00:00", result.stdout), result.stdout
+
+
+def test_time_left_of_a_long_small_bar_download_is_said_in_hours_and_its_prices_as_synthetic(tmp_path):
+    # 45 days of 5-second bars: 1,080 requests of an hour, 60 every ten minutes (IB's pacing),
+    # three hours at least; the built-in paper gateway's prices are said to be synthetic.
+    import signal
+    import subprocess
+    from cli_helpers import ChildOutput, environment
+    from gateway_process import BINARY
+    process = subprocess.Popen([str(BINARY), "history", "AAPL", "--from", "2024-01-01", "--to", "2024-02-15", "--bar", "5 secs",
+                                "--store", str(tmp_path / "bars.sqlite")],
+                               cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = ChildOutput(process)
+    try:
+        left = output.wait_for_any(r"AAPL: \d+/1080 requests, \d+ bars, about (\d+) (s|min|h|days) left", ("stdout", "stderr"), timeout=120)[0]
+        assert left.group(2) == "h" and int(left.group(1)) >= 3, left.group(0)
+        process.send_signal(signal.SIGINT)
+        output.finish(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    said = output.text("stdout") + output.text("stderr")
+    assert "from the built-in paper gateway (synthetic prices, not a market's" in said, said
