@@ -9,39 +9,47 @@ public enum BacktestReport {
     @discardableResult
     public static func write(_ result: BacktestResult, data: BacktestData, to folder: URL) throws -> [String] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // One file made and written at a time, from its bytes without a copy into a Data.
-        let files: [(String, () -> [UInt8])] = [
+        // Each made and written in turn, from its bytes without a copy into a Data.
+        let files: [(String, @Sendable () -> [UInt8])] = [
             ("summary.txt", { Array((summary(result, data: data).joined(separator: "\n") + "\n").utf8) }),
             ("trades.csv", { Array(tradesCSV(result.trades).utf8) }),
             ("fills.csv", { Array(fillsCSV(result.fills).utf8) }),
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
-        var paths: [String] = []
         // equity.csv, a row per bar (37 MB over a million bars), in parts of a megabyte: never
         // whole in memory. Into a file beside it, renamed when complete (as an atomic write).
+        // It is written on one core while the other files are made on the other.
         let equityFile = folder.appendingPathComponent("equity.csv")
-        let partial = folder.appendingPathComponent(".equity.csv.partial")
-        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: partial)
-            defer { try? handle.close() }
-            try equityCSV(result.equity, part: 1 << 20) { try handle.write(contentsOf: $0) }
-        }
-        if FileManager.default.fileExists(atPath: equityFile.path) { try FileManager.default.removeItem(at: equityFile) }
-        try FileManager.default.moveItem(at: partial, to: equityFile)
-        paths.append(equityFile.path)
-        for (name, make) in files {
-            let url = folder.appendingPathComponent(name)
-            let bytes = make()
-            try bytes.withUnsafeBytes { buffer in
-                guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url, options: .atomic) }
-                try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
-                    .write(to: url, options: .atomic)
+        let writeEquity: @Sendable () throws -> Void = {
+            let partial = folder.appendingPathComponent(".equity.csv.partial")
+            guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
             }
-            paths.append(url.path)
+            do {
+                let handle = try FileHandle(forWritingTo: partial)
+                defer { try? handle.close() }
+                try equityCSV(result.equity, part: 1 << 20) { try handle.write(contentsOf: $0) }
+            }
+            if FileManager.default.fileExists(atPath: equityFile.path) { try FileManager.default.removeItem(at: equityFile) }
+            try FileManager.default.moveItem(at: partial, to: equityFile)
         }
+        let writeOthers: @Sendable () throws -> Void = {
+            for (name, make) in files {
+                let url = folder.appendingPathComponent(name)
+                let bytes = make()
+                try bytes.withUnsafeBytes { buffer in
+                    guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url, options: .atomic) }
+                    try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
+                        .write(to: url, options: .atomic)
+                }
+            }
+        }
+        let failures = ConcurrentFailures()
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.record(error, at: part) }
+        }
+        if let error = failures.first { throw error }
+        var paths = [equityFile.path] + files.map { folder.appendingPathComponent($0.0).path }
         let json = folder.appendingPathComponent("summary.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -50,6 +58,16 @@ public enum BacktestReport {
         try encoder.encode(written(result.metrics)).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths
+    }
+
+    /// The errors of work done on several threads at once, the first by its part's order.
+    private final class ConcurrentFailures: @unchecked Sendable {
+        // Sendable by the lock: every access to `errors` holds it.
+        private let lock = NSLock()
+        private var errors: [Int: any Error] = [:]
+
+        func record(_ error: any Error, at part: Int) { lock.withLock { errors[part] = error } }
+        var first: (any Error)? { lock.withLock { errors.keys.min().flatMap { errors[$0] } } }
     }
 
     // MARK: Text

@@ -45,7 +45,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     /// its time, which a timer moves between bar closes (`cutoff` stays at the last bar's end).
     /// Set on the strategy's loop, whose log lines take their time from it from then on.
     var clock: SimulatedClock? {
-        didSet { SimulatedLogTime.use(clock) }
+        didSet { SimulatedLogTime.use(self) }
     }
 
     init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {

@@ -156,6 +156,10 @@ public struct SimulatedBroker: Sendable {
     /// A new bar: the working orders meet its open (in the order placed), then its range;
     /// then it becomes the bar being handled. Returns what happened.
     public mutating func open(_ bar: StoredBar) -> [BrokerEvent] {
+        guard !entries.isEmpty else {  // most bars: nothing works
+            current = bar
+            return []
+        }
         let prices = BarPrices(open: bar.open, high: bar.high, low: bar.low, close: bar.close)
         var events: [BrokerEvent] = []
         // The open. A bracket's child released here by its parent's fill meets it too (it

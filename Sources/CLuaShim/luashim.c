@@ -158,13 +158,16 @@ void shim_check_budget(lua_State *L) {
 }
 
 void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, shim_budget_frame *saved) {
+    shim_budget_enter_at(L, budget, nanoseconds, shim_now_ns(), saved);
+}
+
+void shim_budget_enter_at(lua_State *L, shim_budget *budget, int64_t nanoseconds, int64_t now, shim_budget_frame *saved) {
     saved->deadline_ns = budget->deadline_ns;
     saved->expired = budget->expired;
     saved->enforcing_memory = budget->enforcing_memory;
     saved->hook = lua_gethook(L);
     saved->mask = lua_gethookmask(L);
     saved->count = lua_gethookcount(L);
-    int64_t now = shim_now_ns();
     int64_t mine = nanoseconds > 0 ? now + nanoseconds : 0;
     if (budget->depth == 0) {
         budget->expired = 0;

@@ -18,6 +18,11 @@ public final class LuaState {
     /// Set by a host function that asked to suspend its coroutine (a wait); a yield
     /// without it is the script's own `coroutine.yield` at handler level.
     var waitRequested = false
+    /// Each `LuaRecordShape`'s interned names in this state (the shapes are shared by every
+    /// state; the last one used is looked up first: events come in runs of one kind). Each
+    /// shape is held, so its identifier is never another's.
+    var shapeKeys: [ObjectIdentifier: (shape: LuaRecordShape, keys: LuaRef)] = [:]
+    var lastShapeKeys: (shape: ObjectIdentifier, keys: LuaRef)?
     /// Per-run time budget, in seconds (0: none).
     public var timeBudget: Double = 0.05
     /// Registry reference of the base environment (libraries and host API).
@@ -81,6 +86,10 @@ public final class LuaState {
         get { shim_budget_label(budget) }
         set { shim_budget_set_label(budget, newValue) }
     }
+
+    /// The clock of the budgets (CLOCK_MONOTONIC), in ns: a caller that times a run passes
+    /// its start (`startedAt`), so the deadline and the timing share one clock read.
+    public static var monotonicNanoseconds: Int64 { shim_now_ns() }
 
     /// Any thread: the last `file:line` the budget hook saw.
     public var lastPosition: String {
@@ -427,7 +436,7 @@ public final class LuaState {
 
     /// The function on top of the stack (with `arguments` values above it) runs in a fresh
     /// coroutine so that host calls inside it may suspend it.
-    func run(arguments: Int32, budget seconds: Double) -> Outcome {
+    func run(arguments: Int32, budget seconds: Double, startedAt: Int64? = nil) -> Outcome {
         // A coroutine that finished is reused for the next call (creating one per call costs
         // more than the call); one that waits keeps its own and the next call gets a new one.
         let thread: LuaThread
@@ -441,7 +450,7 @@ public final class LuaState {
             thread = LuaThread(ref: ref, L: state)
         }
         lua_xmove(L, thread.L, arguments + 1)
-        return resume(thread, arguments: arguments, budget: seconds)
+        return resume(thread, arguments: arguments, budget: seconds, startedAt: startedAt)
     }
 
     /// A finished coroutine kept for the next call.
@@ -457,9 +466,9 @@ public final class LuaState {
         return resume(thread, arguments: Int32(values.count), budget: seconds ?? timeBudget)
     }
 
-    private func resume(_ thread: LuaThread, arguments: Int32, budget seconds: Double) -> Outcome {
+    private func resume(_ thread: LuaThread, arguments: Int32, budget seconds: Double, startedAt: Int64? = nil) -> Outcome {
         var frame = shim_budget_frame()
-        shim_budget_enter(thread.L, budget, Int64(seconds * 1e9), &frame)
+        shim_budget_enter_at(thread.L, budget, Int64(seconds * 1e9), startedAt ?? shim_now_ns(), &frame)
         var results: Int32 = 0
         let outer = running
         running = thread

@@ -37,8 +37,12 @@ public struct CurrencyRates: Sendable, Equatable {
 
     /// One unit of `currency` in base; 1 for the base itself; nil when unknown.
     public func rate(_ currency: String) -> Double? {
-        let currency = currency.isEmpty ? base : currency.uppercased()
-        return currency == base ? 1 : toBase[currency]
+        // Currencies are kept in capitals: the look-up as given comes first (the equity is
+        // counted on every bar), a capitalized one only when that misses.
+        if currency.isEmpty || currency == base { return 1 }
+        if let rate = toBase[currency] { return rate }
+        let capitals = currency.uppercased()
+        return capitals == base ? 1 : toBase[capitals]
     }
 
     /// `amount` of `currency` in base, or nil when the rate is unknown.

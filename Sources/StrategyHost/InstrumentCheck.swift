@@ -91,8 +91,12 @@ extension Contract {
 extension InstrumentSpec {
     /// What answers about this instrument are kept under: its key when it is the instrument
     /// its key names as a string (`AAPL`, `ES 202612`), else the key and the whole contract.
-    var lookupKey: String {
-        if let plain = try? InstrumentSpec.parse(key), plain.contract == contract { return key }
+    var lookupKey: String { lookupKey { try? InstrumentSpec.parse($0) } }
+
+    /// The same, with the key parsed by `parse` (a strategy's cache of what it parsed: an
+    /// order looks its instrument up every time).
+    func lookupKey(parsing parse: (String) -> InstrumentSpec?) -> String {
+        if let plain = parse(key), plain.contract == contract { return key }
         return key + " | " + String(describing: contract)
     }
 

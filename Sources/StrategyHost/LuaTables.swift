@@ -8,8 +8,11 @@ import TradingState
 enum LuaTables {
     static func number(_ value: Double?) -> LuaValue { value.map { .number($0) } ?? .nil }
 
-    /// The fields of a quote table; written straight onto the Lua stack for on_quote.
-    static let quoteFieldCount: Int32 = 16
+    /// The fields of a quote table, in the order `quote` writes them; written straight onto
+    /// the Lua stack for on_quote.
+    static let quoteShape = LuaRecordShape(["symbol", "bid", "ask", "last", "bid_size", "ask_size", "last_size", "volume", "time", "open",
+                                            "high", "low", "close", "stale", "delayed", "halted"])
+    static let quoteFieldCount = Int32(quoteShape.names.count)
 
     /// `now` is the quote's time when it has none of its own (the strategy's clock).
     static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, now: Double, into sink: inout Sink) {
@@ -37,8 +40,10 @@ enum LuaTables {
         return record.value
     }
 
-    /// The fields of a bar table; written straight onto the Lua stack for on_bar.
-    static let barFieldCount: Int32 = 10
+    /// The fields of a bar table, in the order `bar` writes them; written straight onto the Lua
+    /// stack for on_bar.
+    static let barShape = LuaRecordShape(["symbol", "size", "time", "open", "high", "low", "close", "volume", "wap", "count"])
+    static let barFieldCount = Int32(barShape.names.count)
 
     static func bar<Sink: LuaFieldSink>(symbol: String, size: String, time: Int64, open: Double, high: Double, low: Double, close: Double,
                                         volume: Double?, wap: Double?, count: Int?, into sink: inout Sink)

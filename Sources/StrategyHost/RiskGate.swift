@@ -212,10 +212,10 @@ public struct RiskGate: Sendable {
 
     /// Halts when the day's loss passes the limit. `pnl` and the limit are in the account's
     /// base currency, named `currency` in the reason when given. Returns true when this call
-    /// halted it.
-    public mutating func checkLoss(_ pnl: Double, currency: String? = nil) -> Bool {
+    /// halted it. `currency` is asked for only then (a mark comes with every quote or bar).
+    public mutating func checkLoss(_ pnl: Double, currency: @autoclosure () -> String? = nil) -> Bool {
         guard halted == nil, pnl < -limits.maxDailyLoss else { return false }
-        let unit = currency.map { " " + $0 } ?? ""
+        let unit = currency().map { " " + $0 } ?? ""
         halted = "daily loss \(format(-pnl))\(unit) beyond risk.max_daily_loss \(format(limits.maxDailyLoss))\(unit)"
         return true
     }

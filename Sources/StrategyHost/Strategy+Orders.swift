@@ -138,7 +138,7 @@ extension Strategy {
         let quoted = quotes[symbol] != nil || services.latestPrice(symbol: symbol, buy: buy) != nil
         // Asked as named: a table with a con_id, exchange or currency of its own is answered
         // for itself, never by what plain AAPL resolved to (nor refused because of it).
-        let lookup = instrument.lookupKey
+        let lookup = instrument.lookupKey { try? self.instrument(.string($0), call: call.name, parameter: "") }
         let status = quoted && isStock && lookup == symbol ? .resolved : services.instrumentStatus(lookup)
         if case let .unknown(why) = status { return .values(refuseUnknown(call.name, why)) }
         let resolved = services.resolvedInstrument(lookup)
@@ -244,13 +244,19 @@ extension Strategy {
     /// encoded here as the journal and the client will encode it (IB's own client's rules:
     /// printable ASCII, ...). Checked at the call, before an id is taken, so a field nobody can
     /// send is this call's error alone, not a journal failure that closes trading for all.
+    ///
+    /// The encoding depends on nothing but the contract and the order, so the last few that
+    /// encoded are remembered: a strategy sends the same few orders again and again, and each
+    /// is checked twice (as named, then on the contract TWS confirmed).
     func unsendable(_ call: String, _ contract: Contract, _ orders: [Order]) -> [LuaValue]? {
-        for order in orders {
+        for order in orders where !encodable.contains(where: { $0.order == order && $0.contract == contract }) {
             do {
                 _ = try PlaceOrder(orderId: 1, contract: contract, order: order).payload(serverVersion: ServerVersion.supported.upperBound, style: .python)
             } catch {
                 return LuaTables.failure(LuaInvalidArgument.code, "\(call): the order cannot be sent to TWS: \(error)")
             }
+            if encodable.count == 8 { encodable.removeFirst() }
+            encodable.append((contract, order))
         }
         return nil
     }

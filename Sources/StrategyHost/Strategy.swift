@@ -67,6 +67,8 @@ public final class Strategy: @unchecked Sendable {
 
     // What the strategy has been told so far.
     var quotes: [String: MarketQuote] = [:]
+    /// The last orders that encoded for TWS, with their contracts (`unsendable`).
+    var encodable: [(contract: Contract, order: Order)] = []
     /// Its own positions: what its own orders filled (journaled ones included), not the account's.
     var positions: PositionBook = [:]
     var multipliers: [String: Double] = [:]
@@ -112,7 +114,10 @@ public final class Strategy: @unchecked Sendable {
     var simulatedQuote: ((String) -> MarketQuote?)?
 
     /// The latest quote of `symbol` the strategy has (in a backtest: of the latest bar).
-    func currentQuote(_ symbol: String) -> MarketQuote? { simulatedQuote?(symbol) ?? quotes[symbol] }
+    func currentQuote(_ symbol: String) -> MarketQuote? { Self.quote(symbol, simulated: simulatedQuote, quotes: quotes) }
+    static func quote(_ symbol: String, simulated: ((String) -> MarketQuote?)?, quotes: [String: MarketQuote]) -> MarketQuote? {
+        simulated?(symbol) ?? quotes[symbol]
+    }
     /// The own PnL the day began with: the daily loss limit counts from it (a backtest moves
     /// it at every new day; a live run is one day).
     var dayStartPnL = 0.0
@@ -527,7 +532,7 @@ public final class Strategy: @unchecked Sendable {
             statistics.quotesDelivered += 1
             statistics.ticksDelivered += quote.ticks
             let now = currentTime
-            call("on_quote", fields: LuaTables.quoteFieldCount) { LuaTables.quote(quote, now: now, into: &$0) }
+            call("on_quote", label: Self.quoteLabel, shape: LuaTables.quoteShape) { LuaTables.quote(quote, now: now, into: &$0) }
         case let .bar(symbol, size, bar):
             deliverBar(symbol: symbol, size: size, time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
                        volume: bar.volume?.doubleValue, wap: bar.wap?.doubleValue, count: bar.count)
@@ -555,7 +560,7 @@ public final class Strategy: @unchecked Sendable {
             if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
             checkOwnLoss()
-            call("on_fill", fields: LuaTables.fillFieldCount) { LuaTables.fill(execution, into: &$0) }
+            call("on_fill", label: Self.label(handler: "on_fill"), fields: LuaTables.fillFieldCount) { LuaTables.fill(execution, into: &$0) }
             if let position = positions[execution.symbol] {
                 call("on_position", [positionTable(execution.symbol, position)])
             }
@@ -625,8 +630,11 @@ public final class Strategy: @unchecked Sendable {
     /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL
     /// stream is silent.
     var ownPnL: Double {
-        positions.realized + positions.unrealized { [self] symbol in
-            guard let quote = currentQuote(symbol) else { return nil }
+        // The marks from locals, not `self`: a closure that could reach `positions` through
+        // `self` makes Swift copy the whole book first, on every quote or bar held.
+        let simulated = simulatedQuote, quotes = self.quotes
+        return positions.realized + positions.unrealized { symbol in
+            guard let quote = Self.quote(symbol, simulated: simulated, quotes: quotes) else { return nil }
             return quote.last ?? quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } }
         }
     }
@@ -654,6 +662,7 @@ public final class Strategy: @unchecked Sendable {
     // `handlerNames` + 1, a resumed wait -1, timer N is -2 - N.
     static let resumedWaitLabel: Int64 = -1
     static let quoteLabel = label(handler: "on_quote")
+    static let barLabel = label(handler: "on_bar")
     static func label(handler: String) -> Int64 { handlerLabels[handler] ?? 0 }
     private static let handlerLabels = Dictionary(uniqueKeysWithValues: handlerNames.enumerated().map { ($1, Int64($0 + 1)) })
     /// The account values whose change on_account hears of.
@@ -674,20 +683,21 @@ public final class Strategy: @unchecked Sendable {
     func deliverBar(symbol: String, size: String, time: Int64, open: Double, high: Double, low: Double, close: Double,
                     volume: Double?, wap: Double?, count: Int?)
     {
-        call("on_bar", fields: LuaTables.barFieldCount) {
+        call("on_bar", label: Self.barLabel, shape: LuaTables.barShape) {
             LuaTables.bar(symbol: symbol, size: size, time: time, open: open, high: high, low: low, close: close,
                           volume: volume, wap: wap, count: count, into: &$0)
         }
     }
 
-    /// The same with one table argument written straight onto the Lua stack (quotes: no
-    /// `LuaValue` in between).
-    func call(_ handler: String, fields: Int32, _ fill: (inout LuaTableWriter) -> Void) {
+    /// The same with one table argument written straight onto the Lua stack (quotes, bars:
+    /// no `LuaValue` in between), its fields set by `shape`'s interned names when given. The
+    /// handler's time and its budget start at one clock read.
+    func call(_ handler: String, label: Int64, shape: LuaRecordShape? = nil, fields: Int32 = 0, _ fill: (inout LuaTableWriter) -> Void) {
         guard !statistics.paused else { return }
-        lua.label = handler == "on_quote" ? Self.quoteLabel : Self.label(handler: handler)
-        let started = DispatchTime.now().uptimeNanoseconds
-        let outcome = lua.call(env, handler, fields: fields, fill)
-        handlerTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- started))
+        lua.label = label
+        let started = LuaState.monotonicNanoseconds
+        let outcome = lua.call(env, handler, fields: shape.map { Int32($0.names.count) } ?? fields, shape: shape, startedAt: started, fill)
+        handlerTimer.recordNanoseconds(LuaState.monotonicNanoseconds &- started)
         run(outcome, handler: handler)
     }
 

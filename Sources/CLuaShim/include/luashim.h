@@ -60,6 +60,9 @@ typedef struct shim_budget_frame {
 /// Starts a run on `L` (a thread): the deadline is `nanoseconds` from now, but never later
 /// than an enclosing run's; the memory cap is enforced; the budget hook is set on `L`.
 void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, shim_budget_frame *saved);
+/// The same with the time it starts at (`shim_now_ns()`, read once by a caller that times
+/// the run too).
+void shim_budget_enter_at(lua_State *L, shim_budget *budget, int64_t nanoseconds, int64_t now, shim_budget_frame *saved);
 /// Ends the run started by the matching enter: the enclosing run's deadline, cap and
 /// hook come back exactly as they were.
 void shim_budget_leave(lua_State *L, shim_budget *budget, const shim_budget_frame *saved);

@@ -64,9 +64,11 @@ public enum BarBounds {
     /// number`), or nil. `volume` nil: none given.
     public static func problem(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double?) -> String? {
         if let why = timeProblem(time) { return "time \(time) \(why)" }
-        for (name, value) in [("open", open), ("high", high), ("low", low), ("close", close)] {
-            if let why = priceProblem(value) { return "\(name) \(value) \(why)" }
-        }
+        // One by one, not a loop over an array of them: a backtest checks every stored bar.
+        if let why = priceProblem(open) { return "open \(open) \(why)" }
+        if let why = priceProblem(high) { return "high \(high) \(why)" }
+        if let why = priceProblem(low) { return "low \(low) \(why)" }
+        if let why = priceProblem(close) { return "close \(close) \(why)" }
         if let volume, let why = volumeProblem(volume) { return "volume \(volume) \(why)" }
         return rangeProblem(open: open, high: high, low: low, close: close)
     }
