@@ -256,7 +256,7 @@ extension Strategy {
                 return LuaTables.failure(LuaInvalidArgument.code, "\(call): the order cannot be sent to TWS: \(error)")
             }
             if encodable.count == 8 { encodable.removeFirst() }
-            encodable.append((contract, order))
+            encodable.append(EncodedOrder(contract: contract, order: order))
         }
         return nil
     }
@@ -299,4 +299,16 @@ extension Strategy {
 
 extension Order {
     public var quantity: Double { totalQuantity?.doubleValue ?? 0 }
+}
+
+/// An order and contract that encoded for TWS. A class: the look-up compares them in place,
+/// where a tuple of two large structs would be copied for each comparison.
+final class EncodedOrder {
+    let contract: Contract
+    let order: Order
+
+    init(contract: Contract, order: Order) {
+        self.contract = contract
+        self.order = order
+    }
 }

@@ -68,7 +68,7 @@ public final class Strategy: @unchecked Sendable {
     // What the strategy has been told so far.
     var quotes: [String: MarketQuote] = [:]
     /// The last orders that encoded for TWS, with their contracts (`unsendable`).
-    var encodable: [(contract: Contract, order: Order)] = []
+    var encodable: [EncodedOrder] = []
     /// Its own positions: what its own orders filled (journaled ones included), not the account's.
     var positions: PositionBook = [:]
     var multipliers: [String: Double] = [:]
@@ -629,11 +629,13 @@ public final class Strategy: @unchecked Sendable {
     /// The strategy's own PnL in base currency, from its fills and the latest quotes (the
     /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL
     /// stream is silent.
-    var ownPnL: Double {
-        // The marks from locals, not `self`: a closure that could reach `positions` through
-        // `self` makes Swift copy the whole book first, on every quote or bar held.
-        let simulated = simulatedQuote, quotes = self.quotes
-        return positions.realized + positions.unrealized { symbol in
+    var ownPnL: Double { Self.ownPnL(of: positions, simulated: simulatedQuote, quotes: quotes) }
+
+    /// The same of `book`. Static, with the quotes given: a closure that could reach
+    /// `positions` through `self` makes Swift copy the whole book for each use, on every quote
+    /// or bar held.
+    static func ownPnL(of book: PositionBook, simulated: ((String) -> MarketQuote?)?, quotes: [String: MarketQuote]) -> Double {
+        book.realized + book.unrealized { symbol in
             guard let quote = Self.quote(symbol, simulated: simulated, quotes: quotes) else { return nil }
             return quote.last ?? quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } }
         }
@@ -641,8 +643,11 @@ public final class Strategy: @unchecked Sendable {
 
     /// Halts when the strategy's own PnL passes the daily loss limit.
     func checkOwnLoss() {
-        guard gate.halted == nil, !positions.isFlat || positions.realized != realizedAtStart else { return }
-        if gate.checkLoss(ownPnL - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
+        guard gate.halted == nil else { return }
+        let book = positions  // read once
+        guard !book.isFlat || book.realized != realizedAtStart else { return }
+        let pnl = Self.ownPnL(of: book, simulated: simulatedQuote, quotes: quotes)
+        if gate.checkLoss(pnl - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
     /// Calls `handler` when the file defines it (now: a handler may be defined at any time);

@@ -87,7 +87,7 @@ struct HostCopyTests {
         }
         let fine = LuaValue.table([
             .string("x"): .string("a\u{1}\"/\\é\n\t\u{7f}"), .integer(1): .number(0.5), .bool(true): .table([:]), .bool(false): .nil,
-            .integer(.min): .integer(.max), .number(-0.0): .number(5e-324), .number(1e300): .number(.greatestFiniteMagnitude),
+            .integer(.min): .integer(.max), .number(-0.0): .number(.leastNonzeroMagnitude), .number(1e300): .number(.greatestFiniteMagnitude),
             .integer(2): .number(.infinity), .integer(3): .number(-.infinity), .string(""): .number(1e-7),
         ])
         let data = try fine.journaled(limit: 4 << 20, path: "store")
