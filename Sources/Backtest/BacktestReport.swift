@@ -94,6 +94,16 @@ public enum BacktestReport {
     /// `value` with `digits` decimals, never `-0.00`: a loss of 0.004 (or a return of
     /// -0.000004 %) rounds to nothing, which has no sign.
     public static func fixed(_ value: Double, _ digits: Int) -> String {
+        // Two decimals (money in every CSV row) by integer arithmetic where it agrees with "%.2f".
+        if digits == 2, let (negative, magnitude) = CSVByteWriter.wholeCents(value) {
+            let fraction = magnitude % 100
+            return (negative ? "-" : "") + String(magnitude / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
+        }
+        return formatted(value, digits)
+    }
+
+    /// `fixed` by `String(format:)`, the reference its fast path is tested against.
+    static func formatted(_ value: Double, _ digits: Int) -> String {
         let text = String(format: "%.\(digits)f", value)
         guard text.hasPrefix("-"), text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) else { return text }
         return String(text.dropFirst())
@@ -229,8 +239,19 @@ public enum BacktestReport {
     public static func number(_ value: Double) -> String {
         guard value.isFinite else { return String(value) }
         if value.rounded() == value && abs(value) < 1e15 { return String(Int64(value)) }
-        return String(Double(String(format: "%.15g", value)) ?? value)
+        // A price in whole cents (most of them), without formatting and parsing: its digits,
+        // trailing zero dropped, are what the general way below gives it.
+        let cents = (value * 100).rounded()
+        if abs(value) < 1e13 && cents / 100 == value {
+            let magnitude = Int64(cents).magnitude, fraction = magnitude % 100
+            let digits = fraction % 10 == 0 ? String(fraction / 10) : (fraction < 10 ? "0" : "") + String(fraction)
+            return (value < 0 ? "-" : "") + String(magnitude / 100) + "." + digits
+        }
+        return shortest(value)
     }
+
+    /// `number` of a fraction in the general way, the reference its fast path is tested against.
+    static func shortest(_ value: Double) -> String { String(Double(String(format: "%.15g", value)) ?? value) }
 
     static func tradesCSV(_ trades: [BacktestTrade]) -> String {
         var lines = ["instrument,direction,quantity,entry_time,entry_price,exit_time,exit_price,commission,pnl"]

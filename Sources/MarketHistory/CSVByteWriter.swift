@@ -43,18 +43,25 @@ public struct CSVByteWriter {
     /// product could differ from rounding the exact binary value), else by `fallback`, as for
     /// what cents cannot hold exactly (beyond 10^12 cents, not finite).
     public mutating func cents(_ value: Double, fallback: (Double) -> String) {
-        let raw = value * 100
-        let whole = raw.rounded(.towardZero)
-        guard raw.isFinite, abs(raw) < 1e12, abs(abs(raw - whole) - 0.5) > 1e-3 else {
+        guard let (negative, magnitude) = Self.wholeCents(value) else {
             bytes.append(contentsOf: fallback(value).utf8)
             return
         }
-        let total = Int64(raw.rounded())
-        if total < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = total.magnitude
+        if negative { bytes.append(UInt8(ascii: "-")) }
         integer(magnitude / 100)
         bytes.append(UInt8(ascii: "."))
         two(Int(magnitude % 100))
+    }
+
+    /// `value` in whole cents, rounded as `"%.2f"` rounds it (no `-0.00`: a sign only when the
+    /// cents are not zero), when integer arithmetic is sure to agree with it: the product by
+    /// 100 far from a half, and below 10^12 cents. Nil otherwise (format it with `"%.2f"`).
+    public static func wholeCents(_ value: Double) -> (negative: Bool, magnitude: UInt64)? {
+        let raw = value * 100
+        let whole = raw.rounded(.towardZero)
+        guard raw.isFinite, abs(raw) < 1e12, abs(abs(raw - whole) - 0.5) > 1e-3 else { return nil }
+        let total = Int64(raw.rounded())
+        return (total < 0, total.magnitude)
     }
 
     public mutating func text(_ text: String) { bytes.append(contentsOf: text.utf8) }

@@ -462,19 +462,11 @@ public final class TradingState: @unchecked Sendable {
             record.orderId = orderId
             changed = true
         }
-        var newStatus = OrderLifecycle.next(record.status, reported: status)
-        if !record.strategy.isEmpty && newStatus == .filled && executedShares(key) < record.quantity - 1e-9 {
-            newStatus = record.status == .pending || record.status == .inactive ? .submitted : record.status
-        }
-        if completed && !newStatus.isTerminal && newStatus != .filled {
-            newStatus = executedShares(key) > 0 || record.filled > 0 ? .cancelled : .rejected
-            if record.reason.isEmpty { record.reason = "TWS lists it among completed orders as \(status)" }
-        }
-        if newStatus != record.status {
-            record.status = newStatus
-            changed = true
-        }
-        if permId != 0 && record.permId != permId { record.permId = permId; changed = true }
+        // The terms first, while the order is not over in our records, and judged by the status
+        // it had before this report: a report that ends the order (Filled, Cancelled, a
+        // completed order) carries TWS's final terms too (a modification TWS took whose answer
+        // was lost in a drop or a restart, then filled while we were away), and whether its
+        // executions cover it is measured against TWS's quantity, not a stale one.
         // TWS changed the terms itself: a one-cancels-all group reduced the order after a
         // sibling's partial fill (TWS's terms are the truth; never below what has filled).
         if let reported = order.totalQuantity?.doubleValue, reported > 0, abs(reported - record.quantity) > 1e-9,
@@ -495,6 +487,19 @@ public final class TradingState: @unchecked Sendable {
                 changed = true
             }
         }
+        var newStatus = OrderLifecycle.next(record.status, reported: status)
+        if !record.strategy.isEmpty && newStatus == .filled && executedShares(key) < record.quantity - 1e-9 {
+            newStatus = record.status == .pending || record.status == .inactive ? .submitted : record.status
+        }
+        if completed && !newStatus.isTerminal && newStatus != .filled {
+            newStatus = executedShares(key) > 0 || record.filled > 0 ? .cancelled : .rejected
+            if record.reason.isEmpty { record.reason = "TWS lists it among completed orders as \(status)" }
+        }
+        if newStatus != record.status {
+            record.status = newStatus
+            changed = true
+        }
+        if permId != 0 && record.permId != permId { record.permId = permId; changed = true }
         if record.strategy.isEmpty, let filled, filled > record.filled { record.filled = filled; changed = true }
         if changed {
             record.updatedAt = Date().timeIntervalSince1970

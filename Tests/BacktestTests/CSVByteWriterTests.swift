@@ -35,10 +35,39 @@ struct CSVByteWriterTests {
             var writer = CSVByteWriter(header: "x")
             writer.cents(value) { BacktestReport.fixed($0, 2) }
             let written = String(decoding: writer.bytes.dropFirst(2), as: UTF8.self)
-            let expected = BacktestReport.fixed(value, 2)
+            let expected = BacktestReport.formatted(value, 2)
             if written != expected, mismatches.count < 10 { mismatches.append("\(value): \(written) vs \(expected)") }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
+    /// The amounts of `amounts()`, and prices in whole cents and near them.
+    static func seededValues() -> [Double] {
+        var values = edgeAmounts
+        var seed: UInt64 = 11
+        for _ in 0..<100_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let cents = Int64(bitPattern: seed >> 16) % 2_000_000_000_000
+            values.append(Double(cents) / 100)
+            values.append(Double(cents) / 100 + 1e-9)
+            values.append(-Double(cents % 100_000) / 100)
+            values.append(Double(cents) / 1e6)
+        }
+        values += [0.1 + 0.2, 1e13 + 0.25, 9.999_999_999_999e12 + 0.01, 1e-5, 0.05, 0.5, 100.2, 100.20000000000002]
+        return values
+    }
+
+    @Test("fixed(x, 2) by integer arithmetic == String(format: \"%.2f\") without -0.00, for every seeded value")
+    func fixedTwoDecimals() {
+        let mismatches = Self.seededValues().filter { BacktestReport.fixed($0, 2) != BacktestReport.formatted($0, 2) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10).map { "\($0): \(BacktestReport.fixed($0, 2)) vs \(BacktestReport.formatted($0, 2))" })")
+    }
+
+    @Test("number(x) of a whole-cents price == the general shortest form, for every seeded value")
+    func numberOfCents() {
+        let values = Self.seededValues().filter(\.isFinite).filter { $0.rounded() != $0 || abs($0) >= 1e15 }
+        let mismatches = values.filter { BacktestReport.number($0) != BacktestReport.shortest($0) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10).map { "\($0): \(BacktestReport.number($0)) vs \(BacktestReport.shortest($0))" })")
     }
 
     @Test("times: time(t) == UTCTime.iso(t) across days, before 1970 and far ahead")

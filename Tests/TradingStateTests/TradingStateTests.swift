@@ -173,6 +173,32 @@ struct TradingStateTests {
         }
     }
 
+    @Test("a modification TWS took whose answer was lost, filled while away: the reconciliation takes TWS's quantity")
+    func missedModificationFilledWhileAway() async throws {
+        try await withRig(Self.gateway { $0.market.clock = "manual"; $0.fills.partialFills = false }) { rig in
+            _ = try await rig.server.withEngine { $0.control("price AAPL 100") }
+            let placed = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                    order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00), strategy: "t")
+            _ = try await rig.server.withEngine { $0.control("restart 1") }
+            try await eventually("disconnected") { await !rig.client.isReady }
+            // What a modification 100 -> 300 leaves at TWS when the connection goes before its
+            // answer; then the market crosses the limit and all 300 fill while we are away.
+            _ = try await rig.server.withEngine { engine in
+                engine.orders[GatewayEngine.OrderKey(clientId: 1, orderId: placed.orderId)]?.order.totalQuantity = TWSDecimal(approximating: 300)
+                return engine.control("price AAPL 98.50")
+            }
+            try await rig.client.waitUntilReady(timeout: 10)
+            try await eventually("reconciled with the fill") {
+                await rig.state.snapshot().orders.first { $0.orderId == placed.orderId }?.filled == 300
+            }
+            let order = try #require(await rig.state.snapshot().orders.first { $0.orderId == placed.orderId })
+            #expect(order.status == .filled && order.filled == 300 && order.quantity == 300, "\(order)")
+            _ = await rig.state.drainJournal(within: 2)
+            let kept = try #require(try rig.journal.loadOrders(scope: rig.state.scope).first { $0.orderId == placed.orderId })
+            #expect(kept.quantity == 300, "the journal keeps TWS's quantity too")
+        }
+    }
+
     @Test("fills made while disconnected are recovered once on reconnect")
     func fillsWhileDisconnected() async throws {
         try await withRig(Self.gateway { $0.market.clock = "manual" }) { rig in
