@@ -5,9 +5,10 @@ import MarketHistory
 /// A backtest's files: the summary (text and JSON), trades, fills and equity as CSV, and a
 /// self-contained HTML report (no network: its data and drawing code are inside it).
 public enum BacktestReport {
-    /// Writes every file into `folder` (created); returns their paths.
+    /// Writes every file into `folder` (created); returns their paths. `equity`: equity.csv as
+    /// the run wrote it so far (`EquityCSVFile`), finished here.
     @discardableResult
-    public static func write(_ result: BacktestResult, data: BacktestData, to folder: URL) throws -> [String] {
+    public static func write(_ result: BacktestResult, data: BacktestData, to folder: URL, equity: EquityCSVFile? = nil) throws -> [String] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Each made and written in turn, from its bytes without a copy into a Data.
         let files: [(String, @Sendable () -> [UInt8])] = [
@@ -16,23 +17,11 @@ public enum BacktestReport {
             ("fills.csv", { Array(fillsCSV(result.fills).utf8) }),
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
-        // equity.csv, a row per bar (37 MB over a million bars), in parts of a megabyte: never
-        // whole in memory. Into a file beside it, renamed when complete (as an atomic write).
-        // It is written on one core while the other files are made on the other.
-        let equityFile = folder.appendingPathComponent("equity.csv")
-        let writeEquity: @Sendable () throws -> Void = {
-            let partial = folder.appendingPathComponent(".equity.csv.partial")
-            guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
-            }
-            do {
-                let handle = try FileHandle(forWritingTo: partial)
-                defer { try? handle.close() }
-                try equityCSV(result.equity, part: 1 << 20) { try handle.write(contentsOf: $0) }
-            }
-            if FileManager.default.fileExists(atPath: equityFile.path) { try FileManager.default.removeItem(at: equityFile) }
-            try FileManager.default.moveItem(at: partial, to: equityFile)
-        }
+        // equity.csv, a row per bar (37 MB over a million bars): finished on one core while
+        // the other files are made on the other.
+        precondition(equity.map { $0.folder == folder } ?? true, "equity.csv streamed into another folder than the report's")
+        let equityFile = equity ?? EquityCSVFile(folder: folder)
+        let writeEquity: @Sendable () throws -> Void = { try equityFile.finish(result.equity) }
         let writeOthers: @Sendable () throws -> Void = {
             for (name, make) in files {
                 let url = folder.appendingPathComponent(name)
@@ -49,7 +38,7 @@ public enum BacktestReport {
             do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.record(error, at: part) }
         }
         if let error = failures.first { throw error }
-        var paths = [equityFile.path] + files.map { folder.appendingPathComponent($0.0).path }
+        var paths = [equityFile.url.path] + files.map { folder.appendingPathComponent($0.0).path }
         let json = folder.appendingPathComponent("summary.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -278,11 +267,22 @@ public enum BacktestReport {
         return all
     }
 
+    static let equityHeader = "time,equity,drawdown,invested"
+
     /// equity.csv's bytes, handed to `sink` in parts of about `part` bytes.
     static func equityCSV(_ equity: [EquityPoint], part: Int, sink: ([UInt8]) throws -> Void) rethrows {
-        var csv = CSVByteWriter(header: "time,equity,drawdown,invested", expectedRows: min(equity.count, part / 40 + 1))
+        var csv = CSVByteWriter(header: equityHeader, expectedRows: min(equity.count, part / 40 + 1))
         var peak = -Double.infinity
-        for point in equity {
+        try equityRows(equity[...], peak: &peak, into: &csv, part: part, sink: sink)
+        try csv.drain(sink)
+    }
+
+    /// The rows of `points`, the drawdown from `peak` (the highest equity before them, moved
+    /// on), handed to `sink` whenever `part` bytes are waiting.
+    static func equityRows(_ points: ArraySlice<EquityPoint>, peak: inout Double, into csv: inout CSVByteWriter, part: Int,
+                           sink: ([UInt8]) throws -> Void) rethrows
+    {
+        for point in points {
             if csv.bytes.count >= part { try csv.drain(sink) }
             peak = max(peak, point.equity)
             csv.time(point.time)
@@ -293,7 +293,6 @@ public enum BacktestReport {
             csv.text(point.invested ? ",1" : ",0")
             csv.endRow()
         }
-        try csv.drain(sink)
     }
 
     // MARK: HTML

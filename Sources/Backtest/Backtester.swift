@@ -48,8 +48,10 @@ public enum Backtester {
     /// Bars handled per hop onto the strategy's loop.
     static let batch = 8_192
 
+    /// `equity`: where the equity points go as the bars are handled (equity.csv written while
+    /// the run goes on); the result holds them all too.
     public static func run(_ data: BacktestData, params: [String: String] = [:], loop: EventLoop,
-                           logger: Logger = Logger(label: "backtest"),
+                           logger: Logger = Logger(label: "backtest"), equity: EquityCSVFile? = nil,
                            progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) async throws -> BacktestResult
     {
         let setup = data.setup
@@ -65,7 +67,9 @@ public enum Backtester {
                 interrupted = true
                 break
             }
-            let finished = try await loop.submit { driver.step(limit: batch) }.get()
+            let streams = equity != nil
+            let (finished, points) = try await loop.submit { (driver.step(limit: batch), streams ? driver.takeEquity() : []) }.get()
+            equity?.append(points)
             await driver.settle()
             progress?(driver.position, driver.timeline.count)
             if finished { break }
@@ -167,6 +171,14 @@ final class BacktestDriver: @unchecked Sendable {
     }
 
     private func bar(_ entry: (series: Int32, bar: Int32)) -> StoredBar { bars[Int(entry.series)][Int(entry.bar)] }
+
+    /// The equity points sampled since the last call.
+    func takeEquity() -> [EquityPoint] {
+        let all = services.ledger.equity
+        defer { equityTaken = all.count }
+        return equityTaken < all.count ? Array(all[equityTaken...]) : []
+    }
+    private var equityTaken = 0
 
     /// Handles up to `limit` bars; true when every bar is done. Stops early when a handler
     /// waits for the host (the caller settles it, then calls again).

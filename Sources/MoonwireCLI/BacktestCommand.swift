@@ -278,8 +278,9 @@ struct BacktestCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let total = data.barCount
         let lastShown = NIOLockedValueBox(Date.distantPast)
+        let equity = EquityCSVFile(folder: folder)
         let work = Task {
-            try await Backtester.run(data, params: params, loop: group.next(), logger: logger) { done, _ in
+            try await Backtester.run(data, params: params, loop: group.next(), logger: logger, equity: equity) { done, _ in
                 let due = lastShown.withLockedValue { shown -> Bool in
                     guard Date().timeIntervalSince(shown) >= 0.5 else { return false }
                     shown = Date()
@@ -304,6 +305,7 @@ struct BacktestCommand: AsyncParsableCommand {
             watcher.cancel()
             signals.cancel()
             try? await group.shutdownGracefully()
+            equity.abandon()
             // One line (a strategy that fails to load brings its Lua traceback: its first line
             // names the file and line).
             throw RuntimeError(Self.firstLine(of: error))
@@ -315,8 +317,9 @@ struct BacktestCommand: AsyncParsableCommand {
         log.close(keepEmpty: true)  // whole before the report says where it is
         for line in BacktestReport.summary(result, data: data) { say(line) }
         do {
-            try BacktestReport.write(result, data: data, to: folder)
+            try BacktestReport.write(result, data: data, to: folder, equity: equity)
         } catch {
+            equity.abandon()
             throw RuntimeError("\(folder.path): cannot write the report: \(error)")
         }
         say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json, \(BacktestLogFile.name) beside it)")
