@@ -4,7 +4,9 @@
 /// * PendingSubmit, ApiPending, PreSubmitted, Submitted: working (`submitted`).
 /// * PendingCancel: still working until TWS confirms (`submitted`): it can still fill.
 /// * Cancelled, ApiCancelled: `cancelled`. Filled: `filled` (once the executions show it,
-///   see `TradingState`). Rejections come as errors, not statuses.
+///   see `TradingState`; until then the order stays working, never ended otherwise, and a
+///   reconciliation whose executions never show it ends it filled on TWS's word). Rejections
+///   come as errors, not statuses.
 /// * Inactive: *not* terminal. IB uses it for an order it holds but does not work (outside
 ///   its hours, waiting for a condition, a margin check); it may become Submitted again,
 ///   and it can be cancelled.

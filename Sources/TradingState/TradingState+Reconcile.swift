@@ -49,11 +49,23 @@ extension TradingState {
         var seenKeys = Set<String>()
         var seenIds = Set<Int>()
         var ordersKnown = true
+        // Our orders TWS reports Filled, and the shares it says filled (0: not said). Their
+        // executions, asked for after the order reports, usually fill them; those TWS no
+        // longer reports (older than its execution window: a previous day) do not, and the
+        // order ends filled on TWS's word once the executions have all come (below).
+        var filledAtTWS: [String: Double] = [:]
+        var executionsKnown = true
         let timeout = options.reconcileTimeout  // each step's, nil: the client's requestTimeout
         do {
             for item in try await client.openOrders(timeout: timeout) {
                 seenIds.insert(item.openOrder.order.orderId)
-                if let key = OrderRecord.clientKey(fromOrderRef: item.openOrder.order.orderRef) { seenKeys.insert(key) }
+                if let key = OrderRecord.clientKey(fromOrderRef: item.openOrder.order.orderRef) {
+                    seenKeys.insert(key)
+                    if item.openOrder.orderState.status == "Filled" || item.status?.status == "Filled" {
+                        let said = item.status?.filled?.doubleValue ?? item.openOrder.order.filledQuantity?.doubleValue ?? 0
+                        filledAtTWS[key] = max(filledAtTWS[key] ?? 0, said)
+                    }
+                }
             }
         } catch {
             report.unknown.append("open orders: \(error)")
@@ -61,7 +73,12 @@ extension TradingState {
         }
         do {
             for order in try await client.completedOrders(timeout: timeout) {
-                if let key = OrderRecord.clientKey(fromOrderRef: order.order.orderRef) { seenKeys.insert(key) }
+                if let key = OrderRecord.clientKey(fromOrderRef: order.order.orderRef) {
+                    seenKeys.insert(key)
+                    if order.orderState.status == "Filled" {
+                        filledAtTWS[key] = max(filledAtTWS[key] ?? 0, order.order.filledQuantity?.doubleValue ?? 0)
+                    }
+                }
             }
         } catch {
             report.unknown.append("completed orders: \(error)")
@@ -74,6 +91,7 @@ extension TradingState {
         } catch {
             report.unknown.append("executions: \(error)")
             ordersKnown = false
+            executionsKnown = false
         }
         var reported: [Position]?
         do {
@@ -92,9 +110,25 @@ extension TradingState {
         let keysSeen = seenKeys
         let idsSeen = seenIds
         let knownOrders = ordersKnown
+        let filledByTWS = executionsKnown ? filledAtTWS : [:]
         report = (try? await loop.submit { () -> ReconciliationReport in
             var report = final
             report.executionsRecovered = self.executions.count - executionsBefore
+            // Every execution TWS reports has been handled by now: an order TWS said was filled
+            // that they do not fill ends filled on TWS's word, with the shares TWS said (its
+            // quantity when it said none), never fewer than its executions show. (A failed
+            // executions step ends none: a later reconciliation, or the executions, will.)
+            for (key, said) in filledByTWS.sorted(by: { $0.key < $1.key }) {
+                guard var record = self.orders[key], !record.strategy.isEmpty, !record.status.isTerminal else { continue }
+                let executed = self.executedShares(key)
+                record.filled = max(executed, said > 0 ? said : record.quantity)
+                record.status = .filled
+                record.updatedAt = Date().timeIntervalSince1970
+                let detail = "TWS reports it Filled (\(record.filled) shares); its executions show \(executed): "
+                    + "the others are not among the executions TWS reports (older than its window)"
+                self.logger.warning("order \(key): \(detail)")
+                self.store(record, event: "filled at TWS", detail: detail)
+            }
             if knownOrders {
                 for (key, record) in self.orders where !record.status.isTerminal && record.status != .unknown && !key.hasPrefix("tws:")
                     && !keysSeen.contains(key) && !idsSeen.contains(record.orderId) && record.createdAt < began

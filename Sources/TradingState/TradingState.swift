@@ -434,7 +434,8 @@ public final class TradingState: @unchecked Sendable {
     /// placed elsewhere, and moves the status forward (never back from terminal).
     /// `completed`: from TWS's completed orders, which hold only orders that are over: a status
     /// that would leave the order working (Inactive: a placement refused while we were away)
-    /// ends it (cancelled when part of it filled, rejected otherwise).
+    /// ends it (cancelled when part of it filled, rejected otherwise). Filled ends it only
+    /// once the executions cover it (or at the end of the reconciliation).
     private func applyReport(orderId: Int?, contract: Contract, order: Order, permId: Int64, status: String, filled: Double?, average: Double?,
                              completed: Bool = false)
     {
@@ -491,7 +492,12 @@ public final class TradingState: @unchecked Sendable {
         if !record.strategy.isEmpty && newStatus == .filled && executedShares(key) < record.quantity - 1e-9 {
             newStatus = record.status == .pending || record.status == .inactive ? .submitted : record.status
         }
-        if completed && !newStatus.isTerminal && newStatus != .filled {
+        // Filled, with the executions yet to come (in a reconciliation they follow the order
+        // reports), is not an order "over" unfilled: it works on in our records until its
+        // executions fill it, or the reconciliation ends it filled on TWS's word (executions
+        // older than TWS reports: TradingState+Reconcile). Ended here first, a strategy would
+        // hear rejected (or cancelled), then filled.
+        if completed && !newStatus.isTerminal && OrderLifecycle.status(tws: status) != .filled {
             newStatus = executedShares(key) > 0 || record.filled > 0 ? .cancelled : .rejected
             if record.reason.isEmpty { record.reason = "TWS lists it among completed orders as \(status)" }
         }
