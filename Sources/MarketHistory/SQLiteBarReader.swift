@@ -11,7 +11,8 @@ import GRDBSQLite
 /// is left out. A real number where an integer belongs is taken rounded toward zero, as GRDB did.
 enum SQLiteBarReader {
     /// Up to `limit` bars (nil: all) of `span` from its start, and the rest of the span.
-    static func read(_ db: Database, _ series: BarSeries, in span: TimeSpan, limit: Int?) throws -> BarChunk {
+    /// `capacity`: room to make for them (nil: counted first when all are read).
+    static func read(_ db: Database, _ series: BarSeries, in span: TimeSpan, limit: Int?, capacity: Int? = nil) throws -> BarChunk {
         guard !span.isEmpty else { return BarChunk(bars: [], rest: nil) }
         let statement = try db.cachedStatement(sql: """
             SELECT time, open, high, low, close, volume, wap, count FROM bars
@@ -20,15 +21,14 @@ enum SQLiteBarReader {
         try statement.setArguments([series.instrument, series.barSize, series.what, span.start, span.end, limit ?? -1])
         let sqlite = statement.sqliteStatement
         var bars: [StoredBar] = []
-        if let limit {
+        if let capacity {
+            bars.reserveCapacity(capacity)
+        } else if let limit {
             bars.reserveCapacity(min(limit, 1 << 20))
         } else {
             // All of a span at once: sized first (a count over the index), so a million bars
-            // are one array of 88 MB, not a doubling that holds the old one beside the new.
-            let counted = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM bars WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ?
-                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]) ?? 0
-            bars.reserveCapacity(counted)
+            // are one array of 64 MB, not a doubling that holds the old one beside the new.
+            bars.reserveCapacity(try count(db, series, in: span))
         }
         var rows = 0
         // Where the next chunk starts: just past the last row's time, however it was stored.
@@ -63,6 +63,26 @@ enum SQLiteBarReader {
         }
         let more = limit.map { rows >= $0 } ?? false
         return BarChunk(bars: bars, rest: more && next < span.end ? TimeSpan(next, span.end) : nil)
+    }
+
+    /// How many rows `span` holds (a count over the index).
+    static func count(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM bars WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ?
+            """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end]) ?? 0
+    }
+
+    /// The first and last stored times of `span`, nil when it holds none: two look-ups in the
+    /// index (one query with both MIN and MAX would read every row: SQLite seeks for one alone).
+    static func bounds(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> (first: Int64, last: Int64)? {
+        func end(_ order: String) throws -> Int64? {
+            try Int64.fetchOne(db, sql: """
+                SELECT time FROM bars WHERE instrument = ? AND bar_size = ? AND what = ? AND time >= ? AND time < ?
+                ORDER BY time \(order) LIMIT 1
+                """, arguments: [series.instrument, series.barSize, series.what, span.start, span.end])
+        }
+        guard let first = try end("ASC"), let last = try end("DESC") else { return nil }
+        return (first, last)
     }
 
     /// A number column as a double; nil for NULL, text or a blob.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TWSProtocol
 
 /// The embedded bar store: one SQLite file (WAL), a row per bar, a row per covered span.
 public final class SQLiteBarStore: BarStore, @unchecked Sendable {
@@ -72,8 +73,19 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
 
     public func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar] {
         // Read by column index through SQLite's C API (SQLiteBarReader.swift), all at once.
-        try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil).bars }
+        guard let bounds = try await queue.read({ db in try SQLiteBarReader.bounds(db, series, in: span) }) else { return [] }
+        // Sized from the stored times and the bar size (a count would read every row once more:
+        // in this table the rows are the index), so a million bars are one array, not a
+        // doubling that holds the old one beside the new. Denser data than that (times closer
+        // than a bar) grows it; room reserved for sparser data is never touched, so never resident.
+        let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
+        let width = Double(bounds.last) - Double(bounds.first)
+        let expected = Int(min(max(width / max(seconds, 1), 0), Double(Self.largestReservation))) + 1
+        return try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil, capacity: expected).bars }
     }
+
+    /// The most bars room is made for ahead (8 M: 512 MB of address space); more grow.
+    static let largestReservation = 1 << 23
 
     /// Up to `limit` bars of `span`, from its start, and what is left to read (nil: nothing);
     /// a read transaction of its own, so a long stream never holds the store.

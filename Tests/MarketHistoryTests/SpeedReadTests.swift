@@ -25,6 +25,32 @@ struct SpeedReadTests {
         return chunks
     }
 
+    @Test("a whole read sized from the times and the bar size: denser, sparser, one bar, decades apart: every bar, in order")
+    func wholeReadsAnySpacing() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let start: Int64 = 1_704_067_200
+        func bars(_ times: [Int64]) -> [StoredBar] {
+            times.enumerated().map { StoredBar(time: $1, open: 100, high: 101, low: 99, close: 100 + Double($0 % 50) / 100, volume: 10) }
+        }
+        let cases: [(String, String, [Int64])] = [
+            ("DENSE", "1 min", (0..<5_000).map { start + Int64($0) * 10 }),  // six a minute: more than sized for
+            ("SPARSE", "1 min", (0..<2_000).map { start + Int64($0) * 86_400 }),  // a day apart: far fewer
+            ("ONE", "1 min", [start]),
+            ("APART", "1 secs", [-2_208_988_800, 253_402_300_000]),  // 1900 and 9999: room capped
+        ]
+        for (name, size, times) in cases {
+            let series = BarSeries(instrument: name, barSize: size)
+            let written = bars(times)
+            try await store.write(written, of: series, covering: TimeSpan(times.first!, times.last! + 1))
+            let read = try await store.bars(series, in: TimeSpan(times.first!, times.last! + 1))
+            #expect(read == written, "\(name): \(read.count) of \(written.count)")
+            let inner = try await store.bars(series, in: TimeSpan(times.first! + 1, times.last! + 1))
+            #expect(inner == Array(written.dropFirst()), "\(name) without its first bar")
+        }
+        #expect(try await store.bars(BarSeries(instrument: "NONE", barSize: "1 min"), in: TimeSpan(start, start + 60)).isEmpty)
+    }
+
     @Test("chunks of any size return exactly the stored bars in order, each once")
     func chunkedReads() async throws {
         let (store, folder) = try Self.store()
