@@ -57,19 +57,26 @@ struct FilledWhileAwayTests {
         }
     }
 
+    /// BUY 100 AAPL LMT 99 working at the gateway (the market at 100), then the gateway
+    /// restarting: we are away. What is told of the order is kept from the start.
+    static func workingThenAway(_ rig: TradingStateTests.Rig) async throws -> (Told, OrderRecord) {
+        let told = Told()
+        rig.state.observe { event in if case let .order(record) = event { told.add(record) } }
+        _ = try await rig.server.withEngine { $0.control("price AAPL 100") }
+        let placed = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
+                                                order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00), strategy: "t")
+        try await eventually("working") { await rig.state.snapshot().orders.first { $0.orderId == placed.orderId }?.status == .submitted }
+        _ = try await rig.server.withEngine { $0.control("restart 1") }
+        try await eventually("disconnected") { await !rig.client.isReady }
+        return (told, placed)
+    }
+
     @Test("filled while away, its executions after the completed orders: submitted, then filled; never rejected on the way")
     func filledWhileAwayNotRejectedFirst() async throws {
         let rigs = TradingStateTests()
         try await rigs.withRig(TradingStateTests.gateway { $0.market.clock = "manual"; $0.fills.partialFills = false }) { rig in
-            let told = Told()
-            rig.state.observe { event in if case let .order(record) = event { told.add(record) } }
-            _ = try await rig.server.withEngine { $0.control("price AAPL 100") }
-            let placed = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
-                                                    order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00), strategy: "t")
-            try await eventually("working") { await rig.state.snapshot().orders.first { $0.orderId == placed.orderId }?.status == .submitted }
             // The gateway goes away; the market crosses the limit and all 100 fill meanwhile.
-            _ = try await rig.server.withEngine { $0.control("restart 1") }
-            try await eventually("disconnected") { await !rig.client.isReady }
+            let (told, placed) = try await Self.workingThenAway(rig)
             _ = try await rig.server.withEngine { $0.control("price AAPL 98.50") }
             try await rig.client.waitUntilReady(timeout: 10)
             // The reconciliation: completed orders (Filled, no execution yet), then the executions.
@@ -90,14 +97,7 @@ struct FilledWhileAwayTests {
     func filledWhileAwayExecutionsNeverCome() async throws {
         let rigs = TradingStateTests()
         try await rigs.withRig(TradingStateTests.gateway { $0.market.clock = "manual"; $0.fills.partialFills = false }) { rig in
-            let told = Told()
-            rig.state.observe { event in if case let .order(record) = event { told.add(record) } }
-            _ = try await rig.server.withEngine { $0.control("price AAPL 100") }
-            let placed = try await rig.state.submit(contract: Contract(symbol: "AAPL"),
-                                                    order: Order(action: "BUY", quantity: 100, type: "LMT", limit: 99.00), strategy: "t")
-            try await eventually("working") { await rig.state.snapshot().orders.first { $0.orderId == placed.orderId }?.status == .submitted }
-            _ = try await rig.server.withEngine { $0.control("restart 1") }
-            try await eventually("disconnected") { await !rig.client.isReady }
+            let (told, placed) = try await Self.workingThenAway(rig)
             // It fills while we are away; then its execution falls out of what TWS reports
             // (reqExecutions covers the day: this one is from a previous day).
             let gone = try await rig.server.withEngine { engine -> Int in
