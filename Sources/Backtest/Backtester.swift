@@ -70,6 +70,8 @@ public enum Backtester {
             let streams = equity != nil
             let (finished, points) = try await loop.submit { (driver.step(limit: batch), streams ? driver.takeEquity() : []) }.get()
             equity?.append(points)
+            // equity.csv can no longer be written (a full disk): the report could not be whole.
+            if let failure = equity?.failure { throw failure }
             await driver.settle()
             progress?(driver.position, driver.timeline.count)
             if finished { break }

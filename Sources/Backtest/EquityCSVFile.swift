@@ -1,16 +1,23 @@
 import Foundation
 import MarketHistory
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// equity.csv, written while the backtest runs: the strategy's loop hands over each batch's
 /// equity points, and their rows are formatted and written on a queue of their own (the other
-/// core), so the file is done when the run is rather than after it. Into a file beside it,
-/// renamed when complete (as an atomic write); in parts of a megabyte, never whole in memory.
+/// core), so the file is done when the run is rather than after it. In parts of a megabyte,
+/// never whole in memory, into a file of this run's own beside it (another run into the same
+/// folder has its own), which replaces equity.csv in one step when complete.
 public final class EquityCSVFile: @unchecked Sendable {
     // Sendable: every mutable field below is read and written only on `queue` (`append` hops
-    // onto it, `finish` and `abandon` wait on it).
+    // onto it; `prepare`, `failure`, `finish` and `abandon` wait on it).
     private let queue = DispatchQueue(label: "moonwire.backtest.equity-csv")
     public let folder: URL
-    private var partial: URL { folder.appendingPathComponent(".equity.csv.partial") }
+    private let partial: URL
     public var url: URL { folder.appendingPathComponent("equity.csv") }
     private var handle: FileHandle?
     private var csv = CSVByteWriter(header: BacktestReport.equityHeader)
@@ -18,10 +25,24 @@ public final class EquityCSVFile: @unchecked Sendable {
     /// The points written so far, and the last one (to check that `finish`'s list continues them).
     private var written = 0
     private var last: EquityPoint?
-    private var failure: (any Error)?
+    private var problem: BacktestOutputError?
     static let part = 1 << 20
+    static let partialPrefix = ".equity.csv."
+    static let partialSuffix = ".partial"
 
-    public init(folder: URL) { self.folder = folder }
+    public init(folder: URL) {
+        self.folder = folder
+        partial = folder.appendingPathComponent("\(Self.partialPrefix)\(getpid())-\(UInt32.random(in: 0 ... .max))\(Self.partialSuffix)")
+    }
+
+    /// Makes the folder and this run's file now, so a folder that cannot be written is said
+    /// before the run, not after it.
+    public func prepare() throws {
+        try queue.sync { _ = try openFile() }
+    }
+
+    /// The first error met writing (the run stops there: the report could not be complete).
+    public var failure: BacktestOutputError? { queue.sync { problem } }
 
     /// The next points, in order (they continue those handed before).
     public func append(_ points: [EquityPoint]) {
@@ -29,53 +50,74 @@ public final class EquityCSVFile: @unchecked Sendable {
         queue.async { self.write(points[...]) }
     }
 
-    /// Writes what of `all` it was not handed, completes the file and names it equity.csv.
-    /// Throws the first error met on the way (the file is then not made).
+    /// Writes what of `all` it was not handed, completes the file and makes it equity.csv.
+    /// Throws the first error met on the way (equity.csv is then left as it was).
     public func finish(_ all: [EquityPoint]) throws {
         try queue.sync {
             // The points handed over are the start of `all` (the same run's): checked at the
             // seam; were they not, the file is made again from `all`.
             if written > all.count || (written > 0 && all[written - 1] != last) { restart() }
             write(all[written...])
-            if let failure { throw failure }
-            try open().write(contentsOf: csv.bytes)
-            try handle?.close()
-            handle = nil
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: partial, to: url)
+            if let problem { throw problem }
+            do {
+                try openFile().write(contentsOf: csv.bytes)
+                try handle?.close()
+                handle = nil
+            } catch {
+                throw BacktestOutputError(partial, error)
+            }
+            guard rename(partial.path, url.path) == 0 else { throw BacktestOutputError(url, errno: errno) }
         }
     }
 
-    /// Drops the partial file (the run failed: no report).
+    /// Drops this run's file (the run failed: no report).
     public func abandon() {
         queue.sync {
             try? handle?.close()
             handle = nil
-            try? FileManager.default.removeItem(at: partial)
+            unlink(partial.path)
         }
     }
 
     private func write(_ points: ArraySlice<EquityPoint>) {
-        guard failure == nil, !points.isEmpty else { return }
+        guard problem == nil, !points.isEmpty else { return }
         do {
-            let file = try open()
-            try BacktestReport.equityRows(points, peak: &peak, into: &csv, part: Self.part) { try file.write(contentsOf: $0) }
+            let file = try openFile()
+            do {
+                try BacktestReport.equityRows(points, peak: &peak, into: &csv, part: Self.part) { try file.write(contentsOf: $0) }
+            } catch {
+                throw BacktestOutputError(partial, error)
+            }
             written += points.count
             last = points.last
         } catch {
-            failure = error
+            problem = error as? BacktestOutputError ?? BacktestOutputError(partial, error)
         }
     }
 
-    private func open() throws -> FileHandle {
+    private func openFile() throws(BacktestOutputError) -> FileHandle {
         if let handle { return handle }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: partial.path])
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw BacktestOutputError(folder, error)
         }
-        let file = try FileHandle(forWritingTo: partial)
+        Self.removeAbandoned(in: folder)
+        let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw BacktestOutputError(partial, errno: errno) }
+        let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         handle = file
         return file
+    }
+
+    /// Files of runs that were killed before they could drop theirs (their process is gone).
+    private static func removeAbandoned(in folder: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(partialPrefix) && name.hasSuffix(partialSuffix) {
+            let middle = name.dropFirst(partialPrefix.count).dropLast(partialSuffix.count)
+            guard let pid = middle.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder.appendingPathComponent(name).path) }
+        }
     }
 
     private func restart() {
@@ -85,6 +127,47 @@ public final class EquityCSVFile: @unchecked Sendable {
         peak = -.infinity
         written = 0
         last = nil
-        failure = nil
+        problem = nil
+    }
+}
+
+/// A report file that could not be written: the path and why, in words (`permission
+/// denied`, `no space left on device`), not a Foundation error's dump.
+public struct BacktestOutputError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ path: URL, errno code: Int32) {
+        description = "\(path.path): \(String(cString: strerror(code)).lowercased())"
+    }
+
+    init(_ path: URL, _ error: any Error) {
+        description = "\(path.path): \(Self.reason(error))"
+    }
+
+    /// `path: reason` of an error met writing into `folder`: the file it names when it names one.
+    public static func describe(_ error: any Error, in folder: URL) -> String {
+        if let output = error as? BacktestOutputError { return output.description }
+        let path = (error as? CocoaError)?.filePath ?? folder.path
+        return "\(path): \(reason(error))"
+    }
+
+    /// The words of an error: its POSIX reason when it has one underneath.
+    public static func reason(_ error: any Error) -> String {
+        if let output = error as? BacktestOutputError { return output.description }
+        let bridged = error as NSError
+        if bridged.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(bridged.code))).lowercased() }
+        if let underlying = bridged.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code))).lowercased()
+        }
+        if let cocoa = error as? CocoaError {
+            switch cocoa.code {
+            case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+            case .fileWriteOutOfSpace: return "no space left on device"
+            case .fileWriteVolumeReadOnly: return "read-only file system"
+            case .fileWriteFileExists: return "a file is in the way"
+            default: break
+            }
+        }
+        return bridged.localizedDescription
     }
 }

@@ -80,12 +80,15 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
         // than a bar) grows it; room reserved for sparser data is never touched, so never resident.
         let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
         let width = Double(bounds.last) - Double(bounds.first)
-        let expected = Int(min(max(width / max(seconds, 1), 0), Double(Self.largestReservation))) + 1
-        return try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil, capacity: expected).bars }
+        // Past a million bars by that reckoning (a long span, or a few bars far apart), counted
+        // instead: room for a guess that large could be far more than is there.
+        let expected = width / max(seconds, 1) + 1
+        let capacity = expected.isFinite && expected >= 0 && expected <= Double(Self.largestGuess) ? Int(expected) : nil
+        return try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil, capacity: capacity).bars }
     }
 
-    /// The most bars room is made for ahead (8 M: 512 MB of address space); more grow.
-    static let largestReservation = 1 << 23
+    /// The most bars room is made for on a guess (64 MB of address space); more are counted.
+    static let largestGuess = 1 << 20
 
     /// Up to `limit` bars of `span`, from its start, and what is left to read (nil: nothing);
     /// a read transaction of its own, so a long stream never holds the store.

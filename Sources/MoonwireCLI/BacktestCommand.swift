@@ -186,10 +186,12 @@ struct BacktestCommand: AsyncParsableCommand {
         let stored = try await fromStore()
         let barSeconds = HistoricalSpan.barSeconds(setup.barSize, strict: false) ?? 60
         var missing: [(InstrumentSpec, [TimeSpan])] = []
+        var holdsBars: Set<String> = []
         for (spec, instrument) in zip(specs, stored.0) {
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
-            let gaps = BacktestData.tradingGaps(TimeSpan.missing(setup.span, covered: try await store.covered(series)), of: instrument,
-                                                barSeconds: barSeconds)
+            let covered = try await store.covered(series)
+            if !covered.isEmpty { holdsBars.insert(spec.key) }
+            let gaps = BacktestData.tradingGaps(TimeSpan.missing(setup.span, covered: covered), of: instrument, barSeconds: barSeconds)
             if !gaps.isEmpty { missing.append((spec, gaps)) }
         }
         if missing.isEmpty || offline {
@@ -204,18 +206,37 @@ struct BacktestCommand: AsyncParsableCommand {
             return stored
         }
         if paper != nil {
+            // Synthetic prices never fill the gaps of bars the store already holds (imported,
+            // or downloaded from TWS): mixed in, they would be kept and taken for the market's.
+            // An instrument the store has nothing of gets them, said (a demo's first run).
+            for (spec, gaps) in missing where holdsBars.contains(spec.key) {
+                say("\(spec.key): \(gaps.count) span(s) the store does not hold, reported as gaps: not filled from the built-in paper "
+                    + "gateway, whose prices are synthetic (set a connection to TWS, import them, or download them with moonwire history)")
+            }
+            missing.removeAll { holdsBars.contains($0.0.key) }
+            if missing.isEmpty {
+                await client.stop()
+                try? await paper?.shutdown()
+                return stored
+            }
             say("the missing bars come from the built-in paper gateway: synthetic prices, not a market's, and kept in the store "
                 + "(give --offline to use only what is stored, or set a connection to TWS)")
         }
+        // From the built-in paper gateway only the instruments it fills are asked about: the
+        // others keep what the store knows of them (its details are not the paper gateway's).
+        let asked = paper == nil ? specs : specs.filter { spec in missing.contains { $0.0 == spec } }
         do {
-            var resolved = try await fetchMissing(specs, missing: missing.map(\.0), setup: setup, store: store, client: client)
+            let fetched = try await fetchMissing(asked, missing: missing.map(\.0), setup: setup, store: store, client: client)
+            var next = fetched.makeIterator()
+            var resolved = zip(specs, stored.0).map { spec, known in asked.contains(spec) ? next.next() ?? known : known }
             await client.stop()
             try? await paper?.shutdown()
             // --multiplier overrides TWS's answer as it overrides the store's.
             for index in resolved.indices {
                 if let size = sizes[resolved[index].key] { resolved[index].contract.multiplier = StoredInstrument.multiplierField(size) }
             }
-            return (resolved, [])
+            // What was assumed of the instruments taken from the store is still said.
+            return (resolved, stored.1.filter { notice in !asked.contains { notice.hasPrefix($0.key + ":") } })
         } catch {
             await client.stop()
             try? await paper?.shutdown()
@@ -279,6 +300,11 @@ struct BacktestCommand: AsyncParsableCommand {
         let total = data.barCount
         let lastShown = NIOLockedValueBox(Date.distantPast)
         let equity = EquityCSVFile(folder: folder)
+        do {
+            try equity.prepare()
+        } catch {
+            throw RuntimeError("cannot write the report: \(error) (--out names another folder)")
+        }
         let work = Task {
             try await Backtester.run(data, params: params, loop: group.next(), logger: logger, equity: equity) { done, _ in
                 let due = lastShown.withLockedValue { shown -> Bool in
@@ -306,6 +332,9 @@ struct BacktestCommand: AsyncParsableCommand {
             signals.cancel()
             try? await group.shutdownGracefully()
             equity.abandon()
+            if let output = error as? BacktestOutputError {
+                throw RuntimeError("cannot write the report: \(output); the run stopped there, as its report could not be whole")
+            }
             // One line (a strategy that fails to load brings its Lua traceback: its first line
             // names the file and line).
             throw RuntimeError(Self.firstLine(of: error))
@@ -320,7 +349,7 @@ struct BacktestCommand: AsyncParsableCommand {
             try BacktestReport.write(result, data: data, to: folder, equity: equity)
         } catch {
             equity.abandon()
-            throw RuntimeError("\(folder.path): cannot write the report: \(error)")
+            throw RuntimeError("cannot write the report: \(BacktestOutputError.describe(error, in: folder))")
         }
         say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json, \(BacktestLogFile.name) beside it)")
         if result.interrupted { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }

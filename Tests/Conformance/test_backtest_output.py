@@ -1,0 +1,129 @@
+"""Where a backtest's data comes from and where its report goes, at the edges: imported bars are
+never topped up with the built-in paper gateway's synthetic prices; two runs into one folder
+each leave whole files; a folder that cannot be written is said before the run; a file that
+stops growing (a full disk) stops the run, saying why, and leaves nothing half-written."""
+import json
+import os
+import sqlite3
+import subprocess
+
+from cli_helpers import environment
+from gateway_process import BINARY
+
+EMPTY = 'function on_start() market.subscribe("AAPL", { bars = "1 min" }) end\nfunction on_bar(b) end\n'
+# Buys on the 5th bar, sells on the 50th, again and again: equity that moves.
+TRADER = """
+local n = 0
+function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+function on_bar(b)
+  n = n + 1
+  if n % 100 == 5 then orders.buy("AAPL", 10) end
+  if n % 100 == 50 then orders.sell("AAPL", 10) end
+end
+"""
+
+
+def minutes_csv(count, start=1704205800):
+    """`count` 1-minute bars from 2024-01-02 14:30 UTC (09:30 in New York), a seeded walk."""
+    lines, price, seed = ["time,open,high,low,close,volume"], 100.0, 7
+    for index in range(count):
+        seed = (seed * 6364136223846793005 + 1442695040888963407) % 2**64
+        close = round(max(1.0, price * (1 + ((seed >> 11) / 2**53 - 0.5) * 0.002)), 2)
+        lines.append(f"{start + index * 60},{price:.2f},{max(price, close) + 0.01:.2f},{min(price, close) - 0.01:.2f},{close:.2f},100")
+        price = close
+    return "\n".join(lines) + "\n"
+
+
+def moonwire(tmp_path, *args, timeout=120):
+    return subprocess.run([str(BINARY), *args], cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=timeout)
+
+
+def imported(tmp_path, count, store="bars.sqlite"):
+    (tmp_path / "bars.csv").write_text(minutes_csv(count))
+    done = moonwire(tmp_path, "history", "import", "bars.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", store)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return store
+
+
+def stored_bars(path):
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*), MIN(time), MAX(time) FROM bars").fetchone()
+
+
+def partials(folder):
+    return [name for name in os.listdir(folder) if name.endswith(".partial")] if folder.exists() else []
+
+
+def test_imported_bars_are_not_topped_up_with_synthetic_prices(tmp_path):
+    store = imported(tmp_path, 390)  # Tuesday 2024-01-02's session; Wednesday is not stored
+    before = stored_bars(tmp_path / store)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    # No connection configured: the built-in paper gateway is what a fetch would ask.
+    run = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                   "--store", store, "--out", "out")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "AAPL: 1 span(s) the store does not hold, reported as gaps: not filled from the built-in paper gateway" in run.stdout, run.stdout
+    assert "fetching" not in run.stdout and "synthetic prices, not a market's" not in run.stdout, run.stdout
+    assert stored_bars(tmp_path / store) == before
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["barsProcessed"] == 390
+    # A store with nothing of the instrument still gets the paper gateway's bars, said (a demo).
+    fresh = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                     "--store", "fresh.sqlite", "--out", "fresh")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "synthetic prices, not a market's" in fresh.stdout and "AAPL: fetching the missing 1 min bars first" in fresh.stdout, fresh.stdout
+
+
+def test_two_backtests_into_one_folder_each_leave_whole_files(tmp_path):
+    store = imported(tmp_path, 30_000)
+    (tmp_path / "trader.lua").write_text(TRADER)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-02-05", "--store", store, "--offline"]
+    # Each alone first: the files a whole run of each leaves.
+    alone = {}
+    for name in ("trader.lua", "empty.lua"):
+        run = moonwire(tmp_path, "backtest", name, *common, "--out", f"alone-{name}")
+        assert run.returncode == 0, run.stdout + run.stderr
+        alone[name] = (tmp_path / f"alone-{name}" / "equity.csv").read_bytes()
+    assert alone["trader.lua"] != alone["empty.lua"]
+    runs = [subprocess.Popen([str(BINARY), "backtest", name, *common, "--out", "same"], cwd=tmp_path, env=environment(tmp_path),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("trader.lua", "empty.lua")]
+    try:
+        outputs = [run.communicate(timeout=120) for run in runs]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    # equity.csv is one run's whole file, not a mix, nor cut short.
+    assert (tmp_path / "same" / "equity.csv").read_bytes() in alone.values()
+    assert partials(tmp_path / "same") == []
+
+
+def test_a_folder_that_cannot_be_written_is_said_before_the_run(tmp_path):
+    store = imported(tmp_path, 1_000)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        run = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                       "--store", store, "--offline", "--out", str(locked / "report"))
+    finally:
+        locked.chmod(0o755)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"cannot write the report: {locked / 'report'}: permission denied" in run.stderr, run.stderr
+    assert "NSCocoaErrorDomain" not in run.stderr and "bars processed" not in run.stdout, run.stdout + run.stderr
+
+
+def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_no_partial_file(tmp_path):
+    store = imported(tmp_path, 30_000)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    # Files of this process may not pass 64 KB (equity.csv would be 1 MB): a full disk, for
+    # one user. SIGXFSZ ignored, so the write fails (EFBIG) instead of killing the process.
+    command = (f"trap '' XFSZ; ulimit -f 64; exec {BINARY} backtest empty.lua --instruments AAPL --from 2024-01-02 "
+               f"--to 2024-02-05 --store {store} --offline --out out")
+    run = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "cannot write the report:" in run.stderr and "file too large" in run.stderr, run.stderr
+    assert "the run stopped there" in run.stderr and "bars processed" not in run.stdout, run.stdout + run.stderr
+    assert partials(tmp_path / "out") == [] and not (tmp_path / "out" / "equity.csv").exists()
