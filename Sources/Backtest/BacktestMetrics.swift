@@ -15,6 +15,9 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
     /// Half a cent of the base currency: a PnL that rounds to 0.00.
     public static let breakEvenTolerance = 0.005
 
+    /// Stopped before the last bar (Ctrl-C): the figures are of the bars that ran. Always
+    /// written (summary.json says `false` for a whole run); nil only in a file from before.
+    public var interrupted: Bool?
     public var initialCash: Double
     public var finalEquity: Double
     public var netPnL: Double

@@ -331,7 +331,10 @@ public enum BacktestReport {
         let prices = data.series.map { series in
             "{\"key\":\"\(escape(series.key))\",\"bars\":\(json(thin(series.bars.map { ($0.time + Int64(series.barSeconds), $0.close) }, limit: 1_500)))}"
         }
-        let markers = result.fills.prefix(2_000).map {
+        // The first 2,000 fills are drawn (a page stays light), and the heading says so.
+        let drawnFills = 2_000
+        let fillsNote = result.fills.count > drawnFills ? ", the first 2,000 of \(result.fills.count) fills drawn; all in fills.csv" : ""
+        let markers = result.fills.prefix(drawnFills).map {
             "[\"\(escape($0.instrument))\",\($0.time),\(number($0.price)),\($0.buy ? 1 : 0)]"
         }
         let tradeRows = result.trades.prefix(500).map { t in
@@ -397,7 +400,7 @@ public enum BacktestReport {
             const holder = document.getElementById("prices");
             for (const series of prices) {
               const h = document.createElement("h2");
-              h.textContent = series.key + ": price and fills (▲ buy, ▼ sell)";
+              h.textContent = series.key + ": price and fills (▲ buy, ▼ sell\(fillsNote))";
               holder.appendChild(h);
               const svg = el("svg", {viewBox: "0 0 1000 260", preserveAspectRatio: "none", class: "price"}, holder);
               const scale = chart(svg, series.bars, "#444");

@@ -363,9 +363,10 @@ final class BacktestDriver: @unchecked Sendable {
         }
         let end = timeline.last.map { self.bar($0).time + seconds[Int($0.series)] } ?? setup.span.end
         let trades = ledger.tradesMarked
-        let metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
+        var metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
                                               commissions: ledger.commissions, fills: ledger.fills.count, bars: position,
                                               span: (setup.span.start, interrupted ? end : max(end, setup.span.start + 1)))
+        metrics.interrupted = interrupted
         return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },

@@ -363,7 +363,9 @@ struct BacktestCommand: AsyncParsableCommand {
         let done = NIOLockedValueBox(0)
         let count = combinations.count
         let work = Task {
-            await ParameterSweep.run(data, combinations: combinations, loops: loops, logger: logger) { _, _ in
+            await ParameterSweep.run(data, combinations: combinations, loops: loops, logger: logger) { _, outcome in
+                // A combination stopped by Ctrl-C is not done (nor compared below).
+                if case let .success(result) = outcome, result.interrupted { return }
                 let finished = done.withLockedValue { $0 += 1; return $0 }
                 Console.shared.status("sweep: \(finished)/\(count) done")
             }
@@ -381,7 +383,8 @@ struct BacktestCommand: AsyncParsableCommand {
         let names = combinations.first.map { $0.keys.sorted() } ?? []
         let header = names + ["net PnL", "return", "Sharpe", "max DD", "trades", "win rate"]
         var rows: [[String]] = []
-        var csv = [(names + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown", "trades", "win_rate", "profit_factor", "commissions", "error"]).joined(separator: ",")]
+        var csv = [(names + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown", "trades", "win_rate", "profit_factor", "commissions",
+                             "bars", "interrupted", "error"]).joined(separator: ",")]
         for (index, outcome) in results.enumerated() {
             let values = names.map { combinations[index][$0] ?? "" }
             switch outcome {
@@ -395,11 +398,11 @@ struct BacktestCommand: AsyncParsableCommand {
                 csv.append((values + [BacktestReport.fixed(m.netPnL, 2), figure(m.totalReturn), figure(m.cagr),
                                       figure(m.sharpe), figure(m.sortino), BacktestReport.fixed(m.maxDrawdown, 2),
                                       String(m.trades), figure(m.winRate), figure(m.profitFactor),
-                                      BacktestReport.fixed(m.commissions, 2), ""]).joined(separator: ","))
+                                      BacktestReport.fixed(m.commissions, 2), String(m.barsProcessed), result.interrupted ? "1" : "0", ""]).joined(separator: ","))
             case let .failure(error):
                 let message = Self.firstLine(of: error)
                 rows.append(values + ["error: \(message)"])
-                csv.append((values + ["", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
+                csv.append((values + ["", "", "", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
             }
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
@@ -409,10 +412,16 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         say(line(header))
         for row in rows { say(line(row)) }
+        // Only whole runs are compared: one Ctrl-C stopped ran on fewer bars, or none.
         let best = results.enumerated().compactMap { index, outcome -> (Int, Double)? in
-            if case let .success(result) = outcome { return (index, result.metrics.netPnL) }
+            if case let .success(result) = outcome, !result.interrupted { return (index, result.metrics.netPnL) }
             return nil
         }.max { $0.1 < $1.1 }
+        let stopped = results.filter { if case let .success(result) = $0 { result.interrupted } else { false } }.count
+        if stopped > 0 {
+            say("\(stopped) of \(results.count) combination\(results.count == 1 ? "" : "s") interrupted (marked, with the bars they ran): "
+                + "left out of the best")
+        }
         if let best {
             say("best net PnL: " + names.map { "\($0)=\(combinations[best.0][$0] ?? "")" }.joined(separator: " ")
                 + " (run it alone with those --param values for its report)")

@@ -140,7 +140,7 @@ struct HistoryImportCommand: AsyncParsableCommand {
         }
         for note in notes { say("note: \(note)") }
         let span = summary.covered.map { " (\($0))" } ?? ""
-        say("imported \(summary.bars) bars of \(series)\(span) into \(name)")
+        say("imported \(summary.bars) bar\(summary.bars == 1 ? "" : "s") of \(series)\(span) into \(name)")
     }
 
     /// A refused file: each bad line as `bars.csv:17: volume 'inf' is not a finite number`

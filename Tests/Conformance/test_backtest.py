@@ -254,6 +254,9 @@ def test_ctrl_c_ends_with_a_summary_of_what_ran(tmp_path):
     assert 0 < bars < 4320, out
     assert (tmp_path / "cut" / "report.html").exists()
     assert len(rows(tmp_path / "cut" / "equity.csv")) == bars
+    # summary.json says so too (a script reads it, not the console).
+    summary = json.loads((tmp_path / "cut" / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["barsProcessed"] == bars, summary
 
 
 # Issue 22: the same money offline and online. Six ES minutes in 2026 (the paper gateway's ES

@@ -1,11 +1,16 @@
 """Where a backtest's data comes from and where its report goes, at the edges: imported bars are
 never topped up with the built-in paper gateway's synthetic prices; two runs into one folder
 each leave whole files; a folder that cannot be written is said before the run; a file that
-stops growing (a full disk) stops the run, saying why, and leaves nothing half-written."""
+stops growing (a full disk) stops the run, saying why, and leaves nothing half-written; a
+sweep stopped by Ctrl-C marks what it did not finish and compares only whole runs; the page
+says how many fills it draws."""
+import csv
 import json
 import os
+import signal
 import sqlite3
 import subprocess
+import time
 
 from cli_helpers import environment
 from gateway_process import BINARY
@@ -65,7 +70,8 @@ def test_imported_bars_are_not_topped_up_with_synthetic_prices(tmp_path):
     assert "AAPL: 1 span(s) the store does not hold, reported as gaps: not filled from the built-in paper gateway" in run.stdout, run.stdout
     assert "fetching" not in run.stdout and "synthetic prices, not a market's" not in run.stdout, run.stdout
     assert stored_bars(tmp_path / store) == before
-    assert json.loads((tmp_path / "out" / "summary.json").read_text())["barsProcessed"] == 390
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["barsProcessed"] == 390 and summary["interrupted"] is False, summary
     # A store with nothing of the instrument still gets the paper gateway's bars, said (a demo).
     fresh = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
                      "--store", "fresh.sqlite", "--out", "fresh")
@@ -127,3 +133,57 @@ def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_no_partial_file
     assert "cannot write the report:" in run.stderr and "file too large" in run.stderr, run.stderr
     assert "the run stopped there" in run.stderr and "bars processed" not in run.stdout, run.stdout + run.stderr
     assert partials(tmp_path / "out") == [] and not (tmp_path / "out" / "equity.csv").exists()
+
+
+def test_a_sweep_stopped_by_ctrl_c_compares_only_whole_runs(tmp_path):
+    store = imported(tmp_path, 4_320)
+    # fast=1 runs at once; the others take about 2 ms a bar (~9 s): Ctrl-C once the second
+    # combination has handled a bar (it says so), not after a guessed sleep.
+    (tmp_path / "sweep.lua").write_text("""
+        function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+        function on_bar(b)
+          if tostring(params.fast) == "1" then return end
+          if not said then said = true print("slow combination started") end
+          local x = 0 for i = 1, 400000 do x = x + i end
+        end
+        """)
+    err_path = tmp_path / "sweep.err"
+    with open(err_path, "w") as err_file:
+        process = subprocess.Popen([str(BINARY), "backtest", "sweep.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-06",
+                                    "--store", store, "--offline", "--out", "sweep", "--param", "fast=1,2,3,4", "--jobs", "1", "--verbose"],
+                                   cwd=tmp_path, env=environment(tmp_path), stdout=subprocess.PIPE, stderr=err_file, text=True)
+    try:
+        deadline = time.time() + 60
+        while "slow combination started" not in err_path.read_text() and process.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert "slow combination started" in err_path.read_text(), err_path.read_text()[-2000:]
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, out + err_path.read_text()
+    with open(tmp_path / "sweep" / "sweep.csv", newline="") as file:
+        table = {row["fast"]: row for row in csv.DictReader(file)}
+    assert table["1"]["interrupted"] == "0" and table["1"]["bars"] == "4320", table
+    for fast in ("2", "3", "4"):
+        assert table[fast]["interrupted"] == "1" and int(table[fast]["bars"]) < 4320, table
+    assert "best net PnL: fast=1 " in out and "3 of 4 combinations interrupted" in out, out
+
+
+def test_the_page_says_how_many_fills_it_draws(tmp_path):
+    store = imported(tmp_path, 30_000)
+    (tmp_path / "busy.lua").write_text("""
+        local n = 0
+        function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+        function on_bar(b)
+          n = n + 1
+          if n % 10 == 1 then orders.buy("AAPL", 1) elseif n % 10 == 6 then orders.sell("AAPL", 1) end
+        end
+        """)
+    run = moonwire(tmp_path, "backtest", "busy.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-02-05",
+                   "--store", store, "--offline", "--out", "busy")
+    assert run.returncode == 0, run.stdout + run.stderr
+    fills = len((tmp_path / "busy" / "fills.csv").read_text().splitlines()) - 1
+    assert fills > 2_000
+    assert f"the first 2,000 of {fills} fills drawn; all in fills.csv" in (tmp_path / "busy" / "report.html").read_text()
