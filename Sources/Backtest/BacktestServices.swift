@@ -336,7 +336,12 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     // MARK: Instruments
 
     func instrumentStatus(_ key: String) -> InstrumentStatus {
-        ledger.index[key] != nil ? .resolved : .unknown("\(key) is not one of the backtest's instruments (--instruments)")
+        guard ledger.index[key] == nil else { return .resolved }
+        // A look-up key of a table with terms of its own is `KEY | Contract(...)`: named by its
+        // key and what set it apart, not by the whole contract's dump.
+        let parts = key.components(separatedBy: " | ")
+        let shown = parts.count > 1 ? "\(parts[0]) (as given, with its own exchange, currency or con_id)" : key
+        return .unknown("\(shown) is not one of the backtest's instruments (--instruments)")
     }
 
     func resolvedInstrument(_ key: String) -> ResolvedInstrument? { ledger.index[key].map { resolved[$0] } }

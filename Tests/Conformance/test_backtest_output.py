@@ -187,3 +187,21 @@ def test_the_page_says_how_many_fills_it_draws(tmp_path):
     fills = len((tmp_path / "busy" / "fills.csv").read_text().splitlines()) - 1
     assert fills > 2_000
     assert f"the first 2,000 of {fills} fills drawn; all in fills.csv" in (tmp_path / "busy" / "report.html").read_text()
+
+
+def test_an_instrument_given_with_terms_of_its_own_is_named_in_the_users_terms(tmp_path):
+    store = imported(tmp_path, 100)
+    (tmp_path / "odd.lua").write_text("""
+        function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+        function on_bar(b)
+          if said then return end
+          said = true
+          local id, err = orders.buy({ symbol = "AAPL", type = "STK", exchange = "SMARK", currency = "USD" }, 1, { limit = 50 })
+          print("refused: " .. tostring(err and err.message))
+        end
+        """)
+    run = moonwire(tmp_path, "backtest", "odd.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                   "--store", store, "--offline", "--out", "odd", "--verbose")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "AAPL (as given, with its own exchange, currency or con_id) is not one of the backtest's instruments" in run.stderr, run.stderr
+    assert "Contract(" not in run.stdout + run.stderr
