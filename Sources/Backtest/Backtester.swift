@@ -361,11 +361,14 @@ final class BacktestDriver: @unchecked Sendable {
             notice("\(ambiguous) bar\(ambiguous == 1 ? "" : "s") reached both the stop and the take-profit of one bracket (or OCA group): "
                    + "the stop was assumed first (docs/backtest.md)")
         }
-        let end = timeline.last.map { self.bar($0).time + seconds[Int($0.series)] } ?? setup.span.end
+        // The figures are over the bars that ran: to the end of the last bar handled (an
+        // interrupted run's CAGR is of the part it ran, not of the span asked for).
+        let lastRun = interrupted ? (position > 0 ? timeline[position - 1] : nil) : timeline.last
+        let end = lastRun.map { self.bar($0).time + seconds[Int($0.series)] } ?? (interrupted ? setup.span.start : setup.span.end)
         let trades = ledger.tradesMarked
         var metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
                                               commissions: ledger.commissions, fills: ledger.fills.count, bars: position,
-                                              span: (setup.span.start, interrupted ? end : max(end, setup.span.start + 1)))
+                                              span: (setup.span.start, max(end, setup.span.start + 1)))
         metrics.interrupted = interrupted
         return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
                               statistics: statistics, notices: notices,

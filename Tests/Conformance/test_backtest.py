@@ -4,6 +4,7 @@ a real browser (headless Chromium); sweeps run in parallel and repeat bit for bi
 bars give the same result from SQLite and from PostgreSQL; missing bars are fetched first when
 a gateway is reachable; Ctrl-C ends with a summary of what ran."""
 import csv
+import datetime
 import json
 import os
 import random
@@ -228,7 +229,7 @@ def test_ctrl_c_ends_with_a_summary_of_what_ran(tmp_path):
     (tmp_path / "slow.lua").write_text("""
         function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
         function on_bar(b)
-          if not said then said = true print("first bar handled") end
+          if not said then said = true orders.buy("AAPL", 100) print("first bar handled") end
           local x = 0 for i = 1, 400000 do x = x + i end
         end
         """)
@@ -257,6 +258,11 @@ def test_ctrl_c_ends_with_a_summary_of_what_ran(tmp_path):
     # summary.json says so too (a script reads it, not the console).
     summary = json.loads((tmp_path / "cut" / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["barsProcessed"] == bars, summary
+    # Its CAGR is over the part that ran: from the span's start to the end of the last bar run.
+    last = rows(tmp_path / "cut" / "equity.csv")[-1]["time"]
+    ran = (datetime.datetime.fromisoformat(last + "+00:00") - datetime.datetime(2024, 2, 5, tzinfo=datetime.timezone.utc)).total_seconds()
+    expected = (summary["finalEquity"] / summary["initialCash"]) ** (365.25 * 86400 / ran) - 1
+    assert summary["finalEquity"] != summary["initialCash"] and summary["cagr"] == pytest.approx(expected, rel=1e-6), (summary, last)
 
 
 # Issue 22: the same money offline and online. Six ES minutes in 2026 (the paper gateway's ES
