@@ -17,6 +17,10 @@ struct ReconcileStepFailureTests {
                                               client: { $0.requestTimeout = 2 },  // how long a held step waits before it fails
                                               reconcileFirst: false) { rig in
             let (server, client, state) = (rig.server, rig.client, rig.state)
+            // The connection's own reconciliation (it starts when the client is ready) ends
+            // first: had it asked for the open orders before the hold and the rest after, a
+            // reconciliation asked for meanwhile would return its report (open orders known).
+            #expect(await state.reconcile().unknown.isEmpty)
             // A busy order desk: order requests and the reports of orders and executions are kept,
             // unanswered, for 8 s (heartbeats and the rest are answered: the connection stays up).
             #expect(try await server.withEngine { $0.control("hold 8") }.hasPrefix("ok"))
