@@ -2,6 +2,12 @@ import Foundation
 import Money
 import MarketHistory
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A backtest's files: the summary (text and JSON), trades, fills and equity as CSV, and a
 /// self-contained HTML report (no network: its data and drawing code are inside it).
 public enum BacktestReport {
@@ -18,18 +24,27 @@ public enum BacktestReport {
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
         // equity.csv, a row per bar (37 MB over a million bars): finished on one core while
-        // the other files are made on the other.
+        // the other files are made on the other. Each into a file of this run's own; all are
+        // named only once every one is written (a failure leaves the folder as it was, not
+        // half this report and half an earlier one's).
         precondition(equity.map { $0.folder == folder } ?? true, "equity.csv streamed into another folder than the report's")
         let equityFile = equity ?? EquityCSVFile(folder: folder)
-        let writeEquity: @Sendable () throws -> Void = { try equityFile.finish(result.equity) }
+        let writeEquity: @Sendable () throws -> Void = { try equityFile.complete(result.equity) }
+        let staged = files.map { name, _ in
+            (partial: folder.appendingPathComponent(".\(name).\(getpid())-\(UInt32.random(in: 0 ... .max)).partial"),
+             final: folder.appendingPathComponent(name))
+        }
         let writeOthers: @Sendable () throws -> Void = {
-            for (name, make) in files {
-                let url = folder.appendingPathComponent(name)
+            for (index, (_, make)) in files.enumerated() {
+                let url = staged[index].partial
                 let bytes = make()
-                try bytes.withUnsafeBytes { buffer in
-                    guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url, options: .atomic) }
-                    try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
-                        .write(to: url, options: .atomic)
+                do {
+                    try bytes.withUnsafeBytes { buffer in
+                        guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url) }
+                        try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none).write(to: url)
+                    }
+                } catch {
+                    throw BacktestOutputError(url, error)
                 }
             }
         }
@@ -37,7 +52,13 @@ public enum BacktestReport {
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.record(error, at: part) }
         }
-        if let error = failures.first { throw error }
+        if let error = failures.first {
+            equityFile.abandon()
+            for file in staged { unlink(file.partial.path) }
+            throw error
+        }
+        try equityFile.commit()
+        for file in staged where rename(file.partial.path, file.final.path) != 0 { throw BacktestOutputError(file.final, errno: errno) }
         var paths = [equityFile.url.path] + files.map { folder.appendingPathComponent($0.0).path }
         let json = folder.appendingPathComponent("summary.json")
         let encoder = JSONEncoder()

@@ -53,6 +53,13 @@ public final class EquityCSVFile: @unchecked Sendable {
     /// Writes what of `all` it was not handed, completes the file and makes it equity.csv.
     /// Throws the first error met on the way (equity.csv is then left as it was).
     public func finish(_ all: [EquityPoint]) throws {
+        try complete(all)
+        try commit()
+    }
+
+    /// Writes what of `all` it was not handed and completes this run's file (not yet
+    /// equity.csv: `commit` names it, once the rest of the report is written too).
+    func complete(_ all: [EquityPoint]) throws {
         try queue.sync {
             // The points handed over are the start of `all` (the same run's): checked at the
             // seam; were they not, the file is made again from `all`.
@@ -66,6 +73,12 @@ public final class EquityCSVFile: @unchecked Sendable {
             } catch {
                 throw BacktestOutputError(partial, error)
             }
+        }
+    }
+
+    /// Makes the completed file equity.csv, in one step.
+    func commit() throws {
+        try queue.sync {
             guard rename(partial.path, url.path) == 0 else { throw BacktestOutputError(url, errno: errno) }
         }
     }

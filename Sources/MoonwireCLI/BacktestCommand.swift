@@ -190,7 +190,10 @@ struct BacktestCommand: AsyncParsableCommand {
         for (spec, instrument) in zip(specs, stored.0) {
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
             let covered = try await store.covered(series)
-            if !covered.isEmpty { holdsBars.insert(spec.key) }
+            // Held: bars of this series, or details of the instrument (kept with any of its
+            // bars, of any size or kind, imported or downloaded).
+            let details = try? await store.instrument(spec.key)
+            if !covered.isEmpty || details != nil { holdsBars.insert(spec.key) }
             let gaps = BacktestData.tradingGaps(TimeSpan.missing(setup.span, covered: covered), of: instrument, barSeconds: barSeconds)
             if !gaps.isEmpty { missing.append((spec, gaps)) }
         }

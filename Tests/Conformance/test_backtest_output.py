@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 from cli_helpers import environment
 from gateway_process import BINARY
 
@@ -79,6 +81,23 @@ def test_imported_bars_are_not_topped_up_with_synthetic_prices(tmp_path):
     assert "synthetic prices, not a market's" in fresh.stdout and "AAPL: fetching the missing 1 min bars first" in fresh.stdout, fresh.stdout
 
 
+def test_an_imported_instrument_is_not_topped_up_at_another_bar_size_and_keeps_its_details(tmp_path):
+    (tmp_path / "bars.csv").write_text(minutes_csv(390))
+    done = moonwire(tmp_path, "history", "import", "bars.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", "bars.sqlite",
+                    "--time-zone", "US/Central", "--session", "17:00-16:00")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with sqlite3.connect(tmp_path / "bars.sqlite") as db:
+        details = db.execute("SELECT * FROM instruments").fetchall()
+    (tmp_path / "empty.lua").write_text(EMPTY.replace('"1 min"', '"5 mins"'))
+    for extra in (["--bar", "5 mins"], ["--what", "MIDPOINT"]):
+        run = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                       "--store", "bars.sqlite", "--out", "out", *extra)
+        assert "not filled from the built-in paper gateway" in run.stdout and "fetching" not in run.stdout, run.stdout + run.stderr
+    with sqlite3.connect(tmp_path / "bars.sqlite") as db:
+        assert db.execute("SELECT * FROM instruments").fetchall() == details
+        assert db.execute("SELECT bar_size, what, COUNT(*) FROM bars GROUP BY bar_size, what").fetchall() == [("1 min", "TRADES", 390)]
+
+
 def test_two_backtests_into_one_folder_each_leave_whole_files(tmp_path):
     store = imported(tmp_path, 30_000)
     (tmp_path / "trader.lua").write_text(TRADER)
@@ -121,18 +140,33 @@ def test_a_folder_that_cannot_be_written_is_said_before_the_run(tmp_path):
     assert "NSCocoaErrorDomain" not in run.stderr and "bars processed" not in run.stdout, run.stdout + run.stderr
 
 
-def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_no_partial_file(tmp_path):
-    store = imported(tmp_path, 30_000)
+REPORT_FILES = ("equity.csv", "summary.json", "summary.txt", "trades.csv", "fills.csv", "report.html")
+
+
+@pytest.mark.parametrize("bars, during_the_run", [(30_000, True), (10_000, False)])
+def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_the_folder_as_it_was(tmp_path, bars, during_the_run):
+    """30,000 bars make more than a megabyte of equity.csv: its first part is written during the
+    run, which stops there. 10,000 make less: the file fails as the report is written, beside
+    the other files, and none of them replaces the earlier report's."""
+    store = imported(tmp_path, bars)
     (tmp_path / "empty.lua").write_text(EMPTY)
-    # Files of this process may not pass 64 KB (equity.csv would be 1 MB): a full disk, for
-    # one user. SIGXFSZ ignored, so the write fails (EFBIG) instead of killing the process.
+    (tmp_path / "trader.lua").write_text(TRADER)
+    # An earlier whole report in the folder: a failed run leaves it as it was, not mixed.
+    earlier = moonwire(tmp_path, "backtest", "trader.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                       "--store", store, "--offline", "--out", "out")
+    assert earlier.returncode == 0, earlier.stdout + earlier.stderr
+    before = {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES}
+    # Files of this process may not pass 64 KB: a full disk, for one user. SIGXFSZ ignored,
+    # so the write fails (EFBIG) instead of killing the process.
     command = (f"trap '' XFSZ; ulimit -f 64; exec {BINARY} backtest empty.lua --instruments AAPL --from 2024-01-02 "
                f"--to 2024-02-05 --store {store} --offline --out out")
     run = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "cannot write the report:" in run.stderr and "file too large" in run.stderr, run.stderr
-    assert "the run stopped there" in run.stderr and "bars processed" not in run.stdout, run.stdout + run.stderr
-    assert partials(tmp_path / "out") == [] and not (tmp_path / "out" / "equity.csv").exists()
+    assert ("the run stopped there" in run.stderr) == during_the_run, run.stderr
+    assert ("bars processed" in run.stdout) == (not during_the_run), run.stdout
+    assert partials(tmp_path / "out") == []
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES} == before
 
 
 def test_a_sweep_stopped_by_ctrl_c_compares_only_whole_runs(tmp_path):
