@@ -1,6 +1,7 @@
 import Foundation
 import Money
 import MarketHistory
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -30,10 +31,7 @@ public enum BacktestReport {
         precondition(equity.map { $0.folder == folder } ?? true, "equity.csv streamed into another folder than the report's")
         let equityFile = equity ?? EquityCSVFile(folder: folder)
         let writeEquity: @Sendable () throws -> Void = { try equityFile.complete(result.equity) }
-        let staged = files.map { name, _ in
-            (partial: folder.appendingPathComponent(".\(name).\(getpid())-\(UInt32.random(in: 0 ... .max)).partial"),
-             final: folder.appendingPathComponent(name))
-        }
+        let staged = files.map { name, _ in (partial: PartialFile.url(of: name, in: folder), final: folder.appendingPathComponent(name)) }
         let writeOthers: @Sendable () throws -> Void = {
             for (index, (_, make)) in files.enumerated() {
                 let url = staged[index].partial
@@ -48,11 +46,12 @@ public enum BacktestReport {
                 }
             }
         }
-        let failures = ConcurrentFailures()
+        // Each part's error, by part: the first part's is said when both fail.
+        let failures = NIOLockedValueBox<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: 2) { part in
-            do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.record(error, at: part) }
+            do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.withLockedValue { $0[part] = error } }
         }
-        if let error = failures.first {
+        if let error = failures.withLockedValue({ errors in errors.keys.min().flatMap { errors[$0] } }) {
             equityFile.abandon()
             for file in staged { unlink(file.partial.path) }
             throw error
@@ -68,16 +67,6 @@ public enum BacktestReport {
         try encoder.encode(written(result.metrics)).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths
-    }
-
-    /// The errors of work done on several threads at once, the first by its part's order.
-    private final class ConcurrentFailures: @unchecked Sendable {
-        // Sendable by the lock: every access to `errors` holds it.
-        private let lock = NSLock()
-        private var errors: [Int: any Error] = [:]
-
-        func record(_ error: any Error, at part: Int) { lock.withLock { errors[part] = error } }
-        var first: (any Error)? { lock.withLock { errors.keys.min().flatMap { errors[$0] } } }
     }
 
     // MARK: Text

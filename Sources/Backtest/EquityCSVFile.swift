@@ -27,12 +27,10 @@ public final class EquityCSVFile: @unchecked Sendable {
     private var last: EquityPoint?
     private var problem: BacktestOutputError?
     static let part = 1 << 20
-    static let partialPrefix = ".equity.csv."
-    static let partialSuffix = ".partial"
 
     public init(folder: URL) {
         self.folder = folder
-        partial = folder.appendingPathComponent("\(Self.partialPrefix)\(getpid())-\(UInt32.random(in: 0 ... .max))\(Self.partialSuffix)")
+        partial = PartialFile.url(of: "equity.csv", in: folder)
     }
 
     /// Makes the folder and this run's file now, so a folder that cannot be written is said
@@ -115,22 +113,12 @@ public final class EquityCSVFile: @unchecked Sendable {
         } catch {
             throw BacktestOutputError(folder, error)
         }
-        Self.removeAbandoned(in: folder)
+        PartialFile.removeAbandoned(in: folder)
         let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw BacktestOutputError(partial, errno: errno) }
         let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         handle = file
         return file
-    }
-
-    /// Files of runs that were killed before they could drop theirs (their process is gone).
-    private static func removeAbandoned(in folder: URL) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(partialPrefix) && name.hasSuffix(partialSuffix) {
-            let middle = name.dropFirst(partialPrefix.count).dropLast(partialSuffix.count)
-            guard let pid = middle.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder.appendingPathComponent(name).path) }
-        }
     }
 
     private func restart() {
@@ -141,6 +129,29 @@ public final class EquityCSVFile: @unchecked Sendable {
         written = 0
         last = nil
         problem = nil
+    }
+}
+
+/// The file a report's file is written into before it is named (`.trades.csv.<pid>-<n>.partial`):
+/// this run's own, so another run into the same folder never writes or removes it.
+enum PartialFile {
+    static let names = ["equity.csv", "summary.txt", "trades.csv", "fills.csv", "report.html"]
+    static let suffix = ".partial"
+
+    static func url(of name: String, in folder: URL) -> URL {
+        folder.appendingPathComponent(".\(name).\(getpid())-\(UInt32.random(in: 0 ... .max))\(suffix)")
+    }
+
+    /// The partial files of runs that were killed before they could drop theirs (their process
+    /// is gone), in `folder`.
+    static func removeAbandoned(in folder: URL) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for entry in entries where entry.hasSuffix(suffix) {
+            guard let name = names.first(where: { entry.hasPrefix(".\($0).") }) else { continue }
+            let middle = entry.dropFirst(name.count + 2).dropLast(suffix.count)
+            guard let pid = middle.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder.appendingPathComponent(entry).path) }
+        }
     }
 }
 

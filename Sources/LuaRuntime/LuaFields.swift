@@ -22,17 +22,16 @@ public final class LuaRecordShape: Sendable {
     public init(_ names: [String]) { self.names = names }
 }
 
-/// Fills the table on the Lua stack at `table` (an absolute index), keys taken from the
-/// shape's interned names at `keys` when there is a shape, else one `lua_setfield` each.
+/// Fills the table on the Lua stack at `table` (an absolute index), each key taken from the
+/// shape's interned names (the table of them at `keys`).
 public struct LuaTableWriter: LuaFieldSink {
     let L: OpaquePointer
     let table: Int32
-    /// The absolute index of the shape's key table, 0 with none.
     let keys: Int32
-    let shape: LuaRecordShape?
+    let shape: LuaRecordShape
     private var cursor: lua_Integer = 0
 
-    init(L: OpaquePointer, table: Int32, keys: Int32 = 0, shape: LuaRecordShape? = nil) {
+    init(L: OpaquePointer, table: Int32, keys: Int32, shape: LuaRecordShape) {
         self.L = L
         self.table = table
         self.keys = keys
@@ -40,65 +39,45 @@ public struct LuaTableWriter: LuaFieldSink {
     }
 
     public mutating func set(_ key: StaticString, _ value: Double?) {
-        guard let value else { return skip(key) }
-        pushKey(key)
+        advance(key)
+        guard let value else { return }
+        lua_rawgeti(L, keys, cursor)
         lua_pushnumber(L, value)
-        store(key)
+        lua_rawset(L, table)
     }
 
     public mutating func set(_ key: StaticString, integer value: Int64?) {
-        guard let value else { return skip(key) }
-        pushKey(key)
+        advance(key)
+        guard let value else { return }
+        lua_rawgeti(L, keys, cursor)
         lua_pushinteger(L, lua_Integer(value))
-        store(key)
+        lua_rawset(L, table)
     }
 
     public mutating func set(_ key: StaticString, _ value: String?) {
-        guard var value else { return skip(key) }
-        pushKey(key)
+        advance(key)
+        guard var value else { return }
+        lua_rawgeti(L, keys, cursor)
         value.withUTF8 { buffer in
             _ = buffer.withMemoryRebound(to: CChar.self) { lua_pushlstring(L, $0.baseAddress, $0.count) }
         }
-        store(key)
+        lua_rawset(L, table)
     }
 
     public mutating func set(_ key: StaticString, _ value: Bool?) {
-        guard let value else { return skip(key) }
-        pushKey(key)
-        lua_pushboolean(L, value ? 1 : 0)
-        store(key)
-    }
-
-    /// The next key of the shape (a nil value still takes its place).
-    @inline(__always)
-    private mutating func skip(_ key: StaticString) {
-        guard keys != 0 else { return }
-        cursor += 1
-        assert(Self.matches(shape, cursor, key), "a record's fields were written out of its shape's order at \(key)")
-    }
-
-    @inline(__always)
-    private mutating func pushKey(_ key: StaticString) {
-        guard keys != 0 else { return }
-        cursor += 1
-        assert(Self.matches(shape, cursor, key), "a record's fields were written out of its shape's order at \(key)")
+        advance(key)
+        guard let value else { return }
         lua_rawgeti(L, keys, cursor)
+        lua_pushboolean(L, value ? 1 : 0)
+        lua_rawset(L, table)
     }
 
+    /// The next key of the shape (a nil value takes its place too: nothing is set for it).
     @inline(__always)
-    private func store(_ key: StaticString) {
-        if keys != 0 {
-            lua_rawset(L, table)
-        } else {
-            key.withUTF8Buffer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { lua_setfield(L, table, $0.baseAddress) }
-            }
-        }
-    }
-
-    private static func matches(_ shape: LuaRecordShape?, _ position: lua_Integer, _ key: StaticString) -> Bool {
-        guard let shape, position >= 1, Int(position) <= shape.names.count else { return false }
-        return shape.names[Int(position) - 1] == "\(key)"
+    private mutating func advance(_ key: StaticString) {
+        cursor += 1
+        assert(Int(cursor) <= shape.names.count && shape.names[Int(cursor) - 1] == "\(key)",
+               "a record's fields were written out of its shape's order at \(key)")
     }
 }
 
@@ -123,24 +102,19 @@ public struct LuaRecord: LuaFieldSink {
 
 extension LuaState {
     /// Calls `env[name]` with one table argument whose fields `fill` writes directly on the
-    /// stack, in a coroutine under the time budget like every other call. With a `shape`, the
-    /// fields are set by this state's interned names of it. `startedAt` (`monotonicNanoseconds`)
-    /// is when the caller's timing of the call began, the start of its budget too.
-    public func call(_ env: LuaRef, _ name: String, fields: Int32, shape: LuaRecordShape? = nil, budget seconds: Double? = nil,
-                     startedAt: Int64? = nil, _ fill: (inout LuaTableWriter) -> Void) -> Outcome
+    /// stack (by this state's interned names of `shape`), in a coroutine under the time budget
+    /// like every other call. `startedAt` (`monotonicNanoseconds`) is when the caller's timing
+    /// of the call began, the start of its budget too.
+    public func call(_ env: LuaRef, _ name: String, shape: LuaRecordShape, budget seconds: Double? = nil, startedAt: Int64? = nil,
+                     _ fill: (inout LuaTableWriter) -> Void) -> Outcome
     {
         guard pushFunction(env, name) else { return .finished([]) }
-        lua_createtable(L, 0, fields)
+        lua_createtable(L, 0, Int32(shape.names.count))
         let table = lua_gettop(L)
-        if let shape {
-            pushKeys(of: shape)
-            var writer = LuaTableWriter(L: L, table: table, keys: table + 1, shape: shape)
-            fill(&writer)
-            shim_pop(L, 1)
-        } else {
-            var writer = LuaTableWriter(L: L, table: table)
-            fill(&writer)
-        }
+        pushKeys(of: shape)
+        var writer = LuaTableWriter(L: L, table: table, keys: table + 1, shape: shape)
+        fill(&writer)
+        shim_pop(L, 1)
         return run(arguments: 1, budget: seconds ?? timeBudget, startedAt: startedAt)
     }
 

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TWSProtocol
 
 /// Bars read from the SQLite store by column index through SQLite's C API (GRDB's rows,
 /// decoded by column name, cost several times SQLite's own stepping), with a prepared
@@ -64,6 +65,23 @@ enum SQLiteBarReader {
         let more = limit.map { rows >= $0 } ?? false
         return BarChunk(bars: bars, rest: more && next < span.end ? TimeSpan(next, span.end) : nil)
     }
+
+    /// Every bar of `span`, in one array sized from the stored times and the bar size (a count
+    /// would read every row once more: in this table the rows are the index), so a million bars
+    /// are one array, not a doubling that holds the old one beside the new. Denser data than
+    /// that (times closer than a bar) grows it; room made for sparser data is never touched,
+    /// so never resident. Past a million bars by that reckoning (a long span, or a few bars far
+    /// apart) they are counted instead: room for a guess that large could be far more than is there.
+    static func readAll(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> [StoredBar] {
+        guard let bounds = try bounds(db, series, in: span) else { return [] }
+        let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
+        let expected = (Double(bounds.last) - Double(bounds.first)) / max(seconds, 1) + 1
+        let capacity = expected.isFinite && expected >= 0 && expected <= Double(largestGuess) ? Int(expected) : nil
+        return try read(db, series, in: span, limit: nil, capacity: capacity).bars
+    }
+
+    /// The most bars room is made for on a guess (64 MB of address space); more are counted.
+    static let largestGuess = 1 << 20
 
     /// How many rows `span` holds (a count over the index).
     static func count(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> Int {

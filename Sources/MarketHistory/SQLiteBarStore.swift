@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import TWSProtocol
 
 /// The embedded bar store: one SQLite file (WAL), a row per bar, a row per covered span.
 public final class SQLiteBarStore: BarStore, @unchecked Sendable {
@@ -73,22 +72,8 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
 
     public func bars(_ series: BarSeries, in span: TimeSpan) async throws -> [StoredBar] {
         // Read by column index through SQLite's C API (SQLiteBarReader.swift), all at once.
-        guard let bounds = try await queue.read({ db in try SQLiteBarReader.bounds(db, series, in: span) }) else { return [] }
-        // Sized from the stored times and the bar size (a count would read every row once more:
-        // in this table the rows are the index), so a million bars are one array, not a
-        // doubling that holds the old one beside the new. Denser data than that (times closer
-        // than a bar) grows it; room reserved for sparser data is never touched, so never resident.
-        let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
-        let width = Double(bounds.last) - Double(bounds.first)
-        // Past a million bars by that reckoning (a long span, or a few bars far apart), counted
-        // instead: room for a guess that large could be far more than is there.
-        let expected = width / max(seconds, 1) + 1
-        let capacity = expected.isFinite && expected >= 0 && expected <= Double(Self.largestGuess) ? Int(expected) : nil
-        return try await queue.read { db in try SQLiteBarReader.read(db, series, in: span, limit: nil, capacity: capacity).bars }
+        try await queue.read { db in try SQLiteBarReader.readAll(db, series, in: span) }
     }
-
-    /// The most bars room is made for on a guess (64 MB of address space); more are counted.
-    static let largestGuess = 1 << 20
 
     /// Up to `limit` bars of `span`, from its start, and what is left to read (nil: nothing);
     /// a read transaction of its own, so a long stream never holds the store.

@@ -169,11 +169,15 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         // Offline: what the store keeps about each instrument (the same TWS answered when its
         // bars were downloaded, or the import was told), the same money as online.
+        // Also the instruments whose details the store keeps (kept with any of their bars, of
+        // any size or kind, imported or downloaded).
+        var detailed: Set<String> = []
         func fromStore() async throws -> ([ResolvedInstrument], [String]) {
             var instruments: [ResolvedInstrument] = [], notices: [String] = []
             for spec in specs {
                 let stored: StoredInstrument?
                 do { stored = try await store.instrument(spec.key) } catch { throw RuntimeError("\(spec.key): the bar store: \(error)") }
+                if stored != nil { detailed.insert(spec.key) }
                 let (instrument, notice) = BacktestData.storedInstrument(spec, stored: stored, multiplier: sizes[spec.key],
                                                                          defaultTick: setup.rules.tickSize)
                 instruments.append(instrument)
@@ -190,10 +194,7 @@ struct BacktestCommand: AsyncParsableCommand {
         for (spec, instrument) in zip(specs, stored.0) {
             let series = BarSeries(instrument: spec.key, barSize: setup.barSize, what: setup.what)
             let covered = try await store.covered(series)
-            // Held: bars of this series, or details of the instrument (kept with any of its
-            // bars, of any size or kind, imported or downloaded).
-            let details = try? await store.instrument(spec.key)
-            if !covered.isEmpty || details != nil { holdsBars.insert(spec.key) }
+            if !covered.isEmpty || detailed.contains(spec.key) { holdsBars.insert(spec.key) }
             let gaps = BacktestData.tradingGaps(TimeSpan.missing(setup.span, covered: covered), of: instrument, barSeconds: barSeconds)
             if !gaps.isEmpty { missing.append((spec, gaps)) }
         }

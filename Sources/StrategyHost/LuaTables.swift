@@ -12,7 +12,6 @@ enum LuaTables {
     /// the Lua stack for on_quote.
     static let quoteShape = LuaRecordShape(["symbol", "bid", "ask", "last", "bid_size", "ask_size", "last_size", "volume", "time", "open",
                                             "high", "low", "close", "stale", "delayed", "halted"])
-    static let quoteFieldCount = Int32(quoteShape.names.count)
 
     /// `now` is the quote's time when it has none of its own (the strategy's clock).
     static func quote<Sink: LuaFieldSink>(_ q: MarketQuote, now: Double, into sink: inout Sink) {
@@ -43,7 +42,6 @@ enum LuaTables {
     /// The fields of a bar table, in the order `bar` writes them; written straight onto the Lua
     /// stack for on_bar.
     static let barShape = LuaRecordShape(["symbol", "size", "time", "open", "high", "low", "close", "volume", "wap", "count"])
-    static let barFieldCount = Int32(barShape.names.count)
 
     static func bar<Sink: LuaFieldSink>(symbol: String, size: String, time: Int64, open: Double, high: Double, low: Double, close: Double,
                                         volume: Double?, wap: Double?, count: Int?, into sink: inout Sink)
@@ -87,8 +85,9 @@ enum LuaTables {
                  "avg_price": r.filled > 0 ? .number(r.averageFillPrice) : .nil, "reason": r.reason.isEmpty ? .nil : .string(r.reason)])
     }
 
-    /// The fields of a fill table; written straight onto the Lua stack for on_fill.
-    static let fillFieldCount: Int32 = 9
+    /// The fields of a fill table, in the order `fill` writes them; written straight onto the
+    /// Lua stack for on_fill.
+    static let fillShape = LuaRecordShape(["order_id", "exec_id", "symbol", "side", "qty", "price", "time", "commission", "corrects"])
 
     static func fill<Sink: LuaFieldSink>(_ e: ExecutionRecord, into sink: inout Sink) {
         sink.set("order_id", integer: Int64(e.orderId))

@@ -560,7 +560,7 @@ public final class Strategy: @unchecked Sendable {
             if execution.corrects == nil { statistics.fills += 1 }
             applyFillToView(execution)
             checkOwnLoss()
-            call("on_fill", label: Self.label(handler: "on_fill"), fields: LuaTables.fillFieldCount) { LuaTables.fill(execution, into: &$0) }
+            call("on_fill", label: Self.fillLabel, shape: LuaTables.fillShape) { LuaTables.fill(execution, into: &$0) }
             if let position = positions[execution.symbol] {
                 call("on_position", [positionTable(execution.symbol, position)])
             }
@@ -668,6 +668,7 @@ public final class Strategy: @unchecked Sendable {
     static let resumedWaitLabel: Int64 = -1
     static let quoteLabel = label(handler: "on_quote")
     static let barLabel = label(handler: "on_bar")
+    static let fillLabel = label(handler: "on_fill")
     static func label(handler: String) -> Int64 { handlerLabels[handler] ?? 0 }
     private static let handlerLabels = Dictionary(uniqueKeysWithValues: handlerNames.enumerated().map { ($1, Int64($0 + 1)) })
     /// The account values whose change on_account hears of.
@@ -695,13 +696,13 @@ public final class Strategy: @unchecked Sendable {
     }
 
     /// The same with one table argument written straight onto the Lua stack (quotes, bars:
-    /// no `LuaValue` in between), its fields set by `shape`'s interned names when given. The
-    /// handler's time and its budget start at one clock read.
-    func call(_ handler: String, label: Int64, shape: LuaRecordShape? = nil, fields: Int32 = 0, _ fill: (inout LuaTableWriter) -> Void) {
+    /// no `LuaValue` in between), its fields set by `shape`'s interned names. The handler's
+    /// time and its budget start at one clock read.
+    func call(_ handler: String, label: Int64, shape: LuaRecordShape, _ fill: (inout LuaTableWriter) -> Void) {
         guard !statistics.paused else { return }
         lua.label = label
         let started = LuaState.monotonicNanoseconds
-        let outcome = lua.call(env, handler, fields: shape.map { Int32($0.names.count) } ?? fields, shape: shape, startedAt: started, fill)
+        let outcome = lua.call(env, handler, shape: shape, startedAt: started, fill)
         handlerTimer.recordNanoseconds(LuaState.monotonicNanoseconds &- started)
         run(outcome, handler: handler)
     }

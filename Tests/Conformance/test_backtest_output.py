@@ -239,3 +239,21 @@ def test_an_instrument_given_with_terms_of_its_own_is_named_in_the_users_terms(t
     assert run.returncode == 0, run.stdout + run.stderr
     assert "AAPL (as given, with its own exchange, currency or con_id) is not one of the backtest's instruments" in run.stderr, run.stderr
     assert "Contract(" not in run.stdout + run.stderr
+
+
+def test_partial_files_of_killed_runs_are_removed_by_the_next_run_and_no_other(tmp_path):
+    store = imported(tmp_path, 100)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])  # a process that has ended: its pid names no live run
+    dead.wait()
+    alive = os.getpid()
+    left = {f".equity.csv.{dead.pid}-1.partial": False, f".trades.csv.{dead.pid}-2.partial": False,
+            f".equity.csv.{alive}-3.partial": True, f".notes.txt.{dead.pid}-4.partial": True, ".equity.csv.garbage.partial": True}
+    for name in left:
+        (out / name).write_text("x")
+    run = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                   "--store", store, "--offline", "--out", "out")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {name: (out / name).exists() for name in left} == left
