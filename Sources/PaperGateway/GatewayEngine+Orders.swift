@@ -224,10 +224,13 @@ extension GatewayEngine {
         owner.send(.orderStatus(paper.statusMessage))
     }
 
-    /// Lets every working order meet the current quotes, in the order they arrived.
-    func matchOrders() {
+    /// Lets every working order (or, with `onlySymbol`, every one on that instrument) meet the
+    /// current quotes, in the order they arrived.
+    func matchOrders(onlySymbol: String? = nil) {
         for key in orderSequence {
-            guard var paper = orders[key], paper.isWorking, isReleased(paper), marketOpen(for: paper),
+            guard var paper = orders[key], paper.isWorking,
+                  onlySymbol == nil || paper.contract.localSymbol == onlySymbol,
+                  isReleased(paper), marketOpen(for: paper),
                   let quote = market.quote(symbol: paper.contract.localSymbol)
             else { continue }
             let wasWaiting = isStopWaiting(paper)

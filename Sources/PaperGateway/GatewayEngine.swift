@@ -337,7 +337,7 @@ public final class GatewayEngine {
             let index = nextInstrument
             nextInstrument = (index + 1) % count
             let trade = market.stepInstrument(at: index, seconds: config.market.tickIntervalMs / 1000, now: now)
-            settle(trade.map { [$0] } ?? [])
+            settle(trade.map { [$0] } ?? [], moved: market.instruments[index].symbol)
         }
         instrumentsMoved = due
     }
@@ -347,9 +347,12 @@ public final class GatewayEngine {
         .nanoseconds(max(Int64(config.market.tickIntervalMs * 1_000_000) / Int64(market.instruments.count), 1))
     }
 
-    /// Everything that follows from quotes moving: fills, ticks, bars, PnL.
-    private func settle(_ trades: [Trade]) {
-        matchOrders()
+    /// Everything that follows from quotes moving: fills, ticks, bars, PnL. With `moved`, only
+    /// that instrument's quote moved: only its orders meet it (a quote that did not move shows
+    /// no new size, so an order larger than it fills once per move of its own instrument, not
+    /// once per move of any instrument).
+    private func settle(_ trades: [Trade], moved: String? = nil) {
+        matchOrders(onlySymbol: moved)
         publishQuotes()
         publishLiveHistory()
         aggregateRealTimeBars(trades)

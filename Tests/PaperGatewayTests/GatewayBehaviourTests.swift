@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import TWSProtocol
 @testable import PaperGateway
@@ -122,6 +123,34 @@ struct GatewayBehaviourTests {
             // Modifying a filled order is 104.
             try place(client, 3, Order(action: "BUY", quantity: 6000, type: "MKT"))
             try client.wait(for: "104") { _ in !client.errors(104).isEmpty }
+        }
+    }
+
+    @Test("an order larger than the displayed size fills once per move of its own instrument, not of any instrument")
+    func partialFillsFollowTheirOwnQuote() async throws {
+        try await withClient({
+            $0.market.tickIntervalMs = 100
+            $0.instruments = Array(Instrument.defaultUniverse.prefix(10))  // the realtime clock moves one every 10 ms
+        }) { server, client in
+            let start = NIODeadline.now()
+            func fills() async throws -> Int {
+                try await server.withEngine { engine in engine.executions.filter { $0.execution.orderId == 7 }.count }
+            }
+            func advance(ms: Int64) async throws {
+                try await server.withEngine { engine in engine.advanceRealtimeClock(to: start + .milliseconds(ms)) }
+            }
+            try await advance(ms: 0)
+            // At most 12 lots show on a side: 1,000,000 shares stay working for the whole test.
+            try place(client, 7, Order(action: "BUY", quantity: 1_000_000, type: "MKT"))
+            try client.wait(for: "the first part") { _ in !client.received.compactMap(\.execDetails).isEmpty }
+            let onArrival = try await fills()
+            #expect(onArrival == 1, "it meets the quote it arrived at once")
+            for round in 1...3 {
+                // One interval: each of the ten instruments moves once, AAPL among them.
+                try await advance(ms: Int64(round) * 100)
+                #expect(try await fills() == onArrival + round, "round \(round): one more part per move of AAPL's quote")
+            }
+            #expect(statuses(client, 7).last != "Filled")
         }
     }
 

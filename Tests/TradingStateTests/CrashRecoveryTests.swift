@@ -32,8 +32,9 @@ struct CrashRecoveryTests {
     func sigkill() async throws {
         var config = PaperGatewayConfig()
         config.port = 0
-        // Quotes move every 250 ms: an order of 2,500 shares fills in parts over seconds, so
-        // orders still work when the trader is killed (at 20 ms they had often all filled).
+        // Quotes move every 250 ms and show at most 12 lots: an order of 10,000 shares takes at
+        // least 9 moves of its quote (over 2 s) to fill, so the orders placed last still work
+        // when the trader is killed right after placing them.
         config.market.tickIntervalMs = 250
         let server = try await PaperGatewayServer.start(config: config)
         let journal = temporaryPath("crash")
@@ -41,7 +42,7 @@ struct CrashRecoveryTests {
         let gateway = "127.0.0.1:\(server.port)"
         let common = ["trade-probe", "--journal", journal, "--gateway", gateway, "--client-id", "9"]
 
-        let (trader, output) = try launch(common + ["--orders", "60", "--quantity", "2500"])
+        let (trader, output) = try launch(common + ["--orders", "60", "--quantity", "10000"])
         // Kill it after some orders, while many are still filling in parts.
         var placed = 0
         var buffer = ""
