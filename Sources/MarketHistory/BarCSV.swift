@@ -63,12 +63,12 @@ public enum BarCSV {
 
     /// The bars of a CSV file, in time order; throws a `Failure` listing the bad lines if any
     /// line is bad (then nothing of the file may be stored).
-    public static func read(_ text: String) throws(Failure) -> [StoredBar] {
+    public static func read(_ text: String, naiveTimesIn zone: TimeZone? = nil) throws(Failure) -> [StoredBar] {
         var bars: [StoredBar] = []
         var text = text
         do {
             try text.withUTF8 { bytes in
-                var parser = BarCSVParser()
+                var parser = BarCSVParser(naiveTimesIn: zone)
                 try BarCSVParser.lines(of: UnsafeRawBufferPointer(bytes)) { line in
                     try parser.consume(line) { batch in bars.append(contentsOf: batch) }
                 }
@@ -85,10 +85,10 @@ public enum BarCSV {
     /// The bars of the CSV file at `path`, read in chunks (see `BarCSVParser`): the same bars
     /// and refusals as `read(_:)`, without the file as one String. A file that cannot be read
     /// is refused on line 1, saying why.
-    public static func read(fileAt path: String) throws(Failure) -> [StoredBar] {
+    public static func read(fileAt path: String, naiveTimesIn zone: TimeZone? = nil) throws(Failure) -> [StoredBar] {
         var bars: [StoredBar] = []
         do {
-            try BarCSVParser.parseFile(at: path) { batch in bars.append(contentsOf: batch) }
+            try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in bars.append(contentsOf: batch) }
         } catch let failure as Failure {
             throw failure
         } catch {

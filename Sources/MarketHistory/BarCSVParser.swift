@@ -41,9 +41,15 @@ public struct BarCSVParser {
     public private(set) var count = 0
     public private(set) var first: StoredBar?
     public private(set) var last: StoredBar?
+    /// Where times written without a zone are read (nil: UTC).
+    private var naiveTimes: NaiveTimes?
+    private var timeColumn = 0
 
-    public init() {
+    /// `naiveTimesIn`: the place whose clock times without a zone show (`2024-01-02 09:30`);
+    /// nil reads them as UTC.
+    public init(naiveTimesIn zone: TimeZone? = nil) {
         batch.reserveCapacity(Self.batchSize)
+        naiveTimes = zone.map(NaiveTimes.init(zone:))
     }
 
     // MARK: - Driving
@@ -52,11 +58,11 @@ public struct BarCSVParser {
     /// `BarCSV.Failure` for a bad file (after the whole file was read, to name its bad lines),
     /// a `CocoaError`-like error when the file cannot be read, or what `sink` throws.
     @discardableResult
-    public static func parseFile(at path: String, _ sink: ([StoredBar]) throws -> Void) throws -> BarCSVParser {
+    public static func parseFile(at path: String, naiveTimesIn zone: TimeZone? = nil, _ sink: ([StoredBar]) throws -> Void) throws -> BarCSVParser {
         let descriptor = systemOpen(path, O_RDONLY)
         guard descriptor >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
         defer { _ = systemClose(descriptor) }
-        var parser = BarCSVParser()
+        var parser = BarCSVParser(naiveTimesIn: zone)
         var capacity = chunkBytes
         var buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
@@ -129,7 +135,7 @@ public struct BarCSVParser {
             return
         }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        let bar: StoredBar
+        var bar: StoredBar
         if let fast = fastBar(line) {
             bar = fast
         } else {
@@ -142,6 +148,10 @@ public struct BarCSVParser {
                 record(BarCSV.Problem(line: lineNumber, message: "\(error)"))  // bar(_:) throws only LineProblem
                 return
             }
+        }
+        if naiveTimes != nil {
+            guard let moment = utc(of: bar.time, line) else { return }
+            bar.time = moment
         }
         if let previousTime, bar.time <= previousTime {
             record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(bar.time)) is not after line \(previousLine)'s (\(UTCTime.iso(previousTime)))"))
@@ -170,6 +180,38 @@ public struct BarCSVParser {
         }
     }
 
+    /// The UTC time of a line whose time cell reads `time` as if it were UTC: itself unless
+    /// the cell has no zone and `naiveTimes` gives one; nil (the line recorded as bad) for a
+    /// clock reading the place never shows.
+    private mutating func utc(of time: Int64, _ line: UnsafeRawBufferPointer) -> Int64? {
+        guard var naive = naiveTimes, NaiveTimes.isNaive(Self.cell(timeColumn, of: line)) else { return time }
+        defer { naiveTimes = naive }
+        guard let moment = naive.utc(ofWall: time, after: previousTime) else {
+            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) does not exist in \(naive.zone.identifier) "
+                                  + "(its clocks skip that hour when summer time begins)"))
+            return nil
+        }
+        if let why = BarBounds.timeProblem(moment) {
+            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) in \(naive.zone.identifier) \(why)"))
+            return nil
+        }
+        return moment
+    }
+
+    /// Cell `column` of a line, without the blanks and quotes around it (as `BarCSV.cells`).
+    static func cell(_ column: Int, of line: UnsafeRawBufferPointer) -> Slice<UnsafeRawBufferPointer> {
+        var start = 0, index = 0
+        while index < column, let comma = line[start...].firstIndex(of: 0x2C) {
+            start = comma + 1
+            index += 1
+        }
+        var cell = line[start..<(line[start...].firstIndex(of: 0x2C) ?? line.count)]
+        while let first = cell.first, first == 0x20 || first == 0x09 { cell = cell.dropFirst() }
+        while let last = cell.last, last == 0x20 || last == 0x09 { cell = cell.dropLast() }
+        if cell.count >= 2, cell.first == 0x22, cell.last == 0x22 { cell = cell.dropFirst().dropLast() }
+        return cell
+    }
+
     private mutating func record(_ problem: BarCSV.Problem) {
         total += 1
         if problems.count < BarCSV.shownProblems { problems.append(problem) }
@@ -183,6 +225,7 @@ public struct BarCSVParser {
         let known: [String: Column] = ["time": .time, "open": .open, "high": .high, "low": .low, "close": .close, "volume": .volume,
                                        "wap": .wap, "count": .count]
         columns = names.map { known[$0] ?? .other }
+        timeColumn = index["time"] ?? 0
         headerRead = true
     }
 

@@ -102,7 +102,8 @@ public protocol BarStore: Sendable {
     /// Stores the bars of the CSV file at `path` (`BarCSV`'s format) as `series`, bars of
     /// `barSeconds`: all of the file or nothing (a bad line refuses it whole with a
     /// `BarCSV.Failure`; a file without bars stores nothing); the file's span counts as covered.
-    func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> BarImportSummary
+    /// Times without a zone are read in `naiveTimesIn`'s clock (nil: UTC).
+    func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64, naiveTimesIn zone: TimeZone?) async throws -> BarImportSummary
     /// Keeps `details` for its key, replacing what was stored for it.
     func saveInstrument(_ details: StoredInstrument) async throws
     /// The details stored for an instrument key, or nil (bars imported or downloaded before
@@ -141,12 +142,17 @@ public struct BarImportSummary: Sendable, Equatable {
 extension BarStore {
     /// A store without a streaming import of its own: the file read in chunks into one array
     /// of bars (no whole-file String), then written at once.
-    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> BarImportSummary {
-        let bars = try BarCSV.read(fileAt: path)
+    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64, naiveTimesIn zone: TimeZone?) async throws -> BarImportSummary {
+        let bars = try BarCSV.read(fileAt: path, naiveTimesIn: zone)
         guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0) }
         let span = TimeSpan(first.time, last.time + barSeconds)
         try await write(bars, of: series, covering: span)
         return BarImportSummary(bars: bars.count, first: first, last: last, covered: span)
+    }
+
+    /// Times without a zone read as UTC.
+    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> BarImportSummary {
+        try await importCSV(fileAt: path, as: series, barSeconds: barSeconds, naiveTimesIn: nil)
     }
 
     /// A store without a chunked read of its own reads the span whole and hands it over as

@@ -12,8 +12,9 @@ extension SQLiteBarStore {
     /// `barSeconds`, in one transaction: all of the file or nothing. A bad line refuses the
     /// whole file (`BarCSV.Failure`, naming the bad lines; nothing stored); a file without
     /// bars stores nothing. The file's span counts as covered. Memory stays flat in the file's
-    /// size (a batch of bars and SQLite's page cache).
-    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64) async throws -> ImportSummary {
+    /// size (a batch of bars and SQLite's page cache). Times without a zone are read in
+    /// `zone`'s clock (nil: UTC).
+    public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64, naiveTimesIn zone: TimeZone?) async throws -> ImportSummary {
         try await queue.write { db in
             let inserter = try BulkInserter(db, series: series)
             // The file parsed on a thread of its own while this one inserts (two cores: the
@@ -21,7 +22,7 @@ extension SQLiteBarStore {
             let pipe = BatchPipe<ParsedFile>(capacity: 4)
             let parsing = Thread {
                 do {
-                    let parser = try BarCSVParser.parseFile(at: path) { batch in try pipe.put(batch) }
+                    let parser = try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in try pipe.put(batch) }
                     pipe.finish(.success(ParsedFile(count: parser.count, first: parser.first, last: parser.last)))
                 } catch {
                     pipe.finish(.failure(error))

@@ -64,7 +64,7 @@ func day(_ text: String, _ option: String) throws -> Int64 {
 struct HistoryImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 (UTC), 2024-01-02T09:30:00-05:00, epoch seconds, or a date 2024-01-02 for daily bars).",
+        abstract: "Import bars from a CSV file (time,open,high,low,close[,volume,wap,count]; time: 2024-01-02T14:30:00Z, 2024-01-02 14:30:00 (UTC unless --times-in), 2024-01-02T09:30:00-05:00, epoch seconds, or a date 2024-01-02 for daily bars).",
         discussion: """
             The instrument's details are stored with the bars, for backtests: what --sec-type, --currency, --exchange, \
             --multiplier and --tick give, the rest from its name (EUR.USD: forex quoted in USD; AAPL: a US stock, tick 0.01), \
@@ -88,6 +88,7 @@ struct HistoryImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("time-zone"), help: "The time zone of its exchange: America/New_York, US/Central, Europe/London, ... (default: US/Eastern for a US stock or a forex pair). IB's abbreviations name places, summer time included: EST is New York's clock, GMT London's. Day bars built from these bars follow its days.") var timeZone: String?
     @Option(help: "Its regular session in that zone, HH:MM-HH:MM: what a day bar built from these bars covers (default: 09:30-16:00 for a US stock, 17:00-17:00 for forex; 17:00-16:00 starts the evening before).") var session: String?
     @Flag(name: .customLong("replace-details"), help: "Replace stored instrument details the given ones disagree with.") var replaceDetails = false
+    @Option(name: .customLong("times-in"), help: "The clock the file's times without a zone (2024-01-02 09:30:00) show: America/New_York for a file in New York's time (default: UTC). Summer time included: a time in the hour the clocks skip is refused; the hour they repeat is read in the file's order. Times with Z or an offset, epoch seconds and dates are read as they say.") var timesIn: String?
 
     func run() async throws {
         let spec: InstrumentSpec
@@ -96,6 +97,12 @@ struct HistoryImportCommand: AsyncParsableCommand {
         let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick,
                                         timeZone: timeZone, session: session).validated(for: spec)
         let barSeconds = try BarSizeOption.check(bar)
+        let naiveZone = try timesIn.map { name in
+            guard name.utf8.count <= 64, let zone = TradingCalendar.zone(named: name) else {
+                throw ValidationError("--times-in '\(ShownText.shown(name, limit: 80))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
+            }
+            return zone
+        }
         guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
         let (name, notes, summary) = try await withBarStore(store, config: try historyConfig(config)) { opened in
@@ -113,7 +120,7 @@ struct HistoryImportCommand: AsyncParsableCommand {
             // as covered: a download will not ask TWS for it again.
             let summary: BarImportSummary
             do {
-                summary = try await opened.store.importCSV(fileAt: file, as: series, barSeconds: Int64(barSeconds))
+                summary = try await opened.store.importCSV(fileAt: file, as: series, barSeconds: Int64(barSeconds), naiveTimesIn: naiveZone)
             } catch let failure as BarCSV.Failure {
                 throw RuntimeError(Self.refusal(failure, file: file))
             } catch {

@@ -328,3 +328,49 @@ def test_a_postgres_store_from_before_details_is_upgraded_keeping_its_bars(tmp_p
         assert kept.stdout.split() == ["FUT|50|US/Central"], kept.stdout + kept.stderr
     finally:
         psql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_times_without_a_zone_read_in_the_clock_times_in_names(tmp_path):
+    """A vendor's file in New York's time (`2024-07-01 09:30:00`): `--times-in America/New_York`
+    stores 13:30 UTC in July and 14:30 UTC in January; the hour the clocks repeat in November
+    is read in the file's order; a time in the hour they skip is refused by line; a zone that is
+    none is named; without the option the same file is read as UTC, as before."""
+    (tmp_path / "ny.csv").write_text(
+        "time,open,high,low,close,volume\n"
+        "2024-01-02 09:30:00,100,101,99,100.5,10\n"
+        "2024-07-01 09:30:00,100,101,99,100.5,10\n"
+        "2024-11-03 01:30:00,100,101,99,100.5,10\n"
+        "2024-11-03 01:10:00,100,101,99,100.5,10\n"  # the second 01:10, after 01:30 EDT: EST
+        "2024-11-03T09:30:00Z,100,101,99,100.5,10\n")
+    store = tmp_path / "bars.sqlite"
+    done = run(tmp_path, "history", "import", "ny.csv", "--instrument", "AAPL", "--bar", "1 min", "--store", str(store),
+               "--times-in", "America/New_York")
+    assert done.returncode == 0, done.stderr
+    exported = run(tmp_path, "history", "export", "AAPL", "--bar", "1 min", "--store", str(store))
+    assert [line.split(",")[0] for line in exported.stdout.splitlines()[1:]] == [
+        "2024-01-02T14:30:00Z", "2024-07-01T13:30:00Z", "2024-11-03T05:30:00Z", "2024-11-03T06:10:00Z", "2024-11-03T09:30:00Z"]
+
+    # IB's abbreviation names the place: EST is New York's clock, summer time included.
+    (tmp_path / "one.csv").write_text("time,open,high,low,close\n2024-07-01 09:30,100,101,99,100.5\n")
+    other = tmp_path / "other.sqlite"
+    assert run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(other),
+               "--times-in", "EST").returncode == 0
+    exported = run(tmp_path, "history", "export", "MSFT", "--bar", "1 min", "--store", str(other))
+    assert exported.stdout.splitlines()[1].startswith("2024-07-01T13:30:00Z")
+
+    (tmp_path / "gap.csv").write_text("time,open,high,low,close\n2024-03-10 01:59,100,101,99,100.5\n2024-03-10 02:30,100,101,99,100.5\n")
+    refused = run(tmp_path, "history", "import", "gap.csv", "--instrument", "IBM", "--bar", "1 min", "--store", str(store),
+                  "--times-in", "America/New_York")
+    assert refused.returncode == 1
+    assert "gap.csv:3: time 2024-03-10 02:30:00 does not exist in America/New_York" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    assert stored(store, "IBM") == (0, 0)
+
+    bad = run(tmp_path, "history", "import", "ny.csv", "--instrument", "IBM", "--bar", "1 min", "--store", str(store),
+              "--times-in", "Mars/Olympus")
+    assert bad.returncode != 0 and "--times-in 'Mars/Olympus' is not a time zone" in bad.stderr
+    assert "Traceback" not in bad.stderr and "Fatal" not in bad.stderr
+
+    utc = tmp_path / "utc.sqlite"
+    assert run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(utc)).returncode == 0
+    assert run(tmp_path, "history", "export", "MSFT", "--bar", "1 min", "--store", str(utc)).stdout.splitlines()[1].startswith("2024-07-01T09:30:00Z")
