@@ -191,8 +191,9 @@ public struct BarCSVParser {
                                   + "(its clocks skip that hour when summer time begins)"))
             return nil
         }
-        if let why = BarBounds.timeProblem(moment) {
-            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) in \(naive.zone.identifier) \(why)"))
+        if BarBounds.timeProblem(moment) != nil {
+            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) in \(naive.zone.identifier) is \(UTCTime.iso(moment)) UTC, "
+                                  + "outside 1900-01-01 to 9999-12-31"))
             return nil
         }
         return moment

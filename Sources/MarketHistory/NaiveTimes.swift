@@ -44,6 +44,27 @@ public struct NaiveTimes: Sendable {
         Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc))))
     }
 
+    /// Whether the first bar of the CSV file at `path` has a time without a zone (read from
+    /// the file's first 64 KB; false when it cannot tell): an import can then say which clock
+    /// it read such times in.
+    public static func firstTimeIsNaive(inFileAt path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 1 << 16) else { return false }
+        var lines: [[UInt8]] = []
+        head.withUnsafeBytes { bytes in
+            _ = try? BarCSVParser.lines(of: UnsafeRawBufferPointer(bytes), keepingLast: head.count == 1 << 16) { line in
+                var line = Array(line)
+                if line.last == 0x0D { line.removeLast() }
+                if lines.count < 2, !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { lines.append(line) }
+            }
+        }
+        guard lines.count == 2 else { return false }
+        let names = BarCSV.cells(Substring(String(decoding: lines[0], as: UTF8.self))).map { $0.lowercased().trimmingCharacters(in: .init(charactersIn: "\u{FEFF}\r")) }
+        guard let column = names.firstIndex(of: "time") else { return false }
+        return lines[1].withUnsafeBytes { isNaive(BarCSVParser.cell(column, of: $0)) }
+    }
+
     /// Whether a time cell is a date and clock time with no zone (`2024-01-02 09:30`,
     /// `2024-01-02T09:30:00`): the form this reads in a place's clock. Dates alone, epoch
     /// seconds, `Z` and offsets say their own moment.

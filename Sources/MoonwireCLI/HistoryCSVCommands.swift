@@ -130,6 +130,10 @@ struct HistoryImportCommand: AsyncParsableCommand {
             var notes: [String] = []
             // Bars smaller than a day with no time zone: say now what a backtest will do with them.
             let kept: StoredInstrument? = if case let .save(details, _) = outcome { details } else { try? await opened.store.instrument(key) }
+            if naiveZone == nil, NaiveTimes.firstTimeIsNaive(inFileAt: file) {
+                notes.append("\(ShownText.shown(file)): its times have no zone (as on its first bar): they were read as UTC; "
+                             + "if they are an exchange's clock, --times-in names it (America/New_York, ...)")
+            }
             if barSeconds < 86400, (kept?.timeZone ?? "").isEmpty {
                 notes.append("\(key): no time zone or session is stored: day bars a backtest builds from these are cut at UTC midnight "
                              + "(give --time-zone and --session)")

@@ -372,5 +372,10 @@ def test_times_without_a_zone_read_in_the_clock_times_in_names(tmp_path):
     assert "Traceback" not in bad.stderr and "Fatal" not in bad.stderr
 
     utc = tmp_path / "utc.sqlite"
-    assert run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(utc)).returncode == 0
+    plain = run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(utc))
+    assert plain.returncode == 0
+    assert "its times have no zone (as on its first bar): they were read as UTC" in plain.stdout + plain.stderr
+    (tmp_path / "zoned.csv").write_text("time,open,high,low,close\n2024-07-01T09:30:00Z,100,101,99,100.5\n")
+    zoned = run(tmp_path, "history", "import", "zoned.csv", "--instrument", "IBM", "--bar", "1 min", "--store", str(utc))
+    assert zoned.returncode == 0 and "no zone" not in zoned.stdout + zoned.stderr
     assert run(tmp_path, "history", "export", "MSFT", "--bar", "1 min", "--store", str(utc)).stdout.splitlines()[1].startswith("2024-07-01T09:30:00Z")

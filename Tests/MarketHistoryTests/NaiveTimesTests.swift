@@ -64,6 +64,19 @@ struct NaiveTimesTests {
         #expect(try Self.bars([Self.line("2024-11-03 01:30")]).map(\.time) == [Self.utc("2024-11-03T05:30:00Z")])
     }
 
+    @Test("a time the clock moves past 1900 or 9999 in UTC is refused, naming both readings")
+    func boundsAfterTheClock() throws {
+        do {
+            _ = try Self.bars([Self.line("9999-12-31 23:59")])
+            Issue.record("a time past 9999 in UTC was accepted")
+        } catch let failure as BarCSV.Failure {
+            #expect(failure.problems.first?.message == "time 9999-12-31 23:59:00 in America/New_York is 10000-01-01 04:59:00 UTC, outside 1900-01-01 to 9999-12-31")
+        }
+        let tokyo = TimeZone(identifier: "Asia/Tokyo")!
+        #expect(throws: BarCSV.Failure.self) { try Self.bars([Self.line("1900-01-01 00:00")], in: tokyo) }
+        #expect(try Self.bars([Self.line("9999-12-31 23:59")], in: tokyo).count == 1)
+    }
+
     @Test("a quoted or padded cell (the slow path) is read in the clock too")
     func slowPathConverted() throws {
         let bars = try Self.bars([" \"2024-01-02 09:30:00\" ,100,101,99,1e2,10,,", Self.line("2024-01-02 09:31:00")])
@@ -103,6 +116,25 @@ struct NaiveTimesTests {
             }
             #expect(checked > 75_000)
         }
+    }
+
+    @Test("an import can tell a file whose first time has no zone (BOM, CRLF, quotes, no last newline)")
+    func firstTimeOfAFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-naive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func check(_ text: String) throws -> Bool {
+            let file = folder.appendingPathComponent("f.csv")
+            try Data(text.utf8).write(to: file)
+            return NaiveTimes.firstTimeIsNaive(inFileAt: file.path)
+        }
+        #expect(try check("time,open,high,low,close\n2024-01-02 09:30,1,1,1,1"))
+        #expect(try check("\u{FEFF}open,Time,high,low,close\r\n\r\n1,\"2024-01-02T09:30:00\",1,1,1\r\n"))
+        #expect(try check("open,high,low,close,time\r\n1,1,1,1,2024-01-02 09:30\r\n"))
+        #expect(!(try check("time,open,high,low,close\n2024-01-02T09:30:00Z,1,1,1,1\n")))
+        #expect(!(try check("time,open,high,low,close\n1704206000,1,1,1,1\n")))
+        #expect(!(try check("time,open,high,low,close\n")))
+        #expect(!NaiveTimes.firstTimeIsNaive(inFileAt: folder.appendingPathComponent("missing.csv").path))
     }
 
     @Test("the form that is read in a clock: date and time without a zone, nothing else")
