@@ -63,6 +63,7 @@ struct BacktestCommand: AsyncParsableCommand {
         guard end > start else { throw ValidationError("--to must come after --from") }
         try BarSizeOption.check(bar, strict: false)
         let (fixed, sweep) = try parseParams()
+        ParamNotes.note(for: Array(fixed.keys) + sweep.map(\.name), strategyAt: file)
         let base = baseCurrency.uppercased()
         guard base.count == 3, base.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw ValidationError("--base-currency '\(ShownText.shown(baseCurrency))' is not a currency's three letters (USD, EUR, JPY, ...)")

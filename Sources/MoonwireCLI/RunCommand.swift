@@ -197,6 +197,7 @@ struct RunOptions: ParsableArguments {
             }
         }
         for entry in entries {
+            ParamNotes.note(for: Array(parameters.keys), strategyAt: entry.file)
             do {
                 let name = try await runtime.addStrategy(file: entry.file, name: entry.name, params: entry.params.merging(parameters) { $1 },
                                                          risk: entry.risk)

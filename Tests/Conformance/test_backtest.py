@@ -159,6 +159,17 @@ def test_parameter_sweep_runs_in_parallel_and_repeats(tmp_path):
     row = next(r for r in rows(tmp_path / "sweep1" / "sweep.csv") if r["fast"] == "3" and r["slow"] == "10")
     assert json.loads((tmp_path / "alone" / "summary.json").read_text())["netPnL"] == pytest.approx(float(row["net_pnl"]), abs=0.005)
     assert second.returncode == 0
+    # No note for params the strategy reads.
+    assert "never mentions" not in first.stdout + alone.stdout
+
+    # A misspelt name is said before the run, once, naming it; the rest still runs as given.
+    typo = moonwire(tmp_path, "backtest", "sma.lua", "--instruments", "AAPL", "--from", "2024-02-05", "--to", "2024-02-07",
+                    "--store", "bars.sqlite", "--offline", "--param", "fast=3", "--param", "fsat=3,5", "--param", "slow=10", "--out", "typo")
+    assert typo.returncode == 0, typo.stdout + typo.stderr
+    notes = [line for line in typo.stdout.splitlines() if "never mentions" in line]
+    assert notes == ["note: --param fsat: sma.lua never mentions 'fsat' (nor the modules it requires): a misspelt name? "
+                     "It runs as if the param were not given"], typo.stdout
+    assert typo.stdout.index("never mentions") < typo.stdout.index("backtesting ")
 
 
 def test_missing_bars_are_fetched_first_when_connected(tmp_path):
