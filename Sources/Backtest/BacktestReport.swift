@@ -64,7 +64,7 @@ public enum BacktestReport {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // JSON has no infinity: a sum that overflowed is written as text, never a lost report.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(written(result.metrics)).write(to: json, options: .atomic)
+        try encoder.encode(SummaryJSON(metrics: written(result.metrics), run: RunDescription(result, data: data))).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths
     }

@@ -388,10 +388,16 @@ struct BacktestCommand: AsyncParsableCommand {
         let names = combinations.first.map { $0.keys.sorted() } ?? []
         let header = names + ["net PnL", "return", "Sharpe", "max DD", "trades", "win rate"]
         var rows: [[String]] = []
-        var csv = [(names + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown", "trades", "win_rate", "profit_factor", "commissions",
-                             "bars", "interrupted", "error"]).joined(separator: ",")]
+        // The fixed --params too, a column each after the swept ones: the table read later
+        // says every param its figures are of.
+        let fixedNames = data.setup.params.keys.sorted().filter { !names.contains($0) }
+        let fixedValues = fixedNames.map { Self.csvCell(data.setup.params[$0] ?? "") }
+        var csv = [(names.map(Self.csvCell) + fixedNames.map(Self.csvCell) + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown",
+                                                                              "trades", "win_rate", "profit_factor", "commissions", "bars",
+                                                                              "interrupted", "error"]).joined(separator: ",")]
         for (index, outcome) in results.enumerated() {
             let values = names.map { combinations[index][$0] ?? "" }
+            let csvValues = values.map(Self.csvCell) + fixedValues
             switch outcome {
             case let .success(result):
                 let m = result.metrics
@@ -400,14 +406,14 @@ struct BacktestCommand: AsyncParsableCommand {
                             + (result.interrupted ? ["(interrupted)"] : []))
                 // Ratios without their money's arithmetic noise (summary.json's figures).
                 let figure = { (value: Double?) in value.map(BacktestReport.figureText) ?? "" }
-                csv.append((values + [BacktestReport.fixed(m.netPnL, 2), figure(m.totalReturn), figure(m.cagr),
+                csv.append((csvValues + [BacktestReport.fixed(m.netPnL, 2), figure(m.totalReturn), figure(m.cagr),
                                       figure(m.sharpe), figure(m.sortino), BacktestReport.fixed(m.maxDrawdown, 2),
                                       String(m.trades), figure(m.winRate), figure(m.profitFactor),
                                       BacktestReport.fixed(m.commissions, 2), String(m.barsProcessed), result.interrupted ? "1" : "0", ""]).joined(separator: ","))
             case let .failure(error):
                 let message = Self.firstLine(of: error)
                 rows.append(values + ["error: \(message)"])
-                csv.append((values + ["", "", "", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
+                csv.append((csvValues + ["", "", "", "", "", "", "", "", "", "", "", "", "\"\(message.replacingOccurrences(of: "\"", with: "'"))\""]).joined(separator: ","))
             }
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
@@ -446,6 +452,12 @@ struct BacktestCommand: AsyncParsableCommand {
         if let first = failures.first {
             throw RuntimeError("\(failures.count) of \(results.count) combinations failed (the first: \(first))")
         }
+    }
+
+    /// A cell of sweep.csv: quoted (quotes doubled) when it holds a comma, a quote or a line end.
+    static func csvCell(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The first line of an error's description.

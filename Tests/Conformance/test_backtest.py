@@ -166,6 +166,10 @@ def test_parameter_sweep_runs_in_parallel_and_repeats(tmp_path):
     typo = moonwire(tmp_path, "backtest", "sma.lua", "--instruments", "AAPL", "--from", "2024-02-05", "--to", "2024-02-07",
                     "--store", "bars.sqlite", "--offline", "--param", "fast=3", "--param", "fsat=3,5", "--param", "slow=10", "--out", "typo")
     assert typo.returncode == 0, typo.stdout + typo.stderr
+    # sweep.csv has the fixed params too, a column each after the swept one.
+    typo_rows = rows(tmp_path / "typo" / "sweep.csv")
+    assert [(r["fsat"], r["fast"], r["slow"]) for r in typo_rows] == [("3", "3", "10"), ("5", "3", "10")]
+    assert (tmp_path / "typo" / "sweep.csv").read_text().startswith("fsat,fast,slow,net_pnl,")
     notes = [line for line in typo.stdout.splitlines() if "never mentions" in line]
     assert notes == ["note: --param fsat: sma.lua never mentions 'fsat' (nor the modules it requires): a misspelt name? "
                      "It runs as if the param were not given"], typo.stdout

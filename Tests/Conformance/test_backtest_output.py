@@ -257,3 +257,20 @@ def test_partial_files_of_killed_runs_are_removed_by_the_next_run_and_no_other(t
                    "--store", store, "--offline", "--out", "out")
     assert run.returncode == 0, run.stdout + run.stderr
     assert {name: (out / name).exists() for name in left} == left
+
+
+def test_summary_json_says_what_produced_its_figures(tmp_path):
+    """summary.json read later says which strategy, instruments, span, params and fill rules its
+    figures are of (`run`), beside the figures at the top level as before."""
+    store = imported(tmp_path, 3_000)
+    (tmp_path / "trader.lua").write_text(TRADER)
+    run = moonwire(tmp_path, "backtest", "trader.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-05",
+                   "--store", store, "--offline", "--param", "qty=10", "--slippage", "2", "--cash", "50000", "--out", "out")
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["initialCash"] == 50000 and "netPnL" in summary and summary["barsProcessed"] == 3_000
+    assert summary["run"] == {
+        "strategy": "trader.lua", "name": "trader", "instruments": ["AAPL"], "bar": "1 min", "what": "TRADES",
+        "from": "2024-01-02", "to": "2024-01-05", "params": {"qty": "10"}, "fills": "next-open", "slippageTicks": 2,
+        "commission": summary["run"]["commission"], "initialCash": 50000, "baseCurrency": "USD"}
+    assert summary["run"]["commission"].startswith("IB"), summary["run"]["commission"]
