@@ -137,7 +137,7 @@ public enum BacktestReport {
         lines.append(row("Sharpe / Sortino", "\(ratio(m.sharpe)) / \(ratio(m.sortino)) (daily returns, annualized)"))
         var drawdown = "\(money(m.maxDrawdown)) (\(percent(m.maxDrawdownFraction)))"
         if let peak = m.drawdownPeak, let trough = m.drawdownTrough {
-            drawdown += " from \(UTCTime.iso(peak, seconds: false)) to \(UTCTime.iso(trough, seconds: false))"
+            drawdown += " from \(UTCTime.iso(peak, seconds: false)) to \(UTCTime.iso(trough, seconds: false)) UTC"
         }
         lines.append(row("max drawdown", drawdown))
         // Break-even trades apart: neither a win nor a loss (within BacktestMetrics.breakEvenTolerance).
@@ -373,7 +373,7 @@ public enum BacktestReport {
             <h2>Drawdown</h2><svg id="drawdown" viewBox="0 0 1000 260" preserveAspectRatio="none"></svg>
             <div id="prices"></div>
             <h2>Trades\(result.trades.count > 500 ? " (the first 500 of \(result.trades.count); all in trades.csv)" : "")</h2>
-            <table id="trades"><tr><th>instrument</th><th>side</th><th>qty</th><th>entry</th><th>price</th><th>exit</th><th>price</th><th>PnL</th></tr>
+            <table id="trades"><tr><th>instrument</th><th>side</th><th>qty</th><th>entry (UTC)</th><th>price</th><th>exit (UTC)</th><th>price</th><th>PnL</th></tr>
             \(tradeRows)
             </table>
             <script>
