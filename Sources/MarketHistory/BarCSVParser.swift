@@ -44,6 +44,9 @@ public struct BarCSVParser {
     /// Where times written without a zone are read (nil: UTC).
     private var naiveTimes: NaiveTimes?
     private var timeColumn = 0
+    /// What the file's times were like, for the import to say: times without a zone (read as
+    /// UTC without a place), and times read as the second pass of an hour the clocks repeat.
+    public private(set) var clockReadings = ClockReadings()
 
     /// `naiveTimesIn`: the place whose clock times without a zone show (`2024-01-02 09:30`);
     /// nil reads them as UTC.
@@ -149,12 +152,17 @@ public struct BarCSVParser {
                 return
             }
         }
-        if naiveTimes != nil {
-            guard let moment = utc(of: bar.time, line) else { return }
-            bar.time = moment
+        if NaiveTimes.isNaive(Self.cell(timeColumn, of: line)) {
+            clockReadings.naive.count(lineNumber)
+            if naiveTimes != nil {
+                guard let moment = utc(of: bar.time, line) else { return }
+                bar.time = moment
+            }
         }
         if let previousTime, bar.time <= previousTime {
-            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(bar.time)) is not after line \(previousLine)'s (\(UTCTime.iso(previousTime)))"))
+            // Read in a place's clock, the times said are UTC: say so.
+            let unit = naiveTimes == nil ? "" : " UTC"
+            record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(bar.time))\(unit) is not after line \(previousLine)'s (\(UTCTime.iso(previousTime))\(unit))"))
             return
         }
         previousTime = bar.time
@@ -184,13 +192,14 @@ public struct BarCSVParser {
     /// the cell has no zone and `naiveTimes` gives one; nil (the line recorded as bad) for a
     /// clock reading the place never shows.
     private mutating func utc(of time: Int64, _ line: UnsafeRawBufferPointer) -> Int64? {
-        guard var naive = naiveTimes, NaiveTimes.isNaive(Self.cell(timeColumn, of: line)) else { return time }
+        guard var naive = naiveTimes else { return time }
         defer { naiveTimes = naive }
-        guard let moment = naive.utc(ofWall: time, after: previousTime) else {
+        guard let (moment, secondPass) = naive.reading(ofWall: time, after: previousTime) else {
             record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) does not exist in \(naive.zone.identifier) "
-                                  + "(its clocks skip that hour when summer time begins)"))
+                                  + "(its clocks jump past it there: a change of its offset)"))
             return nil
         }
+        if secondPass { clockReadings.secondPass.count(lineNumber) }
         if BarBounds.timeProblem(moment) != nil {
             record(BarCSV.Problem(line: lineNumber, message: "time \(UTCTime.iso(time)) in \(naive.zone.identifier) is \(UTCTime.iso(moment)) UTC, "
                                   + "outside 1900-01-01 to 9999-12-31"))
@@ -390,3 +399,25 @@ private func systemOpen(_ path: String, _ flags: Int32) -> Int32 { Darwin.open(p
 private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { Darwin.read(descriptor, buffer, count) }
 private func systemClose(_ descriptor: Int32) -> Int32 { Darwin.close(descriptor) }
 #endif
+
+/// Lines of a CSV whose times were read a particular way: how many, and the first.
+public struct CountedLines: Sendable, Equatable {
+    public private(set) var count = 0
+    public private(set) var first: Int?
+
+    public init() {}
+
+    mutating func count(_ line: Int) {
+        count += 1
+        if first == nil { first = line }
+    }
+}
+
+/// How a CSV's times met the clock: times without a zone, and times read as the second pass of
+/// an hour the clocks repeat (`--times-in`).
+public struct ClockReadings: Sendable, Equatable {
+    public var naive = CountedLines()
+    public var secondPass = CountedLines()
+
+    public init() {}
+}

@@ -130,12 +130,15 @@ public struct BarImportSummary: Sendable, Equatable {
     public var last: StoredBar?
     /// The first bar's start to the last bar's end; nil when there were no bars.
     public var covered: TimeSpan?
+    /// How its times met the clock (times without a zone; the second pass of a repeated hour).
+    public var clock: ClockReadings
 
-    public init(bars: Int, first: StoredBar? = nil, last: StoredBar? = nil, covered: TimeSpan? = nil) {
+    public init(bars: Int, first: StoredBar? = nil, last: StoredBar? = nil, covered: TimeSpan? = nil, clock: ClockReadings = ClockReadings()) {
         self.bars = bars
         self.first = first
         self.last = last
         self.covered = covered
+        self.clock = clock
     }
 }
 
@@ -143,11 +146,19 @@ extension BarStore {
     /// A store without a streaming import of its own: the file read in chunks into one array
     /// of bars (no whole-file String), then written at once.
     public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64, naiveTimesIn zone: TimeZone?) async throws -> BarImportSummary {
-        let bars = try BarCSV.read(fileAt: path, naiveTimesIn: zone)
-        guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0) }
+        var bars: [StoredBar] = []
+        let parser: BarCSVParser
+        do {
+            parser = try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in bars.append(contentsOf: batch) }
+        } catch let failure as BarCSV.Failure {
+            throw failure
+        } catch {
+            throw BarCSV.Failure(BarCSV.Problem(line: 1, message: "the file cannot be read (\(error.localizedDescription))"))
+        }
+        guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0, clock: parser.clockReadings) }
         let span = TimeSpan(first.time, last.time + barSeconds)
         try await write(bars, of: series, covering: span)
-        return BarImportSummary(bars: bars.count, first: first, last: last, covered: span)
+        return BarImportSummary(bars: bars.count, first: first, last: last, covered: span, clock: parser.clockReadings)
     }
 
     /// Times without a zone read as UTC.

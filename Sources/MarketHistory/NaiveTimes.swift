@@ -24,45 +24,30 @@ public struct NaiveTimes: Sendable {
     /// reading after `previous` when the clock shows it twice; nil when the clock never shows
     /// it (the hour skipped in spring).
     public mutating func utc(ofWall wall: Int64, after previous: Int64?) -> Int64? {
+        reading(ofWall: wall, after: previous)?.moment
+    }
+
+    /// The same, and whether the reading was taken as the second time the clock showed it
+    /// (the hour repeated in the autumn, read after its first pass).
+    public mutating func reading(ofWall wall: Int64, after previous: Int64?) -> (moment: Int64, secondPass: Bool)? {
         let hour = wall >= 0 ? wall / 3600 : (wall - 3599) / 3600
-        if hour == cachedHour { return wall - cachedOffset }
+        if hour == cachedHour { return (wall - cachedOffset, false) }
         let before = offset(at: wall - 86_400), after = offset(at: wall + 86_400)
         if before == after {
             cachedHour = hour
             cachedOffset = before
-            return wall - before
+            return (wall - before, false)
         }
         // A change of offset within a day: each offset that maps back to this reading is one
         // moment the clock shows it (none: skipped; two: repeated).
         let moments = Set([before, after]).map { wall - $0 }.filter { wall - $0 == offset(at: $0) }.sorted()
         guard let first = moments.first else { return nil }
-        if let previous { return moments.first { $0 > previous } ?? first }
-        return first
+        guard let previous, let later = moments.first(where: { $0 > previous }) else { return (first, false) }
+        return (later, later != first)
     }
 
     private func offset(at utc: Int64) -> Int64 {
         Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc))))
-    }
-
-    /// Whether the first bar of the CSV file at `path` has a time without a zone (read from
-    /// the file's first 64 KB; false when it cannot tell): an import can then say which clock
-    /// it read such times in.
-    public static func firstTimeIsNaive(inFileAt path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 1 << 16) else { return false }
-        var lines: [[UInt8]] = []
-        head.withUnsafeBytes { bytes in
-            _ = try? BarCSVParser.lines(of: UnsafeRawBufferPointer(bytes), keepingLast: head.count == 1 << 16) { line in
-                var line = Array(line)
-                if line.last == 0x0D { line.removeLast() }
-                if lines.count < 2, !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { lines.append(line) }
-            }
-        }
-        guard lines.count == 2 else { return false }
-        let names = BarCSV.cells(Substring(String(decoding: lines[0], as: UTF8.self))).map { $0.lowercased().trimmingCharacters(in: .init(charactersIn: "\u{FEFF}\r")) }
-        guard let column = names.firstIndex(of: "time") else { return false }
-        return lines[1].withUnsafeBytes { isNaive(BarCSVParser.cell(column, of: $0)) }
     }
 
     /// Whether a time cell is a date and clock time with no zone (`2024-01-02 09:30`,

@@ -23,7 +23,7 @@ extension SQLiteBarStore {
             let parsing = Thread {
                 do {
                     let parser = try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in try pipe.put(batch) }
-                    pipe.finish(.success(ParsedFile(count: parser.count, first: parser.first, last: parser.last)))
+                    pipe.finish(.success(ParsedFile(count: parser.count, first: parser.first, last: parser.last, clock: parser.clockReadings)))
                 } catch {
                     pipe.finish(.failure(error))
                 }
@@ -38,10 +38,10 @@ extension SQLiteBarStore {
             }
             // A bad line throws here (after the whole file was read): the transaction rolls back.
             let parsed = try pipe.result()
-            guard let first = parsed.first, let last = parsed.last else { return ImportSummary(bars: 0) }
+            guard let first = parsed.first, let last = parsed.last else { return ImportSummary(bars: 0, clock: parsed.clock) }
             let span = TimeSpan(first.time, last.time + barSeconds)
             try Self.recordCoverage(db, series: series, span: span, bars: parsed.count)
-            return ImportSummary(bars: parsed.count, first: first, last: last, covered: span)
+            return ImportSummary(bars: parsed.count, first: first, last: last, covered: span, clock: parsed.clock)
         }
     }
 
@@ -50,6 +50,7 @@ extension SQLiteBarStore {
         var count: Int
         var first: StoredBar?
         var last: StoredBar?
+        var clock: ClockReadings
     }
 
     /// Writes `bars` through the bulk path (see `write(_:of:covering:)`, which uses it).

@@ -129,9 +129,16 @@ struct BacktestCommand: AsyncParsableCommand {
                 throw ValidationError("--param '\(param)' is not name=value (or name=a,b,c to sweep)")
             }
             let name = String(param[..<equals]), value = String(param[param.index(after: equals)...])
+            // A name given twice would drop one of its values without a word.
+            guard fixed[name] == nil, !sweep.contains(where: { $0.name == name }) else {
+                throw ValidationError("--param \(ShownText.shown(name)) is given twice: give it once (name=a,b,c sweeps several values)")
+            }
             let values = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             if values.count > 1 {
                 guard !values.contains(where: \.isEmpty) else { throw ValidationError("--param \(name): an empty value in '\(value)'") }
+                guard Set(values).count == values.count else {
+                    throw ValidationError("--param \(ShownText.shown(name)): a value given twice in '\(ShownText.shown(value))' (each combination runs once)")
+                }
                 sweep.append((name, values))
             } else {
                 fixed[name] = value

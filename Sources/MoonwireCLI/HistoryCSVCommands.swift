@@ -103,6 +103,12 @@ struct HistoryImportCommand: AsyncParsableCommand {
             }
             return zone
         }
+        // An abbreviation names a place (IB's: GMT is London's clock, summer time included):
+        // say which, before a file in plain UTC goes in an hour off half the year.
+        if let zone = naiveZone, let name = timesIn, zone.identifier != name.trimmingCharacters(in: .whitespaces) {
+            say("note: --times-in \(ShownText.shown(name)): read as \(zone.identifier)'s clock"
+                + (zone.nextDaylightSavingTimeTransition == nil ? "" : ", summer time included (give UTC for a clock without it)"))
+        }
         guard FileManager.default.isReadableFile(atPath: file) else { throw RuntimeError("\(file): no such file") }
         let series = BarSeries(instrument: key, barSize: bar, what: what)
         let (name, notes, summary) = try await withBarStore(store, config: try historyConfig(config)) { opened in
@@ -130,9 +136,18 @@ struct HistoryImportCommand: AsyncParsableCommand {
             var notes: [String] = []
             // Bars smaller than a day with no time zone: say now what a backtest will do with them.
             let kept: StoredInstrument? = if case let .save(details, _) = outcome { details } else { try? await opened.store.instrument(key) }
-            if naiveZone == nil, NaiveTimes.firstTimeIsNaive(inFileAt: file) {
-                notes.append("\(ShownText.shown(file)): its times have no zone (as on its first bar): they were read as UTC; "
-                             + "if they are an exchange's clock, --times-in names it (America/New_York, ...)")
+            let name = ShownText.shown(file)
+            let naive = summary.clock.naive, second = summary.clock.secondPass
+            if naiveZone == nil, naive.count > 0 {
+                notes.append("\(name): \(naive.count == summary.bars ? "its" : "\(naive.count) of its") times have no zone (as on line "
+                             + "\(naive.first ?? 1)): they were read as UTC; if they are an exchange's clock, --times-in names it "
+                             + "(America/New_York, ...)")
+            }
+            if let zone = naiveZone, second.count > 0 {
+                notes.append("\(name): \(second.count) time\(second.count == 1 ? "" : "s") in the hour \(zone.identifier)'s clocks repeat "
+                             + "\(second.count == 1 ? "was" : "were") read as its second pass (the first on line \(second.first ?? 1)), "
+                             + "as a time before the line above it; check \(second.count == 1 ? "it" : "them") if the file did not go "
+                             + "through that hour twice")
             }
             if barSeconds < 86400, (kept?.timeZone ?? "").isEmpty {
                 notes.append("\(key): no time zone or session is stored: day bars a backtest builds from these are cut at UTC midnight "

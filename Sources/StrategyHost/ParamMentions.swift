@@ -14,25 +14,30 @@ public enum ParamMentions {
     static let maximumBytes = 8 << 20
 
     /// The names of `names` that neither the strategy at `path` nor its modules mention; empty
-    /// when the file cannot be read (the run says why).
+    /// when there is no name, or when a file it would read is not a regular file or cannot be
+    /// read (then it cannot tell; the run says what is wrong with the file).
     public static func unmentioned(_ names: [String], strategyAt path: String) -> [String] {
-        let texts = sources(of: path)
-        guard !texts.isEmpty else { return [] }
+        guard !names.isEmpty, let texts = sources(of: path) else { return [] }
         return names.filter { name in !texts.contains { mentions($0, name) } }
     }
 
-    /// The strategy's text and its modules' (breadth first, each once).
-    static func sources(of path: String) -> [String] {
+    /// The strategy's text and its modules' (breadth first, each once), as bytes; nil when one
+    /// that exists is not a regular file (a FIFO would block the open) or cannot be read.
+    static func sources(of path: String) -> [[UInt8]]? {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        var texts: [String] = []
+        var texts: [[UInt8]] = []
         var queue = [path], seen: Set<String> = [path]
         while !queue.isEmpty, texts.count < maximumFiles {
             let file = queue.removeFirst()
-            guard let handle = FileHandle(forReadingAtPath: file) else { continue }
-            let data = (try? handle.read(upToCount: maximumBytes)) ?? nil
+            guard let type = (try? FileManager.default.attributesOfItem(atPath: file))?[.type] as? FileAttributeType else {
+                if file == path { return nil }
+                continue  // a module that is not there: `require` says so when it runs
+            }
+            guard type == .typeRegular, let handle = FileHandle(forReadingAtPath: file),
+                  let data = try? handle.read(upToCount: maximumBytes)
+            else { return nil }
             try? handle.close()
-            guard let data else { continue }
-            let text = String(decoding: data, as: UTF8.self)
+            let text = [UInt8](data ?? Data())
             texts.append(text)
             for module in requiredModules(text) {
                 let next = folder.appendingPathComponent(module.replacingOccurrences(of: ".", with: "/") + ".lua").path
@@ -43,37 +48,58 @@ public enum ParamMentions {
     }
 
     /// The module names a text passes to `require` as a literal: `require("lib.signals")`,
-    /// `require 'x'`.
-    static func requiredModules(_ text: String) -> [String] {
+    /// `require 'x'`. One pass over the bytes.
+    static func requiredModules(_ text: [UInt8]) -> [String] {
+        let word = Array("require".utf8)
         var modules: [String] = []
-        var rest = Substring(text)
-        while let found = rest.range(of: "require") {
-            rest = rest[found.upperBound...]
-            var cursor = rest.drop { $0 == " " || $0 == "\t" || $0 == "(" }
-            guard let quote = cursor.first, quote == "\"" || quote == "'" else { continue }
-            cursor = cursor.dropFirst()
-            let name = cursor.prefix { $0 != quote && $0 != "\n" }
-            if !name.isEmpty, name.count <= 128, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !name.contains("..") {
-                modules.append(String(name))
-            }
+        var at = 0
+        while let found = find(word, in: text, from: at) {
+            at = found + word.count
+            var cursor = at
+            while cursor < text.count, text[cursor] == 0x20 || text[cursor] == 0x09 || text[cursor] == 0x28 { cursor += 1 }
+            guard cursor < text.count, text[cursor] == 0x22 || text[cursor] == 0x27 else { continue }
+            let quote = text[cursor]
+            let start = cursor + 1
+            var end = start
+            while end < text.count, end - start <= 128, text[end] != quote, text[end] != 0x0A { end += 1 }
+            guard end < text.count, text[end] == quote, end > start else { continue }
+            let name = String(decoding: text[start..<end], as: UTF8.self)
+            if name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !name.contains("..") { modules.append(name) }
         }
         return modules
     }
 
     /// Whether `text` has `name` as a whole word (not inside a longer identifier: `fast` is not
     /// mentioned by `fastest`); a name with other characters than letters, digits and `_`
-    /// (reachable only as `params["my-name"]`) anywhere.
-    static func mentions(_ text: String, _ name: String) -> Bool {
-        guard !name.isEmpty else { return true }
-        func isWord(_ c: Character) -> Bool { c == "_" || (c.isASCII && (c.isLetter || c.isNumber)) }
-        guard name.allSatisfy(isWord) else { return text.contains(name) }
-        var rest = Substring(text)
-        while let found = rest.range(of: name) {
-            let before = found.lowerBound > text.startIndex ? text[text.index(before: found.lowerBound)] : " "
-            let after = found.upperBound < text.endIndex ? text[found.upperBound] : " "
-            if !isWord(before) && !isWord(after) { return true }
-            rest = text[found.upperBound...]
+    /// (reachable only as `params["my-name"]`) anywhere. One pass over the bytes.
+    static func mentions(_ text: [UInt8], _ name: String) -> Bool {
+        let needle = Array(name.utf8)
+        guard !needle.isEmpty else { return true }
+        func isWord(_ byte: UInt8) -> Bool { byte == 0x5F || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) }
+        let wholeWord = needle.allSatisfy(isWord)
+        var at = 0
+        while let found = find(needle, in: text, from: at) {
+            let end = found + needle.count
+            if !wholeWord || ((found == 0 || !isWord(text[found - 1])) && (end == text.count || !isWord(text[end]))) { return true }
+            at = found + 1
         }
         return false
+    }
+
+    /// The first place of `needle` in `text` at or after `start`: a scan for its first byte,
+    /// then a compare (linear in the text for a name's few bytes).
+    static func find(_ needle: [UInt8], in text: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, needle.count <= text.count else { return nil }
+        var index = start
+        let last = text.count - needle.count
+        while index <= last {
+            if text[index] == first {
+                var matched = 1
+                while matched < needle.count, text[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
+        }
+        return nil
     }
 }

@@ -175,6 +175,13 @@ def test_parameter_sweep_runs_in_parallel_and_repeats(tmp_path):
                      "It runs as if the param were not given"], typo.stdout
     assert typo.stdout.index("never mentions") < typo.stdout.index("backtesting ")
 
+    # A name given twice, or a value twice, is refused: one of them would be dropped without a word.
+    for args, said in ((["--param", "fast=3,5", "--param", "fast=7"], "--param fast is given twice"),
+                       (["--param", "fast=3,3"], "--param fast: a value given twice in '3,3'")):
+        twice = moonwire(tmp_path, "backtest", "sma.lua", "--instruments", "AAPL", "--from", "2024-02-05", "--to", "2024-02-07",
+                         "--store", "bars.sqlite", "--offline", "--param", "slow=10", *args, "--out", "twice")
+        assert twice.returncode == 64 and said in twice.stderr, twice.stderr
+
 
 def test_missing_bars_are_fetched_first_when_connected(tmp_path):
     (tmp_path / "round_trip.lua").write_text(ROUND_TRIP)

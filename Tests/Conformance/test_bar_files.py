@@ -353,10 +353,20 @@ def test_times_without_a_zone_read_in_the_clock_times_in_names(tmp_path):
     # IB's abbreviation names the place: EST is New York's clock, summer time included.
     (tmp_path / "one.csv").write_text("time,open,high,low,close\n2024-07-01 09:30,100,101,99,100.5\n")
     other = tmp_path / "other.sqlite"
-    assert run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(other),
-               "--times-in", "EST").returncode == 0
+    est = run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(other), "--times-in", "EST")
+    assert est.returncode == 0
+    assert "note: --times-in EST: read as America/New_York's clock, summer time included (give UTC for a clock without it)" in est.stdout
     exported = run(tmp_path, "history", "export", "MSFT", "--bar", "1 min", "--store", str(other))
     assert exported.stdout.splitlines()[1].startswith("2024-07-01T13:30:00Z")
+
+    # Out of order inside the repeated hour: read as its second pass, and said (line and count).
+    (tmp_path / "autumn.csv").write_text("time,open,high,low,close\n2024-11-03 00:59,1,1,1,1\n2024-11-03 01:30,1,1,1,1\n"
+                                         "2024-11-03 01:15,1,1,1,1\n2024-11-03 01:45,1,1,1,1\n")
+    autumn = run(tmp_path, "history", "import", "autumn.csv", "--instrument", "SPY", "--bar", "1 min", "--store", str(other),
+                 "--times-in", "America/New_York")
+    assert autumn.returncode == 0
+    assert ("autumn.csv: 2 times in the hour America/New_York's clocks repeat were read as its second pass (the first on line 4)"
+            in autumn.stdout), autumn.stdout
 
     (tmp_path / "gap.csv").write_text("time,open,high,low,close\n2024-03-10 01:59,100,101,99,100.5\n2024-03-10 02:30,100,101,99,100.5\n")
     refused = run(tmp_path, "history", "import", "gap.csv", "--instrument", "IBM", "--bar", "1 min", "--store", str(store),
@@ -374,7 +384,7 @@ def test_times_without_a_zone_read_in_the_clock_times_in_names(tmp_path):
     utc = tmp_path / "utc.sqlite"
     plain = run(tmp_path, "history", "import", "one.csv", "--instrument", "MSFT", "--bar", "1 min", "--store", str(utc))
     assert plain.returncode == 0
-    assert "its times have no zone (as on its first bar): they were read as UTC" in plain.stdout + plain.stderr
+    assert "one.csv: its times have no zone (as on line 2): they were read as UTC" in plain.stdout + plain.stderr
     (tmp_path / "zoned.csv").write_text("time,open,high,low,close\n2024-07-01T09:30:00Z,100,101,99,100.5\n")
     zoned = run(tmp_path, "history", "import", "zoned.csv", "--instrument", "IBM", "--bar", "1 min", "--store", str(utc))
     assert zoned.returncode == 0 and "no zone" not in zoned.stdout + zoned.stderr

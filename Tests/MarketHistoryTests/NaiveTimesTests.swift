@@ -118,23 +118,27 @@ struct NaiveTimesTests {
         }
     }
 
-    @Test("an import can tell a file whose first time has no zone (BOM, CRLF, quotes, no last newline)")
-    func firstTimeOfAFile() throws {
+    @Test("the parser counts the times without a zone and the second-pass readings, with their first lines (BOM, CRLF, quotes, mixed)")
+    func countsHowTimesWereRead() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("moonwire-naive-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        func check(_ text: String) throws -> Bool {
+        func readings(_ text: String, in zone: TimeZone? = nil) throws -> ClockReadings {
             let file = folder.appendingPathComponent("f.csv")
             try Data(text.utf8).write(to: file)
-            return NaiveTimes.firstTimeIsNaive(inFileAt: file.path)
+            return try BarCSVParser.parseFile(at: file.path, naiveTimesIn: zone) { _ in }.clockReadings
         }
-        #expect(try check("time,open,high,low,close\n2024-01-02 09:30,1,1,1,1"))
-        #expect(try check("\u{FEFF}open,Time,high,low,close\r\n\r\n1,\"2024-01-02T09:30:00\",1,1,1\r\n"))
-        #expect(try check("open,high,low,close,time\r\n1,1,1,1,2024-01-02 09:30\r\n"))
-        #expect(!(try check("time,open,high,low,close\n2024-01-02T09:30:00Z,1,1,1,1\n")))
-        #expect(!(try check("time,open,high,low,close\n1704206000,1,1,1,1\n")))
-        #expect(!(try check("time,open,high,low,close\n")))
-        #expect(!NaiveTimes.firstTimeIsNaive(inFileAt: folder.appendingPathComponent("missing.csv").path))
+        let naive = try readings("time,open,high,low,close\n2024-01-02 09:30,1,1,1,1")
+        #expect(naive.naive.count == 1 && naive.naive.first == 2)
+        let mixed = try readings("\u{FEFF}open,Time,high,low,close\r\n\r\n1,2024-01-02T09:30:00Z,1,1,1\r\n1,\"2024-01-02T09:31:00\",1,1,1\r\n"
+                                 + "1,1704187920,1,1,1\r\n1, 2024-01-02 09:33 ,1,1,1\r\n")
+        #expect(mixed.naive.count == 2 && mixed.naive.first == 4)
+        #expect(try readings("open,high,low,close,time\r\n1,1,1,1,2024-01-02\r\n").naive.count == 0)
+        // The autumn's repeated hour, out of order: 01:15 after 01:30 is read as the second pass, and counted.
+        let autumn = try readings("time,open,high,low,close\n2024-11-03 00:59,1,1,1,1\n2024-11-03 01:30,1,1,1,1\n2024-11-03 01:15,1,1,1,1\n"
+                                  + "2024-11-03 01:45,1,1,1,1\n", in: Self.newYork)
+        #expect(autumn.secondPass.count == 2 && autumn.secondPass.first == 4)
+        #expect(try readings("time,open,high,low,close\n2024-11-03 01:30,1,1,1,1\n", in: Self.newYork).secondPass.count == 0)
     }
 
     @Test("the form that is read in a clock: date and time without a zone, nothing else")

@@ -38,4 +38,29 @@ struct ParamMentionsTests {
         #expect(ParamMentions.unmentioned(["fast", "fastest", "est"], strategyAt: path) == ["fast", "est"])
         #expect(ParamMentions.unmentioned(["fast"], strategyAt: url.appendingPathComponent("nope.lua").path).isEmpty)
     }
+
+    @Test("a FIFO (strategy or module) is never opened, an unreadable module leaves it unable to tell: no note, no hang")
+    func notRegularFiles() throws {
+        let url = try folder(["s.lua": "if false then require(\"m\") end\nlocal fast = params.fast\n", "t.lua": "require('u')\n"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(mkfifo(url.appendingPathComponent("m.lua").path, 0o600) == 0)
+        #expect(mkfifo(url.appendingPathComponent("fifo.lua").path, 0o600) == 0)
+        #expect(ParamMentions.unmentioned(["fsat"], strategyAt: url.appendingPathComponent("s.lua").path).isEmpty)
+        #expect(ParamMentions.unmentioned(["fsat"], strategyAt: url.appendingPathComponent("fifo.lua").path).isEmpty)
+        // Nothing is read without a name (a run without --param opens no file here).
+        #expect(ParamMentions.unmentioned([], strategyAt: url.appendingPathComponent("fifo.lua").path).isEmpty)
+        try Data("x = params.secret\n".utf8).write(to: url.appendingPathComponent("u.lua"))
+        #expect(chmod(url.appendingPathComponent("u.lua").path, 0) == 0)
+        let unreadable = access(url.appendingPathComponent("u.lua").path, R_OK) != 0  // root reads it anyway
+        #expect(ParamMentions.unmentioned(["secret"], strategyAt: url.appendingPathComponent("t.lua").path).isEmpty == unreadable)
+    }
+
+    @Test("a large file: 4 MB without the name, and 20,000 requires of no module (one pass: the old scan took minutes here)")
+    func largeFiles() throws {
+        let big = String(repeating: "-- ab ab ab ab ab ab ab ab\n", count: 150_000)
+        let requires = String(repeating: "require x\n", count: 20_000)
+        let url = try folder(["big.lua": big + requires + "local fast = params.fast\n"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(ParamMentions.unmentioned(["fsat", "fast", "a"], strategyAt: url.appendingPathComponent("big.lua").path) == ["fsat", "a"])
+    }
 }
