@@ -139,9 +139,11 @@ public struct BarCSVParser {
         }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         var bar: StoredBar
+        let naive: Bool
         if let fast = fastBar(line) {
-            bar = fast
+            (bar, naive) = fast
         } else {
+            naive = NaiveTimes.isNaive(Self.cell(timeColumn, of: line))
             do {
                 bar = try BarCSV.bar(BarCSV.cells(Substring(String(decoding: line, as: UTF8.self))), names: names, index: index)
             } catch let problem as BarCSV.LineProblem {
@@ -152,7 +154,7 @@ public struct BarCSVParser {
                 return
             }
         }
-        if NaiveTimes.isNaive(Self.cell(timeColumn, of: line)) {
+        if naive {
             clockReadings.naive.count(lineNumber)
             if naiveTimes != nil {
                 guard let moment = utc(of: bar.time, line) else { return }
@@ -243,8 +245,11 @@ public struct BarCSVParser {
 
     /// The bar of a line when every cell is of a common form and within bounds, else nil
     /// (then `BarCSV`'s checks decide, and name what is wrong).
-    private func fastBar(_ line: UnsafeRawBufferPointer) -> StoredBar? {
+    /// And whether its time has no zone (the cell as it is: the fast path takes no blanks or quotes).
+    @inline(__always)
+    private func fastBar(_ line: UnsafeRawBufferPointer) -> (StoredBar, naive: Bool)? {
         var time: Int64?, open = Double.nan, high = Double.nan, low = Double.nan, close = Double.nan
+        var naive = false
         var volume: Double?, wap: Double?, count: Int?
         var column = 0, start = 0
         let end = line.count
@@ -257,6 +262,7 @@ public struct BarCSVParser {
             case .time:
                 guard let value = Self.time(cell) else { return nil }
                 time = value
+                naive = NaiveTimes.isNaive(cell)
             case .open:
                 guard let value = Self.decimal(cell), value <= BarBounds.maxPrice else { return nil }
                 open = value
@@ -295,7 +301,7 @@ public struct BarCSVParser {
         guard column == columns.count, let time, !open.isNaN, !high.isNaN, !low.isNaN, !close.isNaN,
               BarBounds.rangeProblem(open: open, high: high, low: low, close: close) == nil
         else { return nil }
-        return StoredBar(time: time, open: open, high: high, low: low, close: close, volume: volume, wap: wap, count: count)
+        return (StoredBar(time: time, open: open, high: high, low: low, close: close, volume: volume, wap: wap, count: count), naive)
     }
 
     /// Digits only (1 to 18 of them), as an integer.
