@@ -134,6 +134,8 @@ public struct BarCSVParser {
             if lineNumber == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
                 line = UnsafeRawBufferPointer(rebasing: line[3...])
             }
+            // Blank lines before the header are skipped, as after it (a file with only those is empty).
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
             try header(line)
             return
         }

@@ -130,6 +130,9 @@ struct NaiveTimesTests {
         }
         let naive = try readings("time,open,high,low,close\n2024-01-02 09:30,1,1,1,1")
         #expect(naive.naive.count == 1 && naive.naive.first == 2)
+        // Blank lines before the header are skipped; lines keep the file's numbers.
+        let late = try readings("\n  \r\ntime,open,high,low,close\n2024-01-02 09:30,1,1,1,1\n")
+        #expect(late.naive.count == 1 && late.naive.first == 4)
         let mixed = try readings("\u{FEFF}open,Time,high,low,close\r\n\r\n1,2024-01-02T09:30:00Z,1,1,1\r\n1,\"2024-01-02T09:31:00\",1,1,1\r\n"
                                  + "1,1704187920,1,1,1\r\n1, 2024-01-02 09:33 ,1,1,1\r\n")
         #expect(mixed.naive.count == 2 && mixed.naive.first == 4)
