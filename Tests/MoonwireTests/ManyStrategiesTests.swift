@@ -69,8 +69,11 @@ struct ManyStrategiesTests {
             if run == 1 {
                 try await embedded.waitForLines("big") { $0.contains("filled AAPL 10") }
                 try await embedded.waitForLines("small") { $0.contains("filled AAPL 3") }
-                try await embedded.waitForState("the account's position report of 13 AAPL") { state in
+                // And both orders' final status (a fill is told before its order's status: the
+                // report must come after both, or an order still counts as open).
+                try await embedded.waitForState("the account's position report of 13 AAPL, both orders filled") { state in
                     state.positions.contains { $0.symbol == "AAPL" && $0.quantity == 13 }
+                        && state.orders.count == 2 && state.orders.allSatisfy { $0.status == .filled }
                 }
             }
             #expect(try embedded.runtime.post("on_report") == 2)
