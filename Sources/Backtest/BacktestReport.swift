@@ -71,6 +71,12 @@ public enum BacktestReport {
 
     // MARK: Text
 
+    /// A CSV cell: quoted (quotes doubled) when it holds a comma, a quote or a line end.
+    public static func csvCell(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// `-12,345.60`; `grouped: false` writes `-12345.60`, as TWS writes account values.
     public static func money(_ value: Double, grouped: Bool = true) -> String {
         // Cents past 9e18 do not fit an Int64 (and NaN or infinity never do): no trap, the plain number.
@@ -255,7 +261,7 @@ public enum BacktestReport {
     static func tradesCSV(_ trades: [BacktestTrade]) -> String {
         var lines = ["instrument,direction,quantity,entry_time,entry_price,exit_time,exit_price,commission,pnl"]
         for t in trades {
-            lines.append([t.instrument.contains(",") ? "\"\(t.instrument)\"" : t.instrument, t.direction > 0 ? "long" : "short", number(t.quantity),
+            lines.append([csvCell(t.instrument), t.direction > 0 ? "long" : "short", number(t.quantity),
                           UTCTime.iso(t.entryTime), number(t.entryPrice), t.exitTime.map { UTCTime.iso($0) } ?? "",
                           t.exitPrice.map(number) ?? "", fixed(t.commission, 2), fixed(t.pnl, 2)].joined(separator: ","))
         }

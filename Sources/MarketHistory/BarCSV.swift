@@ -85,16 +85,23 @@ public enum BarCSV {
     /// The bars of the CSV file at `path`, read in chunks (see `BarCSVParser`): the same bars
     /// and refusals as `read(_:)`, without the file as one String. A file that cannot be read
     /// is refused on line 1, saying why.
-    public static func read(fileAt path: String, naiveTimesIn zone: TimeZone? = nil) throws(Failure) -> [StoredBar] {
+    public static func read(fileAt path: String) throws(Failure) -> [StoredBar] {
+        try readCounting(fileAt: path, naiveTimesIn: nil).bars
+    }
+
+    /// The same, with times without a zone read in `zone`'s clock (nil: UTC), and how the
+    /// file's times met the clock.
+    public static func readCounting(fileAt path: String, naiveTimesIn zone: TimeZone?) throws(Failure) -> (bars: [StoredBar], clock: ClockReadings) {
         var bars: [StoredBar] = []
+        let parser: BarCSVParser
         do {
-            try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in bars.append(contentsOf: batch) }
+            parser = try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in bars.append(contentsOf: batch) }
         } catch let failure as Failure {
             throw failure
         } catch {
             throw Failure(Problem(line: 1, message: "the file cannot be read (\(error.localizedDescription))"))
         }
-        return bars
+        return (bars, parser.clockReadings)
     }
 
     // MARK: - Cells, one function per type
@@ -208,21 +215,24 @@ public enum BarCSV {
 
     /// A line's cells, split at commas, blanks around each trimmed, quotes around one removed.
     static func cells(_ line: Substring) -> [Substring] {
-        // By index on the bytes: `dropLast` on a Substring counts it, which made a cell padded
-        // with a hundred thousand blanks take minutes.
-        line.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { bytes in
-            var start = bytes.startIndex, end = bytes.endIndex
-            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
-            while start < end, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
-            if start < end, bytes[start] == UInt8(ascii: "\""), bytes.index(after: start) < end,
-               bytes[bytes.index(before: end)] == UInt8(ascii: "\"")
-            {
-                start = bytes.index(after: start)
-                end = bytes.index(before: end)
-            }
-            return Substring(bytes[start..<end])
+        line.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring(trimmedCell($0)) }
+    }
+
+    /// A cell's bytes without the blanks around them and one pair of quotes around those. By
+    /// index: `dropLast` on a Substring counts it, which made a cell padded with a hundred
+    /// thousand blanks take minutes.
+    static func trimmedCell<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
+        var start = bytes.startIndex, end = bytes.endIndex
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
+        while start < end, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        if start < end, bytes[start] == UInt8(ascii: "\""), bytes.index(after: start) < end,
+           bytes[bytes.index(before: end)] == UInt8(ascii: "\"")
+        {
+            start = bytes.index(after: start)
+            end = bytes.index(before: end)
         }
+        return bytes[start..<end]
     }
 
     // MARK: - Checks

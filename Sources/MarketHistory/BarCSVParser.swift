@@ -219,11 +219,7 @@ public struct BarCSVParser {
             start = comma + 1
             index += 1
         }
-        var cell = line[start..<(line[start...].firstIndex(of: 0x2C) ?? line.count)]
-        while let first = cell.first, first == 0x20 || first == 0x09 { cell = cell.dropFirst() }
-        while let last = cell.last, last == 0x20 || last == 0x09 { cell = cell.dropLast() }
-        if cell.count >= 2, cell.first == 0x22, cell.last == 0x22 { cell = cell.dropFirst().dropLast() }
-        return cell
+        return BarCSV.trimmedCell(line[start..<(line[start...].firstIndex(of: 0x2C) ?? line.count)])
     }
 
     private mutating func record(_ problem: BarCSV.Problem) {

@@ -146,19 +146,11 @@ extension BarStore {
     /// A store without a streaming import of its own: the file read in chunks into one array
     /// of bars (no whole-file String), then written at once.
     public func importCSV(fileAt path: String, as series: BarSeries, barSeconds: Int64, naiveTimesIn zone: TimeZone?) async throws -> BarImportSummary {
-        var bars: [StoredBar] = []
-        let parser: BarCSVParser
-        do {
-            parser = try BarCSVParser.parseFile(at: path, naiveTimesIn: zone) { batch in bars.append(contentsOf: batch) }
-        } catch let failure as BarCSV.Failure {
-            throw failure
-        } catch {
-            throw BarCSV.Failure(BarCSV.Problem(line: 1, message: "the file cannot be read (\(error.localizedDescription))"))
-        }
-        guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0, clock: parser.clockReadings) }
+        let (bars, clock) = try BarCSV.readCounting(fileAt: path, naiveTimesIn: zone)
+        guard let first = bars.first, let last = bars.last else { return BarImportSummary(bars: 0, clock: clock) }
         let span = TimeSpan(first.time, last.time + barSeconds)
         try await write(bars, of: series, covering: span)
-        return BarImportSummary(bars: bars.count, first: first, last: last, covered: span, clock: parser.clockReadings)
+        return BarImportSummary(bars: bars.count, first: first, last: last, covered: span, clock: clock)
     }
 
     /// Times without a zone read as UTC.

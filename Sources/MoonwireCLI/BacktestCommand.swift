@@ -398,13 +398,13 @@ struct BacktestCommand: AsyncParsableCommand {
         // The fixed --params too, a column each after the swept ones: the table read later
         // says every param its figures are of.
         let fixedNames = data.setup.params.keys.sorted().filter { !names.contains($0) }
-        let fixedValues = fixedNames.map { Self.csvCell(data.setup.params[$0] ?? "") }
-        var csv = [(names.map(Self.csvCell) + fixedNames.map(Self.csvCell) + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown",
+        let fixedValues = fixedNames.map { BacktestReport.csvCell(data.setup.params[$0] ?? "") }
+        var csv = [(names.map(BacktestReport.csvCell) + fixedNames.map(BacktestReport.csvCell) + ["net_pnl", "return", "cagr", "sharpe", "sortino", "max_drawdown",
                                                                               "trades", "win_rate", "profit_factor", "commissions", "bars",
                                                                               "interrupted", "error"]).joined(separator: ",")]
         for (index, outcome) in results.enumerated() {
             let values = names.map { combinations[index][$0] ?? "" }
-            let csvValues = values.map(Self.csvCell) + fixedValues
+            let csvValues = values.map(BacktestReport.csvCell) + fixedValues
             switch outcome {
             case let .success(result):
                 let m = result.metrics
@@ -459,12 +459,6 @@ struct BacktestCommand: AsyncParsableCommand {
         if let first = failures.first {
             throw RuntimeError("\(failures.count) of \(results.count) combinations failed (the first: \(first))")
         }
-    }
-
-    /// A cell of sweep.csv: quoted (quotes doubled) when it holds a comma, a quote or a line end.
-    static func csvCell(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The first line of an error's description.

@@ -97,12 +97,7 @@ struct HistoryImportCommand: AsyncParsableCommand {
         let given = try ImportedDetails(secType: secType, currency: currency, exchange: exchange, multiplier: multiplier, tick: tick,
                                         timeZone: timeZone, session: session).validated(for: spec)
         let barSeconds = try BarSizeOption.check(bar)
-        let naiveZone = try timesIn.map { name in
-            guard name.utf8.count <= 64, let zone = TradingCalendar.zone(named: name) else {
-                throw ValidationError("--times-in '\(ShownText.shown(name, limit: 80))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
-            }
-            return zone
-        }
+        let naiveZone = try timesIn.map { try TimeZoneOption.zone($0, option: "--times-in") }
         // An abbreviation names a place (IB's: GMT is London's clock, summer time included):
         // say which, before a file in plain UTC goes in an hour off half the year.
         if let zone = naiveZone, let name = timesIn, zone.identifier != name.trimmingCharacters(in: .whitespaces) {

@@ -74,11 +74,7 @@ struct ImportedDetails {
             }
             checked.exchange = name
         }
-        if let timeZone {
-            guard timeZone.utf8.count <= 64, TradingCalendar.zone(named: timeZone) != nil else {
-                throw ValidationError("--time-zone '\(ShownText.shown(timeZone, limit: 80))' is not a time zone (America/New_York, Europe/London, US/Central, UTC, ...)")
-            }
-        }
+        if let timeZone { _ = try TimeZoneOption.zone(timeZone, option: "--time-zone") }
         if let session {
             guard timeZone != nil else {
                 throw ValidationError("--session \(ShownText.shown(session, limit: 80)) needs --time-zone: the hours are local time there")

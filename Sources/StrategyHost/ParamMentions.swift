@@ -24,7 +24,6 @@ public enum ParamMentions {
     /// The strategy's text and its modules' (breadth first, each once), as bytes; nil when one
     /// that exists is not a regular file (a FIFO would block the open) or cannot be read.
     static func sources(of path: String) -> [[UInt8]]? {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var texts: [[UInt8]] = []
         var queue = [path], seen: Set<String> = [path]
         while !queue.isEmpty, texts.count < maximumFiles {
@@ -40,7 +39,7 @@ public enum ParamMentions {
             let text = [UInt8](data ?? Data())
             texts.append(text)
             for module in requiredModules(text) {
-                let next = folder.appendingPathComponent(module.replacingOccurrences(of: ".", with: "/") + ".lua").path
+                let next = LuaModuleFile.path(of: module, forStrategyAt: path)
                 if seen.insert(next).inserted { queue.append(next) }
             }
         }
@@ -64,7 +63,7 @@ public enum ParamMentions {
             while end < text.count, end - start <= 128, text[end] != quote, text[end] != 0x0A { end += 1 }
             guard end < text.count, text[end] == quote, end > start else { continue }
             let name = String(decoding: text[start..<end], as: UTF8.self)
-            if name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !name.contains("..") { modules.append(name) }
+            if LuaModuleFile.isValid(name) { modules.append(name) }
         }
         return modules
     }

@@ -545,14 +545,13 @@ extension Strategy {
         }
         define(nil, "require") { [unowned self] call in
             let module = try call.string(1, "name")
-            guard !module.isEmpty, module.utf8.count <= 128, module.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }), !module.contains("..") else {
+            guard LuaModuleFile.isValid(module) else {
                 throw LuaArgumentError("require: \(LuaChecked.excerpt(module)) is not a module name (letters, digits, _ and . only, at most 128)")
             }
             if let loaded = self.loadedModules[module] {
                 return call.push(reference: loaded)
             }
-            let folder = URL(fileURLWithPath: self.path).deletingLastPathComponent()
-            let file = folder.appendingPathComponent(module.replacingOccurrences(of: ".", with: "/") + ".lua").path
+            let file = LuaModuleFile.path(of: module, forStrategyAt: self.path)
             guard FileManager.default.fileExists(atPath: file) else {
                 throw LuaArgumentError("require: no module '\(module)' in the strategy's folder (\(file))")
             }
