@@ -116,15 +116,24 @@ final class SignalWaiter: Sendable {
 
 /// Catches SIGINT and SIGTERM (or the `signals` given) from the moment it is made, unlike
 /// `SignalWaiter`, which catches them only once its `wait` runs; `wait` returns the first caught.
+///
+/// A handler of its own writes each signal into a pipe at once. A dispatch signal source would
+/// not do: the signal is set to be ignored first, and the source starts listening only some
+/// time after `resume()`, so a SIGTERM sent as soon as "listening" was read was now and then
+/// lost, and the gateway never stopped.
 final class SignalCatcher: Sendable {
     private let state = NIOLockedValueBox<(caught: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
 
     init(_ signals: [Int32] = [SIGINT, SIGTERM]) {
-        let queue = DispatchQueue(label: "signals")
-        for signalNumber in signals {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler { [state] in
+        let readEnd = caughtSignals.read  // made here, before a handler can write to it
+        for signalNumber in signals { signal(signalNumber, writeCaughtSignal) }
+        let reader = Thread { [state] in
+            var byte: UInt8 = 0
+            while true {
+                let got = read(readEnd, &byte, 1)
+                if got < 0 && errno == EINTR { continue }
+                guard got == 1 else { return }
+                let signalNumber = Int32(byte)
                 let waiter = state.withLockedValue { state -> CheckedContinuation<Int32, Never>? in
                     guard state.caught == nil else { return nil }
                     state.caught = signalNumber
@@ -133,9 +142,8 @@ final class SignalCatcher: Sendable {
                 }
                 waiter?.resume(returning: signalNumber)
             }
-            source.resume()
-            SignalSources.keep(source)
         }
+        reader.start()
     }
 
     func wait() async -> Int32 {
@@ -147,6 +155,19 @@ final class SignalCatcher: Sendable {
             if let caught { continuation.resume(returning: caught) }
         }
     }
+}
+
+/// The pipe `writeCaughtSignal` writes caught signals to (made once, before any handler runs).
+private let caughtSignals: (read: Int32, write: Int32) = {
+    var ends: [Int32] = [-1, -1]
+    precondition(pipe(&ends) == 0, "no pipe for the signal handler")
+    return (ends[0], ends[1])
+}()
+
+/// The signal handler: one write of the signal's number (async-signal-safe).
+private let writeCaughtSignal: @convention(c) (Int32) -> Void = { signalNumber in
+    var byte = UInt8(truncatingIfNeeded: signalNumber)
+    _ = write(caughtSignals.write, &byte, 1)
 }
 
 /// Keeps signal sources alive for the life of the process.
