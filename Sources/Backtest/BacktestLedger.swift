@@ -82,7 +82,15 @@ struct BacktestLedger {
 
     mutating func mark(_ instrument: Int, _ close: Double) { marks[instrument] = close }
 
-    mutating func setRate(_ currency: String, toBase rate: Double) { money.rates.set(currency, toBase: rate) }
+    mutating func setRate(_ currency: String, toBase rate: Double) {
+        guard money.rates.rate(currency) != rate else { return }  // set every bar: mostly unchanged
+        money.rates.set(currency, toBase: rate)
+        cashInBase = nil
+    }
+
+    /// `cash`, kept from one fill or rate change to the next: a flat account's equity is it,
+    /// sampled every bar.
+    private var cashInBase: Double?
 
     var positions: [String: Double] {
         var out: [String: Double] = [:]
@@ -93,15 +101,26 @@ struct BacktestLedger {
     /// Cash and positions in base: what the account is worth after a bar.
     var value: Double {
         guard held > 0 else { return cash }
-        return money.equityBase { [marks, index] key in index[key].flatMap { marks[$0] } }
+        // The ledger's slots are the instruments' places (registered in order): marks by place.
+        return money.equityBase(marks: marks)
     }
 
     mutating func sample(at time: Int64) {
+        let value: Double
+        if held > 0 {
+            value = self.value
+        } else if let cash = cashInBase {
+            value = cash
+        } else {
+            value = self.cash
+            cashInBase = value
+        }
         equity.append(EquityPoint(time: time, equity: value, invested: held > 0))
     }
 
     /// Books a fill in the ledger, and in the round trip it opens, grows, shrinks or ends.
     mutating func record(_ fill: BacktestFill, instrument i: Int) {
+        cashInBase = nil
         fills.append(fill)
         let signed = fill.buy ? fill.quantity : -fill.quantity
         let before = money.holdings[i].quantity

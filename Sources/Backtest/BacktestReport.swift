@@ -20,8 +20,8 @@ public enum BacktestReport {
         // Each made and written in turn, from its bytes without a copy into a Data.
         let files: [(String, @Sendable () -> [UInt8])] = [
             ("summary.txt", { Array((summary(result, data: data).joined(separator: "\n") + "\n").utf8) }),
-            ("trades.csv", { Array(tradesCSV(result.trades).utf8) }),
-            ("fills.csv", { Array(fillsCSV(result.fills).utf8) }),
+            ("trades.csv", { tradesCSV(result.trades) }),
+            ("fills.csv", { fillsCSV(result.fills) }),
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
         // equity.csv, a row per bar (37 MB over a million bars): finished on one core while
@@ -258,23 +258,49 @@ public enum BacktestReport {
     /// `number` of a fraction in the general way, the reference its fast path is tested against.
     static func shortest(_ value: Double) -> String { String(Double(String(format: "%.15g", value)) ?? value) }
 
-    static func tradesCSV(_ trades: [BacktestTrade]) -> String {
-        var lines = ["instrument,direction,quantity,entry_time,entry_price,exit_time,exit_price,commission,pnl"]
+    // trades.csv and fills.csv have a row per trade and per fill (tens of thousands in a
+    // long run): written as bytes, with no array of cells and no joined string per row.
+    static func tradesCSV(_ trades: [BacktestTrade]) -> [UInt8] {
+        var csv = CSVByteWriter(header: "instrument,direction,quantity,entry_time,entry_price,exit_time,exit_price,commission,pnl",
+                                expectedRows: trades.count)
         for t in trades {
-            lines.append([csvCell(t.instrument), t.direction > 0 ? "long" : "short", number(t.quantity),
-                          UTCTime.iso(t.entryTime), number(t.entryPrice), t.exitTime.map { UTCTime.iso($0) } ?? "",
-                          t.exitPrice.map(number) ?? "", fixed(t.commission, 2), fixed(t.pnl, 2)].joined(separator: ","))
+            csv.text(csvCell(t.instrument))
+            csv.text(t.direction > 0 ? ",long," : ",short,")
+            csv.text(number(t.quantity))
+            csv.comma()
+            csv.time(t.entryTime)
+            csv.comma()
+            csv.text(number(t.entryPrice))
+            csv.comma()
+            if let exit = t.exitTime { csv.time(exit) }
+            csv.comma()
+            if let price = t.exitPrice { csv.text(number(price)) }
+            csv.comma()
+            csv.cents(t.commission) { fixed($0, 2) }
+            csv.comma()
+            csv.cents(t.pnl) { fixed($0, 2) }
+            csv.endRow()
         }
-        return lines.joined(separator: "\n") + "\n"
+        return csv.bytes
     }
 
-    static func fillsCSV(_ fills: [BacktestFill]) -> String {
-        var lines = ["time,order_id,instrument,side,quantity,price,commission"]
+    static func fillsCSV(_ fills: [BacktestFill]) -> [UInt8] {
+        var csv = CSVByteWriter(header: "time,order_id,instrument,side,quantity,price,commission", expectedRows: fills.count)
         for f in fills {
-            lines.append([UTCTime.iso(f.time), String(f.orderId), f.instrument, f.buy ? "BUY" : "SELL", number(f.quantity), number(f.price),
-                          fixed(f.commission, 2)].joined(separator: ","))
+            csv.time(f.time)
+            csv.comma()
+            csv.text(String(f.orderId))
+            csv.comma()
+            csv.text(csvCell(f.instrument))
+            csv.text(f.buy ? ",BUY," : ",SELL,")
+            csv.text(number(f.quantity))
+            csv.comma()
+            csv.text(number(f.price))
+            csv.comma()
+            csv.cents(f.commission) { fixed($0, 2) }
+            csv.endRow()
         }
-        return lines.joined(separator: "\n") + "\n"
+        return csv.bytes
     }
 
     static func equityCSV(_ equity: [EquityPoint]) -> [UInt8] {

@@ -16,16 +16,20 @@ import TradingState
 final class BacktestServices: StrategyServices, @unchecked Sendable {
     let data: BacktestData
     let strategyName: String
-    private(set) var ledger: BacktestLedger
+    // `ledger`, `brokers` and `pending` are touched per bar on the strategy's loop, only here:
+    // a broker's or the ledger's mutating method reaches neither the services nor the strategy,
+    // and each event is copied out of `pending` before it is delivered (`flush`), so no access overlaps
+    // another and the runtime's check of that is left out.
+    @exclusivity(unchecked) private(set) var ledger: BacktestLedger
     /// One broker per instrument, in the backtest's order (`ledger.index` maps keys to it).
-    private var brokers: [SimulatedBroker] = []
+    @exclusivity(unchecked) private var brokers: [SimulatedBroker] = []
     /// The working orders' records (a finished one is dropped: a long backtest places many).
     private var records: [Int: OrderRecord] = [:]
     private var nextOrderId = 1
     private var executions = 0
     private var account: AccountGate
     /// Events for the strategy, delivered by the driver in order (`flush`).
-    private var pending: [StrategyEvent] = []
+    @exclusivity(unchecked) private var pending: [StrategyEvent] = []
     /// What the strategy subscribed to: bar sizes and quotes per instrument key.
     private(set) var barSubscriptions: [String: Set<String>] = [:]
     private(set) var quoteSubscriptions: Set<String> = []

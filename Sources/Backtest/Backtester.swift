@@ -90,18 +90,22 @@ final class BacktestDriver: @unchecked Sendable {
     let clock: SimulatedClock
     /// Every bar of every instrument in time order (instruments in the order given at a tie).
     let timeline: [(series: Int32, bar: Int32)]
-    private(set) var position = 0
-    private var openedTime: Int64?
-    private var day: Int64?
-    private var barsDelivered = 0
+    // The walk's state is read and written per bar, only by the driver's own methods on the
+    // strategy's loop, each access a plain read or assignment that calls out to nothing that
+    // could reach it again: no two accesses can overlap, so the runtime's check of that
+    // (a quarter of the per-bar cost of a strategy with a trivial on_bar) is left out.
+    @exclusivity(unchecked) private(set) var position = 0
+    @exclusivity(unchecked) private var openedTime: Int64?
+    @exclusivity(unchecked) private var day: Int64?
+    @exclusivity(unchecked) private var barsDelivered = 0
     private var notices: [String] = []
     private var noticed: Set<String> = []
     /// What each instrument's bars become for the strategy, rebuilt when it subscribes.
-    private var plans: [SeriesPlan] = []
-    private var plannedVersion = -1
+    @exclusivity(unchecked) private var plans: [SeriesPlan] = []
+    @exclusivity(unchecked) private var plannedVersion = -1
     private var quoteHandler = false
     /// Each instrument's latest bar (what market.quote answers from).
-    private var lastBars: [StoredBar?]
+    @exclusivity(unchecked) private var lastBars: [StoredBar?]
 
     struct SeriesPlan {
         var asIs = false

@@ -74,11 +74,37 @@ enum SQLiteBarReader {
     /// apart) they are counted instead: room for a guess that large could be far more than is there.
     static func readAll(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> [StoredBar] {
         guard let bounds = try bounds(db, series, in: span) else { return [] }
-        let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
-        let expected = (Double(bounds.last) - Double(bounds.first)) / max(seconds, 1) + 1
-        let capacity = expected.isFinite && expected >= 0 && expected <= Double(largestGuess) ? Int(expected) : nil
-        return try read(db, series, in: span, limit: nil, capacity: capacity).bars
+        return try read(db, series, in: span, limit: nil, capacity: expectedCount(series, from: bounds.first, to: bounds.last)).bars
     }
+
+    /// How many bars of `series` fit from `first` to `last` (both stored times), as room to
+    /// make; nil past `largestGuess` (then they are counted).
+    static func expectedCount(_ series: BarSeries, from first: Int64, to last: Int64) -> Int? {
+        let seconds = Double(HistoricalSpan.barSeconds(series.barSize, strict: false) ?? 1)
+        let expected = (Double(last) - Double(first)) / max(seconds, 1) + 1
+        return expected.isFinite && expected >= 0 && expected <= Double(largestGuess) ? Int(expected) : nil
+    }
+
+    /// Reading all of a span: done here (few bars, read in this transaction), or worth two
+    /// parts read at once (two connections, two cores), split at the middle of its stored times.
+    enum WholeRead {
+        case done([StoredBar])
+        case halves(first: Int64, middle: Int64, last: Int64)
+    }
+
+    /// All of `span` when it holds fewer than `splitAt` bars by the bar size's reckoning (a
+    /// second connection would cost more than it saves), else where to halve it.
+    static func readAllOrSplit(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> WholeRead {
+        guard let bounds = try bounds(db, series, in: span) else { return .done([]) }
+        let expected = expectedCount(series, from: bounds.first, to: bounds.last)
+        guard bounds.last > bounds.first, expected.map({ $0 >= splitAt }) ?? true else {
+            return .done(try read(db, series, in: span, limit: nil, capacity: expected).bars)
+        }
+        return .halves(first: bounds.first, middle: bounds.first + (bounds.last - bounds.first) / 2, last: bounds.last)
+    }
+
+    /// The fewest bars (by the bar size's reckoning) read in two parts.
+    static let splitAt = 200_000
 
     /// The most bars room is made for on a guess (64 MB of address space); more are counted.
     static let largestGuess = 1 << 20

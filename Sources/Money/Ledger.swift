@@ -310,10 +310,16 @@ public struct Ledger: Sendable, Equatable {
     }
 
     /// Market value of every position in base (at its cost without a mark).
-    public func marketValueBase(mark: (String) -> Double?) -> Double {
+    public func marketValueBase(mark: (String) -> Double?) -> Double { marketValueBase(slot: { mark(keys[$0]) }) }
+
+    /// The same with the marks by slot, the order instruments were registered in (nil: none):
+    /// a backtest asks it every bar, without a look-up by name.
+    public func marketValueBase(marks: [Double?]) -> Double { marketValueBase(slot: { marks.indices.contains($0) ? marks[$0] : nil }) }
+
+    private func marketValueBase(slot mark: (Int) -> Double?) -> Double {
         var total = 0.0
         for (slot, holding) in holdings.enumerated() where holding.quantity != 0 {
-            let value = mark(keys[slot]).map { holding.marketValue(at: $0) } ?? holding.costBasis
+            let value = mark(slot).map { holding.marketValue(at: $0) } ?? holding.costBasis
             total += rates.convert(value, from: holding.terms.currency) ?? 0
         }
         return total
@@ -321,6 +327,9 @@ public struct Ledger: Sendable, Equatable {
 
     /// Cash plus positions, in base.
     public func equityBase(mark: (String) -> Double?) -> Double { cashBase + marketValueBase(mark: mark) }
+
+    /// The same with the marks by slot.
+    public func equityBase(marks: [Double?]) -> Double { cashBase + marketValueBase(marks: marks) }
 
     /// Currencies held (cash or positions) with no rate to base: their money is left out of
     /// the base figures, which a summary must say.

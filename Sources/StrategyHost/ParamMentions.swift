@@ -36,7 +36,7 @@ public enum ParamMentions {
                   let data = try? handle.read(upToCount: maximumBytes)
             else { return nil }
             try? handle.close()
-            let text = [UInt8](data ?? Data())
+            let text = [UInt8](data)
             texts.append(text)
             for module in requiredModules(text) {
                 let next = LuaModuleFile.path(of: module, forStrategyAt: path)

@@ -4,7 +4,9 @@
 ///
 /// Used on the strategy's loop only, like the rest of the strategy.
 public final class SimulatedClock: @unchecked Sendable {
-    public internal(set) var now: Double
+    // Read and moved per bar of a backtest, on the strategy's loop only; no access calls out
+    // while it lasts, so none can overlap another and the runtime's check of that is left out.
+    @exclusivity(unchecked) public internal(set) var now: Double
 
     struct Due: Comparable {
         var time: Double
@@ -14,7 +16,7 @@ public final class SimulatedClock: @unchecked Sendable {
         static func < (lhs: Due, rhs: Due) -> Bool { (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence) }
     }
     /// Timers still to fire, earliest first (a handful: a sorted array beats a heap here).
-    private(set) var due: [Due] = []
+    @exclusivity(unchecked) private(set) var due: [Due] = []
     private var sequence = 0
 
     public init(startingAt now: Double) { self.now = now }

@@ -298,7 +298,7 @@ extension Strategy {
 }
 
 extension Order {
-    public var quantity: Double { totalQuantity?.doubleValue ?? 0 }
+    public var quantity: Double { self.totalQuantity?.doubleValue ?? 0 }
 }
 
 /// An order and contract that encoded for TWS. A class: the look-up compares them in place,

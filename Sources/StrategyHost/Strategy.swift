@@ -95,7 +95,8 @@ public final class Strategy: @unchecked Sendable {
     var firingTimers: Set<Int> = []
     /// Coroutines suspended in a host call, and what turns the reply into the call's results
     /// (run on the loop when the reply comes: `orders.buy` waiting for a price sends then).
-    var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
+    // (Unchecked: see `statistics`; read per bar of a backtest by `isWaiting`.)
+    @exclusivity(unchecked) var waits: [Int: (thread: LuaThread, finish: (([LuaValue]) -> [LuaValue])?)] = [:]
     var nextWaitId = 1
     /// Replies that came for a wait a reload had cancelled, and were dropped.
     var droppedReplies = 0
@@ -108,7 +109,7 @@ public final class Strategy: @unchecked Sendable {
     /// Instrument strings parsed so far (`"AAPL"` → its spec).
     var parsedInstruments: [String: InstrumentSpec] = [:]
     /// A backtest's clock (nil: the wall clock). Set before the strategy starts.
-    var clock: SimulatedClock?
+    @exclusivity(unchecked) var clock: SimulatedClock?
     /// A backtest's quotes, made from the current bars when asked for (market.quote), instead
     /// of one stored per bar.
     var simulatedQuote: ((String) -> MarketQuote?)?
@@ -147,16 +148,24 @@ public final class Strategy: @unchecked Sendable {
     /// holds its clock meanwhile).
     var settleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public internal(set) var statistics = StrategyStatistics()
+    // `statistics`, `consecutiveFailures`, `stopped`, `waits` and `clock` are read or written
+    // for every event (per bar of a backtest), on the strategy's loop only, each access a
+    // plain read, assignment or counter step that calls out to nothing: no two can overlap,
+    // so the runtime's check of that is left out.
+    @exclusivity(unchecked) public internal(set) var statistics = StrategyStatistics()
     /// Called on the strategy's loop with the socket-to-handler latency of each quote (ns), for benchmarks.
     public var quoteLatencyObserver: ((UInt64) -> Void)?
-    var consecutiveFailures = 0
+    @exclusivity(unchecked) var consecutiveFailures = 0
     /// How long each handler call takes (`moonwire_handler_seconds` when `moonwire serve`
     /// exports metrics; swift-metrics' no-op otherwise).
     let handlerTimer: Metrics.Timer
+    /// Whether metrics are exported (swift-metrics was bootstrapped when the strategy was made):
+    /// only then is a handler's end read from the clock for `handlerTimer` (a backtest's
+    /// million on_bar calls spare as many clock reads).
+    let timesHandlers = !(MetricsSystem.factory is NOOPMetricsHandler)
     var lastStoreData: Data?
     var lastStoreProblem: String?
-    var stopped = false
+    @exclusivity(unchecked) var stopped = false
     /// Set by the runner for a strategy it launched: until `on_start` has run, what is relayed
     /// to it waits (in order), so `on_start` is the first handler and its starting positions
     /// and the events after them meet without a gap or an overlap (see `deliver`).
@@ -703,7 +712,7 @@ public final class Strategy: @unchecked Sendable {
         lua.label = label
         let started = LuaState.monotonicNanoseconds
         let outcome = lua.call(env, handler, shape: shape, startedAt: started, fill)
-        handlerTimer.recordNanoseconds(LuaState.monotonicNanoseconds &- started)
+        if timesHandlers { handlerTimer.recordNanoseconds(LuaState.monotonicNanoseconds &- started) }
         run(outcome, handler: handler)
     }
 

@@ -37,7 +37,7 @@ struct BreakEvenTradeTests {
 
     @Test("trades.csv prints a PnL of -0.004 as 0.00, and nothing else as -0")
     func noNegativeZeroInCSV() {
-        let csv = BacktestReport.tradesCSV([Self.trade(-0.004), Self.trade(-0.0)])
+        let csv = String(decoding: BacktestReport.tradesCSV([Self.trade(-0.004), Self.trade(-0.0)]), as: UTF8.self)
         let pnls = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").last.map(String.init) ?? "" }
         #expect(pnls == ["0.00", "0.00"], "\(pnls)")
         let cells = csv.split(separator: "\n").flatMap { $0.split(separator: ",") }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import MarketHistory
+@testable import MarketHistory
 import Testing
 
 /// Chunked reads from the SQLite store (SQLiteBarReader): exactly the stored bars, in order,
@@ -49,6 +49,39 @@ struct SpeedReadTests {
             #expect(inner == Array(written.dropFirst()), "\(name) without its first bar")
         }
         #expect(try await store.bars(BarSeries(instrument: "NONE", barSize: "1 min"), in: TimeSpan(start, start + 60)).isEmpty)
+    }
+
+    @Test("a span of many bars by its bar size is read in two halves at once: every bar once, in order, the one at the middle too")
+    func halvedReads() async throws {
+        let (store, folder) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let start: Int64 = 1_704_067_200
+        // 1-minute series with a bar every 10 minutes: 200,001 bars by the bar size's reckoning
+        // (halved), 20,001 stored; one falls on the time that halves the span. And bars 1,000
+        // minutes apart: past the largest guess (counted, still halved).
+        for (name, step, count) in [("TENS", Int64(600), 20_001), ("FAR", Int64(60_000), 2_100)] {
+            let series = BarSeries(instrument: name, barSize: "1 min")
+            var written: [StoredBar] = []
+            for index in 0..<count {
+                let close: Double = 100 + Double(index % 97) / 100
+                let volume: Double? = index % 3 == 0 ? nil : Double(index)
+                let trades: Int? = index % 5 == 0 ? nil : index
+                written.append(StoredBar(time: start + Int64(index) * step, open: 100, high: 101, low: 99, close: close,
+                                         volume: volume, wap: nil, count: trades))
+            }
+            let span = TimeSpan(start, written.last!.time + 1)
+            try await store.write(written, of: series, covering: span)
+            // It is halved (else this test would hold the one-read path only).
+            let plan = try await DatabaseQueue(path: store.path).read { db in try SQLiteBarReader.readAllOrSplit(db, series, in: span) }
+            guard case .halves = plan else {
+                Issue.record("\(name) is read in one")
+                continue
+            }
+            #expect(try await store.bars(series, in: span) == written, "\(name)")
+            #expect(try await store.bars(series, in: TimeSpan(0, .max)) == written, "\(name), the widest span")
+            let middle = written[count / 2].time
+            #expect(try await store.bars(series, in: TimeSpan(middle, .max)) == Array(written[(count / 2)...]), "\(name) from its middle")
+        }
     }
 
     @Test("chunks of any size return exactly the stored bars in order, each once")

@@ -1,7 +1,95 @@
 /// An order, with IB's field names and IB's defaults (those of ibapi's `Order()`), so an
 /// order built here encodes to the same bytes as the same order built with IB's client.
 /// `nil` is IB's "unset" (UNSET_INTEGER / UNSET_DOUBLE / UNSET_DECIMAL).
-public struct Order: Sendable, Hashable {
+///
+/// Its ~190 fields live in one `OrderFields` behind a reference, copied on the first write
+/// after a copy (copy-on-write): an order is stored and handed along the order path many
+/// times (the strategy's record, the risk check, the simulated broker, events), and each of
+/// those copied the fields themselves (a retain per string and array). Encoding still copies
+/// them once (the codec writes through `inout`). Fields are read and written by name as
+/// before (`order.lmtPrice = 1`).
+@dynamicMemberLookup
+public struct Order: Sendable, Hashable, CustomReflectable {
+    /// The one `OrderFields` of an order and of its unchanged copies, in memory of its own: read
+    /// through the pointer, the fields are borrowed where they lie (compared, encoded), never
+    /// copied out of the class first (a retain and a release of each of their strings).
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        // Sendable: `fields` is written only through `Order.fields`'s and the subscript's
+        // `_modify`, after `isKnownUniquelyReferenced` found the writing `Order` to hold the only
+        // reference; a `Storage` that another order (another thread's) can reach is never written.
+        @usableFromInline let fields: UnsafeMutablePointer<OrderFields>
+
+        @usableFromInline init(_ value: OrderFields) {
+            fields = .allocate(capacity: 1)
+            fields.initialize(to: value)
+        }
+
+        deinit {
+            fields.deinitialize(count: 1)
+            fields.deallocate()
+        }
+    }
+
+    @usableFromInline var storage: Storage
+
+    /// The fields of a new order, shared until written (most orders built are written at once).
+    private static let defaults = Storage(OrderFields())
+
+    public init() { storage = Self.defaults }
+
+    public init(_ fields: OrderFields) { storage = Storage(fields) }
+
+    public init(action: String, quantity: TWSDecimal, type: String, limit: Double? = nil, stop: Double? = nil, tif: String = "DAY") {
+        var fields = OrderFields()
+        fields.action = action
+        fields.totalQuantity = quantity
+        fields.orderType = type
+        fields.lmtPrice = limit
+        fields.auxPrice = stop
+        fields.tif = tif
+        self.init(fields)
+    }
+
+    /// All the fields, to read or change several at once (a codec's block).
+    public var fields: OrderFields {
+        @inlinable get { storage.fields.pointee }
+        @inlinable _modify {
+            makeUnique()
+            yield &storage.fields.pointee
+        }
+    }
+
+    @inlinable
+    public subscript<Value>(dynamicMember path: WritableKeyPath<OrderFields, Value>) -> Value {
+        get { storage.fields.pointee[keyPath: path] }
+        _modify {
+            makeUnique()
+            yield &storage.fields.pointee[keyPath: path]
+        }
+    }
+
+    @inlinable
+    public subscript<Value>(dynamicMember path: KeyPath<OrderFields, Value>) -> Value { storage.fields.pointee[keyPath: path] }
+
+    /// The fields this order's alone, copied first when another order shares them.
+    @inlinable
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields.pointee) }
+    }
+
+    public static func == (lhs: Order, rhs: Order) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields.pointee == rhs.storage.fields.pointee
+    }
+
+    public func hash(into hasher: inout Hasher) { storage.fields.pointee.hash(into: &hasher) }
+
+    /// The fields by name, as when they were the order's own (tests flatten messages by it).
+    public var customMirror: Mirror { Mirror(reflecting: storage.fields.pointee) }
+}
+
+/// The fields of an `Order` (IB's names and defaults).
+public struct OrderFields: Sendable, Hashable {
     // Identity
     public var orderId = 0
     public var clientId = 0
@@ -162,15 +250,6 @@ public struct Order: Sendable, Hashable {
     public var parentPermId: Int64 = 0
 
     public init() {}
-
-    public init(action: String, quantity: TWSDecimal, type: String, limit: Double? = nil, stop: Double? = nil, tif: String = "DAY") {
-        self.action = action
-        self.totalQuantity = quantity
-        self.orderType = type
-        self.lmtPrice = limit
-        self.auxPrice = stop
-        self.tif = tif
-    }
 
     var isPegBench: Bool { orderType == "PEG BENCH" || orderType == "PEGBENCH" }
     var isPegBest: Bool { orderType == "PEG BEST" || orderType == "PEGBEST" }
