@@ -339,18 +339,24 @@ public enum BacktestReport {
 
     // MARK: HTML
 
-    /// At most `limit` points of a series, keeping each bucket's lowest and highest (a curve
-    /// drawn from them keeps every drawdown's depth).
-    static func thin(_ points: [(Int64, Double)], limit: Int) -> [(Int64, Double)] {
-        guard points.count > limit, limit >= 4 else { return points }
-        let bucket = (points.count + limit / 2 - 1) / (limit / 2)
+    /// At most `limit` of `count` points, keeping each bucket's first lowest and first highest
+    /// (a curve drawn from them keeps every drawdown's depth). The points are made one at a
+    /// time, in order, by `point`: a million bars' curve is never a whole array beside the bars.
+    static func thin(_ count: Int, limit: Int, _ point: (Int) -> (Int64, Double)) -> [(Int64, Double)] {
+        guard count > limit, limit >= 4 else { return (0..<count).map(point) }
+        let bucket = (count + limit / 2 - 1) / (limit / 2)
         var out: [(Int64, Double)] = []
-        var index = 0
-        while index < points.count {
-            let slice = points[index..<min(index + bucket, points.count)]
-            let low = slice.min { $0.1 < $1.1 }!, high = slice.max { $0.1 < $1.1 }!
+        out.reserveCapacity(limit + 2)
+        var start = 0
+        while start < count {
+            var low = point(start), high = low
+            for index in (start + 1)..<min(start + bucket, count) {
+                let next = point(index)
+                if next.1 < low.1 { low = next }
+                if high.1 < next.1 { high = next }
+            }
             out.append(contentsOf: low.0 <= high.0 ? [low, high] : [high, low])
-            index += bucket
+            start += bucket
         }
         return out
     }
@@ -364,14 +370,17 @@ public enum BacktestReport {
     }
 
     public static func html(_ result: BacktestResult, data: BacktestData) -> String {
-        let equity = thin(result.equity.map { ($0.time, $0.equity) }, limit: 2_000)
+        let points = result.equity
+        let equity = thin(points.count, limit: 2_000) { (points[$0].time, points[$0].equity) }
         var peak = -Double.infinity
-        let drawdown = thin(result.equity.map { point -> (Int64, Double) in
-            peak = max(peak, point.equity)
-            return (point.time, point.equity - peak)
-        }, limit: 2_000)
+        let drawdown = thin(points.count, limit: 2_000) { index -> (Int64, Double) in
+            peak = max(peak, points[index].equity)
+            return (points[index].time, points[index].equity - peak)
+        }
         let prices = data.series.map { series in
-            "{\"key\":\"\(escape(series.key))\",\"bars\":\(json(thin(series.bars.map { ($0.time + Int64(series.barSeconds), $0.close) }, limit: 1_500)))}"
+            let bars = series.bars, seconds = Int64(series.barSeconds)
+            let closes = thin(bars.count, limit: 1_500) { (bars[$0].time + seconds, bars[$0].close) }
+            return "{\"key\":\"\(escape(series.key))\",\"bars\":\(json(closes))}"
         }
         // The first 2,000 fills are drawn (a page stays light), and the heading says so.
         let drawnFills = 2_000
