@@ -74,7 +74,12 @@ enum SQLiteBarReader {
     /// apart) they are counted instead: room for a guess that large could be far more than is there.
     static func readAll(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> [StoredBar] {
         guard let bounds = try bounds(db, series, in: span) else { return [] }
-        return try read(db, series, in: span, limit: nil, capacity: expectedCount(series, from: bounds.first, to: bounds.last)).bars
+        return try readAll(db, series, in: span, between: bounds)
+    }
+
+    /// The same with the bounds looked up already.
+    private static func readAll(_ db: Database, _ series: BarSeries, in span: TimeSpan, between bounds: (first: Int64, last: Int64)) throws -> [StoredBar] {
+        try read(db, series, in: span, limit: nil, capacity: expectedCount(series, from: bounds.first, to: bounds.last)).bars
     }
 
     /// How many bars of `series` fit from `first` to `last` (both stored times), as room to
@@ -96,9 +101,8 @@ enum SQLiteBarReader {
     /// second connection would cost more than it saves), else where to halve it.
     static func readAllOrSplit(_ db: Database, _ series: BarSeries, in span: TimeSpan) throws -> WholeRead {
         guard let bounds = try bounds(db, series, in: span) else { return .done([]) }
-        let expected = expectedCount(series, from: bounds.first, to: bounds.last)
-        guard bounds.last > bounds.first, expected.map({ $0 >= splitAt }) ?? true else {
-            return .done(try read(db, series, in: span, limit: nil, capacity: expected).bars)
+        guard bounds.last > bounds.first, expectedCount(series, from: bounds.first, to: bounds.last).map({ $0 >= splitAt }) ?? true else {
+            return .done(try readAll(db, series, in: span, between: bounds))
         }
         return .halves(first: bounds.first, middle: bounds.first + (bounds.last - bounds.first) / 2, last: bounds.last)
     }

@@ -76,10 +76,10 @@ public final class SQLiteBarStore: BarStore, @unchecked Sendable {
         // (a million 1-minute bars: reading is most of the wait before a backtest starts).
         // The halves are two read transactions: a write between them that touched both could
         // show in one alone, as it would in two reads made one after the other.
-        let plan = try await queue.read { db in try SQLiteBarReader.readAllOrSplit(db, series, in: span) }
-        guard case let .halves(first, middle, last) = plan else {
-            if case let .done(bars) = plan { return bars }
-            return []
+        let (first, middle, last): (Int64, Int64, Int64)
+        switch try await queue.read({ db in try SQLiteBarReader.readAllOrSplit(db, series, in: span) }) {
+        case let .done(bars): return bars
+        case let .halves(start, half, end): (first, middle, last) = (start, half, end)
         }
         // No second connection (no file handle left, the file gone while this one is open):
         // read it in one.

@@ -665,9 +665,9 @@ public final class Strategy: @unchecked Sendable {
         guard !statistics.paused || handler == "on_stop" else { return }
         guard lua.hasFunction(env, handler) else { return }
         lua.label = Self.label(handler: handler)
-        let started = DispatchTime.now().uptimeNanoseconds
+        let started = LuaState.monotonicNanoseconds
         let outcome = lua.call(env, handler, arguments())
-        handlerTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- started))
+        if timesHandlers { handlerTimer.recordNanoseconds(LuaState.monotonicNanoseconds &- started) }
         run(outcome, handler: handler, isErrorHandler: isErrorHandler)
     }
 

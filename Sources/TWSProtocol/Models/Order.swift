@@ -2,7 +2,7 @@
 /// order built here encodes to the same bytes as the same order built with IB's client.
 /// `nil` is IB's "unset" (UNSET_INTEGER / UNSET_DOUBLE / UNSET_DECIMAL).
 ///
-/// Its ~190 fields live in one `OrderFields` behind a reference, copied on the first write
+/// Its ~140 fields live in one `OrderFields` behind a reference, copied on the first write
 /// after a copy (copy-on-write): an order is stored and handed along the order path many
 /// times (the strategy's record, the risk check, the simulated broker, events), and each of
 /// those copied the fields themselves (a retain per string and array). Encoding still copies
