@@ -19,12 +19,16 @@ shim_budget *shim_budget_new(size_t memory_limit) {
     budget->memory_limit = memory_limit;
     pthread_mutex_init(&budget->where_lock, NULL);
     atomic_store(&budget->running_since_ns, 0);
+    atomic_store(&budget->deadline_ns, 0);
+    atomic_store(&budget->thread_id, 0);
     atomic_store(&budget->line, 0);
+    shim_arming_register(budget);
     return budget;
 }
 
 void shim_budget_free(shim_budget *budget) {
     if (budget == NULL) return;
+    shim_arming_unregister(budget);
     pthread_mutex_destroy(&budget->where_lock);
     free(budget);
 }
@@ -109,13 +113,28 @@ void shim_open_safe_libs(lua_State *L) {
 #define BUDGET_MESSAGE "time budget exceeded: the handler ran too long and was stopped"
 #define HOOK_EVERYTHING (LUA_MASKCOUNT | LUA_MASKLINE | LUA_MASKCALL)
 
-static void budget_hook(lua_State *L, lua_Debug *ar);
+static int64_t deadline_of(const shim_budget *budget) {
+    return atomic_load_explicit(&((shim_budget *)budget)->deadline_ns, memory_order_relaxed);
+}
+
+static void set_deadline(shim_budget *budget, int64_t deadline) {
+    atomic_store_explicit(&budget->deadline_ns, deadline, memory_order_relaxed);
+}
+
+static int deadline_passed(const shim_budget *budget) {
+    int64_t deadline = deadline_of(budget);
+    return deadline > 0 && shim_now_ns() > deadline;
+}
 
 // Once expired, the hook runs on every line and call too, so a `pcall` in the script cannot
-// swallow the stop (Redis's approach).
+// swallow the stop (Redis's approach). The run's own state too when the hook ran in a
+// coroutine of the strategy's: it is suspended in coroutine.resume on this thread (so safe
+// to change) and must not go on unhooked when the coroutine's error returns to it.
 static void expire(lua_State *L, shim_budget *budget) {
     budget->expired = 1;
-    lua_sethook(L, budget_hook, HOOK_EVERYTHING, 1);
+    lua_sethook(L, shim_budget_hook, HOOK_EVERYTHING, 1);
+    lua_State *run = budget->armed_L;
+    if (run != NULL && run != L) lua_sethook(run, shim_budget_hook, HOOK_EVERYTHING, 1);
 }
 
 static void record_where(shim_budget *budget, lua_State *L, lua_Debug *ar) {
@@ -137,14 +156,11 @@ static void record_caller(lua_State *L) {
     if (budget != NULL && lua_getstack(L, 1, &ar)) record_where(budget, L, &ar);
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar) {
+void shim_budget_hook(lua_State *L, lua_Debug *ar) {
     shim_budget *budget = shim_budget_of(L);
     if (budget == NULL) return;
-    if (ar->event == LUA_HOOKCOUNT && !budget->expired) {
-        budget->instructions += SHIM_HOOK_STEP;
-        record_where(budget, L, ar);
-    }
-    if (!budget->expired && budget->deadline_ns > 0 && shim_now_ns() > budget->deadline_ns) expire(L, budget);
+    if (ar->event == LUA_HOOKCOUNT && !budget->expired) record_where(budget, L, ar);
+    if (!budget->expired && deadline_passed(budget)) expire(L, budget);
     if (budget->expired) {
         // In a hook, level 0 is the Lua function that was running: name its line.
         luaL_where(L, 0);
@@ -152,12 +168,15 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
         lua_concat(L, 2);
         lua_error(L);
     }
+    // Armed by a signal for a deadline that moved on (a nested run's ended): count in steps
+    // again rather than stop at every instruction.
+    if (ar->event == LUA_HOOKCOUNT && lua_gethookcount(L) == 1) lua_sethook(L, shim_budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
 }
 
 void shim_check_budget(lua_State *L) {
     shim_budget *budget = shim_budget_of(L);
     if (budget == NULL) return;
-    if (!budget->expired && budget->deadline_ns > 0 && shim_now_ns() > budget->deadline_ns) expire(L, budget);
+    if (!budget->expired && deadline_passed(budget)) expire(L, budget);
     if (budget->expired) luaL_error(L, BUDGET_MESSAGE);
 }
 
@@ -166,44 +185,52 @@ void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, s
 }
 
 void shim_budget_enter_at(lua_State *L, shim_budget *budget, int64_t nanoseconds, int64_t now, shim_budget_frame *saved) {
-    saved->deadline_ns = budget->deadline_ns;
+    saved->deadline_ns = deadline_of(budget);
     saved->expired = budget->expired;
     saved->enforcing_memory = budget->enforcing_memory;
     saved->hook = lua_gethook(L);
     saved->mask = lua_gethookmask(L);
     saved->count = lua_gethookcount(L);
+    saved->armed = budget->armed_L;
+    saved->outer_current = NULL;
     int64_t mine = nanoseconds > 0 ? now + nanoseconds : 0;
+    // The state first: a signal that comes once the run is visible arms this one.
+    budget->armed_L = L;
     if (budget->depth == 0) {
         budget->expired = 0;
         budget->memory_hit = 0;
-        budget->instructions = 0;
-        budget->deadline_ns = mine;
+        set_deadline(budget, mine);
         atomic_store(&budget->line, 0);  // no stale position from an earlier run
         atomic_store(&budget->running_since_ns, now);
-    } else if (mine > 0 && (budget->deadline_ns == 0 || mine < budget->deadline_ns)) {
-        budget->deadline_ns = mine;  // a nested run never extends the enclosing deadline
+        saved->outer_current = shim_arming_begin(budget);
+    } else if (mine > 0 && (saved->deadline_ns == 0 || mine < saved->deadline_ns)) {
+        set_deadline(budget, mine);  // a nested run never extends the enclosing deadline
     }
     budget->depth += 1;
     budget->enforcing_memory = 1;
     if (budget->expired) {
-        lua_sethook(L, budget_hook, HOOK_EVERYTHING, 1);
-    } else {
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
+        lua_sethook(L, shim_budget_hook, HOOK_EVERYTHING, 1);
+    } else if (!shim_arming_by_signal()) {
+        lua_sethook(L, shim_budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
     }
 }
 
 void shim_budget_leave(lua_State *L, shim_budget *budget, const shim_budget_frame *saved) {
+    if (budget->depth == 1) shim_arming_end(saved->outer_current);  // no signal arms it from here
     budget->depth -= 1;
     budget->enforcing_memory = saved->enforcing_memory;
     lua_sethook(L, saved->hook, saved->mask, saved->count);
+    budget->armed_L = saved->armed;
     if (budget->depth == 0) {
-        budget->deadline_ns = 0;
+        set_deadline(budget, 0);
         atomic_store(&budget->running_since_ns, 0);
         // `expired` and `memory_hit` stay readable until the next outermost run.
     } else {
         int outer_passed = saved->deadline_ns > 0 && shim_now_ns() > saved->deadline_ns;
-        budget->deadline_ns = saved->deadline_ns;
+        set_deadline(budget, saved->deadline_ns);
         budget->expired = saved->expired || outer_passed;
+        // The enclosing run goes on past its deadline: stopped at its next instruction.
+        if (budget->expired && saved->armed != NULL) lua_sethook(saved->armed, shim_budget_hook, HOOK_EVERYTHING, 1);
     }
 }
 

@@ -69,6 +69,28 @@ static int safe_getmetatable(lua_State *L) {
     return 1;
 }
 
+// coroutine.create / coroutine.wrap: the coroutine is made with the count hook (a new
+// coroutine takes its maker's hook), since the arming signal arms only the run's own state
+// (budget_internal.h). Its maker's hook is put back as it was.
+static int hooked_coroutine_make(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    int lent = shim_arming_by_signal() && lua_gethookmask(L) == 0;
+    if (lent) lua_sethook(L, shim_budget_hook, LUA_MASKCOUNT, SHIM_HOOK_STEP);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
+    // Unless a signal armed it meanwhile (count 1) or the run expired: those stay.
+    if (lent && lua_gethookmask(L) == LUA_MASKCOUNT && lua_gethookcount(L) == SHIM_HOOK_STEP) lua_sethook(L, NULL, 0, 0);
+    return 1;
+}
+
+static void hook_coroutine_maker(lua_State *L, int coroutine_table, const char *name) {
+    lua_getfield(L, coroutine_table, name);
+    lua_pushcclosure(L, hooked_coroutine_make, 1);
+    lua_setfield(L, coroutine_table, name);
+}
+
 static void wrap_coroutine_function(lua_State *L, int coroutine_table, const char *name, const char *qualified) {
     lua_getfield(L, coroutine_table, name);
     lua_pushstring(L, qualified);
@@ -96,6 +118,8 @@ void shim_harden_libs(lua_State *L) {
     int coroutine_table = lua_gettop(L);
     wrap_coroutine_function(L, coroutine_table, "resume", "coroutine.resume");
     wrap_coroutine_function(L, coroutine_table, "close", "coroutine.close");
+    hook_coroutine_maker(L, coroutine_table, "create");
+    hook_coroutine_maker(L, coroutine_table, "wrap");
     lua_pop(L, 1);
 
     lua_getfield(L, globals, LUA_STRLIBNAME);

@@ -55,10 +55,13 @@ typedef struct shim_budget_frame {
     lua_Hook hook;
     int mask;
     int count;
+    lua_State *armed;           // the enclosing run's state
+    shim_budget *outer_current; // the budget current on this thread before the outermost run
 } shim_budget_frame;
 
 /// Starts a run on `L` (a thread): the deadline is `nanoseconds` from now, but never later
-/// than an enclosing run's; the memory cap is enforced; the budget hook is set on `L`.
+/// than an enclosing run's; the memory cap is enforced; the budget hook is armed on `L` when
+/// the deadline passes (budget_internal.h says how).
 void shim_budget_enter(lua_State *L, shim_budget *budget, int64_t nanoseconds, shim_budget_frame *saved);
 /// The same with the time it starts at (`shim_now_ns()`, read once by a caller that times
 /// the run too).
@@ -66,6 +69,10 @@ void shim_budget_enter_at(lua_State *L, shim_budget *budget, int64_t nanoseconds
 /// Ends the run started by the matching enter: the enclosing run's deadline, cap and
 /// hook come back exactly as they were.
 void shim_budget_leave(lua_State *L, shim_budget *budget, const shim_budget_frame *saved);
+
+/// 1 when a run's hook is armed by a signal once its deadline passed (budget_internal.h), 0
+/// when every run sets its count hook at its start (under ThreadSanitizer).
+int shim_arming_by_signal(void);
 
 /// Raises the budget error when the deadline has passed (for C functions that loop).
 void shim_check_budget(lua_State *L);
