@@ -403,8 +403,10 @@ struct BacktestCommand: AsyncParsableCommand {
                                                                               "trades", "win_rate", "profit_factor", "commissions", "bars",
                                                                               "interrupted", "error"]).joined(separator: ",")]
         for (index, outcome) in results.enumerated() {
-            let values = names.map { combinations[index][$0] ?? "" }
-            let csvValues = values.map(BacktestReport.csvCell) + fixedValues
+            let raw = names.map { combinations[index][$0] ?? "" }
+            let csvValues = raw.map(BacktestReport.csvCell) + fixedValues
+            // On the console a value stays on its line and in its column (a line feed shown as \n).
+            let values = raw.map { ShownText.shown($0) }
             switch outcome {
             case let .success(result):
                 let m = result.metrics
@@ -441,8 +443,9 @@ struct BacktestCommand: AsyncParsableCommand {
                 + "left out of the best")
         }
         if let best {
-            say("best net PnL: " + names.map { "\($0)=\(combinations[best.0][$0] ?? "")" }.joined(separator: " ")
-                + " (run it alone with those --param values for its report)")
+            let pairs = names.map { "\($0)=\(combinations[best.0][$0] ?? "")" }
+            say("best net PnL: " + pairs.map { ShownText.shown($0) }.joined(separator: " ")
+                + " (run it alone for its report: " + pairs.map { "--param " + ShellWord.quoted($0) }.joined(separator: " ") + ")")
         }
         let folder = outputFolder(data.setup.name + "-sweep")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

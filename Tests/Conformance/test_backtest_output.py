@@ -274,3 +274,44 @@ def test_summary_json_says_what_produced_its_figures(tmp_path):
         "from": "2024-01-02", "to": "2024-01-05", "params": {"qty": "10"}, "fills": "next-open", "slippageTicks": 2,
         "commission": summary["run"]["commission"], "initialCash": 50000, "baseCurrency": "USD"}
     assert summary["run"]["commission"].startswith("IB"), summary["run"]["commission"]
+
+
+def test_a_sweeps_odd_values_stay_in_their_cells_and_the_best_pastes_back(tmp_path):
+    """A value with a line feed, a space, a quote: the console table keeps one line per row,
+    and the command line printed for the best combination gives the same values back when a
+    shell reads it (bash, as users paste it)."""
+    store = imported(tmp_path, 600)
+    (tmp_path / "sweep.lua").write_text("""
+local n, buy_at = 0, (params.note == "a\\nb") and 5 or 20
+function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+function on_bar(b)
+  n = n + 1
+  if n == buy_at then orders.buy("AAPL", 10) end
+  if n == 400 then orders.sell("AAPL", 10) end
+end
+""")
+    values = ["a\nb", "it's x", "plain"]
+    done = moonwire(tmp_path, "backtest", "sweep.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                    "--store", store, "--offline", "--out", "sweep", "--param", "note=" + ",".join(values), "--jobs", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout + done.stderr
+    header = next(line for line in out.splitlines() if line.startswith("note"))
+    rows = out.splitlines()[out.splitlines().index(header) + 1:][:3]
+    # Each combination on its own line, its value shown escaped.
+    assert [row.split("  ")[0].strip() for row in rows] == ["a\\nb", "it's x", "plain"], out
+    hint = next(line for line in out.splitlines() if line.startswith("best net PnL:"))
+    words = hint.split("run it alone for its report: ", 1)[1].rstrip(")")
+    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True, text=True, timeout=10)
+    parsed = [word for word in echoed.stdout.split("\0") if word]
+    assert parsed[0] == "--param" and parsed[1].startswith("note="), (hint, parsed)
+    assert parsed[1][len("note="):] in values, (hint, parsed)
+    # The best is the one its figures say (the early buy, in this walk, or another): whichever
+    # it is, rerunning it alone gives the same net PnL as its row.
+    alone = moonwire(tmp_path, "backtest", "sweep.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
+                     "--store", store, "--offline", "--out", "alone", "--param", parsed[1])
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    best_value = parsed[1][len("note="):]
+    best_row = rows[values.index(best_value)]
+    with open(tmp_path / "alone" / "summary.json") as file:
+        net = json.load(file)["netPnL"]
+    assert f"{net:,.2f}".replace(",", "") in best_row.replace(",", ""), (best_row, net)
