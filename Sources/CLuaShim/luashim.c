@@ -201,8 +201,10 @@ void shim_budget_enter_at(lua_State *L, shim_budget *budget, int64_t nanoseconds
         budget->memory_hit = 0;
         set_deadline(budget, mine);
         atomic_store(&budget->line, 0);  // no stale position from an earlier run
-        atomic_store(&budget->running_since_ns, now);
+        // This thread first: the arming thread signals the thread it finds here once it sees
+        // the run in progress.
         saved->outer_current = shim_arming_begin(budget);
+        atomic_store(&budget->running_since_ns, now);
     } else if (mine > 0 && (saved->deadline_ns == 0 || mine < saved->deadline_ns)) {
         set_deadline(budget, mine);  // a nested run never extends the enclosing deadline
     }
