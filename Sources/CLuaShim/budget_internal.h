@@ -32,6 +32,9 @@ struct shim_budget {
 
 shim_budget *shim_budget_of(lua_State *L);
 
+/// Whether the run in progress has passed its deadline (luashim.c).
+int shim_budget_deadline_passed(const shim_budget *budget);
+
 /// The hook that holds the time budget (luashim.c).
 void shim_budget_hook(lua_State *L, lua_Debug *ar);
 

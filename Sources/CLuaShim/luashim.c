@@ -121,7 +121,7 @@ static void set_deadline(shim_budget *budget, int64_t deadline) {
     atomic_store_explicit(&budget->deadline_ns, deadline, memory_order_relaxed);
 }
 
-static int deadline_passed(const shim_budget *budget) {
+int shim_budget_deadline_passed(const shim_budget *budget) {
     int64_t deadline = deadline_of(budget);
     return deadline > 0 && shim_now_ns() > deadline;
 }
@@ -160,7 +160,7 @@ void shim_budget_hook(lua_State *L, lua_Debug *ar) {
     shim_budget *budget = shim_budget_of(L);
     if (budget == NULL) return;
     if (ar->event == LUA_HOOKCOUNT && !budget->expired) record_where(budget, L, ar);
-    if (!budget->expired && deadline_passed(budget)) expire(L, budget);
+    if (!budget->expired && shim_budget_deadline_passed(budget)) expire(L, budget);
     if (budget->expired) {
         // In a hook, level 0 is the Lua function that was running: name its line.
         luaL_where(L, 0);
@@ -176,7 +176,7 @@ void shim_budget_hook(lua_State *L, lua_Debug *ar) {
 void shim_check_budget(lua_State *L) {
     shim_budget *budget = shim_budget_of(L);
     if (budget == NULL) return;
-    if (!budget->expired && deadline_passed(budget)) expire(L, budget);
+    if (!budget->expired && shim_budget_deadline_passed(budget)) expire(L, budget);
     if (budget->expired) luaL_error(L, BUDGET_MESSAGE);
 }
 

@@ -80,8 +80,15 @@ static int hooked_coroutine_make(lua_State *L) {
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, 1, 1);
-    // Unless a signal armed it meanwhile (count 1) or the run expired: those stay.
-    if (lent && lua_gethookmask(L) == LUA_MASKCOUNT && lua_gethookcount(L) == SHIM_HOOK_STEP) lua_sethook(L, NULL, 0, 0);
+    // Unless a signal armed it meanwhile (count 1) or the run expired: those stay. A signal
+    // that came while the hook was lent found one set and did nothing: a deadline passed
+    // meanwhile arms it here, or a loop of `create` (its time in collections at a full heap,
+    // inside this window) would lose every signal.
+    if (lent && lua_gethookmask(L) == LUA_MASKCOUNT && lua_gethookcount(L) == SHIM_HOOK_STEP) {
+        shim_budget *budget = shim_budget_of(L);
+        if (budget != NULL && shim_budget_deadline_passed(budget)) lua_sethook(L, shim_budget_hook, LUA_MASKCOUNT, 1);
+        else lua_sethook(L, NULL, 0, 0);
+    }
     return 1;
 }
 

@@ -357,7 +357,7 @@ public final class LuaState {
             let full = stringIn(state, at: -1) ?? "error object is not a string"
             shim_pop(state, 1)
             let (message, traceback) = Self.split(full)
-            let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
+            let kind = Self.kind(status: status, expired: expired, memoryHit: memoryHit)
             throw LuaError(message: status == LUA_ERRMEM ? memoryMessage : message, traceback: traceback, kind: kind)
         }
         var references: [LuaRef] = []
@@ -507,10 +507,20 @@ public final class LuaState {
             let memoryHit = shim_budget_memory_hit(budget) != 0
             shim_budget_leave(thread.L, budget, &frame)
             luaL_unref(L, shim_registryindex(), thread.ref)
-            let kind: LuaError.Kind = status == LUA_ERRMEM || memoryHit ? .memory : (expired ? .budget : .runtime)
+            let kind = Self.kind(status: status, expired: expired, memoryHit: memoryHit)
             let text = status == LUA_ERRMEM ? memoryMessage : (userYield ? Self.position(inTraceback: traceback) + message : message)
             return .failed(LuaError(message: text, traceback: traceback, kind: kind))
         }
+    }
+
+    /// What ended a failed run: the memory error that ended it; else the budget, when it
+    /// expired (a run near its cap may have had an allocation refused and retried after a
+    /// collection, and then been stopped by the clock: that is the budget); else a refusal
+    /// of the cap that the script turned into an error of its own; else the script's error.
+    static func kind(status: Int32, expired: Bool, memoryHit: Bool) -> LuaError.Kind {
+        if status == LUA_ERRMEM { return .memory }
+        if expired { return .budget }
+        return memoryHit ? .memory : .runtime
     }
 
     /// `file.lua:3: ` from the first Lua frame of a traceback (`\tfile.lua:3: in function ...`).
