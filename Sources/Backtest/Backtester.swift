@@ -152,10 +152,13 @@ final class BacktestDriver: @unchecked Sendable {
     }
 
     func begin() {
-        strategy.useSimulatedClock(clock) { [unowned self] key in
+        strategy.useSimulatedClock(clock, quotes: { [unowned self] key in
             guard let index = self.keys.firstIndex(of: key), let bar = self.lastBars[index] else { return nil }
             return self.quote(bar, of: index)
-        }
+        }, marks: { [unowned self] key in
+            guard let index = self.keys.firstIndex(of: key) else { return nil }
+            return self.lastBars[index].map(Self.last)
+        })
         services.setNow(data.setup.span.start)
         services.clock = clock
         quoteHandler = strategy.definesQuoteHandler
@@ -252,7 +255,7 @@ final class BacktestDriver: @unchecked Sendable {
     /// A quote made from a bar: last, open, high, low and close are the bar's.
     private func quote(_ bar: StoredBar, of index: Int) -> MarketQuote {
         var quote = MarketQuote(symbol: keys[index])
-        quote.last = bar.close
+        quote.last = Self.last(bar)
         quote.open = bar.open
         quote.high = bar.high
         quote.low = bar.low
@@ -261,6 +264,9 @@ final class BacktestDriver: @unchecked Sendable {
         quote.lastTime = bar.time + seconds[index]
         return quote
     }
+
+    /// The last trade a bar's quote says: its close. The daily loss limit marks by it too.
+    private static func last(_ bar: StoredBar) -> Double { bar.close }
 
     private func deliver(_ bar: StoredBar, of index: Int, at barIndex: Int) {
         if services.subscriptionVersion != plannedVersion { replan() }

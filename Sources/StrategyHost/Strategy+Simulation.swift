@@ -7,11 +7,14 @@ import TWSClient
 /// `settle`.
 extension Strategy {
     /// Puts the strategy on `clock`: `now()`, timers and the risk gate's per-minute count
-    /// follow it from here on.
-    public func useSimulatedClock(_ clock: SimulatedClock, quotes: @escaping (String) -> MarketQuote?) {
+    /// follow it from here on. `marks` must give what `quotes`' last would (the latest close).
+    public func useSimulatedClock(_ clock: SimulatedClock, quotes: @escaping (String) -> MarketQuote?,
+                                  marks: @escaping (String) -> Double?)
+    {
         loop.preconditionInEventLoop()
         self.clock = clock
         simulatedQuote = quotes
+        simulatedMark = marks
     }
 
     /// Delivers `event`, then what the strategy queued for itself meanwhile (a halt's error,

@@ -113,6 +113,10 @@ public final class Strategy: @unchecked Sendable {
     /// A backtest's quotes, made from the current bars when asked for (market.quote), instead
     /// of one stored per bar.
     var simulatedQuote: ((String) -> MarketQuote?)?
+    /// A backtest's marks: the latest close of an instrument, what its simulated quote's last
+    /// would be (the daily loss limit marks the positions held at every bar: no quote is
+    /// built for it).
+    var simulatedMark: ((String) -> Double?)?
 
     /// The latest quote of `symbol` the strategy has (in a backtest: of the latest bar).
     func currentQuote(_ symbol: String) -> MarketQuote? { Self.quote(symbol, simulated: simulatedQuote, quotes: quotes) }
@@ -638,14 +642,17 @@ public final class Strategy: @unchecked Sendable {
     /// The strategy's own PnL in base currency, from its fills and the latest quotes (the
     /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL
     /// stream is silent.
-    var ownPnL: Double { Self.ownPnL(of: positions, simulated: simulatedQuote, quotes: quotes) }
+    var ownPnL: Double { Self.ownPnL(of: positions, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes) }
 
     /// The same of `book`. Static, with the quotes given: a closure that could reach
     /// `positions` through `self` makes Swift copy the whole book for each use, on every quote
-    /// or bar held.
-    static func ownPnL(of book: PositionBook, simulated: ((String) -> MarketQuote?)?, quotes: [String: MarketQuote]) -> Double {
+    /// or bar held. A backtest's mark is its simulated quote's last, read without the quote.
+    static func ownPnL(of book: PositionBook, simulated: ((String) -> MarketQuote?)?, marks: ((String) -> Double?)?,
+                       quotes: [String: MarketQuote]) -> Double
+    {
         book.realized + book.unrealized { symbol in
-            guard let quote = Self.quote(symbol, simulated: simulated, quotes: quotes) else { return nil }
+            if let marks, let mark = marks(symbol) { return mark }
+            guard let quote = Self.quote(symbol, simulated: marks == nil ? simulated : nil, quotes: quotes) else { return nil }
             return quote.last ?? quote.bid.flatMap { bid in quote.ask.map { (bid + $0) / 2 } }
         }
     }
@@ -655,7 +662,7 @@ public final class Strategy: @unchecked Sendable {
         guard gate.halted == nil else { return }
         let book = positions  // read once
         guard !book.isFlat || book.realized != realizedAtStart else { return }
-        let pnl = Self.ownPnL(of: book, simulated: simulatedQuote, quotes: quotes)
+        let pnl = Self.ownPnL(of: book, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
         if gate.checkLoss(pnl - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 
