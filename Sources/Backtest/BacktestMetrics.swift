@@ -18,6 +18,11 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
     /// Stopped before the last bar (Ctrl-C): the figures are of the bars that ran. Always
     /// written (summary.json says `false` for a whole run); nil only in a file from before.
     public var interrupted: Bool?
+    /// Handler runs that failed (a Lua error, the time budget, the memory cap), and whether
+    /// they failed so many times in a row that the strategy was paused: its figures after that
+    /// are of a strategy that did nothing. Always written; nil only in a file from before.
+    public var handlerFailures: Int?
+    public var paused: Bool?
     public var initialCash: Double
     public var finalEquity: Double
     public var netPnL: Double

@@ -2,6 +2,7 @@ import Foundation
 import Money
 import MarketHistory
 import NIOConcurrencyHelpers
+import TWSProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -136,6 +137,9 @@ public enum BacktestReport {
             lines.append("  money: in \(setup.baseCurrency.uppercased()) (the base currency); \(sources)")
         }
         if result.interrupted { lines.append("  INTERRUPTED after \(m.barsProcessed) bars: the figures cover only those") }
+        if let paused = result.pausedReason {
+            lines.append("  PAUSED: the strategy was \(ShownText.shown(paused, limit: 300)); the figures after that are of a strategy that did nothing")
+        }
         func row(_ label: String, _ value: String) -> String { "  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value }
         let base = setup.baseCurrency.uppercased()
         lines.append(row("net PnL", "\(money(m.netPnL)) (\(percent(m.totalReturn)) of \(money(m.initialCash)) \(base))"))

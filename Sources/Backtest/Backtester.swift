@@ -33,6 +33,20 @@ public struct BacktestResult: Sendable {
     public var interrupted: Bool
     /// The strategy's `store` at the end, as JSON (a backtest never touches the journal's).
     public var finalStore: Data?
+
+    /// Why the figures are not the strategy's: its handlers failed until it was paused (nil
+    /// when it was not), with the first failure's first line.
+    public var pausedReason: String? {
+        guard statistics.paused else { return nil }
+        // Journal lines are "TIME kind: detail"; an error's detail is "handler: message\ntraceback".
+        let first = journal.lazy.compactMap { line -> Substring? in
+            // The time holds a space too: the kind is found by its own words.
+            guard let kind = line.range(of: " error: ") else { return nil }
+            return line[kind.upperBound...].prefix { $0 != "\n" }
+        }.first
+        return "paused after \(statistics.handlerFailures) failing handler run\(statistics.handlerFailures == 1 ? "" : "s")"
+            + (first.map { " (the first: \($0))" } ?? "")
+    }
 }
 
 /// Runs a strategy file over stored bars with the host's own code: the same `Strategy`, Lua
@@ -380,6 +394,8 @@ final class BacktestDriver: @unchecked Sendable {
                                               commissions: ledger.commissions, fills: ledger.fills.count, bars: position,
                                               span: (setup.span.start, max(end, setup.span.start + 1)))
         metrics.interrupted = interrupted
+        metrics.handlerFailures = statistics.handlerFailures
+        metrics.paused = statistics.paused
         return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },

@@ -365,6 +365,11 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json, \(BacktestLogFile.name) beside it)")
         if result.interrupted { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
+        // A strategy whose handlers kept failing is no result to compare: said, and exit 1.
+        if let paused = result.pausedReason {
+            throw RuntimeError("the strategy was \(ShownText.shown(paused, limit: 300)); its figures after that are not the strategy's "
+                               + "(the report is written, its log.txt holds every failure)")
+        }
     }
 
     private func runSweep(_ data: BacktestData, combinations: [[String: String]], logger: Logger) async throws {
@@ -408,6 +413,12 @@ struct BacktestCommand: AsyncParsableCommand {
             // On the console a value stays on its line and in its column (a line feed shown as \n).
             let values = raw.map { ShownText.shown($0) }
             switch outcome {
+            case let .success(result) where result.pausedReason != nil:
+                // Its handlers failed until it was paused: an error, not figures.
+                let message = ShownText.shown(result.pausedReason ?? "", limit: 300)
+                rows.append(values + ["error: \(message)"])
+                csv.append((csvValues + ["", "", "", "", "", "", "", "", "", "", String(result.metrics.barsProcessed), result.interrupted ? "1" : "0",
+                                         BacktestReport.csvCell(message)]).joined(separator: ","))
             case let .success(result):
                 let m = result.metrics
                 rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),
@@ -434,7 +445,7 @@ struct BacktestCommand: AsyncParsableCommand {
         for row in rows { say(line(row)) }
         // Only whole runs are compared: one Ctrl-C stopped ran on fewer bars, or none.
         let best = results.enumerated().compactMap { index, outcome -> (Int, Double)? in
-            if case let .success(result) = outcome, !result.interrupted { return (index, result.metrics.netPnL) }
+            if case let .success(result) = outcome, !result.interrupted, result.pausedReason == nil { return (index, result.metrics.netPnL) }
             return nil
         }.max { $0.1 < $1.1 }
         let stopped = results.filter { if case let .success(result) = $0 { result.interrupted } else { false } }.count
@@ -443,7 +454,8 @@ struct BacktestCommand: AsyncParsableCommand {
                 + "left out of the best")
         }
         if let best {
-            let pairs = names.map { "\($0)=\(combinations[best.0][$0] ?? "")" }
+            // The fixed --params too: pasted alone, the words must run the same combination.
+            let pairs = names.map { "\($0)=\(combinations[best.0][$0] ?? "")" } + fixedNames.map { "\($0)=\(data.setup.params[$0] ?? "")" }
             say("best net PnL: " + pairs.map { ShownText.shown($0) }.joined(separator: " ")
                 + " (run it alone for its report: " + pairs.map { "--param " + ShellWord.quoted($0) }.joined(separator: " ") + ")")
         }
@@ -456,8 +468,10 @@ struct BacktestCommand: AsyncParsableCommand {
         // A combination that did not run (its strategy failed to load) fails the sweep: a
         // script must not take a table of errors for results.
         let failures = results.compactMap { outcome -> String? in
-            if case let .failure(error) = outcome { return Self.firstLine(of: error) }
-            return nil
+            switch outcome {
+            case let .failure(error): Self.firstLine(of: error)
+            case let .success(result): result.pausedReason.map { "the strategy was \(ShownText.shown($0, limit: 300))" }
+            }
         }
         if let first = failures.first {
             throw RuntimeError("\(failures.count) of \(results.count) combinations failed (the first: \(first))")

@@ -315,3 +315,49 @@ end
     with open(tmp_path / "alone" / "summary.json") as file:
         net = json.load(file)["netPnL"]
     assert f"{net:,.2f}".replace(",", "") in best_row.replace(",", ""), (best_row, net)
+
+
+FAILING_SOMETIMES = """
+local n = 0
+function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+function on_bar(b)
+  n = n + 1
+  if params.broken == "yes" then error("broken on bar " .. n) end
+  if n == 5 then orders.buy("AAPL", 10) end
+  if n == 300 then orders.sell("AAPL", 10) end
+end
+"""
+
+
+def test_a_strategy_paused_by_its_failing_handlers_is_no_result(tmp_path):
+    """Handlers that fail until the strategy is paused: the run says so, summary.json too, and
+    it exits 1; in a sweep that combination is an error (the table, sweep.csv), never the best,
+    and the sweep fails. The best's words to paste carry the fixed --params too."""
+    store = imported(tmp_path, 600)
+    (tmp_path / "s.lua").write_text(FAILING_SOMETIMES)
+    common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04", "--store", store, "--offline"]
+    alone = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "alone", "--param", "broken=yes")
+    assert alone.returncode == 1, alone.stdout + alone.stderr
+    out = alone.stdout + alone.stderr
+    assert "PAUSED: the strategy was paused after 5 failing handler runs (the first: on_bar: s.lua:" in out, out
+    assert "broken on bar 1" in out, out
+    with open(tmp_path / "alone" / "summary.json") as file:
+        summary = json.load(file)
+    assert summary["paused"] is True and summary["handlerFailures"] == 5, summary
+
+    fine = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "fine", "--param", "broken=no")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    with open(tmp_path / "fine" / "summary.json") as file:
+        summary = json.load(file)
+    assert summary["paused"] is False and summary["handlerFailures"] == 0, summary
+
+    sweep = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "sweep", "--param", "broken=yes,no", "--param", "extra=x y",
+                     "--jobs", "1")
+    assert sweep.returncode == 1, sweep.stdout + sweep.stderr
+    out = sweep.stdout + sweep.stderr
+    assert "1 of 2 combinations failed (the first: the strategy was paused after 5 failing handler runs" in out, out
+    assert "best net PnL: broken=no extra=x y (run it alone for its report: --param broken=no --param 'extra=x y')" in out, out
+    with open(tmp_path / "sweep" / "sweep.csv", newline="") as file:
+        rows = {row["broken"]: row for row in csv.DictReader(file)}
+    assert rows["yes"]["error"].startswith("paused after 5 failing handler runs"), rows["yes"]
+    assert rows["yes"]["net_pnl"] == "" and rows["no"]["error"] == "", rows
