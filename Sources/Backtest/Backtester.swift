@@ -34,18 +34,15 @@ public struct BacktestResult: Sendable {
     /// The strategy's `store` at the end, as JSON (a backtest never touches the journal's).
     public var finalStore: Data?
 
+    /// The first handler failure's first line (`on_bar: file.lua:3: message`), nil when none.
+    public var firstFailure: String? = nil
+
     /// Why the figures are not the strategy's: its handlers failed until it was paused (nil
-    /// when it was not), with the first failure's first line.
+    /// when it was not), with the first failure.
     public var pausedReason: String? {
         guard statistics.paused else { return nil }
-        // Journal lines are "TIME kind: detail"; an error's detail is "handler: message\ntraceback".
-        let first = journal.lazy.compactMap { line -> Substring? in
-            // The time holds a space too: the kind is found by its own words.
-            guard let kind = line.range(of: " error: ") else { return nil }
-            return line[kind.upperBound...].prefix { $0 != "\n" }
-        }.first
         return "paused after \(statistics.handlerFailures) failing handler run\(statistics.handlerFailures == 1 ? "" : "s")"
-            + (first.map { " (the first: \($0))" } ?? "")
+            + (firstFailure.map { " (the first: \($0))" } ?? "")
     }
 }
 
@@ -167,11 +164,9 @@ final class BacktestDriver: @unchecked Sendable {
 
     func begin() {
         strategy.useSimulatedClock(clock, quotes: { [unowned self] key in
-            guard let index = self.keys.firstIndex(of: key), let bar = self.lastBars[index] else { return nil }
-            return self.quote(bar, of: index)
+            self.latest(key).map { self.quote($0.bar, of: $0.index) }
         }, marks: { [unowned self] key in
-            guard let index = self.keys.firstIndex(of: key) else { return nil }
-            return self.lastBars[index].map(Self.last)
+            self.latest(key).map { Self.last($0.bar) }
         })
         services.setNow(data.setup.span.start)
         services.clock = clock
@@ -264,6 +259,12 @@ final class BacktestDriver: @unchecked Sendable {
             services.mark(Int(entry.series), bar(entry).close)
             index += 1
         }
+    }
+
+    /// The latest bar of the instrument `key`, and its place among the series.
+    private func latest(_ key: String) -> (index: Int, bar: StoredBar)? {
+        guard let index = keys.firstIndex(of: key), let bar = lastBars[index] else { return nil }
+        return (index, bar)
     }
 
     /// A quote made from a bar: last, open, high, low and close are the bar's.
@@ -401,6 +402,7 @@ final class BacktestDriver: @unchecked Sendable {
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },
                               journalCount: services.journalCount, ordersRejected: services.rejected, ambiguousExits: ambiguous,
                               openPositions: ledger.positions, cashByCurrency: ledger.money.cash,
-                              interrupted: interrupted, finalStore: services.lastStore)
+                              interrupted: interrupted, finalStore: services.lastStore,
+                              firstFailure: services.journalEntries.first { $0.kind == "error" }.map { String($0.detail.prefix { $0 != "\n" }) })
     }
 }

@@ -47,20 +47,23 @@ int shim_arming_by_signal(void) { return by_signal; }
 // on the thread it interrupts, at any instruction.
 static _Thread_local shim_budget *volatile current_run;
 
-// Whether this thread lets the signal in. libdispatch's threads (where Swift's tasks run)
-// start with every signal blocked; a run's thread must take this one. Once per thread.
-static _Thread_local int signal_let_in;
+// This thread's kernel id, 0 until its first run; that run also lets the signal in
+// (libdispatch's threads, where Swift's tasks run, start with every signal blocked). Once per
+// thread: no system call on the path of every run.
+static _Thread_local pid_t this_thread;
 
 shim_budget *shim_arming_begin(shim_budget *budget) {
-    if (!signal_let_in && by_signal) {
-        sigset_t arming;
-        sigemptyset(&arming);
-        sigaddset(&arming, ARMING_SIGNAL);
-        pthread_sigmask(SIG_UNBLOCK, &arming, NULL);
-        signal_let_in = 1;
+    if (this_thread == 0) {
+        this_thread = (pid_t)syscall(SYS_gettid);
+        if (by_signal) {
+            sigset_t arming;
+            sigemptyset(&arming);
+            sigaddset(&arming, ARMING_SIGNAL);
+            pthread_sigmask(SIG_UNBLOCK, &arming, NULL);
+        }
     }
     shim_budget *previous = current_run;
-    atomic_store_explicit(&budget->thread_id, (int64_t)syscall(SYS_gettid), memory_order_relaxed);
+    atomic_store_explicit(&budget->thread_id, (int64_t)this_thread, memory_order_relaxed);
     current_run = budget;
     return previous;
 }

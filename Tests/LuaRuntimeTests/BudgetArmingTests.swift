@@ -19,11 +19,6 @@ struct BudgetArmingTests {
         return (lua, lua.newEnvironment())
     }
 
-    func failure(_ outcome: LuaState.Outcome) -> LuaError? {
-        if case let .failed(error) = outcome { return error }
-        return nil
-    }
-
     @Test("each way of looping forever is stopped near the deadline", arguments: [
         "while true do end",
         "repeat until false",
@@ -151,7 +146,7 @@ struct BudgetArmingTests {
                 do {
                     let (lua, env) = try BudgetArmingTests().state()
                     try lua.load(source: "function attack() while true do end end", chunkName: "t\(index).lua", env: env)
-                    let stopped = BudgetArmingTests().failure(lua.call(env, "attack", []))?.kind == .budget
+                    let stopped = failure(lua.call(env, "attack", []))?.kind == .budget
                     outcome = stopped ? "stopped" : "not stopped"
                 } catch {
                     outcome = "\(error)"

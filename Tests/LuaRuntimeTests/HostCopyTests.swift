@@ -20,11 +20,6 @@ struct HostCopyTests {
         return (lua, lua.newEnvironment())
     }
 
-    func failure(_ outcome: LuaState.Outcome) -> LuaError? {
-        if case let .failed(error) = outcome { return error }
-        return nil
-    }
-
     @Test("100 references to one 1 MB string (1 MB in Lua) are a 100 MB copy: refused at the 8 MiB cap, naming the place")
     func sharedReferences() throws {
         let (lua, env) = try state()

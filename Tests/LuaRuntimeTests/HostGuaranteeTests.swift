@@ -28,11 +28,6 @@ struct HostGuaranteeTests {
         return (lua, lua.newEnvironment())
     }
 
-    func failure(_ outcome: LuaState.Outcome) -> LuaError? {
-        if case let .failed(error) = outcome { return error }
-        return nil
-    }
-
     @Test("C functions that used to run unbounded are stopped by the budget (or finish at once)",
           arguments: [
             "string.find(string.rep('a', 40), ('(.-)'):rep(12) .. 'b')",
