@@ -290,6 +290,7 @@ let package = Package(
             dependencies: [
                 "Money",
                 "Backtest",
+                .product(name: "GRDB", package: "GRDB.swift"),  // a store another tool wrote, a store that fails mid-run
                 "PaperGateway",  // the fill rules' parity: the gateway's quote path against the backtest's bars
                 "LuaRuntime",
                 "MarketHistory",

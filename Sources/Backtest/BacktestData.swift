@@ -48,6 +48,9 @@ public struct LoadedSeries: Sendable {
     public let calendar: TradingCalendar
     /// Whether `calendar` is the instrument's own (a time zone is known), not UTC's by default.
     public let calendarKnown: Bool
+    /// The bars still to read when the run starts (nil: `bars` are all of them): the first of
+    /// them are loaded, the rest arrive while the backtest runs (`BacktestData.load`).
+    public let feed: BarFeed?
 
     public var key: String { resolved.key }
 
@@ -56,7 +59,7 @@ public struct LoadedSeries: Sendable {
     public var terms: InstrumentTerms { resolved.contract.terms }
 
     public init(resolved: ResolvedInstrument, series: BarSeries, barSeconds: Int, bars: [StoredBar], loaded: TimeSpan,
-                tickSize: Double?, gaps: [TimeSpan])
+                tickSize: Double?, gaps: [TimeSpan], feed: BarFeed? = nil)
     {
         self.resolved = resolved
         self.series = series
@@ -65,8 +68,14 @@ public struct LoadedSeries: Sendable {
         self.loaded = loaded
         self.tickSize = tickSize
         self.gaps = gaps
+        self.feed = feed
         calendarKnown = !resolved.details.timeZoneId.isEmpty
         calendar = Self.calendar(of: resolved)
+    }
+
+    /// The same series with every bar the run read (its feed's too), for the report.
+    func completed(with all: [StoredBar]) -> LoadedSeries {
+        LoadedSeries(resolved: resolved, series: series, barSeconds: barSeconds, bars: all, loaded: loaded, tickSize: tickSize, gaps: gaps)
     }
 
     /// An instrument's trading days as a backtest takes them: from its details (TWS's, or the
@@ -75,8 +84,8 @@ public struct LoadedSeries: Sendable {
         instrument.details.timeZoneId.isEmpty ? .utc : TradingCalendar(details: instrument.details)
     }
 
-    /// The bars starting in `span` (binary search: the bars are sorted).
-    func bars(in span: TimeSpan) -> [StoredBar] {
+    /// The bars of `bars` (sorted by time) starting in `span`, by binary search.
+    static func bars(_ bars: [StoredBar], in span: TimeSpan) -> [StoredBar] {
         func firstIndex(atOrAfter time: Int64) -> Int {
             var low = 0, high = bars.count
             while low < high {
@@ -124,8 +133,12 @@ public struct BacktestData: Sendable {
     /// base gets its rates from stored bars of the pair; when they are not stored, this throws
     /// naming what to download (money in JPY is never counted as USD). `notices` go with the
     /// data to the summary.
+    ///
+    /// `streaming`: one instrument's bars are read as the run goes (its `feed`), the first few
+    /// now; a run that is the only one over the data can start at once. Several instruments,
+    /// and data a sweep shares, are read whole (nil).
     public static func load(setup: BacktestSetup, instruments: [ResolvedInstrument], tickSizes: [String: Double] = [:],
-                            store: any BarStore, notices: [String] = []) async throws -> BacktestData
+                            store: any BarStore, notices: [String] = [], streaming: BarFeed.Chunks? = nil) async throws -> BacktestData
     {
         guard let barSeconds = HistoricalSpan.barSeconds(setup.barSize, strict: false) else {
             throw BacktestDataError("'\(setup.barSize)' is not a bar size (\"1 min\", \"5 mins\", \"1 hour\", \"1 day\")")
@@ -135,20 +148,81 @@ public struct BacktestData: Sendable {
         var notices = notices
         for instrument in instruments {
             let series = BarSeries(instrument: instrument.key, barSize: setup.barSize, what: setup.what)
-            let (bars, refused) = usable(try await store.bars(series, in: setup.span))
-            if let first = refused.first {
-                notices.append("\(instrument.key): \(refused.count) stored bar\(refused.count == 1 ? "" : "s") left out as unusable "
-                               + "(the first at \(UTCTime.iso(first.time, seconds: false)): \(first.reason)): the replay skips them too")
+            let covered = try await store.covered(series)
+            let bars: [StoredBar], refused: [(time: Int64, reason: String)], feed: BarFeed?
+            if let streaming, instruments.count == 1 {
+                (bars, refused, feed) = try await firstPart(of: series, in: setup.span, covered: covered, store: store, chunks: streaming)
+            } else {
+                (bars, refused) = usable(try await store.bars(series, in: setup.span))
+                feed = nil
             }
-            let gaps = tradingGaps(TimeSpan.missing(setup.span, covered: try await store.covered(series)), of: instrument,
-                                   barSeconds: barSeconds)
+            // A feed carries the first part's refused bars: what the run reads after them is said with them.
+            if feed == nil, let notice = unusableNotice(instrument.key, refused) { notices.append(notice) }
+            let gaps = tradingGaps(TimeSpan.missing(setup.span, covered: covered), of: instrument, barSeconds: barSeconds)
             loaded.append(LoadedSeries(resolved: instrument, series: series, barSeconds: barSeconds, bars: bars, loaded: setup.span,
                                        tickSize: tickSizes[instrument.key] ?? (instrument.details.minTick > 0 ? instrument.details.minTick : nil),
-                                       gaps: gaps))
+                                       gaps: gaps, feed: feed))
         }
         let rates = try await loadRates(setup: setup, series: loaded, store: store)
         return BacktestData(setup: setup, series: loaded, store: store, rates: rates, notices: notices)
     }
+
+    /// The bars a streamed run starts with (the first usable ones, read at once), the ones left
+    /// out on the way, and the feed of the rest (nil when these were all).
+    private static func firstPart(of series: BarSeries, in span: TimeSpan, covered: [TimeSpan], store: any BarStore,
+                                  chunks: BarFeed.Chunks) async throws
+        -> (bars: [StoredBar], refused: [(time: Int64, reason: String)], feed: BarFeed?)
+    {
+        var refused: [(time: Int64, reason: String)] = []
+        var next: TimeSpan? = span
+        while let part = next {
+            let read = try await store.barChunk(series, in: part, limit: chunks.first)
+            let (bars, left) = usable(read.bars)
+            refused += left
+            next = read.rest
+            guard bars.isEmpty else {
+                // Progress counts towards the end of what the store covers in the span.
+                let lastTime = min(span.end, covered.map(\.end).max() ?? span.end)
+                return (bars, refused, next.map { BarFeed(store: store, series: series, rest: $0, lastTime: lastTime, refusedBefore: refused,
+                                                      chunk: chunks.chunk) })
+            }
+        }
+        return ([], refused, nil)
+    }
+
+    /// Room for the bars from `first` to `last` one bar apart (data with nights and weekends
+    /// fills less of it; room never written to is never resident), at most 2^21 bars (more
+    /// grow as they come).
+    static func expectedCount(from first: Int64, to last: Int64, barSeconds: Int) -> Int {
+        let expected = (Double(last) - Double(first)) / Double(max(barSeconds, 1)) + 1
+        return expected.isFinite && expected > 0 ? Int(min(expected, Double(1 << 21))) : 0
+    }
+
+    /// Equity points a run of this data samples, or about (a streamed one's bars are counted
+    /// as they come): room made for them at the start.
+    var expectedBarCount: Int {
+        series.reduce(0) { total, series in
+            guard let feed = series.feed, let first = series.bars.first else { return total + series.bars.count }
+            return total + Self.expectedCount(from: first.time, to: feed.lastTime, barSeconds: series.barSeconds)
+        }
+    }
+
+    /// What a backtest says of stored bars left out as unusable (nil: none were).
+    static func unusableNotice(_ key: String, _ refused: [(time: Int64, reason: String)]) -> String? {
+        guard let first = refused.first else { return nil }
+        return "\(key): \(refused.count) stored bar\(refused.count == 1 ? "" : "s") left out as unusable "
+            + "(the first at \(UTCTime.iso(first.time, seconds: false)): \(first.reason)): the replay skips them too"
+    }
+
+    /// The same data with every bar its run read (the feeds' too), for the report.
+    func completed(with bars: [[StoredBar]]) -> BacktestData {
+        guard streams else { return self }
+        let series = zip(self.series, bars).map { $0.feed == nil ? $0 : $0.completed(with: $1) }
+        return BacktestData(setup: setup, series: series, store: store, rates: rates, notices: notices)
+    }
+
+    /// Whether some of the bars are still to be read when the run starts.
+    public var streams: Bool { series.contains { $0.feed != nil } }
 
     /// The gaps that can miss trading, trimmed to it: one over a weekend or a night (by the
     /// instrument's calendar) is left out, as a daily file ending on a Friday leaves no gap

@@ -56,7 +56,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         self.data = data
         strategyName = strategy
         ledger = BacktestLedger(initialCash: data.setup.initialCash, keys: data.series.map(\.key),
-                                terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency, samples: data.barCount + 1)
+                                terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency, samples: data.expectedBarCount + 1)
         account = AccountGate(limits: accountLimits)
         cutoff = NIOLockedValueBox(data.setup.span.start)
         resolved = data.series.map(\.resolved)
@@ -65,6 +65,17 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
             if let tick = series.tickSize { rules.tickSize = tick }
             brokers.append(SimulatedBroker(rules: rules, terms: series.resolved.terms))
         }
+    }
+
+    /// The bars of a streamed instrument read so far (the driver's, taken on the loop).
+    private let barsRead = NIOLockedValueBox<(@Sendable (Int) async -> [StoredBar])?>(nil)
+
+    /// How `history` reaches a streamed instrument's bars: they are the driver's, growing.
+    func useBars(_ read: @escaping @Sendable (Int) async -> [StoredBar]) { barsRead.withLockedValue { $0 = read } }
+
+    private func streamedBars(_ index: Int) async -> [StoredBar] {
+        guard let read = barsRead.withLockedValue({ $0 }) else { return [] }
+        return await read(index)
     }
 
     // MARK: The driver's side
@@ -305,8 +316,9 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         let series = BarSeries(instrument: instrument.key, barSize: barSize, what: whatToShow)
         let wanted = TimeSpan(now - Int64(seconds), now)
         var bars: [StoredBar]
-        if let loaded = data.series.first(where: { $0.series == series }), wanted.start >= loaded.loaded.start {
-            bars = loaded.bars(in: wanted)
+        if let index = data.series.firstIndex(where: { $0.series == series }), wanted.start >= data.series[index].loaded.start {
+            let loaded = data.series[index].feed == nil ? data.series[index].bars : await streamedBars(index)
+            bars = LoadedSeries.bars(loaded, in: wanted)
         } else if let store = data.store, try await store.count(series) > 0 {
             bars = try await store.bars(series, in: wanted)
         } else {

@@ -37,6 +37,10 @@ public struct BacktestResult: Sendable {
     /// The first handler failure's first line (`on_bar: file.lua:3: message`), nil when none.
     public var firstFailure: String? = nil
 
+    /// A streamed run's data with every bar it read (its report's charts need them); nil when
+    /// the data it was given held them all.
+    public var streamedData: BacktestData? = nil
+
     /// Why the figures are not the strategy's: its handlers failed until it was paused (nil
     /// when it was not), with the first failure.
     public var pausedReason: String? {
@@ -60,16 +64,26 @@ public enum Backtester {
     static let batch = 8_192
 
     /// `equity`: where the equity points go as the bars are handled (equity.csv written while
-    /// the run goes on); the result holds them all too.
+    /// the run goes on); the result holds them all too. `progress`: the bars handled, and how
+    /// far through the data's time they are (0 to 1).
+    ///
+    /// Data with a feed (`BacktestData.load(streaming:)`) is run as its bars arrive; the
+    /// result's `data` then holds every bar read, for the report.
     public static func run(_ data: BacktestData, params: [String: String] = [:], loop: EventLoop,
                            logger: Logger = Logger(label: "backtest"), equity: EquityCSVFile? = nil,
-                           progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) async throws -> BacktestResult
+                           progress: (@Sendable (_ done: Int, _ fraction: Double) -> Void)? = nil) async throws -> BacktestResult
     {
         let setup = data.setup
         let services = BacktestServices(data: data, strategy: setup.name, accountLimits: setup.host.accountRisk)
         let strategy = try await Strategy.make(path: setup.strategyPath, name: setup.name, loop: loop, services: services,
                                                config: setup.host, params: setup.params.merging(params) { $1 }, logger: logger)
         let driver = BacktestDriver(data: data, services: services, strategy: strategy)
+        services.useBars { [weak driver] index in
+            guard let driver else { return [] }
+            return (try? await loop.submit { driver.bars[index] }.get()) ?? []
+        }
+        // The rest of a streamed instrument's bars, read beside the run (stopped with it).
+        let reader = data.series.lazy.compactMap(\.feed).first.map(BarFeed.Reader.init)
         try await loop.submit { driver.begin() }.get()
         await driver.settle()
         var interrupted = false
@@ -79,13 +93,19 @@ public enum Backtester {
                 break
             }
             let streams = equity != nil
-            let (finished, points) = try await loop.submit { (driver.step(limit: batch), streams ? driver.takeEquity() : []) }.get()
+            let (finished, points, hungry) = try await loop.submit {
+                (driver.step(limit: batch), streams ? driver.takeEquity() : [], driver.needsBars)
+            }.get()
             equity?.append(points)
             // equity.csv can no longer be written (a full disk): the report could not be whole.
             if let failure = equity?.failure { throw failure }
             await driver.settle()
-            progress?(driver.position, driver.timeline.count)
+            progress?(driver.position, driver.fractionDone)
             if finished { break }
+            if hungry, let reader {
+                let part = try await reader.next()
+                try await loop.submit { driver.take(part) }.get()
+            }
         }
         let statistics = await strategy.stop()
         let stoppedEarly = interrupted
@@ -99,8 +119,19 @@ final class BacktestDriver: @unchecked Sendable {
     let services: BacktestServices
     let strategy: Strategy
     let clock: SimulatedClock
-    /// Every bar of every instrument in time order (instruments in the order given at a tie).
-    let timeline: [(series: Int32, bar: Int32)]
+    /// Every bar of several instruments in time order (instruments in the order given at a
+    /// tie); nil for one instrument, whose bars are the order.
+    private let merged: [(series: Int32, bar: Int32)]?
+    /// How many bars (entries of the order) are read so far: all of them unless one
+    /// instrument's arrive as the run goes (`take`).
+    @exclusivity(unchecked) private(set) var entryCount: Int
+    /// How many of them can be handled now: a bar is handled once the bar after it is read (or
+    /// there is none), since its handling looks at the next bar's time.
+    @exclusivity(unchecked) private var ready: Int
+    /// Whether every bar is read.
+    @exclusivity(unchecked) private var allRead: Bool
+    /// Bars a feed left out as unusable (its first part's with them), said at the end.
+    private var refused: [(time: Int64, reason: String)] = []
     // The walk's state is read and written per bar, only by the driver's own methods on the
     // strategy's loop, each access a plain read or assignment that calls out to nothing that
     // could reach it again: no two accesses can overlap, so the runtime's check of that
@@ -126,8 +157,9 @@ final class BacktestDriver: @unchecked Sendable {
     }
 
     // The series taken apart once: the per-bar path reads these arrays and never copies a
-    // `LoadedSeries` (a struct of many references).
-    let bars: [[StoredBar]]
+    // `LoadedSeries` (a struct of many references). A streamed instrument's bars grow as they
+    // are read (`take`, between batches: never while a bar is handled).
+    @exclusivity(unchecked) private(set) var bars: [[StoredBar]]
     let keys: [String]
     let sizes: [String]
     let seconds: [Int64]
@@ -137,16 +169,61 @@ final class BacktestDriver: @unchecked Sendable {
         self.services = services
         self.strategy = strategy
         clock = SimulatedClock(startingAt: Double(data.setup.span.start))
-        timeline = Self.merge(data.series)
-        bars = data.series.map(\.bars)
+        merged = data.series.count == 1 ? nil : Self.merge(data.series)
+        var bars = data.series.map(\.bars)
+        if let feed = data.series.first?.feed, let first = bars[0].first {
+            // Room for all of them at once by the feed's reckoning (room never written to is never resident).
+            bars[0].reserveCapacity(BacktestData.expectedCount(from: first.time, to: feed.lastTime, barSeconds: data.series[0].barSeconds))
+            refused = feed.refusedBefore
+        }
+        self.bars = bars
         keys = data.series.map(\.key)
         sizes = data.series.map(\.series.barSize)
         seconds = data.series.map { Int64($0.barSeconds) }
         lastBars = Array(repeating: nil, count: data.series.count)
+        entryCount = merged?.count ?? bars.first?.count ?? 0
+        allRead = !data.streams
+        ready = 0
+        ready = handleable()
+    }
+
+    /// The entry of the order at `position`.
+    @inline(__always)
+    private func entry(_ position: Int) -> (series: Int32, bar: Int32) { merged?[position] ?? (0, Int32(truncatingIfNeeded: position)) }
+
+    /// Whether the run waits for bars still to be read.
+    var needsBars: Bool { !allRead && position >= ready }
+
+    /// How far through the data's time the bars handled are (0 to 1).
+    var fractionDone: Double {
+        guard position > 0, entryCount > 0 else { return 0 }
+        let first = Double(bar(entry(0)).time), now = Double(bar(entry(position - 1)).time)
+        let last = data.series.first?.feed.map { Double($0.lastTime) } ?? Double(bar(entry(entryCount - 1)).time)
+        return last > first ? min(max((now - first) / (last - first), 0), 1) : 1
+    }
+
+    /// Bars a feed read (nil: it has no more), added to the streamed instrument's.
+    func take(_ part: BarFeed.Part?) {
+        if let part {
+            bars[0].append(contentsOf: part.bars)
+            refused += part.refused
+            entryCount = bars[0].count
+        }
+        if part?.rest == nil { allRead = true }
+        ready = handleable()
+    }
+
+    /// The bars that can be handled: all when all are read; else up to the last time read,
+    /// whose bars (and the next) may not all be here yet.
+    private func handleable() -> Int {
+        guard !allRead, entryCount > 0 else { return entryCount }
+        var end = entryCount - 1
+        let last = bar(entry(end)).time
+        while end > 0 && bar(entry(end - 1)).time == last { end -= 1 }
+        return end
     }
 
     static func merge(_ series: [LoadedSeries]) -> [(series: Int32, bar: Int32)] {
-        if series.count == 1 { return series[0].bars.indices.map { (0, Int32($0)) } }
         var timeline: [(series: Int32, bar: Int32)] = []
         timeline.reserveCapacity(series.reduce(0) { $0 + $1.bars.count })
         var next = [Int](repeating: 0, count: series.count)
@@ -202,29 +279,29 @@ final class BacktestDriver: @unchecked Sendable {
     /// waits for the host (the caller settles it, then calls again).
     func step(limit: Int) -> Bool {
         var handled = 0
-        let count = timeline.count
+        let count = ready
         // A batch also ends after ~50 ms, so Ctrl-C and the progress line stay prompt with a
         // slow strategy.
         let started = DispatchTime.now().uptimeNanoseconds
         while position < count && handled < limit {
             if handled & 15 == 15 && DispatchTime.now().uptimeNanoseconds - started > 50_000_000 { break }
-            let entry = timeline[position]
-            let index = Int(entry.series)
-            let bar = bars[index][Int(entry.bar)]
+            let item = entry(position)
+            let index = Int(item.series)
+            let bar = bars[index][Int(item.bar)]
             if openedTime != bar.time {
                 openBarTime(bar.time, from: position)
                 if strategy.isWaiting { return false }
             }
-            deliver(bar, of: index, at: Int(entry.bar))
+            deliver(bar, of: index, at: Int(item.bar))
             if services.hasPending { services.flush(into: strategy) }
             position += 1
             handled += 1
-            if position == count || self.bar(timeline[position]).time != bar.time {
+            if position == entryCount || self.bar(entry(position)).time != bar.time {
                 services.sample(at: bar.time + seconds[index])
             }
             if strategy.isWaiting { return false }
         }
-        return position >= count
+        return allRead && position >= count
     }
 
     /// A new bar time: timers up to its start, the working orders meet its bars, the clock
@@ -241,22 +318,22 @@ final class BacktestDriver: @unchecked Sendable {
             if let value = rate.rate(at: time - 1) ?? rate.rate(at: time) { services.setRate(rate.currency, toBase: value) }
         }
         var index = start
-        while index < timeline.count, bar(timeline[index]).time == time {
-            let entry = timeline[index]
-            services.open(Int(entry.series), bar(entry))
+        while index < entryCount, bar(entry(index)).time == time {
+            let item = entry(index)
+            services.open(Int(item.series), bar(item))
             index += 1
         }
         if services.hasPending { services.flush(into: strategy) }
-        let end = time + seconds[Int(timeline[start].series)]
+        let end = time + seconds[Int(entry(start).series)]
         strategy.advanceClock(to: Double(end))
         services.setNow(end)
         if services.hasPending { services.flush(into: strategy) }
         // The equity after the bar counts in base at the rates of its closes.
         for rate in data.rates { if let value = rate.rate(at: time) { services.setRate(rate.currency, toBase: value) } }
         index = start
-        while index < timeline.count, bar(timeline[index]).time == time {
-            let entry = timeline[index]
-            services.mark(Int(entry.series), bar(entry).close)
+        while index < entryCount, bar(entry(index)).time == time {
+            let item = entry(index)
+            services.mark(Int(item.series), bar(item).close)
             index += 1
         }
     }
@@ -388,7 +465,8 @@ final class BacktestDriver: @unchecked Sendable {
         }
         // The figures are over the bars that ran: to the end of the last bar handled (an
         // interrupted run's CAGR is of the part it ran, not of the span asked for).
-        let lastRun = interrupted ? (position > 0 ? timeline[position - 1] : nil) : timeline.last
+        if !refused.isEmpty, let notice = BacktestData.unusableNotice(keys[0], refused) { self.notice(notice) }
+        let lastRun = interrupted || entryCount == 0 ? (position > 0 ? entry(position - 1) : nil) : entry(entryCount - 1)
         let end = lastRun.map { self.bar($0).time + seconds[Int($0.series)] } ?? (interrupted ? setup.span.start : setup.span.end)
         let trades = ledger.tradesMarked
         var metrics = BacktestMetrics.compute(initialCash: ledger.initialCash, equity: ledger.equity, trades: trades,
@@ -403,6 +481,7 @@ final class BacktestDriver: @unchecked Sendable {
                               journalCount: services.journalCount, ordersRejected: services.rejected, ambiguousExits: ambiguous,
                               openPositions: ledger.positions, cashByCurrency: ledger.money.cash,
                               interrupted: interrupted, finalStore: services.lastStore,
-                              firstFailure: services.journalEntries.first { $0.kind == "error" }.map { String($0.detail.prefix { $0 != "\n" }) })
+                              firstFailure: services.journalEntries.first { $0.kind == "error" }.map { String($0.detail.prefix { $0 != "\n" }) },
+                              streamedData: data.streams ? data.completed(with: bars) : nil)
     }
 }

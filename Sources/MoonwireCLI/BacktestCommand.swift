@@ -84,9 +84,12 @@ struct BacktestCommand: AsyncParsableCommand {
 
             let (instruments, notices) = try await prepareBars(specs, setup: setup, store: barStore, configuration: loaded.configuration)
             for notice in notices { say("note: \(notice)") }
+            let combinations = ParameterSweep.combinations(sweep)
             let data: BacktestData
             do {
-                data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore, notices: notices)
+                // One run reads its bars as it goes; a sweep's runs share them, read first.
+                data = try await BacktestData.load(setup: setup, instruments: instruments, store: barStore, notices: notices,
+                                                   streaming: combinations.count <= 1 ? .standard : nil)
             } catch let error as BacktestDataError {
                 throw RuntimeError(error.message)
             }
@@ -97,9 +100,10 @@ struct BacktestCommand: AsyncParsableCommand {
                 throw RuntimeError("no stored \(bar) \(setup.what) bars of \(keys) in \(opened.name) from \(from) to \(to): nothing to backtest "
                                    + "(download them: moonwire history \(keys) --from \(from) --to \(to) --bar \"\(bar)\", or import a CSV)")
             }
-            say("backtesting \(setup.name) over \(data.barCount) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
+            // A streamed run's bars are counted as they are read: the summary says how many ran.
+            let count = data.streams ? "the" : "\(data.barCount)"
+            say("backtesting \(setup.name) over \(count) \(bar) bars of \(instruments.map(\.key).joined(separator: ", ")) from \(opened.name)")
 
-            let combinations = ParameterSweep.combinations(sweep)
             if combinations.count > 1 {
                 // No log.txt: a sweep's combinations have no folders of their own (run one
                 // alone, with its --param values, for its log and report).
@@ -309,7 +313,6 @@ struct BacktestCommand: AsyncParsableCommand {
             MultiplexLogHandler([consoleHandler(label: label), BacktestLogHandler(label: label, file: log, start: start)])
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let total = data.barCount
         let lastShown = NIOLockedValueBox(Date.distantPast)
         let equity = EquityCSVFile(folder: folder)
         do {
@@ -318,13 +321,13 @@ struct BacktestCommand: AsyncParsableCommand {
             throw RuntimeError("cannot write the report: \(error) (--out names another folder)")
         }
         let work = Task {
-            try await Backtester.run(data, params: params, loop: group.next(), logger: logger, equity: equity) { done, _ in
+            try await Backtester.run(data, params: params, loop: group.next(), logger: logger, equity: equity) { done, fraction in
                 let due = lastShown.withLockedValue { shown -> Bool in
                     guard Date().timeIntervalSince(shown) >= 0.5 else { return false }
                     shown = Date()
                     return true
                 }
-                if due { Console.shared.status("backtest: \(done)/\(total) bars (\(total > 0 ? done * 100 / total : 100) %)") }
+                if due { Console.shared.status("backtest: \(done) bars (\(Int((fraction * 100).rounded(.down))) %)") }
             }
         }
         let signals = Task { await SignalWaiter().wait(for: [SIGINT, SIGTERM]) }
@@ -356,6 +359,7 @@ struct BacktestCommand: AsyncParsableCommand {
         try? await group.shutdownGracefully()
         Console.shared.clearStatus()
         log.close(keepEmpty: true)  // whole before the report says where it is
+        let data = result.streamedData ?? data
         for line in BacktestReport.summary(result, data: data) { say(line) }
         do {
             try BacktestReport.write(result, data: data, to: folder, equity: equity)

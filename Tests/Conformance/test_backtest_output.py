@@ -361,3 +361,33 @@ def test_a_strategy_paused_by_its_failing_handlers_is_no_result(tmp_path):
         rows = {row["broken"]: row for row in csv.DictReader(file)}
     assert rows["yes"]["error"].startswith("paused after 5 failing handler runs"), rows["yes"]
     assert rows["yes"]["net_pnl"] == "" and rows["no"]["error"] == "", rows
+
+
+def test_a_long_single_run_reads_its_bars_as_it_goes_and_comes_to_what_a_sweep_does(tmp_path):
+    """A single run over more bars than it reads before it starts (8,192) takes the rest as it
+    goes; a sweep reads them whole first. The same combination comes to the same figures in
+    both, and the single run's report has every bar (equity.csv, the chart) and an unusable bar
+    stored in the later part is said."""
+    store = imported(tmp_path, 100_000)
+    # A bar another tool wrote badly, past the first part: left out, and said.
+    with sqlite3.connect(tmp_path / store) as db:
+        db.execute("UPDATE bars SET high = low - 1 WHERE time = ?", (1704205800 + 50_000 * 60,))
+    (tmp_path / "trader.lua").write_text(TRADER.replace("orders.buy(\"AAPL\", 10)", "orders.buy(\"AAPL\", tonumber(params.q))")
+                                         .replace("orders.sell(\"AAPL\", 10)", "orders.sell(\"AAPL\", tonumber(params.q))"))
+    common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-03-14", "--store", store, "--offline"]
+    alone = moonwire(tmp_path, "backtest", "trader.lua", *common, "--out", "alone", "--param", "q=10")
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "backtesting trader over the 1 min bars of AAPL" in alone.stdout, alone.stdout
+    assert "AAPL: 1 stored bar left out as unusable (the first at 2024-02-06 07:50" in alone.stdout, alone.stdout
+    summary = json.loads((tmp_path / "alone" / "summary.json").read_text())
+    assert summary["barsProcessed"] == 99_999 and summary["fills"] > 1_500, summary
+    with open(tmp_path / "alone" / "equity.csv") as file:
+        assert sum(1 for _ in file) - 1 == 99_999
+    page = (tmp_path / "alone" / "report.html").read_text()
+    assert "2024-03-11" in page or "1710" in page  # the chart reaches the last days, not just the first part's
+    swept = moonwire(tmp_path, "backtest", "trader.lua", *common, "--out", "sweep", "--param", "q=10,20", "--jobs", "1")
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    assert "backtesting trader over 99999 1 min bars" in swept.stdout, swept.stdout
+    row = next(r for r in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv")) if r["q"] == "10")
+    assert float(row["net_pnl"]) == pytest.approx(summary["netPnL"], abs=0.005), (row, summary)
+    assert int(row["trades"]) == summary["trades"], (row, summary)
