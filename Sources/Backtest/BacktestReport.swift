@@ -25,32 +25,32 @@ public enum BacktestReport {
             ("fills.csv", { fillsCSV(result.fills) }),
             ("report.html", { Array(html(result, data: data).utf8) }),
         ]
-        // equity.csv, a row per bar (37 MB over a million bars): finished on one core while
-        // the other files are made on the other. Each into a file of this run's own; all are
-        // named only once every one is written (a failure leaves the folder as it was, not
+        // equity.csv, a row per bar (37 MB over a million bars), finished, and each other file
+        // made and written, all at once on the cores there are (the report is most of what is
+        // left to wait for once the bars are done). Each into a file of this run's own; all
+        // are named only once every one is written (a failure leaves the folder as it was, not
         // half this report and half an earlier one's).
         precondition(equity.map { $0.folder == folder } ?? true, "equity.csv streamed into another folder than the report's")
         let equityFile = equity ?? EquityCSVFile(folder: folder)
         let writeEquity: @Sendable () throws -> Void = { try equityFile.complete(result.equity) }
         let staged = files.map { name, _ in (partial: PartialFile.url(of: name, in: folder), final: folder.appendingPathComponent(name)) }
-        let writeOthers: @Sendable () throws -> Void = {
-            for (index, (_, make)) in files.enumerated() {
-                let url = staged[index].partial
-                let bytes = make()
-                do {
-                    try bytes.withUnsafeBytes { buffer in
-                        guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url) }
-                        try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none).write(to: url)
-                    }
-                } catch {
-                    throw BacktestOutputError(url, error)
+        let write: @Sendable (Int) throws -> Void = { index in
+            let url = staged[index].partial
+            let bytes = files[index].1()
+            do {
+                try bytes.withUnsafeBytes { buffer in
+                    guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url) }
+                    try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none).write(to: url)
                 }
+            } catch {
+                throw BacktestOutputError(url, error)
             }
         }
-        // Each part's error, by part: the first part's is said when both fail.
+        // Each part's error, by part (equity.csv first, then the files in order): the first
+        // part's is said when several fail.
         let failures = NIOLockedValueBox<[Int: any Error]>([:])
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            do { try part == 0 ? writeEquity() : writeOthers() } catch { failures.withLockedValue { $0[part] = error } }
+        DispatchQueue.concurrentPerform(iterations: 1 + files.count) { part in
+            do { try part == 0 ? writeEquity() : write(part - 1) } catch { failures.withLockedValue { $0[part] = error } }
         }
         if let error = failures.withLockedValue({ errors in errors.keys.min().flatMap { errors[$0] } }) {
             equityFile.abandon()

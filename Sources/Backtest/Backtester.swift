@@ -147,7 +147,7 @@ final class BacktestDriver: @unchecked Sendable {
     @exclusivity(unchecked) private var plannedVersion = -1
     private var quoteHandler = false
     /// Each instrument's latest bar (what market.quote answers from).
-    @exclusivity(unchecked) private var lastBars: [StoredBar?]
+    private let latest: LatestBars
 
     struct SeriesPlan {
         var asIs = false
@@ -180,7 +180,7 @@ final class BacktestDriver: @unchecked Sendable {
         keys = data.series.map(\.key)
         sizes = data.series.map(\.series.barSize)
         seconds = data.series.map { Int64($0.barSeconds) }
-        lastBars = Array(repeating: nil, count: data.series.count)
+        latest = LatestBars(keys: keys, seconds: seconds)
         entryCount = merged?.count ?? bars.first?.count ?? 0
         allRead = !data.streams
         ready = 0
@@ -240,11 +240,10 @@ final class BacktestDriver: @unchecked Sendable {
     }
 
     func begin() {
-        strategy.useSimulatedClock(clock, quotes: { [unowned self] key in
-            self.latest(key).map { self.quote($0.bar, of: $0.index) }
-        }, marks: { [unowned self] key in
-            self.latest(key).map { Self.last($0.bar) }
-        })
+        // The closures hold the latest bars, not the driver (no reference back to it, no
+        // `unowned` count at every mark).
+        let latest = latest
+        strategy.useSimulatedClock(clock, quotes: { key in latest.quote(key) }, marks: { key in latest.mark(key) })
         services.setNow(data.setup.span.start)
         services.clock = clock
         quoteHandler = strategy.definesQuoteHandler
@@ -338,37 +337,16 @@ final class BacktestDriver: @unchecked Sendable {
         }
     }
 
-    /// The latest bar of the instrument `key`, and its place among the series.
-    private func latest(_ key: String) -> (index: Int, bar: StoredBar)? {
-        guard let index = keys.firstIndex(of: key), let bar = lastBars[index] else { return nil }
-        return (index, bar)
-    }
-
-    /// A quote made from a bar: last, open, high, low and close are the bar's.
-    private func quote(_ bar: StoredBar, of index: Int) -> MarketQuote {
-        var quote = MarketQuote(symbol: keys[index])
-        quote.last = Self.last(bar)
-        quote.open = bar.open
-        quote.high = bar.high
-        quote.low = bar.low
-        quote.close = bar.close
-        quote.volume = bar.volume
-        quote.lastTime = bar.time + seconds[index]
-        return quote
-    }
-
-    /// The last trade a bar's quote says: its close. The daily loss limit marks by it too.
-    private static func last(_ bar: StoredBar) -> Double { bar.close }
 
     private func deliver(_ bar: StoredBar, of index: Int, at barIndex: Int) {
         if services.subscriptionVersion != plannedVersion { replan() }
         let key = keys[index]
         let asIs = plans[index].asIs
-        lastBars[index] = bar
+        latest.bars[index] = bar
         // A quote is made only for on_quote; market.quote and the marks of the daily loss limit
         // read the latest bar.
         if plans[index].quotes {
-            strategy.deliverNow(.quote(quote(bar, of: index)))
+            strategy.deliverNow(.quote(latest.quote(bar, of: index)))
         } else if services.holds(index) {
             strategy.markPositionsNow()
         }
@@ -484,4 +462,47 @@ final class BacktestDriver: @unchecked Sendable {
                               firstFailure: services.journalEntries.first { $0.kind == "error" }.map { String($0.detail.prefix { $0 != "\n" }) },
                               streamedData: data.streams ? data.completed(with: bars) : nil)
     }
+}
+
+/// Each instrument's latest bar in a backtest, written by the driver as it goes, read by the
+/// strategy's simulated quotes and marks (market.quote, the daily loss limit).
+final class LatestBars {
+    // Written by the driver's step and read by the handlers and checks it calls, all on the
+    // strategy's loop, each access a plain read or assignment that calls out to nothing.
+    @exclusivity(unchecked) var bars: [StoredBar?]
+    let keys: [String]
+    let seconds: [Int64]
+
+    init(keys: [String], seconds: [Int64]) {
+        self.keys = keys
+        self.seconds = seconds
+        bars = Array(repeating: nil, count: keys.count)
+    }
+
+    /// The latest bar of the instrument `key`, and its place among the series.
+    private func latest(_ key: String) -> (index: Int, bar: StoredBar)? {
+        guard let index = keys.firstIndex(of: key), let bar = bars[index] else { return nil }
+        return (index, bar)
+    }
+
+    func quote(_ key: String) -> MarketQuote? { latest(key).map { quote($0.bar, of: $0.index) } }
+
+    /// What a held position of `key` is marked at: what its quote's last would be.
+    func mark(_ key: String) -> Double? { latest(key).map { Self.last($0.bar) } }
+
+    /// A quote made from a bar: last, open, high, low and close are the bar's.
+    func quote(_ bar: StoredBar, of index: Int) -> MarketQuote {
+        var quote = MarketQuote(symbol: keys[index])
+        quote.last = Self.last(bar)
+        quote.open = bar.open
+        quote.high = bar.high
+        quote.low = bar.low
+        quote.close = bar.close
+        quote.volume = bar.volume
+        quote.lastTime = bar.time + seconds[index]
+        return quote
+    }
+
+    /// The last trade a bar's quote says: its close. The daily loss limit marks by it too.
+    private static func last(_ bar: StoredBar) -> Double { bar.close }
 }

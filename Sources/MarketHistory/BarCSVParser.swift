@@ -362,6 +362,15 @@ public struct BarCSVParser {
             if let epoch = whole(cell), BarBounds.timeProblem(epoch) == nil { return epoch }
             if count < 10 || cell[4] != 0x2D { return nil }
         }
+        guard let epoch = calendarTime(cell) else { return nil }
+        return BarBounds.timeProblem(epoch) == nil ? epoch : nil
+    }
+
+    /// `YYYY-MM-DD`, or that then `T` or a space and `HH:MM` or `HH:MM:SS`, then optionally
+    /// `Z`: UTC epoch seconds, of any 4-digit year (the caller bounds them).
+    @inline(__always)
+    static func calendarTime(_ cell: UnsafeRawBufferPointer) -> Int64? {
+        let count = cell.count
         func two(_ at: Int) -> Int? {
             let high = Int(cell[at]) &- 48, low = Int(cell[at + 1]) &- 48
             guard high >= 0, high <= 9, low >= 0, low <= 9 else { return nil }
@@ -388,8 +397,7 @@ public struct BarCSVParser {
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let days = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
         guard day <= days else { return nil }
-        let epoch = UTCTime.epoch(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        return BarBounds.timeProblem(epoch) == nil ? epoch : nil
+        return UTCTime.epoch(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 }
 

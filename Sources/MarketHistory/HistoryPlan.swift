@@ -119,14 +119,12 @@ public enum HistoryPlan {
     }
 
     /// `2024-01-31` (UTC midnight) or `2024-01-31T14:30` / `2024-01-31 14:30:00` (UTC).
+    /// Read as the CSV reader reads these times (no date formatter: loading ICU's calendar
+    /// data was a good part of a short command's start).
     public static func parseDay(_ text: String) -> Int64? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.last == UInt8(ascii: "Z") ? nil : BarCSVParser.calendarTime(UnsafeRawBufferPointer(bytes))
         }
-        return nil
     }
 }

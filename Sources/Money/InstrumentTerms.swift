@@ -12,10 +12,16 @@ public struct InstrumentTerms: Sendable, Hashable {
     public var pairBase: String?
 
     public init(secType: String = "STK", currency: String = "USD", multiplier: Double = 1, pairBase: String? = nil) {
-        self.secType = secType.isEmpty ? "STK" : secType.uppercased()
-        self.currency = currency.isEmpty ? "USD" : currency.uppercased()
+        self.secType = secType.isEmpty ? "STK" : Self.upper(secType)
+        self.currency = currency.isEmpty ? "USD" : Self.upper(currency)
         self.multiplier = multiplier.isFinite && multiplier > 0 ? multiplier : 1
-        self.pairBase = pairBase.map { $0.uppercased() }
+        self.pairBase = pairBase.map(Self.upper)
+    }
+
+    /// `text.uppercased()`, without making a new string when it is upper case ASCII already
+    /// (terms are made for every order and fill, and their names nearly always are).
+    static func upper(_ text: String) -> String {
+        text.utf8.allSatisfy({ $0 < 0x80 && !($0 >= 97 && $0 <= 122) }) ? text : text.uppercased()
     }
 
     /// The unit a quantity of this instrument counts: what a risk refusal names.

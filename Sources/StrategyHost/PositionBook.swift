@@ -28,8 +28,8 @@ public struct PositionBook: Sendable, ExpressibleByDictionaryLiteral {
     /// The instruments held now (flat ones left out), sorted.
     public var keys: [String] { ledger.keys.filter { ledger.quantity($0) != 0 }.sorted() }
     public var count: Int { ledger.keys.count { ledger.quantity($0) != 0 } }
-    /// Asked on every mark: no list is made for it.
-    public var isFlat: Bool { !ledger.keys.contains { ledger.quantity($0) != 0 } }
+    /// Asked on every mark: no list is made for it, no name looked up.
+    public var isFlat: Bool { !ledger.holdings.contains { $0.quantity != 0 } }
 
     /// Realized PnL in base, commissions of the reducing fills included.
     public var realized: Double { ledger.realizedBase }

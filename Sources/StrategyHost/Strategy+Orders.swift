@@ -249,7 +249,7 @@ extension Strategy {
     /// encoded are remembered: a strategy sends the same few orders again and again, and each
     /// is checked twice (as named, then on the contract TWS confirmed).
     func unsendable(_ call: String, _ contract: Contract, _ orders: [Order]) -> [LuaValue]? {
-        for order in orders where !encodable.contains(where: { $0.order == order && $0.contract == contract }) {
+        for order in orders where !encodedBefore(order, on: contract) {
             do {
                 _ = try PlaceOrder(orderId: 1, contract: contract, order: order).payload(serverVersion: ServerVersion.supported.upperBound, style: .python)
             } catch {
@@ -299,6 +299,23 @@ extension Strategy {
 
 extension Order {
     public var quantity: Double { self.totalQuantity?.doubleValue ?? 0 }
+}
+
+extension Strategy {
+    /// Whether `order` on `contract` encoded before: the very order (checked at the call, then
+    /// on the contract TWS confirmed) by identity; another with the same fields by value, but
+    /// only where its main terms match (comparing all the fields copies both orders' ~140 of
+    /// them first). An order found by value takes its entry's place: found by identity next.
+    private func encodedBefore(_ order: Order, on contract: Contract) -> Bool {
+        if encodable.contains(where: { $0.order.isSameValue(as: order) && $0.contract == contract }) { return true }
+        guard let index = encodable.firstIndex(where: { known in
+            known.order.action == order.action && known.order.orderType == order.orderType && known.order.totalQuantity == order.totalQuantity
+                && known.order.lmtPrice == order.lmtPrice && known.order.auxPrice == order.auxPrice && known.contract == contract
+                && known.order == order
+        }) else { return false }
+        encodable[index] = EncodedOrder(contract: contract, order: order)
+        return true
+    }
 }
 
 /// An order and contract that encoded for TWS. A class: the look-up compares them in place,

@@ -660,9 +660,10 @@ public final class Strategy: @unchecked Sendable {
     /// Halts when the strategy's own PnL passes the daily loss limit.
     func checkOwnLoss() {
         guard gate.halted == nil else { return }
-        let book = positions  // read once
-        guard !book.isFlat || book.realized != realizedAtStart else { return }
-        let pnl = Self.ownPnL(of: book, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
+        // Read in place (a copy of the book is a retain and a release of each of its parts,
+        // at every bar held).
+        guard !positions.isFlat || positions.realized != realizedAtStart else { return }
+        let pnl = Self.ownPnL(of: positions, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
         if gate.checkLoss(pnl - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 

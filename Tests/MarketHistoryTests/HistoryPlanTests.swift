@@ -30,6 +30,14 @@ struct HistoryPlanTests {
         #expect(HistoryPlan.epoch(ofBarDate: "not a date") == nil)
         #expect(HistoryPlan.parseDay("2024-01-02") == 1_704_153_600)
         #expect(HistoryPlan.parseDay("2024-01-02 09:30") == 1_704_187_800)
+        #expect(HistoryPlan.parseDay("2024-01-02T09:30") == 1_704_187_800)
+        #expect(HistoryPlan.parseDay("2024-01-02T09:30:15") == 1_704_187_815)
+        #expect(HistoryPlan.parseDay("2024-02-29") == 1_709_164_800)
+        #expect(HistoryPlan.parseDay("1850-06-01") == -3_773_779_200)  // out of range is the caller's to say, with the range
+        for bad in ["2023-02-29", "2024-13-01", "2024-01-32", "2024-01-02 24:00", "2024-01-02T09:30Z", "1704205800", "2024-1-2",
+                    "2024-01-02 09", "", "yesterday", "2024-01-02 09:30:60", "٢٠٢٤-٠١-٠٢"] {
+            #expect(HistoryPlan.parseDay(bad) == nil, "\(bad)")
+        }
     }
 
     @Test("UTC times as text agree with Foundation's calendar: leap days, century rules, before 1970")

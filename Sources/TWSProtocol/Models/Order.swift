@@ -78,6 +78,10 @@ public struct Order: Sendable, Hashable, CustomReflectable {
         if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields.pointee) }
     }
 
+    /// Whether both are one order value, its copies (one storage): equal without a look at
+    /// the fields. Orders equal field by field may still answer false.
+    public func isSameValue(as other: Order) -> Bool { storage === other.storage }
+
     public static func == (lhs: Order, rhs: Order) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields.pointee == rhs.storage.fields.pointee
     }
