@@ -60,8 +60,9 @@ public struct BacktestResult: Sendable {
 /// bar (the fill rules). While a handler waits in a host call (`market.history`), the clock
 /// stands still: host calls take no simulated time. The same inputs give the same trades.
 public enum Backtester {
-    /// Bars handled per hop onto the strategy's loop.
-    static let batch = 8_192
+    /// Bars handled per hop onto the strategy's loop, at most: a batch also ends after about
+    /// 50 ms (`BacktestDriver.step`), at a wait for the host, and where the bars read so far end.
+    static let batch = 65_536
 
     /// `equity`: where the equity points go as the bars are handled (equity.csv written while
     /// the run goes on); the result holds them all too. `progress`: the bars handled, and how
@@ -93,13 +94,15 @@ public enum Backtester {
                 break
             }
             let streams = equity != nil
-            let (finished, points, hungry) = try await loop.submit {
-                (driver.step(limit: batch), streams ? driver.takeEquity() : [], driver.needsBars)
+            let (finished, points, hungry, waiting) = try await loop.submit {
+                (driver.step(limit: batch), streams ? driver.takeEquity() : [], driver.needsBars, strategy.isWaiting || services.hasPending)
             }.get()
             equity?.append(points)
             // equity.csv can no longer be written (a full disk): the report could not be whole.
-            if let failure = equity?.failure { throw failure }
-            await driver.settle()
+            if let failure = equity?.failureSoFar { throw failure }
+            // Only a handler that waits for the host has anything to settle (two hops to the
+            // loop and back, per batch, otherwise).
+            if waiting { await driver.settle() }
             progress?(driver.position, driver.fractionDone)
             if finished { break }
             if hungry, let reader {
@@ -107,6 +110,8 @@ public enum Backtester {
                 try await loop.submit { driver.take(part) }.get()
             }
         }
+        // Every row handed over written: an error in the last batch is this run's too.
+        if let failure = equity?.failure { throw failure }
         let statistics = await strategy.stop()
         let stoppedEarly = interrupted
         return try await loop.submit { driver.result(params: params, statistics: statistics, interrupted: stoppedEarly) }.get()
