@@ -25,11 +25,13 @@ public final class LuaRecordShape: Sendable {
 /// Fills the table on the Lua stack at `table` (an absolute index), each key taken from the
 /// shape's interned names (the table of them at `keys`).
 public struct LuaTableWriter: LuaFieldSink {
-    let L: OpaquePointer
-    let table: Int32
-    let keys: Int32
-    let shape: LuaRecordShape
-    private var cursor: lua_Integer = 0
+    // Inlinable: a backtest writes a bar's ten fields for every bar, and a call into this
+    // module for each (through the protocol's witness) cost as much as the Lua calls it makes.
+    @usableFromInline let L: OpaquePointer
+    @usableFromInline let table: Int32
+    @usableFromInline let keys: Int32
+    @usableFromInline let shape: LuaRecordShape
+    @usableFromInline var cursor: lua_Integer = 0
 
     init(L: OpaquePointer, table: Int32, keys: Int32, shape: LuaRecordShape) {
         self.L = L
@@ -38,6 +40,7 @@ public struct LuaTableWriter: LuaFieldSink {
         self.shape = shape
     }
 
+    @inlinable
     public mutating func set(_ key: StaticString, _ value: Double?) {
         advance(key)
         guard let value else { return }
@@ -46,6 +49,7 @@ public struct LuaTableWriter: LuaFieldSink {
         lua_rawset(L, table)
     }
 
+    @inlinable
     public mutating func set(_ key: StaticString, integer value: Int64?) {
         advance(key)
         guard let value else { return }
@@ -54,16 +58,19 @@ public struct LuaTableWriter: LuaFieldSink {
         lua_rawset(L, table)
     }
 
+    @inlinable
     public mutating func set(_ key: StaticString, _ value: String?) {
         advance(key)
         guard var value else { return }
         lua_rawgeti(L, keys, cursor)
+        let L = L
         value.withUTF8 { buffer in
             _ = buffer.withMemoryRebound(to: CChar.self) { lua_pushlstring(L, $0.baseAddress, $0.count) }
         }
         lua_rawset(L, table)
     }
 
+    @inlinable
     public mutating func set(_ key: StaticString, _ value: Bool?) {
         advance(key)
         guard let value else { return }
@@ -73,8 +80,8 @@ public struct LuaTableWriter: LuaFieldSink {
     }
 
     /// The next key of the shape (a nil value takes its place too: nothing is set for it).
-    @inline(__always)
-    private mutating func advance(_ key: StaticString) {
+    @inlinable @inline(__always)
+    mutating func advance(_ key: StaticString) {
         cursor += 1
         assert(Int(cursor) <= shape.names.count && shape.names[Int(cursor) - 1] == "\(key)",
                "a record's fields were written out of its shape's order at \(key)")

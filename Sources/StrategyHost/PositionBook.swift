@@ -12,6 +12,11 @@ public struct PositionBook: Sendable, ExpressibleByDictionaryLiteral {
 
     public init() {}
 
+    /// A book that keeps no execution history: nothing is ever corrected, told twice, or
+    /// given its commission later (a backtest's fills), so none of it is needed, and a long
+    /// run does not keep every fill it made.
+    public init(keepsHistory: Bool) { ledger = Ledger(keepsHistory: keepsHistory) }
+
     /// Positions held before any fill (tests, tools): stocks in base currency at `averageCost`.
     public init(dictionaryLiteral elements: (String, (quantity: Double, averageCost: Double))...) {
         for (key, position) in elements {

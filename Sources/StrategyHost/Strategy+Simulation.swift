@@ -15,6 +15,9 @@ extension Strategy {
         self.clock = clock
         simulatedQuote = quotes
         simulatedMark = marks
+        // The simulated broker's fills come once each, commission included: the book needs no
+        // history to correct or complete them (a fresh strategy's book only).
+        if positions.ledger.holdings.isEmpty { positions = PositionBook(keepsHistory: false) }
     }
 
     /// Delivers `event`, then what the strategy queued for itself meanwhile (a halt's error,
