@@ -17,8 +17,45 @@ public enum ParamMentions {
     /// when there is no name, or when a file it would read is not a regular file or cannot be
     /// read (then it cannot tell; the run says what is wrong with the file).
     public static func unmentioned(_ names: [String], strategyAt path: String) -> [String] {
-        guard !names.isEmpty, let texts = sources(of: path) else { return [] }
+        guard !names.isEmpty, let texts = sources(of: path), !texts.contains(where: readsParamsWhole) else { return [] }
         return names.filter { name in !texts.contains { mentions($0, name) } }
+    }
+
+    /// Whether `text` uses `params` other than by a name it spells out (`params.fast`,
+    /// `params["fast"]`): `pairs(params)`, `params[key]`, `local p = params`, `f(params)`. Then
+    /// any name may be read, and none is reported. One pass over the bytes.
+    static func readsParamsWhole(_ text: [UInt8]) -> Bool {
+        let word = Array("params".utf8)
+        func isWord(_ byte: UInt8) -> Bool { byte == 0x5F || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) }
+        func nextVisible(_ from: Int) -> Int {
+            var at = from
+            while at < text.count, text[at] == 0x20 || text[at] == 0x09 || text[at] == 0x0A || text[at] == 0x0D { at += 1 }
+            return at
+        }
+        // After `--` on its line (a comment: `-- params: fast, slow`).
+        func inLineComment(_ position: Int) -> Bool {
+            var index = position - 1
+            while index > 0, text[index] != 0x0A {
+                if text[index] == 0x2D, text[index - 1] == 0x2D { return true }
+                index -= 1
+            }
+            return false
+        }
+        var at = 0
+        while let found = find(word, in: text, from: at) {
+            at = found + word.count
+            guard found == 0 || (!isWord(text[found - 1]) && text[found - 1] != 0x2E), at == text.count || !isWord(text[at]) else { continue }
+            if inLineComment(found) { continue }
+            let next = nextVisible(at)
+            guard next < text.count else { return true }
+            if text[next] == 0x2E, next + 1 < text.count, text[next + 1] != 0x2E { continue }  // params.name (not params..x)
+            if text[next] == 0x5B {  // params[ "name" ] or params[ 'name' ]; params[[ and params[key] are whole
+                let inside = nextVisible(next + 1)
+                if inside < text.count, text[inside] == 0x22 || text[inside] == 0x27 { continue }
+            }
+            return true
+        }
+        return false
     }
 
     /// The strategy's text and its modules' (breadth first, each once), as bytes; nil when one

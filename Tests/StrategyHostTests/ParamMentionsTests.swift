@@ -28,6 +28,22 @@ struct ParamMentionsTests {
         #expect(ParamMentions.unmentioned(["fast", "slow", "threshold", "my-window", "fsat", "fastest", "my"], strategyAt: path) == ["fsat", "fastest"])
     }
 
+    @Test("a strategy that reads params whole (pairs, a key in a variable, passed on) is never told a name is unmentioned")
+    func paramsReadWhole() throws {
+        for text in ["for k, v in pairs(params) do print(k, v) end\n", "local key = 'fa' .. 'st'\nlocal fast = params[key]\n",
+                     "local p = params\nlocal fast = p.fast\n", "setup(params)\n", "local fast = params [ name ]\n", "return params\n",
+                     "local n = params..''\n"] {
+            let url = try folder(["s.lua": "local slow = params.slow\n" + text])
+            defer { try? FileManager.default.removeItem(at: url) }
+            #expect(ParamMentions.unmentioned(["fsat", "slow"], strategyAt: url.appendingPathComponent("s.lua").path).isEmpty, "\(text)")
+        }
+        // Spelt-out reads only (with spaces, line ends, and a word that merely contains params):
+        // the misspelt name is still found.
+        let url = try folder(["s.lua": "-- params: slow, fast\nlocal a = params . slow -- params below\nlocal b = params[ \"fast\" ]\nlocal c = params\n['x']\nlocal myparams = 1\nx.params = 2\n"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(ParamMentions.unmentioned(["fsat", "slow", "fast"], strategyAt: url.appendingPathComponent("s.lua").path) == ["fsat"])
+    }
+
     @Test("a part of a longer word is no mention; a require loop and a missing module end; an unreadable file says nothing")
     func edges() throws {
         let url = try folder([
