@@ -30,7 +30,7 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Day after the last (UTC), YYYY-MM-DD.") var to: String
     @Option(help: "Bar size of the stored bars: 1 min, 5 mins, 1 hour, 1 day, ...") var bar = "1 min"
     @Option(help: "TRADES, MIDPOINT, BID, ASK, ...") var what = "TRADES"
-    @Option(name: .customLong("param"), help: "name=value for the strategy's params (repeatable); name=a,b,c sweeps the values in parallel.")
+    @Option(name: .customLong("param"), help: "name=value for the strategy's params (repeatable); name=a,b,c sweeps the values in parallel (\\, is a comma within a value, \\\\ a backslash).")
     var params: [String] = []
     @Option(help: "Fill timing: next-open (default) or same-close.") var fill = "next-open"
     // `.unconditional` on the numbers: `--cash -5` reaches the range check ("--cash must be
@@ -137,7 +137,8 @@ struct BacktestCommand: AsyncParsableCommand {
             guard fixed[name] == nil, !sweep.contains(where: { $0.name == name }) else {
                 throw ValidationError("--param \(ShownText.shown(name)) is given twice: give it once (name=a,b,c sweeps several values)")
             }
-            let values = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = Self.paramValues(value)
+            let values = parts.map { $0.trimmingCharacters(in: .whitespaces) }
             if values.count > 1 {
                 guard !values.contains(where: \.isEmpty) else { throw ValidationError("--param \(name): an empty value in '\(value)'") }
                 guard Set(values).count == values.count else {
@@ -145,10 +146,39 @@ struct BacktestCommand: AsyncParsableCommand {
                 }
                 sweep.append((name, values))
             } else {
-                fixed[name] = value
+                fixed[name] = parts[0]
             }
         }
         return (fixed, sweep)
+    }
+
+    /// A `--param` value's values: split at each comma, except one after a backslash, which is
+    /// part of the value (`a\,b` is the one value `a,b`); `\\` is a backslash, and any other
+    /// backslash stays as it is.
+    static func paramValues(_ value: String) -> [String] {
+        var values = [""]
+        var escaped = false
+        for character in value {
+            if escaped {
+                if character != "," && character != "\\" { values[values.count - 1].append("\\") }
+                values[values.count - 1].append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "," {
+                values.append("")
+            } else {
+                values[values.count - 1].append(character)
+            }
+        }
+        if escaped { values[values.count - 1].append("\\") }
+        return values
+    }
+
+    /// A value as `--param` takes it back (`paramValues` gives it again): its backslashes and
+    /// commas escaped.
+    static func paramWord(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ",", with: "\\,")
     }
 
     private func fillRules() throws -> FillRules {
@@ -459,7 +489,8 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         if let best {
             // The fixed --params too: pasted alone, the words must run the same combination.
-            let pairs = names.map { "\($0)=\(combinations[best.0][$0] ?? "")" } + fixedNames.map { "\($0)=\(data.setup.params[$0] ?? "")" }
+            let pairs = names.map { "\($0)=\(Self.paramWord(combinations[best.0][$0] ?? ""))" }
+                + fixedNames.map { "\($0)=\(Self.paramWord(data.setup.params[$0] ?? ""))" }
             say("best net PnL: " + pairs.map { ShownText.shown($0) }.joined(separator: " ")
                 + " (run it alone for its report: " + pairs.map { "--param " + ShellWord.quoted($0) }.joined(separator: " ") + ")")
         }

@@ -391,3 +391,37 @@ def test_a_long_single_run_reads_its_bars_as_it_goes_and_comes_to_what_a_sweep_d
     row = next(r for r in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv")) if r["q"] == "10")
     assert float(row["net_pnl"]) == pytest.approx(summary["netPnL"], abs=0.005), (row, summary)
     assert int(row["trades"]) == summary["trades"], (row, summary)
+
+
+def test_a_param_value_may_hold_a_comma_and_the_best_pastes_it_back(tmp_path):
+    """`\\,` is a comma within a value (`\\\\` a backslash): one value, not a sweep of two; in a
+    sweep the value stays whole, and the best's words to paste give it back."""
+    store = imported(tmp_path, 600)
+    (tmp_path / "p.lua").write_text("""
+local n, buy_at = 0, (params.note == "c,d\\\\e") and 5 or 20
+function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+function on_bar(b)
+  n = n + 1
+  if n == buy_at then orders.buy("AAPL", 10) end
+  if n == 400 then orders.sell("AAPL", 10) end
+end
+""")
+    common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04", "--store", store, "--offline"]
+    single = moonwire(tmp_path, "backtest", "p.lua", *common, "--out", "single", "--param", "note=c\\,d\\\\e")
+    assert single.returncode == 0, single.stdout + single.stderr
+    assert "sweeping" not in single.stdout, single.stdout
+    summary = json.loads((tmp_path / "single" / "summary.json").read_text())
+    assert summary["run"]["params"] == {"note": "c,d\\e"}, summary["run"]
+    swept = moonwire(tmp_path, "backtest", "p.lua", *common, "--out", "sweep", "--param", "note=c\\,d\\\\e,plain", "--jobs", "1")
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    assert "sweeping 2 combinations" in swept.stdout, swept.stdout
+    notes = sorted(row["note"] for row in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv")))
+    assert notes == ["c,d\\e", "plain"], notes
+    hint = next(line for line in swept.stdout.splitlines() if line.startswith("best net PnL:"))
+    words = hint.split("run it alone for its report: ", 1)[1].rstrip(")")
+    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True, text=True, timeout=10)
+    parsed = [word for word in echoed.stdout.split("\0") if word]
+    alone = moonwire(tmp_path, "backtest", "p.lua", *common, "--out", "alone", *parsed)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    best = json.loads((tmp_path / "alone" / "summary.json").read_text())["run"]["params"]["note"]
+    assert best in ("c,d\\e", "plain"), (hint, parsed, best)
