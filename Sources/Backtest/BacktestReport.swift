@@ -343,24 +343,34 @@ public enum BacktestReport {
 
     // MARK: HTML
 
-    /// At most `limit` of `count` points, keeping each bucket's first lowest and first highest
-    /// (a curve drawn from them keeps every drawdown's depth). The points are made one at a
-    /// time, in order, by `point`: a million bars' curve is never a whole array beside the bars.
+    /// At most `limit` of `count` points (and the first and the last), keeping each bucket's
+    /// first lowest and first highest (a curve drawn from them keeps every drawdown's depth),
+    /// and the first and last points themselves (it starts where the run started and ends at
+    /// the final equity the summary says). The points are made one at a time, in order, by
+    /// `point`: a million bars' curve is never a whole array beside the bars.
     static func thin(_ count: Int, limit: Int, _ point: (Int) -> (Int64, Double)) -> [(Int64, Double)] {
         guard count > limit, limit >= 4 else { return (0..<count).map(point) }
         let bucket = (count + limit / 2 - 1) / (limit / 2)
         var out: [(Int64, Double)] = []
-        out.reserveCapacity(limit + 2)
+        out.reserveCapacity(limit + 4)
         var start = 0
         while start < count {
-            var low = point(start), high = low
-            for index in (start + 1)..<min(start + bucket, count) {
+            let end = min(start + bucket, count)
+            var low = (start, point(start)), high = low
+            for index in (start + 1)..<end {
                 let next = point(index)
-                if next.1 < low.1 { low = next }
-                if high.1 < next.1 { high = next }
+                if next.1 < low.1.1 { low = (index, next) }
+                if high.1.1 < next.1 { high = (index, next) }
             }
-            out.append(contentsOf: low.0 <= high.0 ? [low, high] : [high, low])
-            start += bucket
+            var kept = low.0 <= high.0 ? [low, high] : [high, low]
+            if start == 0, kept[0].0 != 0 { kept.insert((0, point(0)), at: 0) }
+            if end == count, kept[kept.count - 1].0 != count - 1 { kept.append((count - 1, point(count - 1))) }
+            var last = -1
+            for (index, value) in kept where index != last {
+                out.append(value)
+                last = index
+            }
+            start = end
         }
         return out
     }

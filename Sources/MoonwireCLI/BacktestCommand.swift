@@ -320,10 +320,21 @@ struct BacktestCommand: AsyncParsableCommand {
         return resolved
     }
 
+    /// `--out`, or a new folder of its own under `backtests/`: `NAME-TIME`, then `NAME-TIME-2`,
+    /// ... when runs started in the same second (each made here, so two runs at once never
+    /// share one and neither replaces the other's report).
     private func outputFolder(_ name: String) -> URL {
         if let out { return URL(fileURLWithPath: out) }
         let stamp = UTCTime.tws(Int64(Date().timeIntervalSince1970)).replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ":", with: "")
-        return URL(fileURLWithPath: "backtests").appendingPathComponent("\(name)-\(stamp)")
+        let parent = URL(fileURLWithPath: "backtests")
+        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let first = parent.appendingPathComponent("\(name)-\(stamp)")
+        for attempt in 1...1_000 {
+            let folder = attempt == 1 ? first : parent.appendingPathComponent("\(name)-\(stamp)-\(attempt)")
+            // Made here, or another's: the next. Any other error is said when the report is written.
+            guard mkdir(folder.path, 0o777) != 0, errno == EEXIST else { return folder }
+        }
+        return first
     }
 
     /// The strategy's lines on the console: every one with --verbose, else its errors only.
@@ -343,7 +354,8 @@ struct BacktestCommand: AsyncParsableCommand {
             MultiplexLogHandler([consoleHandler(label: label), BacktestLogHandler(label: label, file: log, start: start)])
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let lastShown = NIOLockedValueBox(Date.distantPast)
+        // When the progress was last shown, and the bars it said.
+        let lastShown = NIOLockedValueBox((at: Date.distantPast, bars: 0))
         let equity = EquityCSVFile(folder: folder)
         do {
             try equity.prepare()
@@ -353,8 +365,8 @@ struct BacktestCommand: AsyncParsableCommand {
         let work = Task {
             try await Backtester.run(data, params: params, loop: group.next(), logger: logger, equity: equity) { done, fraction in
                 let due = lastShown.withLockedValue { shown -> Bool in
-                    guard Date().timeIntervalSince(shown) >= 0.5 else { return false }
-                    shown = Date()
+                    guard Date().timeIntervalSince(shown.at) >= 0.5 else { return false }
+                    shown = (Date(), done)
                     return true
                 }
                 if due { Console.shared.status("backtest: \(done) bars (\(Int((fraction * 100).rounded(.down))) %)") }
@@ -387,6 +399,11 @@ struct BacktestCommand: AsyncParsableCommand {
         watcher.cancel()
         signals.cancel()
         try? await group.shutdownGracefully()
+        // Not a terminal: progress lines are lines, and the last must not read as where it ended.
+        let ran = result.metrics.barsProcessed
+        if !Console.shared.statusInPlace, !result.interrupted, lastShown.withLockedValue({ $0.bars }) != ran {
+            Console.shared.status("backtest: \(ran) bars (100 %)")
+        }
         Console.shared.clearStatus()
         log.close(keepEmpty: true)  // whole before the report says where it is
         let data = result.streamedData ?? data
@@ -453,6 +470,10 @@ struct BacktestCommand: AsyncParsableCommand {
                 rows.append(values + ["error: \(message)"])
                 csv.append((csvValues + ["", "", "", "", "", "", "", "", "", "", String(result.metrics.barsProcessed), result.interrupted ? "1" : "0",
                                          BacktestReport.csvCell(message)]).joined(separator: ","))
+            case let .success(result) where result.interrupted && result.metrics.barsProcessed == 0:
+                // Ctrl-C came before it ran a bar: no figures, not zeros that read as results.
+                rows.append(values + ["not run (interrupted before its first bar)"])
+                csv.append((csvValues + ["", "", "", "", "", "", "", "", "", "", "0", "1", "not run"]).joined(separator: ","))
             case let .success(result):
                 let m = result.metrics
                 rows.append(values + [BacktestReport.money(m.netPnL), BacktestReport.percent(m.totalReturn), BacktestReport.ratio(m.sharpe),

@@ -50,7 +50,10 @@ func historyConfig(_ flag: String?) throws -> HostConfig? {
 
 /// A day given on the command line (`YYYY-MM-DD`, or with a time), as UTC epoch seconds.
 func day(_ text: String, _ option: String) throws -> Int64 {
-    guard let day = HistoryPlan.parseDay(text) else { throw ValidationError("\(option) '\(text)' is not YYYY-MM-DD") }
+    guard let day = HistoryPlan.parseDay(text) else {
+        throw ValidationError("\(option) '\(ShownText.shown(text, limit: 40))' is not a date: YYYY-MM-DD (a real day: 2024-02-29, not 2024-02-30), "
+                              + "optionally with a UTC time (2024-01-02 14:30)")
+    }
     // 1900-01-01 to 2199-12-31: beyond, a span of bars (and the requests to fetch it) is absurd.
     guard (-2_208_988_800..<7_258_118_400).contains(day) else {
         throw ValidationError("\(option) '\(text)' is out of range (1900-01-01 to 2199-12-31)")

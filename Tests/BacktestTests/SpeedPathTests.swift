@@ -18,8 +18,10 @@ struct SpeedPathTests {
             return (Int64(index) * 60, index % 9_973 == 0 ? value * 3 : value)
         }
         let thinned = BacktestReport.thin(points.count, limit: 2_000) { points[$0] }
-        #expect(thinned.count <= 2_002, "\(thinned.count) points")
-        #expect(zip(thinned, thinned.dropFirst()).allSatisfy { $0.0 <= $1.0 }, "in time order")
+        #expect(thinned.count <= 2_004, "\(thinned.count) points")
+        #expect(zip(thinned, thinned.dropFirst()).allSatisfy { $0.0 < $1.0 }, "in time order, each once")
+        // It starts at the first point and ends at the last (the final equity), whatever they are.
+        #expect(thinned.first! == points.first! && thinned.last! == points.last!)
         let kept = Set(thinned.map(\.0))
         #expect(kept.contains(points.min { $0.1 < $1.1 }!.0) && kept.contains(points.max { $0.1 < $1.1 }!.0))
         let bucket = (points.count + 999) / 1_000

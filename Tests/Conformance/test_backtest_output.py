@@ -203,6 +203,11 @@ def test_a_sweep_stopped_by_ctrl_c_compares_only_whole_runs(tmp_path):
     for fast in ("2", "3", "4"):
         assert table[fast]["interrupted"] == "1" and int(table[fast]["bars"]) < 4320, table
     assert "best net PnL: fast=1 " in out and "3 of 4 combinations interrupted" in out, out
+    # The two that never started say so, not zeros that read as results.
+    assert int(table["2"]["bars"]) > 0 and table["2"]["net_pnl"] != "", table
+    for fast in ("3", "4"):
+        assert table[fast]["bars"] == "0" and table[fast]["net_pnl"] == "" and table[fast]["error"] == "not run", table
+    assert sum("not run (interrupted before its first bar)" in line for line in out.splitlines()) == 2, out
 
 
 def test_the_page_says_how_many_fills_it_draws(tmp_path):
@@ -425,3 +430,24 @@ end
     assert alone.returncode == 0, alone.stdout + alone.stderr
     best = json.loads((tmp_path / "alone" / "summary.json").read_text())["run"]["params"]["note"]
     assert best in ("c,d\\e", "plain"), (hint, parsed, best)
+
+
+def test_runs_in_the_same_second_get_folders_of_their_own(tmp_path):
+    """Without --out, a run's report goes to backtests/NAME-TIME; a folder of that name already
+    there (another run started in the same second) is left alone and the run takes NAME-TIME-2."""
+    store = imported(tmp_path, 200)
+    (tmp_path / "empty.lua").write_text(EMPTY)
+    now = int(time.time())
+    taken = [tmp_path / "backtests" / time.strftime("empty-%Y%m%d-%H%M%S", time.gmtime(now + delta)) for delta in range(0, 30)]
+    for folder in taken:
+        folder.mkdir(parents=True)
+        (folder / "keep.txt").write_text("an earlier run's")
+    run = moonwire(tmp_path, "backtest", "empty.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                   "--store", store, "--offline")
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = next(line for line in run.stdout.splitlines() if line.startswith("report: "))
+    folder = os.path.dirname(report.split("report: ", 1)[1].split(" (", 1)[0])
+    assert os.path.basename(folder) in [f.name + "-2" for f in taken], report
+    assert os.path.exists(os.path.join(tmp_path, folder, "summary.json")) or os.path.exists(os.path.join(folder, "summary.json"))
+    for earlier in taken:
+        assert sorted(os.listdir(earlier)) == ["keep.txt"], earlier

@@ -34,7 +34,7 @@ MISTAKES = [
     (BACKTEST + ("--from", "2024-01-02", "--to", "2024-01-03", "--gateway", "foo"), "moonwire backtest",
      "--gateway 'foo' is not HOST:PORT"),
     (("history", "AAPL", "--from", "2024-01-03", "--to", "2024-01-02"), "moonwire history download", "--to must come after --from"),
-    (("history", "export", "AAPL", "--bar", "1 min", "--from", "yesterday"), "moonwire history export", "--from 'yesterday' is not YYYY-MM-DD"),
+    (("history", "export", "AAPL", "--bar", "1 min", "--from", "yesterday"), "moonwire history export", "--from 'yesterday' is not a date: YYYY-MM-DD"),
     (("connect", "--gateway", "foo"), "moonwire connect", "--gateway 'foo' is not HOST:PORT"),
     (("quote", "AAPL", "--gateway", "foo"), "moonwire quote", "--gateway 'foo' is not HOST:PORT"),
 ]
