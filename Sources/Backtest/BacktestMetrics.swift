@@ -23,6 +23,8 @@ public struct BacktestMetrics: Sendable, Equatable, Codable {
     /// are of a strategy that did nothing. Always written; nil only in a file from before.
     public var handlerFailures: Int?
     public var paused: Bool?
+    /// Whether its on_start failed (nil where no strategy ran: the figures alone).
+    public var startFailed: Bool?
     public var initialCash: Double
     public var finalEquity: Double
     public var netPnL: Double

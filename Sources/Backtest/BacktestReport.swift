@@ -139,6 +139,8 @@ public enum BacktestReport {
         if result.interrupted { lines.append("  INTERRUPTED after \(m.barsProcessed) bars: the figures cover only those") }
         if let paused = result.pausedReason {
             lines.append("  PAUSED: the strategy was \(ShownText.shown(paused, limit: 300)); the figures after that are of a strategy that did nothing")
+        } else if let failed = result.noResultReason {
+            lines.append("  FAILED: \(ShownText.shown(failed, limit: 300)); what it sets up there may not be, so these figures are not its")
         }
         func row(_ label: String, _ value: String) -> String { "  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value }
         let base = setup.baseCurrency.uppercased()

@@ -41,6 +41,15 @@ public struct BacktestResult: Sendable {
     /// the data it was given held them all.
     public var streamedData: BacktestData? = nil
 
+    /// Why the figures are not the strategy's, nil when they are: it was paused (`pausedReason`),
+    /// or its on_start failed, so what it sets up there may not be (a strategy that subscribes
+    /// there runs over no bars at all and looks like one that never traded).
+    public var noResultReason: String? {
+        if let paused = pausedReason { return "the strategy was \(paused)" }
+        guard statistics.startFailed else { return nil }
+        return "its on_start failed" + (firstFailure.map { " (\($0))" } ?? "")
+    }
+
     /// Why the figures are not the strategy's: its handlers failed until it was paused (nil
     /// when it was not), with the first failure.
     public var pausedReason: String? {
@@ -458,6 +467,7 @@ final class BacktestDriver: @unchecked Sendable {
         metrics.interrupted = interrupted
         metrics.handlerFailures = statistics.handlerFailures
         metrics.paused = statistics.paused
+        metrics.startFailed = statistics.startFailed
         return BacktestResult(params: params, metrics: metrics, trades: trades, fills: ledger.fills, equity: ledger.equity,
                               statistics: statistics, notices: notices,
                               journal: services.journalEntries.map { "\(UTCTime.iso($0.time)) \($0.kind): \($0.detail)" },

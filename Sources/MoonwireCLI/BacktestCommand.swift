@@ -421,6 +421,10 @@ struct BacktestCommand: AsyncParsableCommand {
             throw RuntimeError("the strategy was \(ShownText.shown(paused, limit: 300)); its figures after that are not the strategy's "
                                + "(the report is written, its log.txt holds every failure)")
         }
+        if let failed = result.noResultReason {
+            throw RuntimeError("\(ShownText.shown(failed, limit: 300)): its figures are not the strategy's (the report is written, "
+                               + "its log.txt holds the failure)")
+        }
     }
 
     private func runSweep(_ data: BacktestData, combinations: [[String: String]], logger: Logger) async throws {
@@ -464,9 +468,9 @@ struct BacktestCommand: AsyncParsableCommand {
             // On the console a value stays on its line and in its column (a line feed shown as \n).
             let values = raw.map { ShownText.shown($0) }
             switch outcome {
-            case let .success(result) where result.pausedReason != nil:
-                // Its handlers failed until it was paused: an error, not figures.
-                let message = ShownText.shown(result.pausedReason ?? "", limit: 300)
+            case let .success(result) where result.noResultReason != nil:
+                // Its handlers failed until it was paused, or its on_start failed: an error, not figures.
+                let message = ShownText.shown(result.pausedReason ?? result.noResultReason ?? "", limit: 300)
                 rows.append(values + ["error: \(message)"])
                 csv.append((csvValues + ["", "", "", "", "", "", "", "", "", "", String(result.metrics.barsProcessed), result.interrupted ? "1" : "0",
                                          BacktestReport.csvCell(message)]).joined(separator: ","))
@@ -500,7 +504,7 @@ struct BacktestCommand: AsyncParsableCommand {
         for row in rows { say(line(row)) }
         // Only whole runs are compared: one Ctrl-C stopped ran on fewer bars, or none.
         let best = results.enumerated().compactMap { index, outcome -> (Int, Double)? in
-            if case let .success(result) = outcome, !result.interrupted, result.pausedReason == nil { return (index, result.metrics.netPnL) }
+            if case let .success(result) = outcome, !result.interrupted, result.noResultReason == nil { return (index, result.metrics.netPnL) }
             return nil
         }.max { $0.1 < $1.1 }
         let stopped = results.filter { if case let .success(result) = $0 { result.interrupted } else { false } }.count
@@ -526,7 +530,7 @@ struct BacktestCommand: AsyncParsableCommand {
         let failures = results.compactMap { outcome -> String? in
             switch outcome {
             case let .failure(error): Self.firstLine(of: error)
-            case let .success(result): result.pausedReason.map { "the strategy was \(ShownText.shown($0, limit: 300))" }
+            case let .success(result): result.noResultReason.map { ShownText.shown($0, limit: 300) }
             }
         }
         if let first = failures.first {

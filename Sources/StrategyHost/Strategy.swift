@@ -734,6 +734,7 @@ public final class Strategy: @unchecked Sendable {
         case let .failed(error):
             statistics.handlerFailures += 1
             consecutiveFailures += 1
+            if handler == "on_start" { statistics.startFailed = true }
             // The whole traceback in the log file and the journal; one line on the console.
             logger.error("\(handler) failed: \(error.message)\n\(error.traceback)",
                          metadata: ConsoleLine.metadata(ConsoleLine.handlerFailure(handler, error)))

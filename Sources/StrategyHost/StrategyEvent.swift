@@ -44,6 +44,8 @@ public struct StrategyStatistics: Sendable, Equatable {
     public var errors = 0
     public var handlerFailures = 0
     public var paused = false
+    /// Its on_start failed: what it sets up there (subscriptions, state) may not be.
+    public var startFailed = false
     public var reloads = 0
     /// Reloads whose new code did not load (the old code kept running).
     public var failedReloads = 0

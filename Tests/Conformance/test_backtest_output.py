@@ -451,3 +451,36 @@ def test_runs_in_the_same_second_get_folders_of_their_own(tmp_path):
     assert os.path.exists(os.path.join(tmp_path, folder, "summary.json")) or os.path.exists(os.path.join(folder, "summary.json"))
     for earlier in taken:
         assert sorted(os.listdir(earlier)) == ["keep.txt"], earlier
+
+
+def test_a_strategy_whose_on_start_failed_is_no_result(tmp_path):
+    """on_start failing (here before it subscribes) leaves a strategy that never ran: its run
+    is no result (FAILED, exit 1, summary.json's startFailed), and in a sweep an error."""
+    store = imported(tmp_path, 300)
+    (tmp_path / "s.lua").write_text("""
+function on_start()
+  if params.broken == "yes" then local t = nil; t.x = 1 end
+  market.subscribe("AAPL", { bars = "1 min" })
+end
+local n = 0
+function on_bar(b)
+  n = n + 1
+  if n == 5 then orders.buy("AAPL", 10) end
+end
+""")
+    common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04", "--store", store, "--offline"]
+    broken = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "broken", "--param", "broken=yes")
+    out = broken.stdout + broken.stderr
+    assert broken.returncode == 1, out
+    assert "FAILED: its on_start failed (on_start: s.lua:3:" in out, out
+    assert "its on_start failed (on_start: s.lua:3:" in broken.stderr and (tmp_path / "broken" / "report.html").exists(), out
+    summary = json.loads((tmp_path / "broken" / "summary.json").read_text())
+    assert summary["startFailed"] is True and summary["paused"] is False, summary
+    fine = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "fine", "--param", "broken=no")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert json.loads((tmp_path / "fine" / "summary.json").read_text())["startFailed"] is False
+    sweep = moonwire(tmp_path, "backtest", "s.lua", *common, "--out", "sweep", "--param", "broken=yes,no", "--jobs", "1")
+    assert sweep.returncode == 1, sweep.stdout + sweep.stderr
+    rows = {row["broken"]: row for row in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv"))}
+    assert rows["yes"]["error"].startswith("its on_start failed") and rows["yes"]["net_pnl"] == "", rows
+    assert "best net PnL: broken=no" in sweep.stdout, sweep.stdout
