@@ -341,6 +341,7 @@ struct BacktestCommand: AsyncParsableCommand {
     private func consoleHandler(label: String) -> ConsoleLogHandler {
         var handler = ConsoleLogHandler(label: label)
         handler.logLevel = verbose ? .info : .error
+        handler.simulatedTime = { SimulatedLogTime.now }
         return handler
     }
 

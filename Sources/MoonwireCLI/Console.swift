@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MarketHistory
 import NIOConcurrencyHelpers
 import StrategyHost
 import TWSProtocol
@@ -100,6 +101,9 @@ struct ConsoleLogHandler: LogHandler {
     let logFile: LogFile?
     /// `--quiet`: nothing below warning, whatever level a logger asks for.
     var floor: Logger.Level = .trace
+    /// A backtest's clock (nil where none runs on the logging thread): its lines say the
+    /// simulated time they were written at, as log.txt does, not the wall clock's.
+    var simulatedTime: (@Sendable () -> Double?)?
     private var level: Logger.Level = .info
     var logLevel: Logger.Level {
         get { level }
@@ -135,7 +139,10 @@ struct ConsoleLogHandler: LogHandler {
         let text = all[ConsoleLine.metadataKey].map { "\($0)" } ?? whole
         let level = event.level == .info || event.level == .notice ? "" : "\(event.level.rawValue) "
         let shown = ShownText.shown(text, limit: ShownText.consoleLimit, lineBreak: "\n    ", rest: rest(of: whole, at: event.level))
-        Console.shared.logged("\(Self.timeFormat.string(from: Date())) \(level)\(ShownText.shown(who)): \(shown)")
+        // One word, as the wall clock's: `2024-01-02T14:31:00Z`.
+        let stamp = simulatedTime?().flatMap { Int64(exactly: $0.rounded(.down)) }.map { UTCTime.iso($0).replacingOccurrences(of: " ", with: "T") + "Z" }
+            ?? Self.timeFormat.string(from: Date())
+        Console.shared.logged("\(stamp) \(level)\(ShownText.shown(who)): \(shown)")
     }
 
     /// Where a message cut on the console can be read whole (nil: nowhere).

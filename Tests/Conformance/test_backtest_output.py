@@ -484,3 +484,20 @@ end
     rows = {row["broken"]: row for row in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv"))}
     assert rows["yes"]["error"].startswith("its on_start failed") and rows["yes"]["net_pnl"] == "", rows
     assert "best net PnL: broken=no" in sweep.stdout, sweep.stdout
+
+
+def test_verbose_console_lines_carry_the_simulated_time(tmp_path):
+    """--verbose shows the strategy's lines at the bar's time, as log.txt has them, not the
+    wall clock's."""
+    store = imported(tmp_path, 10)
+    (tmp_path / "talk.lua").write_text(
+        'function on_start() market.subscribe("AAPL", { bars = "1 min" }) end\n'
+        'function on_bar(b) log.info("close " .. b.close) end\n')
+    run = moonwire(tmp_path, "backtest", "talk.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-03",
+                   "--store", store, "--offline", "--out", "out", "--verbose")
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = [line for line in run.stderr.splitlines() if ": close " in line]
+    assert len(lines) == 10, run.stderr
+    # The first bar opens 14:30 and its lines are written at its end.
+    assert lines[0].startswith("2024-01-02T14:31:00Z "), lines[0]
+    assert lines[-1].startswith("2024-01-02T14:40:00Z "), lines[-1]
