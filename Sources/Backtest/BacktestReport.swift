@@ -35,16 +35,7 @@ public enum BacktestReport {
         let writeEquity: @Sendable () throws -> Void = { try equityFile.complete(result.equity) }
         let staged = files.map { name, _ in (partial: PartialFile.url(of: name, in: folder), final: folder.appendingPathComponent(name)) }
         let write: @Sendable (Int) throws -> Void = { index in
-            let url = staged[index].partial
-            let bytes = files[index].1()
-            do {
-                try bytes.withUnsafeBytes { buffer in
-                    guard let base = buffer.baseAddress, !buffer.isEmpty else { return try Data().write(to: url) }
-                    try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none).write(to: url)
-                }
-            } catch {
-                throw BacktestOutputError(url, error)
-            }
+            try Self.writeFile(files[index].1(), to: staged[index].partial)
         }
         // Each part's error, by part (equity.csv first, then the files in order): the first
         // part's is said when several fail.
@@ -68,6 +59,29 @@ public enum BacktestReport {
         try encoder.encode(SummaryJSON(metrics: written(result.metrics), run: RunDescription(result, data: data))).write(to: json, options: .atomic)
         paths.append(json.path)
         return paths
+    }
+
+    /// `bytes` as the file at `url` (made 0644, or emptied), by the system's calls, so a
+    /// failure says its reason (`file too large`, `no space left on device`), not a Foundation
+    /// error's number.
+    static func writeFile(_ bytes: [UInt8], to url: URL) throws {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw BacktestOutputError(url, errno: errno) }
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                done += count
+            }
+        }
+        if close(descriptor) != 0, failure == 0 { failure = errno }
+        if failure != 0 { throw BacktestOutputError(url, errno: failure) }
     }
 
     // MARK: Text

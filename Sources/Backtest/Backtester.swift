@@ -89,8 +89,8 @@ public enum Backtester {
                                                config: setup.host, params: setup.params.merging(params) { $1 }, logger: logger)
         let driver = BacktestDriver(data: data, services: services, strategy: strategy)
         services.useBars { [weak driver] index in
-            guard let driver else { return [] }
-            return (try? await loop.submit { driver.bars[index] }.get()) ?? []
+            guard let driver else { return ([], true) }
+            return (try? await loop.submit { (driver.bars[index], driver.allBarsRead) }.get()) ?? ([], true)
         }
         // The rest of a streamed instrument's bars, read beside the run (stopped with it).
         let reader = data.series.lazy.compactMap(\.feed).first.map(BarFeed.Reader.init)
@@ -207,6 +207,9 @@ final class BacktestDriver: @unchecked Sendable {
 
     /// Whether the run waits for bars still to be read.
     var needsBars: Bool { !allRead && position >= ready }
+
+    /// Whether every bar is read.
+    var allBarsRead: Bool { allRead }
 
     /// How far through the data's time the bars handled are (0 to 1).
     var fractionDone: Double {

@@ -145,11 +145,12 @@ public final class EquityCSVFile: @unchecked Sendable {
 
 /// The file a report's file is written into before it is named (`.trades.csv.<pid>-<n>.partial`):
 /// this run's own, so another run into the same folder never writes or removes it.
-enum PartialFile {
-    static let names = ["equity.csv", "summary.txt", "trades.csv", "fills.csv", "report.html"]
+public enum PartialFile {
+    static let names = ["equity.csv", "summary.txt", "trades.csv", "fills.csv", "report.html", "log.txt"]
     static let suffix = ".partial"
 
-    static func url(of name: String, in folder: URL) -> URL {
+    /// This run's file for `name` in `folder`, named `name` once the whole report is written.
+    public static func url(of name: String, in folder: URL) -> URL {
         folder.appendingPathComponent(".\(name).\(getpid())-\(UInt32.random(in: 0 ... .max))\(suffix)")
     }
 

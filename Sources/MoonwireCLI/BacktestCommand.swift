@@ -349,7 +349,8 @@ struct BacktestCommand: AsyncParsableCommand {
         // The folder is known before the run: log.txt fills as the strategy logs.
         let folder = outputFolder(data.setup.name)
         let log = BacktestLogFile(folder: folder)
-        defer { log.close(keepEmpty: false) }  // a run that failed: what it logged, if anything
+        var committed = false
+        defer { if !committed { log.settleFailed() } }  // a run that failed: what it logged, if anything
         let start = data.setup.span.start
         let logger = Logger(label: "backtest") { label in
             MultiplexLogHandler([consoleHandler(label: label), BacktestLogHandler(label: label, file: log, start: start)])
@@ -415,6 +416,9 @@ struct BacktestCommand: AsyncParsableCommand {
             equity.abandon()
             throw RuntimeError("cannot write the report: \(BacktestOutputError.describe(error, in: folder))")
         }
+        // log.txt named with the rest, once the rest is written.
+        committed = true
+        if !log.commit() { Console.shared.log("warning: cannot name \(log.path): \(String(cString: strerror(errno)))") }
         say("report: \(folder.appendingPathComponent("report.html").path) (trades.csv, fills.csv, equity.csv, summary.json, \(BacktestLogFile.name) beside it)")
         if result.interrupted { throw ExitCode(ExitStatus.signal(received.withLockedValue { $0 })) }
         // A strategy whose handlers kept failing is no result to compare: said, and exit 1.

@@ -13,24 +13,60 @@ import TWSProtocol
 /// files' text form (`2024-01-02T14:31:00.000Z INFO     backtest [momentum] ...`). Written as
 /// the run goes through a buffer of at most `bufferBytes` (a strategy logging on every bar of
 /// a year of minutes writes a large file, never a large array); created 0600 like the day's
-/// log files, emptied when an earlier run left one in the folder. Opened with the first full
-/// buffer or at the end: a strategy that fails to load leaves no folder behind for an empty log.
+/// log files. Opened with the first full buffer or at the end: a strategy that fails to load
+/// leaves no folder behind for an empty log. Written into a file of this run's own, named
+/// log.txt with the rest of the report (`commit`): a run that fails leaves an earlier report's
+/// log.txt as it was (`settleFailed`).
 final class BacktestLogFile: Sendable {
     static let name = "log.txt"
     static let bufferBytes = 64 * 1024
 
     let folder: URL
     var path: String { folder.appendingPathComponent(Self.name).path }
+    private let partial: URL
     private struct State {
         var descriptor: Int32 = -1
         var buffer: [UInt8] = []
         /// Opening or writing failed (said once): the rest is dropped.
         var failed = false
         var closed = false
+        /// This run's file was made (and is not yet named log.txt or dropped).
+        var opened = false
     }
     private let state = NIOLockedValueBox(State())
 
-    init(folder: URL) { self.folder = folder }
+    init(folder: URL) {
+        self.folder = folder
+        partial = PartialFile.url(of: Self.name, in: folder)
+    }
+
+    /// Names this run's file log.txt (with the rest of its report); false when that failed.
+    @discardableResult
+    func commit() -> Bool {
+        state.withLockedValue { state in
+            guard state.opened else { return true }
+            state.opened = false
+            return rename(partial.path, path) == 0
+        }
+    }
+
+    /// A run that failed: its log becomes log.txt where no earlier report is in the folder (it
+    /// says why the run failed); beside an earlier report it is dropped, the report left whole.
+    func settleFailed() {
+        close(keepEmpty: false)
+        let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path)
+        let opened = state.withLockedValue { state -> Bool in
+            defer { state.opened = false }
+            return state.opened
+        }
+        guard opened else { return }
+        if earlier {
+            unlink(partial.path)
+            Console.shared.log("note: the failed run's log lines are not kept: \(folder.path) holds an earlier report, left as it was")
+        } else {
+            _ = rename(partial.path, path)
+        }
+    }
 
     /// Adds one line; a full buffer goes to the file.
     func write(_ line: String) {
@@ -65,8 +101,9 @@ final class BacktestLogFile: Sendable {
             } catch {
                 return fail(&state, "\(error)")
             }
-            state.descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            state.descriptor = open(partial.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard state.descriptor >= 0 else { return fail(&state, String(cString: strerror(errno))) }
+            state.opened = true
             _ = fchmod(state.descriptor, 0o600)  // one an earlier run's umask left readable to others
         }
         let descriptor = state.descriptor

@@ -143,19 +143,22 @@ def test_a_folder_that_cannot_be_written_is_said_before_the_run(tmp_path):
 REPORT_FILES = ("equity.csv", "summary.json", "summary.txt", "trades.csv", "fills.csv", "report.html")
 
 
-@pytest.mark.parametrize("bars, during_the_run", [(30_000, True), (10_000, False)])
+@pytest.mark.parametrize("bars, during_the_run", [(30_000, True), (10_000, False), (1_000, False)])
 def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_the_folder_as_it_was(tmp_path, bars, during_the_run):
     """30,000 bars make more than a megabyte of equity.csv: its first part is written during the
     run, which stops there. 10,000 make less: the file fails as the report is written, beside
-    the other files, and none of them replaces the earlier report's."""
+    the other files, and none of them replaces the earlier report's. 1,000 make an equity.csv
+    that fits and a report.html that does not: the same, its reason said in words."""
     store = imported(tmp_path, bars)
-    (tmp_path / "empty.lua").write_text(EMPTY)
-    (tmp_path / "trader.lua").write_text(TRADER)
+    # Both log a line a bar: the failed run's log.txt must not replace the earlier one's either.
+    (tmp_path / "empty.lua").write_text(EMPTY.replace("function on_bar(b) end", 'function on_bar(b) log.info("bar " .. b.time) end'))
+    (tmp_path / "trader.lua").write_text(TRADER.replace("  n = n + 1\n", '  n = n + 1\n  log.info("trader bar " .. n)\n'))
     # An earlier whole report in the folder: a failed run leaves it as it was, not mixed.
     earlier = moonwire(tmp_path, "backtest", "trader.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
                        "--store", store, "--offline", "--out", "out")
     assert earlier.returncode == 0, earlier.stdout + earlier.stderr
-    before = {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES}
+    before = {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES + ("log.txt",)}
+    assert b"trader bar 1" in before["log.txt"]
     # Files of this process may not pass 64 KB: a full disk, for one user. SIGXFSZ ignored,
     # so the write fails (EFBIG) instead of killing the process.
     command = (f"trap '' XFSZ; ulimit -f 64; exec {BINARY} backtest empty.lua --instruments AAPL --from 2024-01-02 "
@@ -166,7 +169,7 @@ def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_the_folder_as_i
     assert ("the run stopped there" in run.stderr) == during_the_run, run.stderr
     assert ("bars processed" in run.stdout) == (not during_the_run), run.stdout
     assert partials(tmp_path / "out") == []
-    assert {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES} == before
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES + ("log.txt",)} == before
 
 
 def test_a_sweep_stopped_by_ctrl_c_compares_only_whole_runs(tmp_path):
