@@ -11,6 +11,8 @@ public struct BacktestTrade: Sendable, Equatable {
     public var entryPrice: Double
     /// Nil while the trade is open at the end of the backtest.
     public var exitTime: Int64?
+    /// The average price of the fills that closed it, by quantity (as `entryPrice` is of the
+    /// fills that opened it).
     public var exitPrice: Double?
     public var commission: Double
     /// Net of commissions; for an open trade, marked at the last close.
@@ -53,6 +55,14 @@ struct BacktestLedger {
     private(set) var equity: [EquityPoint] = []
     /// Round trips under way, per instrument (index into `trades`).
     private var openTrade: [Int?]
+    /// What closed an open trade so far, by trade: quantity and quantity times price (its
+    /// exit price is their average when it ends).
+    private var closedParts: [Int: (quantity: Double, value: Double)] = [:]
+
+    private mutating func recordClose(_ trade: Int, quantity: Double, at price: Double) {
+        closedParts[trade, default: (0, 0)].quantity += quantity
+        closedParts[trade, default: (0, 0)].value += quantity * price
+    }
     /// Instruments held now (so the equity of a bar costs nothing when flat).
     private var held = 0
 
@@ -139,9 +149,11 @@ struct BacktestLedger {
             if let t = openTrade[i] {
                 trades[t].pnl += realized
                 trades[t].commission += commission * closing / abs(signed)
+                recordClose(t, quantity: closing, at: fill.price)
                 if after == 0 || (after > 0) != (before > 0) {
                     trades[t].exitTime = fill.time
-                    trades[t].exitPrice = fill.price
+                    trades[t].exitPrice = closedParts[t].map { $0.value / $0.quantity } ?? fill.price
+                    closedParts[t] = nil
                     openTrade[i] = nil
                 }
             }
