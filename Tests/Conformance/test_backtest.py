@@ -304,7 +304,8 @@ ES_BARS = """time,open,high,low,close,volume
 # Buys params.qty of params.symbol on the second bar, sells them on the fourth.
 QTY_ROUND_TRIP = """
 local n = 0
-function on_start() market.subscribe(params.symbol, { bars = "1 min" }) end
+-- tostring: a param that reads as a number (--param symbol=7203) comes as one.
+function on_start() market.subscribe(tostring(params.symbol), { bars = "1 min" }) end
 function on_bar(b)
   n = n + 1
   if n == 2 then orders.buy(b.symbol, tonumber(params.qty)) end
@@ -430,5 +431,7 @@ def test_a_currency_without_rates_refuses_naming_the_download(tmp_path):
     in_yen = es_backtest(tmp_path, store, "yen", "--offline", "--base-currency", "JPY", symbol="7203", qty=100,
                          start="2024-01-02 14:30", end="2024-01-02 14:36")
     assert in_yen.returncode == 0, in_yen.stdout + in_yen.stderr
+    # Both traded (its on_start subscribed: a failing one is no result, exit 1, since this session).
+    assert len(rows(tmp_path / "out" / "fills.csv")) == 2 and len(rows(tmp_path / "yen" / "fills.csv")) == 2
     bad = es_backtest(tmp_path, store, "bad", "--offline", "--base-currency", "US", symbol="7203", qty=100)
     assert bad.returncode == 64 and "--base-currency 'US' is not a currency's three letters" in bad.stderr, bad.stderr
