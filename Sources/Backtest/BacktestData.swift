@@ -175,15 +175,14 @@ public struct BacktestData: Sendable {
     {
         var refused: [(time: Int64, reason: String)] = []
         var next: TimeSpan? = span
-        while let part = next {
-            let read = try await store.barChunk(series, in: part, limit: chunks.first)
-            let (bars, left) = usable(read.bars)
-            refused += left
-            next = read.rest
-            guard bars.isEmpty else {
+        while let remaining = next {
+            let part = try await BarFeed.read(series, in: remaining, limit: chunks.first, from: store)
+            refused += part.refused
+            next = part.rest
+            guard part.bars.isEmpty else {
                 // Progress counts towards the end of what the store covers in the span.
                 let lastTime = min(span.end, covered.map(\.end).max() ?? span.end)
-                return (bars, refused, next.map { BarFeed(store: store, series: series, rest: $0, lastTime: lastTime, refusedBefore: refused,
+                return (part.bars, refused, next.map { BarFeed(store: store, series: series, rest: $0, lastTime: lastTime, refusedBefore: refused,
                                                       chunk: chunks.chunk) })
             }
         }

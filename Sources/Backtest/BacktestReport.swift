@@ -2,6 +2,7 @@ import Foundation
 import Money
 import MarketHistory
 import NIOConcurrencyHelpers
+import StrategyHost
 import TWSProtocol
 
 #if canImport(Glibc)
@@ -67,19 +68,7 @@ public enum BacktestReport {
     static func writeFile(_ bytes: [UInt8], to url: URL) throws {
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw BacktestOutputError(url, errno: errno) }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let count = Glibc.write(descriptor, buffer.baseAddress! + done, buffer.count - done)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += count
-            }
-        }
+        var failure: Int32 = bytes.withUnsafeBufferPointer { DescriptorOutput.write($0, to: descriptor) } ? 0 : errno
         if close(descriptor) != 0, failure == 0 { failure = errno }
         if failure != 0 { throw BacktestOutputError(url, errno: failure) }
     }

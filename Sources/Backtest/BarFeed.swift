@@ -40,8 +40,12 @@ public struct BarFeed: Sendable {
     }
 
     /// The next chunk of `span`, checked.
-    public func read(_ span: TimeSpan) async throws -> Part {
-        let read = try await store.barChunk(series, in: span, limit: chunk)
+    public func read(_ span: TimeSpan) async throws -> Part { try await Self.read(series, in: span, limit: chunk, from: store) }
+
+    /// Up to `limit` bars of `span` from its start, checked as a whole read is
+    /// (`BacktestData.usable`), and what is left of it.
+    static func read(_ series: BarSeries, in span: TimeSpan, limit: Int, from store: any BarStore) async throws -> Part {
+        let read = try await store.barChunk(series, in: span, limit: limit)
         let (bars, refused) = BacktestData.usable(read.bars)
         return Part(bars: bars, refused: refused, rest: read.rest)
     }

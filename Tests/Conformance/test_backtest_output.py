@@ -170,6 +170,11 @@ def test_a_report_file_that_cannot_grow_stops_the_run_and_leaves_the_folder_as_i
     assert ("bars processed" in run.stdout) == (not during_the_run), run.stdout
     assert partials(tmp_path / "out") == []
     assert {name: (tmp_path / "out" / name).read_bytes() for name in REPORT_FILES + ("log.txt",)} == before
+    # With no earlier report in its folder, a failed run keeps its log lines: they say why.
+    fresh = subprocess.run(["bash", "-c", command.replace("--out out", "--out fresh")], cwd=tmp_path, env=environment(tmp_path),
+                           capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 1, fresh.stdout + fresh.stderr
+    assert b"bar " in (tmp_path / "fresh" / "log.txt").read_bytes() and partials(tmp_path / "fresh") == []
 
 
 def test_a_sweep_stopped_by_ctrl_c_compares_only_whole_runs(tmp_path):
@@ -284,20 +289,34 @@ def test_summary_json_says_what_produced_its_figures(tmp_path):
     assert summary["run"]["commission"].startswith("IB"), summary["run"]["commission"]
 
 
-def test_a_sweeps_odd_values_stay_in_their_cells_and_the_best_pastes_back(tmp_path):
-    """A value with a line feed, a space, a quote: the console table keeps one line per row,
-    and the command line printed for the best combination gives the same values back when a
-    shell reads it (bash, as users paste it)."""
-    store = imported(tmp_path, 600)
-    (tmp_path / "sweep.lua").write_text("""
-local n, buy_at = 0, (params.note == "a\\nb") and 5 or 20
-function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
+def buys_early_when_note_is(lua_string):
+    """A strategy that buys on bar 5 when params.note equals the Lua string literal given, else
+    on bar 20, and sells on bar 400: the note's value shows in the figures."""
+    return f"""
+local n, buy_at = 0, (params.note == {lua_string}) and 5 or 20
+function on_start() market.subscribe("AAPL", {{ bars = "1 min" }}) end
 function on_bar(b)
   n = n + 1
   if n == buy_at then orders.buy("AAPL", 10) end
   if n == 400 then orders.sell("AAPL", 10) end
 end
-""")
+"""
+
+
+def pasted_words(out):
+    """The best combination's words to paste, as bash reads them back."""
+    hint = next(line for line in out.splitlines() if line.startswith("best net PnL:"))
+    words = hint.split("run it alone for its report: ", 1)[1].rstrip(")")
+    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True, text=True, timeout=10)
+    return hint, [word for word in echoed.stdout.split("\0") if word]
+
+
+def test_a_sweeps_odd_values_stay_in_their_cells_and_the_best_pastes_back(tmp_path):
+    """A value with a line feed, a space, a quote: the console table keeps one line per row,
+    and the command line printed for the best combination gives the same values back when a
+    shell reads it (bash, as users paste it)."""
+    store = imported(tmp_path, 600)
+    (tmp_path / "sweep.lua").write_text(buys_early_when_note_is('"a\\nb"'))
     values = ["a\nb", "it's x", "plain"]
     done = moonwire(tmp_path, "backtest", "sweep.lua", "--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04",
                     "--store", store, "--offline", "--out", "sweep", "--param", "note=" + ",".join(values), "--jobs", "1")
@@ -307,10 +326,7 @@ end
     rows = out.splitlines()[out.splitlines().index(header) + 1:][:3]
     # Each combination on its own line, its value shown escaped.
     assert [row.split("  ")[0].strip() for row in rows] == ["a\\nb", "it's x", "plain"], out
-    hint = next(line for line in out.splitlines() if line.startswith("best net PnL:"))
-    words = hint.split("run it alone for its report: ", 1)[1].rstrip(")")
-    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True, text=True, timeout=10)
-    parsed = [word for word in echoed.stdout.split("\0") if word]
+    hint, parsed = pasted_words(out)
     assert parsed[0] == "--param" and parsed[1].startswith("note="), (hint, parsed)
     assert parsed[1][len("note="):] in values, (hint, parsed)
     # The best is the one its figures say (the early buy, in this walk, or another): whichever
@@ -389,6 +405,10 @@ def test_a_long_single_run_reads_its_bars_as_it_goes_and_comes_to_what_a_sweep_d
     assert "AAPL: 1 stored bar left out as unusable (the first at 2024-02-06 07:50" in alone.stdout, alone.stdout
     summary = json.loads((tmp_path / "alone" / "summary.json").read_text())
     assert summary["barsProcessed"] == 99_999 and summary["fills"] > 1_500, summary
+    # Not a terminal: progress lines are plain lines, and the last says where the run ended
+    # (the first, after the 8,191 bars read before the run, could otherwise be the last).
+    progress = [line for line in alone.stderr.splitlines() if line.startswith("backtest: ")]
+    assert progress and progress[-1] == "backtest: 99999 bars (100 %)", alone.stderr
     with open(tmp_path / "alone" / "equity.csv") as file:
         assert sum(1 for _ in file) - 1 == 99_999
     page = (tmp_path / "alone" / "report.html").read_text()
@@ -405,15 +425,7 @@ def test_a_param_value_may_hold_a_comma_and_the_best_pastes_it_back(tmp_path):
     """`\\,` is a comma within a value (`\\\\` a backslash): one value, not a sweep of two; in a
     sweep the value stays whole, and the best's words to paste give it back."""
     store = imported(tmp_path, 600)
-    (tmp_path / "p.lua").write_text("""
-local n, buy_at = 0, (params.note == "c,d\\\\e") and 5 or 20
-function on_start() market.subscribe("AAPL", { bars = "1 min" }) end
-function on_bar(b)
-  n = n + 1
-  if n == buy_at then orders.buy("AAPL", 10) end
-  if n == 400 then orders.sell("AAPL", 10) end
-end
-""")
+    (tmp_path / "p.lua").write_text(buys_early_when_note_is('"c,d\\\\e"'))
     common = ["--instruments", "AAPL", "--from", "2024-01-02", "--to", "2024-01-04", "--store", store, "--offline"]
     single = moonwire(tmp_path, "backtest", "p.lua", *common, "--out", "single", "--param", "note=c\\,d\\\\e")
     assert single.returncode == 0, single.stdout + single.stderr
@@ -425,10 +437,7 @@ end
     assert "sweeping 2 combinations" in swept.stdout, swept.stdout
     notes = sorted(row["note"] for row in csv.DictReader(open(tmp_path / "sweep" / "sweep.csv")))
     assert notes == ["c,d\\e", "plain"], notes
-    hint = next(line for line in swept.stdout.splitlines() if line.startswith("best net PnL:"))
-    words = hint.split("run it alone for its report: ", 1)[1].rstrip(")")
-    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {words}"], capture_output=True, text=True, timeout=10)
-    parsed = [word for word in echoed.stdout.split("\0") if word]
+    hint, parsed = pasted_words(swept.stdout)
     alone = moonwire(tmp_path, "backtest", "p.lua", *common, "--out", "alone", *parsed)
     assert alone.returncode == 0, alone.stdout + alone.stderr
     best = json.loads((tmp_path / "alone" / "summary.json").read_text())["run"]["params"]["note"]
