@@ -129,7 +129,11 @@ struct BacktestLedger {
     }
 
     /// Books a fill in the ledger, and in the round trip it opens, grows, shrinks or ends.
-    mutating func record(_ fill: BacktestFill, instrument i: Int) {
+    /// Returns what the account is worth after it, and its cash: read here, in place (a read of
+    /// the services' ledger from outside copied all of it, its arrays retained and released, at
+    /// every fill).
+    @discardableResult
+    mutating func record(_ fill: BacktestFill, instrument i: Int) -> (value: Double, cash: Double) {
         cashInBase = nil
         fills.append(fill)
         let signed = fill.buy ? fill.quantity : -fill.quantity
@@ -174,6 +178,7 @@ struct BacktestLedger {
                                             commission: share, pnl: 0))
             }
         }
+        return (value, cash)
     }
 
     /// The trades with the open ones marked at the last close (not closed: the summary says so).

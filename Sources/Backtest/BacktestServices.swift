@@ -16,6 +16,8 @@ import TradingState
 final class BacktestServices: StrategyServices, @unchecked Sendable {
     let data: BacktestData
     let strategyName: String
+    /// The orderRef of the strategy's executions (a live one's is its journal key).
+    private let orderRef: String
     // `ledger`, `brokers` and `pending` are touched per bar on the strategy's loop, only here:
     // a broker's or the ledger's mutating method reaches neither the services nor the strategy,
     // and each event is copied out of `pending` before it is delivered (`flush`), so no access overlaps
@@ -55,6 +57,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     init(data: BacktestData, strategy: String, accountLimits: AccountLimits) {
         self.data = data
         strategyName = strategy
+        orderRef = "mw:\(strategy):bt"
         ledger = BacktestLedger(initialCash: data.setup.initialCash, keys: data.series.map(\.key),
                                 terms: data.series.map(\.resolved.terms), base: data.setup.baseCurrency, samples: data.expectedBarCount + 1)
         account = AccountGate(limits: accountLimits)
@@ -136,9 +139,11 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     var hasPending: Bool { !pending.isEmpty }
 
-    func accountEvents() -> [StrategyEvent] {
-        [.account(key: "NetLiquidation", value: BacktestReport.money(ledger.value, grouped: false)),
-         .account(key: "TotalCashValue", value: BacktestReport.money(ledger.cash, grouped: false))]
+    func accountEvents() -> [StrategyEvent] { accountEvents(value: ledger.value, cash: ledger.cash) }
+
+    private func accountEvents(value: Double, cash: Double) -> [StrategyEvent] {
+        [.account(key: "NetLiquidation", value: BacktestReport.money(value, grouped: false)),
+         .account(key: "TotalCashValue", value: BacktestReport.money(cash, grouped: false))]
     }
 
     // MARK: Orders
@@ -272,28 +277,31 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         records[fill.orderId] = nil
         account.open[fill.orderId] = nil
         account.positions[key, default: 0] += fill.buy ? fill.quantity : -fill.quantity
-        ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
+        let after = ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
                                    price: fill.price, commission: fill.commission, commissionCurrency: fill.commissionCurrency), instrument: i)
-        var details = ExecDetails()
-        details.contract = record.contract
-        details.execution.orderId = fill.orderId
-        details.execution.execId = "bt.\(executions)"
-        details.execution.time = UTCTime.tws(fill.time)
-        details.execution.side = fill.buy ? "BOT" : "SLD"
-        details.execution.shares = TWSDecimal(approximating: fill.quantity)
-        details.execution.price = fill.price
-        details.execution.cumQty = TWSDecimal(approximating: fill.quantity)
-        details.execution.avgPrice = fill.price
-        details.execution.orderRef = "mw:\(strategyName):bt"
-        var execution = ExecutionRecord(details: details, clientKey: record.clientKey, receivedAt: Double(fill.time))
+        // Built in place, then moved into the events: an execution is a contract and some twenty
+        // fields, copied whole at each step otherwise.
+        var execution = ExecutionRecord(details: ExecDetails(), clientKey: record.clientKey, receivedAt: Double(fill.time))
+        execution.details.contract = record.contract
+        let shares = TWSDecimal(approximating: fill.quantity)
+        let execId = "bt.\(executions)"
+        execution.details.execution.orderId = fill.orderId
+        execution.details.execution.execId = execId
+        execution.details.execution.time = UTCTime.tws(fill.time)
+        execution.details.execution.side = fill.buy ? "BOT" : "SLD"
+        execution.details.execution.shares = shares
+        execution.details.execution.price = fill.price
+        execution.details.execution.cumQty = shares
+        execution.details.execution.avgPrice = fill.price
+        execution.details.execution.orderRef = orderRef
         var report = CommissionReport()
-        report.execId = details.execution.execId
+        report.execId = execId
         report.commission = fill.commission
         report.currency = fill.commissionCurrency
         execution.commission = report
         pending.append(.fill(execution))
         pending.append(.order(record))
-        pending.append(contentsOf: accountEvents())
+        pending.append(contentsOf: accountEvents(value: after.value, cash: after.cash))
         // Its group and its bracket's children: the broker settled them (events after this one).
     }
 
@@ -381,6 +389,8 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
     }
 
     func resolvedInstrument(_ key: String) -> ResolvedInstrument? { ledger.index[key].map { resolved[$0] } }
+
+    func resolvedContract(_ key: String) -> Contract? { ledger.index[key].map { resolved[$0].contract } }
 
     func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus { instrumentStatus(instrument.key) }
 

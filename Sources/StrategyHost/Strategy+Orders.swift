@@ -97,7 +97,7 @@ extension Strategy {
             }
             if let trailPercent, trailPercent >= 100 { throw LuaInvalidArgument("\(call.name): \(optionsName).trail_percent \(trailPercent) must be below 100") }
         }
-        let tif = (try LuaCall.field(options, "tif", string: call, optionsName) ?? "DAY").uppercased()
+        let tif = try LuaCall.field(options, "tif", string: call, optionsName)?.uppercased() ?? "DAY"
         guard tif == "DAY" || tif == "GTC" else { throw LuaArgumentError("\(call.name): tif must be \"DAY\" or \"GTC\", got \(LuaChecked.excerpt(tif))") }
         var type = trail != nil || trailPercent != nil ? "TRAIL" : limit != nil && stop != nil ? "STP LMT" : limit != nil ? "LMT" : stop != nil ? "STP" : "MKT"
         if let requested = try LuaCall.field(options, "type", string: call, optionsName)?.uppercased(), type != "TRAIL" {
@@ -110,13 +110,19 @@ extension Strategy {
             if needsStop && stop == nil { throw LuaArgumentError("\(call.name): a \(requested) order needs stop") }
             type = requested
         }
-        var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit,
-                          stop: type == "TRAIL" ? trail : stop, tif: tif)
+        let outsideRth = try LuaCall.field(options, "outside_rth", bool: call, optionsName) ?? false
+        let given = OrderTerms(side: side, quantity: quantity, type: type, limit: limit, aux: type == "TRAIL" ? trail : stop, tif: tif,
+                               trailingPercent: type == "TRAIL" ? trailPercent : nil, trailStart: type == "TRAIL" ? stop : nil,
+                               outsideRth: outsideRth)
+        if let known = recentTerms.first(where: { $0.terms == given }) { return known.order }
+        var order = Order(action: side, quantity: TWSDecimal(approximating: quantity), type: type, limit: limit, stop: given.aux, tif: tif)
         if type == "TRAIL" {
             order.trailingPercent = trailPercent
             order.trailStopPrice = stop  // where it starts, when given
         }
-        order.outsideRth = try LuaCall.field(options, "outside_rth", bool: call, optionsName) ?? false
+        order.outsideRth = outsideRth
+        if recentTerms.count == 8 { recentTerms.removeFirst() }
+        recentTerms.append((given, order))
         return order
     }
 
@@ -141,15 +147,15 @@ extension Strategy {
         let lookup = instrument.lookupKey { try? self.instrument(.string($0), call: call.name, parameter: "") }
         let status = quoted && isStock && lookup == symbol ? .resolved : services.instrumentStatus(lookup)
         if case let .unknown(why) = status { return .values(refuseUnknown(call.name, why)) }
-        let resolved = services.resolvedInstrument(lookup)
-        if let reference, let contract = resolved?.contract ?? (isStock && status != .unresolved ? instrument.contract : nil) {
+        let resolved = services.resolvedContract(lookup)
+        if let reference, let contract = resolved ?? (isStock && status != .unresolved ? instrument.contract : nil) {
             return .values(submit(contract, reference))
         }
         // The call waits: for TWS to say whether it knows the instrument, for a price to value
         // the order by (a snapshot of the market), or both. Then the order is checked in full
         // and sent, or refused. Its id is taken only then, so ids still reach TWS in order.
         let intent = OrderIntent(symbol: symbol, buy: buy, quantity: quantity, referencePrice: reference,
-                                 terms: (resolved?.contract ?? instrument.contract).terms)
+                                 terms: (resolved ?? instrument.contract).terms)
         if let refusal = gate.preflight(intent, exposure: exposure(symbol), openOrders: openOrderCount, now: currentTime) {
             return .values(refuse(refusal))
         }
@@ -168,7 +174,7 @@ extension Strategy {
                 return self.refuse(RiskRefusal(code: "no_price", message: "risk: no price to value an order for \(symbol): TWS gave no "
                                                    + "snapshot\(why.isEmpty ? "" : " (\(why))"); give it a limit, or subscribe to its quotes first"))
             }
-            guard let contract = self.services?.resolvedInstrument(lookup)?.contract ?? (isStock ? instrument.contract : nil) else {
+            guard let contract = self.services?.resolvedContract(lookup) ?? (isStock ? instrument.contract : nil) else {
                 return self.refuseUnknown(callName, "TWS did not confirm \(symbol) in time")
             }
             return submit(contract, price)
@@ -316,6 +322,28 @@ extension Strategy {
         encodable[index] = EncodedOrder(contract: contract, order: order)
         return true
     }
+}
+
+/// What a call gives of an order's terms, all the fields `terms` sets: equal terms build equal
+/// orders. Numbers compare by their bits, so 0 and -0 (which TWS is sent as written) differ.
+struct OrderTerms: Equatable {
+    let side: String
+    let quantity: Double
+    let type: String
+    let limit: Double?
+    let aux: Double?
+    let tif: String
+    let trailingPercent: Double?
+    let trailStart: Double?
+    let outsideRth: Bool
+
+    static func == (a: OrderTerms, b: OrderTerms) -> Bool {
+        a.quantity.bitPattern == b.quantity.bitPattern && same(a.limit, b.limit) && same(a.aux, b.aux)
+            && same(a.trailingPercent, b.trailingPercent) && same(a.trailStart, b.trailStart)
+            && a.outsideRth == b.outsideRth && a.side == b.side && a.type == b.type && a.tif == b.tif
+    }
+
+    private static func same(_ a: Double?, _ b: Double?) -> Bool { a?.bitPattern == b?.bitPattern }
 }
 
 /// An order and contract that encoded for TWS. A class: the look-up compares them in place,

@@ -69,6 +69,9 @@ public final class Strategy: @unchecked Sendable {
     var quotes: [String: MarketQuote] = [:]
     /// The last orders that encoded for TWS, with their contracts (`unsendable`).
     var encodable: [EncodedOrder] = []
+    /// The last orders built from a call's terms (`terms`): the same terms give the same order
+    /// value, so checking, recording and delivering it share one copy of its fields.
+    var recentTerms: [(terms: OrderTerms, order: Order)] = []
     /// Its own positions: what its own orders filled (journaled ones included), not the account's.
     var positions: PositionBook = [:]
     var multipliers: [String: Double] = [:]
@@ -642,12 +645,18 @@ public final class Strategy: @unchecked Sendable {
     /// The strategy's own PnL in base currency, from its fills and the latest quotes (the
     /// last trade, else the mid): the daily loss limit holds with it even when TWS's PnL
     /// stream is silent.
-    var ownPnL: Double { Self.ownPnL(of: positions, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes) }
+    var ownPnL: Double {
+        var book = positions
+        return Self.ownPnL(of: &book, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
+    }
 
     /// The same of `book`. Static, with the quotes given: a closure that could reach
     /// `positions` through `self` makes Swift copy the whole book for each use, on every quote
     /// or bar held. A backtest's mark is its simulated quote's last, read without the quote.
-    static func ownPnL(of book: PositionBook, simulated: ((String) -> MarketQuote?)?, marks: ((String) -> Double?)?,
+    /// `inout`, though nothing is written: a book passed by value from the strategy's stored
+    /// `positions` is copied first (a retain and a release of each of its parts, at every bar
+    /// held); an inout access reads it where it lies. Nothing the marks reach is the strategy's.
+    static func ownPnL(of book: inout PositionBook, simulated: ((String) -> MarketQuote?)?, marks: ((String) -> Double?)?,
                        quotes: [String: MarketQuote]) -> Double
     {
         book.realized + book.unrealized { symbol in
@@ -663,7 +672,7 @@ public final class Strategy: @unchecked Sendable {
         // Read in place (a copy of the book is a retain and a release of each of its parts,
         // at every bar held).
         guard !positions.isFlat || positions.realized != realizedAtStart else { return }
-        let pnl = Self.ownPnL(of: positions, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
+        let pnl = Self.ownPnL(of: &positions, simulated: simulatedQuote, marks: simulatedMark, quotes: quotes)
         if gate.checkLoss(pnl - dayStartPnL, currency: services?.rates().base) { halt(reason: (gate.halted ?? "daily loss") + " (the strategy's own fills and quotes)") }
     }
 

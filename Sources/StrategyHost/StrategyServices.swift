@@ -39,6 +39,9 @@ public protocol StrategyServices: AnyObject, Sendable {
     func instrumentStatus(_ key: String) -> InstrumentStatus
     /// The instrument of `key` as TWS resolved it, when it has.
     func resolvedInstrument(_ key: String) -> ResolvedInstrument?
+    /// Its contract alone, for the order path (the whole instrument carries its details, dozens
+    /// of strings copied at each look-up).
+    func resolvedContract(_ key: String) -> Contract?
     /// Asks TWS for the instrument (once per run and key).
     func resolveInstrument(_ instrument: InstrumentSpec) async -> InstrumentStatus
     /// Lua functions the embedding application added (registered in every strategy).
@@ -50,6 +53,7 @@ public protocol StrategyServices: AnyObject, Sendable {
 
 extension StrategyServices {
     public var extensions: [LuaExtension] { [] }
+    public func resolvedContract(_ key: String) -> Contract? { resolvedInstrument(key)?.contract }
     /// USD only: services that know no account (tests) value USD instruments alone.
     public func rates() -> CurrencyRates { CurrencyRates() }
 }
