@@ -23,6 +23,7 @@ public enum UTCTime {
     /// `2024-01-02 14:30:00`.
     public static func iso(_ epoch: Int64, seconds: Bool = true) -> String {
         let c = components(epoch)
+        if let text = Layout(date: UInt8(ascii: "-"), between: UInt8(ascii: " "), seconds: seconds).text(c) { return text }
         let time = "\(two(c.hour)):\(two(c.minute))" + (seconds ? ":\(two(c.second))" : "")
         return "\(c.year)-\(two(c.month))-\(two(c.day)) \(time)"
     }
@@ -30,6 +31,7 @@ public enum UTCTime {
     /// `2024-01-02`.
     public static func day(_ epoch: Int64) -> String {
         let c = components(epoch)
+        if let text = Layout(date: UInt8(ascii: "-"), between: nil).text(c) { return text }
         return "\(c.year)-\(two(c.month))-\(two(c.day))"
     }
 
@@ -38,8 +40,58 @@ public enum UTCTime {
     /// time TWS reads as UTC.
     public static func tws(_ epoch: Int64, zone: Bool = false, dateOnly: Bool = false, separator: String = " ") -> String {
         let c = components(epoch)
+        let between = dateOnly ? nil : separator.utf8.count == 1 ? separator.utf8.first : 0
+        if between != 0, let text = Layout(date: nil, between: between, zone: zone).text(c) { return text }
         let date = "\(c.year)\(two(c.month))\(two(c.day))"
         if dateOnly { return date }
         return "\(date)\(separator)\(two(c.hour)):\(two(c.minute)):\(two(c.second))" + (zone ? " UTC" : "")
+    }
+
+    /// A date and time written digit by digit into one string: made by interpolation, each
+    /// took six strings (a backtest writes one per fill, `market.history` one per bar). Years of
+    /// four digits only; the others are written as before.
+    private struct Layout {
+        /// Between year, month and day (`-`), or nothing.
+        var date: UInt8?
+        /// Between the date and the time; nil: the date alone.
+        var between: UInt8?
+        var seconds = true
+        /// ` UTC` at the end.
+        var zone = false
+
+        func text(_ c: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)) -> String? {
+            guard (1_000...9_999).contains(c.year) else { return nil }
+            return String(unsafeUninitializedCapacity: 24) { buffer in
+                var at = 0
+                func put(_ value: Int, _ width: Int) {
+                    var rest = value
+                    for place in stride(from: width - 1, through: 0, by: -1) {
+                        buffer[at + place] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                    at += width
+                }
+                func put(_ byte: UInt8) {
+                    buffer[at] = byte
+                    at += 1
+                }
+                put(c.year, 4)
+                if let date { put(date) }
+                put(c.month, 2)
+                if let date { put(date) }
+                put(c.day, 2)
+                guard let between else { return at }
+                put(between)
+                put(c.hour, 2)
+                put(UInt8(ascii: ":"))
+                put(c.minute, 2)
+                if seconds {
+                    put(UInt8(ascii: ":"))
+                    put(c.second, 2)
+                }
+                if zone { for byte in " UTC".utf8 { put(byte) } }
+                return at
+            }
+        }
     }
 }
