@@ -141,6 +141,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
 
     func accountEvents() -> [StrategyEvent] { accountEvents(value: ledger.value, cash: ledger.cash) }
 
+    /// The account's value and cash as TWS names them (told at the start and after each fill).
     private func accountEvents(value: Double, cash: Double) -> [StrategyEvent] {
         [.account(key: "NetLiquidation", value: BacktestReport.money(value, grouped: false)),
          .account(key: "TotalCashValue", value: BacktestReport.money(cash, grouped: false))]
@@ -279,8 +280,16 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         account.positions[key, default: 0] += fill.buy ? fill.quantity : -fill.quantity
         let after = ledger.record(BacktestFill(orderId: fill.orderId, instrument: key, time: fill.time, buy: fill.buy, quantity: fill.quantity,
                                    price: fill.price, commission: fill.commission, commissionCurrency: fill.commissionCurrency), instrument: i)
-        // Built in place, then moved into the events: an execution is a contract and some twenty
-        // fields, copied whole at each step otherwise.
+        pending.append(.fill(execution(of: fill, record: record)))
+        pending.append(.order(record))
+        pending.append(contentsOf: accountEvents(value: after.value, cash: after.cash))
+        // Its group and its bracket's children: the broker settled them (events after this one).
+    }
+
+    /// What the strategy is told of `fill`, as TWS tells of an execution. Returned, so it is
+    /// moved into its event: an execution is a contract and some twenty fields, and one built
+    /// in a variable was copied into the event, then destroyed.
+    private func execution(of fill: SimulatedFill, record: OrderRecord) -> ExecutionRecord {
         var execution = ExecutionRecord(details: ExecDetails(), clientKey: record.clientKey, receivedAt: Double(fill.time))
         execution.details.contract = record.contract
         let shares = TWSDecimal(approximating: fill.quantity)
@@ -299,10 +308,7 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         report.commission = fill.commission
         report.currency = fill.commissionCurrency
         execution.commission = report
-        pending.append(.fill(execution))
-        pending.append(.order(record))
-        pending.append(contentsOf: accountEvents(value: after.value, cash: after.cash))
-        // Its group and its bracket's children: the broker settled them (events after this one).
+        return execution
     }
 
     // MARK: Market data
