@@ -56,7 +56,7 @@
 ---@field side "BUY"|"SELL"
 ---@field qty number
 ---@field price number
----@field time string
+---@field time string  as TWS writes it, with its zone: "20240102 09:30:00 US/Eastern" (TWS's own zone); "20240102 14:30:00 UTC" in a backtest
 ---@field commission number?  IB's commission (waited for up to 0.5 s); nil when it did not come in time
 ---@field corrects string?  an execution correction: the exec_id of the execution it replaces
 

@@ -161,7 +161,13 @@ public enum BacktestReport {
                          + ", win rate \(percent(m.winRate))\(outcomes), profit factor \(ratio(m.profitFactor))"))
         lines.append(row("exposure", percent(m.exposure) + " of bar times holding a position"))
         lines.append(row("commissions", money(m.commissions) + " \(base) over \(m.fills) fills"))
-        lines.append(row("bars processed", "\(m.barsProcessed)" + (result.statistics.errors > 0 ? ", \(result.statistics.errors) handler errors" : "")))
+        // Its handlers' failures apart from the rest on_error was told of (refusals, halts,
+        // rejections): those are not errors of its code. A failure is told to on_error too.
+        let stats = result.statistics
+        let others = max(0, stats.errors - stats.handlerFailures)
+        let told = others > 0 ? ", \(others) refusal\(others == 1 ? "" : "s"), halt\(others == 1 ? "" : "s") or rejection\(others == 1 ? "" : "s") told to on_error" : ""
+        let failed = stats.handlerFailures > 0 ? ", \(stats.handlerFailures) handler failure\(stats.handlerFailures == 1 ? "" : "s")" : ""
+        lines.append(row("bars processed", "\(m.barsProcessed)" + told + failed))
         let gaps = data.series.flatMap { series in series.gaps.map { (series.key, $0) } }
         if gaps.isEmpty {
             lines.append(row("data gaps", "none (the store covers the whole span)"))

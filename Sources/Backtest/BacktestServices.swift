@@ -296,7 +296,8 @@ final class BacktestServices: StrategyServices, @unchecked Sendable {
         let execId = "bt.\(executions)"
         execution.details.execution.orderId = fill.orderId
         execution.details.execution.execId = execId
-        execution.details.execution.time = UTCTime.tws(fill.time)
+        // As TWS writes it, with its zone: `20240102 14:30:00 UTC` (a live one says TWS's zone).
+        execution.details.execution.time = UTCTime.tws(fill.time, zone: true)
         execution.details.execution.side = fill.buy ? "BOT" : "SLD"
         execution.details.execution.shares = shares
         execution.details.execution.price = fill.price

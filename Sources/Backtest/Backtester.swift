@@ -264,8 +264,10 @@ final class BacktestDriver: @unchecked Sendable {
         services.setNow(data.setup.span.start)
         services.clock = clock
         quoteHandler = strategy.definesQuoteHandler
-        for event in services.accountEvents() { strategy.deliverNow(event) }
+        // on_start first, as in a live run (whose account values are held until it ran); the
+        // account's opening values after it.
         strategy.deliverNow(.start)
+        for event in services.accountEvents() { strategy.deliverNow(event) }
         services.flush(into: strategy)
     }
 
@@ -346,12 +348,21 @@ final class BacktestDriver: @unchecked Sendable {
         if services.hasPending { services.flush(into: strategy) }
         // The equity after the bar counts in base at the rates of its closes.
         for rate in data.rates { if let value = rate.rate(at: time) { services.setRate(rate.currency, toBase: value) } }
+        // Every instrument's close at `time` is known from here (market.quote, the marks), and
+        // the daily loss limit marks what is held by all of them at once: marked as each bar was
+        // delivered, a hedge was valued with one leg's new close and the other's old one, and
+        // halted on a loss it never had.
         index = start
+        var held = false
         while index < entryCount, bar(entry(index)).time == time {
             let item = entry(index)
-            services.mark(Int(item.series), bar(item).close)
+            let series = Int(item.series), stored = bar(item)
+            services.mark(series, stored.close)
+            latest.bars[series] = stored
+            held = held || services.holds(series)
             index += 1
         }
+        if held { strategy.markPositionsNow() }
     }
 
 
@@ -359,14 +370,9 @@ final class BacktestDriver: @unchecked Sendable {
         if services.subscriptionVersion != plannedVersion { replan() }
         let key = keys[index]
         let asIs = plans[index].asIs
-        latest.bars[index] = bar
         // A quote is made only for on_quote; market.quote and the marks of the daily loss limit
-        // read the latest bar.
-        if plans[index].quotes {
-            strategy.deliverNow(.quote(latest.quote(bar, of: index)))
-        } else if services.holds(index) {
-            strategy.markPositionsNow()
-        }
+        // read the latest bars (`openBarTime`).
+        if plans[index].quotes { strategy.deliverNow(.quote(latest.quote(bar, of: index))) }
         if asIs {
             barsDelivered += 1
             strategy.deliverBarNow(symbol: key, size: sizes[index], time: bar.time, open: bar.open, high: bar.high, low: bar.low,

@@ -254,12 +254,20 @@ public final class Strategy: @unchecked Sendable {
     /// No strategy file is larger (a 3 GB file would be read whole into memory first).
     public static let maxFileBytes = 16 << 20
 
+    /// Why `path` could not be read, in a user's words.
+    static func unreadable(_ path: String) -> String {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "no such file" }
+        if isFolder.boolValue { return "it is a folder" }
+        return FileManager.default.isReadableFile(atPath: path) ? "it could not be read" : "permission denied"
+    }
+
     public static func read(_ path: String) throws -> String {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes) {
             throw LuaError(message: "\(path): the strategy file is \(size.int64Value >> 20) MB, more than the \(maxFileBytes >> 20) MB a strategy may be", kind: .syntax)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw LuaError(message: "\(path): cannot read the strategy file", kind: .syntax)
+            throw LuaError(message: "\(path): cannot read the strategy file (\(unreadable(path)))", kind: .syntax)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw LuaError(message: "\(path): the strategy file is not UTF-8 text", kind: .syntax)
