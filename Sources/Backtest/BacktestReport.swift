@@ -165,8 +165,8 @@ public enum BacktestReport {
         // rejections): those are not errors of its code. A failure is told to on_error too.
         let stats = result.statistics
         let others = max(0, stats.errors - stats.handlerFailures)
-        let told = others > 0 ? ", \(others) refusal\(others == 1 ? "" : "s"), halt\(others == 1 ? "" : "s") or rejection\(others == 1 ? "" : "s") told to on_error" : ""
-        let failed = stats.handlerFailures > 0 ? ", \(stats.handlerFailures) handler failure\(stats.handlerFailures == 1 ? "" : "s")" : ""
+        let told = others == 0 ? "" : others == 1 ? ", 1 refusal, halt or rejection told to on_error" : ", \(others) refusals, halts or rejections told to on_error"
+        let failed = stats.handlerFailures == 0 ? "" : stats.handlerFailures == 1 ? ", 1 handler failure" : ", \(stats.handlerFailures) handler failures"
         lines.append(row("bars processed", "\(m.barsProcessed)" + told + failed))
         let gaps = data.series.flatMap { series in series.gaps.map { (series.key, $0) } }
         if gaps.isEmpty {

@@ -40,8 +40,9 @@ public enum UTCTime {
     /// time TWS reads as UTC.
     public static func tws(_ epoch: Int64, zone: Bool = false, dateOnly: Bool = false, separator: String = " ") -> String {
         let c = components(epoch)
-        let between = dateOnly ? nil : separator.utf8.count == 1 ? separator.utf8.first : 0
-        if between != 0, let text = Layout(date: nil, between: between, zone: zone).text(c) { return text }
+        if dateOnly || separator.utf8.count == 1, let text = Layout(date: nil, between: dateOnly ? nil : separator.utf8.first, zone: zone).text(c) {
+            return text
+        }
         let date = "\(c.year)\(two(c.month))\(two(c.day))"
         if dateOnly { return date }
         return "\(date)\(separator)\(two(c.hour)):\(two(c.minute)):\(two(c.second))" + (zone ? " UTC" : "")

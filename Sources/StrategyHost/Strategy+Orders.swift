@@ -325,7 +325,8 @@ extension Strategy {
 }
 
 /// What a call gives of an order's terms, all the fields `terms` sets: equal terms build equal
-/// orders. Numbers compare by their bits, so 0 and -0 (which TWS is sent as written) differ.
+/// orders. Its numbers are checked first (positive, finite: APIBounds), so equal numbers are
+/// the same number.
 struct OrderTerms: Equatable {
     let side: String
     let quantity: Double
@@ -336,14 +337,6 @@ struct OrderTerms: Equatable {
     let trailingPercent: Double?
     let trailStart: Double?
     let outsideRth: Bool
-
-    static func == (a: OrderTerms, b: OrderTerms) -> Bool {
-        a.quantity.bitPattern == b.quantity.bitPattern && same(a.limit, b.limit) && same(a.aux, b.aux)
-            && same(a.trailingPercent, b.trailingPercent) && same(a.trailStart, b.trailStart)
-            && a.outsideRth == b.outsideRth && a.side == b.side && a.type == b.type && a.tif == b.tif
-    }
-
-    private static func same(_ a: Double?, _ b: Double?) -> Bool { a?.bitPattern == b?.bitPattern }
 }
 
 /// An order and contract that encoded for TWS. A class: the look-up compares them in place,
